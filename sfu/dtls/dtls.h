@@ -1,0 +1,63 @@
+/* DTLS 1.2 for DTLS-SRTP (RFC 5764) with OpenSSL over memory BIOs.
+ *
+ * The worker owns the socket: it hands every received DTLS record to sfu_dtls_handle()
+ * and sends whatever the send callback gets. OpenSSL never does I/O. When the
+ * handshake completes, the peer certificate's fingerprint is checked against the one
+ * from the SDP and the SRTP keys are exported (EXTRACTOR-dtls_srtp). */
+#ifndef SFU_DTLS_H
+#define SFU_DTLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "srtp/srtp_session.h"
+
+/* One self-signed ECDSA P-256 certificate per process, made at start. */
+typedef struct sfu_dtls_cert sfu_dtls_cert;
+
+sfu_dtls_cert *sfu_dtls_cert_new(void);
+void sfu_dtls_cert_free(sfu_dtls_cert *cert);
+/* "AB:CD:…" (upper-case hex, colon separated) SHA-256 fingerprint for a=fingerprint:sha-256 */
+const char *sfu_dtls_cert_fingerprint(const sfu_dtls_cert *cert);
+
+typedef enum {
+    SFU_DTLS_HANDSHAKING = 0,
+    SFU_DTLS_CONNECTED, /* keys available */
+    SFU_DTLS_FAILED,    /* handshake error or fingerprint mismatch */
+    SFU_DTLS_CLOSED,    /* peer sent close_notify */
+} sfu_dtls_state;
+
+typedef enum { SFU_DTLS_ROLE_SERVER = 0, SFU_DTLS_ROLE_CLIENT } sfu_dtls_role;
+
+typedef void (*sfu_dtls_send_fn)(void *user, const uint8_t *data, size_t len);
+
+typedef struct sfu_dtls sfu_dtls;
+
+/* peer_fingerprint: "sha-256 AB:CD:..." exactly as in the SDP attribute value (hash name,
+ * space, hex); sha-1, sha-256, sha-384, sha-512 accepted. Returns NULL on bad input. */
+sfu_dtls *sfu_dtls_new(sfu_dtls_cert *cert, sfu_dtls_role role, const char *peer_fingerprint,
+                       sfu_dtls_send_fn send, void *user);
+void sfu_dtls_free(sfu_dtls *d);
+
+/* Client role: sends the ClientHello. Server role: no-op. Call once ICE has an address. */
+void sfu_dtls_start(sfu_dtls *d);
+
+/* Feeds one received datagram (first byte 20..63). Returns the state afterwards.
+ * Garbage moves the state to FAILED only if OpenSSL says the handshake failed;
+ * records that do not parse are dropped and counted by the caller. */
+sfu_dtls_state sfu_dtls_handle(sfu_dtls *d, const uint8_t *data, size_t len);
+
+/* Retransmission timer (handshake only): ms until sfu_dtls_on_timeout() should be
+ * called, or -1 if no timer is pending. */
+int sfu_dtls_timeout_ms(sfu_dtls *d);
+void sfu_dtls_on_timeout(sfu_dtls *d);
+
+sfu_dtls_state sfu_dtls_get_state(const sfu_dtls *d);
+/* Human-readable reason of a FAILED state, or "". */
+const char *sfu_dtls_error(const sfu_dtls *d);
+
+/* Valid once CONNECTED: the negotiated profile and keys, local/remote from our side. */
+bool sfu_dtls_srtp_keys(const sfu_dtls *d, sfu_srtp_keys *out);
+
+#endif

@@ -1,0 +1,64 @@
+/* RTCP (RFC 3550, RFC 4585, RFC 5104) compound-packet walking, parsing of the
+ * feedback the SFU acts on, and writers for what it sends. Pure functions, bounds
+ * checked on any input, no allocation. */
+#ifndef SFU_RTCP_H
+#define SFU_RTCP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+    SFU_RTCP_SR = 200,
+    SFU_RTCP_RR = 201,
+    SFU_RTCP_SDES = 202,
+    SFU_RTCP_BYE = 203,
+    SFU_RTCP_APP = 204,
+    SFU_RTCP_RTPFB = 205, /* fmt 1 NACK, 15 transport-cc */
+    SFU_RTCP_PSFB = 206,  /* fmt 1 PLI, 4 FIR, 15 REMB (AFB) */
+};
+
+/* One packet inside a compound RTCP datagram. */
+typedef struct {
+    uint8_t pt;
+    uint8_t fmt;         /* the 5-bit count / FMT field */
+    const uint8_t *data; /* whole packet, header included */
+    size_t len;          /* whole packet length in bytes */
+    uint32_t sender_ssrc;
+    uint32_t media_ssrc; /* RTPFB/PSFB only (0 for FIR, see sfu_rtcp_fir_entry) */
+} sfu_rtcp_packet;
+
+typedef struct {
+    const uint8_t *buf;
+    size_t len, off;
+} sfu_rtcp_iter;
+
+void sfu_rtcp_iter_init(sfu_rtcp_iter *it, const uint8_t *buf, size_t len);
+/* Next well-formed packet; false at the end or at the first malformed one (the rest of
+ * the compound is then ignored). */
+bool sfu_rtcp_iter_next(sfu_rtcp_iter *it, sfu_rtcp_packet *out);
+
+/* FIR (PSFB fmt 4) carries FCI entries (ssrc, seq nr). Returns the number of entries
+ * and writes the i-th entry's SSRC. */
+size_t sfu_rtcp_fir_count(const sfu_rtcp_packet *p);
+bool sfu_rtcp_fir_entry(const sfu_rtcp_packet *p, size_t i, uint32_t *ssrc, uint8_t *seq);
+
+/* Generic NACK (RTPFB fmt 1): entries (pid, blp). */
+size_t sfu_rtcp_nack_count(const sfu_rtcp_packet *p);
+bool sfu_rtcp_nack_entry(const sfu_rtcp_packet *p, size_t i, uint16_t *pid, uint16_t *blp);
+
+/* Rewrites the media SSRC of an RTPFB/PSFB packet in place (p->data points into a
+ * writable buffer owned by the caller). */
+void sfu_rtcp_set_media_ssrc(uint8_t *packet, uint32_t ssrc);
+
+/* Writers: return the bytes written, or 0 if cap is too small. */
+size_t sfu_rtcp_write_pli(uint8_t *buf, size_t cap, uint32_t sender_ssrc, uint32_t media_ssrc);
+size_t sfu_rtcp_write_fir(uint8_t *buf, size_t cap, uint32_t sender_ssrc, uint32_t media_ssrc,
+                          uint8_t seq_nr);
+/* Receiver report with no report blocks (keeps a compound valid; RFC 3550 §6.1). */
+size_t sfu_rtcp_write_empty_rr(uint8_t *buf, size_t cap, uint32_t sender_ssrc);
+/* Sender report: NTP time, RTP time, counts; no report blocks. */
+size_t sfu_rtcp_write_sr(uint8_t *buf, size_t cap, uint32_t ssrc, uint64_t ntp, uint32_t rtp_ts,
+                         uint32_t packets, uint32_t octets);
+
+#endif

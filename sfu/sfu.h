@@ -1,0 +1,96 @@
+/* The media engine's public face: the only header the signaling side includes.
+ *
+ * The engine runs one worker thread per configured core, each with its own UDP port.
+ * Every call below is thread-safe and cheap: it enqueues a command on the owning
+ * worker's control queue and returns (the worker applies it between packet batches).
+ * Identifiers are chosen by the caller (signaling), unique for the engine's lifetime;
+ * 0 is never a valid id. Rooms are pinned to a worker by room id.
+ *
+ * Events (transport connected, failed, consent lost, first media on a stream) are queued
+ * by the workers; `wake` is called from a worker thread when new events are waiting
+ * (signaling passes lws_cancel_service), and sfu_poll_events drains them. */
+#ifndef SFU_H
+#define SFU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct sfu sfu;
+
+typedef struct {
+    const char *bind_ip;      /* address the UDP sockets bind to, e.g. "0.0.0.0" */
+    uint16_t first_port;      /* worker i listens on first_port + i */
+    int workers;              /* >= 1 */
+    int consent_timeout_ms;   /* drop a transport whose client stops sending checks (30000) */
+} sfu_config;
+
+typedef enum { SFU_KIND_AUDIO = 0, SFU_KIND_VIDEO = 1 } sfu_kind;
+typedef enum { SFU_CODEC_OPUS = 1, SFU_CODEC_VP8 = 2, SFU_CODEC_H264 = 3 } sfu_codec;
+
+typedef enum {
+    SFU_EV_TRANSPORT_CONNECTED = 1, /* ICE bound and DTLS-SRTP keys in place */
+    SFU_EV_TRANSPORT_FAILED,        /* DTLS failed (e.g. fingerprint mismatch) */
+    SFU_EV_TRANSPORT_TIMEOUT,       /* ICE consent lost or never established */
+    SFU_EV_STREAM_ACTIVE,           /* first RTP packet seen on a published stream */
+} sfu_event_type;
+
+typedef struct {
+    sfu_event_type type;
+    uint32_t id; /* transport id, or stream id for STREAM_ACTIVE */
+    char detail[96];
+} sfu_event;
+
+typedef void (*sfu_wake_fn)(void *user);
+
+/* Starts the workers. Returns NULL (with a message on stderr) if a port can't be bound. */
+sfu *sfu_new(const sfu_config *cfg, sfu_wake_fn wake, void *wake_user);
+void sfu_free(sfu *s); /* stops and joins the workers, frees everything */
+
+const char *sfu_fingerprint(const sfu *s); /* sha-256 "AB:CD:…" of the DTLS certificate */
+uint16_t sfu_room_port(const sfu *s, uint32_t room_id); /* the UDP port serving a room */
+
+/* A transport is one PeerConnection: ICE-lite credentials, DTLS, SRTP, one 5-tuple.
+ * peer_fingerprint is "sha-256 AB:…" from the remote SDP. dtls_client: we take the DTLS
+ * client role (the remote said a=setup:passive). */
+void sfu_transport_add(sfu *s, uint32_t transport_id, uint32_t room_id, const char *ice_ufrag,
+                       const char *ice_pwd, const char *peer_fingerprint, bool dtls_client);
+void sfu_transport_remove(sfu *s, uint32_t transport_id);
+
+/* A published stream arriving on a transport. ssrc may be 0 when the SDP did not say:
+ * the stream is then bound by the RTP mid header extension (mid_ext_id, mid). */
+typedef struct {
+    uint32_t stream_id, transport_id, room_id;
+    sfu_kind kind;
+    sfu_codec codec;
+    uint8_t pt;          /* payload type the publisher uses */
+    uint32_t ssrc;       /* 0 = learn from mid */
+    uint8_t mid_ext_id;  /* 0 = not negotiated */
+    char mid[32];
+} sfu_stream_desc;
+void sfu_stream_add(sfu *s, const sfu_stream_desc *desc);
+void sfu_stream_remove(sfu *s, uint32_t stream_id);
+
+/* A slot is one sending m-line of a subscriber transport with a fixed SSRC. It can be
+ * pointed at any stream of the same kind in the same room (or at none) without SDP
+ * renegotiation: the worker keeps sequence numbers and timestamps continuous across
+ * the switch and requests a keyframe from the new source. */
+void sfu_slot_add(sfu *s, uint32_t slot_id, uint32_t transport_id, uint32_t room_id,
+                  sfu_kind kind, uint32_t out_ssrc);
+/* out_pt: payload type to send with (the one the subscription SDP gives the codec). */
+void sfu_slot_point(sfu *s, uint32_t slot_id, uint32_t room_id, uint32_t stream_id, uint8_t out_pt);
+void sfu_slot_remove(sfu *s, uint32_t slot_id, uint32_t room_id);
+
+/* Drains up to max events; returns how many were written. Call from the signaling thread. */
+size_t sfu_poll_events(sfu *s, sfu_event *out, size_t max);
+
+/* Counters summed over workers (read without locks; approximate while running). */
+typedef struct {
+    uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
+    uint64_t rtp_forwarded;
+    uint64_t drop_malformed, drop_unknown_source, drop_stun_auth, drop_srtp, drop_dtls, drop_no_route;
+    uint64_t transports, streams, slots;
+} sfu_stats;
+void sfu_get_stats(const sfu *s, sfu_stats *out);
+
+#endif

@@ -1,0 +1,126 @@
+/* SDP (RFC 8866) for WebRTC as the SFU needs it: parse a browser's offer or answer into a
+ * plain struct, and write the server's answer to a publish offer and the server's offer
+ * for a subscription. Unified Plan, BUNDLE and rtcp-mux only. Fixed-size structs, bounds
+ * checked; parse errors carry a human message. */
+#ifndef DC_SDP_H
+#define DC_SDP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DC_SDP_MAX_MEDIA 32
+#define DC_SDP_MAX_CODECS 24
+#define DC_SDP_MAX_EXTMAPS 16
+#define DC_SDP_MAX_SSRCS 8
+#define DC_SDP_MAX_TEXT 8192 * 8 /* a larger SDP is refused */
+
+typedef enum { DC_MEDIA_AUDIO = 0, DC_MEDIA_VIDEO, DC_MEDIA_APPLICATION, DC_MEDIA_OTHER } dc_media_kind;
+typedef enum { DC_DIR_SENDRECV = 0, DC_DIR_SENDONLY, DC_DIR_RECVONLY, DC_DIR_INACTIVE } dc_direction;
+typedef enum { DC_SETUP_NONE = 0, DC_SETUP_ACTPASS, DC_SETUP_ACTIVE, DC_SETUP_PASSIVE } dc_setup;
+
+typedef struct {
+    uint8_t pt;
+    char name[16];      /* "opus", "VP8", "H264", "rtx", "red", "ulpfec" … as written */
+    uint32_t clock;
+    uint8_t channels;   /* audio, 0 if not given */
+    char fmtp[256];     /* the a=fmtp value for this pt, "" if none */
+    bool fb_nack, fb_nack_pli, fb_ccm_fir, fb_transport_cc, fb_goog_remb;
+    int apt;            /* rtx: the pt it repairs (from fmtp apt=), else -1 */
+} dc_sdp_codec;
+
+typedef struct {
+    uint8_t id;
+    char uri[128];
+} dc_sdp_extmap;
+
+typedef struct {
+    uint32_t ssrc;
+    char cname[64];
+} dc_sdp_ssrc;
+
+typedef struct {
+    dc_media_kind kind;
+    char mid[32];
+    bool rejected;          /* port 0 */
+    dc_direction direction;
+    char msid[128];         /* a=msid value ("stream track"), "" if none */
+    dc_sdp_codec codecs[DC_SDP_MAX_CODECS]; size_t n_codecs; /* in m-line preference order */
+    dc_sdp_extmap extmaps[DC_SDP_MAX_EXTMAPS]; size_t n_extmaps;
+    dc_sdp_ssrc ssrcs[DC_SDP_MAX_SSRCS]; size_t n_ssrcs;
+    uint32_t fid_primary, fid_rtx; /* a=ssrc-group:FID, 0 if none */
+    bool rtcp_mux;
+    /* transport attributes may sit at media level; parse merges them into the session */
+} dc_sdp_media;
+
+typedef struct {
+    char ice_ufrag[64];
+    char ice_pwd[128];
+    char fingerprint[160];  /* "sha-256 AB:CD:…" (hash name, space, hex) */
+    dc_setup setup;
+    bool ice_lite;
+    char bundle[DC_SDP_MAX_MEDIA][32]; size_t n_bundle; /* a=group:BUNDLE mids */
+    dc_sdp_media media[DC_SDP_MAX_MEDIA]; size_t n_media;
+} dc_sdp;
+
+/* Parses SDP text (CRLF or LF). Returns false with a message in err on anything a
+ * WebRTC endpoint could not have meant: missing ice-ufrag/pwd/fingerprint, no BUNDLE,
+ * more than DC_SDP_MAX_MEDIA m-lines, over-long lines, non-numeric payload types … */
+bool dc_sdp_parse(const char *text, size_t len, dc_sdp *out, char *err, size_t err_len);
+
+/* Codecs the server forwards. Publish answers pick, per m-line, the first offered codec
+ * in this list whose parameters fit (H.264: packetization-mode=1, a baseline or
+ * constrained-baseline profile; VP8; Opus/48000/2). */
+typedef enum { DC_CODEC_NONE = 0, DC_CODEC_OPUS, DC_CODEC_VP8, DC_CODEC_H264 } dc_codec_id;
+
+/* Picks the codec for a media section of a publish offer; returns its index in
+ * m->codecs or -1 if nothing usable. */
+int dc_sdp_pick_codec(const dc_sdp_media *m, dc_codec_id *which);
+
+/* Finds the extmap id for a URI, 0 if not negotiated. */
+uint8_t dc_sdp_extmap_id(const dc_sdp_media *m, const char *uri);
+
+#define DC_EXT_MID "urn:ietf:params:rtp-hdrext:sdes:mid"
+
+/* What the server puts into SDP about itself. */
+typedef struct {
+    const char *ice_ufrag, *ice_pwd;
+    const char *fingerprint;   /* "AB:CD:…" sha-256 */
+    const char *candidate_ip;  /* announced address */
+    uint16_t candidate_port;   /* the worker's UDP port */
+    uint64_t session_id;
+    uint32_t session_version;
+} dc_sdp_local;
+
+/* Writes the server's answer to a publish offer (server receives): each offered
+ * audio/video m-line is accepted recvonly with the picked codec (plus nothing else),
+ * the mid extension if offered, rtcp-fb nack pli / ccm fir / goog-remb as offered;
+ * other m-lines (data channels, unusable codecs) are rejected with port 0.
+ * picked[i] receives the codec picked for media i (DC_CODEC_NONE if rejected) and
+ * picked_pt[i] its payload type. Returns a malloc'd string (free()), NULL on error. */
+char *dc_sdp_write_publish_answer(const dc_sdp *offer, const dc_sdp_local *local,
+                                  dc_codec_id picked[DC_SDP_MAX_MEDIA],
+                                  uint8_t picked_pt[DC_SDP_MAX_MEDIA]);
+
+/* One sendonly (or inactive, when free) m-line of a subscription offer. */
+typedef struct {
+    char mid[32];
+    dc_media_kind kind;      /* AUDIO or VIDEO */
+    bool active;             /* sendonly with ssrc lines, else inactive */
+    uint32_t ssrc;           /* the SSRC the server sends this slot with */
+    char msid_stream[64];    /* a=msid stream id (we use the source participant id) */
+    char msid_track[64];     /* a=msid track id */
+    char cname[64];
+} dc_sdp_slot;
+
+/* Fixed payload types the server uses on the subscription side. */
+enum { DC_PT_OPUS = 111, DC_PT_VP8 = 96, DC_PT_H264 = 102 };
+
+/* Writes the server's subscription offer: a=ice-lite, setup:actpass, BUNDLE of all
+ * slots, audio slots with opus/48000/2 (DC_PT_OPUS, fmtp minptime=10;useinbandfec=1),
+ * video slots with VP8 (DC_PT_VP8) and H.264 (DC_PT_H264, 42e01f, packetization-mode=1)
+ * and rtcp-fb nack pli, ccm fir. Returns a malloc'd string, NULL on error. */
+char *dc_sdp_write_subscribe_offer(const dc_sdp_slot *slots, size_t n_slots,
+                                   const dc_sdp_local *local);
+
+#endif
