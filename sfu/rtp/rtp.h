@@ -17,7 +17,8 @@ typedef enum {
 } sfu_pkt_kind;
 
 /* RFC 7983 first-byte demux plus RFC 5761 RTP/RTCP split. len < 1 → UNKNOWN;
- * RTP/RTCP need at least 8/12 bytes or they are UNKNOWN. */
+ * RTP needs at least 12 bytes (fixed header), RTCP at least 8 (an empty RR), or they
+ * are UNKNOWN. */
 sfu_pkt_kind sfu_pkt_classify(const uint8_t *buf, size_t len);
 
 typedef struct {
@@ -34,7 +35,8 @@ typedef struct {
     size_t payload_len;      /* without padding */
 } sfu_rtp_header;
 
-/* Parses a (decrypted) RTP packet. false if it is not a well-formed RTP v2 packet. */
+/* Parses a (decrypted) RTP packet. false if it is not a well-formed RTP v2 packet
+ * (including when sfu_pkt_classify would call it RTCP). */
 bool sfu_rtp_parse(const uint8_t *buf, size_t len, sfu_rtp_header *h);
 
 /* Finds header extension `id` (1..14 one-byte, 1..255 two-byte). Returns false if
@@ -53,6 +55,29 @@ void sfu_rtp_set_ssrc(uint8_t *buf, uint32_t ssrc);
  * H.264: RFC 6184; IDR (5) or SPS (7) in single NAL, STAP-A (24) or FU-A (28, start). */
 bool sfu_vp8_is_keyframe(const uint8_t *payload, size_t len);
 bool sfu_h264_is_keyframe(const uint8_t *payload, size_t len);
+
+/* RFC 7741 VP8 payload descriptor, for simulcast switching and picture-id rewriting.
+ * Offsets are relative to the payload start, so a rewriter can patch in place. */
+typedef struct {
+    bool start;            /* S: first packet of a partition */
+    uint8_t partition_id;  /* PID */
+    bool non_reference;    /* N */
+    bool has_picture_id;
+    bool picture_id_15bit; /* M: 15-bit picture id (2 bytes) instead of 7-bit */
+    uint16_t picture_id;
+    size_t picture_id_off;
+    bool has_tl0picidx;
+    uint8_t tl0picidx;
+    size_t tl0picidx_off;
+    bool has_tid;          /* T: TID and Y are valid */
+    uint8_t tid;
+    bool layer_sync;       /* Y */
+    size_t descriptor_len; /* bytes before the VP8 payload header */
+    bool keyframe;         /* S=1, PID=0 and P=0 in the VP8 payload header */
+} sfu_vp8_descriptor;
+
+/* false if the descriptor does not fit or no VP8 payload byte follows it. */
+bool sfu_vp8_parse_descriptor(const uint8_t *payload, size_t len, sfu_vp8_descriptor *d);
 
 static inline uint16_t sfu_rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 static inline uint32_t sfu_rd32(const uint8_t *p)
