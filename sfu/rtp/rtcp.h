@@ -47,6 +47,14 @@ bool sfu_rtcp_fir_entry(const sfu_rtcp_packet *p, size_t i, uint32_t *ssrc, uint
 size_t sfu_rtcp_nack_count(const sfu_rtcp_packet *p);
 bool sfu_rtcp_nack_entry(const sfu_rtcp_packet *p, size_t i, uint16_t *pid, uint16_t *blp);
 
+/* Sender report (PT 200) sender info. false if p is not an SR. */
+bool sfu_rtcp_sr_info(const sfu_rtcp_packet *p, uint64_t *ntp, uint32_t *rtp_ts,
+                      uint32_t *packets, uint32_t *octets);
+
+/* REMB (PSFB fmt 15, "REMB" identifier): estimated bitrate in bits/s (saturated at
+ * UINT64_MAX) and the number of SSRCs it applies to. false if p is not a valid REMB. */
+bool sfu_rtcp_remb(const sfu_rtcp_packet *p, uint64_t *bitrate_bps, size_t *ssrc_count);
+
 /* Rewrites the media SSRC of an RTPFB/PSFB packet in place (p->data points into a
  * writable buffer owned by the caller). */
 void sfu_rtcp_set_media_ssrc(uint8_t *packet, uint32_t ssrc);
