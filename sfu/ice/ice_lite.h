@@ -28,6 +28,10 @@ typedef enum {
     SFU_ICE_MALFORMED,        /* not parseable as STUN / bad fingerprint */
     SFU_ICE_UNKNOWN_UFRAG,    /* USERNAME names no transport we know */
     SFU_ICE_UNAUTHORIZED,     /* MESSAGE-INTEGRITY did not verify */
+    /* Added: an authenticated request whose sender also claims the controlled role
+     * (ICE-CONTROLLED). reply[] holds a 487 Role Conflict error response to send, telling
+     * it to take the controlling role; local_ufrag is empty: do not bind the 5-tuple. */
+    SFU_ICE_ROLE_CONFLICT,
 } sfu_ice_result;
 
 typedef struct sfu_ice_agent sfu_ice_agent; /* wraps a libnice StunAgent; one per worker */
