@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stun/stunagent.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <stun/usages/ice.h>
 
 #define SERVER_UFRAG "srvufrag"
@@ -317,13 +319,13 @@ static void test_non_requests_ignored(sfu_ice_agent *agent)
     CHECK(out.reply_len == 0);
 }
 
-static void test_short_integrity_attribute(sfu_ice_agent *agent)
+/* USERNAME, then a 4-byte MESSAGE-INTEGRITY, then a correct FINGERPRINT. libnice
+ * 0.1.21 alone would hash and compare 20 bytes from the MESSAGE-INTEGRITY value, i.e.
+ * read 8 bytes past the datagram. Returns the length written to m (>= 68 bytes). */
+static size_t build_short_integrity_request(uint8_t *m)
 {
-    /* USERNAME, then a 4-byte MESSAGE-INTEGRITY, then a correct FINGERPRINT: libnice
-     * alone would read 20 bytes of HMAC from there. Must be refused, in bounds. */
-    uint8_t m[20 + 4 + 20 + 4 + 4 + 8];
     size_t at = 20;
-    memset(m, 0, sizeof m);
+    memset(m, 0, 68);
     m[1] = 0x01;
     m[4] = 0x21, m[5] = 0x12, m[6] = 0xa4, m[7] = 0x42;
     m[at++] = 0x00, m[at++] = 0x06, m[at++] = 0, m[at++] = 17;
@@ -341,13 +343,26 @@ static void test_short_integrity_attribute(sfu_ice_agent *agent)
     m[at++] = 0x80, m[at++] = 0x28, m[at++] = 0, m[at++] = 4;
     m[at++] = (uint8_t)(crc >> 24), m[at++] = (uint8_t)(crc >> 16);
     m[at++] = (uint8_t)(crc >> 8), m[at++] = (uint8_t)crc;
-    uint8_t *exact = malloc(total);
-    memcpy(exact, m, total);
+    return total;
+}
+
+static void test_short_integrity_attribute(sfu_ice_agent *agent)
+{
+    /* The message ends right before an inaccessible page, so an over-read faults even
+     * inside libnice, which ASan does not instrument. */
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    uint8_t *area = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(area != MAP_FAILED);
+    if (area == MAP_FAILED) return;
+    CHECK(mprotect(area + page, page, PROT_NONE) == 0);
+    uint8_t m[128];
+    size_t total = build_short_integrity_request(m);
+    uint8_t *at_edge = area + page - total;
+    memcpy(at_edge, m, total);
     sfu_ice_answer_t out;
-    CHECK(answer(agent, exact, total, &out) == SFU_ICE_MALFORMED);
-    /* the same message with a flipped CRC bit is malformed too, but for another reason;
-     * the point above is that the FINGERPRINT was right and we got past it */
-    free(exact);
+    CHECK(answer(agent, at_edge, total, &out) == SFU_ICE_MALFORMED);
+    munmap(area, 2 * page);
 }
 
 static bool in_ice_alphabet(char c)
@@ -414,6 +429,7 @@ static void write_seeds(const char *dir, sfu_ice_agent *agent)
     write_seed(dir, "binding_request_unknown_ufrag", buf,
                build_request(&client, &spec, buf, sizeof buf));
     write_seed(dir, "binding_indication", buf, build_indication(&client, buf, sizeof buf));
+    write_seed(dir, "binding_request_short_integrity", buf, build_short_integrity_request(buf));
     size_t len = build_request(&client, &browser_check, buf, sizeof buf);
     sfu_ice_answer_t out;
     if (answer(agent, buf, len, &out) == SFU_ICE_REPLY)
