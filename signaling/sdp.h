@@ -13,7 +13,8 @@
 #define DC_SDP_MAX_CODECS 24
 #define DC_SDP_MAX_EXTMAPS 16
 #define DC_SDP_MAX_SSRCS 8
-#define DC_SDP_MAX_TEXT 8192 * 8 /* a larger SDP is refused */
+#define DC_SDP_MAX_TEXT (8192 * 8) /* a larger SDP is refused */
+#define DC_SDP_MAX_LINE 4096      /* a longer line is refused */
 
 typedef enum { DC_MEDIA_AUDIO = 0, DC_MEDIA_VIDEO, DC_MEDIA_APPLICATION, DC_MEDIA_OTHER } dc_media_kind;
 typedef enum { DC_DIR_SENDRECV = 0, DC_DIR_SENDONLY, DC_DIR_RECVONLY, DC_DIR_INACTIVE } dc_direction;
@@ -41,8 +42,11 @@ typedef struct {
 
 typedef struct {
     dc_media_kind kind;
+    char kind_name[16];     /* the m-line's media token as written ("audio", "text" …) */
+    char proto[32];         /* "UDP/TLS/RTP/SAVPF", "UDP/DTLS/SCTP" … */
+    char fmt[32];           /* non-RTP m-lines: the first format token ("webrtc-datachannel") */
     char mid[32];
-    bool rejected;          /* port 0 */
+    bool rejected;          /* port 0 (and no a=bundle-only) */
     dc_direction direction;
     char msid[128];         /* a=msid value ("stream track"), "" if none */
     dc_sdp_codec codecs[DC_SDP_MAX_CODECS]; size_t n_codecs; /* in m-line preference order */
@@ -50,6 +54,7 @@ typedef struct {
     dc_sdp_ssrc ssrcs[DC_SDP_MAX_SSRCS]; size_t n_ssrcs;
     uint32_t fid_primary, fid_rtx; /* a=ssrc-group:FID, 0 if none */
     bool rtcp_mux;
+    bool rtcp_rsize;
     /* transport attributes may sit at media level; parse merges them into the session */
 } dc_sdp_media;
 
@@ -66,11 +71,20 @@ typedef struct {
 /* Parses SDP text (CRLF or LF). Returns false with a message in err on anything a
  * WebRTC endpoint could not have meant: missing ice-ufrag/pwd/fingerprint, no BUNDLE,
  * more than DC_SDP_MAX_MEDIA m-lines, over-long lines, non-numeric payload types … */
+/* Details: text need not be NUL-terminated; len > DC_SDP_MAX_TEXT, a line longer than
+ * DC_SDP_MAX_LINE, a control character or a value too long for its field is refused.
+ * Codecs beyond DC_SDP_MAX_CODECS (extmaps, ssrcs beyond theirs) are ignored, not an
+ * error. ice-ufrag/pwd/fingerprint/setup are taken from the first BUNDLE-tagged m-line,
+ * else from session level, else from the first m-line that has them. setup is not
+ * required (DC_SETUP_NONE if absent): the caller checks the role it expects. out is
+ * large (~300 KiB): allocate it on the heap in threads with small stacks. */
 bool dc_sdp_parse(const char *text, size_t len, dc_sdp *out, char *err, size_t err_len);
 
 /* Codecs the server forwards. Publish answers pick, per m-line, the first offered codec
  * in this list whose parameters fit (H.264: packetization-mode=1, a baseline or
  * constrained-baseline profile; VP8; Opus/48000/2). */
+/* Preference is the server's, as PROTOCOL.md says: VP8 before H.264 even if the offer
+ * lists H.264 first; among several fitting H.264 entries the first offered wins. */
 typedef enum { DC_CODEC_NONE = 0, DC_CODEC_OPUS, DC_CODEC_VP8, DC_CODEC_H264 } dc_codec_id;
 
 /* Picks the codec for a media section of a publish offer; returns its index in
@@ -98,6 +112,9 @@ typedef struct {
  * other m-lines (data channels, unusable codecs) are rejected with port 0.
  * picked[i] receives the codec picked for media i (DC_CODEC_NONE if rejected) and
  * picked_pt[i] its payload type. Returns a malloc'd string (free()), NULL on error. */
+/* NULL also when the offer's setup is passive/active (the server is always passive) or a
+ * local field is empty or not a single token. If no m-line is usable the answer still
+ * rejects every one of them (a valid SDP): check picked[] to refuse with bad_sdp. */
 char *dc_sdp_write_publish_answer(const dc_sdp *offer, const dc_sdp_local *local,
                                   dc_codec_id picked[DC_SDP_MAX_MEDIA],
                                   uint8_t picked_pt[DC_SDP_MAX_MEDIA]);
