@@ -35,7 +35,8 @@ sfu_srtp *sfu_srtp_new(const sfu_srtp_keys *keys);
 void sfu_srtp_free(sfu_srtp *s);
 
 /* Each returns 0 on success, or a negative libsrtp error (-srtp_err_status_t) on failure
- * (auth fail, replay, malformed). *len is updated. `cap` is the buffer capacity. */
+ * (auth fail, replay, malformed). *len is updated. `cap` is the buffer capacity.
+ * After a failed unprotect the buffer's contents are undefined (AEAD decrypts in place). */
 int sfu_srtp_unprotect_rtp(sfu_srtp *s, uint8_t *buf, size_t *len);
 int sfu_srtp_unprotect_rtcp(sfu_srtp *s, uint8_t *buf, size_t *len);
 int sfu_srtp_protect_rtp(sfu_srtp *s, uint8_t *buf, size_t *len, size_t cap);
