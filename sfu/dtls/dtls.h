@@ -20,6 +20,11 @@ sfu_dtls_cert *sfu_dtls_cert_new(void);
 void sfu_dtls_cert_free(sfu_dtls_cert *cert);
 /* "AB:CD:…" (upper-case hex, colon separated) SHA-256 fingerprint for a=fingerprint:sha-256 */
 const char *sfu_dtls_cert_fingerprint(const sfu_dtls_cert *cert);
+/* SRTP profiles offered/accepted by transports created after this call, in OpenSSL's
+ * colon-separated syntax, preference first. Default:
+ * "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80". Used by tests to force one profile.
+ * Returns false if OpenSSL rejects the list (the previous list stays). */
+bool sfu_dtls_cert_set_srtp_profiles(sfu_dtls_cert *cert, const char *profiles);
 
 typedef enum {
     SFU_DTLS_HANDSHAKING = 0,
@@ -40,6 +45,10 @@ sfu_dtls *sfu_dtls_new(sfu_dtls_cert *cert, sfu_dtls_role role, const char *peer
                        sfu_dtls_send_fn send, void *user);
 void sfu_dtls_free(sfu_dtls *d);
 
+/* Largest datagram the transport sends (default 1200, UDP payload). Call before
+ * sfu_dtls_start; larger flights are fragmented. Returns false if OpenSSL refuses it. */
+bool sfu_dtls_set_mtu(sfu_dtls *d, size_t mtu);
+
 /* Client role: sends the ClientHello. Server role: no-op. Call once ICE has an address. */
 void sfu_dtls_start(sfu_dtls *d);
 
@@ -47,6 +56,10 @@ void sfu_dtls_start(sfu_dtls *d);
  * Garbage moves the state to FAILED only if OpenSSL says the handshake failed;
  * records that do not parse are dropped and counted by the caller. */
 sfu_dtls_state sfu_dtls_handle(sfu_dtls *d, const uint8_t *data, size_t len);
+
+/* Sends close_notify through the send callback if CONNECTED, then state CLOSED.
+ * sfu_dtls_free() sends nothing, so call this first for an orderly goodbye. */
+void sfu_dtls_close(sfu_dtls *d);
 
 /* Retransmission timer (handshake only): ms until sfu_dtls_on_timeout() should be
  * called, or -1 if no timer is pending. */
