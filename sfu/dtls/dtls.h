@@ -23,7 +23,8 @@ const char *sfu_dtls_cert_fingerprint(const sfu_dtls_cert *cert);
 /* SRTP profiles offered/accepted by transports created after this call, in OpenSSL's
  * colon-separated syntax, preference first. Default:
  * "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80". Used by tests to force one profile.
- * Returns false if OpenSSL rejects the list (the previous list stays). */
+ * Returns false if OpenSSL rejects the list (the previous list stays). Not thread-safe
+ * against sfu_dtls_new on the same cert: call before the workers start. */
 bool sfu_dtls_cert_set_srtp_profiles(sfu_dtls_cert *cert, const char *profiles);
 
 typedef enum {
@@ -35,6 +36,8 @@ typedef enum {
 
 typedef enum { SFU_DTLS_ROLE_SERVER = 0, SFU_DTLS_ROLE_CLIENT } sfu_dtls_role;
 
+/* Called synchronously from inside sfu_dtls_start/handle/on_timeout/close, once per
+ * datagram (whole DTLS records, at most the MTU). It must not free the sfu_dtls. */
 typedef void (*sfu_dtls_send_fn)(void *user, const uint8_t *data, size_t len);
 
 typedef struct sfu_dtls sfu_dtls;
