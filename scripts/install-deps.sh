@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Installs what Điểm Cầu needs to build, run and test on Debian 12.
+# Idempotent: on a machine that already has everything it does no apt or npm work.
+#   bash scripts/install-deps.sh          # build + run dependencies
+#   bash scripts/install-deps.sh --test   # also the browser-test node modules (tests/e2e)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+WITH_TEST=0
+for a in "$@"; do
+  case "$a" in
+    --test) WITH_TEST=1 ;;
+    -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
+    *) echo "install-deps: unknown option $a" >&2; exit 2 ;;
+  esac
+done
+
+PKGS=(
+  build-essential meson ninja-build pkg-config
+  libglib2.0-dev libnice-dev libsrtp2-dev libwebsockets-dev libssl-dev libjansson-dev
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+  gstreamer1.0-nice gstreamer1.0-tools
+  python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 gir1.2-gst-plugins-bad-1.0
+  python3-websockets python3-pytest
+  chromium firefox-esr
+  iproute2 util-linux
+)
+if ! command -v node >/dev/null 2>&1; then PKGS+=(nodejs); fi
+if ! command -v npm >/dev/null 2>&1; then PKGS+=(npm); fi
+
+missing=()
+for p in "${PKGS[@]}"; do
+  st="$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)"
+  [[ "$st" == "installed" ]] || missing+=("$p")
+done
+
+SUDO=()
+if [[ "$(id -u)" != 0 ]]; then SUDO=(sudo); fi
+
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  "${SUDO[@]}" apt-get update -q
+  "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  echo "install-deps: system packages present"
+fi
+
+if ((WITH_TEST)); then
+  E2E="$ROOT/tests/e2e"
+  if [[ -f "$E2E/package-lock.json" ]]; then
+    # npm ci only when node_modules is missing or older than the lock file.
+    stamp="$E2E/node_modules/.package-lock.json"
+    if [[ ! -f "$stamp" || "$E2E/package-lock.json" -nt "$stamp" ]]; then
+      echo "install-deps: npm ci in tests/e2e"
+      (cd "$E2E" && npm ci --no-audit --no-fund --loglevel=error)
+    else
+      echo "install-deps: tests/e2e node modules present"
+    fi
+  fi
+fi
