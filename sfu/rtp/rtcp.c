@@ -3,6 +3,7 @@
  * framing once; the accessors then only trust what it checked. */
 #include "rtp/rtcp.h"
 #include "rtp/rtp.h"
+#include <string.h>
 
 #define RTCP_VERSION 2
 #define RTCP_HEADER_LEN 4
@@ -224,5 +225,26 @@ size_t sfu_rtcp_write_sr(uint8_t *buf, size_t cap, uint32_t ssrc, uint64_t ntp, 
     sfu_wr32(buf + 16, rtp_ts);
     sfu_wr32(buf + 20, packets);
     sfu_wr32(buf + 24, octets);
+    return len;
+}
+
+size_t sfu_rtcp_write_remb(uint8_t *buf, size_t cap, uint32_t sender_ssrc, uint64_t bitrate_bps,
+                           const uint32_t *ssrcs, size_t n_ssrcs)
+{
+    if (n_ssrcs > 255) n_ssrcs = 255;
+    const size_t len = RTCP_FB_FCI_OFF + 8 + 4 * n_ssrcs;
+    if (!buf || cap < len) return 0;
+    /* bitrate = mantissa (18 bits) << exponent (6 bits) */
+    uint8_t exp = 0;
+    while ((bitrate_bps >> exp) > 0x3ffff) exp++;
+    uint32_t mantissa = (uint32_t)(bitrate_bps >> exp);
+    write_header(buf, 15, SFU_RTCP_PSFB, len);
+    sfu_wr32(buf + 4, sender_ssrc);
+    sfu_wr32(buf + 8, 0);
+    memcpy(buf + 12, "REMB", 4);
+    buf[16] = (uint8_t)n_ssrcs;
+    buf[17] = (uint8_t)(exp << 2 | (mantissa >> 16));
+    sfu_wr16(buf + 18, (uint16_t)(mantissa & 0xffff));
+    for (size_t i = 0; i < n_ssrcs; i++) sfu_wr32(buf + 20 + 4 * i, ssrcs[i]);
     return len;
 }

@@ -69,4 +69,9 @@ size_t sfu_rtcp_write_empty_rr(uint8_t *buf, size_t cap, uint32_t sender_ssrc);
 size_t sfu_rtcp_write_sr(uint8_t *buf, size_t cap, uint32_t ssrc, uint64_t ntp, uint32_t rtp_ts,
                          uint32_t packets, uint32_t octets);
 
+/* REMB (draft-alvestrand-rmcat-remb): PSFB fmt 15 with the receiver's estimate for the
+ * listed media SSRCs (at most 255). */
+size_t sfu_rtcp_write_remb(uint8_t *buf, size_t cap, uint32_t sender_ssrc, uint64_t bitrate_bps,
+                           const uint32_t *ssrcs, size_t n_ssrcs);
+
 #endif

@@ -167,6 +167,14 @@ static void test_remb(void)
     b[16] = 1;
     b[15] = 'X';
     CHECK(walk(b, 24, &p, 1) == 1 && !sfu_rtcp_remb(&p, &bps, &n_ssrc));
+
+    /* the writer's output reads back; 1.5 Mbit/s needs exponent 3 */
+    uint32_t ssrcs[2] = {0x11, 0x22};
+    uint8_t w[64];
+    size_t n = sfu_rtcp_write_remb(w, sizeof w, 0x77, 1500000, ssrcs, 2);
+    CHECK(n == 28 && w[17] == (3 << 2 | (0x2dc6c >> 16)) && memcmp(w + 12, "REMB", 4) == 0);
+    CHECK(walk(w, n, &p, 1) == 1 && sfu_rtcp_remb(&p, &bps, &n_ssrc) && bps == 1500000 && n_ssrc == 2);
+    CHECK(sfu_rtcp_write_remb(w, 27, 0x77, 1500000, ssrcs, 2) == 0);
 }
 
 static void test_malformed(void)

@@ -1,0 +1,287 @@
+/* The router: published streams, subscriber slots, and the forwarding of RTP and RTCP
+ * between them. This is the per-packet path:
+ *
+ *   unprotect once → parse → stream by SSRC (a scan of the ≤ 8 streams of the transport
+ *   the packet came on, which the 5-tuple hash already found) → for each slot: copy into
+ *   a batch buffer, rewrite SSRC / sequence / timestamp / payload type, protect, queue.
+ *
+ * No allocation, lock, syscall or logging here; the batch goes out with one sendmmsg
+ * when the receive batch is done. Keyframe requests (PLI) travel the other way: from a
+ * subscriber's slot to the stream's publisher, throttled per stream. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rtp/rtcp.h"
+#include "rtp/rtp.h"
+#include "worker.h"
+
+#define KEYFRAME_REQUEST_INTERVAL_US 300000
+#define REMB_INTERVAL_US 1000000
+/* Until bandwidth estimation lands, publishers are told this ceiling for video. */
+#define PUBLISH_VIDEO_BITRATE_BPS 1500000
+
+/* --- tables ----------------------------------------------------------------------- */
+
+sfu_stream *sfu_stream_create(sfu_worker *w, const sfu_stream_desc *desc)
+{
+    sfu_transport *t = g_hash_table_lookup(w->transports, GUINT_TO_POINTER(desc->transport_id));
+    if (!t || t->n_streams == SFU_MAX_STREAMS_PER_TRANSPORT) return NULL;
+    sfu_stream *st = calloc(1, sizeof *st);
+    st->desc = *desc;
+    st->desc.mid[sizeof st->desc.mid - 1] = 0;
+    st->transport = t;
+    st->slots = g_ptr_array_new();
+    t->streams[t->n_streams++] = st;
+    g_hash_table_insert(w->streams, GUINT_TO_POINTER(desc->stream_id), st);
+    return st;
+}
+
+void sfu_stream_destroy(sfu_stream *st)
+{
+    for (guint i = 0; i < st->slots->len; i++) ((sfu_slot *)g_ptr_array_index(st->slots, i))->source = NULL;
+    g_ptr_array_free(st->slots, TRUE);
+    sfu_transport *t = st->transport;
+    for (size_t i = 0; i < t->n_streams; i++) {
+        if (t->streams[i] == st) {
+            t->streams[i] = t->streams[--t->n_streams];
+            break;
+        }
+    }
+    g_hash_table_remove(t->worker->streams, GUINT_TO_POINTER(st->desc.stream_id));
+    free(st);
+}
+
+sfu_slot *sfu_slot_create(sfu_worker *w, uint32_t id, uint32_t room_id, uint32_t transport_id, sfu_kind kind,
+                          uint32_t out_ssrc)
+{
+    sfu_transport *t = g_hash_table_lookup(w->transports, GUINT_TO_POINTER(transport_id));
+    if (!t) return NULL;
+    sfu_slot *slot = calloc(1, sizeof *slot);
+    slot->id = id;
+    slot->room_id = room_id;
+    slot->transport = t;
+    slot->kind = kind;
+    slot->out_ssrc = out_ssrc;
+    slot->resync = true;
+    g_ptr_array_add(t->slots, slot);
+    g_hash_table_insert(w->slots, GUINT_TO_POINTER(id), slot);
+    return slot;
+}
+
+void sfu_slot_destroy(sfu_slot *slot)
+{
+    if (slot->source) g_ptr_array_remove_fast(slot->source->slots, slot);
+    g_ptr_array_remove_fast(slot->transport->slots, slot);
+    g_hash_table_remove(slot->transport->worker->slots, GUINT_TO_POINTER(slot->id));
+    free(slot);
+}
+
+/* --- keyframe requests ------------------------------------------------------------- */
+
+/* Sends one RTCP packet (already written in plain text into the batch buffer) to the
+ * transport's peer. */
+static void send_rtcp(sfu_transport *t, uint8_t *buf, size_t len)
+{
+    if (!t->srtp || !t->has_addr || len == 0) return;
+    if (sfu_srtp_protect_rtcp(t->srtp, buf, &len, SFU_TX_BUF) != 0) return;
+    sfu_worker_tx_commit(t->worker, &t->addr, t->addr_len, len);
+}
+
+static void request_keyframe(sfu_stream *st, int64_t now)
+{
+    if (st->desc.kind != SFU_KIND_VIDEO || st->desc.ssrc == 0) return;
+    if (now - st->last_keyframe_request_us < KEYFRAME_REQUEST_INTERVAL_US) return;
+    st->last_keyframe_request_us = now;
+    sfu_transport *t = st->transport;
+    uint8_t *buf = sfu_worker_tx_slot(t->worker);
+    send_rtcp(t, buf, sfu_rtcp_write_pli(buf, SFU_TX_BUF, t->rtcp_ssrc, st->desc.ssrc));
+}
+
+void sfu_slot_set_source(sfu_slot *slot, sfu_stream *source, uint8_t out_pt)
+{
+    if (source && source->desc.kind != slot->kind) source = NULL;
+    slot->out_pt = out_pt;
+    if (source == slot->source) return;
+    if (slot->source) g_ptr_array_remove_fast(slot->source->slots, slot);
+    slot->source = source;
+    slot->resync = true;
+    if (source) g_ptr_array_add(source->slots, slot);
+    /* the keyframe request goes out when the first packet from the new source is held
+     * back (forward_to_slot), i.e. only once the subscriber can actually receive */
+}
+
+/* --- forwarding ------------------------------------------------------------------- */
+
+static sfu_stream *find_stream(sfu_transport *t, const uint8_t *buf, const sfu_rtp_header *h)
+{
+    for (size_t i = 0; i < t->n_streams; i++)
+        if (t->streams[i]->desc.ssrc == h->ssrc) return t->streams[i];
+    /* an SSRC the SDP did not announce: bind it through the mid header extension */
+    for (size_t i = 0; i < t->n_streams; i++) {
+        sfu_stream *st = t->streams[i];
+        const uint8_t *mid;
+        size_t mid_len;
+        if (st->desc.ssrc || !st->desc.mid_ext_id) continue;
+        if (!sfu_rtp_find_ext(buf, h, st->desc.mid_ext_id, &mid, &mid_len)) continue;
+        if (mid_len == strlen(st->desc.mid) && memcmp(mid, st->desc.mid, mid_len) == 0) {
+            st->desc.ssrc = h->ssrc;
+            return st;
+        }
+    }
+    return NULL;
+}
+
+static bool is_keyframe(const sfu_stream *st, const uint8_t *buf, const sfu_rtp_header *h)
+{
+    if (st->desc.kind != SFU_KIND_VIDEO) return false;
+    const uint8_t *payload = buf + h->payload_off;
+    return st->desc.codec == SFU_CODEC_H264 ? sfu_h264_is_keyframe(payload, h->payload_len)
+                                            : sfu_vp8_is_keyframe(payload, h->payload_len);
+}
+
+/* Re-bases the slot's offsets so that the first packet of a (new) source continues the
+ * slot's sequence numbers and advances its timestamp by the wall time since the last
+ * packet: the receiver sees one continuous stream. */
+static void rebase(sfu_slot *slot, const sfu_rtp_header *h, int64_t now)
+{
+    if (!slot->sent_any) {
+        slot->seq_offset = 0;
+        slot->ts_offset = 0;
+    } else {
+        uint32_t clock = slot->kind == SFU_KIND_AUDIO ? 48000 : 90000;
+        int64_t elapsed = now - slot->last_sent_us;
+        uint32_t ts_step = elapsed > 0 ? (uint32_t)(elapsed * clock / 1000000) : 0;
+        if (ts_step == 0) ts_step = 1;
+        slot->seq_offset = (uint16_t)(slot->last_seq + 1 - h->seq);
+        slot->ts_offset = slot->last_ts + ts_step - h->ts;
+    }
+    slot->resync = false;
+}
+
+static void forward_to_slot(sfu_slot *slot, sfu_stream *st, const uint8_t *buf, size_t len,
+                            const sfu_rtp_header *h, bool keyframe, int64_t now)
+{
+    sfu_transport *out = slot->transport;
+    sfu_worker *w = out->worker;
+    if (!out->srtp || !out->has_addr) return; /* subscriber not connected (yet) */
+    if (slot->resync) {
+        if (slot->kind == SFU_KIND_VIDEO && !keyframe) {
+            request_keyframe(st, now); /* a decoder can only start at a keyframe */
+            return;
+        }
+        rebase(slot, h, now);
+    }
+    uint8_t *ob = sfu_worker_tx_slot(w);
+    memcpy(ob, buf, len);
+    uint16_t seq = (uint16_t)(h->seq + slot->seq_offset);
+    uint32_t ts = h->ts + slot->ts_offset;
+    sfu_rtp_set_ssrc(ob, slot->out_ssrc);
+    sfu_rtp_set_seq(ob, seq);
+    sfu_rtp_set_ts(ob, ts);
+    sfu_rtp_set_pt(ob, slot->out_pt);
+    size_t out_len = len;
+    if (sfu_srtp_protect_rtp(out->srtp, ob, &out_len, SFU_TX_BUF) != 0) {
+        w->counters.drop_srtp++;
+        return;
+    }
+    sfu_worker_tx_commit(w, &out->addr, out->addr_len, out_len);
+    if (!slot->sent_any || (int16_t)(seq - slot->last_seq) > 0) {
+        slot->last_seq = seq;
+        slot->last_ts = ts;
+        slot->last_sent_us = now;
+    }
+    slot->sent_any = true;
+    w->counters.rtp_forwarded++;
+}
+
+void sfu_router_on_rtp(sfu_transport *t, uint8_t *buf, size_t len)
+{
+    sfu_worker *w = t->worker;
+    if (!t->srtp || sfu_srtp_unprotect_rtp(t->srtp, buf, &len) != 0) {
+        w->counters.drop_srtp++;
+        return;
+    }
+    sfu_rtp_header h;
+    if (!sfu_rtp_parse(buf, len, &h)) {
+        w->counters.drop_malformed++;
+        return;
+    }
+    sfu_stream *st = find_stream(t, buf, &h);
+    if (!st || h.pt != st->desc.pt) {
+        w->counters.drop_unknown_source++;
+        return;
+    }
+    if (!st->active_reported) { /* once per stream, so the allocation inside is fine */
+        st->active_reported = true;
+        sfu_emit_event(w->engine, SFU_EV_STREAM_ACTIVE, st->desc.stream_id, st->desc.mid);
+    }
+    if (st->slots->len == 0) return;
+    bool keyframe = is_keyframe(st, buf, &h);
+    int64_t now = w->now_us;
+    for (guint i = 0; i < st->slots->len; i++)
+        forward_to_slot(g_ptr_array_index(st->slots, i), st, buf, len, &h, keyframe, now);
+}
+
+/* --- feedback from subscribers ------------------------------------------------------ */
+
+static sfu_slot *slot_by_out_ssrc(sfu_transport *t, uint32_t ssrc)
+{
+    for (guint i = 0; i < t->slots->len; i++) {
+        sfu_slot *slot = g_ptr_array_index(t->slots, i);
+        if (slot->out_ssrc == ssrc) return slot;
+    }
+    return NULL;
+}
+
+static void keyframe_wanted(sfu_transport *t, uint32_t out_ssrc, int64_t now)
+{
+    sfu_slot *slot = slot_by_out_ssrc(t, out_ssrc);
+    if (slot && slot->source) request_keyframe(slot->source, now);
+}
+
+void sfu_router_on_rtcp(sfu_transport *t, uint8_t *buf, size_t len)
+{
+    sfu_worker *w = t->worker;
+    if (!t->srtp || sfu_srtp_unprotect_rtcp(t->srtp, buf, &len) != 0) {
+        w->counters.drop_srtp++;
+        return;
+    }
+    sfu_rtcp_iter it;
+    sfu_rtcp_packet p;
+    sfu_rtcp_iter_init(&it, buf, len);
+    while (sfu_rtcp_iter_next(&it, &p)) {
+        if (p.pt == SFU_RTCP_PSFB && p.fmt == 1) {
+            keyframe_wanted(t, p.media_ssrc, w->now_us);
+        } else if (p.pt == SFU_RTCP_PSFB && p.fmt == 4) {
+            for (size_t i = 0, n = sfu_rtcp_fir_count(&p); i < n; i++) {
+                uint32_t ssrc;
+                uint8_t seq;
+                if (sfu_rtcp_fir_entry(&p, i, &ssrc, &seq)) keyframe_wanted(t, ssrc, w->now_us);
+            }
+        }
+        /* SR/RR/SDES/NACK/REMB from peers are read by later features (NACK, BWE) */
+    }
+}
+
+/* Tells each video publisher the bitrate ceiling (REMB), so its encoder ramps up to it. */
+static void send_remb(sfu_worker *w, sfu_transport *t)
+{
+    uint32_t ssrcs[SFU_MAX_STREAMS_PER_TRANSPORT];
+    size_t n = 0;
+    for (size_t i = 0; i < t->n_streams; i++)
+        if (t->streams[i]->desc.kind == SFU_KIND_VIDEO && t->streams[i]->desc.ssrc)
+            ssrcs[n++] = t->streams[i]->desc.ssrc;
+    if (n == 0) return;
+    uint8_t *buf = sfu_worker_tx_slot(w);
+    send_rtcp(t, buf, sfu_rtcp_write_remb(buf, SFU_TX_BUF, t->rtcp_ssrc, PUBLISH_VIDEO_BITRATE_BPS, ssrcs, n));
+}
+
+void sfu_router_tick(sfu_worker *w, int64_t now_us)
+{
+    if (now_us < w->next_remb_us) return;
+    w->next_remb_us = now_us + REMB_INTERVAL_US;
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, w->transports);
+    while (g_hash_table_iter_next(&it, NULL, &value)) send_remb(w, value);
+}
