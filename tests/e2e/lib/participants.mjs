@@ -1,0 +1,239 @@
+// Browser participants driving the real meeting page through its documented hooks:
+// #name, #room, #join, #leave, #participant-count, .tile[data-participant-id] and
+// window.diemcau.stats() → {inbound:[{participantId, kind, framesDecoded, packetsReceived,
+// bytesReceived, …}], outbound:[…]}.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import puppeteer from 'puppeteer-core';
+import { ARTIFACTS, LOGS } from './server.mjs';
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+export const FIREFOX_PATH = process.env.FIREFOX_PATH || '/usr/bin/firefox-esr';
+
+const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  '--allow-loopback-in-peer-connection',
+  '--autoplay-policy=no-user-gesture-required',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  // A hidden/occluded headless page must not throttle timers or WebRTC.
+  '--disable-background-timer-throttling',
+  '--disable-renderer-backgrounding',
+  '--disable-backgrounding-occluded-windows',
+];
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls fn() (→ {ok, detail}) until ok or the deadline; throws with the last detail. */
+export async function waitUntil(what, fn, { timeoutMs = 30000, intervalMs = 500 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'never evaluated';
+  for (;;) {
+    try {
+      const r = await fn();
+      if (r.ok) return r;
+      last = r.detail;
+    } catch (e) {
+      last = `error: ${e.message}`;
+    }
+    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${last}`);
+    await sleep(intervalMs);
+  }
+}
+
+class Participant {
+  constructor(label, page, closeFn) {
+    this.label = label;
+    this.page = page;
+    this.closeFn = closeFn;
+    this.name = null;
+    mkdirSync(LOGS, { recursive: true });
+    this.consoleLog = createWriteStream(join(LOGS, `browser-${label}.log`));
+    page.on('console', (m) => this.consoleLog.write(`[${m.type()}] ${m.text()}\n`));
+    page.on('pageerror', (e) => this.consoleLog.write(`[pageerror] ${e?.stack || e}\n`));
+  }
+
+  /** Opens the page, fills the form and clicks #join. */
+  async join(url, name, room) {
+    this.name = name;
+    await this.page.goto(url, { timeout: 20000 });
+    await this.page.waitForSelector('#join', { timeout: 20000 });
+    await this.page.evaluate(
+      ([n, r]) => {
+        for (const [sel, v] of [['#name', n], ['#room', r]]) {
+          const el = document.querySelector(sel);
+          if (!el) throw new Error(`page has no ${sel}`);
+          el.value = v;
+          el.dispatchEvent(new Event('input', { bubbles: true }));
+          el.dispatchEvent(new Event('change', { bubbles: true }));
+        }
+      },
+      [name, room],
+    );
+    await this.page.click('#join');
+  }
+
+  async leave() {
+    await this.page.click('#leave');
+  }
+
+  /** Remote tiles on this page: [{id, name}]. */
+  async tiles() {
+    return this.page.evaluate(() =>
+      [...document.querySelectorAll('.tile[data-participant-id]')].map((t) => ({
+        id: t.dataset.participantId,
+        name: (t.querySelector('.name')?.textContent || '').trim(),
+      })),
+    );
+  }
+
+  async participantCountText() {
+    return this.page.evaluate(() => document.querySelector('#participant-count')?.textContent?.trim() ?? null);
+  }
+
+  async stats() {
+    return this.page.evaluate(async () => {
+      if (!window.diemcau || typeof window.diemcau.stats !== 'function') throw new Error('window.diemcau.stats() missing');
+      return await window.diemcau.stats();
+    });
+  }
+
+  async screenshot(file) {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const path = join(ARTIFACTS, file);
+    await this.page.screenshot({ path });
+    return path;
+  }
+
+  async close() {
+    try { await this.closeFn(); } finally { this.consoleLog.end(); }
+  }
+}
+
+export async function launchChromium(label) {
+  const dir = await mkdtemp(join(tmpdir(), `diemcau-e2e-${label}-`));
+  let ctx;
+  try {
+    ctx = await chromium.launchPersistentContext(dir, {
+      executablePath: CHROMIUM_PATH,
+      headless: true,
+      args: CHROMIUM_FLAGS,
+      viewport: { width: 1280, height: 720 },
+      permissions: ['camera', 'microphone'],
+      timeout: 30000,
+    });
+  } catch (e) {
+    await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
+  const page = ctx.pages()[0] || (await ctx.newPage());
+  return new Participant(label, page, async () => {
+    try { await ctx.close(); } finally { await rm(dir, { recursive: true, force: true }); }
+  });
+}
+
+export async function launchFirefox(label) {
+  const browser = await puppeteer.launch({
+    browser: 'firefox',
+    executablePath: FIREFOX_PATH,
+    headless: true,
+    timeout: 30000,
+    defaultViewport: { width: 1280, height: 720 },
+    extraPrefsFirefox: {
+      'media.navigator.streams.fake': true,
+      'media.navigator.permission.disabled': true,
+      'media.peerconnection.ice.loopback': true,
+      'media.autoplay.default': 0,
+      'media.autoplay.blocking_policy': 0,
+    },
+  });
+  const page = await browser.newPage();
+  return new Participant(label, page, () => browser.close());
+}
+
+// ---- media checks ------------------------------------------------------------------
+
+function pick(stats, participantId, kind) {
+  // One slot per (participant, kind) is expected; take the busiest if there are several.
+  const m = stats.inbound.filter((s) => s.participantId === participantId && s.kind === kind);
+  if (!m.length) return null;
+  return m.reduce((a, b) => ((b.packetsReceived || 0) > (a.packetsReceived || 0) ? b : a));
+}
+
+/**
+ * Waits until `p` decodes video (framesDecoded rising by ≥ minFrames over one sample
+ * interval) and receives audio (packetsReceived and bytesReceived rising) from every id.
+ */
+export async function waitForMediaFrom(p, ids, { timeoutMs = 40000, sampleMs = 1500, minFrames = 3 } = {}) {
+  return waitUntil(
+    `${p.label} to decode video and receive audio from ${ids.join(', ')}`,
+    async () => {
+      const a = await p.stats();
+      await sleep(sampleMs);
+      const b = await p.stats();
+      const missing = [];
+      const seen = {};
+      for (const id of ids) {
+        const v0 = pick(a, id, 'video'), v1 = pick(b, id, 'video');
+        const a0 = pick(a, id, 'audio'), a1 = pick(b, id, 'audio');
+        seen[id] = {
+          framesDecoded: v1?.framesDecoded ?? null,
+          audioPackets: a1?.packetsReceived ?? null,
+        };
+        if (!v0 || !v1) missing.push(`${id}: no video slot`);
+        else if (!(v1.framesDecoded - v0.framesDecoded >= minFrames)) missing.push(`${id}: video framesDecoded ${v0.framesDecoded}→${v1.framesDecoded}`);
+        if (!a0 || !a1) missing.push(`${id}: no audio slot`);
+        else if (!(a1.packetsReceived > a0.packetsReceived && a1.bytesReceived > a0.bytesReceived)) {
+          missing.push(`${id}: audio packets ${a0.packetsReceived}→${a1.packetsReceived}, bytes ${a0.bytesReceived}→${a1.bytesReceived}`);
+        }
+      }
+      return {
+        ok: missing.length === 0,
+        detail: `${missing.join('; ')} | inbound=${JSON.stringify(b.inbound)}`,
+        seen,
+      };
+    },
+    { timeoutMs, intervalMs: 0 },
+  );
+}
+
+/** Waits until p's remote tiles are exactly the given names; returns [{id, name}]. */
+export async function waitForTiles(p, names, { timeoutMs = 30000 } = {}) {
+  const want = [...names].sort();
+  const r = await waitUntil(
+    `${p.label} to show tiles for [${want.join(', ')}]`,
+    async () => {
+      const t = await p.tiles();
+      const got = t.map((x) => x.name).sort();
+      return { ok: JSON.stringify(got) === JSON.stringify(want), detail: JSON.stringify(t), tiles: t };
+    },
+    { timeoutMs },
+  );
+  return r.tiles;
+}
+
+/** Also checks that outbound media is flowing from p (its camera and microphone are sent). */
+export async function waitForSending(p, { timeoutMs = 30000 } = {}) {
+  return waitUntil(
+    `${p.label} to send audio and video`,
+    async () => {
+      const a = await p.stats();
+      await sleep(1000);
+      const b = await p.stats();
+      const ok = ['audio', 'video'].every((k) => {
+        const x = a.outbound.find((s) => s.kind === k), y = b.outbound.find((s) => s.kind === k);
+        return x && y && y.bytesSent > x.bytesSent;
+      });
+      return { ok, detail: JSON.stringify(b.outbound) };
+    },
+    { timeoutMs, intervalMs: 0 },
+  );
+}
