@@ -1,0 +1,169 @@
+/* See peer.h. Blocking and simple on purpose: the peer is a test and load tool. */
+#include "peer.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stun/stunagent.h>
+#include <stun/usages/ice.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ice/ice_lite.h"
+#include "rtp/rtp.h"
+#include "srtp/srtp_session.h"
+
+struct dc_peer {
+    int fd;
+    struct sockaddr_in server;
+    char username[160];  /* "server_ufrag:client_ufrag" */
+    char server_pwd[128];
+    StunAgent stun;
+    sfu_dtls *dtls;
+    sfu_srtp *srtp;
+    bool dtls_started;
+};
+
+static void send_datagram(void *user, const uint8_t *data, size_t len)
+{
+    dc_peer *p = user;
+    sendto(p->fd, data, len, 0, (struct sockaddr *)&p->server, sizeof p->server);
+}
+
+dc_peer *dc_peer_new(const char *server_ip, uint16_t server_port, const char *server_ufrag,
+                     const char *server_pwd, const char *server_fp, sfu_dtls_cert *cert)
+{
+    dc_peer *p = calloc(1, sizeof *p);
+    p->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in local = {.sin_family = AF_INET};
+    inet_pton(AF_INET, "127.0.0.1", &local.sin_addr);
+    bind(p->fd, (struct sockaddr *)&local, sizeof local);
+    p->server.sin_family = AF_INET;
+    p->server.sin_port = htons(server_port);
+    inet_pton(AF_INET, server_ip, &p->server.sin_addr);
+    char client_ufrag[17];
+    sfu_ice_random_string(client_ufrag, 16);
+    snprintf(p->username, sizeof p->username, "%s:%s", server_ufrag, client_ufrag);
+    snprintf(p->server_pwd, sizeof p->server_pwd, "%s", server_pwd);
+    static const uint16_t known[] = {STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS, STUN_ATTRIBUTE_MESSAGE_INTEGRITY,
+                                     STUN_ATTRIBUTE_FINGERPRINT, STUN_ATTRIBUTE_USERNAME, 0};
+    stun_agent_init(&p->stun, known, STUN_COMPATIBILITY_RFC5389,
+                    STUN_AGENT_USAGE_SHORT_TERM_CREDENTIALS | STUN_AGENT_USAGE_USE_FINGERPRINT);
+    char fp[200];
+    snprintf(fp, sizeof fp, "sha-256 %s", server_fp);
+    p->dtls = sfu_dtls_new(cert, SFU_DTLS_ROLE_CLIENT, fp, send_datagram, p);
+    if (!p->dtls) {
+        dc_peer_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+void dc_peer_free(dc_peer *p)
+{
+    if (!p) return;
+    if (p->dtls) sfu_dtls_free(p->dtls);
+    if (p->srtp) sfu_srtp_free(p->srtp);
+    if (p->fd >= 0) close(p->fd);
+    free(p);
+}
+
+int dc_peer_fd(const dc_peer *p) { return p->fd; }
+bool dc_peer_connected(const dc_peer *p) { return p->srtp != NULL; }
+
+void dc_peer_send_check(dc_peer *p)
+{
+    uint8_t buf[512];
+    StunMessage msg;
+    size_t len = stun_usage_ice_conncheck_create(
+        &p->stun, &msg, buf, sizeof buf, (const uint8_t *)p->username, strlen(p->username),
+        (const uint8_t *)p->server_pwd, strlen(p->server_pwd), true, true, 0x6e7f00ff,
+        ((uint64_t)rand() << 32) | (uint64_t)rand(), NULL, STUN_USAGE_ICE_COMPATIBILITY_RFC5245);
+    if (len) send_datagram(p, buf, len);
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Handles one non-media datagram; returns true if it was consumed. */
+static bool handle_control(dc_peer *p, const uint8_t *buf, size_t len)
+{
+    sfu_pkt_kind kind = sfu_pkt_classify(buf, len);
+    if (kind == SFU_PKT_STUN) {
+        /* a success response means the server knows our address: start DTLS */
+        if (!p->dtls_started && len >= 2 && buf[0] == 0x01 && buf[1] == 0x01) {
+            p->dtls_started = true;
+            sfu_dtls_start(p->dtls);
+        }
+        return true;
+    }
+    if (kind == SFU_PKT_DTLS) {
+        if (sfu_dtls_handle(p->dtls, buf, len) == SFU_DTLS_CONNECTED && !p->srtp) {
+            sfu_srtp_keys keys;
+            if (sfu_dtls_srtp_keys(p->dtls, &keys)) p->srtp = sfu_srtp_new(&keys);
+        }
+        return true;
+    }
+    return kind != SFU_PKT_RTP && kind != SFU_PKT_RTCP;
+}
+
+bool dc_peer_connect(dc_peer *p, int timeout_ms)
+{
+    int64_t deadline = now_ms() + timeout_ms, next_check = 0;
+    uint8_t buf[2048];
+    while (!p->srtp && now_ms() < deadline) {
+        if (!p->dtls_started && now_ms() >= next_check) {
+            dc_peer_send_check(p);
+            next_check = now_ms() + 100;
+        }
+        int ms = sfu_dtls_timeout_ms(p->dtls);
+        if (ms == 0) sfu_dtls_on_timeout(p->dtls);
+        struct pollfd pfd = {.fd = p->fd, .events = POLLIN};
+        if (poll(&pfd, 1, 20) <= 0) continue;
+        ssize_t n = recv(p->fd, buf, sizeof buf, 0);
+        if (n > 0) handle_control(p, buf, (size_t)n);
+    }
+    return p->srtp != NULL;
+}
+
+bool dc_peer_send_rtp(dc_peer *p, uint8_t *buf, size_t len, size_t cap)
+{
+    if (!p->srtp || sfu_srtp_protect_rtp(p->srtp, buf, &len, cap) != 0) return false;
+    send_datagram(p, buf, len);
+    return true;
+}
+
+bool dc_peer_send_rtcp(dc_peer *p, uint8_t *buf, size_t len, size_t cap)
+{
+    if (!p->srtp || sfu_srtp_protect_rtcp(p->srtp, buf, &len, cap) != 0) return false;
+    send_datagram(p, buf, len);
+    return true;
+}
+
+void dc_peer_send_raw(dc_peer *p, const uint8_t *buf, size_t len) { send_datagram(p, buf, len); }
+
+int dc_peer_recv(dc_peer *p, uint8_t *buf, size_t cap, int timeout_ms)
+{
+    int64_t deadline = now_ms() + timeout_ms;
+    for (;;) {
+        int64_t left = deadline - now_ms();
+        if (left < 0) return 0;
+        struct pollfd pfd = {.fd = p->fd, .events = POLLIN};
+        if (poll(&pfd, 1, (int)left) <= 0) return 0;
+        ssize_t n = recv(p->fd, buf, cap, 0);
+        if (n <= 0 || handle_control(p, buf, (size_t)n)) continue;
+        size_t len = (size_t)n;
+        if (!p->srtp) return -1;
+        int r = sfu_pkt_classify(buf, len) == SFU_PKT_RTP ? sfu_srtp_unprotect_rtp(p->srtp, buf, &len)
+                                                         : sfu_srtp_unprotect_rtcp(p->srtp, buf, &len);
+        return r == 0 ? (int)len : -1;
+    }
+}

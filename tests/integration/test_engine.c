@@ -1,0 +1,202 @@
+/* The media engine end to end over real loopback UDP: C peers (the server's own ICE, DTLS
+ * and SRTP code in client mode) connect, publish and subscribe through sfu.h, and the
+ * test checks what a browser relies on: forwarding with rewritten SSRC and payload type,
+ * video held back until a keyframe (and a PLI sent for it), continuous sequence numbers
+ * and timestamps when a slot is re-pointed to another source, subscriber PLI relayed to
+ * the publisher, garbage counted and dropped, and consent expiry reported. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../unit/check.h"
+#include "ice/ice_lite.h"
+#include "peer.h"
+#include "rtp/rtcp.h"
+#include "rtp/rtp.h"
+#include "sfu.h"
+
+#define ROOM 7
+
+typedef struct {
+    dc_peer *peer;
+    uint32_t transport_id;
+} client;
+
+static sfu *engine;
+static sfu_dtls_cert *client_cert;
+
+static client client_new(uint32_t transport_id)
+{
+    char ufrag[17], pwd[25], fp[200];
+    sfu_ice_random_string(ufrag, 16);
+    sfu_ice_random_string(pwd, 24);
+    snprintf(fp, sizeof fp, "sha-256 %s", sfu_dtls_cert_fingerprint(client_cert));
+    sfu_transport_add(engine, transport_id, ROOM, ufrag, pwd, fp, false);
+    client c = {dc_peer_new("127.0.0.1", sfu_room_port(engine, ROOM), ufrag, pwd, sfu_fingerprint(engine), client_cert),
+                transport_id};
+    return c;
+}
+
+/* Every event seen so far, so that waiting for one does not lose another. */
+static sfu_event seen[256];
+static size_t n_seen;
+
+static bool wait_event(sfu_event_type type, uint32_t id, int timeout_ms)
+{
+    for (int waited = 0; waited <= timeout_ms; waited += 10) {
+        if (n_seen < 256) n_seen += sfu_poll_events(engine, seen + n_seen, 256 - n_seen);
+        for (size_t i = 0; i < n_seen; i++)
+            if (seen[i].type == type && seen[i].id == id) return true;
+        usleep(10000);
+    }
+    return false;
+}
+
+/* A VP8 packet: payload descriptor with S=1 PID=0, then a frame header whose P bit says
+ * key (0) or inter (1) frame. */
+static size_t vp8_packet(uint8_t *buf, uint32_t ssrc, uint16_t seq, uint32_t ts, bool key)
+{
+    memset(buf, 0, 12);
+    buf[0] = 0x80;
+    buf[1] = 0x80 | 96; /* marker: one packet per frame */
+    sfu_wr16(buf + 2, seq);
+    sfu_wr32(buf + 4, ts);
+    sfu_wr32(buf + 8, ssrc);
+    buf[12] = 0x10;               /* S=1, PID=0 */
+    buf[13] = key ? 0x10 : 0x11;  /* P bit 0 = keyframe */
+    memset(buf + 14, 0xab, 100);
+    return 114;
+}
+
+/* Receives until an RTP packet arrives (RTCP is skipped); returns its header. */
+static bool recv_rtp(client *c, sfu_rtp_header *h, int timeout_ms)
+{
+    uint8_t buf[2048];
+    for (int tries = 0; tries < 50; tries++) {
+        int n = dc_peer_recv(c->peer, buf, sizeof buf, timeout_ms);
+        if (n <= 0) return false;
+        if (sfu_pkt_classify(buf, (size_t)n) == SFU_PKT_RTP) return sfu_rtp_parse(buf, (size_t)n, h);
+    }
+    return false;
+}
+
+/* Receives until a PLI for media_ssrc arrives. */
+static bool recv_pli(client *c, uint32_t media_ssrc, int timeout_ms)
+{
+    uint8_t buf[2048];
+    for (int tries = 0; tries < 50; tries++) {
+        int n = dc_peer_recv(c->peer, buf, sizeof buf, timeout_ms);
+        if (n <= 0) return false;
+        if (sfu_pkt_classify(buf, (size_t)n) != SFU_PKT_RTCP) continue;
+        sfu_rtcp_iter it;
+        sfu_rtcp_packet p;
+        sfu_rtcp_iter_init(&it, buf, (size_t)n);
+        while (sfu_rtcp_iter_next(&it, &p))
+            if (p.pt == SFU_RTCP_PSFB && p.fmt == 1 && p.media_ssrc == media_ssrc) return true;
+    }
+    return false;
+}
+
+static void send_vp8(client *c, uint32_t ssrc, uint16_t seq, uint32_t ts, bool key)
+{
+    uint8_t buf[2048];
+    size_t len = vp8_packet(buf, ssrc, seq, ts, key);
+    CHECK(dc_peer_send_rtp(c->peer, buf, len, sizeof buf));
+}
+
+int main(void)
+{
+    sfu_config cfg = {.bind_ip = "127.0.0.1", .first_port = 0, .workers = 1, .consent_timeout_ms = 1500};
+    engine = sfu_new(&cfg, NULL, NULL);
+    CHECK(engine != NULL);
+    if (!engine) return CHECK_RESULT();
+    client_cert = sfu_dtls_cert_new();
+    CHECK(sfu_room_port(engine, ROOM) != 0);
+
+    client pub1 = client_new(1), pub2 = client_new(2), sub = client_new(3);
+    CHECK(pub1.peer && pub2.peer && sub.peer);
+    CHECK(dc_peer_connect(pub1.peer, 5000));
+    CHECK(dc_peer_connect(pub2.peer, 5000));
+    CHECK(dc_peer_connect(sub.peer, 5000));
+    CHECK(wait_event(SFU_EV_TRANSPORT_CONNECTED, 1, 2000));
+    CHECK(wait_event(SFU_EV_TRANSPORT_CONNECTED, 3, 2000));
+
+    sfu_stream_desc s1 = {.stream_id = 11, .transport_id = 1, .room_id = ROOM, .kind = SFU_KIND_VIDEO,
+                          .codec = SFU_CODEC_VP8, .pt = 96, .ssrc = 0x1111};
+    sfu_stream_desc s2 = s1;
+    s2.stream_id = 12;
+    s2.transport_id = 2;
+    s2.ssrc = 0x2222;
+    sfu_stream_add(engine, &s1);
+    sfu_stream_add(engine, &s2);
+    sfu_slot_add(engine, 21, 3, ROOM, SFU_KIND_VIDEO, 0x5555);
+    sfu_slot_point(engine, 21, ROOM, 11, 100);
+    usleep(50000); /* commands are applied between batches */
+
+    /* a delta frame cannot start a decoder: held back, and the publisher is asked for a keyframe */
+    send_vp8(&pub1, 0x1111, 1000, 90000, false);
+    CHECK(recv_pli(&pub1, 0x1111, 1000));
+    CHECK(wait_event(SFU_EV_STREAM_ACTIVE, 11, 1000));
+    sfu_rtp_header h;
+    send_vp8(&pub1, 0x1111, 1001, 93000, true);
+    CHECK(recv_rtp(&sub, &h, 1000));
+    CHECK(h.ssrc == 0x5555 && h.pt == 100 && h.seq == 1001 && h.ts == 93000);
+    send_vp8(&pub1, 0x1111, 1002, 96000, false);
+    CHECK(recv_rtp(&sub, &h, 1000) && h.seq == 1002 && h.ts == 96000);
+
+    /* re-point the slot at the second publisher: no SDP change, numbering continues */
+    sfu_slot_point(engine, 21, ROOM, 12, 100);
+    usleep(50000);
+    send_vp8(&pub2, 0x2222, 50, 7777, false); /* held until its keyframe */
+    CHECK(recv_pli(&pub2, 0x2222, 1000));
+    send_vp8(&pub2, 0x2222, 51, 10777, true);
+    CHECK(recv_rtp(&sub, &h, 1000));
+    CHECK(h.ssrc == 0x5555 && h.seq == 1003);
+    CHECK((uint32_t)(h.ts - 96000) > 0 && (uint32_t)(h.ts - 96000) < 90000 * 2);
+    uint32_t switched_ts = h.ts;
+    send_vp8(&pub2, 0x2222, 52, 13777, false);
+    CHECK(recv_rtp(&sub, &h, 1000) && h.seq == 1004 && h.ts == switched_ts + 3000);
+
+    /* the subscriber's PLI for its slot reaches the slot's current source */
+    usleep(350000); /* past the keyframe-request throttle */
+    uint8_t pli[64];
+    size_t pli_len = sfu_rtcp_write_pli(pli, sizeof pli, 0x9999, 0x5555);
+    CHECK(dc_peer_send_rtcp(sub.peer, pli, pli_len, sizeof pli));
+    CHECK(recv_pli(&pub2, 0x2222, 1000));
+
+    /* garbage to the media port: counted, dropped, forwarding goes on */
+    sfu_stats before, after;
+    sfu_get_stats(engine, &before);
+    uint8_t junk[1200];
+    for (int i = 0; i < 2000; i++) {
+        size_t len = (size_t)(rand() % (int)sizeof junk);
+        for (size_t j = 0; j < len; j++) junk[j] = (uint8_t)rand();
+        if (i % 3 == 0 && len > 0) junk[0] = 0x80; /* RTP-looking */
+        if (i % 3 == 1 && len > 0) junk[0] = 0x16; /* DTLS-looking */
+        dc_peer_send_raw(i % 2 ? sub.peer : pub1.peer, junk, len);
+    }
+    send_vp8(&pub2, 0x2222, 53, 16777, false);
+    CHECK(recv_rtp(&sub, &h, 2000) && h.seq == 1005);
+    sfu_get_stats(engine, &after);
+    CHECK(after.drop_malformed + after.drop_srtp + after.drop_dtls + after.drop_unknown_source >
+          before.drop_malformed + before.drop_srtp + before.drop_dtls + before.drop_unknown_source + 1000);
+    CHECK(after.rtp_forwarded >= 5);
+
+    /* the first publisher stops its connectivity checks: consent expires */
+    for (int i = 0; i < 25; i++) { /* keep the other two alive meanwhile */
+        dc_peer_send_check(pub2.peer);
+        dc_peer_send_check(sub.peer);
+        usleep(100000);
+    }
+    CHECK(wait_event(SFU_EV_TRANSPORT_TIMEOUT, 1, 1000));
+
+    sfu_stream_remove(engine, 11);
+    sfu_transport_remove(engine, 1);
+    dc_peer_free(pub1.peer);
+    dc_peer_free(pub2.peer);
+    dc_peer_free(sub.peer);
+    sfu_free(engine);
+    sfu_dtls_cert_free(client_cert);
+    return CHECK_RESULT();
+}
