@@ -1,0 +1,188 @@
+// i18n.js — every user-visible string, Vietnamese first, English second.
+// Elements carry data-i18n="key" (text), data-i18n-label="key" (aria-label),
+// data-i18n-placeholder="key"; applyTranslations() fills them in.
+
+const STRINGS = {
+  vi: {
+    'app.title': 'Điểm Cầu',
+    'app.subtitle': 'Họp trực tuyến Ủy ban nhân dân các cấp',
+    'lang.switch': 'English',
+    'lang.switchLabel': 'Switch to English',
+    'join.heading': 'Tham gia cuộc họp',
+    'join.name': 'Họ và tên',
+    'join.namePlaceholder': 'Ví dụ: Nguyễn Văn An',
+    'join.room': 'Mã phòng họp',
+    'join.roomPlaceholder': 'Ví dụ: ubnd-tinh',
+    'join.roomHint': 'Chữ không dấu, số, dấu gạch ngang, gạch dưới hoặc dấu chấm.',
+    'join.submit': 'Vào phòng họp',
+    'join.joining': 'Đang vào phòng…',
+    'join.previewHeading': 'Kiểm tra camera và micrô',
+    'join.previewOff': 'Chưa có hình từ camera',
+    'devices.camera': 'Camera',
+    'devices.microphone': 'Micrô',
+    'devices.none': 'Không dùng',
+    'devices.unnamedCamera': 'Camera {n}',
+    'devices.unnamedMic': 'Micrô {n}',
+    'devices.heading': 'Thiết bị',
+    'devices.close': 'Đóng',
+    'meeting.room': 'Phòng: {room}',
+    'meeting.count': '{n} người tham gia',
+    'meeting.empty': 'Chưa có ai khác trong phòng. Vui lòng chờ các điểm cầu khác tham gia.',
+    'meeting.you': 'Bạn',
+    'meeting.selfLabel': '{name} (bạn)',
+    'meeting.micMuted': 'Micrô đang tắt',
+    'meeting.camMuted': 'Camera đang tắt',
+    'meeting.connecting': 'Đang kết nối hình ảnh…',
+    'meeting.mediaFailed': 'Mất kết nối hình ảnh/âm thanh',
+    'control.bar': 'Điều khiển cuộc họp',
+    'control.micOff': 'Tắt micrô',
+    'control.micOn': 'Bật micrô',
+    'control.camOff': 'Tắt camera',
+    'control.camOn': 'Bật camera',
+    'control.settings': 'Thiết bị',
+    'control.leave': 'Rời phòng',
+    'banner.lost': 'Mất kết nối, đang kết nối lại…',
+    'banner.back': 'Đã kết nối lại.',
+    'banner.rejoined': 'Đã kết nối lại và vào phòng lại.',
+    'notice.joined': '{name} đã vào phòng',
+    'notice.left': '{name} đã rời phòng',
+    'notice.leftTimeout': '{name} đã mất kết nối',
+    'notice.kicked': '{name} đã bị mời ra khỏi phòng',
+    'error.room_full': 'Phòng họp đã đủ người. Vui lòng liên hệ người chủ trì.',
+    'error.bad_sdp': 'Trình duyệt và máy chủ không thống nhất được cách truyền hình ảnh/âm thanh.',
+    'error.bad_request': 'Thông tin gửi đi không hợp lệ.',
+    'error.bad_json': 'Máy chủ không hiểu tin nhắn đã gửi.',
+    'error.too_large': 'Tin nhắn quá lớn.',
+    'error.unknown_type': 'Máy chủ không hỗ trợ yêu cầu này.',
+    'error.not_joined': 'Bạn chưa vào phòng họp.',
+    'error.already_joined': 'Kết nối này đã vào một phòng họp.',
+    'error.stale_version': 'Đang cập nhật luồng hình ảnh…',
+    'error.unauthorized': 'Phòng họp này cần giấy mời hợp lệ.',
+    'error.resume_failed': 'Không khôi phục được phiên họp, đang vào phòng lại.',
+    'error.rate_limited': 'Thao tác quá nhanh, vui lòng chờ một chút.',
+    'error.internal': 'Máy chủ gặp lỗi. Vui lòng thử lại.',
+    'error.timeout': 'Máy chủ không trả lời. Vui lòng thử lại.',
+    'error.connect': 'Không kết nối được tới máy chủ. Kiểm tra mạng rồi thử lại.',
+    'error.closed': 'Kết nối tới máy chủ đã đóng.',
+    'error.name': 'Vui lòng nhập họ và tên (tối đa 64 ký tự).',
+    'error.room': 'Mã phòng gồm 1–64 ký tự: chữ không dấu, số, “-”, “_” hoặc “.”.',
+    'error.media': 'Không mở được camera hoặc micrô. Bạn vẫn có thể vào phòng để xem và nghe.',
+    'error.mediaDenied': 'Trình duyệt chưa cho phép dùng camera và micrô. Bạn vẫn có thể vào phòng để xem và nghe.',
+    'error.device': 'Không chuyển được thiết bị.',
+    'error.generic': 'Đã xảy ra lỗi: {message}',
+    'error.dismiss': 'Đóng thông báo',
+  },
+  en: {
+    'app.title': 'Điểm Cầu',
+    'app.subtitle': "Online meetings for People's Committees",
+    'lang.switch': 'Tiếng Việt',
+    'lang.switchLabel': 'Chuyển sang tiếng Việt',
+    'join.heading': 'Join a meeting',
+    'join.name': 'Full name',
+    'join.namePlaceholder': 'e.g. Nguyễn Văn An',
+    'join.room': 'Meeting room code',
+    'join.roomPlaceholder': 'e.g. ubnd-tinh',
+    'join.roomHint': 'Letters without accents, digits, “-”, “_” or “.”.',
+    'join.submit': 'Join meeting',
+    'join.joining': 'Joining…',
+    'join.previewHeading': 'Check camera and microphone',
+    'join.previewOff': 'No camera picture',
+    'devices.camera': 'Camera',
+    'devices.microphone': 'Microphone',
+    'devices.none': 'Do not use',
+    'devices.unnamedCamera': 'Camera {n}',
+    'devices.unnamedMic': 'Microphone {n}',
+    'devices.heading': 'Devices',
+    'devices.close': 'Close',
+    'meeting.room': 'Room: {room}',
+    'meeting.count': '{n} participants',
+    'meeting.empty': 'Nobody else is here yet. Please wait for the other sites to join.',
+    'meeting.you': 'You',
+    'meeting.selfLabel': '{name} (you)',
+    'meeting.micMuted': 'Microphone off',
+    'meeting.camMuted': 'Camera off',
+    'meeting.connecting': 'Connecting media…',
+    'meeting.mediaFailed': 'Audio/video connection lost',
+    'control.bar': 'Meeting controls',
+    'control.micOff': 'Mute microphone',
+    'control.micOn': 'Unmute microphone',
+    'control.camOff': 'Turn camera off',
+    'control.camOn': 'Turn camera on',
+    'control.settings': 'Devices',
+    'control.leave': 'Leave',
+    'banner.lost': 'Connection lost, reconnecting…',
+    'banner.back': 'Reconnected.',
+    'banner.rejoined': 'Reconnected and rejoined the room.',
+    'notice.joined': '{name} joined',
+    'notice.left': '{name} left',
+    'notice.leftTimeout': '{name} lost connection',
+    'notice.kicked': '{name} was removed from the room',
+    'error.room_full': 'The meeting room is full. Please contact the chair.',
+    'error.bad_sdp': 'The browser and the server could not agree on how to send audio/video.',
+    'error.bad_request': 'The request was not valid.',
+    'error.bad_json': 'The server did not understand the message.',
+    'error.too_large': 'The message was too large.',
+    'error.unknown_type': 'The server does not support this request.',
+    'error.not_joined': 'You have not joined a room.',
+    'error.already_joined': 'This connection already joined a room.',
+    'error.stale_version': 'Updating video streams…',
+    'error.unauthorized': 'This meeting room needs a valid invitation.',
+    'error.resume_failed': 'Could not resume the session, joining again.',
+    'error.rate_limited': 'Too many actions, please wait a moment.',
+    'error.internal': 'The server had an error. Please try again.',
+    'error.timeout': 'The server did not answer. Please try again.',
+    'error.connect': 'Cannot reach the server. Check the network and try again.',
+    'error.closed': 'The connection to the server closed.',
+    'error.name': 'Please enter your full name (at most 64 characters).',
+    'error.room': 'Room codes are 1–64 characters: letters without accents, digits, “-”, “_” or “.”.',
+    'error.media': 'Could not open the camera or microphone. You can still join to watch and listen.',
+    'error.mediaDenied': 'The browser did not allow camera and microphone. You can still join to watch and listen.',
+    'error.device': 'Could not switch the device.',
+    'error.generic': 'Something went wrong: {message}',
+    'error.dismiss': 'Dismiss',
+  },
+};
+
+const STORAGE_KEY = 'diemcau.lang';
+const listeners = new Set();
+let lang = loadLang();
+
+function loadLang() {
+  try {
+    const saved = localStorage.getItem(STORAGE_KEY);
+    if (saved && STRINGS[saved]) return saved;
+  } catch { /* storage blocked */ }
+  return 'vi';
+}
+
+export function getLang() { return lang; }
+
+export function setLang(next) {
+  if (!STRINGS[next] || next === lang) return;
+  lang = next;
+  try { localStorage.setItem(STORAGE_KEY, next); } catch { /* ignore */ }
+  applyTranslations();
+  for (const fn of listeners) fn(lang);
+}
+
+export function onLangChange(fn) { listeners.add(fn); }
+
+/** Translate key, replacing {placeholders} from params. */
+export function t(key, params = {}) {
+  const s = STRINGS[lang][key] ?? STRINGS.vi[key] ?? key;
+  return s.replace(/\{(\w+)\}/g, (m, p) => (p in params ? String(params[p]) : m));
+}
+
+/** Text for a server error code, falling back to the server's own message. */
+export function errorText(code, message) {
+  const key = `error.${code}`;
+  if (STRINGS[lang][key]) return t(key);
+  return t('error.generic', { message: message || code || '?' });
+}
+
+export function applyTranslations(root = document) {
+  document.documentElement.lang = lang;
+  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll('[data-i18n-label]')) el.setAttribute('aria-label', t(el.dataset.i18nLabel));
+  for (const el of root.querySelectorAll('[data-i18n-placeholder]')) el.placeholder = t(el.dataset.i18nPlaceholder);
+}

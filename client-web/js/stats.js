@@ -1,0 +1,48 @@
+// stats.js — per-track numbers from getStats of both PeerConnections,
+// for tests and diagnostics (window.diemcau.stats()).
+
+async function reportOf(getter, type) {
+  try {
+    const report = await getter.getStats();
+    for (const s of report.values()) if (s.type === type) return s;
+  } catch { /* closed */ }
+  return null;
+}
+
+/** inbound: one entry per subscribe transceiver that has a slot. */
+export async function collectStats(publisher, subscriber) {
+  const inbound = [];
+  const outbound = [];
+  const spc = subscriber?.pc;
+  if (spc && spc.connectionState !== 'closed') {
+    for (const tr of spc.getTransceivers()) {
+      if (tr.mid == null) continue;
+      const slot = subscriber.slots.get(tr.mid);
+      const s = await reportOf(tr.receiver, 'inbound-rtp');
+      inbound.push({
+        mid: tr.mid,
+        participantId: slot?.participant_id ?? null,
+        active: !!slot?.active,
+        kind: slot?.kind || tr.receiver.track?.kind,
+        framesDecoded: s?.framesDecoded ?? 0,
+        packetsReceived: s?.packetsReceived ?? 0,
+        bytesReceived: s?.bytesReceived ?? 0,
+        packetsLost: s?.packetsLost ?? 0,
+      });
+    }
+  }
+  const ppc = publisher?.pc;
+  if (ppc && ppc.connectionState !== 'closed') {
+    for (const tr of ppc.getTransceivers()) {
+      const s = await reportOf(tr.sender, 'outbound-rtp');
+      outbound.push({
+        mid: tr.mid,
+        kind: tr.sender.track?.kind || (tr === publisher.transceivers.audio ? 'audio' : 'video'),
+        framesEncoded: s?.framesEncoded ?? 0,
+        packetsSent: s?.packetsSent ?? 0,
+        bytesSent: s?.bytesSent ?? 0,
+      });
+    }
+  }
+  return { inbound, outbound };
+}

@@ -1,0 +1,112 @@
+// subscriber.js — the subscribe PeerConnection. Created on the first
+// `subscribe_offer`; every offer is answered in arrival order with its
+// version. Tracks are remembered per transceiver mid; the slot table maps a
+// mid to the participant it currently shows (`slots` in offers and
+// `slot_update`). Emits `change` whenever tracks or slots change, and
+// `state` with the connection state.
+
+export class Subscriber extends EventTarget {
+  constructor(signaling) {
+    super();
+    this.signaling = signaling;
+    this.pc = null;
+    this.slots = new Map(); // mid → {mid, kind, participant_id, active}
+    this.tracks = new Map(); // mid → MediaStreamTrack
+    this.queue = Promise.resolve();
+    this.version = -1;
+    this.generation = 0;
+  }
+
+  /** Queue an offer; answers strictly in order. */
+  handleOffer(msg) {
+    const gen = this.generation;
+    this.queue = this.queue.then(() => (gen === this.generation ? this.answer(msg) : null)).catch((e) => {
+      if (e?.code === 'stale_version') return; // a newer offer is coming
+      this.dispatchEvent(new CustomEvent('error', { detail: e }));
+    });
+    return this.queue;
+  }
+
+  ensurePc() {
+    if (this.pc) return this.pc;
+    const pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
+    this.pc = pc;
+    pc.ontrack = (ev) => {
+      const mid = ev.transceiver?.mid;
+      if (mid == null) return;
+      this.tracks.set(mid, ev.track);
+      const changed = () => this.emitChange();
+      ev.track.addEventListener('ended', changed);
+      this.emitChange();
+    };
+    pc.onconnectionstatechange = () => {
+      this.dispatchEvent(new CustomEvent('state', { detail: pc.connectionState }));
+    };
+    return pc;
+  }
+
+  async answer(msg) {
+    if (typeof msg.version === 'number' && msg.version < this.version) return; // older than one answered
+    const pc = this.ensurePc();
+    await pc.setRemoteDescription({ type: 'offer', sdp: msg.sdp });
+    // ontrack has fired for new m-lines by now; mids are known.
+    for (const tr of pc.getTransceivers()) {
+      if (tr.mid != null && !this.tracks.has(tr.mid) && tr.receiver.track) {
+        this.tracks.set(tr.mid, tr.receiver.track);
+      }
+    }
+    this.applySlots(msg.slots);
+    const answer = await pc.createAnswer();
+    await pc.setLocalDescription(answer);
+    if (this.pc !== pc) return;
+    this.version = msg.version;
+    await this.signaling.request('subscribe_answer', { version: msg.version, sdp: pc.localDescription.sdp });
+  }
+
+  /** Update the mid → participant table (full list or a partial update). */
+  applySlots(slots) {
+    if (!Array.isArray(slots)) return;
+    for (const s of slots) {
+      if (s?.mid == null) continue;
+      const mid = String(s.mid);
+      const prev = this.slots.get(mid) || {};
+      this.slots.set(mid, {
+        mid,
+        kind: s.kind ?? prev.kind,
+        participant_id: s.active === false ? null : (s.participant_id ?? null),
+        active: s.active !== false && s.participant_id != null,
+      });
+    }
+    this.emitChange();
+  }
+
+  /** Active tracks: [{mid, kind, participantId, track}]. */
+  activeTracks() {
+    const out = [];
+    for (const [mid, slot] of this.slots) {
+      const track = this.tracks.get(mid);
+      if (!slot.active || !track || track.readyState === 'ended') continue;
+      out.push({ mid, kind: slot.kind || track.kind, participantId: slot.participant_id, track });
+    }
+    return out;
+  }
+
+  emitChange() {
+    this.dispatchEvent(new Event('change'));
+  }
+
+  close() {
+    if (this.pc) {
+      this.pc.ontrack = null;
+      this.pc.onconnectionstatechange = null;
+      this.pc.close();
+    }
+    this.pc = null;
+    this.slots.clear();
+    this.tracks.clear();
+    this.version = -1;
+    this.generation++;
+    this.queue = Promise.resolve();
+    this.emitChange();
+  }
+}
