@@ -112,10 +112,17 @@ void sfu_slot_set_source(sfu_slot *slot, sfu_stream *source, uint8_t out_pt)
 
 /* --- forwarding ------------------------------------------------------------------- */
 
-static sfu_stream *find_stream(sfu_transport *t, const uint8_t *buf, const sfu_rtp_header *h)
+static sfu_stream *stream_by_ssrc(sfu_transport *t, uint32_t ssrc)
 {
     for (size_t i = 0; i < t->n_streams; i++)
-        if (t->streams[i]->desc.ssrc == h->ssrc) return t->streams[i];
+        if (t->streams[i]->desc.ssrc == ssrc) return t->streams[i];
+    return NULL;
+}
+
+static sfu_stream *find_stream(sfu_transport *t, const uint8_t *buf, const sfu_rtp_header *h)
+{
+    sfu_stream *known = stream_by_ssrc(t, h->ssrc);
+    if (known) return known;
     /* an SSRC the SDP did not announce: bind it through the mid header extension */
     for (size_t i = 0; i < t->n_streams; i++) {
         sfu_stream *st = t->streams[i];
@@ -239,6 +246,23 @@ static void keyframe_wanted(sfu_transport *t, uint32_t out_ssrc, int64_t now)
     if (slot && slot->source) request_keyframe(slot->source, now);
 }
 
+/* A publisher's sender report, translated into each slot's SSRC and timestamp space, lets
+ * the subscriber's browser synchronise audio with video (lip sync). */
+static void relay_sender_report(sfu_transport *t, const sfu_rtcp_packet *p)
+{
+    uint64_t ntp;
+    uint32_t rtp_ts, packets, octets;
+    sfu_stream *st = stream_by_ssrc(t, p->sender_ssrc);
+    if (!st || !sfu_rtcp_sr_info(p, &ntp, &rtp_ts, &packets, &octets)) return;
+    for (guint i = 0; i < st->slots->len; i++) {
+        sfu_slot *slot = g_ptr_array_index(st->slots, i);
+        if (slot->resync || !slot->sent_any) continue; /* offsets not known yet */
+        uint8_t *buf = sfu_worker_tx_slot(t->worker);
+        send_rtcp(slot->transport, buf,
+                  sfu_rtcp_write_sr(buf, SFU_TX_BUF, slot->out_ssrc, ntp, rtp_ts + slot->ts_offset, packets, octets));
+    }
+}
+
 void sfu_router_on_rtcp(sfu_transport *t, uint8_t *buf, size_t len)
 {
     sfu_worker *w = t->worker;
@@ -250,7 +274,9 @@ void sfu_router_on_rtcp(sfu_transport *t, uint8_t *buf, size_t len)
     sfu_rtcp_packet p;
     sfu_rtcp_iter_init(&it, buf, len);
     while (sfu_rtcp_iter_next(&it, &p)) {
-        if (p.pt == SFU_RTCP_PSFB && p.fmt == 1) {
+        if (p.pt == SFU_RTCP_SR) {
+            relay_sender_report(t, &p);
+        } else if (p.pt == SFU_RTCP_PSFB && p.fmt == 1) {
             keyframe_wanted(t, p.media_ssrc, w->now_us);
         } else if (p.pt == SFU_RTCP_PSFB && p.fmt == 4) {
             for (size_t i = 0, n = sfu_rtcp_fir_count(&p); i < n; i++) {
@@ -259,7 +285,7 @@ void sfu_router_on_rtcp(sfu_transport *t, uint8_t *buf, size_t len)
                 if (sfu_rtcp_fir_entry(&p, i, &ssrc, &seq)) keyframe_wanted(t, ssrc, w->now_us);
             }
         }
-        /* SR/RR/SDES/NACK/REMB from peers are read by later features (NACK, BWE) */
+        /* RR/SDES/NACK/REMB from peers are read by later features (NACK, BWE) */
     }
 }
 

@@ -98,6 +98,27 @@ static bool recv_pli(client *c, uint32_t media_ssrc, int timeout_ms)
     return false;
 }
 
+/* Receives until an SR from ssrc arrives and checks its NTP and RTP times. */
+static bool recv_sr(client *c, uint32_t ssrc, uint64_t want_ntp, uint32_t want_rtp, int timeout_ms)
+{
+    uint8_t buf[2048];
+    for (int tries = 0; tries < 50; tries++) {
+        int n = dc_peer_recv(c->peer, buf, sizeof buf, timeout_ms);
+        if (n <= 0) return false;
+        if (sfu_pkt_classify(buf, (size_t)n) != SFU_PKT_RTCP) continue;
+        sfu_rtcp_iter it;
+        sfu_rtcp_packet p;
+        sfu_rtcp_iter_init(&it, buf, (size_t)n);
+        while (sfu_rtcp_iter_next(&it, &p)) {
+            uint64_t ntp;
+            uint32_t rtp, packets, octets;
+            if (p.pt == SFU_RTCP_SR && p.sender_ssrc == ssrc && sfu_rtcp_sr_info(&p, &ntp, &rtp, &packets, &octets))
+                return ntp == want_ntp && rtp == want_rtp;
+        }
+    }
+    return false;
+}
+
 static void send_vp8(client *c, uint32_t ssrc, uint16_t seq, uint32_t ts, bool key)
 {
     uint8_t buf[2048];
@@ -164,6 +185,12 @@ int main(void)
     size_t pli_len = sfu_rtcp_write_pli(pli, sizeof pli, 0x9999, 0x5555);
     CHECK(dc_peer_send_rtcp(sub.peer, pli, pli_len, sizeof pli));
     CHECK(recv_pli(&pub2, 0x2222, 1000));
+
+    /* a publisher's sender report reaches the subscriber in the slot's SSRC and timestamp space */
+    uint8_t sr[64];
+    size_t sr_len = sfu_rtcp_write_sr(sr, sizeof sr, 0x2222, 0x0123456789abcdefull, 13777, 3, 300);
+    CHECK(dc_peer_send_rtcp(pub2.peer, sr, sr_len, sizeof sr));
+    CHECK(recv_sr(&sub, 0x5555, 0x0123456789abcdefull, switched_ts + 3000, 1000));
 
     /* garbage to the media port: counted, dropped, forwarding goes on */
     sfu_stats before, after;
