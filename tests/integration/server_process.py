@@ -1,0 +1,167 @@
+"""Start and stop the Điểm Cầu server binary for integration tests.
+
+    with DiemcauServer() as srv:      # binary from $DIEMCAU_BIN (default build/diemcau)
+        srv.ws_url, srv.http_port, srv.media_port, srv.pid, srv.rss_kib()
+
+The server is started with `--http-port 0 --media-port 0` and must print a line
+`LISTENING http=<port> media=<port>` on stdout. Its stdout and stderr are drained by
+threads into memory (and `srv.output()`), so it never blocks on a full pipe. Stopping
+sends SIGTERM, then SIGKILL after a grace period; `sanitizer_reports()` returns any
+AddressSanitizer / LeakSanitizer / UBSan report found in its output.
+"""
+
+import os
+import re
+import signal
+import subprocess
+import threading
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+LISTENING_RE = re.compile(r"LISTENING http=(\d+) media=(\d+)")
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                     "SUMMARY: UndefinedBehaviorSanitizer")
+
+
+def server_binary():
+    return os.environ.get("DIEMCAU_BIN") or os.path.join(ROOT, "build", "diemcau")
+
+
+def binary_has_asan(path):
+    """True when the binary is built with AddressSanitizer (its RSS is then meaningless
+    for leak checks: ASan keeps freed memory in quarantine)."""
+    try:
+        with open(path, "rb") as f:
+            return b"__asan_init" in f.read()
+    except OSError:
+        return False
+
+
+class ServerError(Exception):
+    pass
+
+
+class DiemcauServer:
+    def __init__(self, binary=None, extra_args=(), start_timeout=20.0, env=None):
+        self.binary = binary or server_binary()
+        self.extra_args = list(extra_args)
+        self.start_timeout = start_timeout
+        self.env = env
+        self.proc = None
+        self.http_port = None
+        self.media_port = None
+        self._lines = []
+        self._lines_lock = threading.Lock()
+        self._listening = threading.Event()
+        self._threads = []
+        self.returncode = None
+
+    # ---- lifecycle -------------------------------------------------------------
+
+    def start(self):
+        if not os.access(self.binary, os.X_OK):
+            raise ServerError(f"server binary {self.binary} not found or not executable "
+                              "(set DIEMCAU_BIN)")
+        env = dict(os.environ)
+        if self.env:
+            env.update(self.env)
+        self.proc = subprocess.Popen(
+            [self.binary, "--http-port", "0", "--media-port", "0", *self.extra_args],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=env, cwd=ROOT)
+        for stream, tag in ((self.proc.stdout, "out"), (self.proc.stderr, "err")):
+            t = threading.Thread(target=self._drain, args=(stream, tag), daemon=True)
+            t.start()
+            self._threads.append(t)
+        if not self._listening.wait(self.start_timeout):
+            out = self.output()
+            self.stop()
+            raise ServerError(f"server did not print LISTENING within {self.start_timeout}s; "
+                              f"output:\n{out[-4000:]}")
+        return self
+
+    def _drain(self, stream, tag):
+        for raw in iter(stream.readline, b""):
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            with self._lines_lock:
+                self._lines.append(f"[{tag}] {line}")
+            if tag == "out" and not self._listening.is_set():
+                m = LISTENING_RE.search(line)
+                if m:
+                    self.http_port, self.media_port = int(m.group(1)), int(m.group(2))
+                    self._listening.set()
+        stream.close()
+
+    def stop(self, grace=10.0):
+        """SIGTERM, wait, SIGKILL. Returns the exit code. Idempotent."""
+        if self.proc is None:
+            return self.returncode
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(grace)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        for t in self._threads:
+            t.join(2)
+        self.returncode = self.proc.returncode
+        return self.returncode
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    # ---- inspection ------------------------------------------------------------
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    @property
+    def ws_url(self):
+        return f"ws://127.0.0.1:{self.http_port}/ws"
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def rss_kib(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        raise ServerError("no VmRSS in /proc status")
+
+    def output(self):
+        with self._lines_lock:
+            return "\n".join(self._lines)
+
+    def sanitizer_reports(self):
+        out = self.output()
+        return [m for m in SANITIZER_MARKERS if m in out]
+
+
+try:
+    import pytest
+except ImportError:  # usable without pytest too
+    pytest = None
+
+if pytest is not None:
+    @pytest.fixture
+    def dc_server():
+        """A fresh server per test; fails the test if a sanitizer reported anything."""
+        srv = DiemcauServer()
+        try:
+            srv.start()
+        except ServerError as e:
+            pytest.fail(str(e))
+        try:
+            yield srv
+        finally:
+            srv.stop()
+            reports = srv.sanitizer_reports()
+            if reports:
+                pytest.fail(f"sanitizer report(s) {reports} in server output:\n"
+                            f"{srv.output()[-8000:]}")
