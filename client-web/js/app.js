@@ -31,6 +31,7 @@ const app = {
   subscriber: null,
   mediaState: { publish: 'new', subscribe: 'new' },
   previewToken: 0,
+  previewDone: Promise.resolve(),
 };
 
 const view = new MeetingView({
@@ -87,7 +88,12 @@ function staticIcons() {
 
 // ---------- preview (join form) ----------
 
-async function startPreview() {
+function startPreview() {
+  app.previewDone = runPreview();
+  return app.previewDone;
+}
+
+async function runPreview() {
   const token = ++app.previewToken;
   stopStream(app.stream);
   const { stream, error } = await openMedia(app.choice);
@@ -141,6 +147,7 @@ async function onJoinSubmit(ev) {
   app.name = name;
   app.room = room;
   setPhase('joining');
+  await app.previewDone; // publish the previewed devices, not an empty stream
 
   const sig = new Signaling();
   app.signaling = sig;

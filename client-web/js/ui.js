@@ -162,7 +162,8 @@ export class MeetingView {
     const hasVideo = !!stream?.getVideoTracks().length;
     this.selfTile.classList.toggle('show-video', hasVideo && !muted.video);
     this.selfTile.querySelector('.avatar span').textContent = initials(name);
-    this.selfName.textContent = t('meeting.selfLabel', { name });
+    this.selfName.textContent = t('meeting.you');
+    this.selfTile.setAttribute('aria-label', t('meeting.selfLabel', { name }));
     this.selfTile.querySelector('.mic-off').hidden = !muted.audio;
     this.selfTile.dataset.audioMuted = String(!!muted.audio);
     this.selfTile.dataset.videoMuted = String(!!muted.video);
