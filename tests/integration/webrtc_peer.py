@@ -135,6 +135,17 @@ def sdp_media_count(sdp_text):
     return sum(1 for line in sdp_text.splitlines() if line.startswith("m="))
 
 
+def sdp_media_kinds_mids(sdp_text):
+    """[(kind, mid)] for each m-line (mid None when absent)."""
+    out = []
+    for line in sdp_text.splitlines():
+        if line.startswith("m="):
+            out.append([line[2:].split(" ", 1)[0], None])
+        elif line.startswith("a=mid:") and out:
+            out[-1][1] = line[6:].strip()
+    return [tuple(x) for x in out]
+
+
 def sdp_attr_values(sdp_text, name):
     """All values of `a=<name>:...` lines, in order."""
     prefix = f"a={name}:"
@@ -560,6 +571,7 @@ class WebRTCPeer:
             offer = self._description(GstWebRTC.WebRTCSDPType.OFFER, sdp)
             await _promise(loop, lambda p: webrtc.emit("set-remote-description", offer, p),
                            self.timeout, "set-remote-description(offer)")
+            self._add_recv_transceivers(webrtc, sdp)
             reply = await _promise(loop, lambda p: webrtc.emit("create-answer", None, p),
                                    self.timeout, "create-answer")
             answer = reply.get_value("answer")
@@ -573,6 +585,42 @@ class WebRTCPeer:
                 if e.code != "stale_version":
                     raise
                 log.info("%s: answer to version %s is stale", self.name, version)
+
+    def _add_recv_transceivers(self, webrtc, offer_text):
+        """Give webrtcbin a recvonly transceiver, with codec-preferences, for each m-line
+        of the offer that has none yet.
+
+        Without one, webrtcbin 1.22 creates a transceiver while answering and answers
+        with the offer's first codec only. The server offers VP8 and H.264 on every video
+        slot, so this is how the peer chooses what it receives."""
+        video = {"vp8": "VP8", "h264": "H264"}[self.video_codec]
+        caps = {
+            "audio": Gst.Caps.from_string("application/x-rtp,media=audio,encoding-name=OPUS"),
+            "video": Gst.Caps.from_string(f"application/x-rtp,media=video,encoding-name={video}"),
+        }
+        kinds = {GstWebRTC.WebRTCKind.AUDIO: "audio", GstWebRTC.WebRTCKind.VIDEO: "video"}
+        have_mids, spare = set(), {"audio": 0, "video": 0}
+        idx = 0
+        while True:
+            t = webrtc.emit("get-transceiver", idx)
+            if t is None:
+                break
+            idx += 1
+            mid = t.get_property("mid")
+            if mid is not None:
+                have_mids.add(mid)
+            elif kinds.get(t.get_property("kind")) in spare:
+                spare[kinds[t.get_property("kind")]] += 1
+        for kind, mid in sdp_media_kinds_mids(offer_text):
+            if kind not in caps or mid in have_mids:
+                continue
+            if spare[kind] > 0:
+                spare[kind] -= 1
+                continue
+            t = webrtc.emit("add-transceiver", GstWebRTC.WebRTCRTPTransceiverDirection.RECVONLY,
+                            caps[kind])
+            if t is None:
+                raise PeerError(f"add-transceiver({kind}) failed")
 
     def _on_sub_pad(self, webrtc, pad):
         if pad.get_direction() != Gst.PadDirection.SRC:
@@ -677,7 +725,19 @@ class WebRTCPeer:
         for p in (self._pub, self._sub):
             if p is None:
                 continue
-            try:
-                await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(None, p.stop), 10)
-            except Exception as e:  # noqa: BLE001
-                log.error("%s: stopping %s failed: %r", self.name, p.label, e)
+            # A daemon thread, not the default executor: if set_state(NULL) ever hung,
+            # asyncio.run() would wait for the executor forever at exit.
+            done = threading.Event()
+
+            def stop(p=p):
+                try:
+                    p.stop()
+                finally:
+                    done.set()
+            threading.Thread(target=stop, daemon=True, name=f"stop-{p.label}").start()
+            deadline = time.monotonic() + 10
+            while not done.is_set() and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            if not done.is_set():
+                log.error("%s: stopping %s hung for 10 s", self.name, p.label)
+                self.errors.append(f"stopping {p.label} hung")
