@@ -62,7 +62,7 @@ function setPhase(phase) {
 function renderMeeting() {
   view.render(app.participants, app.subscriber ? app.subscriber.activeTracks() : []);
   view.renderSelf(app.stream, app.name, app.muted);
-  $('self-view').dataset.participantId = app.participantId || '';
+  $('self-view').dataset.selfId = app.participantId || '';
   $('room-label').textContent = t('meeting.room', { room: app.room || '' });
   $('meeting-heading').textContent = t('meeting.room', { room: app.room || '' });
   renderControls();
