@@ -1,0 +1,49 @@
+/* The meeting logic: executes validated requests against the rooms (room.c), the media
+ * engine (sfu.h) and the SDP writers (sdp.h), and sends replies and events through the
+ * callbacks the server gives it. It never touches sockets, so the WebSocket layer
+ * (server.c) stays a thin transport. Single-threaded: call everything from the lws thread. */
+#ifndef DC_MEETING_H
+#define DC_MEETING_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "protocol.h"
+#include "room.h"
+#include "sfu.h"
+
+/* One WebSocket as the meeting sees it; the server allocates it with its per-connection data. */
+struct dc_conn {
+    dc_participant *participant; /* NULL until join/resume */
+    dc_rate_limiter rate;
+    void *server_handle;         /* the server's (struct lws *) */
+};
+
+typedef struct {
+    /* Queues a text frame on conn; takes ownership of the malloc'd text. */
+    void (*send)(void *user, dc_conn *conn, char *text, size_t len);
+    /* Closes conn (normal closure) after its queued frames are written. */
+    void (*close)(void *user, dc_conn *conn);
+    void *user;
+} dc_meeting_io;
+
+typedef struct dc_meeting dc_meeting;
+
+dc_meeting *dc_meeting_new(const dc_config *cfg, sfu *engine, const dc_meeting_io *io);
+/* Frees the bookkeeping; engine objects go with sfu_free, which the caller does after. */
+void dc_meeting_free(dc_meeting *m);
+
+void dc_meeting_conn_opened(dc_meeting *m, dc_conn *conn);
+/* One complete text message from conn (already checked against the size cap). */
+void dc_meeting_handle_text(dc_meeting *m, dc_conn *conn, const char *text, size_t len);
+/* Sends an error not tied to a request (e.g. a binary frame). */
+void dc_meeting_send_error(dc_meeting *m, dc_conn *conn, dc_error_code code, const char *message);
+/* The WebSocket is gone: its participant (if any) waits resume_grace_seconds. */
+void dc_meeting_conn_closed(dc_meeting *m, dc_conn *conn);
+
+/* Removes participants whose grace period ended; call a few times a second. */
+void dc_meeting_sweep(dc_meeting *m);
+/* Drains the engine's events; call when the engine's wake callback fired. */
+void dc_meeting_poll_engine(dc_meeting *m);
+
+#endif

@@ -1,0 +1,362 @@
+/* Request validation and reply building for the JSON protocol (PROTOCOL.md). Everything
+ * here is a pure function of its input so that tests/unit/test_protocol.c can reach every
+ * error path without sockets. */
+#include "protocol.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const error_names[] = {
+    [DC_OK] = "ok",
+    [DC_ERR_BAD_JSON] = "bad_json",
+    [DC_ERR_TOO_LARGE] = "too_large",
+    [DC_ERR_BAD_REQUEST] = "bad_request",
+    [DC_ERR_UNKNOWN_TYPE] = "unknown_type",
+    [DC_ERR_NOT_JOINED] = "not_joined",
+    [DC_ERR_ALREADY_JOINED] = "already_joined",
+    [DC_ERR_BAD_SDP] = "bad_sdp",
+    [DC_ERR_STALE_VERSION] = "stale_version",
+    [DC_ERR_ROOM_FULL] = "room_full",
+    [DC_ERR_UNAUTHORIZED] = "unauthorized",
+    [DC_ERR_RESUME_FAILED] = "resume_failed",
+    [DC_ERR_RATE_LIMITED] = "rate_limited",
+    [DC_ERR_INTERNAL] = "internal",
+};
+
+const char *dc_error_code_name(dc_error_code code)
+{
+    if ((size_t)code >= sizeof error_names / sizeof error_names[0]) return "internal";
+    return error_names[code];
+}
+
+static const struct {
+    const char *name;
+    dc_request_type type;
+} request_types[] = {
+    { "join", DC_REQ_JOIN },
+    { "publish", DC_REQ_PUBLISH },
+    { "subscribe_answer", DC_REQ_SUBSCRIBE_ANSWER },
+    { "candidate", DC_REQ_CANDIDATE },
+    { "mute", DC_REQ_MUTE },
+    { "leave", DC_REQ_LEAVE },
+    { "resume", DC_REQ_RESUME },
+    { "ping", DC_REQ_PING },
+};
+
+bool dc_request_allowed_before_join(dc_request_type type)
+{
+    return type == DC_REQ_JOIN || type == DC_REQ_RESUME || type == DC_REQ_PING;
+}
+
+static dc_error_code fail(char *msg, size_t msg_len, dc_error_code code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static dc_error_code fail(char *msg, size_t msg_len, dc_error_code code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, msg_len, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+/* Counts UTF-8 code points (jansson has already checked the encoding); false on a control
+ * character, which has no place in a display name. */
+static bool count_printable_chars(const char *s, size_t len, size_t *count)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f) return false;
+        if ((c & 0xC0) != 0x80) n++;
+    }
+    *count = n;
+    return true;
+}
+
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+static bool room_name_ok(const char *s, size_t len)
+{
+    if (len < 1 || len > DC_ROOM_MAX_CHARS) return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                  c == '.' || c == '-';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+/* Looks up a string member; *value NULL if absent. Returns false if present but not a string
+ * or longer than max_len bytes. */
+static bool optional_string(json_t *obj, const char *key, size_t max_len, const char **value, size_t *len)
+{
+    json_t *v = json_object_get(obj, key);
+    *value = NULL;
+    if (len) *len = 0;
+    if (!v) return true;
+    if (!json_is_string(v) || json_string_length(v) > max_len) return false;
+    *value = json_string_value(v);
+    if (len) *len = json_string_length(v);
+    return true;
+}
+
+static dc_error_code required_string(json_t *obj, const char *key, size_t min_len, size_t max_len,
+                                     const char **value, size_t *len, char *msg, size_t msg_len)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v) return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "missing field \"%s\"", key);
+    if (!json_is_string(v)) return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"%s\" must be a string", key);
+    size_t n = json_string_length(v);
+    if (n < min_len || n > max_len)
+        return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"%s\" must be %zu to %zu bytes long", key, min_len,
+                    max_len);
+    *value = json_string_value(v);
+    if (len) *len = n;
+    return DC_OK;
+}
+
+static dc_error_code parse_join(json_t *root, dc_request *r, char *msg, size_t msg_len)
+{
+    const char *room, *name;
+    size_t room_len, name_len;
+    dc_error_code e = required_string(root, "room", 1, DC_ROOM_MAX_CHARS, &room, &room_len, msg, msg_len);
+    if (e) return e;
+    if (!room_name_ok(room, room_len))
+        return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"room\" may only use A-Z a-z 0-9 _ . -");
+    memcpy(r->room, room, room_len + 1);
+
+    /* Limit before trimming too, so that a name padded with megabytes of spaces is refused. */
+    e = required_string(root, "name", 1, DC_NAME_MAX_BYTES + 64, &name, &name_len, msg, msg_len);
+    if (e) return e;
+    while (name_len && is_space(name[0])) name++, name_len--;
+    while (name_len && is_space(name[name_len - 1])) name_len--;
+    size_t chars;
+    if (!count_printable_chars(name, name_len, &chars))
+        return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"name\" must not contain control characters");
+    if (chars < 1 || chars > DC_NAME_MAX_CHARS || name_len > DC_NAME_MAX_BYTES)
+        return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"name\" must be 1 to %d characters", DC_NAME_MAX_CHARS);
+    memcpy(r->name, name, name_len);
+    r->name[name_len] = '\0';
+
+    if (!optional_string(root, "token", DC_JOIN_TOKEN_MAX_BYTES, &r->token, NULL))
+        return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"token\" must be a string of at most %d bytes",
+                    DC_JOIN_TOKEN_MAX_BYTES);
+    return DC_OK;
+}
+
+static dc_error_code parse_sdp_field(json_t *root, dc_request *r, char *msg, size_t msg_len)
+{
+    return required_string(root, "sdp", 1, DC_MAX_MESSAGE_BYTES, &r->sdp, &r->sdp_len, msg, msg_len);
+}
+
+static dc_error_code parse_subscribe_answer(json_t *root, dc_request *r, char *msg, size_t msg_len)
+{
+    json_t *v = json_object_get(root, "version");
+    if (!v) return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "missing field \"version\"");
+    if (!json_is_integer(v) || json_integer_value(v) < 1)
+        return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"version\" must be a positive integer");
+    r->version = json_integer_value(v);
+    return parse_sdp_field(root, r, msg, msg_len);
+}
+
+static dc_error_code parse_pc(json_t *root, dc_request *r, char *msg, size_t msg_len)
+{
+    const char *pc;
+    dc_error_code e = required_string(root, "pc", 1, 16, &pc, NULL, msg, msg_len);
+    if (e) return e;
+    if (!strcmp(pc, "publish")) r->pc = DC_PC_PUBLISH;
+    else if (!strcmp(pc, "subscribe")) r->pc = DC_PC_SUBSCRIBE;
+    else return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"pc\" must be \"publish\" or \"subscribe\"");
+    return DC_OK;
+}
+
+/* The candidate itself is ignored (ICE-lite) but checked, so that a client bug shows up
+ * as an error instead of silently. null means end of candidates, like "". */
+static dc_error_code parse_candidate(json_t *root, dc_request *r, char *msg, size_t msg_len)
+{
+    dc_error_code e = parse_pc(root, r, msg, msg_len);
+    if (e) return e;
+    json_t *c = json_object_get(root, "candidate");
+    if (!c) return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "missing field \"candidate\"");
+    if (json_is_null(c)) return DC_OK;
+    if (!json_is_object(c)) return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"candidate\" must be an object");
+    const char *text;
+    e = required_string(c, "candidate", 0, DC_CANDIDATE_MAX_BYTES, &text, NULL, msg, msg_len);
+    if (e) return e;
+    json_t *mid = json_object_get(c, "sdpMid");
+    if (mid && !json_is_null(mid) && (!json_is_string(mid) || json_string_length(mid) > 32))
+        return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"sdpMid\" must be a short string or null");
+    json_t *index = json_object_get(c, "sdpMLineIndex");
+    if (index && !json_is_null(index) &&
+        (!json_is_integer(index) || json_integer_value(index) < 0 || json_integer_value(index) > 1023))
+        return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"sdpMLineIndex\" must be an integer 0..1023 or null");
+    return DC_OK;
+}
+
+static dc_error_code parse_mute(json_t *root, dc_request *r, char *msg, size_t msg_len)
+{
+    const char *kind;
+    dc_error_code e = required_string(root, "kind", 1, 16, &kind, NULL, msg, msg_len);
+    if (e) return e;
+    if (!strcmp(kind, "audio")) r->kind = SFU_KIND_AUDIO;
+    else if (!strcmp(kind, "video")) r->kind = SFU_KIND_VIDEO;
+    else return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"kind\" must be \"audio\" or \"video\"");
+    json_t *muted = json_object_get(root, "muted");
+    if (!muted) return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "missing field \"muted\"");
+    if (!json_is_boolean(muted)) return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"muted\" must be a boolean");
+    r->muted = json_is_true(muted);
+    return DC_OK;
+}
+
+static dc_error_code parse_resume(json_t *root, dc_request *r, char *msg, size_t msg_len)
+{
+    return required_string(root, "resume_token", 1, DC_RESUME_TOKEN_MAX_BYTES, &r->resume_token, NULL, msg,
+                           msg_len);
+}
+
+static dc_error_code parse_id(json_t *root, dc_request *r, char *msg, size_t msg_len)
+{
+    json_t *id = json_object_get(root, "id");
+    if (!id) return DC_OK;
+    bool ok = json_is_integer(id) ||
+              (json_is_string(id) && json_string_length(id) >= 1 && json_string_length(id) <= DC_REQUEST_ID_MAX_CHARS);
+    if (!ok)
+        return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"id\" must be an integer or a string of 1 to %d bytes",
+                    DC_REQUEST_ID_MAX_CHARS);
+    r->id = json_incref(id);
+    return DC_OK;
+}
+
+dc_error_code dc_request_parse(const char *text, size_t len, dc_request *out, char *msg, size_t msg_len)
+{
+    memset(out, 0, sizeof *out);
+    if (msg_len) msg[0] = '\0';
+    if (len > DC_MAX_MESSAGE_BYTES)
+        return fail(msg, msg_len, DC_ERR_TOO_LARGE, "message larger than %d bytes", DC_MAX_MESSAGE_BYTES);
+    json_error_t jerr;
+    /* jansson checks UTF-8, refuses \u0000 in strings and caps nesting depth. */
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) return fail(msg, msg_len, DC_ERR_BAD_JSON, "not JSON: %s", jerr.text);
+    out->root = root;
+    if (!json_is_object(root)) return fail(msg, msg_len, DC_ERR_BAD_JSON, "the message must be a JSON object");
+
+    dc_error_code e = parse_id(root, out, msg, msg_len);
+    if (e) return e;
+    json_t *type = json_object_get(root, "type");
+    if (!type) return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "missing field \"type\"");
+    if (!json_is_string(type)) return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"type\" must be a string");
+    const char *name = json_string_value(type);
+    out->type = 0;
+    for (size_t i = 0; i < sizeof request_types / sizeof request_types[0]; i++)
+        if (!strcmp(request_types[i].name, name)) out->type = request_types[i].type;
+    if (!out->type) {
+        /* Echo at most a short prefix of what the client sent. */
+        return fail(msg, msg_len, DC_ERR_UNKNOWN_TYPE, "unknown type \"%.32s\"", name);
+    }
+
+    switch (out->type) {
+    case DC_REQ_JOIN: return parse_join(root, out, msg, msg_len);
+    case DC_REQ_PUBLISH: return parse_sdp_field(root, out, msg, msg_len);
+    case DC_REQ_SUBSCRIBE_ANSWER: return parse_subscribe_answer(root, out, msg, msg_len);
+    case DC_REQ_CANDIDATE: return parse_candidate(root, out, msg, msg_len);
+    case DC_REQ_MUTE: return parse_mute(root, out, msg, msg_len);
+    case DC_REQ_RESUME: return parse_resume(root, out, msg, msg_len);
+    case DC_REQ_LEAVE:
+    case DC_REQ_PING: return DC_OK;
+    }
+    return fail(msg, msg_len, DC_ERR_INTERNAL, "unhandled type");
+}
+
+void dc_request_clear(dc_request *req)
+{
+    json_decref(req->id);
+    json_decref(req->root);
+    memset(req, 0, sizeof *req);
+}
+
+json_t *dc_reply_ok(json_t *id)
+{
+    json_t *o = json_pack("{s:s}", "type", "ok");
+    if (o && id) json_object_set(o, "id", id);
+    return o;
+}
+
+json_t *dc_reply_error(json_t *id, dc_error_code code, const char *message)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s}", "type", "error", "code", dc_error_code_name(code), "message",
+                          message ? message : "");
+    /* A message built from client input might not be valid UTF-8 once truncated. */
+    if (!o) o = json_pack("{s:s, s:s, s:s}", "type", "error", "code", dc_error_code_name(code), "message", "");
+    if (o && id) json_object_set(o, "id", id);
+    return o;
+}
+
+json_t *dc_event(const char *type)
+{
+    return json_pack("{s:s}", "type", type);
+}
+
+char *dc_json_take_text(json_t *msg, size_t *len)
+{
+    if (!msg) return NULL;
+    char *text = json_dumps(msg, JSON_COMPACT);
+    json_decref(msg);
+    if (text && len) *len = strlen(text);
+    return text;
+}
+
+dc_error_code dc_message_buffer_append(dc_message_buffer *b, const void *data, size_t len)
+{
+    if (len > DC_MAX_MESSAGE_BYTES - b->len) return DC_ERR_TOO_LARGE;
+    if (b->len + len > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + len) cap *= 2;
+        char *p = realloc(b->data, cap);
+        if (!p) return DC_ERR_INTERNAL;
+        b->data = p;
+        b->cap = cap;
+    }
+    if (len) memcpy(b->data + b->len, data, len);
+    b->len += len;
+    return DC_OK;
+}
+
+void dc_message_buffer_reset(dc_message_buffer *b)
+{
+    b->len = 0;
+}
+
+void dc_message_buffer_free(dc_message_buffer *b)
+{
+    free(b->data);
+    memset(b, 0, sizeof *b);
+}
+
+void dc_rate_limiter_init(dc_rate_limiter *rl, int rate, int burst, int64_t now_ms)
+{
+    rl->rate = rate;
+    rl->burst = burst;
+    rl->tokens_milli = (int64_t)burst * 1000;
+    rl->last_ms = now_ms;
+}
+
+bool dc_rate_limiter_allow(dc_rate_limiter *rl, int64_t now_ms)
+{
+    int64_t elapsed = now_ms - rl->last_ms;
+    if (elapsed > 0) {
+        /* Cap elapsed so the product cannot overflow after a long idle time. */
+        if (elapsed > 3600 * 1000) elapsed = 3600 * 1000;
+        rl->tokens_milli += elapsed * rl->rate;
+        if (rl->tokens_milli > (int64_t)rl->burst * 1000) rl->tokens_milli = (int64_t)rl->burst * 1000;
+        rl->last_ms = now_ms;
+    }
+    if (rl->tokens_milli < 1000) return false;
+    rl->tokens_milli -= 1000;
+    return true;
+}

@@ -1,0 +1,117 @@
+/* The wire protocol of signaling/PROTOCOL.md without any I/O: a client's text frame
+ * becomes a validated, typed request or a stable error code; replies are built here;
+ * message size and per-connection rate limits are enforced with the helpers below. */
+#ifndef DC_PROTOCOL_H
+#define DC_PROTOCOL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sfu.h"
+
+#define DC_MAX_MESSAGE_BYTES (64 * 1024)
+#define DC_ROOM_MAX_CHARS 64
+#define DC_NAME_MAX_CHARS 64            /* Unicode code points, after trimming */
+#define DC_NAME_MAX_BYTES (DC_NAME_MAX_CHARS * 4)
+#define DC_REQUEST_ID_MAX_CHARS 64      /* string ids */
+#define DC_JOIN_TOKEN_MAX_BYTES 4096
+#define DC_RESUME_TOKEN_MAX_BYTES 128
+#define DC_CANDIDATE_MAX_BYTES 1024
+
+typedef enum {
+    DC_OK = 0,
+    DC_ERR_BAD_JSON,
+    DC_ERR_TOO_LARGE,
+    DC_ERR_BAD_REQUEST,
+    DC_ERR_UNKNOWN_TYPE,
+    DC_ERR_NOT_JOINED,
+    DC_ERR_ALREADY_JOINED,
+    DC_ERR_BAD_SDP,
+    DC_ERR_STALE_VERSION,
+    DC_ERR_ROOM_FULL,
+    DC_ERR_UNAUTHORIZED,
+    DC_ERR_RESUME_FAILED,
+    DC_ERR_RATE_LIMITED,
+    DC_ERR_INTERNAL,
+} dc_error_code;
+
+/* The stable code string ("bad_json" …) sent in error replies. */
+const char *dc_error_code_name(dc_error_code code);
+
+typedef enum {
+    DC_REQ_JOIN = 1,
+    DC_REQ_PUBLISH,
+    DC_REQ_SUBSCRIBE_ANSWER,
+    DC_REQ_CANDIDATE,
+    DC_REQ_MUTE,
+    DC_REQ_LEAVE,
+    DC_REQ_RESUME,
+    DC_REQ_PING,
+} dc_request_type;
+
+typedef enum { DC_PC_PUBLISH = 0, DC_PC_SUBSCRIBE = 1 } dc_pc;
+
+typedef struct {
+    dc_request_type type;
+    json_t *id;        /* the request's id to echo, NULL if it had none (then no "ok" is sent) */
+    json_t *root;      /* the parsed message; owns the const char * fields below */
+
+    /* join */
+    char room[DC_ROOM_MAX_CHARS + 1];
+    char name[DC_NAME_MAX_BYTES + 1]; /* trimmed */
+    const char *token;                /* NULL if absent */
+    /* publish, subscribe_answer */
+    const char *sdp;
+    size_t sdp_len;
+    int64_t version;                  /* subscribe_answer, >= 1 */
+    /* candidate */
+    dc_pc pc;
+    /* mute */
+    sfu_kind kind;
+    bool muted;
+    /* resume */
+    const char *resume_token;
+} dc_request;
+
+/* Parses and validates one text message. On error, msg gets a human message naming the
+ * problem and out->id is still set when the message had a usable id, so the error reply
+ * can carry it. Always call dc_request_clear afterwards. */
+dc_error_code dc_request_parse(const char *text, size_t len, dc_request *out, char *msg, size_t msg_len);
+void dc_request_clear(dc_request *req);
+
+/* Requests allowed before join/resume. */
+bool dc_request_allowed_before_join(dc_request_type type);
+
+/* {"type":"ok","id":id}; add result fields to it. id may be NULL (no "id" member). */
+json_t *dc_reply_ok(json_t *id);
+/* {"type":"error","id":id,"code":…,"message":…}; id may be NULL. */
+json_t *dc_reply_error(json_t *id, dc_error_code code, const char *message);
+/* {"type":type} for events. */
+json_t *dc_event(const char *type);
+
+/* Serializes compactly (UTF-8 kept as is); malloc'd, sets *len. Steals msg (decref'd). */
+char *dc_json_take_text(json_t *msg, size_t *len);
+
+/* Collects the fragments of one WebSocket message up to DC_MAX_MESSAGE_BYTES. */
+typedef struct {
+    char *data;
+    size_t len, cap;
+} dc_message_buffer;
+/* DC_OK, or DC_ERR_TOO_LARGE when the message would exceed the cap (the buffer is then
+ * left as it was; the connection should be closed with 1009). */
+dc_error_code dc_message_buffer_append(dc_message_buffer *b, const void *data, size_t len);
+void dc_message_buffer_reset(dc_message_buffer *b); /* keeps the allocation */
+void dc_message_buffer_free(dc_message_buffer *b);
+
+/* Token bucket: `rate` messages per second, bursts up to `burst`. */
+typedef struct {
+    int64_t tokens_milli; /* thousandths of a message */
+    int64_t last_ms;
+    int rate, burst;
+} dc_rate_limiter;
+void dc_rate_limiter_init(dc_rate_limiter *rl, int rate, int burst, int64_t now_ms);
+bool dc_rate_limiter_allow(dc_rate_limiter *rl, int64_t now_ms); /* takes a token if there is one */
+
+#endif

@@ -1,0 +1,316 @@
+/* libwebsockets glue: HTTP static files, the /ws protocol, per-connection output queues,
+ * message reassembly with the 64 KiB cap, the sweep timer and engine wake-ups. All
+ * protocol decisions are made in meeting.c. */
+#include "server.h"
+
+#include <glib.h>
+#include <libwebsockets.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "meeting.h"
+#include "protocol.h"
+#include "sfu.h"
+
+#define SWEEP_INTERVAL_US (250 * LWS_US_PER_MS)
+/* A client that stops reading must not make the server buffer without bound. */
+#define MAX_QUEUED_BYTES (8u * 1024 * 1024)
+
+struct dc_server {
+    dc_config cfg;
+    struct lws_context *context;
+    struct lws_vhost *vhost;
+    struct lws_http_mount mount;
+    struct lws_protocols protocols[2];
+    sfu *engine;
+    dc_meeting *meeting;  /* NULL while starting and shutting down */
+    lws_sorted_usec_list_t sweep_timer;
+    uint16_t http_port, media_port;
+};
+
+typedef struct {
+    char *frame; /* LWS_PRE bytes of headroom, then the text */
+    size_t len;
+} queued_frame;
+
+/* lws allocates this zeroed for each WebSocket (per_session_data_size). */
+typedef struct {
+    dc_conn conn;                /* first: the meeting's view of this connection */
+    struct lws *wsi;
+    dc_server *server;
+    dc_message_buffer rx;
+    GQueue *out;                 /* queued_frame* */
+    size_t out_bytes;
+    bool closing;                /* close once out is written; ignore further input */
+    enum lws_close_status close_status;
+} session;
+
+static void free_frame(gpointer data)
+{
+    queued_frame *f = data;
+    free(f->frame);
+    free(f);
+}
+
+static void request_close(session *ss, enum lws_close_status status)
+{
+    if (ss->closing) return;
+    ss->closing = true;
+    ss->close_status = status;
+    lws_callback_on_writable(ss->wsi);
+}
+
+/* dc_meeting_io.send */
+static void meeting_send(void *user, dc_conn *conn, char *text, size_t len)
+{
+    (void)user;
+    session *ss = (session *)conn;
+    if (ss->closing || ss->out_bytes + len > MAX_QUEUED_BYTES) {
+        if (!ss->closing) {
+            lwsl_warn("signaling: closing a connection that does not read its messages\n");
+            ss->closing = true;
+            lws_set_timeout(ss->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+        }
+        free(text);
+        return;
+    }
+    queued_frame *f = malloc(sizeof *f);
+    char *frame = malloc(LWS_PRE + len);
+    if (!f || !frame) {
+        free(f);
+        free(frame);
+        free(text);
+        return;
+    }
+    memcpy(frame + LWS_PRE, text, len);
+    free(text);
+    f->frame = frame;
+    f->len = len;
+    g_queue_push_tail(ss->out, f);
+    ss->out_bytes += len;
+    lws_callback_on_writable(ss->wsi);
+}
+
+/* dc_meeting_io.close */
+static void meeting_close(void *user, dc_conn *conn)
+{
+    (void)user;
+    request_close((session *)conn, LWS_CLOSE_STATUS_NORMAL);
+}
+
+static int write_next_frame(session *ss)
+{
+    queued_frame *f = g_queue_pop_head(ss->out);
+    if (!f) {
+        if (ss->closing) {
+            lws_close_reason(ss->wsi, ss->close_status, NULL, 0);
+            return -1;
+        }
+        return 0;
+    }
+    ss->out_bytes -= f->len;
+    int n = lws_write(ss->wsi, (unsigned char *)f->frame + LWS_PRE, f->len, LWS_WRITE_TEXT);
+    bool ok = n >= (int)f->len;
+    free_frame(f);
+    if (!ok) return -1;
+    if (!g_queue_is_empty(ss->out) || ss->closing) lws_callback_on_writable(ss->wsi);
+    return 0;
+}
+
+static void on_receive(session *ss, const void *in, size_t len)
+{
+    dc_server *s = ss->server;
+    if (ss->closing || !s->meeting) return;
+    if (dc_message_buffer_append(&ss->rx, in, len) != DC_OK) {
+        dc_meeting_send_error(s->meeting, &ss->conn, DC_ERR_TOO_LARGE, "message larger than 64 KiB");
+        dc_message_buffer_reset(&ss->rx);
+        request_close(ss, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE);
+        return;
+    }
+    if (!lws_is_final_fragment(ss->wsi) || lws_remaining_packet_payload(ss->wsi)) return;
+    if (lws_frame_is_binary(ss->wsi))
+        dc_meeting_send_error(s->meeting, &ss->conn, DC_ERR_BAD_JSON, "binary frames are not supported");
+    else
+        dc_meeting_handle_text(s->meeting, &ss->conn, ss->rx.data ? ss->rx.data : "", ss->rx.len);
+    dc_message_buffer_reset(&ss->rx);
+}
+
+static bool is_signaling_path(struct lws *wsi)
+{
+    char uri[64];
+    if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0) return false;
+    return !strcmp(uri, "/ws");
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+    session *ss = user;
+    dc_server *s = lws_context_user(lws_get_context(wsi));
+
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        return is_signaling_path(wsi) ? 0 : 1; /* WebSocket upgrades only at /ws */
+
+    case LWS_CALLBACK_ESTABLISHED:
+        ss->wsi = wsi;
+        ss->server = s;
+        ss->out = g_queue_new();
+        ss->conn.server_handle = wsi;
+        if (s->meeting) dc_meeting_conn_opened(s->meeting, &ss->conn);
+        return 0;
+
+    case LWS_CALLBACK_RECEIVE:
+        on_receive(ss, in, len);
+        return 0;
+
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return write_next_frame(ss);
+
+    case LWS_CALLBACK_CLOSED:
+        if (s->meeting) dc_meeting_conn_closed(s->meeting, &ss->conn);
+        if (ss->out) g_queue_free_full(ss->out, free_frame);
+        ss->out = NULL;
+        dc_message_buffer_free(&ss->rx);
+        return 0;
+
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+        /* lws_cancel_service from an engine thread: events are waiting. */
+        if (s && s->meeting) dc_meeting_poll_engine(s->meeting);
+        return 0;
+
+    default:
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    }
+}
+
+static void sweep(lws_sorted_usec_list_t *sul)
+{
+    dc_server *s = lws_container_of(sul, dc_server, sweep_timer);
+    if (s->meeting) dc_meeting_sweep(s->meeting);
+    lws_sul_schedule(s->context, 0, &s->sweep_timer, sweep, SWEEP_INTERVAL_US);
+}
+
+static void wake_lws(void *user)
+{
+    dc_server *s = user;
+    lws_cancel_service(s->context);
+}
+
+/* The lowest UDP port among the workers (room ids are spread over workers by id). */
+static uint16_t first_media_port(sfu *engine, int workers)
+{
+    uint16_t lowest = 0;
+    for (uint32_t room = 1; room <= (uint32_t)workers; room++) {
+        uint16_t port = sfu_room_port(engine, room);
+        if (port && (!lowest || port < lowest)) lowest = port;
+    }
+    return lowest;
+}
+
+dc_server *dc_server_new(const dc_config *cfg, char *err, size_t err_len)
+{
+    dc_server *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, err_len, "out of memory");
+        return NULL;
+    }
+    s->cfg = *cfg;
+    s->mount = (struct lws_http_mount){
+        .mountpoint = "/",
+        .mountpoint_len = 1,
+        .origin = s->cfg.web_root,
+        .def = "index.html",
+        .origin_protocol = LWSMPRO_FILE,
+    };
+    s->protocols[0] = (struct lws_protocols){
+        .name = "diemcau-v1",
+        .callback = callback,
+        .per_session_data_size = sizeof(session),
+        .rx_buffer_size = 16384,
+    };
+
+    lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.port = s->cfg.http_port;
+    /* lws takes an interface name or address; NULL listens on all of them. */
+    info.iface = strcmp(s->cfg.bind_ip, "0.0.0.0") ? s->cfg.bind_ip : NULL;
+    info.protocols = s->protocols;
+    info.mounts = &s->mount;
+    info.user = s;
+    if (s->cfg.tls_cert[0]) {
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.ssl_cert_filepath = s->cfg.tls_cert;
+        info.ssl_private_key_filepath = s->cfg.tls_key;
+    }
+    s->context = lws_create_context(&info);
+    if (!s->context) {
+        snprintf(err, err_len, "cannot listen on %s port %d (in use? TLS files readable?)", s->cfg.bind_ip,
+                 s->cfg.http_port);
+        free(s);
+        return NULL;
+    }
+    s->vhost = lws_get_vhost_by_name(s->context, "default");
+    int port = s->vhost ? lws_get_vhost_listen_port(s->vhost) : s->cfg.http_port;
+    s->http_port = (uint16_t)(port > 0 ? port : s->cfg.http_port);
+
+    sfu_config engine_cfg = {
+        .bind_ip = s->cfg.media_bind_ip,
+        .first_port = (uint16_t)s->cfg.media_port,
+        .workers = s->cfg.workers,
+        .consent_timeout_ms = s->cfg.consent_timeout_ms,
+    };
+    s->engine = sfu_new(&engine_cfg, wake_lws, s);
+    if (!s->engine) {
+        snprintf(err, err_len, "cannot start the media engine on %s port %d", s->cfg.media_bind_ip,
+                 s->cfg.media_port);
+        lws_context_destroy(s->context);
+        free(s);
+        return NULL;
+    }
+    s->media_port = first_media_port(s->engine, s->cfg.workers);
+
+    dc_meeting_io io = { .send = meeting_send, .close = meeting_close, .user = s };
+    s->meeting = dc_meeting_new(&s->cfg, s->engine, &io);
+    if (!s->meeting) {
+        snprintf(err, err_len, "out of memory");
+        dc_server_free(s);
+        return NULL;
+    }
+    lws_sul_schedule(s->context, 0, &s->sweep_timer, sweep, SWEEP_INTERVAL_US);
+    return s;
+}
+
+uint16_t dc_server_http_port(const dc_server *s)
+{
+    return s->http_port;
+}
+
+uint16_t dc_server_media_port(const dc_server *s)
+{
+    return s->media_port;
+}
+
+void dc_server_run(dc_server *s, volatile sig_atomic_t *stop)
+{
+    /* lws_service returns at least every SWEEP_INTERVAL_US (timer) or on a signal. */
+    while (!*stop)
+        if (lws_service(s->context, 0) < 0) break;
+}
+
+void dc_server_free(dc_server *s)
+{
+    if (!s) return;
+    /* Order matters: the meeting goes first (connections closing below must not touch it),
+     * then the engine (its threads call wake_lws, which needs the context), then lws. */
+    dc_meeting *meeting = s->meeting;
+    s->meeting = NULL;
+    dc_meeting_free(meeting);
+    if (s->context) lws_sul_cancel(&s->sweep_timer);
+    sfu_free(s->engine);
+    s->engine = NULL;
+    if (s->context) lws_context_destroy(s->context);
+    free(s);
+}
