@@ -425,7 +425,7 @@ function init() {
   $('settings-audio').addEventListener('change', (e) => onSettingsChange('audio', e.target.value));
   $('settings-video').addEventListener('change', (e) => onSettingsChange('video', e.target.value));
   $('leave').addEventListener('click', leave);
-  window.addEventListener('pagehide', () => app.signaling?.close());
+  window.addEventListener('pagehide', () => app.signaling?.leaveNow());
   setPhase('join');
   renderControls();
   (savedName ? $('room').value ? $('join') : $('room') : $('name')).focus();

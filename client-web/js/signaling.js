@@ -130,6 +130,14 @@ export class Signaling extends EventTarget {
     this.close();
   }
 
+  /** Page is going away: send `leave` without waiting, then close. */
+  leaveNow() {
+    if (this.ws?.readyState === WebSocket.OPEN && this.resumeToken) {
+      try { this.ws.send(JSON.stringify({ type: 'leave' })); } catch { /* ignore */ }
+    }
+    this.close();
+  }
+
   close() {
     this.wantOpen = false;
     clearTimeout(this.reconnectTimer);

@@ -46,7 +46,6 @@ export class Subscriber extends EventTarget {
   }
 
   async answer(msg) {
-    if (typeof msg.version === 'number' && msg.version < this.version) return; // older than one answered
     const pc = this.ensurePc();
     await pc.setRemoteDescription({ type: 'offer', sdp: msg.sdp });
     // ontrack has fired for new m-lines by now; mids are known.
