@@ -142,26 +142,3 @@ class DiemcauServer:
         out = self.output()
         return [m for m in SANITIZER_MARKERS if m in out]
 
-
-try:
-    import pytest
-except ImportError:  # usable without pytest too
-    pytest = None
-
-if pytest is not None:
-    @pytest.fixture
-    def dc_server():
-        """A fresh server per test; fails the test if a sanitizer reported anything."""
-        srv = DiemcauServer()
-        try:
-            srv.start()
-        except ServerError as e:
-            pytest.fail(str(e))
-        try:
-            yield srv
-        finally:
-            srv.stop()
-            reports = srv.sanitizer_reports()
-            if reports:
-                pytest.fail(f"sanitizer report(s) {reports} in server output:\n"
-                            f"{srv.output()[-8000:]}")
