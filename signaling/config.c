@@ -16,7 +16,8 @@
 #define DC_SOURCE_WEB_ROOT "client-web"
 #endif
 
-typedef enum { KEY_INT, KEY_TEXT } key_type;
+/* KEY_PATH: text; relative paths in a config file are relative to that file's directory. */
+typedef enum { KEY_INT, KEY_TEXT, KEY_PATH } key_type;
 
 typedef struct {
     const char *json_name;
@@ -32,6 +33,8 @@ typedef struct {
     { name, flag, KEY_INT, offsetof(dc_config, field), 0, lo, hi, help }
 #define TEXT_KEY(name, flag, field, help) \
     { name, flag, KEY_TEXT, offsetof(dc_config, field), sizeof(((dc_config *)0)->field), 0, 0, help }
+#define PATH_KEY(name, flag, field, help) \
+    { name, flag, KEY_PATH, offsetof(dc_config, field), sizeof(((dc_config *)0)->field), 0, 0, help }
 
 static const config_key keys[] = {
     INT_KEY("http_port", "--http-port", http_port, 0, 65535, "HTTP/WebSocket port (0 = any free port)"),
@@ -39,10 +42,10 @@ static const config_key keys[] = {
     INT_KEY("media_port", "--media-port", media_port, 0, 65535, "first UDP media port (0 = any free port)"),
     TEXT_KEY("media_bind", "--media-bind", media_bind_ip, "UDP media bind address"),
     TEXT_KEY("announce_ip", "--announce-ip", announce_ip, "address announced in ICE candidates"),
-    TEXT_KEY("web_root", "--web-root", web_root, "directory served at /"),
+    PATH_KEY("web_root", "--web-root", web_root, "directory served at /"),
     INT_KEY("workers", "--workers", workers, 1, 256, "media worker threads (one UDP port each)"),
-    TEXT_KEY("tls_cert", "--tls-cert", tls_cert, "PEM certificate: serve HTTPS/WSS"),
-    TEXT_KEY("tls_key", "--tls-key", tls_key, "PEM private key for tls_cert"),
+    PATH_KEY("tls_cert", "--tls-cert", tls_cert, "PEM certificate: serve HTTPS/WSS"),
+    PATH_KEY("tls_key", "--tls-key", tls_key, "PEM private key for tls_cert"),
     INT_KEY("max_room_size", "--max-room-size", max_room_size, 1, 10000, "participants per room"),
     INT_KEY("resume_grace_seconds", "--resume-grace", resume_grace_seconds, 0, 3600,
             "seconds a dropped participant may resume"),
@@ -122,6 +125,16 @@ static bool set_text(dc_config *cfg, const config_key *k, const char *v, char *e
     return true;
 }
 
+static bool set_path_relative_to(dc_config *cfg, const config_key *k, const char *value, const char *file,
+                                 char *err, size_t err_len)
+{
+    const char *slash = strrchr(file, '/');
+    if (!value[0] || value[0] == '/' || !slash) return set_text(cfg, k, value, err, err_len);
+    char joined[DC_CONFIG_PATH_MAX * 2];
+    snprintf(joined, sizeof joined, "%.*s/%s", (int)(slash - file), file, value);
+    return set_text(cfg, k, joined, err, err_len);
+}
+
 static const config_key *key_by_json_name(const char *name)
 {
     for (size_t i = 0; i < N_KEYS; i++)
@@ -162,13 +175,13 @@ bool dc_config_load_file(dc_config *cfg, const char *path, char *err, size_t err
             } else {
                 ok = set_int(cfg, k, json_integer_value(value), err, err_len);
             }
+        } else if (!json_is_string(value)) {
+            snprintf(err, err_len, "%s: \"%s\" must be a string", path, name);
+            ok = false;
+        } else if (k->type == KEY_PATH) {
+            ok = set_path_relative_to(cfg, k, json_string_value(value), path, err, err_len);
         } else {
-            if (!json_is_string(value)) {
-                snprintf(err, err_len, "%s: \"%s\" must be a string", path, name);
-                ok = false;
-            } else {
-                ok = set_text(cfg, k, json_string_value(value), err, err_len);
-            }
+            ok = set_text(cfg, k, json_string_value(value), err, err_len);
         }
     }
     json_decref(root);
@@ -178,9 +191,14 @@ bool dc_config_load_file(dc_config *cfg, const char *path, char *err, size_t err
 static void print_usage(const char *prog)
 {
     printf("Usage: %s [options]\n  --config FILE          JSON config (see configs/default.json)\n", prog);
-    for (size_t i = 0; i < N_KEYS; i++)
-        if (keys[i].flag)
-            printf("  %-22s %s\n", keys[i].flag, keys[i].help);
+    for (size_t i = 0; i < N_KEYS; i++) {
+        if (keys[i].flag) {
+            char usage[48];
+            snprintf(usage, sizeof usage, "%s %s", keys[i].flag,
+                     keys[i].type == KEY_INT ? "N" : keys[i].type == KEY_PATH ? "PATH" : "IP");
+            printf("  %-22s %s\n", usage, keys[i].help);
+        }
+    }
     printf("  --help                 this text\n");
 }
 
