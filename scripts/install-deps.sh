@@ -47,6 +47,10 @@ else
   echo "install-deps: system packages present"
 fi
 
+# libsrtp2 from Debian's own source, built on OpenSSL: Debian's binary (on NSS) is ~2x
+# slower and allocates on every packet (bench/RESULTS.md). Skips itself when built.
+bash "$ROOT/scripts/build-libsrtp2-openssl.sh"
+
 if ((WITH_TEST)); then
   E2E="$ROOT/tests/e2e"
   if [[ -f "$E2E/package-lock.json" ]]; then
