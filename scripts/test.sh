@@ -112,7 +112,7 @@ stage_e2e() { # name binary
   fi
   rm -f "$tap"
   DIEMCAU_BIN="$bin" run_logged "$name" 1200 \
-    bash tests/run-in-netns.sh --lo-route node --test --test-concurrency=1 \
+    bash tests/run-in-netns.sh node --test --test-concurrency=1 \
       --test-reporter=spec --test-reporter-destination=stdout \
       --test-reporter=tap --test-reporter-destination="$tap" \
       tests/e2e/

@@ -1,30 +1,18 @@
 #!/usr/bin/env bash
 # Runs a command in a fresh network namespace with only loopback up, so that all of its
 # traffic stays on 127.0.0.1 and its ports never collide with the host's or another run's.
-#   bash tests/run-in-netns.sh [--lo-route] COMMAND [ARGS…]
-# --lo-route: also put 198.18.0.1/32 (RFC 2544 benchmarking range) on lo and a default
-#   route via lo. Firefox gathers no ICE candidate at all in a namespace without a default
-#   route, and never gathers 127.0.0.1 even with media.peerconnection.ice.loopback; with
-#   this it gathers 198.18.0.1 and reaches the server's 127.0.0.1 candidate from it. Packets
-#   still never leave lo: nothing in the namespace forwards.
+#   bash tests/run-in-netns.sh COMMAND [ARGS…]
 # When the command ends, every process still left in that namespace (a browser or server
 # a crashed test did not close) is killed by pid, so nothing outlives the run.
 set -euo pipefail
-LO_ROUTE=0
-if [[ ${1:-} == --lo-route ]]; then LO_ROUTE=1; shift; fi
 if (($# == 0)); then echo "usage: $0 COMMAND [ARGS…]" >&2; exit 2; fi
 if ! command -v unshare >/dev/null || ! command -v ip >/dev/null; then
   echo "run-in-netns: needs unshare (util-linux) and ip (iproute2)" >&2; exit 2
 fi
 # shellcheck disable=SC2016
-exec unshare --net -- env DC_LO_ROUTE=$LO_ROUTE bash -c '
+exec unshare --net -- bash -c '
   set -u
   ip link set lo up || { echo "run-in-netns: cannot bring lo up" >&2; exit 2; }
-  if [[ $DC_LO_ROUTE == 1 ]]; then
-    ip addr add 198.18.0.1/32 dev lo && ip route add default dev lo ||
-      { echo "run-in-netns: cannot add the lo route" >&2; exit 2; }
-  fi
-  unset DC_LO_ROUTE
   myns=$(readlink /proc/$$/ns/net)
   cleanup() {
     local pid pids=()

@@ -42,5 +42,6 @@ describe('Firefox ESR and Chromium in one room', { timeout: 180000 }, () => {
     const b = await waitForMediaFrom(cr, [ids.ff]);
     console.log(`Chromium receives: ${JSON.stringify(b.seen)}`);
     console.log(`screenshot: ${await ff.screenshot('firefox-F-call.png')}`);
+    console.log(`screenshot: ${await cr.screenshot('firefox-C-call.png')}`);
   });
 });

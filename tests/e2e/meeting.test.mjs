@@ -4,7 +4,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from './lib/server.mjs';
-import { launchChromium, waitForMediaFrom, waitForTiles, waitForSending, waitUntil } from './lib/participants.mjs';
+import { launchChromium, waitForMediaFrom, waitForTiles, waitForSending, waitForCount, waitUntil } from './lib/participants.mjs';
 
 const ROOM = 'e2e-hop-chromium';
 const STEP = { timeout: 60000 };
@@ -43,8 +43,11 @@ describe('meeting: three Chromium participants', { timeout: 240000 }, () => {
         ids[t.name] = t.id;
       }
     }
-    for (const l of ['A', 'B', 'C']) people[l].name = names[l];
     assert.equal(new Set(Object.values(ids)).size, 3, `three distinct participant ids: ${JSON.stringify(ids)}`);
+    for (const l of ['A', 'B', 'C']) {
+      assert.equal(await people[l].participantId(), ids[names[l]], `${l}'s own id matches what the others show`);
+      await waitForCount(people[l], 3);
+    }
   });
 
   it('each decodes the other two\'s video and receives their audio', STEP, async () => {
@@ -56,8 +59,6 @@ describe('meeting: three Chromium participants', { timeout: 240000 }, () => {
     }
     const shot = await people.A.screenshot('meeting-A-three.png');
     console.log(`screenshot: ${shot}`);
-    const count = await people.A.participantCountText();
-    console.log(`A #participant-count: ${JSON.stringify(count)}`);
   });
 
   it('when one leaves, its tile disappears for the others and their media keeps flowing', STEP, async () => {
@@ -69,6 +70,8 @@ describe('meeting: three Chromium participants', { timeout: 240000 }, () => {
         return { ok: !t.some((x) => x.id === gone) && t.length === 1, detail: JSON.stringify(t) };
       });
     }
+    await waitForCount(people.A, 2);
+    await waitForCount(people.B, 2);
     await waitForMediaFrom(people.A, [ids[people.B.name]]);
     await waitForMediaFrom(people.B, [ids[people.A.name]]);
     await people.C.close();
@@ -91,6 +94,7 @@ describe('meeting: three Chromium participants', { timeout: 240000 }, () => {
     }
     await waitForMediaFrom(people.A, [ids[d.name]]);
     await waitForMediaFrom(people.B, [ids[d.name]]);
+    for (const p of [people.A, people.B, d]) await waitForCount(p, 3);
     const shot = await d.screenshot('meeting-D-late-joiner.png');
     console.log(`screenshot: ${shot}`);
     assert.ok(server.alive(), 'server still running');

@@ -95,8 +95,17 @@ class Participant {
     );
   }
 
-  async participantCountText() {
-    return this.page.evaluate(() => document.querySelector('#participant-count')?.textContent?.trim() ?? null);
+  /** #participant-count's data-count: people in the room including this one. */
+  async participantCount() {
+    return this.page.evaluate(() => {
+      const v = document.querySelector('#participant-count')?.dataset.count;
+      return v == null ? null : Number(v);
+    });
+  }
+
+  /** Own participant id as the page knows it (window.diemcau.participantId). */
+  async participantId() {
+    return this.page.evaluate(() => window.diemcau?.participantId ?? null);
   }
 
   async stats() {
@@ -153,6 +162,14 @@ export async function launchFirefox(label) {
       'media.peerconnection.ice.loopback': true,
       'media.autoplay.default': 0,
       'media.autoplay.blocking_policy': 0,
+      // With only the fake-stream prefs Firefox counts the page as having no camera
+      // permission and gathers only its default-route address ("default address only"
+      // privacy mode): nothing at all in a loopback-only namespace, and never 127.0.0.1.
+      // A granted default permission makes it gather every host address, loopback
+      // included (media.peerconnection.ice.loopback), so it can pair with the server's
+      // 127.0.0.1 candidate (nICEr pairs loopback only with loopback).
+      'permissions.default.camera': 1,
+      'permissions.default.microphone': 1,
     },
   });
   const page = await browser.newPage();
@@ -163,7 +180,7 @@ export async function launchFirefox(label) {
 
 function pick(stats, participantId, kind) {
   // One slot per (participant, kind) is expected; take the busiest if there are several.
-  const m = stats.inbound.filter((s) => s.participantId === participantId && s.kind === kind);
+  const m = stats.inbound.filter((s) => s.participantId === participantId && s.kind === kind && s.active !== false);
   if (!m.length) return null;
   return m.reduce((a, b) => ((b.packetsReceived || 0) > (a.packetsReceived || 0) ? b : a));
 }
@@ -218,6 +235,13 @@ export async function waitForTiles(p, names, { timeoutMs = 30000 } = {}) {
     { timeoutMs },
   );
   return r.tiles;
+}
+
+export async function waitForCount(p, n, opts) {
+  return waitUntil(`${p.label}'s #participant-count to be ${n}`, async () => {
+    const c = await p.participantCount();
+    return { ok: c === n, detail: `data-count=${c}` };
+  }, opts);
 }
 
 /** Also checks that outbound media is flowing from p (its camera and microphone are sent). */
