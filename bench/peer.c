@@ -26,6 +26,7 @@ struct dc_peer {
     sfu_dtls *dtls;
     sfu_srtp *srtp;
     bool dtls_started;
+    int64_t next_check_ms; /* dc_peer_connect_all's check pacing */
 };
 
 static void send_datagram(void *user, const uint8_t *data, size_t len)
@@ -37,6 +38,13 @@ static void send_datagram(void *user, const uint8_t *data, size_t len)
 dc_peer *dc_peer_new(const char *server_ip, uint16_t server_port, const char *server_ufrag,
                      const char *server_pwd, const char *server_fp, sfu_dtls_cert *cert)
 {
+    return dc_peer_new_ufrag(server_ip, server_port, server_ufrag, server_pwd, server_fp, cert, NULL);
+}
+
+dc_peer *dc_peer_new_ufrag(const char *server_ip, uint16_t server_port, const char *server_ufrag,
+                           const char *server_pwd, const char *server_fp, sfu_dtls_cert *cert,
+                           const char *client_ufrag_in)
+{
     dc_peer *p = calloc(1, sizeof *p);
     p->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     struct sockaddr_in local = {.sin_family = AF_INET};
@@ -45,8 +53,11 @@ dc_peer *dc_peer_new(const char *server_ip, uint16_t server_port, const char *se
     p->server.sin_family = AF_INET;
     p->server.sin_port = htons(server_port);
     inet_pton(AF_INET, server_ip, &p->server.sin_addr);
-    char client_ufrag[17];
-    sfu_ice_random_string(client_ufrag, 16);
+    char client_ufrag[65];
+    if (client_ufrag_in)
+        snprintf(client_ufrag, sizeof client_ufrag, "%s", client_ufrag_in);
+    else
+        sfu_ice_random_string(client_ufrag, 16);
     snprintf(p->username, sizeof p->username, "%s:%s", server_ufrag, client_ufrag);
     snprintf(p->server_pwd, sizeof p->server_pwd, "%s", server_pwd);
     static const uint16_t known[] = {STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS, STUN_ATTRIBUTE_MESSAGE_INTEGRITY,
@@ -132,6 +143,53 @@ bool dc_peer_connect(dc_peer *p, int timeout_ms)
         if (n > 0) handle_control(p, buf, (size_t)n);
     }
     return p->srtp != NULL;
+}
+
+size_t dc_peer_connect_all(dc_peer **peers, size_t n, int timeout_ms)
+{
+    int64_t deadline = now_ms() + timeout_ms;
+    struct pollfd *pfd = calloc(n ? n : 1, sizeof *pfd);
+    dc_peer **open = calloc(n ? n : 1, sizeof *open);
+    uint8_t buf[2048];
+    size_t connected = 0;
+    while (now_ms() < deadline) {
+        size_t m = 0;
+        connected = 0;
+        for (size_t i = 0; i < n; i++) {
+            dc_peer *p = peers[i];
+            if (!p || p->srtp) {
+                connected += p != NULL;
+                continue;
+            }
+            if (!p->dtls_started && now_ms() >= p->next_check_ms) {
+                dc_peer_send_check(p);
+                p->next_check_ms = now_ms() + 100;
+            }
+            if (p->dtls_started && sfu_dtls_timeout_ms(p->dtls) == 0) sfu_dtls_on_timeout(p->dtls);
+            pfd[m] = (struct pollfd){.fd = p->fd, .events = POLLIN};
+            open[m++] = p;
+        }
+        if (m == 0) break;
+        if (poll(pfd, m, 10) <= 0) continue;
+        for (size_t j = 0; j < m; j++) {
+            if (!(pfd[j].revents & POLLIN)) continue;
+            ssize_t r;
+            while ((r = recv(pfd[j].fd, buf, sizeof buf, MSG_DONTWAIT)) > 0) handle_control(open[j], buf, (size_t)r);
+        }
+    }
+    connected = 0;
+    for (size_t i = 0; i < n; i++) connected += peers[i] && peers[i]->srtp;
+    free(pfd);
+    free(open);
+    return connected;
+}
+
+sfu_srtp *dc_peer_srtp(dc_peer *p) { return p->srtp; }
+
+const void *dc_peer_server_addr(const dc_peer *p, size_t *len)
+{
+    *len = sizeof p->server;
+    return &p->server;
 }
 
 bool dc_peer_send_rtp(dc_peer *p, uint8_t *buf, size_t len, size_t cap)

@@ -18,6 +18,11 @@ typedef struct dc_peer dc_peer;
 dc_peer *dc_peer_new(const char *server_ip, uint16_t server_port, const char *server_ufrag,
                      const char *server_pwd, const char *server_fp, sfu_dtls_cert *cert);
 void dc_peer_free(dc_peer *p);
+/* As dc_peer_new, with the client's ICE ufrag given (the one the client's SDP carries),
+ * instead of a random one. */
+dc_peer *dc_peer_new_ufrag(const char *server_ip, uint16_t server_port, const char *server_ufrag,
+                           const char *server_pwd, const char *server_fp, sfu_dtls_cert *cert,
+                           const char *client_ufrag);
 
 int dc_peer_fd(const dc_peer *p);
 /* Sends one connectivity check (also keeps ICE consent fresh). */
@@ -25,6 +30,15 @@ void dc_peer_send_check(dc_peer *p);
 /* Checks and handshakes until DTLS is connected or timeout_ms passes. */
 bool dc_peer_connect(dc_peer *p, int timeout_ms);
 bool dc_peer_connected(const dc_peer *p);
+/* Connects many peers at once (checks and handshakes interleaved, one poll over all
+ * sockets) until all are connected or timeout_ms passes. Returns how many are connected. */
+size_t dc_peer_connect_all(dc_peer **peers, size_t n, int timeout_ms);
+
+/* For callers that run their own I/O loop on dc_peer_fd once connected (the load
+ * generator): the SRTP session (NULL until connected) and the server's address
+ * (a struct sockaddr_in). */
+sfu_srtp *dc_peer_srtp(dc_peer *p);
+const void *dc_peer_server_addr(const dc_peer *p, size_t *len);
 
 /* Protects and sends a plain RTP or RTCP packet (buf needs SFU_SRTP_MAX_TRAILER spare). */
 bool dc_peer_send_rtp(dc_peer *p, uint8_t *buf, size_t len, size_t cap);

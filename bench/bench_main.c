@@ -1,0 +1,460 @@
+/* diemcau-bench: opens N real WebRTC participants against an SFU through its signaling,
+ * sends synthetic media from P of them and measures what the others receive.
+ *
+ *   diemcau-bench --url ws://127.0.0.1:PORT/ws --server-pid PID --scenario fanout \
+ *                 --publishers 1 --receivers 100 --duration 10 --out bench/out/x.json
+ *
+ * Phases: publishers join and connect; receivers join (their subscription offers are
+ * answered, their connections made in batches); once every receiver has media (or
+ * --settle-timeout passes) and after --warmup, the measurement window runs for
+ * --duration seconds with the server's /proc figures sampled at both ends; a short
+ * drain follows. Prints one Markdown row, writes JSON. Exit status 0 if the run completed,
+ * 2 if nobody got media, 1 on set-up errors. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ice/ice_lite.h"
+#include "media.h"
+#include "peer.h"
+#include "procstat.h"
+#include "report.h"
+#include "sdp.h"
+#include "sdp_client.h"
+#include "sig.h"
+#include "srtp/srtp_session.h"
+
+typedef struct participant {
+    size_t idx;
+    long pub_index;      /* -1 if it does not publish */
+    bool receives;
+    bench_sig *sig;
+    char ufrag_pub[17], pwd_pub[33], ufrag_sub[17], pwd_sub[33], cname[32];
+    uint32_t audio_ssrc, video_ssrc;
+    uint8_t audio_pt, video_pt;
+    dc_peer *pub_peer, *sub_peer;
+    bool pub_handed, sub_handed, failed;
+    int64_t join_ns;
+    char error[300];
+} participant;
+
+static struct {
+    const bench_sig_ops *sig;
+    bench_sig_hub *hub;
+    sfu_dtls_cert *cert;
+    bench_media *media;
+    participant *p;
+    size_t n;
+    dc_peer **to_connect;
+    participant **to_connect_owner;
+    bool *to_connect_is_pub;
+    int64_t *to_connect_since;
+    size_t n_connect;
+    size_t connected, failed;
+    int verbose;
+} g;
+
+static volatile sig_atomic_t interrupted;
+static void on_sigint(int s) { (void)s; interrupted = 1; }
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void fail_participant(participant *p, const char *what)
+{
+    if (!p->failed) {
+        p->failed = true;
+        g.failed++;
+        snprintf(p->error, sizeof p->error, "%s", what);
+        fprintf(stderr, "bench: participant %zu: %s\n", p->idx, what);
+    }
+}
+
+static void queue_connect(participant *p, dc_peer *peer, bool is_pub)
+{
+    g.to_connect[g.n_connect] = peer;
+    g.to_connect_owner[g.n_connect] = p;
+    g.to_connect_is_pub[g.n_connect] = is_pub;
+    g.to_connect_since[g.n_connect] = mono_ns();
+    g.n_connect++;
+}
+
+static bench_sdp_local local_for(participant *p, bool pub)
+{
+    return (bench_sdp_local){.ice_ufrag = pub ? p->ufrag_pub : p->ufrag_sub,
+                             .ice_pwd = pub ? p->pwd_pub : p->pwd_sub,
+                             .fingerprint = sfu_dtls_cert_fingerprint(g.cert),
+                             .cname = p->cname,
+                             .session_id = (uint64_t)p->idx * 1000 + (pub ? 1 : 2)};
+}
+
+/* Makes a peer from the server's SDP (ufrag/pwd, fingerprint, candidate). */
+static dc_peer *peer_from(participant *p, const dc_sdp *sdp, const char *text, const char *my_ufrag)
+{
+    char ip[64];
+    uint16_t port;
+    if (!bench_sdp_candidate(text, ip, sizeof ip, &port)) {
+        fail_participant(p, "server SDP without a UDP candidate");
+        return NULL;
+    }
+    const char *fp = strchr(sdp->fingerprint, ' ');
+    if (strncmp(sdp->fingerprint, "sha-256 ", 8) != 0 || !fp) {
+        fail_participant(p, "server SDP without a sha-256 fingerprint");
+        return NULL;
+    }
+    dc_peer *peer = dc_peer_new_ufrag(ip, port, sdp->ice_ufrag, sdp->ice_pwd, fp + 1, g.cert, my_ufrag);
+    if (!peer) fail_participant(p, "cannot create peer");
+    return peer;
+}
+
+static void on_joined(void *user, const char *participant_id)
+{
+    participant *p = user;
+    if (g.verbose) fprintf(stderr, "bench: %zu joined as %s\n", p->idx, participant_id ? participant_id : "?");
+    if (p->pub_index < 0) return;
+    bench_sdp_local l = local_for(p, true);
+    char *offer = bench_sdp_publish_offer(&l, true, true, p->audio_ssrc, p->video_ssrc);
+    g.sig->publish(p->sig, offer);
+    free(offer);
+}
+
+static void on_publish_answer(void *user, const char *text)
+{
+    participant *p = user;
+    if (p->pub_peer) return; /* renegotiation keeps the transport */
+    dc_sdp *sdp = malloc(sizeof *sdp);
+    char err[200];
+    if (!dc_sdp_parse(text, strlen(text), sdp, err, sizeof err)) {
+        char what[256];
+        snprintf(what, sizeof what, "publish answer: %s", err);
+        fail_participant(p, what);
+        free(sdp);
+        return;
+    }
+    p->audio_pt = 111;
+    p->video_pt = 96;
+    for (size_t i = 0; i < sdp->n_media; i++) {
+        const dc_sdp_media *m = &sdp->media[i];
+        if (m->rejected || !m->n_codecs) continue;
+        if (m->kind == DC_MEDIA_AUDIO) p->audio_pt = m->codecs[0].pt;
+        if (m->kind == DC_MEDIA_VIDEO) p->video_pt = m->codecs[0].pt;
+    }
+    p->pub_peer = peer_from(p, sdp, text, p->ufrag_pub);
+    if (p->pub_peer) queue_connect(p, p->pub_peer, true);
+    free(sdp);
+}
+
+static void on_subscribe_offer(void *user, int64_t version, const char *text)
+{
+    participant *p = user;
+    dc_sdp *sdp = malloc(sizeof *sdp);
+    char err[200];
+    if (!dc_sdp_parse(text, strlen(text), sdp, err, sizeof err)) {
+        char what[256];
+        snprintf(what, sizeof what, "subscribe offer v%lld: %s", (long long)version, err);
+        fail_participant(p, what);
+        free(sdp);
+        return;
+    }
+    bench_sdp_local l = local_for(p, false);
+    char *answer = bench_sdp_subscribe_answer(sdp, &l);
+    if (answer) g.sig->subscribe_answer(p->sig, version, answer);
+    free(answer);
+    if (!p->sub_peer && p->receives) {
+        p->sub_peer = peer_from(p, sdp, text, p->ufrag_sub);
+        if (p->sub_peer) queue_connect(p, p->sub_peer, false);
+    }
+    free(sdp);
+}
+
+static void on_error(void *user, const char *what)
+{
+    participant *p = user;
+    if (interrupted) return;
+    fail_participant(p, what);
+}
+
+static const bench_sig_events events = {on_joined, on_publish_answer, on_subscribe_offer, on_error};
+
+/* Advances the connections in progress a little (checks and handshakes of all of them
+ * together, ~20 ms, so that signaling keeps being serviced) and hands the connected ones
+ * to the media thread; a connection not up after 10 s fails. */
+static void connect_queued(void)
+{
+    if (!g.n_connect) return;
+    dc_peer_connect_all(g.to_connect, g.n_connect, 20);
+    int64_t now = mono_ns();
+    size_t keep = 0;
+    for (size_t i = 0; i < g.n_connect; i++) {
+        participant *p = g.to_connect_owner[i];
+        dc_peer *peer = g.to_connect[i];
+        bool is_pub = g.to_connect_is_pub[i];
+        if (!dc_peer_connected(peer)) {
+            if (now - g.to_connect_since[i] > 10000000000LL)
+                fail_participant(p, is_pub ? "publish connection failed (ICE/DTLS)"
+                                           : "subscribe connection failed (ICE/DTLS)");
+            else {
+                g.to_connect[keep] = peer;
+                g.to_connect_owner[keep] = p;
+                g.to_connect_is_pub[keep] = is_pub;
+                g.to_connect_since[keep] = g.to_connect_since[i];
+                keep++;
+            }
+            continue;
+        }
+        if (is_pub) {
+            bench_media_add_pub(g.media, peer, (size_t)p->pub_index, p->audio_ssrc, p->audio_pt, p->video_ssrc,
+                                p->video_pt);
+            p->pub_handed = true;
+        } else {
+            bench_media_add_sub(g.media, peer, p->pub_index, p->join_ns);
+            p->sub_handed = true;
+        }
+        g.connected++;
+    }
+    g.n_connect = keep;
+}
+
+/* Services signaling and connects peers for ms milliseconds, or until done() is true. */
+static void pump(int64_t ms, bool (*done)(void))
+{
+    int64_t until = mono_ns() + ms * 1000000;
+    while (!interrupted && mono_ns() < until) {
+        g.sig->hub_service(g.hub, g.n_connect ? 0 : 2);
+        connect_queued();
+        if (done && done()) return;
+    }
+}
+
+static size_t n_publishers_total, n_receivers_total;
+
+static bool publishers_ready(void)
+{
+    size_t ok = 0, bad = 0;
+    for (size_t i = 0; i < g.n; i++)
+        if (g.p[i].pub_index >= 0) {
+            ok += g.p[i].pub_handed;
+            bad += g.p[i].failed;
+        }
+    return ok + bad >= n_publishers_total;
+}
+
+static bool receivers_ready(void)
+{
+    size_t ok = 0, bad = 0;
+    for (size_t i = 0; i < g.n; i++)
+        if (g.p[i].receives) {
+            ok += g.p[i].sub_handed;
+            bad += g.p[i].failed && !g.p[i].sub_handed;
+        }
+    return ok + bad >= n_receivers_total;
+}
+
+static bool all_have_media(void)
+{
+    size_t handed = 0;
+    for (size_t i = 0; i < g.n; i++) handed += g.p[i].sub_handed;
+    return receivers_ready() && bench_media_subs_with_media(g.media) >= handed;
+}
+
+static void usage(void)
+{
+    fprintf(stderr,
+            "usage: diemcau-bench --url ws://HOST:PORT/ws [options]\n"
+            "  --server-pid PID        sample CPU and RSS of this process (the server only)\n"
+            "  --media-port PORT       count kernel drops on the server's UDP port\n"
+            "  --scenario NAME         label (fanout, province, meeting25 …)\n"
+            "  --publishers P          participants that publish audio + video (1)\n"
+            "  --receivers R           participants that only receive (10)\n"
+            "  --publishers-receive    publishers also receive everyone else\n"
+            "  --video-kbps K          video bitrate per publisher (1500)\n"
+            "  --fps F --keyframe-s S  frame rate (30), periodic keyframe interval (2)\n"
+            "  --duration S            measurement window (10)\n"
+            "  --warmup S              after everyone has media (1)\n"
+            "  --settle-timeout S      give up waiting for joins after (30)\n"
+            "  --join-batch B          receivers opened per 100 ms (50)\n"
+            "  --decrypt-every K       SRTP-decrypt one received packet in K (1; 0 = none)\n"
+            "  --room NAME             (bench)\n"
+            "  --signaling diemcau     signaling client\n"
+            "  --note TEXT             free text stored in the JSON\n"
+            "  --out FILE.json         write the JSON there\n"
+            "  --markdown-header       print the table header before the row\n"
+            "  -v                      log joins\n");
+}
+
+int main(int argc, char **argv)
+{
+    const char *url = NULL, *scenario = "custom", *room = "bench", *out = NULL, *note = "", *signaling = "diemcau";
+    long server_pid = 0, media_port = 0;
+    size_t publishers = 1, receivers = 10;
+    unsigned video_kbps = 1500, fps = 30, keyframe_s = 2, duration = 10, warmup = 1, settle = 30, join_batch = 50,
+             decrypt_every = 1;
+    bool publishers_receive = false, md_header = false;
+    enum { O_URL = 256, O_PID, O_PORT, O_SCEN, O_PUB, O_RECV, O_PUBRECV, O_KBPS, O_FPS, O_KF, O_DUR, O_WARM,
+           O_SETTLE, O_BATCH, O_DEC, O_ROOM, O_SIG, O_NOTE, O_OUT, O_MDH };
+    static const struct option opts[] = {
+        {"url", 1, 0, O_URL}, {"server-pid", 1, 0, O_PID}, {"media-port", 1, 0, O_PORT},
+        {"scenario", 1, 0, O_SCEN}, {"publishers", 1, 0, O_PUB}, {"receivers", 1, 0, O_RECV},
+        {"publishers-receive", 0, 0, O_PUBRECV}, {"video-kbps", 1, 0, O_KBPS}, {"fps", 1, 0, O_FPS},
+        {"keyframe-s", 1, 0, O_KF}, {"duration", 1, 0, O_DUR}, {"warmup", 1, 0, O_WARM},
+        {"settle-timeout", 1, 0, O_SETTLE}, {"join-batch", 1, 0, O_BATCH}, {"decrypt-every", 1, 0, O_DEC},
+        {"room", 1, 0, O_ROOM}, {"signaling", 1, 0, O_SIG}, {"note", 1, 0, O_NOTE}, {"out", 1, 0, O_OUT},
+        {"markdown-header", 0, 0, O_MDH}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
+        switch (c) {
+        case O_URL: url = optarg; break;
+        case O_PID: server_pid = atol(optarg); break;
+        case O_PORT: media_port = atol(optarg); break;
+        case O_SCEN: scenario = optarg; break;
+        case O_PUB: publishers = strtoul(optarg, NULL, 10); break;
+        case O_RECV: receivers = strtoul(optarg, NULL, 10); break;
+        case O_PUBRECV: publishers_receive = true; break;
+        case O_KBPS: video_kbps = (unsigned)atoi(optarg); break;
+        case O_FPS: fps = (unsigned)atoi(optarg); break;
+        case O_KF: keyframe_s = (unsigned)atoi(optarg); break;
+        case O_DUR: duration = (unsigned)atoi(optarg); break;
+        case O_WARM: warmup = (unsigned)atoi(optarg); break;
+        case O_SETTLE: settle = (unsigned)atoi(optarg); break;
+        case O_BATCH: join_batch = (unsigned)atoi(optarg); break;
+        case O_DEC: decrypt_every = (unsigned)atoi(optarg); break;
+        case O_ROOM: room = optarg; break;
+        case O_SIG: signaling = optarg; break;
+        case O_NOTE: note = optarg; break;
+        case O_OUT: out = optarg; break;
+        case O_MDH: md_header = true; break;
+        case 'v': g.verbose++; break;
+        default: usage(); return c == 'h' ? 0 : 1;
+        }
+    }
+    if (!url || publishers == 0 || publishers > 1000 || receivers > 5000 || duration == 0 || duration > 3600 ||
+        fps == 0 || fps > 120) {
+        usage();
+        return 1;
+    }
+    if (strcmp(signaling, "diemcau") != 0) {
+        fprintf(stderr, "bench: unknown signaling client '%s' (known: diemcau)\n", signaling);
+        return 1;
+    }
+    g.sig = &bench_sig_diemcau;
+    signal(SIGINT, on_sigint);
+    signal(SIGTERM, on_sigint);
+    signal(SIGPIPE, SIG_IGN);
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    sfu_srtp_global_init();
+    g.cert = sfu_dtls_cert_new();
+    g.hub = g.sig->hub_new(url);
+    if (!g.cert || !g.hub) {
+        fprintf(stderr, "bench: cannot set up (certificate or signaling context for %s)\n", url);
+        return 1;
+    }
+    bench_run run = {.scenario = scenario, .server = g.sig->name, .note = note, .publishers = publishers,
+                     .receivers = receivers, .publishers_receive = publishers_receive,
+                     .video_kbps = video_kbps, .duration_s = duration, .decrypt_every = decrypt_every};
+    bench_proc_sample s_start = {0}, s_begin, s_end;
+    run.have_server = server_pid > 0 && bench_proc_read((pid_t)server_pid, &s_start);
+    run.server_rss_start_kib = (double)s_start.rss_kib;
+
+    g.n = publishers + receivers;
+    g.p = calloc(g.n, sizeof *g.p);
+    g.to_connect = calloc(2 * g.n, sizeof *g.to_connect);
+    g.to_connect_owner = calloc(2 * g.n, sizeof *g.to_connect_owner);
+    g.to_connect_is_pub = calloc(2 * g.n, sizeof *g.to_connect_is_pub);
+    g.to_connect_since = calloc(2 * g.n, sizeof *g.to_connect_since);
+    n_publishers_total = publishers;
+    n_receivers_total = receivers + (publishers_receive ? publishers : 0);
+    bench_media_opts mo = {.n_publishers = publishers, .video_bps = video_kbps * 1000, .fps = fps,
+                           .keyframe_s = keyframe_s, .audio = true, .video = true, .decrypt_every = decrypt_every};
+    g.media = bench_media_new(&mo);
+    srand((unsigned)getpid());
+    for (size_t i = 0; i < g.n; i++) {
+        participant *p = &g.p[i];
+        p->idx = i;
+        p->pub_index = i < publishers ? (long)i : -1;
+        p->receives = i >= publishers || publishers_receive;
+        sfu_ice_random_string(p->ufrag_pub, 16);
+        sfu_ice_random_string(p->pwd_pub, 32);
+        sfu_ice_random_string(p->ufrag_sub, 16);
+        sfu_ice_random_string(p->pwd_sub, 32);
+        snprintf(p->cname, sizeof p->cname, "bench%zu", i);
+        p->audio_ssrc = 0x10000000u + (uint32_t)i * 2 + ((uint32_t)rand() & 0xfff0000);
+        p->video_ssrc = p->audio_ssrc + 1;
+    }
+    int64_t t0 = mono_ns();
+    /* publishers first, so that receivers' first offers already carry their tracks */
+    char name[64];
+    for (size_t i = 0; i < publishers; i++) {
+        snprintf(name, sizeof name, "bench-pub-%zu", i);
+        g.p[i].join_ns = mono_ns();
+        g.p[i].sig = g.sig->open(g.hub, room, name, &events, &g.p[i]);
+    }
+    pump(settle * 1000LL, publishers_ready);
+    for (size_t i = publishers; i < g.n && !interrupted; i++) {
+        snprintf(name, sizeof name, "bench-%zu", i);
+        g.p[i].join_ns = mono_ns();
+        g.p[i].sig = g.sig->open(g.hub, room, name, &events, &g.p[i]);
+        if ((i - publishers + 1) % join_batch == 0) pump(100, NULL);
+    }
+    int64_t settle_end = t0 + settle * 1000000000LL;
+    pump((settle_end - mono_ns()) / 1000000, all_have_media);
+    double setup_s = (double)(mono_ns() - t0) / 1e9;
+    pump(warmup * 1000LL, NULL);
+
+    bench_media_window_begin(g.media);
+    if (run.have_server) bench_proc_read((pid_t)server_pid, &s_begin);
+    uint64_t drops0 = media_port ? bench_udp_port_drops((uint16_t)media_port) : 0;
+    pump(duration * 1000LL, NULL);
+    bench_media_window_end(g.media);
+    if (run.have_server && bench_proc_read((pid_t)server_pid, &s_end)) {
+        run.server_cpu_s = s_end.cpu_s - s_begin.cpu_s;
+        run.server_rss_kib = (double)s_end.rss_kib;
+    } else {
+        run.have_server = false;
+    }
+    if (media_port) run.server_socket_drops = bench_udp_port_drops((uint16_t)media_port) - drops0;
+    pump(500, NULL); /* drain: packets sent in the window still in flight */
+    bench_media_finish(g.media, &run.media);
+    run.participants = g.n;
+    run.connected = g.connected;
+    run.failed = g.failed;
+    for (size_t i = 0; i < g.n; i++)
+        if (g.p[i].pub_peer && !g.p[i].pub_handed) dc_peer_free(g.p[i].pub_peer);
+    for (size_t i = 0; i < g.n; i++)
+        if (g.p[i].sub_peer && !g.p[i].sub_handed) dc_peer_free(g.p[i].sub_peer);
+    g.sig->hub_free(g.hub);
+
+    run.crypto = "see server (client offers SRTP_AEAD_AES_128_GCM first)";
+    if (md_header) bench_report_markdown_header(stdout);
+    bench_report_markdown_row(stdout, &run);
+    fprintf(stderr,
+            "bench: %s: %zu participants (%zu failed), set-up %.1f s, window %.1f s, sent %llu, received %llu, "
+            "expected %llu; gen drops %llu, decrypted %llu (fail %llu, mismatch %llu), PLIs %llu, keyframes %llu, "
+            "send lag max %.1f ms, server drops %llu\n",
+            scenario, g.n, g.failed, setup_s, run.media.window_s, (unsigned long long)run.media.tx_packets,
+            (unsigned long long)run.media.rx_packets, (unsigned long long)run.media.expected,
+            (unsigned long long)run.media.gen_socket_drops, (unsigned long long)run.media.decrypted,
+            (unsigned long long)run.media.decrypt_failures, (unsigned long long)run.media.record_mismatches,
+            (unsigned long long)run.media.plis, (unsigned long long)run.media.keyframes, run.media.max_send_lag_ms,
+            (unsigned long long)run.server_socket_drops);
+    if (out && !bench_report_json(&run, out)) fprintf(stderr, "bench: cannot write %s\n", out);
+    sfu_dtls_cert_free(g.cert);
+    free(g.p);
+    free(g.to_connect);
+    free(g.to_connect_owner);
+    free(g.to_connect_is_pub);
+    free(g.to_connect_since);
+    return run.media.rx_packets == 0 ? 2 : 0;
+}

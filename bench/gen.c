@@ -1,0 +1,146 @@
+/* See gen.h. */
+#include "gen.h"
+
+#include <string.h>
+
+#include "rtp/rtp.h"
+
+#define HDR_LEN 36 /* 12 fixed + 4 extension header + 20 (1 + 16 record, padded) */
+#define AUDIO_PAYLOAD 100
+
+static void put_record(uint8_t *p, const bench_record *r)
+{
+    sfu_wr32(p, r->seq);
+    sfu_wr16(p + 4, r->stream);
+    sfu_wr16(p + 6, r->flags);
+    sfu_wr32(p + 8, (uint32_t)((uint64_t)r->send_ns >> 32));
+    sfu_wr32(p + 12, (uint32_t)r->send_ns);
+}
+
+static void get_record(const uint8_t *p, bench_record *r)
+{
+    r->seq = sfu_rd32(p);
+    r->stream = sfu_rd16(p + 4);
+    r->flags = sfu_rd16(p + 6);
+    r->send_ns = (int64_t)((uint64_t)sfu_rd32(p + 8) << 32 | sfu_rd32(p + 12));
+}
+
+/* Writes the RTP header with the record extension; returns HDR_LEN. */
+static size_t put_header(bench_gen_stream *g, uint8_t *b, bool marker, const bench_record *r)
+{
+    b[0] = 0x90; /* V=2, X=1 */
+    b[1] = (uint8_t)((marker ? 0x80 : 0) | g->pt);
+    sfu_wr16(b + 2, g->rtp_seq++);
+    sfu_wr32(b + 4, g->rtp_ts);
+    sfu_wr32(b + 8, g->ssrc);
+    sfu_wr16(b + 12, 0xBEDE);
+    sfu_wr16(b + 14, 5); /* 20 bytes */
+    b[16] = (uint8_t)(BENCH_EXT_ID << 4 | (BENCH_RECORD_LEN - 1));
+    put_record(b + 17, r);
+    b[33] = b[34] = b[35] = 0; /* padding */
+    return HDR_LEN;
+}
+
+void bench_gen_init_video(bench_gen_stream *g, uint16_t stream, uint32_t ssrc, uint8_t pt,
+                          uint32_t bitrate_bps, unsigned fps, unsigned kf_seconds)
+{
+    memset(g, 0, sizeof *g);
+    g->video = true;
+    g->stream = stream;
+    g->ssrc = ssrc;
+    g->pt = pt;
+    g->rtp_seq = (uint16_t)(ssrc * 7);
+    g->rtp_ts = ssrc * 13;
+    g->picture_id = (uint16_t)(ssrc & 0x7fff);
+    if (fps == 0) fps = 30;
+    g->kf_interval = fps * (kf_seconds ? kf_seconds : 2);
+    size_t avg = bitrate_bps / 8 / fps;
+    g->key_bytes = 3 * avg;
+    g->inter_bytes = g->kf_interval > 1 ? (g->kf_interval * avg - g->key_bytes) / (g->kf_interval - 1) : avg;
+    if (g->inter_bytes < 200) g->inter_bytes = 200;
+    g->want_key = true;
+}
+
+void bench_gen_init_audio(bench_gen_stream *g, uint16_t stream, uint32_t ssrc, uint8_t pt)
+{
+    memset(g, 0, sizeof *g);
+    g->stream = stream;
+    g->ssrc = ssrc;
+    g->pt = pt;
+    g->rtp_seq = (uint16_t)(ssrc * 7);
+    g->rtp_ts = ssrc * 13;
+}
+
+size_t bench_gen_audio(bench_gen_stream *g, uint8_t *buf, int64_t send_ns)
+{
+    bench_record r = {.seq = g->next_seq++, .stream = g->stream, .send_ns = send_ns};
+    size_t off = put_header(g, buf, false, &r);
+    buf[off] = 0x78; /* an Opus TOC byte (SILK-only WB 20 ms, mono) */
+    memset(buf + off + 1, 0xa5, AUDIO_PAYLOAD - 1 - BENCH_RECORD_LEN);
+    put_record(buf + off + AUDIO_PAYLOAD - BENCH_RECORD_LEN, &r);
+    g->rtp_ts += 960;
+    return off + AUDIO_PAYLOAD;
+}
+
+size_t bench_gen_video_frame(bench_gen_stream *g, uint8_t (*bufs)[BENCH_PKT_CAP], size_t *lens,
+                             size_t max, int64_t send_ns)
+{
+    bool key = g->want_key || g->frame_no % g->kf_interval == 0;
+    g->want_key = false;
+    if (key) g->keyframes++;
+    size_t bytes = key ? g->key_bytes : g->inter_bytes;
+    const size_t room = BENCH_RTP_SIZE - HDR_LEN - 4 - BENCH_RECORD_LEN; /* per packet */
+    size_t n = (bytes + room - 1) / room;
+    if (n == 0) n = 1;
+    if (n > max) n = max;
+    size_t per = bytes / n;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *b = bufs[i];
+        bench_record r = {.seq = g->next_seq++, .stream = g->stream, .flags = key ? 1 : 0, .send_ns = send_ns};
+        size_t off = put_header(g, b, i == n - 1, &r);
+        /* RFC 7741 descriptor: X=1, S on the first packet, PID 0; I=1, 15-bit picture id */
+        b[off] = (uint8_t)(0x80 | (i == 0 ? 0x10 : 0));
+        b[off + 1] = 0x80;
+        b[off + 2] = (uint8_t)(0x80 | (g->picture_id >> 8));
+        b[off + 3] = (uint8_t)g->picture_id;
+        size_t p = off + 4, end = off + 4 + per + BENCH_RECORD_LEN;
+        if (i == 0) {
+            if (key) { /* frame tag (P=0, show_frame), start code, 640x360 */
+                static const uint8_t kh[10] = {0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0x68, 0x01};
+                memcpy(b + p, kh, sizeof kh);
+                p += sizeof kh;
+            } else {
+                static const uint8_t ih[3] = {0x11, 0x02, 0x00};
+                memcpy(b + p, ih, sizeof ih);
+                p += sizeof ih;
+            }
+        }
+        memset(b + p, 0x5a, end - BENCH_RECORD_LEN - p);
+        put_record(b + end - BENCH_RECORD_LEN, &r);
+        lens[i] = end;
+    }
+    g->frame_no++;
+    g->picture_id = (uint16_t)((g->picture_id + 1) & 0x7fff);
+    g->rtp_ts += 3000;
+    return n;
+}
+
+bool bench_record_from_ext(const uint8_t *pkt, size_t len, bench_record *out)
+{
+    sfu_rtp_header h;
+    const uint8_t *val;
+    size_t vlen;
+    if (!sfu_rtp_parse(pkt, len, &h) || !sfu_rtp_find_ext(pkt, &h, BENCH_EXT_ID, &val, &vlen) ||
+        vlen != BENCH_RECORD_LEN)
+        return false;
+    get_record(val, out);
+    return true;
+}
+
+bool bench_record_from_payload(const uint8_t *pkt, size_t len, bench_record *out)
+{
+    sfu_rtp_header h;
+    if (!sfu_rtp_parse(pkt, len, &h) || h.payload_len < BENCH_RECORD_LEN) return false;
+    get_record(pkt + h.payload_off + h.payload_len - BENCH_RECORD_LEN, out);
+    return true;
+}

@@ -1,0 +1,509 @@
+/* See media.h. */
+#include "media.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gen.h"
+#include "rtp/rtcp.h"
+#include "srtp/srtp_session.h"
+#include "stats.h"
+
+#define RX_BATCH 64
+#define RX_BUF 1500
+#define TX_BATCH 128
+#define CONSENT_NS 5000000000LL
+
+typedef struct {
+    dc_peer *peer;
+    int fd;
+    sfu_srtp *srtp;
+    const void *addr;
+    size_t addr_len;
+    bool is_pub;
+    int64_t next_consent_ns;
+} conn;
+
+typedef struct {
+    conn c;
+    size_t pub_index;
+    bench_gen_stream audio, video;
+    int64_t next_audio_ns, next_video_ns;
+} pub;
+
+typedef struct {
+    conn c;
+    long self_pub;
+    int64_t join_ns, first_media_ns;
+    uint32_t *count; /* per stream: packets sent in the window and received */
+    uint32_t ovfl;
+    uint64_t rx_total;
+} sub;
+
+enum { CMD_NONE = 0, CMD_BEGIN, CMD_END, CMD_STOP };
+
+struct bench_media {
+    bench_media_opts o;
+    size_t n_streams;
+    pthread_t thread;
+    atomic_int cmd;
+    pthread_mutex_t lock; /* guards the incoming lists */
+    atomic_bool incoming;
+    pub **in_pubs; size_t n_in_pubs;
+    sub **in_subs; size_t n_in_subs;
+    /* owned by the media thread (read by others only after join / under the window calls) */
+    pub **pubs; size_t n_pubs, cap_pubs;
+    sub **subs; size_t n_subs, cap_subs;
+    atomic_size_t subs_total, subs_with_media;
+    int ep;
+    uint32_t *s0, *s1;     /* per stream window bounds (bench sequence) */
+    bool in_window;
+    int64_t win_begin_ns, win_end_ns;
+    double cpu_begin, cpu_end;
+    bench_hist lat;
+    uint64_t tx_win, rx_win, rx_bytes_win;
+    uint64_t decrypted, decrypt_failures, mismatches, no_record, plis;
+    int64_t max_lag_ns;
+    int64_t next_consent_sweep;
+    /* buffers */
+    uint8_t (*rx)[RX_BUF];
+    uint8_t (*tx)[BENCH_PKT_CAP];
+};
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int64_t real_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static double thread_cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_THREAD, &ru);
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+           ru.ru_stime.tv_usec / 1e6;
+}
+
+static void conn_init(conn *c, dc_peer *peer, bool is_pub)
+{
+    c->peer = peer;
+    c->fd = dc_peer_fd(peer);
+    c->srtp = dc_peer_srtp(peer);
+    c->addr = dc_peer_server_addr(peer, &c->addr_len);
+    c->is_pub = is_pub;
+    int one = 1, rcvbuf = 1 << 20;
+    setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &rcvbuf, sizeof rcvbuf);
+    setsockopt(c->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+    setsockopt(c->fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one);
+    c->next_consent_ns = mono_ns() + rand() % CONSENT_NS;
+}
+
+/* --- receive ------------------------------------------------------------------------ */
+
+static void on_sub_rtp(bench_media *m, sub *s, uint8_t *buf, size_t len, int64_t rx_ns)
+{
+    bench_record rec;
+    bool have = bench_record_from_ext(buf, len, &rec);
+    if (!have) m->no_record++;
+    s->rx_total++;
+    if (!have || (m->o.decrypt_every && s->rx_total % m->o.decrypt_every == 0)) {
+        m->decrypted++;
+        if (sfu_srtp_unprotect_rtp(s->c.srtp, buf, &len) != 0) {
+            m->decrypt_failures++;
+            return;
+        }
+        bench_record inner;
+        if (!bench_record_from_payload(buf, len, &inner)) {
+            m->mismatches++;
+            return;
+        }
+        if (have && (inner.seq != rec.seq || inner.stream != rec.stream || inner.send_ns != rec.send_ns))
+            m->mismatches++;
+        rec = inner;
+    }
+    if (rec.stream >= m->n_streams) {
+        m->mismatches++;
+        return;
+    }
+    if (rec.seq >= m->s0[rec.stream] && rec.seq < m->s1[rec.stream]) {
+        s->count[rec.stream]++;
+        bench_hist_add(&m->lat, rx_ns - rec.send_ns);
+    }
+}
+
+static void on_pub_rtcp(bench_media *m, pub *p, uint8_t *buf, size_t len)
+{
+    if (sfu_srtp_unprotect_rtcp(p->c.srtp, buf, &len) != 0) {
+        m->decrypt_failures++;
+        return;
+    }
+    sfu_rtcp_iter it;
+    sfu_rtcp_packet pk;
+    sfu_rtcp_iter_init(&it, buf, len);
+    while (sfu_rtcp_iter_next(&it, &pk))
+        if (pk.pt == SFU_RTCP_PSFB && (pk.fmt == 1 || pk.fmt == 4)) {
+            p->video.want_key = true;
+            m->plis++;
+        }
+}
+
+static void drain_socket(bench_media *m, conn *c, int64_t now_mono)
+{
+    struct mmsghdr msgs[RX_BATCH];
+    struct iovec iov[RX_BATCH];
+    union {
+        char buf[CMSG_SPACE(sizeof(struct timespec)) + CMSG_SPACE(sizeof(uint32_t))];
+        struct cmsghdr align;
+    } ctrl[RX_BATCH];
+    for (;;) {
+        for (int i = 0; i < RX_BATCH; i++) {
+            iov[i] = (struct iovec){.iov_base = m->rx[i], .iov_len = RX_BUF};
+            msgs[i].msg_hdr = (struct msghdr){.msg_iov = &iov[i], .msg_iovlen = 1,
+                                              .msg_control = ctrl[i].buf, .msg_controllen = sizeof ctrl[i].buf};
+        }
+        int n = recvmmsg(c->fd, msgs, RX_BATCH, MSG_DONTWAIT, NULL);
+        if (n <= 0) return;
+        for (int i = 0; i < n; i++) {
+            uint8_t *buf = m->rx[i];
+            size_t len = msgs[i].msg_len;
+            int64_t rx_ns = 0;
+            for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msgs[i].msg_hdr); cm; cm = CMSG_NXTHDR(&msgs[i].msg_hdr, cm)) {
+                if (cm->cmsg_level != SOL_SOCKET) continue;
+                if (cm->cmsg_type == SO_TIMESTAMPNS) {
+                    struct timespec ts;
+                    memcpy(&ts, CMSG_DATA(cm), sizeof ts);
+                    rx_ns = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+                } else if (cm->cmsg_type == SO_RXQ_OVFL && !c->is_pub) {
+                    memcpy(&((sub *)c)->ovfl, CMSG_DATA(cm), sizeof(uint32_t));
+                }
+            }
+            if (!rx_ns) rx_ns = real_ns();
+            if (len < 12 || buf[0] < 128 || buf[0] > 191) continue; /* STUN responses, DTLS */
+            bool rtcp = buf[1] >= 192 && buf[1] <= 223;
+            if (c->is_pub) {
+                if (rtcp) on_pub_rtcp(m, (pub *)c, buf, len);
+                continue;
+            }
+            if (rtcp) continue;
+            sub *s = (sub *)c;
+            if (!s->first_media_ns) {
+                s->first_media_ns = now_mono;
+                atomic_fetch_add(&m->subs_with_media, 1);
+            }
+            if (m->in_window) {
+                m->rx_win++;
+                m->rx_bytes_win += len;
+            }
+            on_sub_rtp(m, s, buf, len, rx_ns);
+        }
+        if (n < RX_BATCH) return;
+    }
+}
+
+/* --- send --------------------------------------------------------------------------- */
+
+static void flush(bench_media *m, pub *p, size_t *lens, size_t n)
+{
+    struct mmsghdr msgs[TX_BATCH];
+    struct iovec iov[TX_BATCH];
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = lens[i];
+        if (sfu_srtp_protect_rtp(p->c.srtp, m->tx[i], &len, BENCH_PKT_CAP) != 0) continue;
+        iov[k] = (struct iovec){.iov_base = m->tx[i], .iov_len = len};
+        msgs[k].msg_hdr = (struct msghdr){.msg_name = (void *)p->c.addr, .msg_namelen = (socklen_t)p->c.addr_len,
+                                          .msg_iov = &iov[k], .msg_iovlen = 1};
+        k++;
+    }
+    size_t sent = 0;
+    while (sent < k) {
+        int r = sendmmsg(p->c.fd, msgs + sent, (unsigned)(k - sent), 0);
+        if (r <= 0) break;
+        sent += (size_t)r;
+    }
+    if (m->in_window) m->tx_win += sent;
+}
+
+/* Sends what is due; returns the next due time. */
+static int64_t send_due(bench_media *m, pub *p, int64_t now)
+{
+    size_t lens[TX_BATCH], n = 0;
+    int64_t rt = real_ns();
+    if (m->o.audio) {
+        while (p->next_audio_ns <= now && n < TX_BATCH) {
+            if (m->in_window && now - p->next_audio_ns > m->max_lag_ns) m->max_lag_ns = now - p->next_audio_ns;
+            lens[n] = bench_gen_audio(&p->audio, m->tx[n], rt);
+            n++;
+            p->next_audio_ns += 20000000;
+        }
+        if (now - p->next_audio_ns > 1000000000LL) p->next_audio_ns = now; /* hopelessly late */
+    }
+    if (m->o.video && p->next_video_ns <= now) {
+        if (m->in_window && now - p->next_video_ns > m->max_lag_ns) m->max_lag_ns = now - p->next_video_ns;
+        size_t max = TX_BATCH - n < BENCH_MAX_FRAME_PKTS ? TX_BATCH - n : BENCH_MAX_FRAME_PKTS;
+        n += bench_gen_video_frame(&p->video, m->tx + n, lens + n, max, rt);
+        p->next_video_ns += 1000000000LL / m->o.fps;
+        if (now - p->next_video_ns > 1000000000LL) p->next_video_ns = now;
+    }
+    if (n) flush(m, p, lens, n);
+    int64_t next = INT64_MAX;
+    if (m->o.audio && p->next_audio_ns < next) next = p->next_audio_ns;
+    if (m->o.video && p->next_video_ns < next) next = p->next_video_ns;
+    return next;
+}
+
+/* --- thread ------------------------------------------------------------------------- */
+
+static void take_incoming(bench_media *m)
+{
+    pthread_mutex_lock(&m->lock);
+    for (size_t i = 0; i < m->n_in_pubs; i++) {
+        if (m->n_pubs == m->cap_pubs) {
+            m->cap_pubs = m->cap_pubs ? m->cap_pubs * 2 : 16;
+            m->pubs = realloc(m->pubs, m->cap_pubs * sizeof *m->pubs);
+        }
+        pub *p = m->in_pubs[i];
+        m->pubs[m->n_pubs++] = p;
+        /* stagger publishers over a frame interval so they do not burst together */
+        int64_t now = mono_ns();
+        p->next_video_ns = now + (int64_t)(p->pub_index * 7919 % 33) * 1000000LL;
+        p->next_audio_ns = now + (int64_t)(p->pub_index * 7919 % 20) * 1000000LL;
+        if (m->in_window) { /* joined during the window: count from now on */
+            m->s0[p->pub_index * 2] = p->audio.next_seq;
+            m->s0[p->pub_index * 2 + 1] = p->video.next_seq;
+        }
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = p};
+        epoll_ctl(m->ep, EPOLL_CTL_ADD, p->c.fd, &ev);
+    }
+    for (size_t i = 0; i < m->n_in_subs; i++) {
+        if (m->n_subs == m->cap_subs) {
+            m->cap_subs = m->cap_subs ? m->cap_subs * 2 : 64;
+            m->subs = realloc(m->subs, m->cap_subs * sizeof *m->subs);
+        }
+        sub *s = m->in_subs[i];
+        m->subs[m->n_subs++] = s;
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = s};
+        epoll_ctl(m->ep, EPOLL_CTL_ADD, s->c.fd, &ev);
+    }
+    m->n_in_pubs = m->n_in_subs = 0;
+    atomic_store(&m->incoming, false);
+    pthread_mutex_unlock(&m->lock);
+}
+
+static void consent_sweep(bench_media *m, int64_t now)
+{
+    if (now < m->next_consent_sweep) return;
+    m->next_consent_sweep = now + 100000000;
+    for (size_t i = 0; i < m->n_pubs; i++)
+        if (now >= m->pubs[i]->c.next_consent_ns) {
+            dc_peer_send_check(m->pubs[i]->c.peer);
+            m->pubs[i]->c.next_consent_ns = now + CONSENT_NS;
+        }
+    for (size_t i = 0; i < m->n_subs; i++)
+        if (now >= m->subs[i]->c.next_consent_ns) {
+            dc_peer_send_check(m->subs[i]->c.peer);
+            m->subs[i]->c.next_consent_ns = now + CONSENT_NS;
+        }
+}
+
+static void apply_cmd(bench_media *m, int cmd)
+{
+    if (cmd == CMD_BEGIN) {
+        for (size_t i = 0; i < m->n_pubs; i++) {
+            pub *p = m->pubs[i];
+            m->s0[p->pub_index * 2] = p->audio.next_seq;
+            m->s0[p->pub_index * 2 + 1] = p->video.next_seq;
+        }
+        m->in_window = true;
+        m->win_begin_ns = mono_ns();
+        m->cpu_begin = thread_cpu_s();
+    } else if (cmd == CMD_END) {
+        for (size_t i = 0; i < m->n_pubs; i++) {
+            pub *p = m->pubs[i];
+            m->s1[p->pub_index * 2] = p->audio.next_seq;
+            m->s1[p->pub_index * 2 + 1] = p->video.next_seq;
+        }
+        m->in_window = false;
+        m->win_end_ns = mono_ns();
+        m->cpu_end = thread_cpu_s();
+    }
+}
+
+static void *run(void *arg)
+{
+    bench_media *m = arg;
+    struct epoll_event evs[256];
+    for (;;) {
+        int cmd = atomic_load(&m->cmd);
+        if (cmd == CMD_STOP) break;
+        if (cmd != CMD_NONE) {
+            apply_cmd(m, cmd);
+            atomic_store(&m->cmd, CMD_NONE);
+        }
+        if (atomic_load(&m->incoming)) take_incoming(m);
+        int64_t now = mono_ns(), next = now + 10000000;
+        for (size_t i = 0; i < m->n_pubs; i++) {
+            int64_t t = send_due(m, m->pubs[i], now);
+            if (t < next) next = t;
+        }
+        consent_sweep(m, now);
+        now = mono_ns();
+        int timeout = next > now ? (int)((next - now + 999999) / 1000000) : 0;
+        int n = epoll_wait(m->ep, evs, 256, timeout);
+        now = mono_ns();
+        for (int i = 0; i < n; i++) drain_socket(m, evs[i].data.ptr, now);
+    }
+    return NULL;
+}
+
+bench_media *bench_media_new(const bench_media_opts *o)
+{
+    bench_media *m = calloc(1, sizeof *m);
+    m->o = *o;
+    if (m->o.fps == 0) m->o.fps = 30;
+    m->n_streams = o->n_publishers * 2;
+    m->s0 = malloc((m->n_streams + 1) * sizeof *m->s0);
+    m->s1 = malloc((m->n_streams + 1) * sizeof *m->s1);
+    for (size_t i = 0; i <= m->n_streams; i++) {
+        m->s0[i] = UINT32_MAX;
+        m->s1[i] = UINT32_MAX;
+    }
+    bench_hist_init(&m->lat);
+    m->rx = malloc(RX_BATCH * sizeof *m->rx);
+    m->tx = malloc(TX_BATCH * sizeof *m->tx);
+    m->ep = epoll_create1(EPOLL_CLOEXEC);
+    pthread_mutex_init(&m->lock, NULL);
+    pthread_create(&m->thread, NULL, run, m);
+    return m;
+}
+
+void bench_media_add_pub(bench_media *m, dc_peer *peer, size_t pub_index, uint32_t audio_ssrc,
+                         uint8_t audio_pt, uint32_t video_ssrc, uint8_t video_pt)
+{
+    pub *p = calloc(1, sizeof *p);
+    conn_init(&p->c, peer, true);
+    p->pub_index = pub_index;
+    bench_gen_init_audio(&p->audio, (uint16_t)(pub_index * 2), audio_ssrc, audio_pt);
+    bench_gen_init_video(&p->video, (uint16_t)(pub_index * 2 + 1), video_ssrc, video_pt, m->o.video_bps,
+                         m->o.fps, m->o.keyframe_s);
+    pthread_mutex_lock(&m->lock);
+    m->in_pubs = realloc(m->in_pubs, (m->n_in_pubs + 1) * sizeof *m->in_pubs);
+    m->in_pubs[m->n_in_pubs++] = p;
+    atomic_store(&m->incoming, true);
+    pthread_mutex_unlock(&m->lock);
+}
+
+size_t bench_media_add_sub(bench_media *m, dc_peer *peer, long self_pub, int64_t join_ns)
+{
+    sub *s = calloc(1, sizeof *s);
+    conn_init(&s->c, peer, false);
+    s->self_pub = self_pub;
+    s->join_ns = join_ns;
+    s->count = calloc(m->n_streams + 1, sizeof *s->count);
+    pthread_mutex_lock(&m->lock);
+    m->in_subs = realloc(m->in_subs, (m->n_in_subs + 1) * sizeof *m->in_subs);
+    m->in_subs[m->n_in_subs++] = s;
+    atomic_store(&m->incoming, true);
+    pthread_mutex_unlock(&m->lock);
+    return atomic_fetch_add(&m->subs_total, 1);
+}
+
+static void command(bench_media *m, int cmd)
+{
+    atomic_store(&m->cmd, cmd);
+    while (atomic_load(&m->cmd) == cmd) usleep(500);
+}
+
+void bench_media_window_begin(bench_media *m) { command(m, CMD_BEGIN); }
+void bench_media_window_end(bench_media *m) { command(m, CMD_END); }
+size_t bench_media_subs_with_media(bench_media *m) { return atomic_load(&m->subs_with_media); }
+
+void bench_media_finish(bench_media *m, bench_media_result *r)
+{
+    atomic_store(&m->cmd, CMD_STOP);
+    pthread_join(m->thread, NULL);
+    take_incoming(m);
+    memset(r, 0, sizeof *r);
+    r->window_s = (double)(m->win_end_ns - m->win_begin_ns) / 1e9;
+    r->tx_packets = m->tx_win;
+    r->rx_packets = m->rx_win;
+    r->rx_bytes = m->rx_bytes_win;
+    r->subs = m->n_subs;
+    double *joins = calloc(m->n_subs + 1, sizeof *joins);
+    double loss_sum = 0;
+    for (size_t i = 0; i < m->n_subs; i++) {
+        sub *s = m->subs[i];
+        uint64_t exp = 0, got = 0;
+        for (size_t st = 0; st < m->n_streams; st++) {
+            if ((long)(st / 2) == s->self_pub || m->s0[st] == UINT32_MAX || m->s1[st] == UINT32_MAX) continue;
+            if ((st % 2 == 0 && !m->o.audio) || (st % 2 == 1 && !m->o.video)) continue;
+            exp += m->s1[st] - m->s0[st];
+            got += s->count[st];
+        }
+        double loss = exp ? 1.0 - (double)got / (double)exp : 0;
+        if (loss < 0) loss = 0;
+        if (loss > r->loss_max) r->loss_max = loss;
+        loss_sum += loss;
+        r->expected += exp;
+        r->received += got;
+        r->gen_socket_drops += s->ovfl;
+        if (s->first_media_ns) joins[r->join_count++] = (double)(s->first_media_ns - s->join_ns) / 1e6;
+        else r->join_missing++;
+    }
+    r->loss_mean = m->n_subs ? loss_sum / (double)m->n_subs : 0;
+    r->join_p50_ms = bench_quantile(joins, r->join_count, 0.5);
+    r->join_max_ms = r->join_count ? joins[r->join_count - 1] : 0;
+    free(joins);
+    r->lat_samples = m->lat.count;
+    r->lat_p50_us = bench_hist_quantile_us(&m->lat, 0.5);
+    r->lat_p99_us = bench_hist_quantile_us(&m->lat, 0.99);
+    r->lat_max_us = (double)m->lat.max_ns / 1000.0;
+    r->lat_mean_us = m->lat.count ? m->lat.sum_ns / (double)m->lat.count / 1000.0 : 0;
+    r->decrypted = m->decrypted;
+    r->decrypt_failures = m->decrypt_failures;
+    r->record_mismatches = m->mismatches;
+    r->no_record = m->no_record;
+    r->plis = m->plis;
+    for (size_t i = 0; i < m->n_pubs; i++) r->keyframes += m->pubs[i]->video.keyframes;
+    r->gen_cpu_s = m->cpu_end - m->cpu_begin;
+    r->max_send_lag_ms = (double)m->max_lag_ns / 1e6;
+    for (size_t i = 0; i < m->n_pubs; i++) {
+        dc_peer_free(m->pubs[i]->c.peer);
+        free(m->pubs[i]);
+    }
+    for (size_t i = 0; i < m->n_subs; i++) {
+        dc_peer_free(m->subs[i]->c.peer);
+        free(m->subs[i]->count);
+        free(m->subs[i]);
+    }
+    free(m->pubs);
+    free(m->subs);
+    free(m->in_pubs);
+    free(m->in_subs);
+    free(m->s0);
+    free(m->s1);
+    free(m->rx);
+    free(m->tx);
+    bench_hist_free(&m->lat);
+    close(m->ep);
+    pthread_mutex_destroy(&m->lock);
+    free(m);
+}

@@ -1,0 +1,68 @@
+/* The generator's media thread: sends synthetic media for every publishing connection
+ * and receives and checks everything the subscribing connections get.
+ *
+ * One thread, one epoll over every peer socket; each ready socket is drained with
+ * recvmmsg (kernel receive timestamps via SO_TIMESTAMPNS, socket overflow counts via
+ * SO_RXQ_OVFL), each publisher's due packets go out with one sendmmsg. Loss and latency
+ * come from the send record in the clear header extension (gen.h); one packet in
+ * `decrypt_every` is also SRTP-decrypted and its payload record checked against it.
+ *
+ * Peers are handed over once connected (dc_peer_connect_all) from the signaling thread;
+ * the media thread owns their sockets from then on (it also keeps ICE consent fresh). */
+#ifndef BENCH_MEDIA_H
+#define BENCH_MEDIA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "peer.h"
+
+typedef struct {
+    size_t n_publishers;      /* stream ids are publisher index * 2 + kind */
+    uint32_t video_bps;
+    unsigned fps, keyframe_s;
+    bool audio, video;
+    unsigned decrypt_every;   /* 1 = every packet, 0 = never */
+} bench_media_opts;
+
+typedef struct bench_media bench_media;
+
+bench_media *bench_media_new(const bench_media_opts *o);
+/* Starts sending on a connected publish connection of publisher pub_index. */
+void bench_media_add_pub(bench_media *m, dc_peer *peer, size_t pub_index, uint32_t audio_ssrc,
+                         uint8_t audio_pt, uint32_t video_ssrc, uint8_t video_pt);
+/* Starts receiving on a connected subscribe connection; it expects every publisher's
+ * streams except self_pub (-1: none). join_ns: CLOCK_MONOTONIC time the join was sent.
+ * Returns the subscriber's index. */
+size_t bench_media_add_sub(bench_media *m, dc_peer *peer, long self_pub, int64_t join_ns);
+
+/* Measurement window: begin and end are applied by the media thread at its next loop turn
+ * (within a few ms); they return once applied. */
+void bench_media_window_begin(bench_media *m);
+void bench_media_window_end(bench_media *m);
+size_t bench_media_subs_with_media(bench_media *m);
+
+typedef struct {
+    double window_s;
+    uint64_t tx_packets;          /* sent by publishers in the window */
+    uint64_t rx_packets;          /* received by subscribers in the window (receive time) */
+    uint64_t rx_bytes;
+    uint64_t expected, received;  /* packets sent in the window that subscribers should get / got */
+    size_t subs;
+    double loss_max, loss_mean;   /* fractions, over subscribers */
+    double lat_p50_us, lat_p99_us, lat_max_us, lat_mean_us;
+    uint64_t lat_samples;
+    size_t join_count, join_missing; /* subscribers with / without media */
+    double join_p50_ms, join_max_ms;
+    uint64_t gen_socket_drops;    /* SO_RXQ_OVFL: the generator's own receive buffers overflowed */
+    uint64_t decrypted, decrypt_failures, record_mismatches, no_record;
+    uint64_t plis, keyframes;
+    double gen_cpu_s;             /* media thread CPU in the window */
+    double max_send_lag_ms;       /* how late the generator was for a scheduled send */
+} bench_media_result;
+
+/* Stops the thread (after the window), fills the result, closes the peers. */
+void bench_media_finish(bench_media *m, bench_media_result *out);
+
+#endif

@@ -1,0 +1,19 @@
+/* What the bench reads about a process from /proc: CPU time (utime + stime) and RSS, and
+ * the kernel's drop count of a UDP socket bound to a local port. */
+#ifndef BENCH_PROCSTAT_H
+#define BENCH_PROCSTAT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct {
+    double cpu_s;     /* utime + stime, seconds */
+    uint64_t rss_kib;
+} bench_proc_sample;
+
+bool bench_proc_read(pid_t pid, bench_proc_sample *out);
+/* Sum of the "drops" column of /proc/net/udp for sockets on local port `port`. */
+uint64_t bench_udp_port_drops(uint16_t port);
+
+#endif

@@ -1,0 +1,33 @@
+/* One run's configuration and results, written as JSON (bench/out/NAME.json) and as one
+ * Markdown table row. */
+#ifndef BENCH_REPORT_H
+#define BENCH_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "media.h"
+
+typedef struct {
+    const char *scenario, *server, *crypto, *note;
+    size_t publishers, receivers; /* receivers: participants that only receive */
+    bool publishers_receive;
+    size_t participants, connected, failed;
+    unsigned video_kbps, duration_s, decrypt_every;
+    bool have_server;
+    double server_cpu_s;          /* utime + stime over the window */
+    double server_rss_start_kib, server_rss_kib;
+    unsigned long long server_socket_drops; /* kernel drops on the server's media port in the window */
+    bench_media_result media;
+} bench_run;
+
+/* derived figures */
+double bench_run_pps(const bench_run *r);
+double bench_run_server_us_per_pkt(const bench_run *r);
+double bench_run_kib_per_participant(const bench_run *r);
+
+bool bench_report_json(const bench_run *r, const char *path);
+void bench_report_markdown_header(FILE *f);
+void bench_report_markdown_row(FILE *f, const bench_run *r);
+
+#endif

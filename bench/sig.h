@@ -1,0 +1,49 @@
+/* The bench's signaling client: one interface, one implementation per server.
+ *
+ * A hub owns whatever is shared by all participants of a run (for our server: one
+ * libwebsockets context serving every WebSocket). A session is one participant: it joins
+ * a room, publishes an SDP offer and answers subscription offers. Everything runs on the
+ * thread that calls service(); events come back through bench_sig_events.
+ *
+ * Implementations: bench_sig_diemcau (signaling/PROTOCOL.md). A Janus VideoRoom client
+ * fits the same shape: join as publisher → on_joined, "configure"/"publish" with a jsep
+ * offer → on_publish_answer, a subscriber handle's jsep offer → on_subscribe_offer
+ * (the adapter subscribes to the feeds it learns of by itself). */
+#ifndef BENCH_SIG_H
+#define BENCH_SIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct bench_sig_hub bench_sig_hub;
+typedef struct bench_sig bench_sig;
+
+typedef struct {
+    void (*on_joined)(void *user, const char *participant_id);
+    void (*on_publish_answer)(void *user, const char *sdp);
+    /* a (re)offer for the receiving connection; answer with subscribe_answer(version) */
+    void (*on_subscribe_offer)(void *user, int64_t version, const char *sdp);
+    /* a request failed or the connection dropped; what is a short human text */
+    void (*on_error)(void *user, const char *what);
+} bench_sig_events;
+
+typedef struct {
+    const char *name; /* "diemcau", later "janus" */
+    /* url: e.g. "ws://127.0.0.1:8080/ws". NULL on a bad URL or context failure. */
+    bench_sig_hub *(*hub_new)(const char *url);
+    /* runs the event loop once, waiting up to timeout_ms */
+    void (*hub_service)(bench_sig_hub *hub, int timeout_ms);
+    void (*hub_free)(bench_sig_hub *hub); /* closes every session still open */
+    /* opens the connection and joins as soon as it is up */
+    bench_sig *(*open)(bench_sig_hub *hub, const char *room, const char *display_name,
+                       const bench_sig_events *ev, void *user);
+    void (*publish)(bench_sig *s, const char *offer_sdp);
+    void (*subscribe_answer)(bench_sig *s, int64_t version, const char *answer_sdp);
+    /* number of requests sent and not yet answered (a bench waits for 0 before ending) */
+    int (*pending)(const bench_sig *s);
+} bench_sig_ops;
+
+extern const bench_sig_ops bench_sig_diemcau;
+extern const bench_sig_ops bench_sig_janus; /* Janus 1.1 VideoRoom: bench/sig_janus.c */
+
+#endif
