@@ -102,3 +102,64 @@ def test_h264_opus(diemcau):
             and (wp.have_element("avdec_h264") or wp.have_element("openh264dec"))):
         pytest.skip("H.264 payloader/parser/decoder missing")
     run(publish_and_subscribe(diemcau, "h264", subscriber_first=False))
+
+
+
+async def third_publisher_then_leave(server):
+    """A publishes and B decodes; C joins later and publishes: B's subscription is
+    renegotiated with added slots and B decodes C too. Then A leaves: A's slots go
+    inactive (another renegotiation) and B keeps decoding C.
+
+    (Not tested here: re-using a freed slot for a newcomer. That re-activates an inactive
+    m-line, and webrtcbin 1.22 refuses such an answer: "transceiver direction changes
+    are not implemented".)"""
+    room = room_name()
+    a = wp.WebRTCPeer(server.ws_url, room, "Phạm A")
+    b = wp.WebRTCPeer(server.ws_url, room, "Hoàng B")
+    c = wp.WebRTCPeer(server.ws_url, room, "Đỗ C")
+    try:
+        await a.connect()
+        await a.publish()
+        await b.connect()
+        await b.wait_for(lambda: b.video_frames() > MIN_VIDEO_FRAMES, MEDIA_TIMEOUT,
+                         "B decoding A's video")
+        mid_a = video_mid(b, a.participant_id)
+        assert mid_a is not None, b.slots
+
+        await c.connect()
+        await c.publish()
+        await b.wait_for(lambda: video_mid(b, c.participant_id) is not None, 10,
+                         "a video slot showing C")
+        mid_c = video_mid(b, c.participant_id)
+        assert mid_c != mid_a, b.slots
+        await b.wait_for(lambda: b.video_frames(mid_c) > MIN_VIDEO_FRAMES, MEDIA_TIMEOUT,
+                         "B decoding C's video")
+        # C, who joined last, sees A at once.
+        await c.wait_for(lambda: c.video_frames(video_mid(c, a.participant_id) or "-") > MIN_VIDEO_FRAMES,
+                         MEDIA_TIMEOUT, "C decoding A's video")
+
+        await a.close()  # sends leave
+        await b.wait_for(lambda: any(e.get("type") == "participant_left" for e in b.events),
+                         5, "participant_left for A")
+        await b.wait_for(lambda: all(s.get("participant_id") != a.participant_id
+                                     for s in b.slots.values()), 5, "A's slots to be released")
+        await b.wait_for(lambda: b.subscribe_answers and
+                         b.subscribe_answers[-1] == b.subscribe_offers[-1][0], 10,
+                         "B to answer the latest subscribe_offer")
+        before = b.video_frames(mid_c)
+        await b.wait_for(lambda: b.video_frames(mid_c) > before + MIN_VIDEO_FRAMES, MEDIA_TIMEOUT,
+                         "B still decoding C after A left")
+        for p in (b, c):
+            assert not p.errors, p.errors
+            assert not p.pipeline_errors(), p.pipeline_errors()
+            assert not p.sig.unsolicited_errors, p.sig.unsolicited_errors
+    finally:
+        await c.close()
+        await b.close()
+        await a.close()
+
+
+def test_third_publisher_then_leave(diemcau):
+    if not (wp.vp8_encoder_available() and wp.opus_available()):
+        pytest.skip("GStreamer VP8/Opus elements missing (plugins-good/base)")
+    run(third_publisher_then_leave(diemcau))
