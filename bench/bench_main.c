@@ -40,8 +40,13 @@ typedef struct participant {
     dc_peer *pub_peer, *sub_peer;
     bool pub_handed, sub_handed, failed;
     int64_t join_ns;
+    char participant_id[64];
+    uint8_t *expect; /* per stream: the server gave this participant a slot for it */
+    bool slots_known;
     char error[300];
 } participant;
+
+static size_t n_publishers_total, n_receivers_total, n_streams_total;
 
 static struct {
     const bench_sig_ops *sig;
@@ -120,6 +125,7 @@ static void on_joined(void *user, const char *participant_id)
 {
     participant *p = user;
     if (g.verbose) fprintf(stderr, "bench: %zu joined as %s\n", p->idx, participant_id ? participant_id : "?");
+    snprintf(p->participant_id, sizeof p->participant_id, "%s", participant_id ? participant_id : "");
     if (p->pub_index < 0) return;
     bench_sdp_local l = local_for(p, true);
     char *offer = bench_sdp_publish_offer(&l, true, true, p->audio_ssrc, p->video_ssrc);
@@ -153,6 +159,22 @@ static void on_publish_answer(void *user, const char *text)
     free(sdp);
 }
 
+/* Records which publishers' streams the server gave this participant slots for. */
+static void on_slots(void *user, const bench_sig_slot *slots, size_t n_slots)
+{
+    participant *p = user;
+    p->slots_known = true;
+    memset(p->expect, 0, n_streams_total);
+    for (size_t i = 0; i < n_slots; i++) {
+        if (!slots[i].active || !slots[i].participant_id[0]) continue;
+        for (size_t j = 0; j < g.n; j++)
+            if (g.p[j].pub_index >= 0 && strcmp(g.p[j].participant_id, slots[i].participant_id) == 0) {
+                p->expect[g.p[j].pub_index * 2 + (slots[i].video ? 1 : 0)] = 1;
+                break;
+            }
+    }
+}
+
 static void on_subscribe_offer(void *user, int64_t version, const char *text)
 {
     participant *p = user;
@@ -183,7 +205,14 @@ static void on_error(void *user, const char *what)
     fail_participant(p, what);
 }
 
-static const bench_sig_events events = {on_joined, on_publish_answer, on_subscribe_offer, on_error};
+static const bench_sig_events events = {on_joined, on_publish_answer, on_subscribe_offer, on_error, on_slots};
+
+static const bench_sig_ops *const sig_clients[] = {
+    &bench_sig_diemcau,
+#ifdef BENCH_HAVE_JANUS
+    &bench_sig_janus,
+#endif
+};
 
 /* Advances the connections in progress a little (checks and handshakes of all of them
  * together, ~20 ms, so that signaling keeps being serviced) and hands the connected ones
@@ -216,7 +245,7 @@ static void connect_queued(void)
                                 p->video_pt);
             p->pub_handed = true;
         } else {
-            bench_media_add_sub(g.media, peer, p->pub_index, p->join_ns);
+            bench_media_add_sub(g.media, peer, p->pub_index, p->slots_known ? p->expect : NULL, p->join_ns);
             p->sub_handed = true;
         }
         g.connected++;
@@ -235,7 +264,6 @@ static void pump(int64_t ms, bool (*done)(void))
     }
 }
 
-static size_t n_publishers_total, n_receivers_total;
 
 static bool publishers_ready(void)
 {
@@ -284,7 +312,7 @@ static void usage(void)
             "  --join-batch B          receivers opened per 100 ms (50)\n"
             "  --decrypt-every K       SRTP-decrypt one received packet in K (1; 0 = none)\n"
             "  --room NAME             (bench)\n"
-            "  --signaling diemcau     signaling client\n"
+            "  --signaling NAME        signaling client: diemcau (default), janus if built\n"
             "  --note TEXT             free text stored in the JSON\n"
             "  --out FILE.json         write the JSON there\n"
             "  --markdown-header       print the table header before the row\n"
@@ -341,11 +369,12 @@ int main(int argc, char **argv)
         usage();
         return 1;
     }
-    if (strcmp(signaling, "diemcau") != 0) {
-        fprintf(stderr, "bench: unknown signaling client '%s' (known: diemcau)\n", signaling);
+    for (size_t i = 0; i < sizeof sig_clients / sizeof *sig_clients; i++)
+        if (strcmp(signaling, sig_clients[i]->name) == 0) g.sig = sig_clients[i];
+    if (!g.sig) {
+        fprintf(stderr, "bench: unknown signaling client '%s'\n", signaling);
         return 1;
     }
-    g.sig = &bench_sig_diemcau;
     signal(SIGINT, on_sigint);
     signal(SIGTERM, on_sigint);
     signal(SIGPIPE, SIG_IGN);
@@ -375,6 +404,7 @@ int main(int argc, char **argv)
     g.to_connect_is_pub = calloc(2 * g.n, sizeof *g.to_connect_is_pub);
     g.to_connect_since = calloc(2 * g.n, sizeof *g.to_connect_since);
     n_publishers_total = publishers;
+    n_streams_total = publishers * 2;
     n_receivers_total = receivers + (publishers_receive ? publishers : 0);
     bench_media_opts mo = {.n_publishers = publishers, .video_bps = video_kbps * 1000, .fps = fps,
                            .keyframe_s = keyframe_s, .audio = true, .video = true, .decrypt_every = decrypt_every};
@@ -392,6 +422,7 @@ int main(int argc, char **argv)
         snprintf(p->cname, sizeof p->cname, "bench%zu", i);
         p->audio_ssrc = 0x10000000u + (uint32_t)i * 2 + ((uint32_t)rand() & 0xfff0000);
         p->video_ssrc = p->audio_ssrc + 1;
+        p->expect = calloc(n_streams_total, 1);
     }
     int64_t t0 = mono_ns();
     /* publishers first, so that receivers' first offers already carry their tracks */
@@ -442,15 +473,16 @@ int main(int argc, char **argv)
     fprintf(stderr,
             "bench: %s: %zu participants (%zu failed), set-up %.1f s, window %.1f s, sent %llu, received %llu, "
             "expected %llu; gen drops %llu, decrypted %llu (fail %llu, mismatch %llu), PLIs %llu, keyframes %llu, "
-            "send lag max %.1f ms, server drops %llu\n",
+            "send lag max %.1f ms, server drops %llu, streams without a slot %llu\n",
             scenario, g.n, g.failed, setup_s, run.media.window_s, (unsigned long long)run.media.tx_packets,
             (unsigned long long)run.media.rx_packets, (unsigned long long)run.media.expected,
             (unsigned long long)run.media.gen_socket_drops, (unsigned long long)run.media.decrypted,
             (unsigned long long)run.media.decrypt_failures, (unsigned long long)run.media.record_mismatches,
             (unsigned long long)run.media.plis, (unsigned long long)run.media.keyframes, run.media.max_send_lag_ms,
-            (unsigned long long)run.server_socket_drops);
+            (unsigned long long)run.server_socket_drops, (unsigned long long)run.media.streams_without_slot);
     if (out && !bench_report_json(&run, out)) fprintf(stderr, "bench: cannot write %s\n", out);
     sfu_dtls_cert_free(g.cert);
+    for (size_t i = 0; i < g.n; i++) free(g.p[i].expect);
     free(g.p);
     free(g.to_connect);
     free(g.to_connect_owner);

@@ -32,10 +32,13 @@ bench_media *bench_media_new(const bench_media_opts *o);
 /* Starts sending on a connected publish connection of publisher pub_index. */
 void bench_media_add_pub(bench_media *m, dc_peer *peer, size_t pub_index, uint32_t audio_ssrc,
                          uint8_t audio_pt, uint32_t video_ssrc, uint8_t video_pt);
-/* Starts receiving on a connected subscribe connection; it expects every publisher's
- * streams except self_pub (-1: none). join_ns: CLOCK_MONOTONIC time the join was sent.
- * Returns the subscriber's index. */
-size_t bench_media_add_sub(bench_media *m, dc_peer *peer, long self_pub, int64_t join_ns);
+/* Starts receiving on a connected subscribe connection. The scenario wants it to receive
+ * every publisher's streams except self_pub's (-1: none); expect (one byte per stream,
+ * owned by the caller, read only by bench_media_finish) says which of them the server
+ * actually gave it a slot for; NULL = all. join_ns: CLOCK_MONOTONIC time the join was
+ * sent. Returns the subscriber's index. */
+size_t bench_media_add_sub(bench_media *m, dc_peer *peer, long self_pub, const uint8_t *expect,
+                           int64_t join_ns);
 
 /* Measurement window: begin and end are applied by the media thread at its next loop turn
  * (within a few ms); they return once applied. */
@@ -50,6 +53,8 @@ typedef struct {
     uint64_t rx_bytes;
     uint64_t expected, received;  /* packets sent in the window that subscribers should get / got */
     size_t subs;
+    uint64_t streams_without_slot; /* (subscriber, stream) pairs the scenario wants but the
+                                      server gave no slot: not counted as loss */
     double loss_max, loss_mean;   /* fractions, over subscribers */
     double lat_p50_us, lat_p99_us, lat_max_us, lat_mean_us;
     uint64_t lat_samples;

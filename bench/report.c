@@ -59,6 +59,7 @@ bool bench_report_json(const bench_run *r, const char *path)
         (json_int_t)m->decrypt_failures, "record_mismatches", (json_int_t)m->record_mismatches, "no_record",
         (json_int_t)m->no_record, "plis", (json_int_t)m->plis, "keyframes", (json_int_t)m->keyframes,
         "lat_samples", (json_int_t)m->lat_samples);
+    json_object_set_new(json_object_get(j, "loss"), "streams_without_slot", json_integer((json_int_t)m->streams_without_slot));
     if (!j) return false;
     json_object_set_new(j, "latency_us",
                         json_pack("{s:f,s:f,s:f,s:f}", "p50", m->lat_p50_us, "p99", m->lat_p99_us, "max",

@@ -13,10 +13,18 @@
 #define BENCH_SIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct bench_sig_hub bench_sig_hub;
 typedef struct bench_sig bench_sig;
+
+/* One m-line of the receiving connection as the server describes it. */
+typedef struct {
+    char participant_id[64]; /* the source, "" when inactive */
+    bool video;
+    bool active;
+} bench_sig_slot;
 
 typedef struct {
     void (*on_joined)(void *user, const char *participant_id);
@@ -25,6 +33,9 @@ typedef struct {
     void (*on_subscribe_offer)(void *user, int64_t version, const char *sdp);
     /* a request failed or the connection dropped; what is a short human text */
     void (*on_error)(void *user, const char *what);
+    /* optional, called before on_subscribe_offer by clients that know which source each
+     * slot shows (ours does; a client that never calls it means "expect every source") */
+    void (*on_slots)(void *user, const bench_sig_slot *slots, size_t n_slots);
 } bench_sig_events;
 
 typedef struct {
@@ -44,6 +55,9 @@ typedef struct {
 } bench_sig_ops;
 
 extern const bench_sig_ops bench_sig_diemcau;
+#ifdef BENCH_HAVE_JANUS
+extern const bench_sig_ops bench_sig_janus;
+#endif
 extern const bench_sig_ops bench_sig_janus; /* Janus 1.1 VideoRoom: bench/sig_janus.c */
 
 #endif

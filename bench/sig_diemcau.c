@@ -103,8 +103,21 @@ static void on_message(bench_sig *s, const char *text, size_t len)
     } else if (strcmp(type, "subscribe_offer") == 0) {
         const char *sdp = json_string_value(json_object_get(msg, "sdp"));
         json_t *ver = json_object_get(msg, "version");
+        json_t *jslots = json_object_get(msg, "slots");
+        size_t n = json_is_array(jslots) ? json_array_size(jslots) : 0;
+        bench_sig_slot *slots = calloc(n + 1, sizeof *slots);
+        for (size_t i = 0; i < n; i++) {
+            json_t *js = json_array_get(jslots, i);
+            const char *pid = json_string_value(json_object_get(js, "participant_id"));
+            const char *skind = json_string_value(json_object_get(js, "kind"));
+            snprintf(slots[i].participant_id, sizeof slots[i].participant_id, "%s", pid ? pid : "");
+            slots[i].video = skind && strcmp(skind, "video") == 0;
+            slots[i].active = json_is_true(json_object_get(js, "active")) && pid;
+        }
+        if (s->ev->on_slots) s->ev->on_slots(s->user, slots, n);
         if (sdp && json_is_integer(ver) && s->ev->on_subscribe_offer)
             s->ev->on_subscribe_offer(s->user, json_integer_value(ver), sdp);
+        free(slots);
     }
     /* participant_* / slot_update / media_state: the bench does not need them */
     json_decref(msg);
