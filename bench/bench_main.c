@@ -9,7 +9,8 @@
  * --settle-timeout passes) and after --warmup, the measurement window runs for
  * --duration seconds with the server's /proc figures sampled at both ends; a short
  * drain follows. Prints one Markdown row, writes JSON. Exit status 0 if the run completed,
- * 2 if nobody got media, 1 on set-up errors. */
+ * 2 if no packet was measured, 3 if loss passed --loss-limit, 4 if a participant failed
+ * (join, SDP, ICE/DTLS), 1 on set-up errors. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -61,6 +62,7 @@ static struct {
     int64_t *to_connect_since;
     size_t n_connect;
     size_t connected, failed;
+    sfu_srtp_profile profile; /* of the last connection made */
     int verbose;
 } g;
 
@@ -249,6 +251,7 @@ static void connect_queued(void)
             p->sub_handed = true;
         }
         g.connected++;
+        g.profile = dc_peer_srtp_profile(peer);
     }
     g.n_connect = keep;
 }
@@ -313,6 +316,7 @@ static void usage(void)
             "  --decrypt-every K       SRTP-decrypt one received packet in K (1; 0 = none)\n"
             "  --room NAME             (bench)\n"
             "  --signaling NAME        signaling client: diemcau (default), janus if built\n"
+            "  --loss-limit F          exit 3 if the worst subscriber's loss exceeds F (0.005 = 0.5%%)\n"
             "  --note TEXT             free text stored in the JSON\n"
             "  --out FILE.json         write the JSON there\n"
             "  --markdown-header       print the table header before the row\n"
@@ -327,8 +331,9 @@ int main(int argc, char **argv)
     unsigned video_kbps = 1500, fps = 30, keyframe_s = 2, duration = 10, warmup = 1, settle = 30, join_batch = 50,
              decrypt_every = 1;
     bool publishers_receive = false, md_header = false;
+    double loss_limit = -1;
     enum { O_URL = 256, O_PID, O_PORT, O_SCEN, O_PUB, O_RECV, O_PUBRECV, O_KBPS, O_FPS, O_KF, O_DUR, O_WARM,
-           O_SETTLE, O_BATCH, O_DEC, O_ROOM, O_SIG, O_NOTE, O_OUT, O_MDH };
+           O_SETTLE, O_BATCH, O_DEC, O_ROOM, O_SIG, O_NOTE, O_OUT, O_MDH, O_LIMIT };
     static const struct option opts[] = {
         {"url", 1, 0, O_URL}, {"server-pid", 1, 0, O_PID}, {"media-port", 1, 0, O_PORT},
         {"scenario", 1, 0, O_SCEN}, {"publishers", 1, 0, O_PUB}, {"receivers", 1, 0, O_RECV},
@@ -336,7 +341,7 @@ int main(int argc, char **argv)
         {"keyframe-s", 1, 0, O_KF}, {"duration", 1, 0, O_DUR}, {"warmup", 1, 0, O_WARM},
         {"settle-timeout", 1, 0, O_SETTLE}, {"join-batch", 1, 0, O_BATCH}, {"decrypt-every", 1, 0, O_DEC},
         {"room", 1, 0, O_ROOM}, {"signaling", 1, 0, O_SIG}, {"note", 1, 0, O_NOTE}, {"out", 1, 0, O_OUT},
-        {"markdown-header", 0, 0, O_MDH}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+        {"markdown-header", 0, 0, O_MDH}, {"loss-limit", 1, 0, O_LIMIT}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
         switch (c) {
@@ -360,6 +365,7 @@ int main(int argc, char **argv)
         case O_NOTE: note = optarg; break;
         case O_OUT: out = optarg; break;
         case O_MDH: md_header = true; break;
+        case O_LIMIT: loss_limit = atof(optarg); break;
         case 'v': g.verbose++; break;
         default: usage(); return c == 'h' ? 0 : 1;
         }
@@ -467,7 +473,7 @@ int main(int argc, char **argv)
         if (g.p[i].sub_peer && !g.p[i].sub_handed) dc_peer_free(g.p[i].sub_peer);
     g.sig->hub_free(g.hub);
 
-    run.crypto = "see server (client offers SRTP_AEAD_AES_128_GCM first)";
+    run.crypto = sfu_srtp_profile_name(g.profile);
     if (md_header) bench_report_markdown_header(stdout);
     bench_report_markdown_row(stdout, &run);
     fprintf(stderr,
@@ -488,5 +494,7 @@ int main(int argc, char **argv)
     free(g.to_connect_owner);
     free(g.to_connect_is_pub);
     free(g.to_connect_since);
-    return run.media.rx_packets == 0 ? 2 : 0;
+    if (run.media.rx_packets == 0 || run.media.expected == 0 || run.media.lat_samples == 0) return 2;
+    if (g.failed) return 4;
+    return loss_limit >= 0 && run.media.loss_max > loss_limit ? 3 : 0;
 }

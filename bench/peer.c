@@ -27,6 +27,7 @@ struct dc_peer {
     sfu_srtp *srtp;
     bool dtls_started;
     int64_t next_check_ms; /* dc_peer_connect_all's check pacing */
+    sfu_srtp_profile profile;
 };
 
 static void send_datagram(void *user, const uint8_t *data, size_t len)
@@ -119,7 +120,10 @@ static bool handle_control(dc_peer *p, const uint8_t *buf, size_t len)
     if (kind == SFU_PKT_DTLS) {
         if (sfu_dtls_handle(p->dtls, buf, len) == SFU_DTLS_CONNECTED && !p->srtp) {
             sfu_srtp_keys keys;
-            if (sfu_dtls_srtp_keys(p->dtls, &keys)) p->srtp = sfu_srtp_new(&keys);
+            if (sfu_dtls_srtp_keys(p->dtls, &keys)) {
+                p->srtp = sfu_srtp_new(&keys);
+                p->profile = keys.profile;
+            }
         }
         return true;
     }
@@ -185,6 +189,7 @@ size_t dc_peer_connect_all(dc_peer **peers, size_t n, int timeout_ms)
 }
 
 sfu_srtp *dc_peer_srtp(dc_peer *p) { return p->srtp; }
+sfu_srtp_profile dc_peer_srtp_profile(const dc_peer *p) { return p->profile; }
 
 const void *dc_peer_server_addr(const dc_peer *p, size_t *len)
 {

@@ -38,6 +38,7 @@ size_t dc_peer_connect_all(dc_peer **peers, size_t n, int timeout_ms);
  * generator): the SRTP session (NULL until connected) and the server's address
  * (a struct sockaddr_in). */
 sfu_srtp *dc_peer_srtp(dc_peer *p);
+sfu_srtp_profile dc_peer_srtp_profile(const dc_peer *p); /* NONE until connected */
 const void *dc_peer_server_addr(const dc_peer *p, size_t *len);
 
 /* Protects and sends a plain RTP or RTCP packet (buf needs SFU_SRTP_MAX_TRAILER spare). */

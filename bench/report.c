@@ -34,7 +34,7 @@ bool bench_report_json(const bench_run *r, const char *path)
         "s:{s:b,s:f,s:f,s:f,s:f,s:f,s:I},"
         "s:{s:f,s:f,s:I,s:I},"
         "s:{s:f,s:f,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}}",
-        "date", date, "scenario", r->scenario, "server", r->server, "crypto", r->crypto ? r->crypto : "",
+        "date", date, "scenario", r->scenario, "target", r->server, "crypto", r->crypto ? r->crypto : "",
         "note", r->note ? r->note : "",
         "config", "publishers", (json_int_t)r->publishers, "receivers", (json_int_t)r->receivers,
         "publishers_receive", r->publishers_receive, "participants", (json_int_t)r->participants,

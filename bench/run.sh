@@ -1,0 +1,123 @@
+#!/bin/bash
+# Load-benchmark scenarios against our server (issue 3, point 2). Each starts the server
+# from a build directory on free loopback ports, runs diemcau-bench, stops the server,
+# and writes bench/out/<scenario>-<time>/{*.json,table.md,plot.svg}.
+#
+#   bench/run.sh fanout    [--short] [--build DIR]   1 publisher (1.5 Mbit/s) to N receivers,
+#                                                    N = 50,100,200,400,… until loss > 0.5 %
+#   bench/run.sh province  [--short] [--build DIR]   chair + floor speaker publish, 188 receive
+#                                                    (190 participants, one room: tiers come later)
+#   bench/run.sh meeting25 [--short] [--build DIR]   25 participants, each publishes and receives all
+#
+# --short: a few participants for a few seconds (CI: keeps the tool working; the bench's exit
+# status says whether packets flowed). Environment: DURATION (s, per step), KBPS (video
+# bitrate), NS (fanout steps), WORKERS (server media workers, 1). With two or more CPUs the
+# server is pinned to CPU 0 and the generator to CPU 1.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+scenario=${1:-}
+shift || true
+short=0
+build=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --short) short=1 ;;
+    --build) build=$2; shift ;;
+    *) echo "unknown option $1" >&2; exit 1 ;;
+  esac
+  shift
+done
+if [ -z "$build" ]; then
+  for d in "$root/build" /tmp/build-bench; do
+    [ -x "$d/diemcau" ] && [ -x "$d/bench/diemcau-bench" ] && { build=$d; break; }
+  done
+fi
+server_bin=$build/diemcau
+bench_bin=$build/bench/diemcau-bench
+plot_bin=$build/bench/diemcau-bench-plot
+for b in "$server_bin" "$bench_bin" "$plot_bin"; do
+  [ -x "$b" ] || { echo "run.sh: $b not built (meson setup build && ninja -C build)" >&2; exit 1; }
+done
+case "$scenario" in fanout|province|meeting25) ;; *)
+  sed -n '2,18p' "$0" >&2; exit 1 ;;
+esac
+
+out=${BENCH_OUT:-$root/bench/out}/$scenario-$(date +%Y%m%d-%H%M%S)$([ $short = 1 ] && echo -short || true)
+mkdir -p "$out"
+server_cpu=() gen_cpu=()
+if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+  server_cpu=(taskset -c 0) gen_cpu=(taskset -c 1)
+fi
+
+srv_pid=""
+stop_server() {
+  if [ -n "$srv_pid" ]; then
+    kill "$srv_pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$srv_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$srv_pid" 2>/dev/null || true
+    wait "$srv_pid" 2>/dev/null || true
+    srv_pid=""
+  fi
+}
+trap stop_server EXIT INT TERM
+
+start_server() { # sets srv_pid, http_port, media_port
+  local log=$1
+  "${server_cpu[@]}" "$server_bin" --http-port 0 --media-port 0 --bind 127.0.0.1 --media-bind 127.0.0.1 \
+    --announce-ip 127.0.0.1 --workers "${WORKERS:-1}" --max-room-size 5000 >"$log.out" 2>"$log.err" &
+  srv_pid=$!
+  for _ in $(seq 100); do
+    grep -q '^LISTENING' "$log.out" 2>/dev/null && break
+    kill -0 "$srv_pid" 2>/dev/null || { echo "run.sh: server died:" >&2; cat "$log.err" >&2; exit 1; }
+    sleep 0.1
+  done
+  http_port=$(sed -n 's/^LISTENING http=\([0-9]*\).*/\1/p' "$log.out")
+  media_port=$(sed -n 's/^LISTENING.* media=\([0-9]*\).*/\1/p' "$log.out")
+  [ -n "$http_port" ] || { echo "run.sh: server did not print LISTENING" >&2; cat "$log.err" >&2; exit 1; }
+}
+
+# one step: name, then diemcau-bench arguments; returns the bench's exit status
+step() {
+  local name=$1; shift
+  start_server "$out/$name-server"
+  local rc=0
+  timeout $((DUR + 150)) "${gen_cpu[@]}" "$bench_bin" --url "ws://127.0.0.1:$http_port/ws" --server-pid "$srv_pid" \
+    --media-port "$media_port" --scenario "$scenario" --duration "$DUR" --out "$out/$name.json" "$@" \
+    >>"$out/rows.md" 2>"$out/$name-bench.log" || rc=$?
+  stop_server
+  tail -1 "$out/rows.md"
+  grep '^bench: ' "$out/$name-bench.log" | tail -3 >&2 || true
+  return $rc
+}
+
+rc=0
+case "$scenario" in
+fanout)
+  DUR=${DURATION:-$([ $short = 1 ] && echo 5 || echo 10)}
+  ns=${NS:-$([ $short = 1 ] && echo 10 || echo "50 100 200 400 600 800 1000 1200 1500 2000")}
+  for n in $ns; do
+    r=0
+    step "n$(printf %05d "$n")" --publishers 1 --receivers "$n" --video-kbps "${KBPS:-1500}" --loss-limit 0.005 \
+      --note "1 publisher to $n receivers" || r=$?
+    if [ $r = 3 ]; then echo "fanout: loss passed 0.5 % at N=$n, stopping the ramp" >&2; break; fi
+    if [ $r != 0 ]; then rc=$r; break; fi
+  done ;;
+province)
+  DUR=${DURATION:-$([ $short = 1 ] && echo 5 || echo 20)}
+  recv=$([ $short = 1 ] && echo 18 || echo 188)
+  step province --publishers 2 --publishers-receive --receivers "$recv" --video-kbps "${KBPS:-1500}" \
+    --note "chair + floor speaker publish; 1 province + 9 district + 180 commune sites in ONE room (tiers/linked rooms not built yet)" || rc=$? ;;
+meeting25)
+  DUR=${DURATION:-$([ $short = 1 ] && echo 5 || echo 20)}
+  n=$([ $short = 1 ] && echo 5 || echo 25)
+  step meeting25 --publishers "$n" --publishers-receive --receivers 0 --video-kbps "${KBPS:-500}" \
+    --note "$n participants, all publish (video ${KBPS:-500} kbit/s) and receive; the server delivers at most 32 slots each" || rc=$? ;;
+esac
+
+"$plot_bin" --md "$out/table.md" --svg "$out/plot.svg" --title "$scenario: loss and server CPU per forwarded packet" "$out"/*.json
+echo
+cat "$out/table.md"
+echo
+echo "results: $out (table.md, plot.svg, one JSON per step); machine: $(nproc) CPU, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+exit $rc
