@@ -163,3 +163,44 @@ def test_third_publisher_then_leave(diemcau):
     if not (wp.vp8_encoder_available() and wp.opus_available()):
         pytest.skip("GStreamer VP8/Opus elements missing (plugins-good/base)")
     run(third_publisher_then_leave(diemcau))
+
+
+async def freed_slot_reused(server):
+    room = room_name()
+    a = wp.WebRTCPeer(server.ws_url, room, "Phạm A")
+    b = wp.WebRTCPeer(server.ws_url, room, "Hoàng B", restart_subscribe=True)
+    c = wp.WebRTCPeer(server.ws_url, room, "Đỗ C")
+    try:
+        await a.connect()
+        await a.publish()
+        await b.connect()
+        await b.wait_for(lambda: b.video_frames() > MIN_VIDEO_FRAMES, MEDIA_TIMEOUT,
+                         "B decoding A's video")
+        mid = video_mid(b, a.participant_id)
+        await a.close()
+        await b.wait_for(lambda: all(s.get("participant_id") != a.participant_id
+                                     for s in b.slots.values()), 5, "A's slots to be released")
+        before = b.video_frames(mid)
+        await c.connect()
+        await c.publish()
+        await b.wait_for(lambda: video_mid(b, c.participant_id) is not None, 10, "a slot showing C")
+        assert video_mid(b, c.participant_id) == mid, b.slots
+        await b.wait_for(lambda: b.video_frames(mid) > before + MIN_VIDEO_FRAMES, 10,
+                         f"B decoding C's video on the reused slot {mid}")
+        assert not b.errors, b.errors
+    finally:
+        await c.close()
+        await b.close()
+        await a.close()
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "webrtcbin 1.22 cannot answer an offer that re-activates the freed (inactive) slot "
+    "('transceiver direction changes are not implemented'), so the peer answers with a "
+    "fresh webrtcbin: new ice-ufrag, but the same DTLS certificate (webrtcbin uses one per "
+    "process). The server keeps the old, connected DTLS association for a subscribe_answer "
+    "whose fingerprint is unchanged, so the new DTLS handshake never completes."))
+def test_freed_slot_reused_by_newcomer(diemcau):
+    if not (wp.vp8_encoder_available() and wp.opus_available()):
+        pytest.skip("GStreamer VP8/Opus elements missing (plugins-good/base)")
+    run(freed_slot_reused(diemcau))

@@ -323,7 +323,8 @@ class WebRTCPeer:
 
     def __init__(self, ws_url, room, name, video_codec="vp8", audio=True, video=True,
                  send_candidates=True, width=320, height=240, framerate=30,
-                 keyframe_interval=30, latency_ms=100, timeout=DEFAULT_TIMEOUT):
+                 keyframe_interval=30, latency_ms=100, timeout=DEFAULT_TIMEOUT,
+                 restart_subscribe=False):
         self.ws_url = ws_url
         self.room = room
         self.name = name
@@ -335,6 +336,11 @@ class WebRTCPeer:
         self.keyframe_interval = keyframe_interval
         self.latency_ms = latency_ms
         self.timeout = timeout
+        # Answer an offer webrtcbin cannot take (a direction change) with a fresh
+        # subscribe webrtcbin instead of failing.
+        self.restart_subscribe = restart_subscribe
+        self.subscribe_restarts = 0
+        self._retired = []               # subscribe pipelines replaced by a restart
 
         self.sig = Signaling(ws_url, open_timeout=timeout)
         self.participant_id = None
@@ -381,7 +387,7 @@ class WebRTCPeer:
 
     def pipeline_errors(self):
         out = []
-        for p in (self._pub, self._sub):
+        for p in (self._pub, self._sub, *self._retired):
             if p is not None:
                 out.extend(p.errors)
         return out
@@ -554,37 +560,61 @@ class WebRTCPeer:
             raise PeerError(f"subscribe_offer without sdp: {ev}")
         self._update_slots(ev.get("slots"))
         self.subscribe_offers.append((version, sdp))
-        loop = self._loop
         async with self._sub_lock:
             if self._sub is None:
-                self._sub = _Pipeline(
-                    f"webrtcbin name=sub bundle-policy=max-bundle latency={self.latency_ms}",
-                    f"{self.name}/subscribe")
-                webrtc = self._sub.get("sub")
-                configure_loopback_ice(webrtc)
-                webrtc.connect("pad-added", self._on_sub_pad)
-                webrtc.connect("notify::connection-state", self._on_state, "subscribe")
-                if self.send_candidates:
-                    webrtc.connect("on-ice-candidate", self._on_ice_candidate, "subscribe")
-                self._sub.play()
-            webrtc = self._sub.get("sub")
-            offer = self._description(GstWebRTC.WebRTCSDPType.OFFER, sdp)
-            await _promise(loop, lambda p: webrtc.emit("set-remote-description", offer, p),
-                           self.timeout, "set-remote-description(offer)")
-            self._add_recv_transceivers(webrtc, sdp)
-            reply = await _promise(loop, lambda p: webrtc.emit("create-answer", None, p),
-                                   self.timeout, "create-answer")
-            answer = reply.get_value("answer")
-            await _promise(loop, lambda p: webrtc.emit("set-local-description", answer, p),
-                           self.timeout, "set-local-description(answer)")
+                self._sub = self._new_subscribe_pipeline()
+            try:
+                answer = await self._answer_offer(sdp)
+            except PeerError as e:
+                if not (self.restart_subscribe and "direction changes are not implemented" in str(e)):
+                    raise
+                # webrtcbin 1.22 cannot re-activate an inactive m-line (nor make any
+                # other direction change). Start a fresh subscribe webrtcbin (new ICE
+                # credentials and DTLS certificate) and answer the offer with it.
+                log.info("%s: webrtcbin cannot change directions; new subscribe webrtcbin",
+                         self.name)
+                self.subscribe_restarts += 1
+                old, self._sub = self._sub, None
+                self._retired.append(old)
+                await self._stop_pipeline(old)
+                self._sub = self._new_subscribe_pipeline()
+                answer = await self._answer_offer(sdp)
             try:
                 await self.sig.request("subscribe_answer", timeout=self.timeout,
-                                       version=version, sdp=answer.sdp.as_text())
+                                       version=version, sdp=answer)
                 self.subscribe_answers.append(version)
             except ProtocolError as e:
                 if e.code != "stale_version":
                     raise
                 log.info("%s: answer to version %s is stale", self.name, version)
+
+    def _new_subscribe_pipeline(self):
+        pipe = _Pipeline(f"webrtcbin name=sub bundle-policy=max-bundle latency={self.latency_ms}",
+                         f"{self.name}/subscribe")
+        webrtc = pipe.get("sub")
+        configure_loopback_ice(webrtc)
+        webrtc.connect("pad-added", self._on_sub_pad, pipe)
+        webrtc.connect("notify::connection-state", self._on_state, "subscribe")
+        if self.send_candidates:
+            webrtc.connect("on-ice-candidate", self._on_ice_candidate, "subscribe")
+        pipe.play()
+        return pipe
+
+    async def _answer_offer(self, sdp):
+        """set-remote-description(offer), create-answer, set-local-description; returns
+        the answer's SDP text."""
+        loop = self._loop
+        webrtc = self._sub.get("sub")
+        offer = self._description(GstWebRTC.WebRTCSDPType.OFFER, sdp)
+        await _promise(loop, lambda p: webrtc.emit("set-remote-description", offer, p),
+                       self.timeout, "set-remote-description(offer)")
+        self._add_recv_transceivers(webrtc, sdp)
+        reply = await _promise(loop, lambda p: webrtc.emit("create-answer", None, p),
+                               self.timeout, "create-answer")
+        answer = reply.get_value("answer")
+        await _promise(loop, lambda p: webrtc.emit("set-local-description", answer, p),
+                       self.timeout, "set-local-description(answer)")
+        return answer.sdp.as_text()
 
     def _add_recv_transceivers(self, webrtc, offer_text):
         """Give webrtcbin a recvonly transceiver, with codec-preferences, for each m-line
@@ -622,7 +652,7 @@ class WebRTCPeer:
             if t is None:
                 raise PeerError(f"add-transceiver({kind}) failed")
 
-    def _on_sub_pad(self, webrtc, pad):
+    def _on_sub_pad(self, webrtc, pad, owner):
         if pad.get_direction() != Gst.PadDirection.SRC:
             return
         mid = None
@@ -642,15 +672,15 @@ class WebRTCPeer:
             self._encoding_names[mid] = enc
         log.info("%s: incoming stream mid=%s encoding=%s", self.name, mid, enc)
 
-        pipe = self._sub.pipe
+        pipe = owner.pipe
         decode = Gst.ElementFactory.make("decodebin")
         pipe.add(decode)
-        decode.connect("pad-added", self._on_decoded_pad, mid)
+        decode.connect("pad-added", self._on_decoded_pad, mid, owner)
         decode.sync_state_with_parent()
         if pad.link(decode.get_static_pad("sink")) != Gst.PadLinkReturn.OK:
             self.errors.append(f"cannot link webrtcbin pad {pad.get_name()} to decodebin")
 
-    def _on_decoded_pad(self, decode, pad, mid):
+    def _on_decoded_pad(self, decode, pad, mid, owner):
         caps = pad.get_current_caps() or pad.query_caps(None)
         name = caps.get_structure(0).get_name() if caps and caps.get_size() else ""
         if name.startswith("video/"):
@@ -660,7 +690,7 @@ class WebRTCPeer:
         else:
             log.warning("%s: unexpected decoded caps %s", self.name, name)
             kind, table = None, None
-        pipe = self._sub.pipe
+        pipe = owner.pipe
         q = Gst.ElementFactory.make("queue")
         sink = Gst.ElementFactory.make("fakesink")
         sink.set_property("sync", False)
@@ -723,21 +753,23 @@ class WebRTCPeer:
                 pass
         await self.sig.close()
         for p in (self._pub, self._sub):
-            if p is None:
-                continue
-            # A daemon thread, not the default executor: if set_state(NULL) ever hung,
-            # asyncio.run() would wait for the executor forever at exit.
-            done = threading.Event()
+            if p is not None:
+                await self._stop_pipeline(p)
 
-            def stop(p=p):
-                try:
-                    p.stop()
-                finally:
-                    done.set()
-            threading.Thread(target=stop, daemon=True, name=f"stop-{p.label}").start()
-            deadline = time.monotonic() + 10
-            while not done.is_set() and time.monotonic() < deadline:
-                await asyncio.sleep(0.05)
-            if not done.is_set():
-                log.error("%s: stopping %s hung for 10 s", self.name, p.label)
-                self.errors.append(f"stopping {p.label} hung")
+    async def _stop_pipeline(self, p):
+        # A daemon thread, not the default executor: if set_state(NULL) ever hung,
+        # asyncio.run() would wait for the executor forever at exit.
+        done = threading.Event()
+
+        def stop():
+            try:
+                p.stop()
+            finally:
+                done.set()
+        threading.Thread(target=stop, daemon=True, name=f"stop-{p.label}").start()
+        deadline = time.monotonic() + 10
+        while not done.is_set() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        if not done.is_set():
+            log.error("%s: stopping %s hung for 10 s", self.name, p.label)
+            self.errors.append(f"stopping {p.label} hung")
