@@ -3,12 +3,16 @@
  * protocol decisions are made in meeting.c. */
 #include "server.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
 #include <glib.h>
 #include <libwebsockets.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "meeting.h"
 #include "protocol.h"
@@ -209,8 +213,35 @@ static uint16_t first_media_port(sfu *engine, int workers)
     return lowest;
 }
 
+/* lws does not fail when the listen address is not on this machine: it logs and keeps
+ * retrying. Check it first with a throw-away socket. Interface names pass unchecked. */
+static bool bind_address_usable(const char *ip, char *err, size_t err_len)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
+    socklen_t len;
+    if (inet_pton(AF_INET, ip, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        len = sizeof *v4;
+    } else if (inet_pton(AF_INET6, ip, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        len = sizeof *v6;
+    } else {
+        return true;
+    }
+    int fd = socket(ss.ss_family, SOCK_STREAM, 0);
+    if (fd < 0) return true; /* let lws report it */
+    bool ok = bind(fd, (struct sockaddr *)&ss, len) == 0;
+    if (!ok) snprintf(err, err_len, "cannot listen on %s: %s", ip, strerror(errno));
+    close(fd);
+    return ok;
+}
+
 dc_server *dc_server_new(const dc_config *cfg, char *err, size_t err_len)
 {
+    if (!bind_address_usable(cfg->bind_ip, err, err_len)) return NULL;
     dc_server *s = calloc(1, sizeof *s);
     if (!s) {
         snprintf(err, err_len, "out of memory");
@@ -237,6 +268,8 @@ dc_server *dc_server_new(const dc_config *cfg, char *err, size_t err_len)
     info.port = s->cfg.http_port;
     /* lws takes an interface name or address; NULL listens on all of them. */
     info.iface = strcmp(s->cfg.bind_ip, "0.0.0.0") ? s->cfg.bind_ip : NULL;
+    /* An IPv4 address on lws's default dual-stack IPv6 socket would be ignored. */
+    if (info.iface && !strchr(info.iface, ':')) info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
     info.protocols = s->protocols;
     info.mounts = &s->mount;
     info.user = s;

@@ -364,3 +364,47 @@ def test_survives_random_garbage(diemcau):
             await c.close()
         assert diemcau.alive()
     run(scenario())
+
+
+# ---- configuration and TLS ------------------------------------------------------------------------
+
+def test_config_file_and_overrides(diemcau_factory):
+    # configs/default.json sets ports 8080/40000; the fixture's --http-port 0 --media-port 0
+    # come first on the command line, but a config file is applied before all options.
+    srv = diemcau_factory("--config", os.path.join(ROOT, "configs", "default.json"),
+                          "--bind", "127.0.0.1", "--max-room-size", "1")
+
+    async def scenario():
+        room = room_name()
+        a, b = await Client.open(srv), await Client.open(srv)
+        await a.join(room)
+        assert_error(await b.call("join", room=room, name="B"), "room_full")
+        await b.join(room_name(), "B")   # another room is fine
+        await a.close()
+        await b.close()
+    run(scenario())
+    assert srv.http_port not in (0, 8080)
+
+
+def test_tls(diemcau_factory, tmp_path):
+    import shutil
+    import ssl
+    import subprocess
+    if not shutil.which("openssl"):
+        pytest.skip("openssl command not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-days", "2", "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    srv = diemcau_factory("--tls-cert", str(cert), "--tls-key", str(key))
+    ctx = ssl.create_default_context(cafile=str(cert))
+    assert any("https://localhost" in line for line in srv.output().splitlines())
+    with urllib.request.urlopen(f"https://127.0.0.1:{srv.http_port}/", context=ctx, timeout=TIMEOUT) as resp:
+        assert resp.status == 200
+
+    async def scenario():
+        async with websockets.connect(f"wss://127.0.0.1:{srv.http_port}/ws", ssl=ctx,
+                                      subprotocols=["diemcau-v1"]) as ws:
+            c = Client(ws)
+            assert (await c.call("ping"))["type"] == "ok"
+    run(scenario())
