@@ -313,7 +313,7 @@ static void usage(void)
             "  --warmup S              after everyone has media (1)\n"
             "  --settle-timeout S      give up waiting for joins after (30)\n"
             "  --join-batch B          receivers opened per 100 ms (50)\n"
-            "  --decrypt-every K       SRTP-decrypt one received packet in K (1; 0 = none)\n"
+            "  --decrypt-every K       SRTP-decrypt one received packet in K (16; 1 = all, 0 = none)\n"
             "  --room NAME             (bench)\n"
             "  --signaling NAME        signaling client: diemcau (default), janus if built\n"
             "  --loss-limit F          exit 3 if the worst subscriber's loss exceeds F (0.005 = 0.5%%)\n"
@@ -329,7 +329,7 @@ int main(int argc, char **argv)
     long server_pid = 0, media_port = 0;
     size_t publishers = 1, receivers = 10;
     unsigned video_kbps = 1500, fps = 30, keyframe_s = 2, duration = 10, warmup = 1, settle = 30, join_batch = 50,
-             decrypt_every = 1;
+             decrypt_every = 16;
     bool publishers_receive = false, md_header = false;
     double loss_limit = -1;
     enum { O_URL = 256, O_PID, O_PORT, O_SCEN, O_PUB, O_RECV, O_PUBRECV, O_KBPS, O_FPS, O_KF, O_DUR, O_WARM,

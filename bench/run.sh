@@ -11,7 +11,8 @@
 #
 # --short: a few participants for a few seconds (CI: keeps the tool working; the bench's exit
 # status says whether packets flowed). Environment: DURATION (s, per step), KBPS (video
-# bitrate), NS (fanout steps), WORKERS (server media workers, 1). With two or more CPUs the
+# bitrate), NS (fanout steps), WORKERS (server media workers, 1), BENCH_ARGS (more
+# diemcau-bench options, e.g. "--decrypt-every 0"). With two or more CPUs the
 # server is pinned to CPU 0 and the generator to CPU 1.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -83,7 +84,7 @@ step() {
   start_server "$out/$name-server"
   local rc=0
   timeout $((DUR + 150)) "${gen_cpu[@]}" "$bench_bin" --url "ws://127.0.0.1:$http_port/ws" --server-pid "$srv_pid" \
-    --media-port "$media_port" --scenario "$scenario" --duration "$DUR" --out "$out/$name.json" "$@" \
+    --media-port "$media_port" --scenario "$scenario" --duration "$DUR" --out "$out/$name.json" "$@" ${BENCH_ARGS:-} \
     >>"$out/rows.md" 2>"$out/$name-bench.log" || rc=$?
   stop_server
   tail -1 "$out/rows.md"

@@ -6,7 +6,7 @@
 void bench_hist_init(bench_hist *h)
 {
     *h = (bench_hist){0};
-    h->bucket = calloc(BENCH_HIST_US + 1, sizeof *h->bucket);
+    h->bucket = calloc(BENCH_HIST_BUCKETS + 1, sizeof *h->bucket);
 }
 
 void bench_hist_free(bench_hist *h)
@@ -21,9 +21,13 @@ double bench_hist_quantile_us(const bench_hist *h, double q)
     uint64_t want = (uint64_t)(q * (double)h->count);
     if (want >= h->count) want = h->count - 1;
     uint64_t seen = 0;
-    for (size_t i = 0; i <= BENCH_HIST_US; i++) {
+    for (size_t i = 0; i <= BENCH_HIST_BUCKETS; i++) {
         seen += h->bucket[i];
-        if (seen > want) return i < BENCH_HIST_US ? (double)i + 1 : (double)h->max_ns / 1000.0;
+        if (seen <= want) continue;
+        double upper = i < BENCH_HIST_FINE_US ? (double)i + 1
+                                              : BENCH_HIST_FINE_US + (double)(i - BENCH_HIST_FINE_US + 1) * 100;
+        double max_us = (double)h->max_ns / 1000.0;
+        return i < BENCH_HIST_BUCKETS && upper < max_us ? upper : max_us;
     }
     return (double)h->max_ns / 1000.0;
 }
