@@ -270,6 +270,10 @@ dc_server *dc_server_new(const dc_config *cfg, char *err, size_t err_len)
     info.iface = strcmp(s->cfg.bind_ip, "0.0.0.0") ? s->cfg.bind_ip : NULL;
     /* An IPv4 address on lws's default dual-stack IPv6 socket would be ignored. */
     if (info.iface && !strchr(info.iface, ':')) info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+    /* WebSocket PING after 15 s of silence, hang up after 30 s: a vanished client (laptop
+     * lid closed, Wi-Fi gone) then enters its resume grace instead of lingering forever. */
+    static const lws_retry_bo_t keepalive = { .secs_since_valid_ping = 15, .secs_since_valid_hangup = 30 };
+    info.retry_and_idle_policy = &keepalive;
     info.protocols = s->protocols;
     info.mounts = &s->mount;
     info.user = s;
