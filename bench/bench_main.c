@@ -453,14 +453,25 @@ int main(int argc, char **argv)
     bench_media_window_begin(g.media);
     if (run.have_server) bench_proc_read((pid_t)server_pid, &s_begin);
     uint64_t drops0 = media_port ? bench_udp_port_drops((uint16_t)media_port) : 0;
+    bench_proc_sample self0 = {0}, self1 = {0};
+    bench_proc_read(getpid(), &self0);
+    double host0 = bench_host_busy_s();
     pump(duration * 1000LL, NULL);
     bench_media_window_end(g.media);
+    double host1 = bench_host_busy_s();
+    bench_proc_read(getpid(), &self1);
     if (run.have_server && bench_proc_read((pid_t)server_pid, &s_end)) {
         run.server_cpu_s = s_end.cpu_s - s_begin.cpu_s;
         run.server_rss_kib = (double)s_end.rss_kib;
     } else {
         run.have_server = false;
     }
+    /* what else ran on the machine meanwhile (other processes, interrupts): a disturbed run */
+    run.other_cpu_s = (host1 - host0) - (self1.cpu_s - self0.cpu_s) - run.server_cpu_s;
+    if (run.other_cpu_s < 0) run.other_cpu_s = 0;
+    if (run.other_cpu_s > 0.1 * duration)
+        fprintf(stderr, "bench: warning: other processes used %.1f CPU-s during the %u s window: figures disturbed\n",
+                run.other_cpu_s, duration);
     if (media_port) run.server_socket_drops = bench_udp_port_drops((uint16_t)media_port) - drops0;
     pump(500, NULL); /* drain: packets sent in the window still in flight */
     bench_media_finish(g.media, &run.media);

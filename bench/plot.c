@@ -10,7 +10,7 @@
 
 typedef struct {
     json_t *j;
-    double n, loss_max, loss_mean, us_pkt, gen_us_pkt, pps, p50, p99, max, rss, kib, join50, joinmax;
+    double n, loss_max, loss_mean, us_pkt, gen_us_pkt, other, pps, p50, p99, max, rss, kib, join50, joinmax;
     const char *scenario, *server;
 } row;
 
@@ -109,6 +109,7 @@ int main(int argc, char **argv)
         x->loss_mean = num(j, "loss", "mean");
         x->us_pkt = num(j, "server", "us_per_forwarded_packet");
         x->gen_us_pkt = num(j, "generator", "us_per_packet");
+        x->other = num(j, "host", "other_cpus");
         x->pps = num(j, "forwarding", "packets_per_s");
         x->p50 = num(j, "latency_us", "p50");
         x->p99 = num(j, "latency_us", "p99");
@@ -122,13 +123,13 @@ int main(int argc, char **argv)
     FILE *f = md ? fopen(md, "w") : stdout;
     if (!f) return 1;
     fprintf(f, "| scenario | server | participants | pkt/s forwarded | loss max %% | loss mean %% | latency p50 / p99 / max µs | "
-               "server µs/pkt | server RSS MiB | KiB/participant | join p50 / max ms | generator µs/pkt |\n"
-               "|---|---|---:|---:|---:|---:|---|---:|---:|---:|---|---:|\n");
+               "server µs/pkt | server RSS MiB | KiB/participant | join p50 / max ms | generator µs/pkt | other load (CPUs) |\n"
+               "|---|---|---:|---:|---:|---:|---|---:|---:|---:|---|---:|---:|\n");
     for (size_t i = 0; i < n; i++)
-        fprintf(f, "| %s | %s | %.0f | %.0f | %.3f | %.3f | %.0f / %.0f / %.0f | %.2f | %.1f | %.1f | %.0f / %.0f | %.2f |\n",
+        fprintf(f, "| %s | %s | %.0f | %.0f | %.3f | %.3f | %.0f / %.0f / %.0f | %.2f | %.1f | %.1f | %.0f / %.0f | %.2f | %.2f |\n",
                 r[i].scenario ? r[i].scenario : "?", r[i].server ? r[i].server : "?", r[i].n, r[i].pps,
                 r[i].loss_max * 100, r[i].loss_mean * 100, r[i].p50, r[i].p99, r[i].max, r[i].us_pkt,
-                r[i].rss / 1024, r[i].kib, r[i].join50, r[i].joinmax, r[i].gen_us_pkt);
+                r[i].rss / 1024, r[i].kib, r[i].join50, r[i].joinmax, r[i].gen_us_pkt, r[i].other);
     if (md) fclose(f);
     if (svg_path && n) {
         FILE *s = fopen(svg_path, "w");

@@ -48,3 +48,14 @@ uint64_t bench_udp_port_drops(uint16_t port)
     fclose(f);
     return drops;
 }
+
+double bench_host_busy_s(void)
+{
+    FILE *f = fopen("/proc/stat", "r");
+    if (!f) return 0;
+    unsigned long long u = 0, n = 0, s = 0, idle = 0, io = 0, irq = 0, sirq = 0, steal = 0;
+    int k = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &u, &n, &s, &idle, &io, &irq, &sirq, &steal);
+    fclose(f);
+    if (k < 7) return 0;
+    return (double)(u + n + s + irq + sirq + steal) / (double)sysconf(_SC_CLK_TCK);
+}

@@ -16,4 +16,8 @@ bool bench_proc_read(pid_t pid, bench_proc_sample *out);
 /* Sum of the "drops" column of /proc/net/udp for sockets on local port `port`. */
 uint64_t bench_udp_port_drops(uint16_t port);
 
+
+/* CPU seconds the whole machine spent busy (user, nice, system, irq, softirq, steal in
+ * /proc/stat), to tell how much else ran during a measurement. */
+double bench_host_busy_s(void);
 #endif

@@ -59,6 +59,8 @@ bool bench_report_json(const bench_run *r, const char *path)
         (json_int_t)m->decrypt_failures, "record_mismatches", (json_int_t)m->record_mismatches, "no_record",
         (json_int_t)m->no_record, "plis", (json_int_t)m->plis, "keyframes", (json_int_t)m->keyframes,
         "lat_samples", (json_int_t)m->lat_samples);
+    json_object_set_new(j, "host", json_pack("{s:f,s:f}", "other_cpu_s", r->other_cpu_s, "other_cpus",
+                                             m->window_s > 0 ? r->other_cpu_s / m->window_s : 0.0));
     json_object_set_new(json_object_get(j, "loss"), "streams_without_slot", json_integer((json_int_t)m->streams_without_slot));
     if (!j) return false;
     json_object_set_new(j, "latency_us",

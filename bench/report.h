@@ -17,7 +17,8 @@ typedef struct {
     bool have_server;
     double server_cpu_s;          /* utime + stime over the window */
     double server_rss_start_kib, server_rss_kib;
-    unsigned long long server_socket_drops; /* kernel drops on the server's media port in the window */
+    unsigned long long server_socket_drops;
+    double other_cpu_s;           /* machine CPU in the window used by neither server nor bench */ /* kernel drops on the server's media port in the window */
     bench_media_result media;
 } bench_run;
 
