@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DC_SDP_MAX_MEDIA 32
+#define DC_SDP_MAX_MEDIA 64 /* 32 remote participants with audio and video; a room larger than that needs last-N video */
 #define DC_SDP_MAX_CODECS 24
 #define DC_SDP_MAX_EXTMAPS 16
 #define DC_SDP_MAX_SSRCS 8
@@ -25,7 +25,7 @@ typedef struct {
     char name[16];      /* "opus", "VP8", "H264", "rtx", "red", "ulpfec" … as written */
     uint32_t clock;
     uint8_t channels;   /* audio, 0 if not given */
-    char fmtp[256];     /* the a=fmtp value for this pt, "" if none */
+    char fmtp[160];     /* the a=fmtp value for this pt, "" if none */
     bool fb_nack, fb_nack_pli, fb_ccm_fir, fb_transport_cc, fb_goog_remb;
     int apt;            /* rtx: the pt it repairs (from fmtp apt=), else -1 */
 } dc_sdp_codec;
