@@ -322,6 +322,63 @@ static bool has_stream(const dc_track *tracks, size_t n, uint32_t stream_id)
     return false;
 }
 
+/* The tracks an answered publish offer yields; an unchanged track on an unchanged
+ * transport keeps its stream id (and so keeps flowing to its subscribers). */
+static size_t tracks_from_offer(dc_meeting *m, const dc_participant *p, const dc_sdp *offer, bool new_transport,
+                                const dc_codec_id picked[DC_SDP_MAX_MEDIA], const uint8_t picked_pt[DC_SDP_MAX_MEDIA],
+                                dc_track tracks[DC_MAX_TRACKS])
+{
+    size_t n = 0;
+    for (size_t i = 0; i < offer->n_media && n < DC_MAX_TRACKS; i++) {
+        if (picked[i] == DC_CODEC_NONE) continue;
+        const dc_sdp_media *md = &offer->media[i];
+        dc_track *t = &tracks[n++];
+        memset(t, 0, sizeof *t);
+        t->kind = md->kind == DC_MEDIA_VIDEO ? SFU_KIND_VIDEO : SFU_KIND_AUDIO;
+        t->codec = engine_codec(picked[i]);
+        t->pt = picked_pt[i];
+        t->ssrc = primary_ssrc(md);
+        t->mid_ext_id = dc_sdp_extmap_id(md, DC_EXT_MID);
+        snprintf(t->mid, sizeof t->mid, "%s", md->mid);
+        snprintf(t->label, sizeof t->label, "%s-%s", p->id, md->mid);
+        for (size_t j = 0; j < p->n_tracks && !new_transport; j++)
+            if (same_track(&p->tracks[j], t)) t->stream_id = p->tracks[j].stream_id;
+        if (!t->stream_id) t->stream_id = dc_registry_next_id(m->reg);
+    }
+    return n;
+}
+
+/* Tells the engine what changed: streams that went away, the transport if it was
+ * replaced, and streams that are new. Subscribers' slots were paused before this. */
+static void apply_publish_to_engine(dc_meeting *m, const dc_participant *p, const dc_track *old, size_t n_old,
+                                    uint32_t old_transport, bool new_transport)
+{
+    uint32_t room_id = p->room->room_id;
+    for (size_t i = 0; i < n_old; i++)
+        if (!has_stream(p->tracks, p->n_tracks, old[i].stream_id)) sfu_stream_remove(m->engine, old[i].stream_id);
+    if (old_transport) sfu_transport_remove(m->engine, old_transport);
+    if (new_transport)
+        /* dtls_client false: an actpass offer leaves the server the DTLS server role. */
+        sfu_transport_add(m->engine, p->pub_transport, room_id, p->pub_ufrag, p->pub_pwd, p->pub_peer_fingerprint,
+                          false);
+    for (size_t i = 0; i < p->n_tracks; i++) {
+        const dc_track *t = &p->tracks[i];
+        if (has_stream(old, n_old, t->stream_id)) continue;
+        sfu_stream_desc desc = {
+            .stream_id = t->stream_id,
+            .transport_id = p->pub_transport,
+            .room_id = room_id,
+            .kind = t->kind,
+            .codec = t->codec,
+            .pt = t->pt,
+            .ssrc = t->ssrc,
+            .mid_ext_id = t->mid_ext_id,
+        };
+        snprintf(desc.mid, sizeof desc.mid, "%s", t->mid);
+        sfu_stream_add(m->engine, &desc);
+    }
+}
+
 static void handle_publish(dc_meeting *m, dc_conn *conn, dc_participant *p, const dc_request *req)
 {
     dc_sdp *offer = m->scratch;
@@ -357,26 +414,8 @@ static void handle_publish(dc_meeting *m, dc_conn *conn, dc_participant *p, cons
         reply_error(m, conn, req->id, DC_ERR_BAD_SDP, "the offer cannot be answered");
         return;
     }
-
     dc_track tracks[DC_MAX_TRACKS];
-    size_t n = 0;
-    for (size_t i = 0; i < offer->n_media && n < DC_MAX_TRACKS; i++) {
-        if (picked[i] == DC_CODEC_NONE) continue;
-        const dc_sdp_media *md = &offer->media[i];
-        dc_track *t = &tracks[n++];
-        memset(t, 0, sizeof *t);
-        t->kind = md->kind == DC_MEDIA_VIDEO ? SFU_KIND_VIDEO : SFU_KIND_AUDIO;
-        t->codec = engine_codec(picked[i]);
-        t->pt = picked_pt[i];
-        t->ssrc = primary_ssrc(md);
-        t->mid_ext_id = dc_sdp_extmap_id(md, DC_EXT_MID);
-        snprintf(t->mid, sizeof t->mid, "%s", md->mid);
-        snprintf(t->label, sizeof t->label, "%s-%s", p->id, md->mid);
-        /* An unchanged track on an unchanged transport keeps its stream. */
-        for (size_t j = 0; j < p->n_tracks && !new_transport; j++)
-            if (same_track(&p->tracks[j], t)) t->stream_id = p->tracks[j].stream_id;
-        if (!t->stream_id) t->stream_id = dc_registry_next_id(m->reg);
-    }
+    size_t n = tracks_from_offer(m, p, offer, new_transport, picked, picked_pt, tracks);
     if (n == 0) {
         free(answer);
         reply_error(m, conn, req->id, DC_ERR_BAD_SDP,
@@ -384,11 +423,12 @@ static void handle_publish(dc_meeting *m, dc_conn *conn, dc_participant *p, cons
         return;
     }
 
+    /* Commit: from here on the offer is accepted. */
     dc_track old[DC_MAX_TRACKS];
     size_t n_old = p->n_tracks;
     memcpy(old, p->tracks, sizeof old);
     uint32_t old_transport = new_transport ? p->pub_transport : 0;
-    memcpy(p->tracks, tracks, sizeof tracks);
+    memcpy(p->tracks, tracks, n * sizeof tracks[0]);
     p->n_tracks = n;
     p->pub_answer_version++;
     if (new_transport) {
@@ -405,34 +445,9 @@ static void handle_publish(dc_meeting *m, dc_conn *conn, dc_participant *p, cons
     json_object_set_new(ok, "sdp", json_string(answer));
     free(answer);
     reply_ok(m, conn, req, ok);
-
     broadcast(m, p->room, p, json_pack("{s:s, s:o}", "type", "participant_updated", "participant", participant_json(p)));
     refresh_others(m, p->room, p); /* pauses slots showing replaced streams, offers new ones */
-
-    uint32_t room_id = p->room->room_id;
-    for (size_t i = 0; i < n_old; i++)
-        if (!has_stream(p->tracks, p->n_tracks, old[i].stream_id)) sfu_stream_remove(m->engine, old[i].stream_id);
-    if (old_transport) sfu_transport_remove(m->engine, old_transport);
-    if (new_transport)
-        /* dtls_client false: an actpass offer leaves the server the DTLS server role. */
-        sfu_transport_add(m->engine, p->pub_transport, room_id, p->pub_ufrag, p->pub_pwd, p->pub_peer_fingerprint,
-                          false);
-    for (size_t i = 0; i < p->n_tracks; i++) {
-        const dc_track *t = &p->tracks[i];
-        if (has_stream(old, n_old, t->stream_id)) continue;
-        sfu_stream_desc desc = {
-            .stream_id = t->stream_id,
-            .transport_id = p->pub_transport,
-            .room_id = room_id,
-            .kind = t->kind,
-            .codec = t->codec,
-            .pt = t->pt,
-            .ssrc = t->ssrc,
-            .mid_ext_id = t->mid_ext_id,
-        };
-        snprintf(desc.mid, sizeof desc.mid, "%s", t->mid);
-        sfu_stream_add(m->engine, &desc);
-    }
+    apply_publish_to_engine(m, p, old, n_old, old_transport, new_transport);
 }
 
 static const dc_sdp_media *media_by_mid(const dc_sdp *sdp, const char *mid)
@@ -449,8 +464,9 @@ static bool media_has_pt(const dc_sdp_media *md, uint8_t pt)
     return false;
 }
 
-/* The subscriber's browser made a new peer connection (another certificate): start over
- * with a new engine transport; the server's ICE credentials stay those of the offer. */
+/* The subscriber answered from a new peer connection or restarted ICE (another ufrag or
+ * certificate): the old DTLS association is useless, so start over with a new engine
+ * transport. The server's ICE credentials stay those of the offer being answered. */
 static void replace_subscribe_transport(dc_meeting *m, dc_participant *p)
 {
     for (size_t i = 0; i < p->n_slots; i++) {
@@ -488,11 +504,13 @@ static void handle_subscribe_answer(dc_meeting *m, dc_conn *conn, dc_participant
         reply_error(m, conn, req->id, DC_ERR_BAD_SDP, "the answer must use a=setup:active or a=setup:passive");
         return;
     }
-    if (p->sub_transport_added && strcmp(answer->fingerprint, p->sub_peer_fingerprint))
+    if (p->sub_transport_added &&
+        (strcmp(answer->fingerprint, p->sub_peer_fingerprint) || strcmp(answer->ice_ufrag, p->sub_peer_ufrag)))
         replace_subscribe_transport(m, p);
     uint32_t room_id = p->room->room_id;
     if (!p->sub_transport_added) {
         snprintf(p->sub_peer_fingerprint, sizeof p->sub_peer_fingerprint, "%s", answer->fingerprint);
+        snprintf(p->sub_peer_ufrag, sizeof p->sub_peer_ufrag, "%s", answer->ice_ufrag);
         sfu_transport_add(m->engine, p->sub_transport, room_id, p->sub_ufrag, p->sub_pwd, p->sub_peer_fingerprint,
                           answer->setup == DC_SETUP_PASSIVE);
         p->sub_transport_added = true;
