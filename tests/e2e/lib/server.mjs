@@ -6,8 +6,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-export const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
-export const LOGS = join(ARTIFACTS, 'logs');
+// tests/artifacts/<tag>/: screenshots; tests/artifacts/logs/<tag>/: server and browser logs.
+// scripts/test.sh sets the tag per pass (e2e, e2e-asan) so the passes keep their own files.
+const TAG = (process.env.DIEMCAU_E2E_TAG || 'e2e').replace(/[^A-Za-z0-9_.-]/g, '_');
+export const ARTIFACTS = join(ROOT, 'tests', 'artifacts', TAG);
+export const LOGS = join(ROOT, 'tests', 'artifacts', 'logs', TAG);
 
 const SANITIZER_RE = /ERROR: (AddressSanitizer|LeakSanitizer|ThreadSanitizer|MemorySanitizer)|runtime error:|SUMMARY: (Address|Undefined|Leak)/;
 
