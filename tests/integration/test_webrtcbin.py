@@ -194,12 +194,10 @@ async def freed_slot_reused(server):
         await a.close()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "webrtcbin 1.22 cannot answer an offer that re-activates the freed (inactive) slot "
-    "('transceiver direction changes are not implemented'), so the peer answers with a "
-    "fresh webrtcbin: new ice-ufrag, but the same DTLS certificate (webrtcbin uses one per "
-    "process). The server keeps the old, connected DTLS association for a subscribe_answer "
-    "whose fingerprint is unchanged, so the new DTLS handshake never completes."))
+# webrtcbin 1.22 cannot answer an offer that re-activates a freed (inactive) slot
+# ("transceiver direction changes are not implemented"), so the peer answers from a fresh
+# webrtcbin: new ICE ufrag, same DTLS certificate. The server must treat that as a new
+# subscribe connection.
 def test_freed_slot_reused_by_newcomer(diemcau):
     if not (wp.vp8_encoder_available() and wp.opus_available()):
         pytest.skip("GStreamer VP8/Opus elements missing (plugins-good/base)")
