@@ -81,42 +81,43 @@ static bool recv_rtp(client *c, sfu_rtp_header *h, int timeout_ms)
     return false;
 }
 
-/* Receives until a PLI for media_ssrc arrives. */
-static bool recv_pli(client *c, uint32_t media_ssrc, int timeout_ms)
+/* Receives until an RTCP packet of type pt with the given SSRC arrives (media SSRC for
+ * feedback, sender SSRC otherwise) and copies it out. */
+static bool recv_rtcp(client *c, uint8_t pt, uint8_t fmt, uint32_t ssrc, sfu_rtcp_packet *out,
+                      uint8_t *buf, size_t cap, int timeout_ms)
 {
-    uint8_t buf[2048];
     for (int tries = 0; tries < 50; tries++) {
-        int n = dc_peer_recv(c->peer, buf, sizeof buf, timeout_ms);
+        int n = dc_peer_recv(c->peer, buf, cap, timeout_ms);
         if (n <= 0) return false;
         if (sfu_pkt_classify(buf, (size_t)n) != SFU_PKT_RTCP) continue;
         sfu_rtcp_iter it;
-        sfu_rtcp_packet p;
         sfu_rtcp_iter_init(&it, buf, (size_t)n);
-        while (sfu_rtcp_iter_next(&it, &p))
-            if (p.pt == SFU_RTCP_PSFB && p.fmt == 1 && p.media_ssrc == media_ssrc) return true;
+        while (sfu_rtcp_iter_next(&it, out)) {
+            bool feedback = pt == SFU_RTCP_PSFB || pt == SFU_RTCP_RTPFB;
+            if (out->pt == pt && (!feedback || out->fmt == fmt) &&
+                (feedback ? out->media_ssrc : out->sender_ssrc) == ssrc)
+                return true;
+        }
     }
     return false;
+}
+
+static bool recv_pli(client *c, uint32_t media_ssrc, int timeout_ms)
+{
+    uint8_t buf[2048];
+    sfu_rtcp_packet p;
+    return recv_rtcp(c, SFU_RTCP_PSFB, 1, media_ssrc, &p, buf, sizeof buf, timeout_ms);
 }
 
 /* Receives until an SR from ssrc arrives and checks its NTP and RTP times. */
 static bool recv_sr(client *c, uint32_t ssrc, uint64_t want_ntp, uint32_t want_rtp, int timeout_ms)
 {
     uint8_t buf[2048];
-    for (int tries = 0; tries < 50; tries++) {
-        int n = dc_peer_recv(c->peer, buf, sizeof buf, timeout_ms);
-        if (n <= 0) return false;
-        if (sfu_pkt_classify(buf, (size_t)n) != SFU_PKT_RTCP) continue;
-        sfu_rtcp_iter it;
-        sfu_rtcp_packet p;
-        sfu_rtcp_iter_init(&it, buf, (size_t)n);
-        while (sfu_rtcp_iter_next(&it, &p)) {
-            uint64_t ntp;
-            uint32_t rtp, packets, octets;
-            if (p.pt == SFU_RTCP_SR && p.sender_ssrc == ssrc && sfu_rtcp_sr_info(&p, &ntp, &rtp, &packets, &octets))
-                return ntp == want_ntp && rtp == want_rtp;
-        }
-    }
-    return false;
+    sfu_rtcp_packet p;
+    uint64_t ntp;
+    uint32_t rtp, packets, octets;
+    return recv_rtcp(c, SFU_RTCP_SR, 0, ssrc, &p, buf, sizeof buf, timeout_ms) &&
+           sfu_rtcp_sr_info(&p, &ntp, &rtp, &packets, &octets) && ntp == want_ntp && rtp == want_rtp;
 }
 
 static void send_vp8(client *c, uint32_t ssrc, uint16_t seq, uint32_t ts, bool key)
