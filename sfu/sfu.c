@@ -30,8 +30,6 @@ struct sfu {
     void *wake_user;
 };
 
-sfu_dtls_cert *sfu_engine_cert(const sfu *s);
-
 sfu *sfu_new(const sfu_config *cfg, sfu_wake_fn wake, void *wake_user)
 {
     if (!sfu_srtp_global_init()) {
@@ -42,6 +40,7 @@ sfu *sfu_new(const sfu_config *cfg, sfu_wake_fn wake, void *wake_user)
     s->cfg = *cfg;
     if (s->cfg.workers < 1) s->cfg.workers = 1;
     if (s->cfg.consent_timeout_ms <= 0) s->cfg.consent_timeout_ms = 30000;
+    if (s->cfg.dtls_linger_ms <= 0) s->cfg.dtls_linger_ms = 10000;
     s->wake = wake;
     s->wake_user = wake_user;
     pthread_mutex_init(&s->lock, NULL);
@@ -88,6 +87,7 @@ void sfu_free(sfu *s)
 
 sfu_dtls_cert *sfu_engine_cert(const sfu *s) { return s->cert; }
 int sfu_consent_timeout_ms(const sfu *s) { return s->cfg.consent_timeout_ms; }
+int sfu_dtls_linger_ms(const sfu *s) { return s->cfg.dtls_linger_ms; }
 const char *sfu_fingerprint(const sfu *s) { return sfu_dtls_cert_fingerprint(s->cert); }
 
 static sfu_worker *worker_for_room(const sfu *s, uint32_t room_id)

@@ -23,6 +23,7 @@ typedef struct {
     uint16_t first_port;      /* worker i listens on first_port + i */
     int workers;              /* >= 1 */
     int consent_timeout_ms;   /* drop a transport whose client stops sending checks (30000) */
+    int dtls_linger_ms;       /* release the DTLS state this long after the handshake (10000) */
 } sfu_config;
 
 typedef enum { SFU_KIND_AUDIO = 0, SFU_KIND_VIDEO = 1 } sfu_kind;

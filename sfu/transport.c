@@ -12,7 +12,6 @@
 
 #include "worker.h"
 
-sfu_dtls_cert *sfu_engine_cert(const sfu *s);
 
 static void addr_key_from(sfu_addr_key *k, const struct sockaddr_storage *ss)
 {
@@ -152,12 +151,13 @@ static void on_dtls_connected(sfu_transport *t)
         sfu_emit_event(t->worker->engine, SFU_EV_TRANSPORT_FAILED, t->id, "SRTP key setup failed");
         return;
     }
+    t->connected_us = sfu_now_us();
     sfu_emit_event(t->worker->engine, SFU_EV_TRANSPORT_CONNECTED, t->id, sfu_srtp_profile_name(keys.profile));
 }
 
 void sfu_transport_on_dtls(sfu_transport *t, const uint8_t *buf, size_t len)
 {
-    if (!t->dtls) {
+    if (!t->dtls) { /* never made (bad fingerprint) or released after the handshake */
         t->worker->counters.drop_dtls++;
         return;
     }
@@ -172,11 +172,18 @@ void sfu_transport_on_dtls(sfu_transport *t, const uint8_t *buf, size_t len)
         sfu_emit_event(t->worker->engine, SFU_EV_TRANSPORT_TIMEOUT, t->id, "DTLS closed by peer");
 }
 
-void sfu_transport_tick(sfu_transport *t, int64_t now_us, int consent_timeout_ms)
+void sfu_transport_tick(sfu_transport *t, int64_t now_us)
 {
+    const sfu *engine = t->worker->engine;
+    int consent_timeout_ms = sfu_consent_timeout_ms(engine);
     if (t->dtls && sfu_dtls_get_state(t->dtls) == SFU_DTLS_HANDSHAKING) {
         int ms = sfu_dtls_timeout_ms(t->dtls);
         if (ms == 0) sfu_dtls_on_timeout(t->dtls);
+    } else if (t->dtls && t->srtp && now_us - t->connected_us > (int64_t)sfu_dtls_linger_ms(engine) * 1000) {
+        /* the DTLS object (~45 KiB with OpenSSL) only serves the handshake and a peer's
+         * retransmitted final flight; SRTP needs only the exported keys */
+        sfu_dtls_free(t->dtls);
+        t->dtls = NULL;
     }
     if (t->timeout_reported) return;
     int64_t last = t->last_check_us ? t->last_check_us : t->created_us;

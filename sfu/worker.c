@@ -271,11 +271,10 @@ static void receive_batch(sfu_worker *w)
 
 static void tick(sfu_worker *w, int64_t now)
 {
-    int timeout_ms = sfu_consent_timeout_ms(w->engine);
     GHashTableIter it;
     gpointer value;
     g_hash_table_iter_init(&it, w->transports);
-    while (g_hash_table_iter_next(&it, NULL, &value)) sfu_transport_tick(value, now, timeout_ms);
+    while (g_hash_table_iter_next(&it, NULL, &value)) sfu_transport_tick(value, now);
     sfu_router_tick(w, now);
     sfu_worker_tx_flush(w);
 }

@@ -50,9 +50,9 @@ struct sfu_transport {
     struct sockaddr_storage addr;
     socklen_t addr_len;
     sfu_addr_key addr_key;
-    int64_t created_us, last_check_us;
+    int64_t created_us, last_check_us, connected_us;
 
-    sfu_dtls *dtls;
+    sfu_dtls *dtls;        /* released dtls_linger_ms after the handshake */
     sfu_srtp *srtp;        /* set once DTLS is connected */
     bool timeout_reported;
     uint32_t rtcp_ssrc;    /* the SSRC our feedback (PLI, REMB) is sent with */
@@ -173,7 +173,7 @@ void sfu_transport_destroy(sfu_transport *t); /* unlinks its streams and slots t
 void sfu_transport_on_stun(sfu_worker *w, const uint8_t *buf, size_t len,
                            const struct sockaddr_storage *from, socklen_t from_len);
 void sfu_transport_on_dtls(sfu_transport *t, const uint8_t *buf, size_t len);
-void sfu_transport_tick(sfu_transport *t, int64_t now_us, int consent_timeout_ms);
+void sfu_transport_tick(sfu_transport *t, int64_t now_us);
 sfu_transport *sfu_transport_by_addr(sfu_worker *w, const struct sockaddr_storage *from);
 
 /* router.c: streams, slots and the forwarding of RTP and RTCP */
@@ -190,5 +190,7 @@ void sfu_router_tick(sfu_worker *w, int64_t now_us);
 /* sfu.c: the engine side the workers call */
 void sfu_emit_event(sfu *s, sfu_event_type type, uint32_t id, const char *detail);
 int sfu_consent_timeout_ms(const sfu *s);
+int sfu_dtls_linger_ms(const sfu *s);
+sfu_dtls_cert *sfu_engine_cert(const sfu *s);
 
 #endif

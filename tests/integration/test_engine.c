@@ -129,7 +129,8 @@ static void send_vp8(client *c, uint32_t ssrc, uint16_t seq, uint32_t ts, bool k
 
 int main(void)
 {
-    sfu_config cfg = {.bind_ip = "127.0.0.1", .first_port = 0, .workers = 1, .consent_timeout_ms = 1500};
+    sfu_config cfg = {.bind_ip = "127.0.0.1", .first_port = 0, .workers = 1, .consent_timeout_ms = 1500,
+                      .dtls_linger_ms = 1000};
     engine = sfu_new(&cfg, NULL, NULL);
     CHECK(engine != NULL);
     if (!engine) return CHECK_RESULT();
@@ -210,6 +211,16 @@ int main(void)
     CHECK(after.drop_malformed + after.drop_srtp + after.drop_dtls + after.drop_unknown_source >
           before.drop_malformed + before.drop_srtp + before.drop_dtls + before.drop_unknown_source + 1000);
     CHECK(after.rtp_forwarded >= 5);
+
+    /* after the linger time the DTLS state is released: media still flows, DTLS is dropped */
+    usleep(800000);
+    sfu_get_stats(engine, &before);
+    uint8_t fake_dtls[13] = {0x16, 0xfe, 0xfd};
+    dc_peer_send_raw(sub.peer, fake_dtls, sizeof fake_dtls);
+    send_vp8(&pub2, 0x2222, 54, 19777, false);
+    CHECK(recv_rtp(&sub, &h, 1000) && h.seq == 1006);
+    sfu_get_stats(engine, &after);
+    CHECK(after.drop_dtls == before.drop_dtls + 1);
 
     /* the first publisher stops its connectivity checks: consent expires */
     for (int i = 0; i < 25; i++) { /* keep the other two alive meanwhile */
