@@ -43,7 +43,7 @@ static const config_key keys[] = {
     TEXT_KEY("media_bind", "--media-bind", media_bind_ip, "UDP media bind address"),
     TEXT_KEY("announce_ip", "--announce-ip", announce_ip, "address announced in ICE candidates"),
     PATH_KEY("web_root", "--web-root", web_root, "directory served at /"),
-    INT_KEY("workers", "--workers", workers, 1, 256, "media worker threads (one UDP port each)"),
+    INT_KEY("workers", "--workers", workers, 0, 256, "media worker threads, one UDP port each (0 = one per CPU core)"),
     PATH_KEY("tls_cert", "--tls-cert", tls_cert, "PEM certificate: serve HTTPS/WSS"),
     PATH_KEY("tls_key", "--tls-key", tls_key, "PEM private key for tls_cert"),
     INT_KEY("max_room_size", "--max-room-size", max_room_size, 1, 10000, "participants per room"),
@@ -97,7 +97,7 @@ void dc_config_defaults(dc_config *cfg)
     copy_text(cfg->media_bind_ip, sizeof cfg->media_bind_ip, "0.0.0.0");
     copy_text(cfg->announce_ip, sizeof cfg->announce_ip, "127.0.0.1");
     default_web_root(cfg->web_root, sizeof cfg->web_root);
-    cfg->workers = 1;
+    cfg->workers = 0; /* one per core: dc_config_workers */
     cfg->max_room_size = 50;
     cfg->resume_grace_seconds = 20;
     cfg->rate_limit_per_second = 50;
@@ -257,6 +257,13 @@ dc_args_result dc_config_from_args(dc_config *cfg, int argc, char **argv, char *
     return DC_ARGS_RUN;
 }
 
+int dc_config_workers(const dc_config *cfg)
+{
+    if (cfg->workers > 0) return cfg->workers;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    return cores > 0 ? (int)(cores < 256 ? cores : 256) : 1;
+}
+
 bool dc_config_validate(const dc_config *cfg, char *err, size_t err_len)
 {
     if (!cfg->tls_cert[0] != !cfg->tls_key[0]) {
@@ -276,7 +283,7 @@ bool dc_config_validate(const dc_config *cfg, char *err, size_t err_len)
         snprintf(err, err_len, "announce_ip \"%s\" is not an IP address", cfg->announce_ip);
         return false;
     }
-    if (cfg->media_port && cfg->media_port + cfg->workers - 1 > 65535) {
+    if (cfg->media_port && cfg->media_port + dc_config_workers(cfg) - 1 > 65535) {
         snprintf(err, err_len, "media_port + workers exceeds 65535");
         return false;
     }

@@ -42,4 +42,7 @@ dc_args_result dc_config_from_args(dc_config *cfg, int argc, char **argv, char *
 /* Range and consistency checks after all sources are applied. */
 bool dc_config_validate(const dc_config *cfg, char *err, size_t err_len);
 
+/* The number of media workers: the configured one, or one per online CPU core for 0. */
+int dc_config_workers(const dc_config *cfg);
+
 #endif

@@ -296,7 +296,7 @@ dc_server *dc_server_new(const dc_config *cfg, char *err, size_t err_len)
     sfu_config engine_cfg = {
         .bind_ip = s->cfg.media_bind_ip,
         .first_port = (uint16_t)s->cfg.media_port,
-        .workers = s->cfg.workers,
+        .workers = dc_config_workers(&s->cfg),
         .consent_timeout_ms = s->cfg.consent_timeout_ms,
     };
     s->engine = sfu_new(&engine_cfg, wake_lws, s);
@@ -307,7 +307,7 @@ dc_server *dc_server_new(const dc_config *cfg, char *err, size_t err_len)
         free(s);
         return NULL;
     }
-    s->media_port = first_media_port(s->engine, s->cfg.workers);
+    s->media_port = first_media_port(s->engine, dc_config_workers(&s->cfg));
 
     dc_meeting_io io = { .send = meeting_send, .close = meeting_close, .user = s };
     s->meeting = dc_meeting_new(&s->cfg, s->engine, &io);
