@@ -20,11 +20,12 @@ PKGS=(
   libglib2.0-dev libnice-dev libsrtp2-dev libwebsockets-dev libssl-dev libjansson-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
-  gstreamer1.0-nice gstreamer1.0-tools
+  gstreamer1.0-nice gstreamer1.0-tools gstreamer1.0-libav
   python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 gir1.2-gst-plugins-bad-1.0
+  gir1.2-nice-0.1
   python3-websockets python3-pytest
   chromium firefox-esr
-  iproute2 util-linux
+  iproute2 util-linux openssl
 )
 if ! command -v node >/dev/null 2>&1; then PKGS+=(nodejs); fi
 if ! command -v npm >/dev/null 2>&1; then PKGS+=(npm); fi

@@ -4,7 +4,7 @@
 # it again on an AddressSanitizer + UndefinedBehaviorSanitizer build.
 #   bash scripts/test.sh            # everything (what CI runs)
 #   bash scripts/test.sh --quick    # skip the sanitizer pass
-# The runtime tests run inside a fresh network namespace with only loopback up
+# All tests run inside a fresh network namespace with only loopback up
 # (tests/run-in-netns.sh). Logs go to tests/artifacts/logs/. Ends with
 # "summary: N passed, M failed" and exits non-zero when anything failed.
 set -uo pipefail
@@ -71,7 +71,8 @@ stage_build() { # name builddir [meson options…]
 
 stage_meson_test() { # name builddir
   local name=$1 dir=$2 ok fail
-  run_logged "$name" 900 meson test -C "$dir" --print-errorlogs
+  # In a namespace too: some of these (engine, bench) start servers and bind ports.
+  run_logged "$name" 900 bash tests/run-in-netns.sh meson test -C "$dir" --print-errorlogs
   ok=$(grep -E '^Ok:' "$LOGDIR/$name.log" | tail -1 | awk '{print $2}')
   fail=$(grep -E '^(Fail|Timeout|Unexpected Pass):' "$LOGDIR/$name.log" | awk '{s+=$NF} END {print s+0}')
   record "$name" "${ok:-0}" "${fail:-0}" "$RC"
