@@ -28,12 +28,32 @@ struct dc_peer {
     bool dtls_started;
     int64_t next_check_ms; /* dc_peer_connect_all's check pacing */
     sfu_srtp_profile profile;
+    char client_ufrag[65];
+    char client_pwd[128]; /* "" unless dc_peer_answer_checks: server checks are ignored */
 };
 
 static void send_datagram(void *user, const uint8_t *data, size_t len)
 {
     dc_peer *p = user;
     sendto(p->fd, data, len, 0, (struct sockaddr *)&p->server, sizeof p->server);
+}
+
+/* The source address the kernel would use towards a server that is not on 127/8 (e.g.
+ * Janus, which has no loopback candidate, in a test namespace): a datagram from 127.0.0.1
+ * to another local address is delivered, but the answer from that address back to
+ * 127.0.0.1 is dropped by the kernel. */
+static struct in_addr source_for(const struct sockaddr_in *server)
+{
+    struct in_addr a;
+    inet_pton(AF_INET, "127.0.0.1", &a);
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in me;
+    socklen_t len = sizeof me;
+    if (s >= 0 && connect(s, (const struct sockaddr *)server, sizeof *server) == 0 &&
+        getsockname(s, (struct sockaddr *)&me, &len) == 0)
+        a = me.sin_addr;
+    if (s >= 0) close(s);
+    return a;
 }
 
 dc_peer *dc_peer_new(const char *server_ip, uint16_t server_port, const char *server_ufrag,
@@ -48,21 +68,25 @@ dc_peer *dc_peer_new_ufrag(const char *server_ip, uint16_t server_port, const ch
 {
     dc_peer *p = calloc(1, sizeof *p);
     p->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in local = {.sin_family = AF_INET};
-    inet_pton(AF_INET, "127.0.0.1", &local.sin_addr);
-    bind(p->fd, (struct sockaddr *)&local, sizeof local);
     p->server.sin_family = AF_INET;
     p->server.sin_port = htons(server_port);
     inet_pton(AF_INET, server_ip, &p->server.sin_addr);
+    struct sockaddr_in local = {.sin_family = AF_INET};
+    inet_pton(AF_INET, "127.0.0.1", &local.sin_addr);
+    if ((ntohl(p->server.sin_addr.s_addr) >> 24) != 127) local.sin_addr = source_for(&p->server);
+    bind(p->fd, (struct sockaddr *)&local, sizeof local);
     char client_ufrag[65];
     if (client_ufrag_in)
         snprintf(client_ufrag, sizeof client_ufrag, "%s", client_ufrag_in);
     else
         sfu_ice_random_string(client_ufrag, 16);
     snprintf(p->username, sizeof p->username, "%s:%s", server_ufrag, client_ufrag);
+    snprintf(p->client_ufrag, sizeof p->client_ufrag, "%s", client_ufrag);
     snprintf(p->server_pwd, sizeof p->server_pwd, "%s", server_pwd);
     static const uint16_t known[] = {STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS, STUN_ATTRIBUTE_MESSAGE_INTEGRITY,
-                                     STUN_ATTRIBUTE_FINGERPRINT, STUN_ATTRIBUTE_USERNAME, 0};
+                                     STUN_ATTRIBUTE_FINGERPRINT, STUN_ATTRIBUTE_USERNAME,
+                                     STUN_ATTRIBUTE_PRIORITY, STUN_ATTRIBUTE_USE_CANDIDATE,
+                                     STUN_ATTRIBUTE_ICE_CONTROLLED, STUN_ATTRIBUTE_ICE_CONTROLLING, 0};
     stun_agent_init(&p->stun, known, STUN_COMPATIBILITY_RFC5389,
                     STUN_AGENT_USAGE_SHORT_TERM_CREDENTIALS | STUN_AGENT_USAGE_USE_FINGERPRINT);
     char fp[200];
@@ -105,11 +129,54 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+void dc_peer_answer_checks(dc_peer *p, const char *client_pwd)
+{
+    snprintf(p->client_pwd, sizeof p->client_pwd, "%s", client_pwd ? client_pwd : "");
+}
+
+/* USERNAME of a server's check: "client_ufrag:server_ufrag"; the key is our password. */
+static bool check_credentials(StunAgent *agent, StunMessage *msg, uint8_t *username, uint16_t username_len,
+                              uint8_t **password, size_t *password_len, void *user)
+{
+    (void)agent;
+    (void)msg;
+    dc_peer *p = user;
+    size_t n = strlen(p->client_ufrag);
+    if (username_len <= n || memcmp(username, p->client_ufrag, n) != 0 || username[n] != ':') return false;
+    *password = (uint8_t *)p->client_pwd;
+    *password_len = strlen(p->client_pwd);
+    return true;
+}
+
+/* Answers a server's Binding request (a full ICE agent's check) as the controlling agent. */
+static void answer_check(dc_peer *p, const uint8_t *buf, size_t len)
+{
+    StunMessage req, resp;
+    if (stun_agent_validate(&p->stun, &req, buf, len, check_credentials, p) != STUN_VALIDATION_SUCCESS) return;
+    if (stun_message_get_class(&req) != STUN_REQUEST || stun_message_get_method(&req) != STUN_BINDING) return;
+    uint8_t out[512];
+    size_t out_len = sizeof out;
+    bool control = true;
+    struct sockaddr_storage from;
+    memset(&from, 0, sizeof from);
+    memcpy(&from, &p->server, sizeof p->server); /* one server address: it sent the check */
+    StunUsageIceReturn r = stun_usage_ice_conncheck_create_reply(
+        &p->stun, &req, &resp, out, &out_len, &from, sizeof p->server, &control,
+        ((uint64_t)rand() << 32) | (uint64_t)rand(), STUN_USAGE_ICE_COMPATIBILITY_RFC5245);
+    if ((r == STUN_USAGE_ICE_RETURN_SUCCESS || r == STUN_USAGE_ICE_RETURN_ROLE_CONFLICT) && out_len)
+        send_datagram(p, out, out_len);
+}
+
 /* Handles one non-media datagram; returns true if it was consumed. */
 static bool handle_control(dc_peer *p, const uint8_t *buf, size_t len)
 {
     sfu_pkt_kind kind = sfu_pkt_classify(buf, len);
     if (kind == SFU_PKT_STUN) {
+        /* a Binding request: the server runs full ICE (dc_peer_answer_checks) */
+        if (p->client_pwd[0] && len >= 2 && buf[0] == 0x00 && buf[1] == 0x01) {
+            answer_check(p, buf, len);
+            return true;
+        }
         /* a success response means the server knows our address: start DTLS */
         if (!p->dtls_started && len >= 2 && buf[0] == 0x01 && buf[1] == 0x01) {
             p->dtls_started = true;

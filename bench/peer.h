@@ -14,7 +14,8 @@
 typedef struct dc_peer dc_peer;
 
 /* server_fp: the server's "AB:CD:…" sha-256 fingerprint. cert: the client's certificate
- * (one may serve many peers). */
+ * (one may serve many peers). The peer's socket is bound to 127.0.0.1, or for a server
+ * address outside 127/8 to the source address the kernel routes towards it. */
 dc_peer *dc_peer_new(const char *server_ip, uint16_t server_port, const char *server_ufrag,
                      const char *server_pwd, const char *server_fp, sfu_dtls_cert *cert);
 void dc_peer_free(dc_peer *p);
@@ -23,6 +24,13 @@ void dc_peer_free(dc_peer *p);
 dc_peer *dc_peer_new_ufrag(const char *server_ip, uint16_t server_port, const char *server_ufrag,
                            const char *server_pwd, const char *server_fp, sfu_dtls_cert *cert,
                            const char *client_ufrag);
+
+/* For servers that run full ICE and wait for their own checks to be answered before
+ * using a pair (Janus: libnice sends a triggered check back even in ICE Lite mode): the
+ * client's ICE password (the one its SDP carries), so that connecting answers the
+ * server's Binding requests as the controlling agent. Without it they are ignored.
+ * Only the connect functions answer; the load generator's media thread does not. */
+void dc_peer_answer_checks(dc_peer *p, const char *client_pwd);
 
 int dc_peer_fd(const dc_peer *p);
 /* Sends one connectivity check (also keeps ICE consent fresh). */

@@ -58,6 +58,5 @@ extern const bench_sig_ops bench_sig_diemcau;
 #ifdef BENCH_HAVE_JANUS
 extern const bench_sig_ops bench_sig_janus;
 #endif
-extern const bench_sig_ops bench_sig_janus; /* Janus 1.1 VideoRoom: bench/sig_janus.c */
 
 #endif
