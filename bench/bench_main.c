@@ -119,7 +119,10 @@ static dc_peer *peer_from(participant *p, const dc_sdp *sdp, const char *text, c
         return NULL;
     }
     dc_peer *peer = dc_peer_new_ufrag(ip, port, sdp->ice_ufrag, sdp->ice_pwd, fp + 1, g.cert, my_ufrag);
-    if (!peer) fail_participant(p, "cannot create peer");
+    if (!peer)
+        fail_participant(p, "cannot create peer");
+    else /* a full-ICE server (Janus) also checks us and waits for our answers */
+        dc_peer_answer_checks(peer, my_ufrag == p->ufrag_pub ? p->pwd_pub : p->pwd_sub);
     return peer;
 }
 
