@@ -3,14 +3,17 @@
 # Idempotent: on a machine that already has everything it does no apt or npm work.
 #   bash scripts/install-deps.sh          # build + run dependencies
 #   bash scripts/install-deps.sh --test   # also the browser-test node modules (tests/e2e)
+#   bash scripts/install-deps.sh --bench  # also Janus, the comparison server of bench/janus
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 WITH_TEST=0
+WITH_BENCH=0
 for a in "$@"; do
   case "$a" in
     --test) WITH_TEST=1 ;;
-    -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
+    --bench) WITH_BENCH=1 ;;
+    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
     *) echo "install-deps: unknown option $a" >&2; exit 2 ;;
   esac
 done
@@ -27,6 +30,7 @@ PKGS=(
   chromium firefox-esr
   iproute2 util-linux openssl
 )
+if ((WITH_BENCH)); then PKGS+=(janus); fi
 if ! command -v node >/dev/null 2>&1; then PKGS+=(nodejs); fi
 if ! command -v npm >/dev/null 2>&1; then PKGS+=(npm); fi
 
