@@ -61,9 +61,14 @@ static int open_udp_socket(const char *bind_ip, uint16_t port, uint16_t *bound_p
     }
     int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
+    /* A keyframe fanned out to hundreds of receivers is a burst of megabytes. The plain
+     * options are capped by net.core.[rw]mem_max (~200 KiB by default); as root the FORCE
+     * variants lift the cap. */
     int size = SFU_SOCKET_BUFFER;
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) < 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size) < 0)
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
     if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
         fprintf(stderr, "sfu: cannot bind UDP %s:%u: %s\n", bind_ip, port, strerror(errno));
         close(fd);
