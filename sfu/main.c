@@ -49,7 +49,11 @@ int main(int argc, char **argv)
     }
     const char *scheme = cfg.tls_cert[0] ? "https" : "http";
     /* The first line is for programs (tests parse it), the second for people. */
-    printf("LISTENING http=%u media=%u\n", dc_server_http_port(server), dc_server_media_port(server));
+    uint16_t ports[256];
+    size_t n_ports = dc_server_media_ports(server, ports, 256);
+    printf("LISTENING http=%u media=", dc_server_http_port(server));
+    for (size_t i = 0; i < n_ports; i++) printf(i ? ",%u" : "%u", ports[i]);
+    printf("\n");
     printf("Điểm Cầu: open %s://localhost:%u/ in a browser\n", scheme, dc_server_http_port(server));
     fflush(stdout);
     dc_server_run(server, &stop_requested);

@@ -31,7 +31,7 @@ struct dc_server {
     sfu *engine;
     dc_meeting *meeting;  /* NULL while starting and shutting down */
     lws_sorted_usec_list_t sweep_timer;
-    uint16_t http_port, media_port;
+    uint16_t http_port;
 };
 
 typedef struct {
@@ -202,16 +202,6 @@ static void wake_lws(void *user)
     lws_cancel_service(s->context);
 }
 
-/* The lowest UDP port among the workers (room ids are spread over workers by id). */
-static uint16_t first_media_port(sfu *engine, int workers)
-{
-    uint16_t lowest = 0;
-    for (uint32_t room = 1; room <= (uint32_t)workers; room++) {
-        uint16_t port = sfu_room_port(engine, room);
-        if (port && (!lowest || port < lowest)) lowest = port;
-    }
-    return lowest;
-}
 
 /* lws does not fail when the listen address is not on this machine: it logs and keeps
  * retrying. Check it first with a throw-away socket. Interface names pass unchecked. */
@@ -307,7 +297,6 @@ dc_server *dc_server_new(const dc_config *cfg, char *err, size_t err_len)
         free(s);
         return NULL;
     }
-    s->media_port = first_media_port(s->engine, dc_config_workers(&s->cfg));
 
     dc_meeting_io io = { .send = meeting_send, .close = meeting_close, .user = s };
     s->meeting = dc_meeting_new(&s->cfg, s->engine, &io);
@@ -325,9 +314,13 @@ uint16_t dc_server_http_port(const dc_server *s)
     return s->http_port;
 }
 
-uint16_t dc_server_media_port(const dc_server *s)
+size_t dc_server_media_ports(const dc_server *s, uint16_t *ports, size_t max)
 {
-    return s->media_port;
+    /* worker i serves the rooms whose id is i modulo the worker count (sfu.h) */
+    size_t n = (size_t)dc_config_workers(&s->cfg);
+    if (n > max) n = max;
+    for (size_t i = 0; i < n; i++) ports[i] = sfu_room_port(s->engine, (uint32_t)i);
+    return n;
 }
 
 void dc_server_run(dc_server *s, volatile sig_atomic_t *stop)

@@ -4,7 +4,7 @@
         srv.ws_url, srv.http_port, srv.media_port, srv.pid, srv.rss_kib()
 
 The server is started with `--http-port 0 --media-port 0` and must print a line
-`LISTENING http=<port> media=<port>` on stdout. Its stdout and stderr are drained by
+`LISTENING http=<port> media=<port>[,<port>…]` (one per media worker) on stdout. Its stdout and stderr are drained by
 threads into memory (and `srv.output()`), so it never blocks on a full pipe. Stopping
 sends SIGTERM, then SIGKILL after a grace period; `sanitizer_reports()` returns any
 AddressSanitizer / LeakSanitizer / UBSan report found in its output.
@@ -17,7 +17,7 @@ import subprocess
 import threading
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-LISTENING_RE = re.compile(r"LISTENING http=(\d+) media=(\d+)")
+LISTENING_RE = re.compile(r"LISTENING http=(\d+) media=([\d,]+)")
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                      "SUMMARY: UndefinedBehaviorSanitizer")
 
@@ -48,7 +48,8 @@ class DiemcauServer:
         self.env = env
         self.proc = None
         self.http_port = None
-        self.media_port = None
+        self.media_port = None   # the first worker's UDP port
+        self.media_ports = []    # every worker's, in worker order (rooms are spread over them)
         self._lines = []
         self._lines_lock = threading.Lock()
         self._listening = threading.Event()
@@ -87,7 +88,9 @@ class DiemcauServer:
             if tag == "out" and not self._listening.is_set():
                 m = LISTENING_RE.search(line)
                 if m:
-                    self.http_port, self.media_port = int(m.group(1)), int(m.group(2))
+                    self.http_port = int(m.group(1))
+                    self.media_ports = [int(p) for p in m.group(2).split(",")]
+                    self.media_port = self.media_ports[0]
                     self._listening.set()
         stream.close()
 

@@ -161,7 +161,9 @@ async def flood(server, a, b, datagrams, sockets, ws_connections, seed):
     for p in (a, b):
         for v in wp.sdp_attr_values(p.publish_offer_sdp, "ssrc"):
             ssrcs.add(int(v.split()[0]))
-    udp = loop.run_in_executor(None, garbage.udp_flood, server.media_port, datagrams, sockets,
+    # the media worker that serves this call's room (one UDP port per worker)
+    call_port = int(wp.sdp_attr_values(a.publish_answer_sdp, "candidate")[0].split()[5])
+    udp = loop.run_in_executor(None, garbage.udp_flood, call_port, datagrams, sockets,
                                seed, f"{server_ufrag}:{client_ufrag}", sorted(ssrcs))
     wsf = asyncio.ensure_future(ws_flood(server.ws_url, ws_connections, seed, a.publish_offer_sdp))
     samples = [(time.monotonic(), a.video_frames(), b.video_frames())]

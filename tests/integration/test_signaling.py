@@ -222,7 +222,7 @@ def test_publish_chromium_offer(diemcau):
         assert r["type"] == "ok", r
         answer = r["sdp"]
         assert "a=ice-lite" in answer
-        assert f" {diemcau.media_port} typ host" in answer
+        assert any(f" {port} typ host" in answer for port in diemcau.media_ports)
         assert "a=setup:passive" in answer
 
         # b was already there: it gets an offer with a slot per published track.

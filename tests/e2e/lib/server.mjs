@@ -45,7 +45,7 @@ export async function startServer(name, args = [], { startTimeoutMs = 20000 } = 
     child.stdout.on('data', (d) => {
       const s = d.toString();
       out += s; stdoutBuf += s; log.write(s);
-      const m = /LISTENING http=(\d+) media=(\d+)/.exec(stdoutBuf);
+      const m = /LISTENING http=(\d+) media=(\d+)/.exec(stdoutBuf); // first worker's port
       if (m) { clearTimeout(timer); res({ httpPort: Number(m[1]), mediaPort: Number(m[2]) }); }
     });
     exitPromise.then((e) => { clearTimeout(timer); rej(new Error(`server exited early (${JSON.stringify(e)}); output:\n${out}`)); });
