@@ -1,43 +1,27 @@
 /* bench_sig for our own server: signaling/PROTOCOL.md over libwebsockets (client mode),
- * every participant's WebSocket in one lws context, JSON with jansson. */
+ * every participant's WebSocket in one lws context (ws_client.h), JSON with jansson. */
 #include <jansson.h>
-#include <libwebsockets.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "sig.h"
+#include "ws_client.h"
 
 typedef enum { REQ_NONE = 0, REQ_JOIN, REQ_PUBLISH, REQ_ANSWER } req_kind;
 
-typedef struct out_msg {
-    struct out_msg *next;
-    size_t len;
-    unsigned char buf[]; /* LWS_PRE bytes, then the text */
-} out_msg;
+/* bench_sig_hub is only a handle: it is the bench_ws_hub, which owns the sessions too. */
+static bench_ws_hub *ws_hub(bench_sig_hub *h) { return (bench_ws_hub *)h; }
 
 struct bench_sig {
-    bench_sig_hub *hub;
-    struct bench_sig *next;
-    struct lws *wsi;
+    bench_ws_conn *ws;
     char room[65], name[65];
     const bench_sig_events *ev;
     void *user;
-    out_msg *q_head, *q_tail;
-    char *rx;
-    size_t rx_len, rx_cap;
     int next_id;
     req_kind req[64]; /* by id % 64 */
     int pending;
-    bool closed;
-};
-
-struct bench_sig_hub {
-    struct lws_context *ctx;
-    char host[128], path[128];
-    int port;
-    bench_sig *sessions;
 };
 
 static void fail(bench_sig *s, const char *what)
@@ -55,20 +39,13 @@ static void queue_json(bench_sig *s, json_t *msg, req_kind kind)
     }
     char *text = json_dumps(msg, JSON_COMPACT);
     json_decref(msg);
-    size_t len = strlen(text);
-    out_msg *m = malloc(sizeof *m + LWS_PRE + len);
-    m->next = NULL;
-    m->len = len;
-    memcpy(m->buf + LWS_PRE, text, len);
+    if (text && s->ws) bench_ws_send_text(s->ws, text, strlen(text));
     free(text);
-    if (s->q_tail) s->q_tail->next = m;
-    else s->q_head = m;
-    s->q_tail = m;
-    if (s->wsi) lws_callback_on_writable(s->wsi);
 }
 
-static void on_message(bench_sig *s, const char *text, size_t len)
+static void on_message(void *user, const char *text, size_t len)
 {
+    bench_sig *s = user;
     json_error_t jerr;
     json_t *msg = json_loadb(text, len, 0, &jerr);
     const char *type = msg ? json_string_value(json_object_get(msg, "type")) : NULL;
@@ -123,150 +100,42 @@ static void on_message(bench_sig *s, const char *text, size_t len)
     json_decref(msg);
 }
 
-static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+/* join goes first even if something was queued before the connection was up */
+static void on_open(void *user)
 {
     bench_sig *s = user;
-    switch (reason) {
-    case LWS_CALLBACK_CLIENT_ESTABLISHED: {
-        json_t *j = json_pack("{s:s,s:s,s:s}", "type", "join", "room", s->room, "name", s->name);
-        /* join goes first even if something was queued before the connection was up */
-        out_msg *rest = s->q_head, *rest_tail = s->q_tail;
-        s->q_head = s->q_tail = NULL;
-        queue_json(s, j, REQ_JOIN);
-        if (rest) {
-            s->q_tail->next = rest;
-            s->q_tail = rest_tail;
-        }
-        lws_callback_on_writable(wsi);
-        break;
-    }
-    case LWS_CALLBACK_CLIENT_RECEIVE:
-        if (!s) break;
-        if (s->rx_len + len + 1 > s->rx_cap) {
-            s->rx_cap = (s->rx_len + len + 1) * 2;
-            s->rx = realloc(s->rx, s->rx_cap);
-        }
-        memcpy(s->rx + s->rx_len, in, len);
-        s->rx_len += len;
-        if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
-            on_message(s, s->rx, s->rx_len);
-            s->rx_len = 0;
-        }
-        break;
-    case LWS_CALLBACK_CLIENT_WRITEABLE: {
-        out_msg *m = s ? s->q_head : NULL;
-        if (!m) break;
-        if (lws_write(wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT) < (int)m->len) {
-            fail(s, "websocket write failed");
-            return -1;
-        }
-        s->q_head = m->next;
-        if (!s->q_head) s->q_tail = NULL;
-        free(m);
-        if (s->q_head) lws_callback_on_writable(wsi);
-        break;
-    }
-    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-        if (s) {
-            s->wsi = NULL;
-            s->closed = true;
-            fail(s, in ? (const char *)in : "websocket connection error");
-        }
-        break;
-    case LWS_CALLBACK_CLIENT_CLOSED:
-        if (s) {
-            s->wsi = NULL;
-            if (!s->closed) fail(s, "websocket closed by server");
-            s->closed = true;
-        }
-        break;
-    default:
-        break;
-    }
-    return 0;
+    queue_json(s, json_pack("{s:s,s:s,s:s}", "type", "join", "room", s->room, "name", s->name), REQ_JOIN);
 }
 
-static const struct lws_protocols protocols[] = {
-    {"diemcau-v1", callback, 0, 65536, 0, NULL, 0},
-    {NULL, NULL, 0, 0, 0, NULL, 0},
-};
-
-static bench_sig_hub *hub_new(const char *url)
+static void on_closed(void *user, const char *reason)
 {
-    bench_sig_hub *h = calloc(1, sizeof *h);
-    char path[128] = "/";
-    if (sscanf(url, "ws://%127[^:/]:%d%127s", h->host, &h->port, path) < 2) {
-        free(h);
-        return NULL;
-    }
-    snprintf(h->path, sizeof h->path, "%s", path);
-    lws_set_log_level(LLL_ERR, NULL);
-    struct lws_context_creation_info info;
-    memset(&info, 0, sizeof info);
-    info.port = CONTEXT_PORT_NO_LISTEN;
-    info.protocols = protocols;
-    info.gid = -1;
-    info.uid = -1;
-    h->ctx = lws_create_context(&info);
-    if (!h->ctx) {
-        free(h);
-        return NULL;
-    }
-    return h;
+    fail(user, reason ? reason : "websocket closed by server");
 }
 
-/* lws 4.1 ignores lws_service's timeout and may sleep until its next internal timer
- * (seconds): service without waiting, a few times, then sleep the rest ourselves. */
+static const bench_ws_events ws_events = {on_open, on_message, on_closed, free};
+
+static bench_sig_hub *hub_new(const char *url) { return (bench_sig_hub *)bench_ws_hub_new(url, "diemcau-v1"); }
+
+/* A few passes that do not wait, then the rest of the time asleep (signaling is not
+ * serviced meanwhile). */
 static void hub_service(bench_sig_hub *h, int timeout_ms)
 {
-    for (int i = 0; i < 4; i++) lws_service(h->ctx, -1);
+    for (int i = 0; i < 4; i++) bench_ws_hub_service(ws_hub(h), 0);
     if (timeout_ms > 0) usleep((useconds_t)timeout_ms * 1000);
 }
 
-static void hub_free(bench_sig_hub *h)
-{
-    for (bench_sig *s = h->sessions; s; s = s->next) s->closed = true;
-    lws_context_destroy(h->ctx);
-    bench_sig *s = h->sessions;
-    while (s) {
-        bench_sig *next = s->next;
-        for (out_msg *m = s->q_head, *n; m; m = n) {
-            n = m->next;
-            free(m);
-        }
-        free(s->rx);
-        free(s);
-        s = next;
-    }
-    free(h);
-}
+static void hub_free(bench_sig_hub *h) { bench_ws_hub_free(ws_hub(h)); }
 
 static bench_sig *open_session(bench_sig_hub *h, const char *room, const char *name,
                                const bench_sig_events *ev, void *user)
 {
     bench_sig *s = calloc(1, sizeof *s);
-    s->hub = h;
     snprintf(s->room, sizeof s->room, "%s", room);
     snprintf(s->name, sizeof s->name, "%s", name);
     s->ev = ev;
     s->user = user;
-    s->next = h->sessions;
-    h->sessions = s;
-    struct lws_client_connect_info ci;
-    memset(&ci, 0, sizeof ci);
-    ci.context = h->ctx;
-    ci.address = h->host;
-    ci.port = h->port;
-    ci.path = h->path;
-    ci.host = h->host;
-    ci.origin = h->host;
-    ci.protocol = "diemcau-v1";
-    ci.userdata = s;
-    ci.pwsi = &s->wsi;
-    if (!lws_client_connect_via_info(&ci)) {
-        s->closed = true;
-        fail(s, "websocket connect failed");
-    }
+    s->ws = bench_ws_open(ws_hub(h), &ws_events, s);
+    if (!s->ws) fail(s, "websocket connect failed"); /* out of memory */
     return s;
 }
 

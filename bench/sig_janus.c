@@ -1,7 +1,7 @@
 /* bench_sig for Janus 1.1 (VideoRoom plugin): the Janus API over WebSocket (subprotocol
  * "janus-protocol"), one WebSocket and one Janus session per participant, all in one lws
- * context, JSON with jansson. See bench/janus/README.md for the set-up and the choices
- * (ICE Lite, DTLS roles, SRTP profile).
+ * context (ws_client.h), JSON with jansson. See bench/janus/README.md for the set-up and
+ * the choices (ICE Lite, DTLS roles, SRTP profile).
  *
  * Per participant:
  *   create session → attach janus.plugin.videoroom (publisher handle) → "join" as
@@ -21,13 +21,13 @@
  * "active" in an offer) and answers a=setup:passive. In subscriber answers the bench
  * already says active to Janus's actpass. */
 #include <jansson.h>
-#include <libwebsockets.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "sig.h"
+#include "ws_client.h"
 
 #define KEEPALIVE_NS (20LL * 1000000000LL)
 #define N_TX 128
@@ -49,26 +49,18 @@ typedef enum {
 
 typedef enum { SUB_NONE = 0, SUB_ATTACHING, SUB_ATTACHED, SUB_NEGOTIATING, SUB_OFFERED, SUB_IDLE } sub_state;
 
-typedef struct out_msg {
-    struct out_msg *next;
-    size_t len;
-    unsigned char buf[]; /* LWS_PRE bytes, then the text */
-} out_msg;
+/* bench_sig_hub is only a handle: it is the bench_ws_hub, which owns the sessions too. */
+static bench_ws_hub *ws_hub(bench_sig_hub *h) { return (bench_ws_hub *)h; }
 
 struct bench_sig {
-    bench_sig_hub *hub;
-    struct bench_sig *next;
-    struct lws *wsi;
+    bench_ws_conn *ws;
     char room[65], name[65];
     const bench_sig_events *ev;
     void *user;
-    out_msg *q_head, *q_tail;
-    char *rx;
-    size_t rx_len, rx_cap;
     unsigned next_tx;
     tx_kind tx[N_TX]; /* by transaction number % N_TX */
     int pending;
-    bool closed, joined, room_create_tried;
+    bool joined, room_create_tried;
     json_int_t session_id, pub_handle, sub_handle;
     int64_t last_keepalive_ns;
     json_t *my_id;         /* our own feed id (string or integer, as Janus gives it) */
@@ -76,13 +68,6 @@ struct bench_sig {
     json_t *to_subscribe;  /* feed ids learnt and not asked for yet */
     sub_state sub;
     int64_t sub_version;   /* version of the last offer handed to the bench */
-};
-
-struct bench_sig_hub {
-    struct lws_context *ctx;
-    char host[128], path[128];
-    int port;
-    bench_sig *sessions;
 };
 
 static int64_t mono_ns(void)
@@ -95,20 +80,6 @@ static int64_t mono_ns(void)
 static void fail(bench_sig *s, const char *what)
 {
     if (s->ev->on_error) s->ev->on_error(s->user, what);
-}
-
-static void queue_text(bench_sig *s, const char *text)
-{
-    size_t len = strlen(text);
-    out_msg *m = malloc(sizeof *m + LWS_PRE + len);
-    if (!m) return;
-    m->next = NULL;
-    m->len = len;
-    memcpy(m->buf + LWS_PRE, text, len);
-    if (s->q_tail) s->q_tail->next = m;
-    else s->q_head = m;
-    s->q_tail = m;
-    if (s->wsi) lws_callback_on_writable(s->wsi);
 }
 
 /* Sends a Janus API request (msg is consumed): adds the transaction and, when given, the
@@ -126,7 +97,7 @@ static void send_request(bench_sig *s, json_t *msg, tx_kind kind, json_int_t han
     s->pending++;
     char *text = json_dumps(msg, JSON_COMPACT);
     json_decref(msg);
-    if (text) queue_text(s, text);
+    if (text && s->ws) bench_ws_send_text(s->ws, text, strlen(text));
     free(text);
 }
 
@@ -288,8 +259,9 @@ static void on_plugin_event(bench_sig *s, json_int_t sender, tx_kind kind, json_
     }
 }
 
-static void on_message(bench_sig *s, const char *text, size_t len)
+static void on_message(void *user, const char *text, size_t len)
 {
+    bench_sig *s = user;
     json_error_t jerr;
     json_t *msg = json_loadb(text, len, 0, &jerr);
     const char *janus = msg ? json_string_value(json_object_get(msg, "janus")) : NULL;
@@ -353,166 +325,60 @@ static void on_message(bench_sig *s, const char *text, size_t len)
     json_decref(msg);
 }
 
-static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+static void on_open(void *user)
 {
-    bench_sig *s = user;
-    switch (reason) {
-    case LWS_CALLBACK_CLIENT_ESTABLISHED:
-        if (!s) break;
-        send_request(s, json_pack("{s:s}", "janus", "create"), TX_CREATE, 0);
-        lws_callback_on_writable(wsi);
-        break;
-    case LWS_CALLBACK_CLIENT_RECEIVE:
-        if (!s) break;
-        if (s->rx_len + len + 1 > s->rx_cap) {
-            s->rx_cap = (s->rx_len + len + 1) * 2;
-            s->rx = realloc(s->rx, s->rx_cap);
-        }
-        memcpy(s->rx + s->rx_len, in, len);
-        s->rx_len += len;
-        if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
-            on_message(s, s->rx, s->rx_len);
-            s->rx_len = 0;
-        }
-        break;
-    case LWS_CALLBACK_CLIENT_WRITEABLE: {
-        out_msg *m = s ? s->q_head : NULL;
-        if (!m) break;
-        if (lws_write(wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT) < (int)m->len) {
-            fail(s, "websocket write failed");
-            return -1;
-        }
-        s->q_head = m->next;
-        if (!s->q_head) s->q_tail = NULL;
-        free(m);
-        if (s->q_head) lws_callback_on_writable(wsi);
-        break;
-    }
-    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-        if (s) {
-            s->wsi = NULL;
-            s->closed = true;
-            fail(s, in ? (const char *)in : "websocket connection error");
-        }
-        break;
-    case LWS_CALLBACK_CLIENT_CLOSED:
-        if (s) {
-            s->wsi = NULL;
-            if (!s->closed) fail(s, "websocket closed by janus");
-            s->closed = true;
-        }
-        break;
-    default:
-        break;
-    }
-    return 0;
+    send_request(user, json_pack("{s:s}", "janus", "create"), TX_CREATE, 0);
 }
 
-static const struct lws_protocols protocols[] = {
-    {"janus-protocol", callback, 0, 65536, 0, NULL, 0},
-    {NULL, NULL, 0, 0, 0, NULL, 0},
-};
-
-static bench_sig_hub *hub_new(const char *url)
+static void on_closed(void *user, const char *reason)
 {
-    bench_sig_hub *h = calloc(1, sizeof *h);
-    char path[128] = "/";
-    if (sscanf(url, "ws://%127[^:/]:%d%127s", h->host, &h->port, path) < 2) {
-        free(h);
-        return NULL;
-    }
-    snprintf(h->path, sizeof h->path, "%s", path);
-    lws_set_log_level(LLL_ERR, NULL);
-    struct lws_context_creation_info info;
-    memset(&info, 0, sizeof info);
-    info.port = CONTEXT_PORT_NO_LISTEN;
-    info.protocols = protocols;
-    info.gid = -1;
-    info.uid = -1;
-    h->ctx = lws_create_context(&info);
-    if (!h->ctx) {
-        free(h);
-        return NULL;
-    }
-    return h;
+    fail(user, reason ? reason : "websocket closed by janus");
+}
+
+static void free_session(void *user)
+{
+    bench_sig *s = user;
+    json_decref(s->my_id);
+    json_decref(s->subscribed);
+    json_decref(s->to_subscribe);
+    free(s);
+}
+
+static const bench_ws_events ws_events = {on_open, on_message, on_closed, free_session};
+
+static bench_sig_hub *hub_new(const char *url) { return (bench_sig_hub *)bench_ws_hub_new(url, "janus-protocol"); }
+
+static void keepalive_if_due(void *user, void *now_ns)
+{
+    bench_sig *s = user;
+    int64_t now = *(const int64_t *)now_ns;
+    if (!s->session_id || now - s->last_keepalive_ns < KEEPALIVE_NS) return;
+    s->last_keepalive_ns = now;
+    send_request(s, json_pack("{s:s}", "janus", "keepalive"), TX_KEEPALIVE, 0);
 }
 
 static void hub_service(bench_sig_hub *h, int timeout_ms)
 {
-    /* lws 4 ignores lws_service's timeout and sleeps until its next event: with Janus
-     * quiet between keepalives that would be up to 20 s, and the caller's connects and
-     * DTLS retransmissions would wait as long. A negative timeout makes it poll without
-     * waiting; the waiting is done here, in 1 ms steps. */
-    int64_t until = mono_ns() + (int64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000000;
-    for (;;) {
-        lws_service(h->ctx, -1);
-        if (mono_ns() >= until) break;
-        struct timespec ms = {0, 1000000};
-        nanosleep(&ms, NULL);
-    }
+    bench_ws_hub_service(ws_hub(h), timeout_ms); /* serviced all along, in 1 ms steps */
     int64_t now = mono_ns();
-    for (bench_sig *s = h->sessions; s; s = s->next) {
-        if (s->closed || !s->session_id || now - s->last_keepalive_ns < KEEPALIVE_NS) continue;
-        s->last_keepalive_ns = now;
-        send_request(s, json_pack("{s:s}", "janus", "keepalive"), TX_KEEPALIVE, 0);
-    }
+    bench_ws_hub_each(ws_hub(h), keepalive_if_due, &now); /* open sessions, newest first as before */
 }
 
-static void free_session(bench_sig *s)
-{
-    for (out_msg *m = s->q_head, *n; m; m = n) {
-        n = m->next;
-        free(m);
-    }
-    json_decref(s->my_id);
-    json_decref(s->subscribed);
-    json_decref(s->to_subscribe);
-    free(s->rx);
-    free(s);
-}
-
-static void hub_free(bench_sig_hub *h)
-{
-    for (bench_sig *s = h->sessions; s; s = s->next) s->closed = true;
-    /* Janus destroys a session (its handles and PeerConnections) when its WebSocket goes */
-    lws_context_destroy(h->ctx);
-    bench_sig *s = h->sessions;
-    while (s) {
-        bench_sig *next = s->next;
-        free_session(s);
-        s = next;
-    }
-    free(h);
-}
+/* Janus destroys a session (its handles and PeerConnections) when its WebSocket goes */
+static void hub_free(bench_sig_hub *h) { bench_ws_hub_free(ws_hub(h)); }
 
 static bench_sig *open_session(bench_sig_hub *h, const char *room, const char *name,
                                const bench_sig_events *ev, void *user)
 {
     bench_sig *s = calloc(1, sizeof *s);
-    s->hub = h;
     snprintf(s->room, sizeof s->room, "%s", room);
     snprintf(s->name, sizeof s->name, "%s", name);
     s->ev = ev;
     s->user = user;
     s->subscribed = json_array();
     s->to_subscribe = json_array();
-    s->next = h->sessions;
-    h->sessions = s;
-    struct lws_client_connect_info ci;
-    memset(&ci, 0, sizeof ci);
-    ci.context = h->ctx;
-    ci.address = h->host;
-    ci.port = h->port;
-    ci.path = h->path;
-    ci.host = h->host;
-    ci.origin = h->host;
-    ci.protocol = "janus-protocol";
-    ci.userdata = s;
-    ci.pwsi = &s->wsi;
-    if (!lws_client_connect_via_info(&ci)) {
-        s->closed = true;
-        fail(s, "websocket connect failed");
-    }
+    s->ws = bench_ws_open(ws_hub(h), &ws_events, s);
+    if (!s->ws) fail(s, "websocket connect failed"); /* out of memory */
     return s;
 }
 
