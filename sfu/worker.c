@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +80,31 @@ static int open_udp_socket(const char *bind_ip, uint16_t port, uint16_t *bound_p
     return fd;
 }
 
+/* GSO is used when compiled in, not switched off by DIEMCAU_GSO, and the kernel takes
+ * UDP_SEGMENT (Linux ≥ 4.18): setting the socket's default segment size to 0 (= no
+ * segmentation unless a message asks for it) is the probe. */
+static bool gso_wanted(void)
+{
+#if SFU_GSO && defined(UDP_SEGMENT)
+    const char *env = getenv("DIEMCAU_GSO");
+    if (env && *env) return strcmp(env, "0") != 0;
+    return SFU_GSO_DEFAULT;
+#else
+    return false;
+#endif
+}
+
+static bool gso_probe(int fd)
+{
+#if SFU_GSO && defined(UDP_SEGMENT)
+    int zero = 0;
+    return setsockopt(fd, SOL_UDP, UDP_SEGMENT, &zero, sizeof zero) == 0;
+#else
+    (void)fd;
+    return false;
+#endif
+}
+
 sfu_worker *sfu_worker_new(sfu *engine, int index, const char *bind_ip, uint16_t port)
 {
     sfu_worker *w = calloc(1, sizeof *w);
@@ -88,6 +114,7 @@ sfu_worker *sfu_worker_new(sfu *engine, int index, const char *bind_ip, uint16_t
     w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     w->ice = sfu_ice_agent_new();
     w->tx = calloc(1, sizeof *w->tx);
+    w->gso = gso_wanted() && w->fd >= 0 && gso_probe(w->fd);
     pthread_mutex_init(&w->cmd_lock, NULL);
     g_queue_init(&w->cmd_queue);
     w->transports = g_hash_table_new(g_direct_hash, g_direct_equal);
@@ -104,9 +131,172 @@ sfu_worker *sfu_worker_new(sfu *engine, int index, const char *bind_ip, uint16_t
 
 /* --- sending ---------------------------------------------------------------------- */
 
+#if SFU_GSO && defined(UDP_SEGMENT)
+static inline uint32_t dest_hash(const struct sockaddr *sa)
+{
+    uint32_t h;
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
+        uint32_t w[4];
+        memcpy(w, &a->sin6_addr, sizeof w);
+        h = (w[0] ^ w[1] * 0x9e3779b1u) ^ (w[2] * 0x85ebca6bu) ^ (w[3] * 0xc2b2ae35u);
+        h ^= a->sin6_port;
+    } else {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
+        h = a->sin_addr.s_addr ^ ((uint32_t)a->sin_port << 16 | a->sin_port);
+    }
+    h *= 0x9e3779b1u;
+    return h ^ h >> 15;
+}
+
+static inline bool dest_equal(const struct msghdr *x, const struct msghdr *y)
+{
+    if (x->msg_name == y->msg_name) return true;
+    const struct sockaddr *a = x->msg_name, *b = y->msg_name;
+    if (a->sa_family != b->sa_family) return false;
+    if (a->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *p = (const void *)a, *q = (const void *)b;
+        return p->sin6_port == q->sin6_port && p->sin6_scope_id == q->sin6_scope_id &&
+               memcmp(&p->sin6_addr, &q->sin6_addr, sizeof p->sin6_addr) == 0;
+    }
+    const struct sockaddr_in *p = (const void *)a, *q = (const void *)b;
+    return p->sin_port == q->sin_port && p->sin_addr.s_addr == q->sin_addr.s_addr;
+}
+
+#define NO_ENTRY 0xffff
+
+/* Groups the batch by destination (stable: each destination's datagrams keep their
+ * order) and fills tx->gmsgs: a run of ≥ 2 datagrams to one destination whose sizes are
+ * all equal but a possibly smaller last one becomes one message with an iovec per
+ * datagram and a UDP_SEGMENT cmsg; everything else stays a plain datagram. Returns the
+ * number of messages, or 0 when no destination has two datagrams (send as is). */
+static unsigned gso_build(sfu_tx_batch *tx, bool ipv6)
+{
+    unsigned n = tx->count, groups = 0;
+    memset(tx->table, 0, sizeof tx->table);
+    for (unsigned i = 0; i < n; i++) {
+        const struct msghdr *m = &tx->msgs[i].msg_hdr;
+        unsigned h = dest_hash(m->msg_name) & (SFU_GSO_HASH - 1);
+        tx->next[i] = NO_ENTRY;
+        for (;; h = (h + 1) & (SFU_GSO_HASH - 1)) {
+            unsigned g = tx->table[h];
+            if (g == 0) {
+                tx->table[h] = (uint16_t)(groups + 1);
+                tx->head[groups] = tx->tail[groups] = (uint16_t)i;
+                groups++;
+                break;
+            }
+            g--;
+            if (dest_equal(&tx->msgs[tx->head[g]].msg_hdr, m)) {
+                tx->next[tx->tail[g]] = (uint16_t)i;
+                tx->tail[g] = (uint16_t)i;
+                break;
+            }
+        }
+    }
+    if (groups == n) return 0;
+
+    /* a segment must fit one 1500-byte Ethernet frame: the kernel refuses a gso_size
+     * above the path MTU */
+    size_t max_seg = ipv6 ? 1500 - 40 - 8 : 1500 - 20 - 8;
+    unsigned msgs = 0, pos = 0;
+    for (unsigned g = 0; g < groups; g++) {
+        for (unsigned e = tx->head[g]; e != NO_ENTRY;) {
+            unsigned m = msgs++, start = pos;
+            size_t size = tx->iov[e].iov_len, total = size;
+            tx->giov[pos] = tx->iov[e];
+            tx->entry_of[pos++] = (uint16_t)e;
+            unsigned f = tx->next[e];
+            if (size <= max_seg) {
+                while (f != NO_ENTRY && pos - start < SFU_GSO_MAX_SEGS) {
+                    size_t len = tx->iov[f].iov_len;
+                    if (len > size || total + len > SFU_GSO_MAX_BYTES) break;
+                    tx->giov[pos] = tx->iov[f];
+                    tx->entry_of[pos++] = (uint16_t)f;
+                    total += len;
+                    f = tx->next[f];
+                    if (len < size) break; /* a smaller one can only be the last */
+                }
+            }
+            struct msghdr *hdr = &tx->gmsgs[m].msg_hdr;
+            *hdr = tx->msgs[e].msg_hdr;
+            hdr->msg_iov = &tx->giov[start];
+            hdr->msg_iovlen = pos - start;
+            tx->first_of[m] = (uint16_t)start;
+            tx->segs[m] = (uint16_t)(pos - start);
+            if (pos - start > 1) {
+                struct cmsghdr *cm = &tx->gcmsg[m].align;
+                cm->cmsg_level = SOL_UDP;
+                cm->cmsg_type = UDP_SEGMENT;
+                cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+                uint16_t gso_size = (uint16_t)size;
+                memcpy(CMSG_DATA(cm), &gso_size, sizeof gso_size);
+                hdr->msg_control = tx->gcmsg[m].buf;
+                hdr->msg_controllen = sizeof tx->gcmsg[m].buf;
+            }
+            e = f;
+        }
+    }
+    return msgs;
+}
+
+/* The kernel refused a super-datagram (no checksum offload on the route, IPsec, a path
+ * MTU below the segment size …): stop using GSO on this worker and turn message `from`
+ * and everything after it back into plain datagrams, same order. Returns the new count. */
+static unsigned gso_unbundle(sfu_tx_batch *tx, unsigned from)
+{
+    unsigned m = from;
+    for (unsigned p = tx->first_of[from]; p < tx->count; p++, m++) {
+        tx->gmsgs[m] = tx->msgs[tx->entry_of[p]];
+        tx->segs[m] = 1;
+    }
+    return m;
+}
+
+static void tx_flush_gso(sfu_worker *w, unsigned msgs)
+{
+    sfu_tx_batch *tx = w->tx;
+    unsigned sent = 0;
+    while (sent < msgs) {
+        int n = sendmmsg(w->fd, tx->gmsgs + sent, msgs - sent, 0);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (tx->segs[sent] > 1 && (errno == EINVAL || errno == EIO || errno == EMSGSIZE)) {
+                w->gso = false;
+                msgs = gso_unbundle(tx, sent);
+                continue;
+            }
+            for (unsigned i = sent; i < msgs; i++) w->counters.drop_tx_full += tx->segs[i];
+            break;
+        }
+        for (int i = 0; i < n; i++) {
+            unsigned k = sent + (unsigned)i;
+            w->counters.tx_bytes += tx->gmsgs[k].msg_len;
+            w->counters.tx_packets += tx->segs[k];
+            if (tx->segs[k] > 1) {
+                w->counters.tx_gso_sends++;
+                w->counters.tx_gso_segments += tx->segs[k];
+            }
+        }
+        sent += (unsigned)n;
+    }
+    tx->count = 0;
+}
+#endif
+
 void sfu_worker_tx_flush(sfu_worker *w)
 {
     sfu_tx_batch *tx = w->tx;
+#if SFU_GSO && defined(UDP_SEGMENT)
+    if (w->gso && tx->count > 1) {
+        bool ipv6 = ((const struct sockaddr *)tx->msgs[0].msg_hdr.msg_name)->sa_family == AF_INET6;
+        unsigned msgs = gso_build(tx, ipv6);
+        if (msgs) {
+            tx_flush_gso(w, msgs);
+            return;
+        }
+    }
+#endif
     unsigned sent = 0;
     while (sent < tx->count) {
         int n = sendmmsg(w->fd, tx->msgs + sent, tx->count - sent, 0);

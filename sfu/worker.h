@@ -94,14 +94,43 @@ typedef struct {
     uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes, rtp_forwarded;
     uint64_t drop_malformed, drop_unknown_source, drop_stun_auth, drop_srtp, drop_dtls,
         drop_no_route, drop_tx_full;
+    uint64_t tx_gso_sends, tx_gso_segments; /* super-datagrams sent, datagrams they carried */
 } sfu_counters;
+
+/* UDP GSO (UDP_SEGMENT): the flush may send a run of equal-size datagrams to one
+ * destination as one super-datagram. SFU_GSO=0 compiles it out; DIEMCAU_GSO=0/1 in the
+ * environment switches it at start; a kernel that refuses UDP_SEGMENT turns it off. */
+#ifndef SFU_GSO
+#define SFU_GSO 1
+#endif
+#ifndef SFU_GSO_DEFAULT
+#define SFU_GSO_DEFAULT 0   /* used when DIEMCAU_GSO is unset (see bench/RESULTS.md) */
+#endif
+#define SFU_GSO_MAX_SEGS 64        /* kernel limit UDP_MAX_SEGMENTS */
+#define SFU_GSO_MAX_BYTES 65000    /* payload of one super-datagram, below the 64 KiB IP limit */
+#define SFU_GSO_HASH 512           /* open-addressing table, ≥ 2 × SFU_TX_BATCH */
 
 /* Outgoing datagrams collected during one receive batch, sent with one sendmmsg. */
 typedef struct {
-    struct mmsghdr msgs[SFU_TX_BATCH];
+    struct mmsghdr msgs[SFU_TX_BATCH];   /* one plain datagram per entry (tx_commit) */
     struct iovec iov[SFU_TX_BATCH];
     uint8_t bufs[SFU_TX_BATCH][SFU_TX_BUF];
     unsigned count;
+
+    /* GSO regrouping, filled by the flush (entries grouped by destination, each
+     * destination's own order kept; runs of equal sizes become one message) */
+    uint16_t table[SFU_GSO_HASH];        /* group index + 1, 0 = empty */
+    uint16_t next[SFU_TX_BATCH];         /* next entry to the same destination */
+    uint16_t head[SFU_TX_BATCH], tail[SFU_TX_BATCH]; /* per group: first and last entry */
+    uint16_t entry_of[SFU_TX_BATCH];     /* gather position → entry */
+    uint16_t first_of[SFU_TX_BATCH];     /* message → its first gather position */
+    uint16_t segs[SFU_TX_BATCH];         /* message → datagrams in it */
+    struct mmsghdr gmsgs[SFU_TX_BATCH];
+    struct iovec giov[SFU_TX_BATCH];
+    union {
+        char buf[CMSG_SPACE(sizeof(uint16_t))];
+        struct cmsghdr align;
+    } gcmsg[SFU_TX_BATCH];
 } sfu_tx_batch;
 
 struct sfu_worker {
@@ -125,6 +154,7 @@ struct sfu_worker {
     GHashTable *slots;               /* id → sfu_slot* (owns) */
 
     sfu_tx_batch *tx;
+    bool gso;               /* UDP_SEGMENT in use (compiled in, enabled, kernel accepts it) */
     sfu_counters counters;
     int64_t next_tick_us, next_remb_us;
     int64_t now_us;         /* monotonic time, read once per receive batch */
