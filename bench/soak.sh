@@ -15,7 +15,7 @@
 # Every SAMPLE s: elapsed s, VmRSS KiB, VmHWM KiB, waves running, load average → rss.csv.
 # After the last wave and the base have left, RSS is sampled once more (idle after use).
 # Output: bench/out/soak-<time>/{rss.csv,summary.md,base.json,w*.json,*.log}; summary on stdout:
-# first/last/max RSS and the least-squares slope after warm-up (the first 2×EVERY s).
+# first/last/max RSS and the least-squares slope after warm-up (from t = 2×EVERY+30 s).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
