@@ -184,6 +184,7 @@ void sfu_transport_tick(sfu_transport *t, int64_t now_us)
          * retransmitted final flight; SRTP needs only the exported keys */
         sfu_dtls_free(t->dtls);
         t->dtls = NULL;
+        t->worker->released_memory = true;
     }
     if (t->timeout_reported) return;
     int64_t last = t->last_check_us ? t->last_check_us : t->created_us;

@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <netinet/udp.h>
 #include <poll.h>
 #include <stdio.h>
@@ -472,6 +473,13 @@ static void tick(sfu_worker *w, int64_t now)
     while (g_hash_table_iter_next(&it, NULL, &value)) sfu_transport_tick(value, now);
     sfu_router_tick(w, now);
     sfu_worker_tx_flush(w);
+    if (w->released_memory) {
+        /* handshakes come in waves (a meeting starts, a province session links 190
+         * sites): without this the freed DTLS states stay in the process as fragmented
+         * heap. At most once per tick, never on the packet path. */
+        w->released_memory = false;
+        malloc_trim(0);
+    }
 }
 
 static void *worker_main(void *arg)

@@ -157,6 +157,7 @@ struct sfu_worker {
     bool gso;               /* UDP_SEGMENT in use (compiled in, enabled, kernel accepts it) */
     sfu_counters counters;
     int64_t next_tick_us, next_remb_us;
+    bool released_memory;   /* DTLS states were freed: give the pages back (tick) */
     int64_t now_us;         /* monotonic time, read once per receive batch */
 };
 
