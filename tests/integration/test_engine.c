@@ -18,40 +18,10 @@
 
 #define ROOM 7
 
-typedef struct {
-    dc_peer *peer;
-    uint32_t transport_id;
-} client;
-
 static sfu *engine;
 static sfu_dtls_cert *client_cert;
 
-static client client_new(uint32_t transport_id)
-{
-    char ufrag[17], pwd[25], fp[200];
-    sfu_ice_random_string(ufrag, 16);
-    sfu_ice_random_string(pwd, 24);
-    snprintf(fp, sizeof fp, "sha-256 %s", sfu_dtls_cert_fingerprint(client_cert));
-    sfu_transport_add(engine, transport_id, ROOM, ufrag, pwd, fp, false);
-    client c = {dc_peer_new("127.0.0.1", sfu_room_port(engine, ROOM), ufrag, pwd, sfu_fingerprint(engine), client_cert),
-                transport_id};
-    return c;
-}
-
-/* Every event seen so far, so that waiting for one does not lose another. */
-static sfu_event seen[256];
-static size_t n_seen;
-
-static bool wait_event(sfu_event_type type, uint32_t id, int timeout_ms)
-{
-    for (int waited = 0; waited <= timeout_ms; waited += 10) {
-        if (n_seen < 256) n_seen += sfu_poll_events(engine, seen + n_seen, 256 - n_seen);
-        for (size_t i = 0; i < n_seen; i++)
-            if (seen[i].type == type && seen[i].id == id) return true;
-        usleep(10000);
-    }
-    return false;
-}
+#include "engine_client.h"
 
 /* A VP8 packet: payload descriptor with S=1 PID=0, then a frame header whose P bit says
  * key (0) or inter (1) frame. */

@@ -24,39 +24,10 @@
 #define BURST 10
 #define BURSTS 40
 
-typedef struct {
-    dc_peer *peer;
-    uint32_t transport_id;
-} client;
-
 static sfu *engine;
 static sfu_dtls_cert *client_cert;
 
-static client client_new(uint32_t transport_id)
-{
-    char ufrag[17], pwd[25], fp[200];
-    sfu_ice_random_string(ufrag, 16);
-    sfu_ice_random_string(pwd, 24);
-    snprintf(fp, sizeof fp, "sha-256 %s", sfu_dtls_cert_fingerprint(client_cert));
-    sfu_transport_add(engine, transport_id, ROOM, ufrag, pwd, fp, false);
-    client c = {dc_peer_new("127.0.0.1", sfu_room_port(engine, ROOM), ufrag, pwd, sfu_fingerprint(engine), client_cert),
-                transport_id};
-    return c;
-}
-
-static sfu_event seen[64];
-static size_t n_seen;
-
-static bool wait_connected(uint32_t id)
-{
-    for (int waited = 0; waited < 3000; waited += 10) {
-        if (n_seen < 64) n_seen += sfu_poll_events(engine, seen + n_seen, 64 - n_seen);
-        for (size_t i = 0; i < n_seen; i++)
-            if (seen[i].type == SFU_EV_TRANSPORT_CONNECTED && seen[i].id == id) return true;
-        usleep(10000);
-    }
-    return false;
-}
+#include "engine_client.h"
 
 /* A VP8 packet of `len` bytes; the payload after the descriptor repeats a tag derived
  * from the sequence number, so a mixed-up buffer is caught. */
@@ -160,7 +131,8 @@ int main(void)
     CHECK(dc_peer_connect(pub.peer, 5000));
     CHECK(dc_peer_connect(sub1.peer, 5000));
     CHECK(dc_peer_connect(sub2.peer, 5000));
-    CHECK(wait_connected(1) && wait_connected(2) && wait_connected(3));
+    CHECK(wait_event(SFU_EV_TRANSPORT_CONNECTED, 1, 3000) && wait_event(SFU_EV_TRANSPORT_CONNECTED, 2, 3000) &&
+          wait_event(SFU_EV_TRANSPORT_CONNECTED, 3, 3000));
 
     sfu_stream_desc s = {.stream_id = 11, .transport_id = 1, .room_id = ROOM, .kind = SFU_KIND_VIDEO,
                          .codec = SFU_CODEC_VP8, .pt = 96, .ssrc = 0x1111};
