@@ -46,37 +46,8 @@ esac
 
 out=${BENCH_OUT:-$root/bench/out}/$scenario-$(date +%Y%m%d-%H%M%S)$([ $short = 1 ] && echo -short || true)
 mkdir -p "$out"
-server_cpu=() gen_cpu=()
-if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
-  server_cpu=(taskset -c 0) gen_cpu=(taskset -c 1)
-fi
-
-srv_pid=""
-stop_server() {
-  if [ -n "$srv_pid" ]; then
-    kill "$srv_pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$srv_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$srv_pid" 2>/dev/null || true
-    wait "$srv_pid" 2>/dev/null || true
-    srv_pid=""
-  fi
-}
+. "$here/server.sh"
 trap stop_server EXIT INT TERM
-
-start_server() { # sets srv_pid, http_port, media_port
-  local log=$1
-  "${server_cpu[@]}" "$server_bin" --http-port 0 --media-port 0 --bind 127.0.0.1 --media-bind 127.0.0.1 \
-    --announce-ip 127.0.0.1 --workers "${WORKERS:-1}" --max-room-size 5000 >"$log.out" 2>"$log.err" &
-  srv_pid=$!
-  for _ in $(seq 100); do
-    grep -q '^LISTENING' "$log.out" 2>/dev/null && break
-    kill -0 "$srv_pid" 2>/dev/null || { echo "run.sh: server died:" >&2; cat "$log.err" >&2; exit 1; }
-    sleep 0.1
-  done
-  http_port=$(sed -n 's/^LISTENING http=\([0-9]*\).*/\1/p' "$log.out")
-  media_port=$(sed -n 's/^LISTENING.* media=\([0-9]*\).*/\1/p' "$log.out")
-  [ -n "$http_port" ] || { echo "run.sh: server did not print LISTENING" >&2; cat "$log.err" >&2; exit 1; }
-}
 
 # one step: name, then diemcau-bench arguments; returns the bench's exit status
 step() {

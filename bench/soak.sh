@@ -44,37 +44,21 @@ mkdir -p "$out/bin"
 # snapshot the binaries: others rebuild build/ meanwhile
 cp "$server_bin" "$bench_bin" "$out/bin/"; server_bin=$out/bin/diemcau bench_bin=$out/bin/diemcau-bench
 echo "commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null)$(git -C "$root" diff --quiet HEAD 2>/dev/null || echo ' + uncommitted changes')" >"$out/build.txt"
-pin_srv=() pin_gen=()
-if [[ $(nproc) -ge 2 ]] && command -v taskset >/dev/null; then pin_srv=(taskset -c 0) pin_gen=(taskset -c 1); fi
-
-srv_pid="" kids=()
+. "$here/server.sh"
+kids=()
 cleanup() {
   for k in "${kids[@]}"; do kill "$k" 2>/dev/null || true; done
-  if [[ -n $srv_pid ]]; then
-    kill "$srv_pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$srv_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$srv_pid" 2>/dev/null || true
-  fi
+  stop_server
 }
 trap cleanup EXIT INT TERM
 
-"${pin_srv[@]}" "$server_bin" --http-port 0 --media-port 0 --bind 127.0.0.1 --media-bind 127.0.0.1 \
-  --announce-ip 127.0.0.1 --workers 1 --max-room-size 5000 >"$out/server.out" 2>"$out/server.err" &
-srv_pid=$!
-for _ in $(seq 100); do
-  grep -q '^LISTENING' "$out/server.out" 2>/dev/null && break
-  kill -0 "$srv_pid" 2>/dev/null || { echo "soak.sh: server died" >&2; cat "$out/server.err" >&2; exit 1; }
-  sleep 0.1
-done
-http_port=$(sed -n 's/^LISTENING http=\([0-9]*\).*/\1/p' "$out/server.out")
-media_port=$(sed -n 's/^LISTENING.* media=\([0-9]*\).*/\1/p' "$out/server.out")
-[[ -n $http_port ]] || { echo "soak.sh: no LISTENING line" >&2; exit 1; }
+WORKERS=1 start_server "$out/server"
 url=ws://127.0.0.1:$http_port/ws
 
 rss() { awk '/^VmRSS/{r=$2} /^VmHWM/{h=$2} END{print r "," h}' "/proc/$srv_pid/status"; }
 running() { local c=0 k; for k in "${kids[@]}"; do kill -0 "$k" 2>/dev/null && c=$((c + 1)); done; echo $c; }
 bench() { # name room duration
-  timeout $(($3 + 120)) "${pin_gen[@]}" "$bench_bin" --url "$url" --server-pid "$srv_pid" --media-port "$media_port" \
+  timeout $(($3 + 120)) "${gen_cpu[@]}" "$bench_bin" --url "$url" --server-pid "$srv_pid" --media-port "$media_port" \
     --scenario soak --room "$2" --publishers 1 --receivers "$wave" --duration "$3" --warmup 1 \
     --note "soak $1" --out "$out/$1.json" >"$out/$1.row" 2>"$out/$1.log" &
   kids+=($!)
