@@ -20,11 +20,21 @@ Fixtures:
 
     def test_y(diemcau_factory):         # servers with extra command-line options
         srv = diemcau_factory("--resume-grace", "1")
+
+    def test_z(diemcau, vp8_opus):       # skipped when GStreamer lacks VP8/Opus elements
 """
 
 import pytest
 
 from server_process import DiemcauServer, ServerError
+
+
+@pytest.fixture
+def vp8_opus():
+    """Skips a webrtcbin test when GStreamer's VP8/Opus elements are missing."""
+    import webrtc_peer as wp  # imports GStreamer: only the tests that use it pay for it
+    if not (wp.vp8_encoder_available() and wp.opus_available()):
+        pytest.skip("GStreamer VP8/Opus elements missing (plugins-good/base)")
 
 
 @pytest.fixture

@@ -249,9 +249,7 @@ async def garbage_during_call(server):
         await a.close()
 
 
-def test_garbage_during_call(diemcau):
-    if not (wp.vp8_encoder_available() and wp.opus_available()):
-        pytest.skip("GStreamer VP8/Opus elements missing")
+def test_garbage_during_call(diemcau, vp8_opus):
     asyncio.run(asyncio.wait_for(garbage_during_call(diemcau), TEST_TIMEOUT))
 
 

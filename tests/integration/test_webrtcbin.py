@@ -87,9 +87,7 @@ async def publish_and_subscribe(server, codec, subscriber_first):
 
 @pytest.mark.parametrize("subscriber_first", [False, True],
                          ids=["publisher-first", "subscriber-first"])
-def test_vp8_opus(diemcau, subscriber_first):
-    if not (wp.vp8_encoder_available() and wp.opus_available()):
-        pytest.skip("GStreamer VP8/Opus elements missing (plugins-good/base)")
+def test_vp8_opus(diemcau, subscriber_first, vp8_opus):
     run(publish_and_subscribe(diemcau, "vp8", subscriber_first))
 
 
@@ -159,9 +157,7 @@ async def third_publisher_then_leave(server):
         await a.close()
 
 
-def test_third_publisher_then_leave(diemcau):
-    if not (wp.vp8_encoder_available() and wp.opus_available()):
-        pytest.skip("GStreamer VP8/Opus elements missing (plugins-good/base)")
+def test_third_publisher_then_leave(diemcau, vp8_opus):
     run(third_publisher_then_leave(diemcau))
 
 
@@ -198,7 +194,5 @@ async def freed_slot_reused(server):
 # ("transceiver direction changes are not implemented"), so the peer answers from a fresh
 # webrtcbin: new ICE ufrag, same DTLS certificate. The server must treat that as a new
 # subscribe connection.
-def test_freed_slot_reused_by_newcomer(diemcau):
-    if not (wp.vp8_encoder_available() and wp.opus_available()):
-        pytest.skip("GStreamer VP8/Opus elements missing (plugins-good/base)")
+def test_freed_slot_reused_by_newcomer(diemcau, vp8_opus):
     run(freed_slot_reused(diemcau))
