@@ -165,15 +165,27 @@ static dc_error_code parse_subscribe_answer(json_t *root, dc_request *r, char *m
     return parse_sdp_field(root, r, msg, msg_len);
 }
 
+/* A string field that must be one of two names: *second is false for the first name. */
+static dc_error_code required_choice(json_t *root, const char *field, const char *first_name,
+                                     const char *second_name, bool *second, char *msg, size_t msg_len)
+{
+    const char *value;
+    dc_error_code e = required_string(root, field, 1, 16, &value, NULL, msg, msg_len);
+    if (e) return e;
+    if (!strcmp(value, first_name) || !strcmp(value, second_name)) {
+        *second = strcmp(value, second_name) == 0;
+        return DC_OK;
+    }
+    return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"%s\" must be \"%s\" or \"%s\"", field, first_name,
+                second_name);
+}
+
 static dc_error_code parse_pc(json_t *root, dc_request *r, char *msg, size_t msg_len)
 {
-    const char *pc;
-    dc_error_code e = required_string(root, "pc", 1, 16, &pc, NULL, msg, msg_len);
-    if (e) return e;
-    if (!strcmp(pc, "publish")) r->pc = DC_PC_PUBLISH;
-    else if (!strcmp(pc, "subscribe")) r->pc = DC_PC_SUBSCRIBE;
-    else return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"pc\" must be \"publish\" or \"subscribe\"");
-    return DC_OK;
+    bool subscribe;
+    dc_error_code e = required_choice(root, "pc", "publish", "subscribe", &subscribe, msg, msg_len);
+    if (!e) r->pc = subscribe ? DC_PC_SUBSCRIBE : DC_PC_PUBLISH;
+    return e;
 }
 
 /* The candidate itself is ignored (ICE-lite) but checked, so that a client bug shows up
@@ -201,12 +213,10 @@ static dc_error_code parse_candidate(json_t *root, dc_request *r, char *msg, siz
 
 static dc_error_code parse_mute(json_t *root, dc_request *r, char *msg, size_t msg_len)
 {
-    const char *kind;
-    dc_error_code e = required_string(root, "kind", 1, 16, &kind, NULL, msg, msg_len);
+    bool video;
+    dc_error_code e = required_choice(root, "kind", "audio", "video", &video, msg, msg_len);
     if (e) return e;
-    if (!strcmp(kind, "audio")) r->kind = SFU_KIND_AUDIO;
-    else if (!strcmp(kind, "video")) r->kind = SFU_KIND_VIDEO;
-    else return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"kind\" must be \"audio\" or \"video\"");
+    r->kind = video ? SFU_KIND_VIDEO : SFU_KIND_AUDIO;
     json_t *muted = json_object_get(root, "muted");
     if (!muted) return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "missing field \"muted\"");
     if (!json_is_boolean(muted)) return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"muted\" must be a boolean");
