@@ -8,8 +8,9 @@
  * answered, their connections made in batches); once every receiver has media (or
  * --settle-timeout passes) and after --warmup, the measurement window runs for
  * --duration seconds with the server's /proc figures sampled at both ends; a short
- * drain follows. Prints one Markdown row, writes JSON. Exit status 0 if the run completed,
- * 2 if no packet was measured, 3 if loss passed --loss-limit, 4 if a participant failed
+ * drain follows. Prints one Markdown row, writes JSON; both name the SRTP profile the
+ * connections negotiated (--srtp-profile limits the ones offered). Exit status 0 if the
+ * run completed, 2 if no packet was measured, 3 if loss passed --loss-limit, 4 if a participant failed
  * (join, SDP, ICE/DTLS), 1 on set-up errors. */
 #include <getopt.h>
 #include <signal.h>
@@ -62,7 +63,8 @@ static struct {
     int64_t *to_connect_since;
     size_t n_connect;
     size_t connected, failed;
-    sfu_srtp_profile profile; /* of the last connection made */
+    sfu_srtp_profile profile; /* negotiated by the connections so far (NONE before the first) */
+    bool profile_mixed;       /* … unless they negotiated different ones */
     int verbose;
 } g;
 
@@ -219,6 +221,38 @@ static const bench_sig_ops *const sig_clients[] = {
 #endif
 };
 
+/* Folds one connection's negotiated SRTP profile into the run's (see srtp_profile_name). */
+static void note_profile(sfu_srtp_profile p)
+{
+    if (g.profile == SFU_SRTP_PROFILE_NONE)
+        g.profile = p;
+    else if (p != g.profile)
+        g.profile_mixed = true;
+}
+
+/* The profile every connection negotiated, "mixed" if they differ, "NONE" if none connected. */
+static const char *srtp_profile_name(void)
+{
+    return g.profile_mixed ? "mixed" : sfu_srtp_profile_name(g.profile);
+}
+
+/* --srtp-profile NAME → the DTLS-SRTP profile list (OpenSSL syntax) the peers offer, for
+ * sfu_dtls_cert_set_srtp_profiles; NULL for "any": the DTLS module's default, GCM first,
+ * which both our server and Janus then pick. Offering one profile is the only way to make
+ * a server use AES_CM. Returns false for an unknown name. */
+static bool srtp_offer_list(const char *name, const char **list)
+{
+    static const struct {
+        const char *name, *list;
+    } offers[] = {{"any", NULL}, {"gcm", "SRTP_AEAD_AES_128_GCM"}, {"cm", "SRTP_AES128_CM_SHA1_80"}};
+    for (size_t i = 0; i < sizeof offers / sizeof *offers; i++)
+        if (strcmp(name, offers[i].name) == 0) {
+            *list = offers[i].list;
+            return true;
+        }
+    return false;
+}
+
 /* Advances the connections in progress a little (checks and handshakes of all of them
  * together, ~20 ms, so that signaling keeps being serviced) and hands the connected ones
  * to the media thread; a connection not up after 10 s fails. */
@@ -254,7 +288,7 @@ static void connect_queued(void)
             p->sub_handed = true;
         }
         g.connected++;
-        g.profile = dc_peer_srtp_profile(peer);
+        note_profile(dc_peer_srtp_profile(peer));
     }
     g.n_connect = keep;
 }
@@ -319,6 +353,10 @@ static void usage(void)
             "  --decrypt-every K       SRTP-decrypt one received packet in K (16; 1 = all, 0 = none)\n"
             "  --room NAME             (bench)\n"
             "  --signaling NAME        signaling client: diemcau (default), janus if built\n"
+            "  --srtp-profile P        DTLS-SRTP profiles the peers offer: gcm (SRTP_AEAD_AES_128_GCM only),\n"
+            "                          cm (SRTP_AES128_CM_SHA1_80, i.e. AES_CM_128_HMAC_SHA1_80, only) or\n"
+            "                          any (both, GCM first: the default); the negotiated one is reported\n"
+            "                          (JSON srtp_profile, \"mixed\" if connections differ)\n"
             "  --loss-limit F          exit 3 if the worst subscriber's loss exceeds F (0.005 = 0.5%%)\n"
             "  --note TEXT             free text stored in the JSON\n"
             "  --out FILE.json         write the JSON there\n"
@@ -328,7 +366,8 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-    const char *url = NULL, *scenario = "custom", *room = "bench", *out = NULL, *note = "", *signaling = "diemcau";
+    const char *url = NULL, *scenario = "custom", *room = "bench", *out = NULL, *note = "", *signaling = "diemcau",
+               *srtp_offer = "any", *srtp_list = NULL;
     long server_pid = 0, media_port = 0;
     size_t publishers = 1, receivers = 10;
     unsigned video_kbps = 1500, fps = 30, keyframe_s = 2, duration = 10, warmup = 1, settle = 30, join_batch = 50,
@@ -336,7 +375,7 @@ int main(int argc, char **argv)
     bool publishers_receive = false, md_header = false;
     double loss_limit = -1;
     enum { O_URL = 256, O_PID, O_PORT, O_SCEN, O_PUB, O_RECV, O_PUBRECV, O_KBPS, O_FPS, O_KF, O_DUR, O_WARM,
-           O_SETTLE, O_BATCH, O_DEC, O_ROOM, O_SIG, O_NOTE, O_OUT, O_MDH, O_LIMIT };
+           O_SETTLE, O_BATCH, O_DEC, O_ROOM, O_SIG, O_NOTE, O_OUT, O_MDH, O_LIMIT, O_SRTP };
     static const struct option opts[] = {
         {"url", 1, 0, O_URL}, {"server-pid", 1, 0, O_PID}, {"media-port", 1, 0, O_PORT},
         {"scenario", 1, 0, O_SCEN}, {"publishers", 1, 0, O_PUB}, {"receivers", 1, 0, O_RECV},
@@ -344,7 +383,8 @@ int main(int argc, char **argv)
         {"keyframe-s", 1, 0, O_KF}, {"duration", 1, 0, O_DUR}, {"warmup", 1, 0, O_WARM},
         {"settle-timeout", 1, 0, O_SETTLE}, {"join-batch", 1, 0, O_BATCH}, {"decrypt-every", 1, 0, O_DEC},
         {"room", 1, 0, O_ROOM}, {"signaling", 1, 0, O_SIG}, {"note", 1, 0, O_NOTE}, {"out", 1, 0, O_OUT},
-        {"markdown-header", 0, 0, O_MDH}, {"loss-limit", 1, 0, O_LIMIT}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+        {"markdown-header", 0, 0, O_MDH}, {"loss-limit", 1, 0, O_LIMIT}, {"srtp-profile", 1, 0, O_SRTP},
+        {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
         switch (c) {
@@ -369,6 +409,7 @@ int main(int argc, char **argv)
         case O_OUT: out = optarg; break;
         case O_MDH: md_header = true; break;
         case O_LIMIT: loss_limit = atof(optarg); break;
+        case O_SRTP: srtp_offer = optarg; break;
         case 'v': g.verbose++; break;
         default: usage(); return c == 'h' ? 0 : 1;
         }
@@ -376,6 +417,10 @@ int main(int argc, char **argv)
     if (!url || publishers == 0 || publishers > 1000 || receivers > 5000 || duration == 0 || duration > 3600 ||
         fps == 0 || fps > 120) {
         usage();
+        return 1;
+    }
+    if (!srtp_offer_list(srtp_offer, &srtp_list)) {
+        fprintf(stderr, "bench: --srtp-profile must be gcm, cm or any, not '%s'\n", srtp_offer);
         return 1;
     }
     for (size_t i = 0; i < sizeof sig_clients / sizeof *sig_clients; i++)
@@ -395,13 +440,14 @@ int main(int argc, char **argv)
     sfu_srtp_global_init();
     g.cert = sfu_dtls_cert_new();
     g.hub = g.sig->hub_new(url);
-    if (!g.cert || !g.hub) {
-        fprintf(stderr, "bench: cannot set up (certificate or signaling context for %s)\n", url);
+    if (!g.cert || !g.hub || (srtp_list && !sfu_dtls_cert_set_srtp_profiles(g.cert, srtp_list))) {
+        fprintf(stderr, "bench: cannot set up (certificate, SRTP profiles or signaling context for %s)\n", url);
         return 1;
     }
     bench_run run = {.scenario = scenario, .server = g.sig->name, .note = note, .publishers = publishers,
                      .receivers = receivers, .publishers_receive = publishers_receive,
-                     .video_kbps = video_kbps, .duration_s = duration, .decrypt_every = decrypt_every};
+                     .video_kbps = video_kbps, .duration_s = duration, .decrypt_every = decrypt_every,
+                     .srtp_offer = srtp_offer};
     bench_proc_sample s_start = {0}, s_begin, s_end;
     run.have_server = server_pid > 0 && bench_proc_read((pid_t)server_pid, &s_start);
     run.server_rss_start_kib = (double)s_start.rss_kib;
@@ -487,19 +533,20 @@ int main(int argc, char **argv)
         if (g.p[i].sub_peer && !g.p[i].sub_handed) dc_peer_free(g.p[i].sub_peer);
     g.sig->hub_free(g.hub);
 
-    run.crypto = sfu_srtp_profile_name(g.profile);
+    run.srtp_profile = srtp_profile_name();
     if (md_header) bench_report_markdown_header(stdout);
     bench_report_markdown_row(stdout, &run);
     fprintf(stderr,
             "bench: %s: %zu participants (%zu failed), set-up %.1f s, window %.1f s, sent %llu, received %llu, "
             "expected %llu; gen drops %llu, decrypted %llu (fail %llu, mismatch %llu), PLIs %llu, keyframes %llu, "
-            "send lag max %.1f ms, server drops %llu, streams without a slot %llu\n",
+            "send lag max %.1f ms, server drops %llu, streams without a slot %llu, SRTP %s (offered %s)\n",
             scenario, g.n, g.failed, setup_s, run.media.window_s, (unsigned long long)run.media.tx_packets,
             (unsigned long long)run.media.rx_packets, (unsigned long long)run.media.expected,
             (unsigned long long)run.media.gen_socket_drops, (unsigned long long)run.media.decrypted,
             (unsigned long long)run.media.decrypt_failures, (unsigned long long)run.media.record_mismatches,
             (unsigned long long)run.media.plis, (unsigned long long)run.media.keyframes, run.media.max_send_lag_ms,
-            (unsigned long long)run.server_socket_drops, (unsigned long long)run.media.streams_without_slot);
+            (unsigned long long)run.server_socket_drops, (unsigned long long)run.media.streams_without_slot,
+            run.srtp_profile, srtp_offer);
     if (out && !bench_report_json(&run, out)) fprintf(stderr, "bench: cannot write %s\n", out);
     sfu_dtls_cert_free(g.cert);
     for (size_t i = 0; i < g.n; i++) free(g.p[i].expect);

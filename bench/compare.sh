@@ -11,9 +11,10 @@
 #   --rounds R        rounds (3)
 #   --duration S      measurement window per run (fanout 10, others 20)
 #   --targets LIST    comma list of ours,janus-default,janus-2 (all three)
-#   --crypto gcm|cm   SRTP suite; cm = AES_CM_128_HMAC_SHA1_80 on both sides: NOT supported
-#                     yet (diemcau-bench has no option to restrict its DTLS-SRTP profiles;
-#                     it offers GCM first and both servers take it)
+#   --crypto gcm|cm   SRTP suite on both sides (gcm): every diemcau-bench run gets
+#                     --srtp-profile gcm|cm, so its peers offer only SRTP_AEAD_AES_128_GCM or
+#                     only SRTP_AES128_CM_SHA1_80 (= AES_CM_128_HMAC_SHA1_80); the table shows
+#                     the profile each target negotiated
 #   --build DIR       build directory (build/)
 #   --table-only DIR  rebuild the table from an earlier compare run's folder
 # Environment: BENCH_ARGS (more diemcau-bench options, given to every run), BENCH_OUT.
@@ -22,7 +23,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
-usage() { sed -n '2,21p' "$0" >&2; exit 2; }
+usage() { sed -n '2,22p' "$0" >&2; exit 2; }
 
 scenario=${1:-}; shift || true
 n=""
@@ -108,12 +109,18 @@ out.append(f"**{j0.get('scenario','?')}**: {cfg.get('publishers')} publisher(s),
            f"publishers receive: {cfg.get('publishers_receive')}, video {cfg.get('video_kbps')} kbit/s, "
            f"window {cfg.get('duration_s')} s; medians over rounds "
            + ", ".join(f"{t} ×{len(runs[t])}" for t in order) + "; [min–max] for the CPU row.")
-crypt = sorted({str(j.get('crypto')) for t in order for j in runs[t]})
-out.append(f"SRTP suite negotiated in every run: {', '.join(crypt)}.")
+def profiles(t):  # negotiated SRTP profiles of a target's runs ("crypto" in JSON before srtp_profile)
+    return sorted({str(j.get('srtp_profile', j.get('crypto'))) for j in runs[t]})
+offers = sorted({str(get(j, 'config', 'srtp_offer') or 'any') for t in order for j in runs[t]})
+crypt = sorted({p for t in order for p in profiles(t)})
+out.append(f"SRTP profiles offered by the bench (--srtp-profile): {', '.join(offers)}; negotiated: "
+           + (f"{crypt[0]} in every run." if len(crypt) == 1 else f"{', '.join(crypt)}: NOT the same suite everywhere."))
 out.append("")
 hdr = ["figure"] + order + [f"{t} / ours" for t in order if t != "ours" and "ours" in runs]
 out.append("| " + " | ".join(hdr) + " |")
 out.append("|---|" + "---:|" * (len(hdr) - 1))
+out.append("| " + " | ".join(["SRTP profile negotiated"] + [", ".join(profiles(t)) for t in order]
+                            + [""] * (len(hdr) - 1 - len(order))) + " |")
 for label, keys, f, ratio in rows:
     if keys is None:
         cells = [f"{sum(get(j,'config','connected') or 0 for j in runs[t])}/{sum(get(j,'config','failed') or 0 for j in runs[t])}" for t in order]
@@ -147,12 +154,7 @@ EOF
 
 if [[ -n $table_only ]]; then table "$table_only"; exit 0; fi
 
-if [[ $crypto == cm ]]; then
-  echo "compare.sh: --crypto cm is not supported: diemcau-bench has no option to limit its DTLS-SRTP" \
-       "profiles (sfu_dtls_cert_set_srtp_profiles on the bench's certificate); both servers take GCM." >&2
-  exit 2
-fi
-[[ $crypto == gcm ]] || usage
+[[ $crypto == gcm || $crypto == cm ]] || usage
 if [[ -z $build ]]; then
   for d in "$root/build" /tmp/build-bench; do
     [[ -x $d/diemcau && -x $d/bench/diemcau-bench ]] && { build=$d; break; }
@@ -171,7 +173,7 @@ case $scenario in
                    --note "25 participants, all publish (500 kbit/s) and receive") ;;
 esac
 # joins to Janus are slower than to ours: give every run the same generous settle time
-args+=(--scenario "$scenario" --duration "$dur" --settle-timeout 120)
+args+=(--scenario "$scenario" --duration "$dur" --settle-timeout 120 --srtp-profile "$crypto")
 
 out=${BENCH_OUT:-$root/bench/out}/compare-$label-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$out/bin/bench"
@@ -181,14 +183,14 @@ build=$out/bin
 echo "commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null)$(git -C "$root" diff --quiet HEAD 2>/dev/null || echo ' + uncommitted changes')" >"$out/build.txt"
 printf 'round\ttarget\tload1\trc\n' >"$out/runs.tsv"
 IFS=, read -r -a tlist <<<"$targets"
-echo "compare: $label, $rounds round(s) of ${tlist[*]}, window $dur s; machine: $(nproc) CPU," \
+echo "compare: $label, $rounds round(s) of ${tlist[*]}, window $dur s, SRTP $crypto; machine: $(nproc) CPU," \
      "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); out: $out" >&2
 
 # our server: bench/run.sh does the start/pin/stop; one step with exactly these arguments
 run_ours() { # round json
   local tmp=$out/r$1-ours.d rc=0
   mkdir -p "$tmp"
-  BENCH_OUT=$tmp NS=${n:-0} DURATION=$dur BENCH_ARGS="--settle-timeout 120 ${BENCH_ARGS:-}" \
+  BENCH_OUT=$tmp NS=${n:-0} DURATION=$dur BENCH_ARGS="--settle-timeout 120 --srtp-profile $crypto ${BENCH_ARGS:-}" \
     timeout $((dur + 400)) bash "$here/run.sh" "$scenario" --build "$build" >"$tmp/run.out" 2>"$tmp/run.err" || rc=$?
   local j; j=$(ls "$tmp"/*/*.json 2>/dev/null | head -1 || true)
   [[ -n $j ]] && cp "$j" "$2"
@@ -212,7 +214,7 @@ for ((r = 1; r <= rounds; r++)); do
     esac
     printf '%s\t%s\t%s\t%s\n' "$r" "$t" "$load" "$rc" >>"$out/runs.tsv"
     if [[ -f $j ]]; then
-      echo "compare: round $r $t rc=$rc load=$load: $(jq -r '"\(.server.us_per_forwarded_packet*100|round/100) µs/pkt, loss max \(.loss.max), p99 \(.latency_us.p99) µs, other_cpus \(.host.other_cpus)"' "$j" 2>/dev/null || echo '?')" >&2
+      echo "compare: round $r $t rc=$rc load=$load: $(jq -r '"\(.srtp_profile), \(.server.us_per_forwarded_packet*100|round/100) µs/pkt, loss max \(.loss.max), p99 \(.latency_us.p99) µs, other_cpus \(.host.other_cpus)"' "$j" 2>/dev/null || echo '?')" >&2
     else
       echo "compare: round $r $t rc=$rc load=$load: no JSON (see $out)" >&2
     fi

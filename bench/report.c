@@ -28,19 +28,20 @@ bool bench_report_json(const bench_run *r, const char *path)
     time_t t = time(NULL);
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
     json_t *j = json_pack(
-        "{s:s,s:s,s:s,s:s,s:s,s:{s:I,s:I,s:b,s:I,s:I,s:I,s:I,s:I,s:I},"
+        "{s:s,s:s,s:s,s:s,s:s,s:{s:I,s:I,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:s},"
         "s:{s:f,s:I,s:I,s:f,s:f,s:f},"
         "s:{s:f,s:f,s:f,s:f,s:I},"
         "s:{s:b,s:f,s:f,s:f,s:f,s:f,s:I},"
         "s:{s:f,s:f,s:I,s:I},"
         "s:{s:f,s:f,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}}",
-        "date", date, "scenario", r->scenario, "target", r->server, "crypto", r->crypto ? r->crypto : "",
+        "date", date, "scenario", r->scenario, "target", r->server, "srtp_profile",
+        r->srtp_profile ? r->srtp_profile : "",
         "note", r->note ? r->note : "",
         "config", "publishers", (json_int_t)r->publishers, "receivers", (json_int_t)r->receivers,
         "publishers_receive", r->publishers_receive, "participants", (json_int_t)r->participants,
         "connected", (json_int_t)r->connected, "failed", (json_int_t)r->failed, "video_kbps",
         (json_int_t)r->video_kbps, "duration_s", (json_int_t)r->duration_s, "decrypt_every",
-        (json_int_t)r->decrypt_every,
+        (json_int_t)r->decrypt_every, "srtp_offer", r->srtp_offer ? r->srtp_offer : "any",
         "forwarding", "window_s", m->window_s, "packets", (json_int_t)m->rx_packets, "sent_by_publishers",
         (json_int_t)m->tx_packets, "packets_per_s", bench_run_pps(r), "mbit_per_s",
         m->window_s > 0 ? (double)m->rx_bytes * 8 / m->window_s / 1e6 : 0.0, "expected_per_sent",
@@ -78,16 +79,17 @@ bool bench_report_json(const bench_run *r, const char *path)
 void bench_report_markdown_header(FILE *f)
 {
     fprintf(f, "| scenario | server | participants | pub | pkt/s fwd | loss max %% | loss mean %% | "
-               "lat p50 µs | p99 µs | max µs | server µs/pkt | RSS MiB | KiB/part. | join p50 ms | join max ms | gen µs/pkt |\n");
-    fprintf(f, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+               "lat p50 µs | p99 µs | max µs | server µs/pkt | RSS MiB | KiB/part. | join p50 ms | join max ms | gen µs/pkt | SRTP |\n");
+    fprintf(f, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
 }
 
 void bench_report_markdown_row(FILE *f, const bench_run *r)
 {
     const bench_media_result *m = &r->media;
     double gen = m->rx_packets + m->tx_packets ? m->gen_cpu_s * 1e6 / (double)(m->rx_packets + m->tx_packets) : 0;
-    fprintf(f, "| %s | %s | %zu | %zu | %.0f | %.3f | %.3f | %.0f | %.0f | %.0f | %.2f | %.1f | %.1f | %.0f | %.0f | %.2f |\n",
+    fprintf(f, "| %s | %s | %zu | %zu | %.0f | %.3f | %.3f | %.0f | %.0f | %.0f | %.2f | %.1f | %.1f | %.0f | %.0f | %.2f | %s |\n",
             r->scenario, r->server, r->participants, r->publishers, bench_run_pps(r), m->loss_max * 100,
             m->loss_mean * 100, m->lat_p50_us, m->lat_p99_us, m->lat_max_us, bench_run_server_us_per_pkt(r),
-            r->server_rss_kib / 1024, bench_run_kib_per_participant(r), m->join_p50_ms, m->join_max_ms, gen);
+            r->server_rss_kib / 1024, bench_run_kib_per_participant(r), m->join_p50_ms, m->join_max_ms, gen,
+            r->srtp_profile ? r->srtp_profile : "");
 }

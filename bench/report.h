@@ -9,7 +9,9 @@
 #include "media.h"
 
 typedef struct {
-    const char *scenario, *server, *crypto, *note;
+    const char *scenario, *server, *note;
+    const char *srtp_offer;   /* --srtp-profile: gcm, cm or any */
+    const char *srtp_profile; /* negotiated by every connection, "mixed" if they differ, "NONE" */
     size_t publishers, receivers; /* receivers: participants that only receive */
     bool publishers_receive;
     size_t participants, connected, failed;
