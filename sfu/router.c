@@ -2,8 +2,9 @@
  * between them. This is the per-packet path:
  *
  *   unprotect once → parse → stream by SSRC (a scan of the ≤ 8 streams of the transport
- *   the packet came on, which the 5-tuple hash already found) → for each slot: copy into
- *   a batch buffer, rewrite SSRC / sequence / timestamp / payload type, protect, queue.
+ *   the packet came on, which the 5-tuple hash already found) → queue; at the end of the
+ *   receive batch, per stream and per slot: copy into a batch buffer, rewrite SSRC /
+ *   sequence / timestamp / payload type, protect, queue for sendmmsg.
  *
  * No allocation, lock, syscall or logging here; the batch goes out with one sendmmsg
  * when the receive batch is done. Keyframe requests (PLI) travel the other way: from a
@@ -223,10 +224,52 @@ void sfu_router_on_rtp(sfu_transport *t, uint8_t *buf, size_t len)
         sfu_emit_event(w->engine, SFU_EV_STREAM_ACTIVE, st->desc.stream_id, st->desc.mid);
     }
     if (st->slots->len == 0) return;
-    bool keyframe = is_keyframe(st, buf, &h);
+
+    /* queue for the fan-out at the end of the batch, chained to the stream's other
+     * packets of this batch */
+    sfu_rx_batch *rx = &w->rx;
+    if (rx->count == SFU_RX_BATCH) sfu_router_fan_out(w); /* only if a caller skipped it */
+    unsigned i = rx->count++;
+    rx->pkts[i] = (sfu_rx_pending){.stream = st, .buf = buf, .len = len, .h = h,
+                                   .keyframe = is_keyframe(st, buf, &h), .next = UINT16_MAX};
+    if (st->batch_no != rx->batch_no) {
+        st->batch_no = rx->batch_no;
+        st->batch_first = (uint16_t)i;
+        st->batch_count = 0;
+        rx->streams[rx->n_streams++] = st;
+    } else {
+        rx->pkts[st->batch_last].next = (uint16_t)i;
+    }
+    st->batch_last = (uint16_t)i;
+    st->batch_count++;
+}
+
+/* Each slot of the stream gets all of the stream's packets of this batch in a row. */
+static void fan_out_stream(sfu_worker *w, sfu_stream *st)
+{
     int64_t now = w->now_us;
-    for (guint i = 0; i < st->slots->len; i++)
-        forward_to_slot(g_ptr_array_index(st->slots, i), st, buf, len, &h, keyframe, now);
+    for (guint s = 0; s < st->slots->len; s++) {
+        sfu_slot *slot = g_ptr_array_index(st->slots, s);
+        sfu_worker_tx_reserve(w, st->batch_count);
+        for (unsigned i = st->batch_first; i != UINT16_MAX; i = w->rx.pkts[i].next) {
+            const sfu_rx_pending *p = &w->rx.pkts[i];
+            forward_to_slot(slot, st, p->buf, p->len, &p->h, p->keyframe, now);
+        }
+    }
+}
+
+void sfu_router_fan_out(sfu_worker *w)
+{
+    sfu_rx_batch *rx = &w->rx;
+    /* audio first: its packets are small and the most sensitive to delay, and a video
+     * keyframe's fan-out to hundreds of subscribers takes milliseconds */
+    for (unsigned k = 0; k < rx->n_streams; k++)
+        if (rx->streams[k]->desc.kind == SFU_KIND_AUDIO) fan_out_stream(w, rx->streams[k]);
+    for (unsigned k = 0; k < rx->n_streams; k++)
+        if (rx->streams[k]->desc.kind != SFU_KIND_AUDIO) fan_out_stream(w, rx->streams[k]);
+    rx->count = 0;
+    rx->n_streams = 0;
+    if (++rx->batch_no == 0) rx->batch_no = 1; /* a new stream's batch_no is 0 */
 }
 
 /* --- feedback from subscribers ------------------------------------------------------ */

@@ -219,6 +219,7 @@ void sfu_get_stats(const sfu *s, sfu_stats *out)
         out->drop_dtls += c->drop_dtls;
         out->drop_no_route += c->drop_no_route + c->drop_tx_full;
         out->tx_gso_sends += c->tx_gso_sends;
+        out->tx_gso_segments += c->tx_gso_segments;
         /* sizes of the tables are read racily; good enough for a dashboard */
         out->transports += g_hash_table_size(s->workers[i]->transports);
         out->streams += g_hash_table_size(s->workers[i]->streams);

@@ -92,6 +92,7 @@ typedef struct {
     uint64_t drop_malformed, drop_unknown_source, drop_stun_auth, drop_srtp, drop_dtls, drop_no_route;
     uint64_t transports, streams, slots;
     uint64_t tx_gso_sends;    /* UDP GSO super-datagrams (their datagrams are in tx_packets) */
+    uint64_t tx_gso_segments; /* datagrams those super-datagrams carried */
 } sfu_stats;
 void sfu_get_stats(const sfu *s, sfu_stats *out);
 

@@ -115,6 +115,7 @@ sfu_worker *sfu_worker_new(sfu *engine, int index, const char *bind_ip, uint16_t
     w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     w->ice = sfu_ice_agent_new();
     w->tx = calloc(1, sizeof *w->tx);
+    w->rx.batch_no = 1;
     w->gso = gso_wanted() && w->fd >= 0 && gso_probe(w->fd);
     pthread_mutex_init(&w->cmd_lock, NULL);
     g_queue_init(&w->cmd_queue);
@@ -320,6 +321,11 @@ uint8_t *sfu_worker_tx_slot(sfu_worker *w)
     return w->tx->bufs[w->tx->count];
 }
 
+void sfu_worker_tx_reserve(sfu_worker *w, unsigned n)
+{
+    if (w->tx->count + n > SFU_TX_BATCH) sfu_worker_tx_flush(w);
+}
+
 void sfu_worker_tx_commit(sfu_worker *w, const struct sockaddr_storage *to, socklen_t to_len, size_t len)
 {
     sfu_tx_batch *tx = w->tx;
@@ -460,6 +466,7 @@ static void receive_batch(sfu_worker *w)
             }
             handle_datagram(w, bufs[i], msgs[i].msg_len, &addrs[i], msgs[i].msg_hdr.msg_namelen);
         }
+        sfu_router_fan_out(w); /* before the next recvmmsg reuses the buffers */
         sfu_worker_tx_flush(w);
         if (n < SFU_RX_BATCH) break;
     }

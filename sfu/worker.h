@@ -16,6 +16,7 @@
 
 #include "dtls/dtls.h"
 #include "ice/ice_lite.h"
+#include "rtp/rtp.h"
 #include "sfu.h"
 #include "srtp/srtp_session.h"
 
@@ -67,6 +68,9 @@ struct sfu_stream {
     sfu_transport *transport;
     GPtrArray *slots;       /* sfu_slot* pointed at this stream */
     bool active_reported;
+    /* this receive batch's packets of the stream (see sfu_rx_pending) */
+    uint32_t batch_no;
+    uint16_t batch_first, batch_last, batch_count;
     int64_t last_keyframe_request_us;
     uint8_t fir_seq;
 };
@@ -104,7 +108,7 @@ typedef struct {
 #define SFU_GSO 1
 #endif
 #ifndef SFU_GSO_DEFAULT
-#define SFU_GSO_DEFAULT 0   /* used when DIEMCAU_GSO is unset (see bench/RESULTS.md) */
+#define SFU_GSO_DEFAULT 1   /* used when DIEMCAU_GSO is unset (see bench/RESULTS.md) */
 #endif
 #define SFU_GSO_MAX_SEGS 64        /* kernel limit UDP_MAX_SEGMENTS */
 #define SFU_GSO_MAX_BYTES 65000    /* payload of one super-datagram, below the 64 KiB IP limit */
@@ -133,6 +137,28 @@ typedef struct {
     } gcmsg[SFU_TX_BATCH];
 } sfu_tx_batch;
 
+/* An RTP packet of the current receive batch, decrypted and parsed, waiting to be fanned
+ * out. The fan-out runs once per batch, stream by stream and then subscriber by
+ * subscriber, so that each subscriber's packets of a batch leave back to back: the flush
+ * can then send them as one GSO super-datagram, which at large fan-outs is the only way
+ * two packets for one receiver ever meet in a send batch. */
+typedef struct {
+    sfu_stream *stream;
+    uint8_t *buf;           /* the receive buffer, valid until the next recvmmsg */
+    size_t len;
+    sfu_rtp_header h;
+    bool keyframe;
+    uint16_t next;          /* next pending packet of the same stream, in arrival order */
+} sfu_rx_pending;
+
+typedef struct {
+    sfu_rx_pending pkts[SFU_RX_BATCH];
+    unsigned count;
+    sfu_stream *streams[SFU_RX_BATCH]; /* streams with pending packets, first-seen order */
+    unsigned n_streams;
+    uint32_t batch_no;      /* stamps sfu_stream.batch_no; 0 is never used */
+} sfu_rx_batch;
+
 struct sfu_worker {
     sfu *engine;
     int index;
@@ -154,6 +180,7 @@ struct sfu_worker {
     GHashTable *slots;               /* id → sfu_slot* (owns) */
 
     sfu_tx_batch *tx;
+    sfu_rx_batch rx;
     bool gso;               /* UDP_SEGMENT in use (compiled in, enabled, kernel accepts it) */
     sfu_counters counters;
     int64_t next_tick_us, next_remb_us;
@@ -192,6 +219,9 @@ int64_t sfu_now_us(void);
 /* Queues one datagram to `to`; returns the buffer to fill (SFU_TX_BUF bytes) or NULL if the
  * batch is full even after a flush. sfu_worker_tx_commit sets its length. */
 uint8_t *sfu_worker_tx_slot(sfu_worker *w);
+/* Flushes first unless n more datagrams fit the batch: keeps a run for one receiver in
+ * one sendmmsg (n ≤ SFU_TX_BATCH). */
+void sfu_worker_tx_reserve(sfu_worker *w, unsigned n);
 void sfu_worker_tx_commit(sfu_worker *w, const struct sockaddr_storage *to, socklen_t to_len, size_t len);
 void sfu_worker_tx_flush(sfu_worker *w);
 void sfu_worker_send_now(sfu_worker *w, const struct sockaddr_storage *to, socklen_t to_len,
@@ -214,7 +244,8 @@ sfu_slot *sfu_slot_create(sfu_worker *w, uint32_t id, uint32_t room_id, uint32_t
                           sfu_kind kind, uint32_t out_ssrc);
 void sfu_slot_destroy(sfu_slot *slot);
 void sfu_slot_set_source(sfu_slot *slot, sfu_stream *source, uint8_t out_pt);
-void sfu_router_on_rtp(sfu_transport *t, uint8_t *buf, size_t len);
+void sfu_router_on_rtp(sfu_transport *t, uint8_t *buf, size_t len); /* queues into w->rx */
+void sfu_router_fan_out(sfu_worker *w); /* forwards what the batch queued; end of each batch */
 void sfu_router_on_rtcp(sfu_transport *t, uint8_t *buf, size_t len);
 void sfu_router_tick(sfu_worker *w, int64_t now_us);
 

@@ -1,8 +1,10 @@
 /* UDP GSO in the worker's transmit flush: bursts of equal-size packets to one
  * subscriber go out as super-datagrams (UDP_SEGMENT) after the batch is regrouped by
- * destination. Two subscribers receive bursts of 10 packets sent back to back with one
+ * destination. SUBS subscribers receive bursts of 10 packets sent back to back with one
  * sendmmsg; each must get every packet, in order, with its own length and content,
- * whether a burst was bundled or not. The bursts mix the shapes the flush must handle:
+ * whether a burst was bundled or not. SUBS × 10 is more than one send batch
+ * (SFU_TX_BATCH), so the fan-out also crosses a flush, where a subscriber's run must not
+ * be cut or reordered. The bursts mix the shapes the flush must handle:
  * equal sizes with a smaller last one (one run), and a larger packet in the middle (the
  * run breaks and restarts). Runs with DIEMCAU_GSO=1; checks that GSO was actually used
  * when the kernel has UDP_SEGMENT. */
@@ -23,6 +25,7 @@
 #define ROOM 9
 #define BURST 10
 #define BURSTS 40
+#define SUBS 32
 
 static sfu *engine;
 static sfu_dtls_cert *client_cert;
@@ -126,32 +129,32 @@ int main(void)
     if (!engine) return CHECK_RESULT();
     client_cert = sfu_dtls_cert_new();
 
-    client pub = client_new(1), sub1 = client_new(2), sub2 = client_new(3);
-    CHECK(pub.peer && sub1.peer && sub2.peer);
-    CHECK(dc_peer_connect(pub.peer, 5000));
-    CHECK(dc_peer_connect(sub1.peer, 5000));
-    CHECK(dc_peer_connect(sub2.peer, 5000));
-    CHECK(wait_event(SFU_EV_TRANSPORT_CONNECTED, 1, 3000) && wait_event(SFU_EV_TRANSPORT_CONNECTED, 2, 3000) &&
-          wait_event(SFU_EV_TRANSPORT_CONNECTED, 3, 3000));
+    client pub = client_new(1), subs[SUBS];
+    CHECK(pub.peer && dc_peer_connect(pub.peer, 5000));
+    for (int i = 0; i < SUBS; i++) {
+        subs[i] = client_new(2 + (uint32_t)i);
+        CHECK(subs[i].peer && dc_peer_connect(subs[i].peer, 5000));
+    }
+    for (uint32_t id = 1; id <= 1 + SUBS; id++) CHECK(wait_event(SFU_EV_TRANSPORT_CONNECTED, id, 3000));
 
     sfu_stream_desc s = {.stream_id = 11, .transport_id = 1, .room_id = ROOM, .kind = SFU_KIND_VIDEO,
                          .codec = SFU_CODEC_VP8, .pt = 96, .ssrc = 0x1111};
     sfu_stream_add(engine, &s);
-    sfu_slot_add(engine, 21, 2, ROOM, SFU_KIND_VIDEO, 0x5555);
-    sfu_slot_add(engine, 22, 3, ROOM, SFU_KIND_VIDEO, 0x5555);
-    sfu_slot_point(engine, 21, ROOM, 11, 96);
-    sfu_slot_point(engine, 22, ROOM, 11, 96);
+    for (uint32_t i = 0; i < SUBS; i++) {
+        sfu_slot_add(engine, 100 + i, 2 + i, ROOM, SFU_KIND_VIDEO, 0x5555);
+        sfu_slot_point(engine, 100 + i, ROOM, 11, 96);
+    }
     usleep(50000);
 
-    /* a keyframe starts both slots; sequence numbers pass through unchanged (offset 0) */
+    /* a keyframe starts every slot; sequence numbers pass through unchanged (offset 0) */
     uint8_t buf[2048];
     size_t len = vp8_packet(buf, 100, 0, true, true, 1000);
     CHECK(dc_peer_send_rtp(pub.peer, buf, len, sizeof buf));
-    sfu_rtp_header h;
-    int n = dc_peer_recv(sub1.peer, buf, sizeof buf, 1000);
-    CHECK(n > 0 && sfu_rtp_parse(buf, (size_t)n, &h) && h.seq == 100);
-    n = dc_peer_recv(sub2.peer, buf, sizeof buf, 1000);
-    CHECK(n > 0 && sfu_rtp_parse(buf, (size_t)n, &h) && h.seq == 100);
+    for (int i = 0; i < SUBS; i++) {
+        sfu_rtp_header h;
+        int n = dc_peer_recv(subs[i].peer, buf, sizeof buf, 1000);
+        CHECK(n > 0 && sfu_rtp_parse(buf, (size_t)n, &h) && h.seq == 100);
+    }
 
     sfu_stats before, after;
     sfu_get_stats(engine, &before);
@@ -159,25 +162,31 @@ int main(void)
     int complete = 0;
     for (int b = 0; b < BURSTS; b++, seq += BURST) {
         send_burst(&pub, seq, (uint32_t)(b + 1) * 3000, b);
-        bool ok1 = recv_burst(&sub1, seq, b), ok2 = recv_burst(&sub2, seq, b);
-        CHECK(ok1 && ok2);
-        complete += ok1 && ok2;
-        if (!(ok1 && ok2)) break;
+        bool ok = true;
+        for (int i = 0; i < SUBS && ok; i++) ok = recv_burst(&subs[i], seq, b);
+        CHECK(ok);
+        if (!ok) break;
+        complete++;
     }
     CHECK(complete == BURSTS);
-    usleep(50000); /* the worker counts after sendmmsg returns */
-    sfu_get_stats(engine, &after);
-    CHECK(after.tx_packets - before.tx_packets >= 2u * BURST * BURSTS); /* datagrams, not super-datagrams */
-    printf("gso: %llu super-datagrams for %d bursts\n", (unsigned long long)(after.tx_gso_sends - before.tx_gso_sends),
-           BURSTS);
+    /* every datagram was received, but the worker counts only after sendmmsg returns */
+    uint64_t want = (uint64_t)SUBS * BURST * BURSTS;
+    for (int waited = 0; waited < 2000; waited += 10) {
+        sfu_get_stats(engine, &after);
+        if (after.tx_packets - before.tx_packets >= want) break;
+        usleep(10000);
+    }
+    CHECK(after.tx_packets - before.tx_packets >= want); /* datagrams, not super-datagrams */
+    printf("gso: %llu super-datagrams carrying %llu datagrams, for %d bursts to %d subscribers\n",
+           (unsigned long long)(after.tx_gso_sends - before.tx_gso_sends),
+           (unsigned long long)(after.tx_gso_segments - before.tx_gso_segments), BURSTS, SUBS);
     if (kernel_has_gso())
         CHECK(after.tx_gso_sends > before.tx_gso_sends);
     else
         printf("gso: kernel without UDP_SEGMENT, plain path only\n");
 
     dc_peer_free(pub.peer);
-    dc_peer_free(sub1.peer);
-    dc_peer_free(sub2.peer);
+    for (int i = 0; i < SUBS; i++) dc_peer_free(subs[i].peer);
     sfu_free(engine);
     sfu_dtls_cert_free(client_cert);
     return CHECK_RESULT();
