@@ -12,7 +12,9 @@
 #    leaves and a new one joins; at most two waves overlap.
 # (diemcau-bench needs ≥ 1 publisher per run and numbers its streams per process, so every
 # wave gets its own room.)
-# Every SAMPLE s: elapsed s, VmRSS KiB, VmHWM KiB, waves running, load average → rss.csv.
+# Every SAMPLE s: elapsed s, VmRSS KiB, VmHWM KiB, waves running, load average → rss.csv;
+# and the server's own heap statistics (DIEMCAU_HEAP_LOG) → heap.csv, so that RSS growth
+# can be told apart: live allocations growing = a leak, free-but-kept growing = fragmentation.
 # After the last wave and the base have left, RSS is sampled once more (idle after use).
 # Output: bench/out/soak-<time>/{rss.csv,summary.md,base.json,w*.json,*.log}; summary on stdout:
 # first/last/max RSS and the least-squares slope after warm-up (from t = 2×EVERY+30 s).
@@ -52,7 +54,8 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-WORKERS=1 start_server "$out/server"
+# the server logs its heap statistics (signaling/heap_log.h) as often as RSS is sampled
+DIEMCAU_HEAP_LOG=$sample WORKERS=1 start_server "$out/server"
 url=ws://127.0.0.1:$http_port/ws
 
 rss() { awk '/^VmRSS/{r=$2} /^VmHWM/{h=$2} END{print r "," h}' "/proc/$srv_pid/status"; }
@@ -106,6 +109,20 @@ def slope(pts):
     return sum((p[0] - mx) * (p[1] - my) for p in pts) / sxx * 60 if sxx else None
 s = slope(warm)
 half = len(warm) // 2
+# heap lines from the server's stderr: heap: t_s=… in_use_kib=… free_kib=… mmap_kib=… releasable_kib=…
+heap = []
+for line in open(f"{d}/server.err", errors="replace"):
+    if line.startswith("heap: "):
+        heap.append({k: float(v) for k, v in (f.split("=") for f in line.split()[1:])})
+with open(f"{d}/heap.csv", "w") as f:
+    f.write("t_s,in_use_kib,free_kib,mmap_kib,releasable_kib\n")
+    for h in heap:
+        f.write(f"{h['t_s']},{h['in_use_kib']:.0f},{h['free_kib']:.0f},{h['mmap_kib']:.0f},{h['releasable_kib']:.0f}\n")
+# the server's clock starts at its own start, a little before t0: close enough for a slope
+live_end = live[-1][0]
+hwarm = [h for h in heap if 2 * every + 30 <= h["t_s"] <= live_end]
+def hslope(key):
+    return slope([(h["t_s"], h[key]) for h in hwarm])
 runs = []
 for f in sorted(glob.glob(f"{d}/*.json")):
     try: runs.append((os.path.basename(f)[:-5], json.load(open(f))))
@@ -125,6 +142,12 @@ lines = [
  f"| slope after warm-up (t ≥ {2 * every + 30} s, {len(warm)} samples, least squares) | {s:+.1f} KiB/min |" if s is not None else "| slope | – |",
  f"| mean RSS first half / second half of warm samples | {sum(r[1] for r in warm[:half]) / max(half, 1):.0f} / {sum(r[1] for r in warm[half:]) / max(len(warm) - half, 1):.0f} KiB |",
 ]
+if len(hwarm) >= 3:
+    for key, what in (("in_use_kib", "live allocations (in use)"), ("free_kib", "free memory malloc keeps"),
+                      ("mmap_kib", "large allocations (own mmap)")):
+        lines.append(f"| heap {what}: first / last warm sample, slope | {hwarm[0][key]:.0f} / {hwarm[-1][key]:.0f} KiB, {hslope(key):+.1f} KiB/min |")
+    if heap:
+        lines.append(f"| heap after everyone left: in use / free | {heap[-1]['in_use_kib']:.0f} / {heap[-1]['free_kib']:.0f} KiB |")
 text = "\n".join(lines) + "\n"
 open(f"{d}/summary.md", "w").write(text)
 print(text)

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "heap_log.h"
 #include "meeting.h"
 #include "protocol.h"
 #include "sfu.h"
@@ -31,6 +32,7 @@ struct dc_server {
     sfu *engine;
     dc_meeting *meeting;  /* NULL while starting and shutting down */
     lws_sorted_usec_list_t sweep_timer;
+    dc_heap_log heap_log;
     uint16_t http_port;
 };
 
@@ -193,6 +195,7 @@ static void sweep(lws_sorted_usec_list_t *sul)
 {
     dc_server *s = lws_container_of(sul, dc_server, sweep_timer);
     if (s->meeting) dc_meeting_sweep(s->meeting);
+    dc_heap_log_maybe(&s->heap_log, g_get_monotonic_time());
     lws_sul_schedule(s->context, 0, &s->sweep_timer, sweep, SWEEP_INTERVAL_US);
 }
 
@@ -305,6 +308,7 @@ dc_server *dc_server_new(const dc_config *cfg, char *err, size_t err_len)
         dc_server_free(s);
         return NULL;
     }
+    dc_heap_log_init(&s->heap_log, g_get_monotonic_time());
     lws_sul_schedule(s->context, 0, &s->sweep_timer, sweep, SWEEP_INTERVAL_US);
     return s;
 }
