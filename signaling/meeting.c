@@ -154,10 +154,12 @@ static void send_subscribe_offer(dc_meeting *m, dc_participant *p)
         dc_registry_index_transport(m->reg, p->sub_transport, p);
     }
     p->sub_version++;
+    p->sub_offer_wanted = false;
     dc_sdp_slot slots[DC_MAX_SLOTS];
     memset(slots, 0, sizeof slots);
     for (size_t i = 0; i < p->n_slots; i++) {
-        const dc_slot *s = &p->slots[i];
+        dc_slot *s = &p->slots[i];
+        s->offered_stream = s->source_stream;
         snprintf(slots[i].mid, sizeof slots[i].mid, "%s", s->mid);
         slots[i].kind = s->kind == SFU_KIND_VIDEO ? DC_MEDIA_VIDEO : DC_MEDIA_AUDIO;
         slots[i].active = s->source_stream != 0;
@@ -193,11 +195,19 @@ static void pause_stale_slots(dc_meeting *m, dc_participant *p)
     }
 }
 
+/* One subscribe offer in flight per participant: while the last offer is unanswered,
+ * changes only mark the participant, and one offer carrying all of them follows the
+ * answer. Offering at every change makes a room where many publish at once (a meeting
+ * starting) send each subscriber a run of offers that supersede each other: every answer
+ * comes back stale, and no media can flow until the joins stop. */
 static void refresh_subscriber(dc_meeting *m, dc_participant *p)
 {
     if (!dc_slots_reconcile(m->reg, p)) return;
     pause_stale_slots(m, p);
-    send_subscribe_offer(m, p);
+    if (p->sub_version > p->sub_answered_version)
+        p->sub_offer_wanted = true;
+    else
+        send_subscribe_offer(m, p);
 }
 
 static void refresh_others(dc_meeting *m, dc_room *room, const dc_participant *except)
@@ -520,6 +530,8 @@ static void handle_subscribe_answer(dc_meeting *m, dc_conn *conn, dc_participant
     for (size_t i = 0; i < p->n_slots; i++) {
         dc_slot *s = &p->slots[i];
         if (!s->source_stream) continue; /* inactive slots were paused when their source went */
+        /* a source that changed after this offer went out waits for the next offer */
+        if (s->offered_stream != s->source_stream) continue;
         const dc_sdp_media *md = media_by_mid(answer, s->mid);
         uint8_t pt = subscribe_pt(s->source_codec);
         bool accepted = md && !md->rejected && md->direction != DC_DIR_INACTIVE && media_has_pt(md, pt);
@@ -538,6 +550,7 @@ static void handle_subscribe_answer(dc_meeting *m, dc_conn *conn, dc_participant
         }
     }
     reply_ok(m, conn, req, dc_reply_ok(req->id));
+    if (p->sub_offer_wanted) send_subscribe_offer(m, p); /* what changed meanwhile */
 }
 
 static void handle_mute(dc_meeting *m, dc_conn *conn, dc_participant *p, const dc_request *req)

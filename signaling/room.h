@@ -42,6 +42,7 @@ typedef struct {
     sfu_codec source_codec;
     char source_pid[16];
     char source_label[48];
+    uint32_t offered_stream;  /* source_stream when the last subscribe offer was sent */
     /* what the engine has been told */
     bool in_engine;           /* sfu_slot_add done */
     uint32_t pointed_stream;  /* last sfu_slot_point target, 0 = none */
@@ -72,6 +73,7 @@ typedef struct dc_participant {
     char sub_peer_ufrag[64], sub_peer_fingerprint[160];
     int64_t sub_version;         /* last offer sent, 0 = none */
     int64_t sub_answered_version;
+    bool sub_offer_wanted;       /* changed while an offer was unanswered: offer again after */
     dc_slot slots[DC_MAX_SLOTS];
     size_t n_slots;
 

@@ -263,6 +263,9 @@ def test_publisher_leave_marks_slots_inactive(diemcau):
         await b.join(room, "B")
         assert (await a.call("publish", sdp=offer))["type"] == "ok"
         first = await b.event("subscribe_offer")
+        # the next offer waits for the answer to this one (one offer in flight)
+        answer = read_fixture(CHROMIUM_SUB_ANSWER)
+        assert (await b.call("subscribe_answer", version=first["version"], sdp=answer))["type"] == "ok"
         assert (await a.call("leave"))["type"] == "ok"
         second = await b.event("subscribe_offer")
         assert second["version"] == first["version"] + 1
@@ -271,6 +274,37 @@ def test_publisher_leave_marks_slots_inactive(diemcau):
         left = await b.event("participant_left")
         assert left["participant_id"] == ra["participant_id"]
         await b.close()
+    run(scenario())
+
+
+def test_changes_during_an_unanswered_offer_come_in_one_offer_after_the_answer(diemcau):
+    offer = read_fixture(CHROMIUM_OFFER)
+    answer = read_fixture(CHROMIUM_SUB_ANSWER)
+
+    async def scenario():
+        room = room_name()
+        a, b, c = await Client.open(diemcau), await Client.open(diemcau), await Client.open(diemcau)
+        ra = await a.join(room, "A")
+        await b.join(room, "B")
+        rc = await c.join(room, "C")
+        assert (await a.call("publish", sdp=offer))["type"] == "ok"
+        first = await b.event("subscribe_offer")
+        assert {s["participant_id"] for s in first["slots"]} == {ra["participant_id"]}
+        # c publishes while b has not answered: b gets no offer yet. The ping's reply comes
+        # after anything the server sent b while handling c's publish.
+        assert (await c.call("publish", sdp=offer))["type"] == "ok"
+        assert (await b.call("ping"))["type"] == "ok"
+        assert not [e for e in b.events if e["type"] == "subscribe_offer"]
+        # the answer is accepted (not stale), and one offer with both publishers follows
+        assert (await b.call("subscribe_answer", version=first["version"], sdp=answer))["type"] == "ok"
+        second = await b.event("subscribe_offer")
+        assert second["version"] == first["version"] + 1
+        assert len(second["slots"]) == 4 and all(s["active"] for s in second["slots"])
+        assert {s["participant_id"] for s in second["slots"]} == {ra["participant_id"], rc["participant_id"]}
+        assert (await b.call("ping"))["type"] == "ok"
+        assert not [e for e in b.events if e["type"] == "subscribe_offer"]
+        for cl in (a, b, c):
+            await cl.close()
     run(scenario())
 
 
