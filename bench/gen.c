@@ -93,9 +93,14 @@ size_t bench_gen_video_frame(bench_gen_stream *g, uint8_t (*bufs)[BENCH_PKT_CAP]
     size_t n = (bytes + room - 1) / room;
     if (n == 0) n = 1;
     if (n > max) n = max;
-    size_t per = bytes / n;
+    /* split like libwebrtc's packetizer (RtpPacketizer::SplitAboutEqually): equal shares,
+     * the last `bytes % n` packets one byte larger; so the bench sees the packet sizes
+     * browsers send, which decide how often runs of equal sizes can go out as one GSO
+     * super-datagram */
+    size_t per_min = bytes / n, larger_from = n - bytes % n;
     for (size_t i = 0; i < n; i++) {
         uint8_t *b = bufs[i];
+        size_t per = per_min + (i >= larger_from ? 1 : 0);
         bench_record r = {.seq = g->next_seq++, .stream = g->stream, .flags = key ? 1 : 0, .send_ns = send_ns};
         size_t off = put_header(g, b, i == n - 1, &r);
         /* RFC 7741 descriptor: X=1, S on the first packet, PID 0; I=1, 15-bit picture id */
