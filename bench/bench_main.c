@@ -511,6 +511,7 @@ int main(int argc, char **argv)
     bench_proc_read(getpid(), &self1);
     if (run.have_server && bench_proc_read((pid_t)server_pid, &s_end)) {
         run.server_cpu_s = s_end.cpu_s - s_begin.cpu_s;
+        run.server_sys_s = s_end.sys_s - s_begin.sys_s;
         run.server_rss_kib = (double)s_end.rss_kib;
     } else {
         run.have_server = false;

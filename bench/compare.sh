@@ -79,6 +79,7 @@ def rng(t, *k):
     return (min(v), max(v)) if v else None
 rows = [  # label, keys, format, ratio?
     ("server µs per forwarded packet", ("server", "us_per_forwarded_packet"), "{:.2f}", True),
+    ("… of which in the kernel (stime)", ("server", "sys_us_per_forwarded_packet"), "{:.2f}", True),
     ("packets forwarded / s", ("forwarding", "packets_per_s"), "{:.0f}", False),
     ("server RSS at end, MiB", ("server", "rss_kib"), "mib", True),
     ("KiB per participant", ("server", "kib_per_participant"), "{:.0f}", True),

@@ -20,6 +20,7 @@ bool bench_proc_read(pid_t pid, bench_proc_sample *out)
     if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
         return false;
     out->cpu_s = (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+    out->sys_s = (double)stime / (double)sysconf(_SC_CLK_TCK);
     snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
     f = fopen(path, "r");
     if (!f) return false;

@@ -9,9 +9,19 @@ double bench_run_pps(const bench_run *r)
     return r->media.window_s > 0 ? (double)r->media.rx_packets / r->media.window_s : 0;
 }
 
+static double per_forwarded_packet_us(const bench_run *r, double seconds)
+{
+    return r->have_server && r->media.rx_packets ? seconds * 1e6 / (double)r->media.rx_packets : 0;
+}
+
+double bench_run_server_sys_us_per_pkt(const bench_run *r)
+{
+    return per_forwarded_packet_us(r, r->server_sys_s);
+}
+
 double bench_run_server_us_per_pkt(const bench_run *r)
 {
-    return r->have_server && r->media.rx_packets ? r->server_cpu_s * 1e6 / (double)r->media.rx_packets : 0;
+    return per_forwarded_packet_us(r, r->server_cpu_s);
 }
 
 double bench_run_kib_per_participant(const bench_run *r)
@@ -31,7 +41,7 @@ bool bench_report_json(const bench_run *r, const char *path)
         "{s:s,s:s,s:s,s:s,s:s,s:{s:I,s:I,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:s},"
         "s:{s:f,s:I,s:I,s:f,s:f,s:f},"
         "s:{s:f,s:f,s:f,s:f,s:I},"
-        "s:{s:b,s:f,s:f,s:f,s:f,s:f,s:I},"
+        "s:{s:b,s:f,s:f,s:f,s:f,s:f,s:f,s:I},"
         "s:{s:f,s:f,s:I,s:I},"
         "s:{s:f,s:f,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}}",
         "date", date, "scenario", r->scenario, "target", r->server, "srtp_profile",
@@ -49,7 +59,7 @@ bool bench_report_json(const bench_run *r, const char *path)
         "loss", "max", m->loss_max, "mean", m->loss_mean, "overall",
         m->expected ? 1.0 - (double)m->received / (double)m->expected : 0.0, "subscribers",
         m->subs ? (double)m->subs : 0.0, "expected", (json_int_t)m->expected,
-        "server", "measured", r->have_server, "cpu_s", r->server_cpu_s, "us_per_forwarded_packet",
+        "server", "measured", r->have_server, "cpu_s", r->server_cpu_s, "sys_cpu_s", r->server_sys_s, "us_per_forwarded_packet",
         bench_run_server_us_per_pkt(r), "rss_kib", r->server_rss_kib, "rss_start_kib", r->server_rss_start_kib,
         "kib_per_participant", bench_run_kib_per_participant(r), "socket_drops",
         (json_int_t)r->server_socket_drops,
@@ -60,10 +70,12 @@ bool bench_report_json(const bench_run *r, const char *path)
         (json_int_t)m->decrypt_failures, "record_mismatches", (json_int_t)m->record_mismatches, "no_record",
         (json_int_t)m->no_record, "plis", (json_int_t)m->plis, "keyframes", (json_int_t)m->keyframes,
         "lat_samples", (json_int_t)m->lat_samples);
+    if (!j) return false;
+    json_object_set_new(json_object_get(j, "server"), "sys_us_per_forwarded_packet",
+                        json_real(bench_run_server_sys_us_per_pkt(r)));
     json_object_set_new(j, "host", json_pack("{s:f,s:f}", "other_cpu_s", r->other_cpu_s, "other_cpus",
                                              m->window_s > 0 ? r->other_cpu_s / m->window_s : 0.0));
     json_object_set_new(json_object_get(j, "loss"), "streams_without_slot", json_integer((json_int_t)m->streams_without_slot));
-    if (!j) return false;
     json_object_set_new(j, "latency_us",
                         json_pack("{s:f,s:f,s:f,s:f}", "p50", m->lat_p50_us, "p99", m->lat_p99_us, "max",
                                   m->lat_max_us, "mean", m->lat_mean_us));

@@ -18,15 +18,17 @@ typedef struct {
     unsigned video_kbps, duration_s, decrypt_every;
     bool have_server;
     double server_cpu_s;          /* utime + stime over the window */
+    double server_sys_s;          /* stime alone over the window */
     double server_rss_start_kib, server_rss_kib;
-    unsigned long long server_socket_drops;
-    double other_cpu_s;           /* machine CPU in the window used by neither server nor bench */ /* kernel drops on the server's media port in the window */
+    unsigned long long server_socket_drops; /* kernel drops on the server's media port in the window */
+    double other_cpu_s;           /* machine CPU in the window used by neither server nor bench */
     bench_media_result media;
 } bench_run;
 
 /* derived figures */
 double bench_run_pps(const bench_run *r);
 double bench_run_server_us_per_pkt(const bench_run *r);
+double bench_run_server_sys_us_per_pkt(const bench_run *r); /* the kernel's part of it */
 double bench_run_kib_per_participant(const bench_run *r);
 
 bool bench_report_json(const bench_run *r, const char *path);
