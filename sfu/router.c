@@ -17,6 +17,7 @@
 #include "worker.h"
 
 #define KEYFRAME_REQUEST_INTERVAL_US 300000
+#define SLOTS_PER_SRTP_GROUP 8
 #define REMB_INTERVAL_US 1000000
 /* Until bandwidth estimation lands, publishers are told this ceiling for video. */
 #define PUBLISH_VIDEO_BITRATE_BPS 1500000
@@ -63,6 +64,8 @@ sfu_slot *sfu_slot_create(sfu_worker *w, uint32_t id, uint32_t room_id, uint32_t
     slot->transport = t;
     slot->kind = kind;
     slot->out_ssrc = out_ssrc;
+    /* a few SSRCs per libsrtp session keep its per-packet stream lookup short */
+    slot->srtp_group = (uint8_t)(t->slots_made++ / SLOTS_PER_SRTP_GROUP % SFU_SRTP_GROUPS);
     slot->resync = true;
     g_ptr_array_add(t->slots, slot);
     g_hash_table_insert(w->slots, GUINT_TO_POINTER(id), slot);
@@ -80,11 +83,11 @@ void sfu_slot_destroy(sfu_slot *slot)
 /* --- keyframe requests ------------------------------------------------------------- */
 
 /* Sends one RTCP packet (already written in plain text into the batch buffer) to the
- * transport's peer. */
-static void send_rtcp(sfu_transport *t, uint8_t *buf, size_t len)
+ * transport's peer; `srtp_group` is its sender SSRC's (0 for the transport's own). */
+static void send_rtcp(sfu_transport *t, unsigned srtp_group, uint8_t *buf, size_t len)
 {
     if (!t->srtp || !t->has_addr || len == 0) return;
-    if (sfu_srtp_protect_rtcp(t->srtp, buf, &len, SFU_TX_BUF) != 0) return;
+    if (sfu_srtp_protect_rtcp_group(t->srtp, srtp_group, buf, &len, SFU_TX_BUF) != 0) return;
     sfu_worker_tx_commit(t->worker, &t->addr, t->addr_len, len);
 }
 
@@ -95,7 +98,7 @@ static void request_keyframe(sfu_stream *st, int64_t now)
     st->last_keyframe_request_us = now;
     sfu_transport *t = st->transport;
     uint8_t *buf = sfu_worker_tx_slot(t->worker);
-    send_rtcp(t, buf, sfu_rtcp_write_pli(buf, SFU_TX_BUF, t->rtcp_ssrc, st->desc.ssrc));
+    send_rtcp(t, 0, buf, sfu_rtcp_write_pli(buf, SFU_TX_BUF, t->rtcp_ssrc, st->desc.ssrc));
 }
 
 void sfu_slot_set_source(sfu_slot *slot, sfu_stream *source, uint8_t out_pt)
@@ -188,7 +191,7 @@ static void forward_to_slot(sfu_slot *slot, sfu_stream *st, const uint8_t *buf, 
     sfu_rtp_set_ts(ob, ts);
     sfu_rtp_set_pt(ob, slot->out_pt);
     size_t out_len = len;
-    if (sfu_srtp_protect_rtp(out->srtp, ob, &out_len, SFU_TX_BUF) != 0) {
+    if (sfu_srtp_protect_rtp_group(out->srtp, slot->srtp_group, ob, &out_len, SFU_TX_BUF) != 0) {
         w->counters.drop_srtp++;
         return;
     }
@@ -301,7 +304,7 @@ static void relay_sender_report(sfu_transport *t, const sfu_rtcp_packet *p)
         sfu_slot *slot = g_ptr_array_index(st->slots, i);
         if (slot->resync || !slot->sent_any) continue; /* offsets not known yet */
         uint8_t *buf = sfu_worker_tx_slot(t->worker);
-        send_rtcp(slot->transport, buf,
+        send_rtcp(slot->transport, slot->srtp_group, buf,
                   sfu_rtcp_write_sr(buf, SFU_TX_BUF, slot->out_ssrc, ntp, rtp_ts + slot->ts_offset, packets, octets));
     }
 }
@@ -342,7 +345,7 @@ static void send_remb(sfu_worker *w, sfu_transport *t)
             ssrcs[n++] = t->streams[i]->desc.ssrc;
     if (n == 0) return;
     uint8_t *buf = sfu_worker_tx_slot(w);
-    send_rtcp(t, buf, sfu_rtcp_write_remb(buf, SFU_TX_BUF, t->rtcp_ssrc, PUBLISH_VIDEO_BITRATE_BPS, ssrcs, n));
+    send_rtcp(t, 0, buf, sfu_rtcp_write_remb(buf, SFU_TX_BUF, t->rtcp_ssrc, PUBLISH_VIDEO_BITRATE_BPS, ssrcs, n));
 }
 
 void sfu_router_tick(sfu_worker *w, int64_t now_us)

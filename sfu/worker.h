@@ -61,6 +61,7 @@ struct sfu_transport {
     sfu_stream *streams[SFU_MAX_STREAMS_PER_TRANSPORT]; /* published on this transport */
     size_t n_streams;
     GPtrArray *slots;      /* sfu_slot*: subscriptions sent on this transport */
+    uint32_t slots_made;   /* spreads slots over the SRTP outbound groups */
 };
 
 struct sfu_stream {
@@ -81,6 +82,7 @@ struct sfu_slot {
     sfu_kind kind;
     uint32_t out_ssrc;
     uint8_t out_pt;
+    uint8_t srtp_group;     /* outbound SRTP group of out_ssrc, fixed (srtp_session.h) */
     sfu_stream *source;
     /* continuity across source switches: out = in + offset */
     bool resync;            /* next forwarded packet re-bases the offsets */

@@ -13,12 +13,16 @@
 #define RTCP_MIN_HEADER 8
 #define REPLAY_WINDOW 1024
 
-/* Two libsrtp sessions: one srtp_t holds only one wildcard-SSRC template, so
- * ssrc_any_inbound and ssrc_any_outbound cannot share one (srtp_create says bad_param). */
+/* Separate inbound and outbound libsrtp sessions: one srtp_t holds only one
+ * wildcard-SSRC template, so ssrc_any_inbound and ssrc_any_outbound cannot share one
+ * (srtp_create says bad_param). Outbound group 0 exists from the start; the others are
+ * made from local_master when first used (a session costs ~3 KB, each SSRC in it ~0.4 KB:
+ * streams share their session's cipher contexts). */
 struct sfu_srtp {
     srtp_t inbound;
-    srtp_t outbound;
+    srtp_t outbound[SFU_SRTP_GROUPS];
     sfu_srtp_profile profile;
+    unsigned char local_master[32];
 };
 
 static pthread_once_t global_init_once = PTHREAD_ONCE_INIT;
@@ -72,6 +76,21 @@ static void fill_policy(srtp_policy_t *p, srtp_ssrc_type_t direction, sfu_srtp_p
     p->allow_repeat_tx = direction == ssrc_any_outbound;
 }
 
+/* The outbound session of a group, made on first use; NULL if it cannot be. */
+static srtp_t outbound_group(sfu_srtp *s, unsigned group)
+{
+    if (group >= SFU_SRTP_GROUPS) return NULL;
+    if (!s->outbound[group]) {
+        unsigned char local[32];
+        memcpy(local, s->local_master, sizeof local);
+        srtp_policy_t outbound;
+        fill_policy(&outbound, ssrc_any_outbound, s->profile, local);
+        if (srtp_create(&s->outbound[group], &outbound) != srtp_err_status_ok) s->outbound[group] = NULL;
+        explicit_bzero(local, sizeof local);
+    }
+    return s->outbound[group];
+}
+
 sfu_srtp *sfu_srtp_new(const sfu_srtp_keys *keys)
 {
     if (!keys)
@@ -89,17 +108,13 @@ sfu_srtp *sfu_srtp_new(const sfu_srtp_keys *keys)
 
     /* libsrtp wants non-const key pointers; it derives session keys during srtp_create
      * and does not keep these buffers. */
-    unsigned char remote[32], local[32];
+    unsigned char remote[32];
     memcpy(remote, keys->remote_master, master_len);
-    memcpy(local, keys->local_master, master_len);
-    srtp_policy_t inbound, outbound;
+    memcpy(s->local_master, keys->local_master, master_len);
+    srtp_policy_t inbound;
     fill_policy(&inbound, ssrc_any_inbound, keys->profile, remote);
-    fill_policy(&outbound, ssrc_any_outbound, keys->profile, local);
-
-    bool ok = srtp_create(&s->inbound, &inbound) == srtp_err_status_ok &&
-              srtp_create(&s->outbound, &outbound) == srtp_err_status_ok;
+    bool ok = srtp_create(&s->inbound, &inbound) == srtp_err_status_ok && outbound_group(s, 0);
     explicit_bzero(remote, sizeof remote);
-    explicit_bzero(local, sizeof local);
     if (!ok) {
         sfu_srtp_free(s);
         return NULL;
@@ -113,8 +128,10 @@ void sfu_srtp_free(sfu_srtp *s)
         return;
     if (s->inbound)
         srtp_dealloc(s->inbound);
-    if (s->outbound)
-        srtp_dealloc(s->outbound);
+    for (unsigned g = 0; g < SFU_SRTP_GROUPS; g++)
+        if (s->outbound[g])
+            srtp_dealloc(s->outbound[g]);
+    explicit_bzero(s->local_master, sizeof s->local_master);
     free(s);
 }
 
@@ -162,24 +179,40 @@ int sfu_srtp_unprotect_rtcp(sfu_srtp *s, uint8_t *buf, size_t *len)
     return finish(st, n, len);
 }
 
-int sfu_srtp_protect_rtp(sfu_srtp *s, uint8_t *buf, size_t *len, size_t cap)
+int sfu_srtp_protect_rtp_group(sfu_srtp *s, unsigned group, uint8_t *buf, size_t *len, size_t cap)
 {
     int rc = check_packet(s, buf, len, RTP_MIN_HEADER);
     if (rc || (rc = check_room(*len, cap)))
         return rc;
+    srtp_t session = outbound_group(s, group);
+    if (!session)
+        return -(int)srtp_err_status_bad_param;
     int n = (int)*len;
-    srtp_err_status_t st = srtp_protect(s->outbound, buf, &n);
+    srtp_err_status_t st = srtp_protect(session, buf, &n);
     return finish(st, n, len);
 }
 
-int sfu_srtp_protect_rtcp(sfu_srtp *s, uint8_t *buf, size_t *len, size_t cap)
+int sfu_srtp_protect_rtcp_group(sfu_srtp *s, unsigned group, uint8_t *buf, size_t *len, size_t cap)
 {
     int rc = check_packet(s, buf, len, RTCP_MIN_HEADER);
     if (rc || (rc = check_room(*len, cap)))
         return rc;
+    srtp_t session = outbound_group(s, group);
+    if (!session)
+        return -(int)srtp_err_status_bad_param;
     int n = (int)*len;
-    srtp_err_status_t st = srtp_protect_rtcp(s->outbound, buf, &n);
+    srtp_err_status_t st = srtp_protect_rtcp(session, buf, &n);
     return finish(st, n, len);
+}
+
+int sfu_srtp_protect_rtp(sfu_srtp *s, uint8_t *buf, size_t *len, size_t cap)
+{
+    return sfu_srtp_protect_rtp_group(s, 0, buf, len, cap);
+}
+
+int sfu_srtp_protect_rtcp(sfu_srtp *s, uint8_t *buf, size_t *len, size_t cap)
+{
+    return sfu_srtp_protect_rtcp_group(s, 0, buf, len, cap);
 }
 
 const char *sfu_srtp_profile_name(sfu_srtp_profile p)

@@ -3,7 +3,15 @@
  * One sfu_srtp holds an inbound session (keys the peer writes with) and an outbound
  * session (keys we write with), both for any SSRC. Packets are transformed in place;
  * the caller's buffer must have SFU_SRTP_MAX_TRAILER spare bytes after the packet for
- * protect. No allocation per packet (libsrtp allocates once per new SSRC). */
+ * protect. No allocation per packet (libsrtp allocates once per new SSRC, and we once
+ * per outbound group).
+ *
+ * Outbound groups: libsrtp finds a packet's stream by walking a list of the session's
+ * SSRCs, so a subscriber receiving 48 tracks walked up to 48 entries per packet (7 % of
+ * the server's CPU in a 25-party meeting). Outbound SSRCs are therefore spread over up
+ * to SFU_SRTP_GROUPS sessions with the same keys; the caller picks a fixed group per SSRC
+ * (a few SSRCs each), and an SSRC must always use the same group for RTP and RTCP: its
+ * rollover counter and SRTCP index live there. */
 #ifndef SFU_SRTP_SESSION_H
 #define SFU_SRTP_SESSION_H
 
@@ -12,6 +20,7 @@
 #include <stdint.h>
 
 #define SFU_SRTP_MAX_TRAILER 32 /* room for tag + SRTCP index, whatever the profile */
+#define SFU_SRTP_GROUPS 8       /* outbound groups; group 0 is what the plain calls use */
 
 typedef enum {
     SFU_SRTP_PROFILE_NONE = 0,
@@ -41,6 +50,9 @@ int sfu_srtp_unprotect_rtp(sfu_srtp *s, uint8_t *buf, size_t *len);
 int sfu_srtp_unprotect_rtcp(sfu_srtp *s, uint8_t *buf, size_t *len);
 int sfu_srtp_protect_rtp(sfu_srtp *s, uint8_t *buf, size_t *len, size_t cap);
 int sfu_srtp_protect_rtcp(sfu_srtp *s, uint8_t *buf, size_t *len, size_t cap);
+/* The same in outbound group `group` (< SFU_SRTP_GROUPS, else bad_param). */
+int sfu_srtp_protect_rtp_group(sfu_srtp *s, unsigned group, uint8_t *buf, size_t *len, size_t cap);
+int sfu_srtp_protect_rtcp_group(sfu_srtp *s, unsigned group, uint8_t *buf, size_t *len, size_t cap);
 
 const char *sfu_srtp_profile_name(sfu_srtp_profile p); /* "SRTP_AEAD_AES_128_GCM" … */
 

@@ -636,6 +636,32 @@ static void check_srtp_pair(sfu_srtp *tx, sfu_srtp *rx, sfu_srtp_profile profile
     CHECK(sfu_srtp_unprotect_rtp(rx, pkt, &len) < 0);
 }
 
+/* Outbound groups: the same keys in every group, so one inbound session reads what each
+ * group protects, RTP and RTCP; a group out of range is refused. */
+static void check_srtp_groups(sfu_srtp *tx, sfu_srtp *rx)
+{
+    uint8_t pkt[1500], orig[1500];
+    for (unsigned g = 0; g < SFU_SRTP_GROUPS; g++) {
+        for (uint16_t seq = 1; seq <= 3; seq++) {
+            size_t len = make_rtp(pkt, seq, 200);
+            pkt[11] = (uint8_t)(0x40 + g); /* an SSRC per group */
+            size_t orig_len = len;
+            memcpy(orig, pkt, len);
+            CHECK(sfu_srtp_protect_rtp_group(tx, g, pkt, &len, sizeof pkt) == 0);
+            CHECK(sfu_srtp_unprotect_rtp(rx, pkt, &len) == 0);
+            CHECK(len == orig_len && memcmp(pkt, orig, len) == 0);
+        }
+        size_t len = make_rtcp_rr(pkt);
+        pkt[7] = (uint8_t)(0x40 + g);
+        CHECK(sfu_srtp_protect_rtcp_group(tx, g, pkt, &len, sizeof pkt) == 0);
+        CHECK(sfu_srtp_unprotect_rtcp(rx, pkt, &len) == 0);
+    }
+    size_t len = make_rtp(pkt, 9, 100);
+    CHECK(sfu_srtp_protect_rtp_group(tx, SFU_SRTP_GROUPS, pkt, &len, sizeof pkt) == -2);
+    len = make_rtcp_rr(pkt);
+    CHECK(sfu_srtp_protect_rtcp_group(tx, SFU_SRTP_GROUPS, pkt, &len, sizeof pkt) == -2);
+}
+
 static double usec_per_protect(sfu_srtp *tx, int iterations)
 {
     static uint8_t pkt[1200 + SFU_SRTP_MAX_TRAILER];
@@ -665,6 +691,7 @@ static void test_srtp_profile(const char *profiles, sfu_srtp_profile expected)
     if (server && client) {
         check_srtp_pair(server, client, expected);
         check_srtp_pair(client, server, expected);
+        check_srtp_groups(server, client);
         /* wrong direction keys: a session keyed as the sender cannot read its own output */
         uint8_t pkt[300];
         size_t len = make_rtp(pkt, 5, 100);
