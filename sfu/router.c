@@ -18,6 +18,7 @@
 
 #define KEYFRAME_REQUEST_INTERVAL_US 300000
 #define SLOTS_PER_SRTP_GROUP 8
+#define GSO_PAD_MAX 8
 #define REMB_INTERVAL_US 1000000
 /* Until bandwidth estimation lands, publishers are told this ceiling for video. */
 #define PUBLISH_VIDEO_BITRATE_BPS 1500000
@@ -170,7 +171,7 @@ static void rebase(sfu_slot *slot, const sfu_rtp_header *h, int64_t now)
 }
 
 static void forward_to_slot(sfu_slot *slot, sfu_stream *st, const uint8_t *buf, size_t len,
-                            const sfu_rtp_header *h, bool keyframe, int64_t now)
+                            const sfu_rtp_header *h, bool keyframe, size_t pad, int64_t now)
 {
     sfu_transport *out = slot->transport;
     sfu_worker *w = out->worker;
@@ -191,6 +192,7 @@ static void forward_to_slot(sfu_slot *slot, sfu_stream *st, const uint8_t *buf, 
     sfu_rtp_set_ts(ob, ts);
     sfu_rtp_set_pt(ob, slot->out_pt);
     size_t out_len = len;
+    if (pad) sfu_rtp_add_padding(ob, &out_len, SFU_PKT_MAX, h, pad); /* best effort */
     if (sfu_srtp_protect_rtp_group(out->srtp, slot->srtp_group, ob, &out_len, SFU_TX_BUF) != 0) {
         w->counters.drop_srtp++;
         return;
@@ -234,7 +236,7 @@ void sfu_router_on_rtp(sfu_transport *t, uint8_t *buf, size_t len)
     if (rx->count == SFU_RX_BATCH) sfu_router_fan_out(w); /* only if a caller skipped it */
     unsigned i = rx->count++;
     rx->pkts[i] = (sfu_rx_pending){.stream = st, .buf = buf, .len = len, .h = h,
-                                   .keyframe = is_keyframe(st, buf, &h), .next = UINT16_MAX};
+                                   .keyframe = is_keyframe(st, buf, &h), .pad = 0, .next = UINT16_MAX};
     if (st->batch_no != rx->batch_no) {
         st->batch_no = rx->batch_no;
         st->batch_first = (uint16_t)i;
@@ -247,16 +249,37 @@ void sfu_router_on_rtp(sfu_transport *t, uint8_t *buf, size_t len)
     st->batch_count++;
 }
 
+/* UDP GSO sends a subscriber's run as one super-datagram only if every datagram but the
+ * last has the same size. libwebrtc splits a frame into packets a byte apart (the last
+ * ones larger), so without help a frame's run breaks in two. The shorter packets get RTP
+ * padding up to the longest (RFC 3550 §5.1; receivers strip it) when that costs at most
+ * GSO_PAD_MAX octets each. */
+static void pad_for_gso(sfu_worker *w, sfu_stream *st)
+{
+    if (!w->gso || st->batch_count < 2) return;
+    size_t longest = w->rx.pkts[st->batch_last].len, shortest = SIZE_MAX;
+    for (unsigned i = st->batch_first; i != st->batch_last; i = w->rx.pkts[i].next) {
+        size_t len = w->rx.pkts[i].len;
+        if (len > longest) longest = len;
+        if (len < shortest) shortest = len;
+    }
+    /* the last may stay shorter; a longer last sets the size */
+    if (longest - shortest > GSO_PAD_MAX) return; /* the run breaks anyway */
+    for (unsigned i = st->batch_first; i != st->batch_last; i = w->rx.pkts[i].next)
+        w->rx.pkts[i].pad = (uint8_t)(longest - w->rx.pkts[i].len);
+}
+
 /* Each slot of the stream gets all of the stream's packets of this batch in a row. */
 static void fan_out_stream(sfu_worker *w, sfu_stream *st)
 {
     int64_t now = w->now_us;
+    pad_for_gso(w, st);
     for (guint s = 0; s < st->slots->len; s++) {
         sfu_slot *slot = g_ptr_array_index(st->slots, s);
         sfu_worker_tx_reserve(w, st->batch_count);
         for (unsigned i = st->batch_first; i != UINT16_MAX; i = w->rx.pkts[i].next) {
             const sfu_rx_pending *p = &w->rx.pkts[i];
-            forward_to_slot(slot, st, p->buf, p->len, &p->h, p->keyframe, now);
+            forward_to_slot(slot, st, p->buf, p->len, &p->h, p->keyframe, p->pad, now);
         }
     }
 }

@@ -150,6 +150,7 @@ typedef struct {
     size_t len;
     sfu_rtp_header h;
     bool keyframe;
+    uint8_t pad;            /* RTP padding to add so the run has one size (router.c) */
     uint16_t next;          /* next pending packet of the same stream, in arrival order */
 } sfu_rx_pending;
 

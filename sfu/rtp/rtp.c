@@ -3,6 +3,8 @@
  * decrypted packets straight from the network. */
 #include "rtp/rtp.h"
 
+#include <string.h>
+
 #define RTP_FIXED_HEADER_LEN 12
 #define RTCP_MIN_LEN 8
 #define RTP_EXT_HEADER_LEN 4
@@ -157,6 +159,18 @@ void sfu_rtp_set_pt(uint8_t *buf, uint8_t pt) { buf[1] = (uint8_t)((buf[1] & 0x8
 void sfu_rtp_set_seq(uint8_t *buf, uint16_t seq) { sfu_wr16(buf + 2, seq); }
 void sfu_rtp_set_ts(uint8_t *buf, uint32_t ts) { sfu_wr32(buf + 4, ts); }
 void sfu_rtp_set_ssrc(uint8_t *buf, uint32_t ssrc) { sfu_wr32(buf + 8, ssrc); }
+
+bool sfu_rtp_add_padding(uint8_t *buf, size_t *len, size_t cap, const sfu_rtp_header *h, size_t extra)
+{
+    if (extra == 0) return true;
+    size_t count = (h->padding ? buf[*len - 1] : 0) + extra;
+    if (count > 255 || *len > cap || cap - *len < extra) return false;
+    memset(buf + *len, 0, extra);
+    *len += extra;
+    buf[*len - 1] = (uint8_t)count; /* an old count octet becomes a plain padding octet */
+    buf[0] |= 0x20;
+    return true;
+}
 
 /* ---- VP8 (RFC 7741 §4.2) ---------------------------------------------------------- */
 

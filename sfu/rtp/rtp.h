@@ -49,6 +49,10 @@ void sfu_rtp_set_pt(uint8_t *buf, uint8_t pt);
 void sfu_rtp_set_seq(uint8_t *buf, uint16_t seq);
 void sfu_rtp_set_ts(uint8_t *buf, uint32_t ts);
 void sfu_rtp_set_ssrc(uint8_t *buf, uint32_t ssrc);
+/* Grows the packet by `extra` octets of RTP padding (RFC 3550 §5.1): sets P and appends
+ * zeros ending in the count, or lengthens the padding it has. `h` is the packet's parse.
+ * Returns false, packet unchanged, if it would outgrow `cap` or the count pass 255. */
+bool sfu_rtp_add_padding(uint8_t *buf, size_t *len, size_t cap, const sfu_rtp_header *h, size_t extra);
 
 /* Keyframe detection on the RTP payload (first packet of a frame carries the info).
  * VP8: RFC 7741 payload descriptor, S=1 PID=0 and P bit of the VP8 header == 0.

@@ -242,6 +242,32 @@ static void test_setters(void)
     CHECK(sfu_rtp_parse(b, n, &h) && h.pt == 127 && !h.marker);
 }
 
+static void test_add_padding(void)
+{
+    uint8_t b[64] = {0};
+    size_t n = put_rtp_header(b, 0, 100, false, 1, 2, 3);
+    memset(b + n, 0x77, 10); /* payload */
+    n += 10;
+    sfu_rtp_header h;
+    CHECK(sfu_rtp_parse(b, n, &h) && !h.padding);
+    /* no padding yet: P set, zeros, count last; the payload is unchanged */
+    size_t len = n;
+    CHECK(sfu_rtp_add_padding(b, &len, sizeof b, &h, 3) && len == n + 3);
+    CHECK(sfu_rtp_parse(b, len, &h) && h.padding && h.payload_len == 10 && b[len - 1] == 3 && b[len - 2] == 0);
+    /* existing padding grows: the count covers old and new */
+    CHECK(sfu_rtp_add_padding(b, &len, sizeof b, &h, 2) && len == n + 5);
+    CHECK(sfu_rtp_parse(b, len, &h) && h.padding && h.payload_len == 10 && b[len - 1] == 5);
+    CHECK(b[h.payload_off] == 0x77 && b[h.payload_off + 9] == 0x77);
+    /* zero is a no-op; too big for the buffer or a count above 255 is refused, unchanged */
+    size_t before = len;
+    CHECK(sfu_rtp_add_padding(b, &len, sizeof b, &h, 0) && len == before);
+    CHECK(!sfu_rtp_add_padding(b, &len, sizeof b, &h, sizeof b) && len == before);
+    CHECK(!sfu_rtp_add_padding(b, &len, len + 1, &h, 2) && len == before);
+    b[len - 1] = 254; /* pretend 254 octets of padding are there */
+    h.padding = true;
+    CHECK(!sfu_rtp_add_padding(b, &len, sizeof b, &h, 2) && len == before);
+}
+
 static void test_vp8(void)
 {
     /* no X byte; VP8 frame tag byte 0x50: P=0 (key frame) */
@@ -319,6 +345,7 @@ int main(void)
     test_find_ext_one_byte();
     test_find_ext_two_byte();
     test_setters();
+    test_add_padding();
     test_vp8();
     test_h264();
     return CHECK_RESULT();
