@@ -83,6 +83,7 @@ void sfu_transport_destroy(sfu_transport *t)
     if (t->dtls) sfu_dtls_free(t->dtls);
     if (t->srtp) sfu_srtp_free(t->srtp);
     free(t);
+    w->released_memory = true;
 }
 
 static bool lookup_pwd(void *user, const char *ufrag, size_t ufrag_len, const char **pwd, size_t *pwd_len)

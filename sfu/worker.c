@@ -21,6 +21,7 @@
 #include "rtp/rtp.h"
 
 #define SFU_TICK_US 100000
+#define SFU_TRIM_INTERVAL_US 1000000
 #define SFU_SOCKET_BUFFER (4 * 1024 * 1024)
 
 int64_t sfu_now_us(void)
@@ -480,11 +481,13 @@ static void tick(sfu_worker *w, int64_t now)
     while (g_hash_table_iter_next(&it, NULL, &value)) sfu_transport_tick(value, now);
     sfu_router_tick(w, now);
     sfu_worker_tx_flush(w);
-    if (w->released_memory) {
-        /* handshakes come in waves (a meeting starts, a province session links 190
-         * sites): without this the freed DTLS states stay in the process as fragmented
-         * heap. At most once per tick, never on the packet path. */
+    if (w->released_memory && now >= w->next_trim_us) {
+        /* handshakes and leaves come in waves (a meeting starts or ends, a province
+         * session links 190 sites): without this the freed DTLS states and transports
+         * stay in the process as fragmented free heap, and RSS only grows (bench/soak.sh
+         * showed it). Never on the packet path, at most once a second. */
         w->released_memory = false;
+        w->next_trim_us = now + SFU_TRIM_INTERVAL_US;
         malloc_trim(0);
     }
 }

@@ -187,7 +187,8 @@ struct sfu_worker {
     bool gso;               /* UDP_SEGMENT in use (compiled in, enabled, kernel accepts it) */
     sfu_counters counters;
     int64_t next_tick_us, next_remb_us;
-    bool released_memory;   /* DTLS states were freed: give the pages back (tick) */
+    bool released_memory;   /* DTLS states or transports were freed: give the pages back */
+    int64_t next_trim_us;   /* at most one malloc_trim per SFU_TRIM_INTERVAL_US */
     int64_t now_us;         /* monotonic time, read once per receive batch */
 };
 
