@@ -235,8 +235,8 @@ void sfu_router_on_rtp(sfu_transport *t, uint8_t *buf, size_t len)
     sfu_rx_batch *rx = &w->rx;
     if (rx->count == SFU_RX_BATCH) sfu_router_fan_out(w); /* only if a caller skipped it */
     unsigned i = rx->count++;
-    rx->pkts[i] = (sfu_rx_pending){.stream = st, .buf = buf, .len = len, .h = h,
-                                   .keyframe = is_keyframe(st, buf, &h), .pad = 0, .next = UINT16_MAX};
+    rx->pkts[i] = (sfu_rx_pending){.buf = buf, .len = len, .h = h, .keyframe = is_keyframe(st, buf, &h),
+                                   .next = UINT16_MAX};
     if (st->batch_no != rx->batch_no) {
         st->batch_no = rx->batch_no;
         st->batch_first = (uint16_t)i;

@@ -145,7 +145,6 @@ typedef struct {
  * can then send them as one GSO super-datagram, which at large fan-outs is the only way
  * two packets for one receiver ever meet in a send batch. */
 typedef struct {
-    sfu_stream *stream;
     uint8_t *buf;           /* the receive buffer, valid until the next recvmmsg */
     size_t len;
     sfu_rtp_header h;

@@ -81,12 +81,9 @@ static srtp_t outbound_group(sfu_srtp *s, unsigned group)
 {
     if (group >= SFU_SRTP_GROUPS) return NULL;
     if (!s->outbound[group]) {
-        unsigned char local[32];
-        memcpy(local, s->local_master, sizeof local);
         srtp_policy_t outbound;
-        fill_policy(&outbound, ssrc_any_outbound, s->profile, local);
+        fill_policy(&outbound, ssrc_any_outbound, s->profile, s->local_master);
         if (srtp_create(&s->outbound[group], &outbound) != srtp_err_status_ok) s->outbound[group] = NULL;
-        explicit_bzero(local, sizeof local);
     }
     return s->outbound[group];
 }
@@ -159,50 +156,50 @@ static int finish(srtp_err_status_t st, int out_len, size_t *len)
     return 0;
 }
 
+/* srtp_protect, srtp_unprotect and their RTCP twins share this signature. */
+typedef srtp_err_status_t (*srtp_transform)(srtp_t, void *, int *);
+
+static int run_transform(srtp_t session, srtp_transform fn, uint8_t *buf, size_t *len)
+{
+    int n = (int)*len;
+    srtp_err_status_t st = fn(session, buf, &n);
+    return finish(st, n, len);
+}
+
+static int unprotect(sfu_srtp *s, srtp_transform fn, size_t min_len, uint8_t *buf, size_t *len)
+{
+    int rc = check_packet(s, buf, len, min_len);
+    return rc ? rc : run_transform(s->inbound, fn, buf, len);
+}
+
+static int protect(sfu_srtp *s, unsigned group, srtp_transform fn, size_t min_len, uint8_t *buf, size_t *len,
+                   size_t cap)
+{
+    int rc = check_packet(s, buf, len, min_len);
+    if (rc || (rc = check_room(*len, cap)))
+        return rc;
+    srtp_t session = outbound_group(s, group);
+    return session ? run_transform(session, fn, buf, len) : -(int)srtp_err_status_bad_param;
+}
+
 int sfu_srtp_unprotect_rtp(sfu_srtp *s, uint8_t *buf, size_t *len)
 {
-    int rc = check_packet(s, buf, len, RTP_MIN_HEADER);
-    if (rc)
-        return rc;
-    int n = (int)*len;
-    srtp_err_status_t st = srtp_unprotect(s->inbound, buf, &n);
-    return finish(st, n, len);
+    return unprotect(s, srtp_unprotect, RTP_MIN_HEADER, buf, len);
 }
 
 int sfu_srtp_unprotect_rtcp(sfu_srtp *s, uint8_t *buf, size_t *len)
 {
-    int rc = check_packet(s, buf, len, RTCP_MIN_HEADER);
-    if (rc)
-        return rc;
-    int n = (int)*len;
-    srtp_err_status_t st = srtp_unprotect_rtcp(s->inbound, buf, &n);
-    return finish(st, n, len);
+    return unprotect(s, srtp_unprotect_rtcp, RTCP_MIN_HEADER, buf, len);
 }
 
 int sfu_srtp_protect_rtp_group(sfu_srtp *s, unsigned group, uint8_t *buf, size_t *len, size_t cap)
 {
-    int rc = check_packet(s, buf, len, RTP_MIN_HEADER);
-    if (rc || (rc = check_room(*len, cap)))
-        return rc;
-    srtp_t session = outbound_group(s, group);
-    if (!session)
-        return -(int)srtp_err_status_bad_param;
-    int n = (int)*len;
-    srtp_err_status_t st = srtp_protect(session, buf, &n);
-    return finish(st, n, len);
+    return protect(s, group, srtp_protect, RTP_MIN_HEADER, buf, len, cap);
 }
 
 int sfu_srtp_protect_rtcp_group(sfu_srtp *s, unsigned group, uint8_t *buf, size_t *len, size_t cap)
 {
-    int rc = check_packet(s, buf, len, RTCP_MIN_HEADER);
-    if (rc || (rc = check_room(*len, cap)))
-        return rc;
-    srtp_t session = outbound_group(s, group);
-    if (!session)
-        return -(int)srtp_err_status_bad_param;
-    int n = (int)*len;
-    srtp_err_status_t st = srtp_protect_rtcp(session, buf, &n);
-    return finish(st, n, len);
+    return protect(s, group, srtp_protect_rtcp, RTCP_MIN_HEADER, buf, len, cap);
 }
 
 int sfu_srtp_protect_rtp(sfu_srtp *s, uint8_t *buf, size_t *len, size_t cap)
