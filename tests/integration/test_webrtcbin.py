@@ -40,6 +40,16 @@ def video_mid(peer, publisher_id):
     return None
 
 
+async def publish_then_decode(a, b):
+    """A joins and publishes, then B joins and decodes A's video; returns B's mid for it."""
+    await a.connect()
+    await a.publish()
+    await b.connect()
+    await b.wait_for(lambda: b.video_frames() > MIN_VIDEO_FRAMES, MEDIA_TIMEOUT,
+                     "B decoding A's video")
+    return video_mid(b, a.participant_id)
+
+
 async def publish_and_subscribe(server, codec, subscriber_first):
     room = room_name()
     pub = wp.WebRTCPeer(server.ws_url, room, "Nguyễn Văn A", video_codec=codec)
@@ -116,12 +126,7 @@ async def third_publisher_then_leave(server):
     b = wp.WebRTCPeer(server.ws_url, room, "Hoàng B")
     c = wp.WebRTCPeer(server.ws_url, room, "Đỗ C")
     try:
-        await a.connect()
-        await a.publish()
-        await b.connect()
-        await b.wait_for(lambda: b.video_frames() > MIN_VIDEO_FRAMES, MEDIA_TIMEOUT,
-                         "B decoding A's video")
-        mid_a = video_mid(b, a.participant_id)
+        mid_a = await publish_then_decode(a, b)
         assert mid_a is not None, b.slots
 
         await c.connect()
@@ -167,12 +172,7 @@ async def freed_slot_reused(server):
     b = wp.WebRTCPeer(server.ws_url, room, "Hoàng B", restart_subscribe=True)
     c = wp.WebRTCPeer(server.ws_url, room, "Đỗ C")
     try:
-        await a.connect()
-        await a.publish()
-        await b.connect()
-        await b.wait_for(lambda: b.video_frames() > MIN_VIDEO_FRAMES, MEDIA_TIMEOUT,
-                         "B decoding A's video")
-        mid = video_mid(b, a.participant_id)
+        mid = await publish_then_decode(a, b)
         await a.close()
         await b.wait_for(lambda: all(s.get("participant_id") != a.participant_id
                                      for s in b.slots.values()), 5, "A's slots to be released")
