@@ -501,13 +501,19 @@ int main(int argc, char **argv)
 
     bench_media_window_begin(g.media);
     if (run.have_server) bench_proc_read((pid_t)server_pid, &s_begin);
-    uint64_t drops0 = media_port ? bench_udp_port_drops((uint16_t)media_port) : 0;
+    uint64_t drops0 = server_pid && media_port ? bench_udp_port_drops((pid_t)server_pid, (uint16_t)media_port) : 0;
+    /* a pinned server: also measure its CPUs' busy time, which holds the softirq work of
+     * packets delivered to it even when it ran while the CPU was idle (bench/netsplit.sh) */
+    cpu_set_t server_cpus;
+    run.server_pinned = run.have_server && bench_pinned_cpus((pid_t)server_pid, &server_cpus);
+    double cores0 = run.server_pinned ? bench_cpus_busy_s(&server_cpus) : 0;
     bench_proc_sample self0 = {0}, self1 = {0};
     bench_proc_read(getpid(), &self0);
-    double host0 = bench_host_busy_s();
+    double host0 = bench_cpus_busy_s(NULL);
     pump(duration * 1000LL, NULL);
     bench_media_window_end(g.media);
-    double host1 = bench_host_busy_s();
+    double host1 = bench_cpus_busy_s(NULL);
+    if (run.server_pinned) run.server_cores_busy_s = bench_cpus_busy_s(&server_cpus) - cores0;
     bench_proc_read(getpid(), &self1);
     if (run.have_server && bench_proc_read((pid_t)server_pid, &s_end)) {
         run.server_cpu_s = s_end.cpu_s - s_begin.cpu_s;
@@ -522,7 +528,8 @@ int main(int argc, char **argv)
     if (run.other_cpu_s > 0.1 * duration)
         fprintf(stderr, "bench: warning: other processes used %.1f CPU-s during the %u s window: figures disturbed\n",
                 run.other_cpu_s, duration);
-    if (media_port) run.server_socket_drops = bench_udp_port_drops((uint16_t)media_port) - drops0;
+    if (server_pid && media_port)
+        run.server_socket_drops = bench_udp_port_drops((pid_t)server_pid, (uint16_t)media_port) - drops0;
     pump(500, NULL); /* drain: packets sent in the window still in flight */
     bench_media_finish(g.media, &run.media);
     run.participants = g.n;

@@ -15,6 +15,12 @@
 #                     --srtp-profile gcm|cm, so its peers offer only SRTP_AEAD_AES_128_GCM or
 #                     only SRTP_AES128_CM_SHA1_80 (= AES_CM_128_HMAC_SHA1_80); the table shows
 #                     the profile each target negotiated
+#   --net loopback|split
+#                     loopback (default): everything on one network namespace's loopback;
+#                     split: each server in a namespace of its own, the generator in
+#                     another, joined by a veth pair with RPS (bench/netsplit.sh), so the
+#                     receivers' kernel work is not charged to the server; the table then
+#                     also shows the busy time of the server's pinned CPU per packet
 #   --build DIR       build directory (build/)
 #   --table-only DIR  rebuild the table from an earlier compare run's folder
 # Environment: BENCH_ARGS (more diemcau-bench options, given to every run), BENCH_OUT.
@@ -23,18 +29,19 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
-usage() { sed -n '2,22p' "$0" >&2; exit 2; }
+usage() { sed -n '2,28p' "$0" >&2; exit 2; }
 
 scenario=${1:-}; shift || true
 n=""
 [[ $scenario == fanout ]] && { n=${1:-}; [[ $n =~ ^[0-9]+$ ]] || usage; shift; }
-rounds=3 duration="" targets="ours,janus-default,janus-2" crypto=gcm build="" table_only=""
+rounds=3 duration="" targets="ours,janus-default,janus-2" crypto=gcm net=loopback build="" table_only=""
 while (($#)); do
   case $1 in
     --rounds) rounds=$2; shift 2 ;;
     --duration) duration=$2; shift 2 ;;
     --targets) targets=$2; shift 2 ;;
     --crypto) crypto=$2; shift 2 ;;
+    --net) net=$2; shift 2 ;;
     --build) build=$2; shift 2 ;;
     --table-only) table_only=$2; shift 2 ;;
     -h|--help) usage ;;
@@ -80,6 +87,7 @@ def rng(t, *k):
 rows = [  # label, keys, format, ratio?
     ("server µs per forwarded packet", ("server", "us_per_forwarded_packet"), "{:.2f}", True),
     ("… of which in the kernel (stime)", ("server", "sys_us_per_forwarded_packet"), "{:.2f}", True),
+    ("server's pinned CPU busy µs per forwarded packet", ("server", "cores_us_per_forwarded_packet"), "{:.2f}", True),
     ("packets forwarded / s", ("forwarding", "packets_per_s"), "{:.0f}", False),
     ("server RSS at end, MiB", ("server", "rss_kib"), "mib", True),
     ("KiB per participant", ("server", "kib_per_participant"), "{:.0f}", True),
@@ -116,6 +124,10 @@ offers = sorted({str(get(j, 'config', 'srtp_offer') or 'any') for t in order for
 crypt = sorted({p for t in order for p in profiles(t)})
 out.append(f"SRTP profiles offered by the bench (--srtp-profile): {', '.join(offers)}; negotiated: "
            + (f"{crypt[0]} in every run." if len(crypt) == 1 else f"{', '.join(crypt)}: NOT the same suite everywhere."))
+net = open(os.path.join(d, "net.txt")).read().strip() if os.path.exists(os.path.join(d, "net.txt")) else "loopback"
+out.append(f"Network: {net}" + (" (server and generator in two namespaces joined by a veth pair with RPS: "
+           "bench/netsplit.sh)." if net == "split" else " (one namespace's loopback: the receivers' kernel work "
+           "is charged to the sender)."))
 out.append("")
 hdr = ["figure"] + order + [f"{t} / ours" for t in order if t != "ours" and "ours" in runs]
 out.append("| " + " | ".join(hdr) + " |")
@@ -130,7 +142,7 @@ for label, keys, f, ratio in rows:
     cells = []
     for t in order:
         c = fmt(med(t, *keys), f)
-        if label.startswith("server µs"):
+        if label.startswith("server µs") or label.startswith("server's pinned"):
             r = rng(t, *keys)
             if r:
                 c += f" [{fmt(r[0], f)}–{fmt(r[1], f)}]"
@@ -156,6 +168,8 @@ EOF
 if [[ -n $table_only ]]; then table "$table_only"; exit 0; fi
 
 [[ $crypto == gcm || $crypto == cm ]] || usage
+[[ $net == loopback || $net == split ]] || usage
+export BENCH_NET=$net
 if [[ -z $build ]]; then
   for d in "$root/build" /tmp/build-bench; do
     [[ -x $d/diemcau && -x $d/bench/diemcau-bench ]] && { build=$d; break; }
@@ -182,9 +196,10 @@ mkdir -p "$out/bin/bench"
 cp "$build/diemcau" "$out/bin/"; cp "$build/bench/diemcau-bench" "$build/bench/diemcau-bench-plot" "$out/bin/bench/"
 build=$out/bin
 echo "commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null)$(git -C "$root" diff --quiet HEAD 2>/dev/null || echo ' + uncommitted changes')" >"$out/build.txt"
+echo "$net" >"$out/net.txt"
 printf 'round\ttarget\tload1\trc\n' >"$out/runs.tsv"
 IFS=, read -r -a tlist <<<"$targets"
-echo "compare: $label, $rounds round(s) of ${tlist[*]}, window $dur s, SRTP $crypto; machine: $(nproc) CPU," \
+echo "compare: $label, $rounds round(s) of ${tlist[*]}, window $dur s, SRTP $crypto, network $net; machine: $(nproc) CPU," \
      "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); out: $out" >&2
 
 # our server: bench/run.sh does the start/pin/stop; one step with exactly these arguments

@@ -31,9 +31,11 @@ bool bench_proc_read(pid_t pid, bench_proc_sample *out)
     return true;
 }
 
-uint64_t bench_udp_port_drops(uint16_t port)
+uint64_t bench_udp_port_drops(pid_t pid, uint16_t port)
 {
-    FILE *f = fopen("/proc/net/udp", "r");
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/net/udp", (int)pid);
+    FILE *f = fopen(path, "r");
     if (!f) return 0;
     char line[512];
     uint64_t drops = 0;
@@ -50,13 +52,35 @@ uint64_t bench_udp_port_drops(uint16_t port)
     return drops;
 }
 
-double bench_host_busy_s(void)
+double bench_cpus_busy_s(const cpu_set_t *cpus)
 {
     FILE *f = fopen("/proc/stat", "r");
     if (!f) return 0;
-    unsigned long long u = 0, n = 0, s = 0, idle = 0, io = 0, irq = 0, sirq = 0, steal = 0;
-    int k = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &u, &n, &s, &idle, &io, &irq, &sirq, &steal);
+    char line[512];
+    unsigned long long busy = 0;
+    while (fgets(line, sizeof line, f) && strncmp(line, "cpu", 3) == 0) {
+        int cpu = -1, off = 0;
+        if (line[3] == ' ') {
+            if (cpus) continue;  /* the machine's total line */
+            off = 3;
+        } else if (sscanf(line + 3, "%d%n", &cpu, &off) != 1 || !cpus || !CPU_ISSET(cpu, cpus)) {
+            continue;
+        } else {
+            off += 3;
+        }
+        unsigned long long u = 0, n = 0, s = 0, idle = 0, io = 0, irq = 0, sirq = 0, steal = 0;
+        if (sscanf(line + off, " %llu %llu %llu %llu %llu %llu %llu %llu", &u, &n, &s, &idle, &io, &irq, &sirq,
+                   &steal) >= 7)
+            busy += u + n + s + irq + sirq + steal;
+    }
     fclose(f);
-    if (k < 7) return 0;
-    return (double)(u + n + s + irq + sirq + steal) / (double)sysconf(_SC_CLK_TCK);
+    return (double)busy / (double)sysconf(_SC_CLK_TCK);
+}
+
+bool bench_pinned_cpus(pid_t pid, cpu_set_t *out)
+{
+    CPU_ZERO(out);
+    if (sched_getaffinity(pid, sizeof *out, out) != 0) return false;
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    return CPU_COUNT(out) > 0 && CPU_COUNT(out) < online;
 }

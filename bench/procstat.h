@@ -1,8 +1,9 @@
-/* What the bench reads about a process from /proc: CPU time (utime + stime) and RSS, and
- * the kernel's drop count of a UDP socket bound to a local port. */
+/* What the bench reads from /proc: a process's CPU time (utime + stime) and RSS, the
+ * kernel's drop count of a UDP socket bound to a local port, and CPUs' busy time. */
 #ifndef BENCH_PROCSTAT_H
 #define BENCH_PROCSTAT_H
 
+#include <sched.h> /* cpu_set_t (_GNU_SOURCE is project-wide) */
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -15,11 +16,16 @@ typedef struct {
 } bench_proc_sample;
 
 bool bench_proc_read(pid_t pid, bench_proc_sample *out);
-/* Sum of the "drops" column of /proc/net/udp for sockets on local port `port`. */
-uint64_t bench_udp_port_drops(uint16_t port);
+/* Sum of the "drops" column of the UDP table for sockets on local port `port`, as seen from
+ * the network namespace of process `pid` (/proc/<pid>/net/udp: the server may run in
+ * another namespace than the bench). */
+uint64_t bench_udp_port_drops(pid_t pid, uint16_t port);
 
+/* CPU seconds spent busy (user, nice, system, irq, softirq, steal in /proc/stat) by the
+ * CPUs in `cpus`, or by the whole machine if `cpus` is NULL. */
+double bench_cpus_busy_s(const cpu_set_t *cpus);
 
-/* CPU seconds the whole machine spent busy (user, nice, system, irq, softirq, steal in
- * /proc/stat), to tell how much else ran during a measurement. */
-double bench_host_busy_s(void);
+/* The CPUs process `pid` may run on, if that is a strict subset of the machine's online
+ * CPUs (the server was pinned); false if it may run anywhere. */
+bool bench_pinned_cpus(pid_t pid, cpu_set_t *out);
 #endif

@@ -12,7 +12,8 @@
 # --short: a few participants for a few seconds (CI: keeps the tool working; the bench's exit
 # status says whether packets flowed). Environment: DURATION (s, per step), KBPS (video
 # bitrate), NS (fanout steps), WORKERS (server media workers, 1), BENCH_ARGS (more
-# diemcau-bench options, e.g. "--decrypt-every 0"). With two or more CPUs the
+# diemcau-bench options, e.g. "--decrypt-every 0"), BENCH_NET (loopback, or split: server
+# and generator in two network namespaces, bench/netsplit.sh). With two or more CPUs the
 # server is pinned to CPU 0 and the generator to CPU 1.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -41,20 +42,21 @@ for b in "$server_bin" "$bench_bin" "$plot_bin"; do
   [ -x "$b" ] || { echo "run.sh: $b not built (meson setup build && ninja -C build)" >&2; exit 1; }
 done
 case "$scenario" in fanout|province|meeting25) ;; *)
-  sed -n '2,18p' "$0" >&2; exit 1 ;;
+  sed -n '2,20p' "$0" >&2; exit 1 ;;
 esac
 
 out=${BENCH_OUT:-$root/bench/out}/$scenario-$(date +%Y%m%d-%H%M%S)$([ $short = 1 ] && echo -short || true)
 mkdir -p "$out"
 . "$here/server.sh"
-trap stop_server EXIT INT TERM
+trap 'stop_server; net_down' EXIT
+trap 'exit 143' INT TERM
 
 # one step: name, then diemcau-bench arguments; returns the bench's exit status
 step() {
   local name=$1; shift
   start_server "$out/$name-server"
   local rc=0
-  timeout $((DUR + 150)) "${gen_cpu[@]}" "$bench_bin" --url "ws://127.0.0.1:$http_port/ws" --server-pid "$srv_pid" \
+  timeout $((DUR + 150)) "${in_gen[@]}" "${gen_cpu[@]}" "$bench_bin" --url "ws://$srv_addr:$http_port/ws" --server-pid "$srv_pid" \
     --media-port "$media_port" --scenario "$scenario" --duration "$DUR" --out "$out/$name.json" "$@" ${BENCH_ARGS:-} \
     >>"$out/rows.md" 2>"$out/$name-bench.log" || rc=$?
   stop_server

@@ -5,11 +5,26 @@
 #                          sets srv_pid, http_port, media_port (first worker's port);
 #                          WORKERS (default 1) media workers
 #   stop_server            SIGTERM, then SIGKILL after 5 s
+#   srv_addr               the address the server listens on (127.0.0.1, or with
+#                          BENCH_NET=split its veth address: bench/netsplit.sh)
+#   in_gen                 command prefix that runs the generator in its namespace (split)
+#   net_down               removes the split's namespaces (callers add it to their EXIT trap)
 server_cpu=() gen_cpu=()
 if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
   server_cpu=(taskset -c 0) gen_cpu=(taskset -c 1)
 fi
 srv_pid=""
+. "$(dirname "${BASH_SOURCE[0]}")/netsplit.sh"
+srv_addr=127.0.0.1
+case ${BENCH_NET:-loopback} in
+  loopback) ;;
+  split)
+    [ ${#server_cpu[@]} -gt 0 ] || { echo "bench: BENCH_NET=split needs two CPUs and taskset" >&2; exit 2; }
+    netsplit_up || exit 2
+    srv_addr=$srv_ip ;;
+  *) echo "bench: BENCH_NET must be loopback or split" >&2; exit 2 ;;
+esac
+net_down() { netsplit_down; }
 
 stop_server() {
   if [ -n "$srv_pid" ]; then
@@ -23,8 +38,8 @@ stop_server() {
 
 start_server() {
   local log=$1
-  "${server_cpu[@]}" "$server_bin" --http-port 0 --media-port 0 --bind 127.0.0.1 --media-bind 127.0.0.1 \
-    --announce-ip 127.0.0.1 --workers "${WORKERS:-1}" --max-room-size 5000 >"$log.out" 2>"$log.err" &
+  "${in_srv[@]}" "${server_cpu[@]}" "$server_bin" --http-port 0 --media-port 0 --bind "$srv_addr" \
+    --media-bind "$srv_addr" --announce-ip "$srv_addr" --workers "${WORKERS:-1}" --max-room-size 5000 >"$log.out" 2>"$log.err" &
   srv_pid=$!
   for _ in $(seq 100); do
     grep -q '^LISTENING' "$log.out" 2>/dev/null && break
