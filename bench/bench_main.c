@@ -502,18 +502,24 @@ int main(int argc, char **argv)
     bench_media_window_begin(g.media);
     if (run.have_server) bench_proc_read((pid_t)server_pid, &s_begin);
     uint64_t drops0 = server_pid && media_port ? bench_udp_port_drops((pid_t)server_pid, (uint16_t)media_port) : 0;
-    /* a pinned server: also measure its CPUs' busy time, which holds the softirq work of
-     * packets delivered to it even when it ran while the CPU was idle (bench/netsplit.sh) */
+    /* a pinned server: also measure its CPUs' interrupt work, which holds the softirq work
+     * of packets delivered to it even when they arrived while the CPU was idle and so were
+     * charged to no process (bench/netsplit.sh) */
     cpu_set_t server_cpus;
     run.server_pinned = run.have_server && bench_pinned_cpus((pid_t)server_pid, &server_cpus);
-    double cores0 = run.server_pinned ? bench_cpus_busy_s(&server_cpus) : 0;
+    bench_cpu_times cores0 = {0}, cores1;
+    if (run.server_pinned) cores0 = bench_cpus_read(&server_cpus);
     bench_proc_sample self0 = {0}, self1 = {0};
     bench_proc_read(getpid(), &self0);
-    double host0 = bench_cpus_busy_s(NULL);
+    double host0 = bench_cpus_read(NULL).busy_s;
     pump(duration * 1000LL, NULL);
     bench_media_window_end(g.media);
-    double host1 = bench_cpus_busy_s(NULL);
-    if (run.server_pinned) run.server_cores_busy_s = bench_cpus_busy_s(&server_cpus) - cores0;
+    double host1 = bench_cpus_read(NULL).busy_s;
+    if (run.server_pinned) {
+        cores1 = bench_cpus_read(&server_cpus);
+        run.server_cores_busy_s = cores1.busy_s - cores0.busy_s;
+        run.server_cores_irq_s = cores1.irq_s - cores0.irq_s;
+    }
     bench_proc_read(getpid(), &self1);
     if (run.have_server && bench_proc_read((pid_t)server_pid, &s_end)) {
         run.server_cpu_s = s_end.cpu_s - s_begin.cpu_s;

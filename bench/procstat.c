@@ -52,12 +52,13 @@ uint64_t bench_udp_port_drops(pid_t pid, uint16_t port)
     return drops;
 }
 
-double bench_cpus_busy_s(const cpu_set_t *cpus)
+bench_cpu_times bench_cpus_read(const cpu_set_t *cpus)
 {
+    bench_cpu_times t = {0};
     FILE *f = fopen("/proc/stat", "r");
-    if (!f) return 0;
+    if (!f) return t;
     char line[512];
-    unsigned long long busy = 0;
+    unsigned long long busy = 0, irqs = 0;
     while (fgets(line, sizeof line, f) && strncmp(line, "cpu", 3) == 0) {
         int cpu = -1, off = 0;
         if (line[3] == ' ') {
@@ -71,10 +72,15 @@ double bench_cpus_busy_s(const cpu_set_t *cpus)
         unsigned long long u = 0, n = 0, s = 0, idle = 0, io = 0, irq = 0, sirq = 0, steal = 0;
         if (sscanf(line + off, " %llu %llu %llu %llu %llu %llu %llu %llu", &u, &n, &s, &idle, &io, &irq, &sirq,
                    &steal) >= 7)
+        {
             busy += u + n + s + irq + sirq + steal;
+            irqs += irq + sirq;
+        }
     }
     fclose(f);
-    return (double)busy / (double)sysconf(_SC_CLK_TCK);
+    t.busy_s = (double)busy / (double)sysconf(_SC_CLK_TCK);
+    t.irq_s = (double)irqs / (double)sysconf(_SC_CLK_TCK);
+    return t;
 }
 
 bool bench_pinned_cpus(pid_t pid, cpu_set_t *out)

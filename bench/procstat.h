@@ -21,9 +21,13 @@ bool bench_proc_read(pid_t pid, bench_proc_sample *out);
  * another namespace than the bench). */
 uint64_t bench_udp_port_drops(pid_t pid, uint16_t port);
 
-/* CPU seconds spent busy (user, nice, system, irq, softirq, steal in /proc/stat) by the
- * CPUs in `cpus`, or by the whole machine if `cpus` is NULL. */
-double bench_cpus_busy_s(const cpu_set_t *cpus);
+/* CPU seconds from /proc/stat of the CPUs in `cpus`, or of the whole machine if NULL. */
+typedef struct {
+    double busy_s; /* user, nice, system, irq, softirq, steal: whoever ran */
+    double irq_s;  /* irq + softirq alone (counted here whether they interrupted a task,
+                      which is then charged for them too, or an idle CPU) */
+} bench_cpu_times;
+bench_cpu_times bench_cpus_read(const cpu_set_t *cpus);
 
 /* The CPUs process `pid` may run on, if that is a strict subset of the machine's online
  * CPUs (the server was pinned); false if it may run anywhere. */

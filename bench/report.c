@@ -19,9 +19,9 @@ double bench_run_server_sys_us_per_pkt(const bench_run *r)
     return per_forwarded_packet_us(r, r->server_sys_s);
 }
 
-double bench_run_server_cores_us_per_pkt(const bench_run *r)
+double bench_run_server_with_irq_us_per_pkt(const bench_run *r)
 {
-    return r->server_pinned ? per_forwarded_packet_us(r, r->server_cores_busy_s) : 0;
+    return r->server_pinned ? per_forwarded_packet_us(r, r->server_cpu_s + r->server_cores_irq_s) : 0;
 }
 
 double bench_run_server_us_per_pkt(const bench_run *r)
@@ -78,9 +78,14 @@ bool bench_report_json(const bench_run *r, const char *path)
     if (!j) return false;
     json_object_set_new(json_object_get(j, "server"), "sys_us_per_forwarded_packet",
                         json_real(bench_run_server_sys_us_per_pkt(r)));
-    if (r->server_pinned)
-        json_object_set_new(json_object_get(j, "server"), "cores_us_per_forwarded_packet",
-                            json_real(bench_run_server_cores_us_per_pkt(r)));
+    if (r->server_pinned) {
+        json_t *cores = json_pack("{s:f,s:f,s:f}", "cores_busy_us_per_forwarded_packet",
+                                  per_forwarded_packet_us(r, r->server_cores_busy_s), "cores_irq_us_per_forwarded_packet",
+                                  per_forwarded_packet_us(r, r->server_cores_irq_s), "with_irq_us_per_forwarded_packet",
+                                  bench_run_server_with_irq_us_per_pkt(r));
+        json_object_update(json_object_get(j, "server"), cores);
+        json_decref(cores);
+    }
     json_object_set_new(j, "host", json_pack("{s:f,s:f}", "other_cpu_s", r->other_cpu_s, "other_cpus",
                                              m->window_s > 0 ? r->other_cpu_s / m->window_s : 0.0));
     json_object_set_new(json_object_get(j, "loss"), "streams_without_slot", json_integer((json_int_t)m->streams_without_slot));

@@ -21,6 +21,7 @@ typedef struct {
     double server_sys_s;          /* stime alone over the window */
     bool server_pinned;           /* the server may run only on some CPUs: */
     double server_cores_busy_s;   /* their busy time over the window, whoever used it */
+    double server_cores_irq_s;    /* their irq + softirq time over the window */
     double server_rss_start_kib, server_rss_kib;
     unsigned long long server_socket_drops; /* kernel drops on the server's media port in the window */
     double other_cpu_s;           /* machine CPU in the window used by neither server nor bench */
@@ -31,7 +32,9 @@ typedef struct {
 double bench_run_pps(const bench_run *r);
 double bench_run_server_us_per_pkt(const bench_run *r);
 double bench_run_server_sys_us_per_pkt(const bench_run *r); /* the kernel's part of it */
-double bench_run_server_cores_us_per_pkt(const bench_run *r); /* busy time of its pinned CPUs */
+/* The server's time plus all interrupt work on its pinned CPUs: an upper bound that also
+ * holds receive work done while the CPU was idle (interrupts of its own time count twice). */
+double bench_run_server_with_irq_us_per_pkt(const bench_run *r);
 double bench_run_kib_per_participant(const bench_run *r);
 
 bool bench_report_json(const bench_run *r, const char *path);
