@@ -43,7 +43,10 @@ typedef struct participant {
     bool pub_handed, sub_handed, failed;
     int64_t join_ns;
     char participant_id[64];
+    size_t room_no;  /* which of the --rooms rooms it joins */
     uint8_t *expect; /* per stream: the server gave this participant a slot for it */
+    uint8_t *room_streams; /* per stream: published in its room (what the scenario wants it
+                              to receive) */
     bool slots_known;
     char error[300];
 } participant;
@@ -56,7 +59,7 @@ static struct {
     sfu_dtls_cert *cert;
     bench_media *media;
     participant *p;
-    size_t n;
+    size_t n, rooms;
     dc_peer **to_connect;
     participant **to_connect_owner;
     bool *to_connect_is_pub;
@@ -284,7 +287,8 @@ static void connect_queued(void)
                                 p->video_pt);
             p->pub_handed = true;
         } else {
-            bench_media_add_sub(g.media, peer, p->pub_index, p->slots_known ? p->expect : NULL, p->join_ns);
+            bench_media_add_sub(g.media, peer, p->pub_index, p->room_streams, p->slots_known ? p->expect : NULL,
+                                p->join_ns);
             p->sub_handed = true;
         }
         g.connected++;
@@ -334,6 +338,15 @@ static bool all_have_media(void)
     return receivers_ready() && bench_media_subs_with_media(g.media) >= handed;
 }
 
+/* NAME with one room, NAME-1 … NAME-K with --rooms K */
+static const char *room_name(const char *base, const participant *p)
+{
+    static char buf[80];
+    if (g.rooms == 1) return base;
+    snprintf(buf, sizeof buf, "%s-%zu", base, p->room_no + 1);
+    return buf;
+}
+
 static void usage(void)
 {
     fprintf(stderr,
@@ -341,8 +354,9 @@ static void usage(void)
             "  --server-pid PID        sample CPU and RSS of this process (the server only)\n"
             "  --media-port PORT       count kernel drops on the server's UDP port\n"
             "  --scenario NAME         label (fanout, province, meeting25 …)\n"
-            "  --publishers P          participants that publish audio + video (1)\n"
-            "  --receivers R           participants that only receive (10)\n"
+            "  --publishers P          participants that publish audio + video (1), per room\n"
+            "  --receivers R           participants that only receive (10), per room\n"
+            "  --rooms K               K such rooms at once, NAME-1 … NAME-K (1: one room, NAME)\n"
             "  --publishers-receive    publishers also receive everyone else\n"
             "  --video-kbps K          video bitrate per publisher (1500)\n"
             "  --fps F --keyframe-s S  frame rate (30), periodic keyframe interval (2)\n"
@@ -369,13 +383,13 @@ int main(int argc, char **argv)
     const char *url = NULL, *scenario = "custom", *room = "bench", *out = NULL, *note = "", *signaling = "diemcau",
                *srtp_offer = "any", *srtp_list = NULL;
     long server_pid = 0, media_port = 0;
-    size_t publishers = 1, receivers = 10;
+    size_t publishers = 1, receivers = 10, rooms = 1;
     unsigned video_kbps = 1500, fps = 30, keyframe_s = 2, duration = 10, warmup = 1, settle = 30, join_batch = 50,
              decrypt_every = 16;
     bool publishers_receive = false, md_header = false;
     double loss_limit = -1;
     enum { O_URL = 256, O_PID, O_PORT, O_SCEN, O_PUB, O_RECV, O_PUBRECV, O_KBPS, O_FPS, O_KF, O_DUR, O_WARM,
-           O_SETTLE, O_BATCH, O_DEC, O_ROOM, O_SIG, O_NOTE, O_OUT, O_MDH, O_LIMIT, O_SRTP };
+           O_SETTLE, O_BATCH, O_DEC, O_ROOM, O_SIG, O_NOTE, O_OUT, O_MDH, O_LIMIT, O_SRTP, O_ROOMS };
     static const struct option opts[] = {
         {"url", 1, 0, O_URL}, {"server-pid", 1, 0, O_PID}, {"media-port", 1, 0, O_PORT},
         {"scenario", 1, 0, O_SCEN}, {"publishers", 1, 0, O_PUB}, {"receivers", 1, 0, O_RECV},
@@ -384,6 +398,7 @@ int main(int argc, char **argv)
         {"settle-timeout", 1, 0, O_SETTLE}, {"join-batch", 1, 0, O_BATCH}, {"decrypt-every", 1, 0, O_DEC},
         {"room", 1, 0, O_ROOM}, {"signaling", 1, 0, O_SIG}, {"note", 1, 0, O_NOTE}, {"out", 1, 0, O_OUT},
         {"markdown-header", 0, 0, O_MDH}, {"loss-limit", 1, 0, O_LIMIT}, {"srtp-profile", 1, 0, O_SRTP},
+        {"rooms", 1, 0, O_ROOMS},
         {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
@@ -410,12 +425,13 @@ int main(int argc, char **argv)
         case O_MDH: md_header = true; break;
         case O_LIMIT: loss_limit = atof(optarg); break;
         case O_SRTP: srtp_offer = optarg; break;
+        case O_ROOMS: rooms = strtoul(optarg, NULL, 10); break;
         case 'v': g.verbose++; break;
         default: usage(); return c == 'h' ? 0 : 1;
         }
     }
-    if (!url || publishers == 0 || publishers > 1000 || receivers > 5000 || duration == 0 || duration > 3600 ||
-        fps == 0 || fps > 120) {
+    if (!url || publishers == 0 || rooms == 0 || publishers * rooms > 1000 || receivers * rooms > 5000 ||
+        duration == 0 || duration > 3600 || fps == 0 || fps > 120) {
         usage();
         return 1;
     }
@@ -427,6 +443,10 @@ int main(int argc, char **argv)
         if (strcmp(signaling, sig_clients[i]->name) == 0) g.sig = sig_clients[i];
     if (!g.sig) {
         fprintf(stderr, "bench: unknown signaling client '%s'\n", signaling);
+        return 1;
+    }
+    if (rooms > 1 && !g.sig->rooms_on_join) {
+        fprintf(stderr, "bench: --rooms needs a signaling client that creates rooms on join (diemcau)\n");
         return 1;
     }
     signal(SIGINT, on_sigint);
@@ -445,31 +465,36 @@ int main(int argc, char **argv)
         return 1;
     }
     bench_run run = {.scenario = scenario, .server = g.sig->name, .note = note, .publishers = publishers,
-                     .receivers = receivers, .publishers_receive = publishers_receive,
+                     .receivers = receivers, .rooms = rooms, .publishers_receive = publishers_receive,
                      .video_kbps = video_kbps, .duration_s = duration, .decrypt_every = decrypt_every,
                      .srtp_offer = srtp_offer};
     bench_proc_sample s_start = {0}, s_begin, s_end;
     run.have_server = server_pid > 0 && bench_proc_read((pid_t)server_pid, &s_start);
     run.server_rss_start_kib = (double)s_start.rss_kib;
 
-    g.n = publishers + receivers;
+    /* participants: every room's publishers first (room i / publishers), then every room's
+     * receivers; publishers and receivers are counts per room */
+    g.rooms = rooms;
+    size_t npub = publishers * rooms;
+    g.n = npub + receivers * rooms;
     g.p = calloc(g.n, sizeof *g.p);
     g.to_connect = calloc(2 * g.n, sizeof *g.to_connect);
     g.to_connect_owner = calloc(2 * g.n, sizeof *g.to_connect_owner);
     g.to_connect_is_pub = calloc(2 * g.n, sizeof *g.to_connect_is_pub);
     g.to_connect_since = calloc(2 * g.n, sizeof *g.to_connect_since);
-    n_publishers_total = publishers;
-    n_streams_total = publishers * 2;
-    n_receivers_total = receivers + (publishers_receive ? publishers : 0);
-    bench_media_opts mo = {.n_publishers = publishers, .video_bps = video_kbps * 1000, .fps = fps,
+    n_publishers_total = npub;
+    n_streams_total = npub * 2;
+    n_receivers_total = receivers * rooms + (publishers_receive ? npub : 0);
+    bench_media_opts mo = {.n_publishers = npub, .video_bps = video_kbps * 1000, .fps = fps,
                            .keyframe_s = keyframe_s, .audio = true, .video = true, .decrypt_every = decrypt_every};
     g.media = bench_media_new(&mo);
     srand((unsigned)getpid());
     for (size_t i = 0; i < g.n; i++) {
         participant *p = &g.p[i];
         p->idx = i;
-        p->pub_index = i < publishers ? (long)i : -1;
-        p->receives = i >= publishers || publishers_receive;
+        p->pub_index = i < npub ? (long)i : -1;
+        p->receives = i >= npub || publishers_receive;
+        p->room_no = i < npub ? i / publishers : (i - npub) / receivers;
         sfu_ice_random_string(p->ufrag_pub, 16);
         sfu_ice_random_string(p->pwd_pub, 32);
         sfu_ice_random_string(p->ufrag_sub, 16);
@@ -478,21 +503,24 @@ int main(int argc, char **argv)
         p->audio_ssrc = 0x10000000u + (uint32_t)i * 2 + ((uint32_t)rand() & 0xfff0000);
         p->video_ssrc = p->audio_ssrc + 1;
         p->expect = calloc(n_streams_total, 1);
+        p->room_streams = calloc(n_streams_total, 1);
+        for (size_t j = p->room_no * publishers; j < (p->room_no + 1) * publishers; j++)
+            p->room_streams[2 * j] = p->room_streams[2 * j + 1] = 1;
     }
     int64_t t0 = mono_ns();
     /* publishers first, so that receivers' first offers already carry their tracks */
     char name[64];
-    for (size_t i = 0; i < publishers; i++) {
+    for (size_t i = 0; i < npub; i++) {
         snprintf(name, sizeof name, "bench-pub-%zu", i);
         g.p[i].join_ns = mono_ns();
-        g.p[i].sig = g.sig->open(g.hub, room, name, &events, &g.p[i]);
+        g.p[i].sig = g.sig->open(g.hub, room_name(room, &g.p[i]), name, &events, &g.p[i]);
     }
     pump(settle * 1000LL, publishers_ready);
-    for (size_t i = publishers; i < g.n && !interrupted; i++) {
+    for (size_t i = npub; i < g.n && !interrupted; i++) {
         snprintf(name, sizeof name, "bench-%zu", i);
         g.p[i].join_ns = mono_ns();
-        g.p[i].sig = g.sig->open(g.hub, room, name, &events, &g.p[i]);
-        if ((i - publishers + 1) % join_batch == 0) pump(100, NULL);
+        g.p[i].sig = g.sig->open(g.hub, room_name(room, &g.p[i]), name, &events, &g.p[i]);
+        if ((i - npub + 1) % join_batch == 0) pump(100, NULL);
     }
     int64_t settle_end = t0 + settle * 1000000000LL;
     pump((settle_end - mono_ns()) / 1000000, all_have_media);
@@ -563,7 +591,10 @@ int main(int argc, char **argv)
             run.srtp_profile, srtp_offer);
     if (out && !bench_report_json(&run, out)) fprintf(stderr, "bench: cannot write %s\n", out);
     sfu_dtls_cert_free(g.cert);
-    for (size_t i = 0; i < g.n; i++) free(g.p[i].expect);
+    for (size_t i = 0; i < g.n; i++) {
+        free(g.p[i].expect);
+        free(g.p[i].room_streams);
+    }
     free(g.p);
     free(g.to_connect);
     free(g.to_connect_owner);

@@ -43,7 +43,7 @@ typedef struct {
 typedef struct {
     conn c;
     long self_pub;
-    const uint8_t *expect;
+    const uint8_t *wanted, *expect;
     int64_t join_ns, first_media_ns;
     uint32_t *count; /* per stream: packets sent in the window and received */
     uint32_t ovfl;
@@ -412,12 +412,13 @@ void bench_media_add_pub(bench_media *m, dc_peer *peer, size_t pub_index, uint32
     pthread_mutex_unlock(&m->lock);
 }
 
-size_t bench_media_add_sub(bench_media *m, dc_peer *peer, long self_pub, const uint8_t *expect,
-                           int64_t join_ns)
+size_t bench_media_add_sub(bench_media *m, dc_peer *peer, long self_pub, const uint8_t *wanted,
+                           const uint8_t *expect, int64_t join_ns)
 {
     sub *s = calloc(1, sizeof *s);
     conn_init(&s->c, peer, false);
     s->self_pub = self_pub;
+    s->wanted = wanted;
     s->expect = expect;
     s->join_ns = join_ns;
     s->count = calloc(m->n_streams + 1, sizeof *s->count);
@@ -458,6 +459,7 @@ void bench_media_finish(bench_media *m, bench_media_result *r)
         for (size_t st = 0; st < m->n_streams; st++) {
             if ((long)(st / 2) == s->self_pub || m->s0[st] == UINT32_MAX || m->s1[st] == UINT32_MAX) continue;
             if ((st % 2 == 0 && !m->o.audio) || (st % 2 == 1 && !m->o.video)) continue;
+            if (s->wanted && !s->wanted[st]) continue; /* another room's */
             if (s->expect && !s->expect[st]) {
                 r->streams_without_slot++;
                 continue;

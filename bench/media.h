@@ -33,12 +33,13 @@ bench_media *bench_media_new(const bench_media_opts *o);
 void bench_media_add_pub(bench_media *m, dc_peer *peer, size_t pub_index, uint32_t audio_ssrc,
                          uint8_t audio_pt, uint32_t video_ssrc, uint8_t video_pt);
 /* Starts receiving on a connected subscribe connection. The scenario wants it to receive
- * every publisher's streams except self_pub's (-1: none); expect (one byte per stream,
- * owned by the caller, read only by bench_media_finish) says which of them the server
- * actually gave it a slot for; NULL = all. join_ns: CLOCK_MONOTONIC time the join was
- * sent. Returns the subscriber's index. */
-size_t bench_media_add_sub(bench_media *m, dc_peer *peer, long self_pub, const uint8_t *expect,
-                           int64_t join_ns);
+ * the streams in `wanted` (one byte per stream; NULL = every publisher's) except
+ * self_pub's (-1: none); expect (one byte per stream) says which of them the server
+ * actually gave it a slot for; NULL = all. Both are owned by the caller and read only by
+ * bench_media_finish. join_ns: CLOCK_MONOTONIC time the join was sent. Returns the
+ * subscriber's index. */
+size_t bench_media_add_sub(bench_media *m, dc_peer *peer, long self_pub, const uint8_t *wanted,
+                           const uint8_t *expect, int64_t join_ns);
 
 /* Measurement window: begin and end are applied by the media thread at its next loop turn
  * (within a few ms); they return once applied. */

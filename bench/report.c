@@ -88,6 +88,10 @@ bool bench_report_json(const bench_run *r, const char *path)
     }
     json_object_set_new(j, "host", json_pack("{s:f,s:f}", "other_cpu_s", r->other_cpu_s, "other_cpus",
                                              m->window_s > 0 ? r->other_cpu_s / m->window_s : 0.0));
+    json_object_set_new(json_object_get(j, "config"), "rooms", json_integer((json_int_t)r->rooms));
+    /* the server's CPU use as a share of one core: its load in one-worker runs */
+    json_object_set_new(json_object_get(j, "server"), "cpu_share",
+                        json_real(m->window_s > 0 ? r->server_cpu_s / m->window_s : 0.0));
     json_object_set_new(json_object_get(j, "loss"), "streams_without_slot", json_integer((json_int_t)m->streams_without_slot));
     json_object_set_new(j, "latency_us",
                         json_pack("{s:f,s:f,s:f,s:f}", "p50", m->lat_p50_us, "p99", m->lat_p99_us, "max",

@@ -12,7 +12,8 @@ typedef struct {
     const char *scenario, *server, *note;
     const char *srtp_offer;   /* --srtp-profile: gcm, cm or any */
     const char *srtp_profile; /* negotiated by every connection, "mixed" if they differ, "NONE" */
-    size_t publishers, receivers; /* receivers: participants that only receive */
+    size_t publishers, receivers; /* per room; receivers: participants that only receive */
+    size_t rooms;                 /* identical rooms run at once (--rooms) */
     bool publishers_receive;
     size_t participants, connected, failed;
     unsigned video_kbps, duration_s, decrypt_every;

@@ -7,7 +7,8 @@
 #                                                    N = 50,100,200,400,… until loss > 0.5 %
 #   bench/run.sh province  [--short] [--build DIR]   chair + floor speaker publish, 188 receive
 #                                                    (190 participants, one room: tiers come later)
-#   bench/run.sh meeting25 [--short] [--build DIR]   25 participants, each publishes and receives all
+#   bench/run.sh meeting25 [--short] [--build DIR]   25 participants, each publishes and receives all;
+#                                                    ROOMS="1 2 4" runs 1, 2, then 4 such rooms at once
 #
 # --short: a few participants for a few seconds (CI: keeps the tool working; the bench's exit
 # status says whether packets flowed). Environment: DURATION (s, per step), KBPS (video
@@ -42,7 +43,7 @@ for b in "$server_bin" "$bench_bin" "$plot_bin"; do
   [ -x "$b" ] || { echo "run.sh: $b not built (meson setup build && ninja -C build)" >&2; exit 1; }
 done
 case "$scenario" in fanout|province|meeting25) ;; *)
-  sed -n '2,20p' "$0" >&2; exit 1 ;;
+  sed -n '2,21p' "$0" >&2; exit 1 ;;
 esac
 
 out=${BENCH_OUT:-$root/bench/out}/$scenario-$(date +%Y%m%d-%H%M%S)$([ $short = 1 ] && echo -short || true)
@@ -85,8 +86,11 @@ province)
 meeting25)
   DUR=${DURATION:-$([ $short = 1 ] && echo 5 || echo 20)}
   n=$([ $short = 1 ] && echo 5 || echo 25)
-  step meeting25 --publishers "$n" --publishers-receive --receivers 0 --video-kbps "${KBPS:-500}" \
-    --note "$n participants, all publish (video ${KBPS:-500} kbit/s) and receive; the server delivers at most 32 slots each" || rc=$? ;;
+  for k in ${ROOMS:-1}; do  # one step per room count: load on the worker against latency
+    name=meeting25$([ "$k" = 1 ] || printf -- '-rooms%02d' "$k")
+    step "$name" --publishers "$n" --publishers-receive --receivers 0 --video-kbps "${KBPS:-500}" --rooms "$k" \
+      --note "$k room(s) of $n participants, all publish (video ${KBPS:-500} kbit/s) and receive" || { rc=$?; break; }
+  done ;;
 esac
 
 "$plot_bin" --md "$out/table.md" --svg "$out/plot.svg" --title "$scenario: loss and server CPU per forwarded packet" "$out"/*.json

@@ -39,7 +39,8 @@ typedef struct {
 } bench_sig_events;
 
 typedef struct {
-    const char *name; /* "diemcau", later "janus" */
+    const char *name; /* "diemcau", "janus" */
+    bool rooms_on_join; /* joining a room that does not exist creates it (--rooms K needs it) */
     /* url: e.g. "ws://127.0.0.1:8080/ws". NULL on a bad URL or context failure. */
     bench_sig_hub *(*hub_new)(const char *url);
     /* runs the event loop once, waiting up to timeout_ms */

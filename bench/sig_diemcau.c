@@ -154,6 +154,7 @@ static int pending(const bench_sig *s) { return s->pending; }
 
 const bench_sig_ops bench_sig_diemcau = {
     .name = "diemcau",
+    .rooms_on_join = true,
     .hub_new = hub_new,
     .hub_service = hub_service,
     .hub_free = hub_free,

@@ -27,6 +27,7 @@ if [[ ${BENCH_NET:-loopback} == split ]]; then
   . "$here/../netsplit.sh"
   netsplit_up || exit 2
   trap netsplit_down EXIT
+  trap 'exit 143' INT TERM  # so that the EXIT trap removes the namespaces
   export JANUS_ICE_IFACE=vsrv JANUS_ICE_IP=$srv_ip
   ws_ip=$srv_ip
 elif [[ -z ${JANUS_ICE_IFACE:-} ]]; then
