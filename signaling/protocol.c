@@ -337,11 +337,6 @@ dc_error_code dc_message_buffer_append(dc_message_buffer *b, const void *data, s
     return DC_OK;
 }
 
-void dc_message_buffer_reset(dc_message_buffer *b)
-{
-    b->len = 0;
-}
-
 void dc_message_buffer_free(dc_message_buffer *b)
 {
     free(b->data);

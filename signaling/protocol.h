@@ -102,8 +102,7 @@ typedef struct {
 /* DC_OK, or DC_ERR_TOO_LARGE when the message would exceed the cap (the buffer is then
  * left as it was; the connection should be closed with 1009). */
 dc_error_code dc_message_buffer_append(dc_message_buffer *b, const void *data, size_t len);
-void dc_message_buffer_reset(dc_message_buffer *b); /* keeps the allocation */
-void dc_message_buffer_free(dc_message_buffer *b);
+void dc_message_buffer_free(dc_message_buffer *b); /* empty again, memory released */
 
 /* Token bucket: `rate` messages per second, bursts up to `burst`. */
 typedef struct {

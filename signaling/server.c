@@ -125,22 +125,31 @@ static int write_next_frame(session *ss)
     return 0;
 }
 
+/* A message that arrives whole in one callback (nearly all) is handled in place; only a
+ * message lws hands over in parts is gathered, and that buffer is freed once the message
+ * is handled, so an idle connection holds no receive buffer of its own. */
 static void on_receive(session *ss, const void *in, size_t len)
 {
     dc_server *s = ss->server;
     if (ss->closing || !s->meeting) return;
-    if (dc_message_buffer_append(&ss->rx, in, len) != DC_OK) {
-        dc_meeting_send_error(s->meeting, &ss->conn, DC_ERR_TOO_LARGE, "message larger than 64 KiB");
-        dc_message_buffer_reset(&ss->rx);
-        request_close(ss, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE);
-        return;
+    bool complete = lws_is_final_fragment(ss->wsi) && !lws_remaining_packet_payload(ss->wsi);
+    const char *text = in;
+    if (ss->rx.len || !complete) {
+        if (dc_message_buffer_append(&ss->rx, in, len) != DC_OK) {
+            dc_meeting_send_error(s->meeting, &ss->conn, DC_ERR_TOO_LARGE, "message larger than 64 KiB");
+            dc_message_buffer_free(&ss->rx);
+            request_close(ss, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE);
+            return;
+        }
+        if (!complete) return;
+        text = ss->rx.data;
+        len = ss->rx.len;
     }
-    if (!lws_is_final_fragment(ss->wsi) || lws_remaining_packet_payload(ss->wsi)) return;
     if (lws_frame_is_binary(ss->wsi))
         dc_meeting_send_error(s->meeting, &ss->conn, DC_ERR_BAD_JSON, "binary frames are not supported");
     else
-        dc_meeting_handle_text(s->meeting, &ss->conn, ss->rx.data ? ss->rx.data : "", ss->rx.len);
-    dc_message_buffer_reset(&ss->rx);
+        dc_meeting_handle_text(s->meeting, &ss->conn, text ? text : "", len);
+    dc_message_buffer_free(&ss->rx);
 }
 
 static bool is_signaling_path(struct lws *wsi)
@@ -252,7 +261,9 @@ dc_server *dc_server_new(const dc_config *cfg, char *err, size_t err_len)
         .name = "diemcau-v1",
         .callback = callback,
         .per_session_data_size = sizeof(session),
-        .rx_buffer_size = 16384,
+        /* lws keeps a receive buffer this size per WebSocket; longer messages (SDP of a
+         * big meeting) come in parts and are gathered in session.rx */
+        .rx_buffer_size = 4096,
     };
 
     lws_set_log_level(LLL_ERR | LLL_WARN, NULL);

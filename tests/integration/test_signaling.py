@@ -193,6 +193,28 @@ def test_oversized_message_closes_with_1009(diemcau):
     run(scenario())
 
 
+def test_messages_in_websocket_fragments_are_gathered(diemcau):
+    """A message sent as several frames (continuation frames, RFC 6455 §5.4), a long one
+    that the server receives in parts, and whole ones in between are each answered once."""
+    async def scenario():
+        c = await Client.open(diemcau)
+        text = json.dumps({"type": "ping", "id": 1})
+        await c.ws.send([text[:5], text[5:9], text[9:]])   # an iterable: one fragment each
+        r = await c.recv()
+        assert (r["type"], r["id"]) == ("ok", 1), r
+        assert (await c.call("ping"))["type"] == "ok"
+        long_ping = json.dumps({"type": "ping", "id": 7, "pad": "z" * 20000})
+        await c.ws.send([long_ping[:3000], long_ping[3000:]])
+        r = await c.recv()
+        assert (r["type"], r["id"]) == ("ok", 7), r
+        await c.send(json.dumps({"type": "ping", "id": 8, "pad": "w" * 9000}))
+        r = await c.recv()
+        assert (r["type"], r["id"]) == ("ok", 8), r
+        assert (await c.call("ping"))["type"] == "ok"
+        await c.close()
+    run(scenario())
+
+
 def test_rate_limit(diemcau):
     async def scenario():
         c = await Client.open(diemcau)

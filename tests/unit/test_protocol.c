@@ -78,8 +78,8 @@ static void test_too_large(void)
     CHECK(b.len == DC_MAX_MESSAGE_BYTES);
     CHECK(dc_message_buffer_append(&b, chunk, 1) == DC_ERR_TOO_LARGE);
     CHECK(b.len == DC_MAX_MESSAGE_BYTES);
-    dc_message_buffer_reset(&b);
-    CHECK(b.len == 0);
+    dc_message_buffer_free(&b);
+    CHECK(b.len == 0 && b.cap == 0 && !b.data);
     CHECK(dc_message_buffer_append(&b, chunk, SIZE_MAX) == DC_ERR_TOO_LARGE); /* no overflow */
     CHECK(dc_message_buffer_append(&b, chunk, 0) == DC_OK);
     dc_message_buffer_free(&b);
