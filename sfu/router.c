@@ -193,7 +193,7 @@ static void forward_to_slot(sfu_slot *slot, sfu_stream *st, const uint8_t *buf, 
     sfu_rtp_set_pt(ob, slot->out_pt);
     size_t out_len = len;
     if (pad) sfu_rtp_add_padding(ob, &out_len, SFU_PKT_MAX, h, pad); /* best effort */
-    if (sfu_srtp_protect_rtp_group(out->srtp, slot->srtp_group, ob, &out_len, SFU_TX_BUF) != 0) {
+    if (sfu_srtp_protect_rtp_indexed(out->srtp, slot->srtp_group, &slot->srtp_index, ob, &out_len, SFU_TX_BUF) != 0) {
         w->counters.drop_srtp++;
         return;
     }

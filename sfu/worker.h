@@ -17,6 +17,7 @@
 #include "dtls/dtls.h"
 #include "ice/ice_lite.h"
 #include "rtp/rtp.h"
+#include "srtp/gcm_sender.h"
 #include "sfu.h"
 #include "srtp/srtp_session.h"
 
@@ -83,6 +84,7 @@ struct sfu_slot {
     uint32_t out_ssrc;
     uint8_t out_pt;
     uint8_t srtp_group;     /* outbound SRTP group of out_ssrc, fixed (srtp_session.h) */
+    sfu_srtp_tx_index srtp_index; /* out_ssrc's SRTP packet index state (gcm_sender.h) */
     sfu_stream *source;
     /* continuity across source switches: out = in + offset */
     bool resync;            /* next forwarded packet re-bases the offsets */

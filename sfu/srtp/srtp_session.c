@@ -21,6 +21,7 @@
 struct sfu_srtp {
     srtp_t inbound;
     srtp_t outbound[SFU_SRTP_GROUPS];
+    sfu_gcm_sender *gcm_out; /* AEAD_AES_128_GCM only: forwarded RTP (protect_rtp_indexed) */
     sfu_srtp_profile profile;
     unsigned char local_master[32];
 };
@@ -110,7 +111,8 @@ sfu_srtp *sfu_srtp_new(const sfu_srtp_keys *keys)
     memcpy(s->local_master, keys->local_master, master_len);
     srtp_policy_t inbound;
     fill_policy(&inbound, ssrc_any_inbound, keys->profile, remote);
-    bool ok = srtp_create(&s->inbound, &inbound) == srtp_err_status_ok && outbound_group(s, 0);
+    bool ok = srtp_create(&s->inbound, &inbound) == srtp_err_status_ok && outbound_group(s, 0) &&
+              (keys->profile != SFU_SRTP_AEAD_AES_128_GCM || (s->gcm_out = sfu_gcm_sender_new(s->local_master)));
     explicit_bzero(remote, sizeof remote);
     if (!ok) {
         sfu_srtp_free(s);
@@ -128,6 +130,7 @@ void sfu_srtp_free(sfu_srtp *s)
     for (unsigned g = 0; g < SFU_SRTP_GROUPS; g++)
         if (s->outbound[g])
             srtp_dealloc(s->outbound[g]);
+    sfu_gcm_sender_free(s->gcm_out);
     explicit_bzero(s->local_master, sizeof s->local_master);
     free(s);
 }
@@ -195,6 +198,17 @@ int sfu_srtp_unprotect_rtcp(sfu_srtp *s, uint8_t *buf, size_t *len)
 int sfu_srtp_protect_rtp_group(sfu_srtp *s, unsigned group, uint8_t *buf, size_t *len, size_t cap)
 {
     return protect(s, group, srtp_protect, RTP_MIN_HEADER, buf, len, cap);
+}
+
+int sfu_srtp_protect_rtp_indexed(sfu_srtp *s, unsigned group, sfu_srtp_tx_index *state, uint8_t *buf, size_t *len,
+                                 size_t cap)
+{
+    if (!s || !s->gcm_out)
+        return sfu_srtp_protect_rtp_group(s, group, buf, len, cap);
+    int rc = check_packet(s, buf, len, RTP_MIN_HEADER);
+    if (rc || (rc = check_room(*len, cap)))
+        return rc;
+    return sfu_gcm_sender_protect(s->gcm_out, state, buf, len, cap) ? 0 : -(int)srtp_err_status_fail;
 }
 
 int sfu_srtp_protect_rtcp_group(sfu_srtp *s, unsigned group, uint8_t *buf, size_t *len, size_t cap)

@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "srtp/gcm_sender.h"
+
 #define SFU_SRTP_MAX_TRAILER 32 /* room for tag + SRTCP index, whatever the profile */
 #define SFU_SRTP_GROUPS 8       /* outbound groups; group 0 is what the plain calls use */
 
@@ -52,6 +54,11 @@ int sfu_srtp_protect_rtp(sfu_srtp *s, uint8_t *buf, size_t *len, size_t cap);
 int sfu_srtp_protect_rtcp(sfu_srtp *s, uint8_t *buf, size_t *len, size_t cap);
 /* The same in outbound group `group` (< SFU_SRTP_GROUPS, else bad_param). */
 int sfu_srtp_protect_rtp_group(sfu_srtp *s, unsigned group, uint8_t *buf, size_t *len, size_t cap);
+/* Forwarding path: RTP of one outbound SSRC whose index state the caller keeps beside it
+ * (*state starts at 0). With AEAD_AES_128_GCM our own sender protects it (gcm_sender.h);
+ * other profiles go through group `group`, and *state is unused. */
+int sfu_srtp_protect_rtp_indexed(sfu_srtp *s, unsigned group, sfu_srtp_tx_index *state, uint8_t *buf, size_t *len,
+                                 size_t cap);
 int sfu_srtp_protect_rtcp_group(sfu_srtp *s, unsigned group, uint8_t *buf, size_t *len, size_t cap);
 
 const char *sfu_srtp_profile_name(sfu_srtp_profile p); /* "SRTP_AEAD_AES_128_GCM" … */
