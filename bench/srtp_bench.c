@@ -8,6 +8,11 @@
  * against the OpenSSL rebuild (static libsrtp2.a, libcrypto from Debian):
  *   PKG_CONFIG_PATH=/opt/diemcau/libsrtp2/lib/pkgconfig \
  *     cc -O2 -o /tmp/srtp_bench_ossl bench/srtp_bench.c $(PKG_CONFIG_PATH=/opt/diemcau/libsrtp2/lib/pkgconfig pkg-config --static --cflags --libs libsrtp2) -ldl
+ * With -DWITH_SFU_GCM_SENDER -Isfu and sfu/srtp/gcm_sender.c on the command line, a third
+ * row protects with the server's own AEAD_AES_128_GCM sender (unprotect stays libsrtp's,
+ * which so checks every packet):
+ *   cc -O2 -DWITH_SFU_GCM_SENDER -Isfu -o /tmp/srtp_bench_ossl bench/srtp_bench.c sfu/srtp/gcm_sender.c \
+ *     $(PKG_CONFIG_PATH=/opt/diemcau/libsrtp2/lib/pkgconfig pkg-config --static --cflags --libs libsrtp2) -ldl
  * Run (timings), then again under the counting shim (allocations per packet):
  *   /tmp/srtp_bench_nss -c 1
  *   cc -O2 -shared -fPIC -o /tmp/malloc_count.so bench/malloc_count.c
@@ -35,6 +40,9 @@
 #include <unistd.h>
 
 #include <srtp2/srtp.h>
+#ifdef WITH_SFU_GCM_SENDER
+#include "srtp/gcm_sender.h"
+#endif
 
 #define MAX_TRAILER 148 /* SRTP_MAX_TRAILER_LEN */
 /* srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80 is a macro for the rtp default */
@@ -64,12 +72,38 @@ typedef struct {
     const char *name;
     int key_len; /* master key + salt */
     void (*set)(srtp_crypto_policy_t *);
+    int sfu_sender; /* protect with sfu/srtp/gcm_sender.c instead of srtp_protect */
 } profile_t;
 
 static const profile_t profiles[] = {
-    {"AES_CM_128_HMAC_SHA1_80", 30, srtp_crypto_policy_set_rtp_default},
-    {"AEAD_AES_128_GCM", 28, srtp_crypto_policy_set_aes_gcm_128_16_auth},
+    {"AES_CM_128_HMAC_SHA1_80", 30, srtp_crypto_policy_set_rtp_default, 0},
+    {"AEAD_AES_128_GCM", 28, srtp_crypto_policy_set_aes_gcm_128_16_auth, 0},
+#ifdef WITH_SFU_GCM_SENDER
+    {"AEAD_AES_128_GCM, sfu gcm_sender", 28, srtp_crypto_policy_set_aes_gcm_128_16_auth, 1},
+#endif
 };
+
+/* the sender of the current profile: libsrtp's session, or ours when sfu_gcm is set */
+typedef struct {
+    srtp_t tx;
+    void *sfu_gcm;
+    uint64_t index;
+} sender_t;
+
+static srtp_err_status_t protect_one(sender_t *s, unsigned char *pkt, int *len, size_t cap)
+{
+#ifdef WITH_SFU_GCM_SENDER
+    if (s->sfu_gcm) {
+        size_t l = (size_t)*len;
+        if (!sfu_gcm_sender_protect(s->sfu_gcm, &s->index, pkt, &l, cap)) return srtp_err_status_fail;
+        *len = (int)l;
+        return srtp_err_status_ok;
+    }
+#else
+    (void)cap;
+#endif
+    return srtp_protect(s->tx, pkt, len);
+}
 
 static void make_session(srtp_t *s, const profile_t *p, srtp_ssrc_type_t dir, unsigned char *key)
 {
@@ -116,12 +150,12 @@ static void fill_batch(pktbuf_t *b)
 }
 
 /* protect + unprotect one batch; adds elapsed ns to *tp and *tu (when non-NULL) */
-static void run_batch(pktbuf_t *b, srtp_t tx, srtp_t rx, double *tp, double *tu)
+static void run_batch(pktbuf_t *b, sender_t *tx, srtp_t rx, double *tp, double *tu)
 {
     fill_batch(b);
     double t0 = now_ns();
     for (int i = 0; i < b->batch; i++) {
-        srtp_err_status_t st = srtp_protect(tx, b->buf + (size_t)i * b->stride, &b->len[i]);
+        srtp_err_status_t st = protect_one(tx, b->buf + (size_t)i * b->stride, &b->len[i], b->stride);
         if (st) die("srtp_protect", st);
     }
     double t1 = now_ns();
@@ -203,11 +237,15 @@ int main(int argc, char **argv)
         if (only && !strstr(p->name, strcmp(only, "gcm") == 0 ? "GCM" : "CM_128_HMAC")) continue;
         unsigned char key[64];
         for (int i = 0; i < p->key_len; i++) key[i] = (unsigned char)(i * 7 + 3);
-        srtp_t tx, rx;
-        make_session(&tx, p, ssrc_any_outbound, key);
+        srtp_t rx;
+        sender_t tx = {0};
+        make_session(&tx.tx, p, ssrc_any_outbound, key);
         make_session(&rx, p, ssrc_any_inbound, key);
+#ifdef WITH_SFU_GCM_SENDER
+        if (p->sfu_sender && !(tx.sfu_gcm = sfu_gcm_sender_new(key))) die("sfu_gcm_sender_new", srtp_err_status_fail);
+#endif
 
-        for (int w = 0; w < 8; w++) run_batch(&b, tx, rx, NULL, NULL); /* warm-up */
+        for (int w = 0; w < 8; w++) run_batch(&b, &tx, rx, NULL, NULL); /* warm-up */
 
         double ap = -1, fp = -1, au = -1, fu = -1;
         if (count) {
@@ -222,7 +260,7 @@ int main(int argc, char **argv)
                 b.ts += 90;
                 int len = size;
                 count(&a0, &f0);
-                st = srtp_protect(tx, pk, &len);
+                st = protect_one(&tx, pk, &len, b.stride);
                 count(&a1, &f1);
                 if (st) die("srtp_protect", st);
                 st = srtp_unprotect(rx, pk, &len);
@@ -236,7 +274,7 @@ int main(int argc, char **argv)
 
         for (int r = 0; r < runs; r++) {
             tp[r] = tu[r] = 0;
-            for (int k = 0; k < n / batch; k++) run_batch(&b, tx, rx, &tp[r], &tu[r]);
+            for (int k = 0; k < n / batch; k++) run_batch(&b, &tx, rx, &tp[r], &tu[r]);
             tp[r] /= n;
             tu[r] /= n;
         }
@@ -253,8 +291,11 @@ int main(int argc, char **argv)
             printf("| %s | %s | %.0f | %.0f | %.0f | %s | %s |\n", p->name,
                    op ? "unprotect" : "protect", med, t[0], t[runs - 1], a, f);
         }
-        srtp_dealloc(tx);
+        srtp_dealloc(tx.tx);
         srtp_dealloc(rx);
+#ifdef WITH_SFU_GCM_SENDER
+        sfu_gcm_sender_free(tx.sfu_gcm);
+#endif
     }
     free(b.buf);
     free(b.len);
