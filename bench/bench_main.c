@@ -537,6 +537,7 @@ int main(int argc, char **argv)
     run.server_pinned = run.have_server && bench_pinned_cpus((pid_t)server_pid, &server_cpus);
     bench_cpu_times cores0 = {0}, cores1;
     if (run.server_pinned) cores0 = bench_cpus_read(&server_cpus);
+    uint64_t backlog0 = bench_backlog_drops();
     bench_proc_sample self0 = {0}, self1 = {0};
     bench_proc_read(getpid(), &self0);
     double host0 = bench_cpus_read(NULL).busy_s;
@@ -565,6 +566,7 @@ int main(int argc, char **argv)
     if (server_pid && media_port)
         run.server_socket_drops = bench_udp_port_drops((pid_t)server_pid, (uint16_t)media_port) - drops0;
     pump(500, NULL); /* drain: packets sent in the window still in flight */
+    run.backlog_drops = bench_backlog_drops() - backlog0;
     bench_media_finish(g.media, &run.media);
     run.participants = g.n;
     run.connected = g.connected;
@@ -581,13 +583,14 @@ int main(int argc, char **argv)
     fprintf(stderr,
             "bench: %s: %zu participants (%zu failed), set-up %.1f s, window %.1f s, sent %llu, received %llu, "
             "expected %llu; gen drops %llu, decrypted %llu (fail %llu, mismatch %llu), PLIs %llu, keyframes %llu, "
-            "send lag max %.1f ms, server drops %llu, streams without a slot %llu, SRTP %s (offered %s)\n",
+            "send lag max %.1f ms, server drops %llu, backlog drops %llu, streams without a slot %llu, SRTP %s "
+            "(offered %s)\n",
             scenario, g.n, g.failed, setup_s, run.media.window_s, (unsigned long long)run.media.tx_packets,
             (unsigned long long)run.media.rx_packets, (unsigned long long)run.media.expected,
             (unsigned long long)run.media.gen_socket_drops, (unsigned long long)run.media.decrypted,
             (unsigned long long)run.media.decrypt_failures, (unsigned long long)run.media.record_mismatches,
             (unsigned long long)run.media.plis, (unsigned long long)run.media.keyframes, run.media.max_send_lag_ms,
-            (unsigned long long)run.server_socket_drops, (unsigned long long)run.media.streams_without_slot,
+            (unsigned long long)run.server_socket_drops, run.backlog_drops, (unsigned long long)run.media.streams_without_slot,
             run.srtp_profile, srtp_offer);
     if (out && !bench_report_json(&run, out)) fprintf(stderr, "bench: cannot write %s\n", out);
     sfu_dtls_cert_free(g.cert);

@@ -102,6 +102,7 @@ rows = [  # label, keys, format, ratio?
     ("other CPUs busy (host.other_cpus)", ("host", "other_cpus"), "{:.2f}", False),
     ("server socket drops", ("server", "socket_drops"), "{:.0f}", False),
     ("gen socket drops", ("generator", "socket_drops"), "{:.0f}", False),
+    ("kernel backlog drops (softnet_stat)", ("host", "backlog_drops"), "{:.0f}", False),
     ("connected / failed", None, None, False),
 ]
 def fmt(v, f):

@@ -83,6 +83,19 @@ bench_cpu_times bench_cpus_read(const cpu_set_t *cpus)
     return t;
 }
 
+uint64_t bench_backlog_drops(void)
+{
+    FILE *f = fopen("/proc/net/softnet_stat", "r");
+    if (!f) return 0;
+    uint64_t drops = 0;
+    unsigned processed, dropped;
+    char line[512];
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "%x %x", &processed, &dropped) == 2) drops += dropped;
+    fclose(f);
+    return drops;
+}
+
 bool bench_pinned_cpus(pid_t pid, cpu_set_t *out)
 {
     CPU_ZERO(out);

@@ -29,6 +29,10 @@ typedef struct {
 } bench_cpu_times;
 bench_cpu_times bench_cpus_read(const cpu_set_t *cpus);
 
+/* Packets the kernel dropped because a CPU's input backlog was full (/proc/net/softnet_stat,
+ * all CPUs): with BENCH_NET=split, datagrams lost on the way into the generator. */
+uint64_t bench_backlog_drops(void);
+
 /* The CPUs process `pid` may run on, if that is a strict subset of the machine's online
  * CPUs (the server was pinned); false if it may run anywhere. */
 bool bench_pinned_cpus(pid_t pid, cpu_set_t *out);

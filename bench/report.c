@@ -86,8 +86,9 @@ bool bench_report_json(const bench_run *r, const char *path)
         json_object_update(json_object_get(j, "server"), cores);
         json_decref(cores);
     }
-    json_object_set_new(j, "host", json_pack("{s:f,s:f}", "other_cpu_s", r->other_cpu_s, "other_cpus",
-                                             m->window_s > 0 ? r->other_cpu_s / m->window_s : 0.0));
+    json_object_set_new(j, "host", json_pack("{s:f,s:f,s:I}", "other_cpu_s", r->other_cpu_s, "other_cpus",
+                                             m->window_s > 0 ? r->other_cpu_s / m->window_s : 0.0, "backlog_drops",
+                                             (json_int_t)r->backlog_drops));
     json_object_set_new(json_object_get(j, "config"), "rooms", json_integer((json_int_t)r->rooms));
     /* the server's CPU use as a share of one core: its load in one-worker runs */
     json_object_set_new(json_object_get(j, "server"), "cpu_share",

@@ -26,6 +26,7 @@ typedef struct {
     double server_rss_start_kib, server_rss_kib;
     unsigned long long server_socket_drops; /* kernel drops on the server's media port in the window */
     double other_cpu_s;           /* machine CPU in the window used by neither server nor bench */
+    unsigned long long backlog_drops; /* kernel input-backlog drops on any CPU in the window */
     bench_media_result media;
 } bench_run;
 
