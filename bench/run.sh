@@ -49,7 +49,7 @@ esac
 out=${BENCH_OUT:-$root/bench/out}/$scenario-$(date +%Y%m%d-%H%M%S)$([ $short = 1 ] && echo -short || true)
 mkdir -p "$out"
 . "$here/server.sh"
-trap 'stop_server; net_down' EXIT
+trap 'stop_server; netsplit_down' EXIT
 trap 'exit 143' INT TERM
 
 # one step: name, then diemcau-bench arguments; returns the bench's exit status

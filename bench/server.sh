@@ -8,7 +8,7 @@
 #   srv_addr               the address the server listens on (127.0.0.1, or with
 #                          BENCH_NET=split its veth address: bench/netsplit.sh)
 #   in_gen                 command prefix that runs the generator in its namespace (split)
-#   net_down               removes the split's namespaces (callers add it to their EXIT trap)
+#   netsplit_down          removes the split's namespaces (callers add it to their EXIT trap)
 server_cpu=() gen_cpu=()
 if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
   server_cpu=(taskset -c 0) gen_cpu=(taskset -c 1)
@@ -24,7 +24,6 @@ case ${BENCH_NET:-loopback} in
     srv_addr=$srv_ip ;;
   *) echo "bench: BENCH_NET must be loopback or split" >&2; exit 2 ;;
 esac
-net_down() { netsplit_down; }
 
 stop_server() {
   if [ -n "$srv_pid" ]; then

@@ -51,7 +51,7 @@ kids=()
 cleanup() {
   for k in "${kids[@]}"; do kill "$k" 2>/dev/null || true; done
   stop_server
-  net_down
+  netsplit_down
 }
 trap cleanup EXIT INT TERM
 
