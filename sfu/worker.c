@@ -72,6 +72,12 @@ static int open_udp_socket(const char *bind_ip, uint16_t port, uint16_t *bound_p
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
     if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size) < 0)
         setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+    /* Don't fragment, and don't shrink to a learned path MTU either: media datagrams are
+     * ≤ 1200 octets plus SRTP; a fragmented one is worse than a lost one. With DF set the
+     * kernel also skips the per-datagram IP ID hash (~1 % of the worker in meeting25). */
+    int probe = IP_PMTUDISC_PROBE, probe6 = IPV6_PMTUDISC_PROBE; /* (IPv4 also for v4-mapped peers) */
+    setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &probe, sizeof probe);
+    if (ss.ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &probe6, sizeof probe6);
     if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
         fprintf(stderr, "sfu: cannot bind UDP %s:%u: %s\n", bind_ip, port, strerror(errno));
         close(fd);
