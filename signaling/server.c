@@ -261,9 +261,9 @@ dc_server *dc_server_new(const dc_config *cfg, char *err, size_t err_len)
         .name = "diemcau-v1",
         .callback = callback,
         .per_session_data_size = sizeof(session),
-        /* lws keeps a receive buffer this size per WebSocket; longer messages (SDP of a
-         * big meeting) come in parts and are gathered in session.rx */
-        .rx_buffer_size = 4096,
+        /* lws keeps a receive buffer this size per WebSocket (an idle participant holds it);
+         * longer messages (SDP offers and answers) come in parts, gathered in session.rx */
+        .rx_buffer_size = 1024,
     };
 
     lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
