@@ -365,6 +365,8 @@ static void usage(void)
             "  --settle-timeout S      give up waiting for joins after (30)\n"
             "  --join-batch B          receivers opened per 100 ms (50)\n"
             "  --decrypt-every K       SRTP-decrypt one received packet in K (16; 1 = all, 0 = none)\n"
+            "  --rtp-seq-start N       first RTP sequence number of every stream (0-65535; default from\n"
+            "                          the SSRC): near 65535 the streams wrap into rollover counter 1 early\n"
             "  --room NAME             (bench)\n"
             "  --signaling NAME        signaling client: diemcau (default), janus if built\n"
             "  --srtp-profile P        DTLS-SRTP profiles the peers offer: gcm (SRTP_AEAD_AES_128_GCM only),\n"
@@ -388,8 +390,9 @@ int main(int argc, char **argv)
              decrypt_every = 16;
     bool publishers_receive = false, md_header = false;
     double loss_limit = -1;
+    long rtp_seq_start = -1;
     enum { O_URL = 256, O_PID, O_PORT, O_SCEN, O_PUB, O_RECV, O_PUBRECV, O_KBPS, O_FPS, O_KF, O_DUR, O_WARM,
-           O_SETTLE, O_BATCH, O_DEC, O_ROOM, O_SIG, O_NOTE, O_OUT, O_MDH, O_LIMIT, O_SRTP, O_ROOMS };
+           O_SETTLE, O_BATCH, O_DEC, O_ROOM, O_SIG, O_NOTE, O_OUT, O_MDH, O_LIMIT, O_SRTP, O_ROOMS, O_SEQ };
     static const struct option opts[] = {
         {"url", 1, 0, O_URL}, {"server-pid", 1, 0, O_PID}, {"media-port", 1, 0, O_PORT},
         {"scenario", 1, 0, O_SCEN}, {"publishers", 1, 0, O_PUB}, {"receivers", 1, 0, O_RECV},
@@ -398,7 +401,7 @@ int main(int argc, char **argv)
         {"settle-timeout", 1, 0, O_SETTLE}, {"join-batch", 1, 0, O_BATCH}, {"decrypt-every", 1, 0, O_DEC},
         {"room", 1, 0, O_ROOM}, {"signaling", 1, 0, O_SIG}, {"note", 1, 0, O_NOTE}, {"out", 1, 0, O_OUT},
         {"markdown-header", 0, 0, O_MDH}, {"loss-limit", 1, 0, O_LIMIT}, {"srtp-profile", 1, 0, O_SRTP},
-        {"rooms", 1, 0, O_ROOMS},
+        {"rooms", 1, 0, O_ROOMS}, {"rtp-seq-start", 1, 0, O_SEQ},
         {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
@@ -426,12 +429,13 @@ int main(int argc, char **argv)
         case O_LIMIT: loss_limit = atof(optarg); break;
         case O_SRTP: srtp_offer = optarg; break;
         case O_ROOMS: rooms = strtoul(optarg, NULL, 10); break;
+        case O_SEQ: rtp_seq_start = atol(optarg); break;
         case 'v': g.verbose++; break;
         default: usage(); return c == 'h' ? 0 : 1;
         }
     }
     if (!url || publishers == 0 || rooms == 0 || publishers * rooms > 1000 || receivers * rooms > 5000 ||
-        duration == 0 || duration > 3600 || fps == 0 || fps > 120) {
+        duration == 0 || duration > 3600 || fps == 0 || fps > 120 || rtp_seq_start < -1 || rtp_seq_start > 65535) {
         usage();
         return 1;
     }
@@ -486,7 +490,8 @@ int main(int argc, char **argv)
     n_streams_total = npub * 2;
     n_receivers_total = receivers * rooms + (publishers_receive ? npub : 0);
     bench_media_opts mo = {.n_publishers = npub, .video_bps = video_kbps * 1000, .fps = fps,
-                           .keyframe_s = keyframe_s, .audio = true, .video = true, .decrypt_every = decrypt_every};
+                           .keyframe_s = keyframe_s, .audio = true, .video = true, .decrypt_every = decrypt_every,
+                           .rtp_seq_start = (int32_t)rtp_seq_start};
     g.media = bench_media_new(&mo);
     srand((unsigned)getpid());
     for (size_t i = 0; i < g.n; i++) {

@@ -405,6 +405,7 @@ void bench_media_add_pub(bench_media *m, dc_peer *peer, size_t pub_index, uint32
     bench_gen_init_audio(&p->audio, (uint16_t)(pub_index * 2), audio_ssrc, audio_pt);
     bench_gen_init_video(&p->video, (uint16_t)(pub_index * 2 + 1), video_ssrc, video_pt, m->o.video_bps,
                          m->o.fps, m->o.keyframe_s);
+    if (m->o.rtp_seq_start >= 0) p->audio.rtp_seq = p->video.rtp_seq = (uint16_t)m->o.rtp_seq_start;
     pthread_mutex_lock(&m->lock);
     m->in_pubs = realloc(m->in_pubs, (m->n_in_pubs + 1) * sizeof *m->in_pubs);
     m->in_pubs[m->n_in_pubs++] = p;

@@ -24,6 +24,8 @@ typedef struct {
     unsigned fps, keyframe_s;
     bool audio, video;
     unsigned decrypt_every;   /* 1 = every packet, 0 = never */
+    int32_t rtp_seq_start;    /* ≥ 0: first RTP sequence number of every stream (tests the
+                                 wrap into the rollover counter early); -1: from the SSRC */
 } bench_media_opts;
 
 typedef struct bench_media bench_media;

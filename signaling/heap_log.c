@@ -15,9 +15,9 @@ void dc_heap_log_init(dc_heap_log *h, int64_t now_us)
     h->next_us = now_us;
 }
 
-void dc_heap_log_maybe(dc_heap_log *h, int64_t now_us)
+bool dc_heap_log_maybe(dc_heap_log *h, int64_t now_us)
 {
-    if (!h->interval_us || now_us < h->next_us) return;
+    if (!h->interval_us || now_us < h->next_us) return false;
     h->next_us = now_us + h->interval_us;
     struct mallinfo2 mi = mallinfo2();
     /* uordblks: bytes in live allocations from the arenas; fordblks: free bytes the arenas
@@ -27,4 +27,5 @@ void dc_heap_log_maybe(dc_heap_log *h, int64_t now_us)
             (double)(now_us - h->start_us) / 1e6, mi.uordblks / 1024, mi.fordblks / 1024, mi.hblkhd / 1024,
             mi.keepcost / 1024);
     fflush(stderr);
+    return true;
 }

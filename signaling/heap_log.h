@@ -4,6 +4,7 @@
 #ifndef DC_HEAP_LOG_H
 #define DC_HEAP_LOG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct {
@@ -12,8 +13,8 @@ typedef struct {
 } dc_heap_log;
 
 void dc_heap_log_init(dc_heap_log *h, int64_t now_us);
-/* Prints one line when the interval has passed:
+/* Prints one line when the interval has passed, and returns whether it did:
  *   heap: t_s=12.0 in_use_kib=… free_kib=… mmap_kib=… releasable_kib=… */
-void dc_heap_log_maybe(dc_heap_log *h, int64_t now_us);
+bool dc_heap_log_maybe(dc_heap_log *h, int64_t now_us);
 
 #endif

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <glib.h>
+#include <inttypes.h>
 #include <libwebsockets.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -200,11 +201,26 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     }
 }
 
+/* Beside each heap line of a soak: the engine's packet counters, so that a loss in a long
+ * run can be told apart by reason (drops are counted, never logged one by one). */
+static void log_engine_counters(const sfu *engine)
+{
+    sfu_stats st;
+    sfu_get_stats(engine, &st);
+    fprintf(stderr,
+            "engine: rx=%" PRIu64 " tx=%" PRIu64 " forwarded=%" PRIu64 " drop_malformed=%" PRIu64
+            " drop_unknown_source=%" PRIu64 " drop_stun_auth=%" PRIu64 " drop_srtp=%" PRIu64 " drop_dtls=%" PRIu64
+            " drop_no_route_or_tx=%" PRIu64 " transports=%" PRIu64 " streams=%" PRIu64 " slots=%" PRIu64 "\n",
+            st.rx_packets, st.tx_packets, st.rtp_forwarded, st.drop_malformed, st.drop_unknown_source,
+            st.drop_stun_auth, st.drop_srtp, st.drop_dtls, st.drop_no_route, st.transports, st.streams, st.slots);
+    fflush(stderr);
+}
+
 static void sweep(lws_sorted_usec_list_t *sul)
 {
     dc_server *s = lws_container_of(sul, dc_server, sweep_timer);
     if (s->meeting) dc_meeting_sweep(s->meeting);
-    dc_heap_log_maybe(&s->heap_log, g_get_monotonic_time());
+    if (dc_heap_log_maybe(&s->heap_log, g_get_monotonic_time()) && s->engine) log_engine_counters(s->engine);
     lws_sul_schedule(s->context, 0, &s->sweep_timer, sweep, SWEEP_INTERVAL_US);
 }
 
