@@ -315,12 +315,12 @@ static void consent_sweep(bench_media *m, int64_t now)
     m->next_consent_sweep = now + 100000000;
     for (size_t i = 0; i < m->n_pubs; i++)
         if (now >= m->pubs[i]->c.next_consent_ns) {
-            dc_peer_send_check(m->pubs[i]->c.peer);
+            dc_peer_send_consent(m->pubs[i]->c.peer);
             m->pubs[i]->c.next_consent_ns = now + CONSENT_NS;
         }
     for (size_t i = 0; i < m->n_subs; i++)
         if (now >= m->subs[i]->c.next_consent_ns) {
-            dc_peer_send_check(m->subs[i]->c.peer);
+            dc_peer_send_consent(m->subs[i]->c.peer);
             m->subs[i]->c.next_consent_ns = now + CONSENT_NS;
         }
 }

@@ -111,7 +111,9 @@ void dc_peer_free(dc_peer *p)
 int dc_peer_fd(const dc_peer *p) { return p->fd; }
 bool dc_peer_connected(const dc_peer *p) { return p->srtp != NULL; }
 
-void dc_peer_send_check(dc_peer *p)
+/* A Binding request with our credentials; its transaction stays in the agent (for
+ * stun_agent_validate) until forget_id says otherwise. */
+static void send_binding(dc_peer *p, bool forget_id)
 {
     uint8_t buf[512];
     StunMessage msg;
@@ -119,7 +121,23 @@ void dc_peer_send_check(dc_peer *p)
         &p->stun, &msg, buf, sizeof buf, (const uint8_t *)p->username, strlen(p->username),
         (const uint8_t *)p->server_pwd, strlen(p->server_pwd), true, true, 0x6e7f00ff,
         ((uint64_t)rand() << 32) | (uint64_t)rand(), NULL, STUN_USAGE_ICE_COMPATIBILITY_RFC5245);
-    if (len) send_datagram(p, buf, len);
+    if (!len) return;
+    if (forget_id) {
+        StunTransactionId id;
+        stun_message_id(&msg, id);
+        stun_agent_forget_transaction(&p->stun, id);
+    }
+    send_datagram(p, buf, len);
+}
+
+void dc_peer_send_check(dc_peer *p)
+{
+    send_binding(p, false);
+}
+
+void dc_peer_send_consent(dc_peer *p)
+{
+    send_binding(p, true);
 }
 
 static int64_t now_ms(void)

@@ -33,8 +33,13 @@ dc_peer *dc_peer_new_ufrag(const char *server_ip, uint16_t server_port, const ch
 void dc_peer_answer_checks(dc_peer *p, const char *client_pwd);
 
 int dc_peer_fd(const dc_peer *p);
-/* Sends one connectivity check (also keeps ICE consent fresh). */
+/* Sends one connectivity check whose answer the connect functions validate. */
 void dc_peer_send_check(dc_peer *p);
+/* Sends one ICE consent check (RFC 7675) whose answer nobody reads: its transaction is
+ * forgotten at once. The STUN agent keeps at most 200 open transactions; a consent check
+ * every 5 s sent as dc_peer_send_check stopped after ~17 minutes, the server's consent
+ * then expired, and a 30-minute soak lost everything after that. */
+void dc_peer_send_consent(dc_peer *p);
 /* Checks and handshakes until DTLS is connected or timeout_ms passes. */
 bool dc_peer_connect(dc_peer *p, int timeout_ms);
 bool dc_peer_connected(const dc_peer *p);
