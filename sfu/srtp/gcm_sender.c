@@ -7,6 +7,8 @@
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 
+#include "rtp/rtp.h"
+
 #define KEY_LEN 16
 #define SALT_LEN 12
 #define LABEL_RTP_ENCRYPTION 0x00 /* RFC 3711 §4.3.2 */
@@ -84,26 +86,14 @@ uint64_t sfu_srtp_tx_index_next(sfu_srtp_tx_index *state, uint16_t seq, int32_t 
     return guess;
 }
 
-/* octets of the RTP header with CSRCs and extension (the AAD), 0 if malformed */
-static size_t header_len(const uint8_t *buf, size_t len)
-{
-    if (len < 12 || (buf[0] >> 6) != 2) return 0;
-    size_t h = 12 + 4 * (size_t)(buf[0] & 0x0f);
-    if (buf[0] & 0x10) {
-        if (len < h + 4) return 0;
-        h += 4 + 4 * (size_t)((buf[h + 2] << 8) | buf[h + 3]);
-    }
-    return h <= len ? h : 0;
-}
-
 bool sfu_gcm_sender_protect(sfu_gcm_sender *g, sfu_srtp_tx_index *state, uint8_t *buf, size_t *len, size_t cap)
 {
-    size_t hlen = header_len(buf, *len);
-    if (!hlen || cap < *len || cap - *len < SFU_GCM_TAG_LEN || *len > INT32_MAX) return false;
-    uint16_t seq = (uint16_t)((buf[2] << 8) | buf[3]);
+    sfu_rtp_header h; /* the AAD is the header with CSRCs and extension: up to payload_off */
+    if (!sfu_rtp_parse(buf, *len, &h) || cap < *len || cap - *len < SFU_GCM_TAG_LEN || *len > INT32_MAX) return false;
+    size_t hlen = h.payload_off;
     sfu_srtp_tx_index before = *state;
     int32_t delta;
-    uint64_t index = sfu_srtp_tx_index_next(state, seq, &delta);
+    uint64_t index = sfu_srtp_tx_index_next(state, h.seq, &delta);
     if (delta <= -SFU_GCM_WINDOW) return false;
 
     /* RFC 7714 §8.1: IV = (0x0000 || SSRC || ROC || SEQ) XOR salt */
