@@ -33,10 +33,6 @@ typedef struct {
 /* derived figures */
 double bench_run_pps(const bench_run *r);
 double bench_run_server_us_per_pkt(const bench_run *r);
-double bench_run_server_sys_us_per_pkt(const bench_run *r); /* the kernel's part of it */
-/* The server's time plus all interrupt work on its pinned CPUs: an upper bound that also
- * holds receive work done while the CPU was idle (interrupts of its own time count twice). */
-double bench_run_server_with_irq_us_per_pkt(const bench_run *r);
 double bench_run_kib_per_participant(const bench_run *r);
 
 bool bench_report_json(const bench_run *r, const char *path);
