@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,31 +53,49 @@ typedef struct {
 
 enum { CMD_NONE = 0, CMD_BEGIN, CMD_END, CMD_STOP };
 
+/* One of the two media threads: the sender owns the publishing connections (timed sends,
+ * PLIs from the server), the receiver the subscribing ones (checks, latency). Split so
+ * that receiving a burst of forwarded packets never delays a scheduled send: a late
+ * sender bunches the publishers' frames together and the server sees bursts no set of
+ * independent browsers would send. */
+typedef struct {
+    bench_media *m;
+    bool sends;
+    pthread_t thread;
+    atomic_int cmd;
+    int ep;
+    bool in_window;
+    double cpu_begin, cpu_end;
+    int64_t next_consent_sweep;
+    uint8_t (*rx)[RX_BUF];
+    uint64_t decrypt_failures;
+} side;
+
 struct bench_media {
     bench_media_opts o;
     size_t n_streams;
-    pthread_t thread;
-    atomic_int cmd;
+    side send, recv;
+    bool sender_realtime;
     pthread_mutex_t lock; /* guards the incoming lists */
-    atomic_bool incoming;
+    atomic_bool incoming_pubs, incoming_subs;
     pub **in_pubs; size_t n_in_pubs;
     sub **in_subs; size_t n_in_subs;
-    /* owned by the media thread (read by others only after join / under the window calls) */
+    /* pubs owned by the sender, subs by the receiver (read by others only after join) */
     pub **pubs; size_t n_pubs, cap_pubs;
     sub **subs; size_t n_subs, cap_subs;
     atomic_size_t subs_total, subs_with_media;
-    int ep;
-    uint32_t *s0, *s1;     /* per stream window bounds (bench sequence) */
-    bool in_window;
+    /* per stream window bounds (bench sequence): written by the sender, read by the
+     * receiver (relaxed atomics: a packet is counted once its bound is visible) */
+    uint32_t *s0, *s1;
     int64_t win_begin_ns, win_end_ns;
-    double cpu_begin, cpu_end;
+    /* sender */
+    uint64_t tx_win, plis;
+    bench_hist send_lag;
+    /* receiver */
     bench_hist lat;
-    uint64_t tx_win, rx_win, rx_bytes_win;
-    uint64_t decrypted, decrypt_failures, mismatches, no_record, plis;
-    int64_t max_lag_ns;
-    int64_t next_consent_sweep;
+    uint64_t rx_win, rx_bytes_win;
+    uint64_t decrypted, mismatches, no_record;
     /* buffers */
-    uint8_t (*rx)[RX_BUF];
     uint8_t (*tx)[BENCH_PKT_CAP];
 };
 
@@ -119,8 +138,12 @@ static void conn_init(conn *c, dc_peer *peer, bool is_pub)
 
 /* --- receive ------------------------------------------------------------------------ */
 
-static void on_sub_rtp(bench_media *m, sub *s, uint8_t *buf, size_t len, int64_t rx_ns)
+static uint32_t bound(const uint32_t *b, size_t stream) { return __atomic_load_n(&b[stream], __ATOMIC_RELAXED); }
+static void set_bound(uint32_t *b, size_t stream, uint32_t v) { __atomic_store_n(&b[stream], v, __ATOMIC_RELAXED); }
+
+static void on_sub_rtp(side *d, sub *s, uint8_t *buf, size_t len, int64_t rx_ns)
 {
+    bench_media *m = d->m;
     bench_record rec;
     bool have = bench_record_from_ext(buf, len, &rec);
     if (!have) m->no_record++;
@@ -128,7 +151,7 @@ static void on_sub_rtp(bench_media *m, sub *s, uint8_t *buf, size_t len, int64_t
     if (!have || (m->o.decrypt_every && s->rx_total % m->o.decrypt_every == 0)) {
         m->decrypted++;
         if (sfu_srtp_unprotect_rtp(s->c.srtp, buf, &len) != 0) {
-            m->decrypt_failures++;
+            d->decrypt_failures++;
             return;
         }
         bench_record inner;
@@ -144,16 +167,16 @@ static void on_sub_rtp(bench_media *m, sub *s, uint8_t *buf, size_t len, int64_t
         m->mismatches++;
         return;
     }
-    if (rec.seq >= m->s0[rec.stream] && rec.seq < m->s1[rec.stream]) {
+    if (rec.seq >= bound(m->s0, rec.stream) && rec.seq < bound(m->s1, rec.stream)) {
         s->count[rec.stream]++;
         bench_hist_add(&m->lat, rx_ns - rec.send_ns);
     }
 }
 
-static void on_pub_rtcp(bench_media *m, pub *p, uint8_t *buf, size_t len)
+static void on_pub_rtcp(side *d, pub *p, uint8_t *buf, size_t len)
 {
     if (sfu_srtp_unprotect_rtcp(p->c.srtp, buf, &len) != 0) {
-        m->decrypt_failures++;
+        d->decrypt_failures++;
         return;
     }
     sfu_rtcp_iter it;
@@ -162,12 +185,13 @@ static void on_pub_rtcp(bench_media *m, pub *p, uint8_t *buf, size_t len)
     while (sfu_rtcp_iter_next(&it, &pk))
         if (pk.pt == SFU_RTCP_PSFB && (pk.fmt == 1 || pk.fmt == 4)) {
             p->video.want_key = true;
-            m->plis++;
+            d->m->plis++;
         }
 }
 
-static void drain_socket(bench_media *m, conn *c, int64_t now_mono)
+static void drain_socket(side *d, conn *c, int64_t now_mono)
 {
+    bench_media *m = d->m;
     struct mmsghdr msgs[RX_BATCH];
     struct iovec iov[RX_BATCH];
     union {
@@ -176,14 +200,14 @@ static void drain_socket(bench_media *m, conn *c, int64_t now_mono)
     } ctrl[RX_BATCH];
     for (;;) {
         for (int i = 0; i < RX_BATCH; i++) {
-            iov[i] = (struct iovec){.iov_base = m->rx[i], .iov_len = RX_BUF};
+            iov[i] = (struct iovec){.iov_base = d->rx[i], .iov_len = RX_BUF};
             msgs[i].msg_hdr = (struct msghdr){.msg_iov = &iov[i], .msg_iovlen = 1,
                                               .msg_control = ctrl[i].buf, .msg_controllen = sizeof ctrl[i].buf};
         }
         int n = recvmmsg(c->fd, msgs, RX_BATCH, MSG_DONTWAIT, NULL);
         if (n <= 0) return;
         for (int i = 0; i < n; i++) {
-            uint8_t *buf = m->rx[i];
+            uint8_t *buf = d->rx[i];
             size_t len = msgs[i].msg_len;
             int64_t rx_ns = 0;
             for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msgs[i].msg_hdr); cm; cm = CMSG_NXTHDR(&msgs[i].msg_hdr, cm)) {
@@ -200,7 +224,7 @@ static void drain_socket(bench_media *m, conn *c, int64_t now_mono)
             if (len < 12 || buf[0] < 128 || buf[0] > 191) continue; /* STUN responses, DTLS */
             bool rtcp = buf[1] >= 192 && buf[1] <= 223;
             if (c->is_pub) {
-                if (rtcp) on_pub_rtcp(m, (pub *)c, buf, len);
+                if (rtcp) on_pub_rtcp(d, (pub *)c, buf, len);
                 continue;
             }
             if (rtcp) continue;
@@ -209,11 +233,11 @@ static void drain_socket(bench_media *m, conn *c, int64_t now_mono)
                 s->first_media_ns = now_mono;
                 atomic_fetch_add(&m->subs_with_media, 1);
             }
-            if (m->in_window) {
+            if (d->in_window) {
                 m->rx_win++;
                 m->rx_bytes_win += len;
             }
-            on_sub_rtp(m, s, buf, len, rx_ns);
+            on_sub_rtp(d, s, buf, len, rx_ns);
         }
         if (n < RX_BATCH) return;
     }
@@ -221,8 +245,9 @@ static void drain_socket(bench_media *m, conn *c, int64_t now_mono)
 
 /* --- send --------------------------------------------------------------------------- */
 
-static void flush(bench_media *m, pub *p, size_t *lens, size_t n)
+static void flush(side *d, pub *p, size_t *lens, size_t n)
 {
+    bench_media *m = d->m;
     struct mmsghdr msgs[TX_BATCH];
     struct iovec iov[TX_BATCH];
     size_t k = 0;
@@ -240,17 +265,23 @@ static void flush(bench_media *m, pub *p, size_t *lens, size_t n)
         if (r <= 0) break;
         sent += (size_t)r;
     }
-    if (m->in_window) m->tx_win += sent;
+    if (d->in_window) m->tx_win += sent;
+}
+
+static void note_lag(side *d, int64_t due, int64_t now)
+{
+    if (d->in_window) bench_hist_add(&d->m->send_lag, now - due);
 }
 
 /* Sends what is due; returns the next due time. */
-static int64_t send_due(bench_media *m, pub *p, int64_t now)
+static int64_t send_due(side *d, pub *p, int64_t now)
 {
+    bench_media *m = d->m;
     size_t lens[TX_BATCH], n = 0;
     int64_t rt = real_ns();
     if (m->o.audio) {
         while (p->next_audio_ns <= now && n < TX_BATCH) {
-            if (m->in_window && now - p->next_audio_ns > m->max_lag_ns) m->max_lag_ns = now - p->next_audio_ns;
+            note_lag(d, p->next_audio_ns, now);
             lens[n] = bench_gen_audio(&p->audio, m->tx[n], rt);
             n++;
             p->next_audio_ns += 20000000;
@@ -258,23 +289,24 @@ static int64_t send_due(bench_media *m, pub *p, int64_t now)
         if (now - p->next_audio_ns > 1000000000LL) p->next_audio_ns = now; /* hopelessly late */
     }
     if (m->o.video && p->next_video_ns <= now) {
-        if (m->in_window && now - p->next_video_ns > m->max_lag_ns) m->max_lag_ns = now - p->next_video_ns;
+        note_lag(d, p->next_video_ns, now);
         size_t max = TX_BATCH - n < BENCH_MAX_FRAME_PKTS ? TX_BATCH - n : BENCH_MAX_FRAME_PKTS;
         n += bench_gen_video_frame(&p->video, m->tx + n, lens + n, max, rt);
         p->next_video_ns += 1000000000LL / m->o.fps;
         if (now - p->next_video_ns > 1000000000LL) p->next_video_ns = now;
     }
-    if (n) flush(m, p, lens, n);
+    if (n) flush(d, p, lens, n);
     int64_t next = INT64_MAX;
     if (m->o.audio && p->next_audio_ns < next) next = p->next_audio_ns;
     if (m->o.video && p->next_video_ns < next) next = p->next_video_ns;
     return next;
 }
 
-/* --- thread ------------------------------------------------------------------------- */
+/* --- threads ------------------------------------------------------------------------ */
 
-static void take_incoming(bench_media *m)
+static void take_incoming_pubs(side *d)
 {
+    bench_media *m = d->m;
     pthread_mutex_lock(&m->lock);
     for (size_t i = 0; i < m->n_in_pubs; i++) {
         if (m->n_pubs == m->cap_pubs) {
@@ -287,13 +319,22 @@ static void take_incoming(bench_media *m)
         int64_t now = mono_ns();
         p->next_video_ns = now + (int64_t)(p->pub_index * 7919 % 33) * 1000000LL;
         p->next_audio_ns = now + (int64_t)(p->pub_index * 7919 % 20) * 1000000LL;
-        if (m->in_window) { /* joined during the window: count from now on */
-            m->s0[p->pub_index * 2] = p->audio.next_seq;
-            m->s0[p->pub_index * 2 + 1] = p->video.next_seq;
+        if (d->in_window) { /* joined during the window: count from now on */
+            set_bound(m->s0, p->pub_index * 2, p->audio.next_seq);
+            set_bound(m->s0, p->pub_index * 2 + 1, p->video.next_seq);
         }
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = p};
-        epoll_ctl(m->ep, EPOLL_CTL_ADD, p->c.fd, &ev);
+        epoll_ctl(d->ep, EPOLL_CTL_ADD, p->c.fd, &ev);
     }
+    m->n_in_pubs = 0;
+    atomic_store(&m->incoming_pubs, false);
+    pthread_mutex_unlock(&m->lock);
+}
+
+static void take_incoming_subs(side *d)
+{
+    bench_media *m = d->m;
+    pthread_mutex_lock(&m->lock);
     for (size_t i = 0; i < m->n_in_subs; i++) {
         if (m->n_subs == m->cap_subs) {
             m->cap_subs = m->cap_subs ? m->cap_subs * 2 : 64;
@@ -302,77 +343,114 @@ static void take_incoming(bench_media *m)
         sub *s = m->in_subs[i];
         m->subs[m->n_subs++] = s;
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = s};
-        epoll_ctl(m->ep, EPOLL_CTL_ADD, s->c.fd, &ev);
+        epoll_ctl(d->ep, EPOLL_CTL_ADD, s->c.fd, &ev);
     }
-    m->n_in_pubs = m->n_in_subs = 0;
-    atomic_store(&m->incoming, false);
+    m->n_in_subs = 0;
+    atomic_store(&m->incoming_subs, false);
     pthread_mutex_unlock(&m->lock);
 }
 
-static void consent_sweep(bench_media *m, int64_t now)
+static void take_incoming(side *d)
 {
-    if (now < m->next_consent_sweep) return;
-    m->next_consent_sweep = now + 100000000;
-    for (size_t i = 0; i < m->n_pubs; i++)
-        if (now >= m->pubs[i]->c.next_consent_ns) {
-            dc_peer_send_consent(m->pubs[i]->c.peer);
-            m->pubs[i]->c.next_consent_ns = now + CONSENT_NS;
-        }
-    for (size_t i = 0; i < m->n_subs; i++)
-        if (now >= m->subs[i]->c.next_consent_ns) {
-            dc_peer_send_consent(m->subs[i]->c.peer);
-            m->subs[i]->c.next_consent_ns = now + CONSENT_NS;
-        }
+    if (d->sends) take_incoming_pubs(d);
+    else take_incoming_subs(d);
 }
 
-static void apply_cmd(bench_media *m, int cmd)
+/* Keeps ICE consent (RFC 7675) fresh on this side's connections. */
+static void consent_sweep(side *d, int64_t now)
 {
-    if (cmd == CMD_BEGIN) {
-        for (size_t i = 0; i < m->n_pubs; i++) {
-            pub *p = m->pubs[i];
-            m->s0[p->pub_index * 2] = p->audio.next_seq;
-            m->s0[p->pub_index * 2 + 1] = p->video.next_seq;
+    bench_media *m = d->m;
+    if (now < d->next_consent_sweep) return;
+    d->next_consent_sweep = now + 100000000;
+    size_t n = d->sends ? m->n_pubs : m->n_subs;
+    for (size_t i = 0; i < n; i++) {
+        conn *c = d->sends ? &m->pubs[i]->c : &m->subs[i]->c;
+        if (now >= c->next_consent_ns) {
+            dc_peer_send_consent(c->peer);
+            c->next_consent_ns = now + CONSENT_NS;
         }
-        m->in_window = true;
-        m->win_begin_ns = mono_ns();
-        m->cpu_begin = thread_cpu_s();
-    } else if (cmd == CMD_END) {
-        for (size_t i = 0; i < m->n_pubs; i++) {
-            pub *p = m->pubs[i];
-            m->s1[p->pub_index * 2] = p->audio.next_seq;
-            m->s1[p->pub_index * 2 + 1] = p->video.next_seq;
-        }
-        m->in_window = false;
-        m->win_end_ns = mono_ns();
-        m->cpu_end = thread_cpu_s();
     }
+}
+
+static void apply_cmd(side *d, int cmd)
+{
+    bench_media *m = d->m;
+    if (d->sends)
+        for (size_t i = 0; i < m->n_pubs; i++) {
+            pub *p = m->pubs[i];
+            uint32_t *b = cmd == CMD_BEGIN ? m->s0 : m->s1;
+            set_bound(b, p->pub_index * 2, p->audio.next_seq);
+            set_bound(b, p->pub_index * 2 + 1, p->video.next_seq);
+        }
+    d->in_window = cmd == CMD_BEGIN;
+    if (cmd == CMD_BEGIN) {
+        if (d->sends) m->win_begin_ns = mono_ns();
+        d->cpu_begin = thread_cpu_s();
+    } else {
+        if (d->sends) m->win_end_ns = mono_ns();
+        d->cpu_end = thread_cpu_s();
+    }
+}
+
+/* Real-time priority for the sender, if the bench may have it: on the generator's CPU it
+ * then preempts the receiver the moment a send is due. */
+static bool prefer_realtime(void)
+{
+    struct sched_param sp = {.sched_priority = 1};
+    return pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp) == 0;
 }
 
 static void *run(void *arg)
 {
-    bench_media *m = arg;
+    side *d = arg;
+    bench_media *m = d->m;
+    if (d->sends) m->sender_realtime = prefer_realtime();
     struct epoll_event evs[256];
     for (;;) {
-        int cmd = atomic_load(&m->cmd);
+        int cmd = atomic_load(&d->cmd);
         if (cmd == CMD_STOP) break;
         if (cmd != CMD_NONE) {
-            apply_cmd(m, cmd);
-            atomic_store(&m->cmd, CMD_NONE);
+            apply_cmd(d, cmd);
+            atomic_store(&d->cmd, CMD_NONE);
         }
-        if (atomic_load(&m->incoming)) take_incoming(m);
+        if (atomic_load(d->sends ? &m->incoming_pubs : &m->incoming_subs)) take_incoming(d);
         int64_t now = mono_ns(), next = now + 10000000;
-        for (size_t i = 0; i < m->n_pubs; i++) {
-            int64_t t = send_due(m, m->pubs[i], now);
-            if (t < next) next = t;
-        }
-        consent_sweep(m, now);
+        if (d->sends)
+            for (size_t i = 0; i < m->n_pubs; i++) {
+                int64_t t = send_due(d, m->pubs[i], now);
+                if (t < next) next = t;
+            }
+        consent_sweep(d, now);
         now = mono_ns();
-        int timeout = next > now ? (int)((next - now + 999999) / 1000000) : 0;
-        int n = epoll_wait(m->ep, evs, 256, timeout);
+        int64_t wait = next > now ? next - now : 0;
+        struct timespec timeout = {.tv_sec = wait / 1000000000LL, .tv_nsec = wait % 1000000000LL};
+        int n = epoll_pwait2(d->ep, evs, 256, &timeout, NULL);
         now = mono_ns();
-        for (int i = 0; i < n; i++) drain_socket(m, evs[i].data.ptr, now);
+        for (int i = 0; i < n; i++) drain_socket(d, evs[i].data.ptr, now);
     }
     return NULL;
+}
+
+static void side_start(bench_media *m, side *d, bool sends)
+{
+    d->m = m;
+    d->sends = sends;
+    d->rx = malloc(RX_BATCH * sizeof *d->rx);
+    d->ep = epoll_create1(EPOLL_CLOEXEC);
+    pthread_create(&d->thread, NULL, run, d);
+}
+
+static void side_stop(side *d)
+{
+    atomic_store(&d->cmd, CMD_STOP);
+    pthread_join(d->thread, NULL);
+    take_incoming(d);
+}
+
+static void side_free(side *d)
+{
+    free(d->rx);
+    close(d->ep);
 }
 
 bench_media *bench_media_new(const bench_media_opts *o)
@@ -388,11 +466,11 @@ bench_media *bench_media_new(const bench_media_opts *o)
         m->s1[i] = UINT32_MAX;
     }
     bench_hist_init(&m->lat);
-    m->rx = malloc(RX_BATCH * sizeof *m->rx);
+    bench_hist_init(&m->send_lag);
     m->tx = malloc(TX_BATCH * sizeof *m->tx);
-    m->ep = epoll_create1(EPOLL_CLOEXEC);
     pthread_mutex_init(&m->lock, NULL);
-    pthread_create(&m->thread, NULL, run, m);
+    side_start(m, &m->send, true);
+    side_start(m, &m->recv, false);
     return m;
 }
 
@@ -409,7 +487,7 @@ void bench_media_add_pub(bench_media *m, dc_peer *peer, size_t pub_index, uint32
     pthread_mutex_lock(&m->lock);
     m->in_pubs = realloc(m->in_pubs, (m->n_in_pubs + 1) * sizeof *m->in_pubs);
     m->in_pubs[m->n_in_pubs++] = p;
-    atomic_store(&m->incoming, true);
+    atomic_store(&m->incoming_pubs, true);
     pthread_mutex_unlock(&m->lock);
 }
 
@@ -426,15 +504,16 @@ size_t bench_media_add_sub(bench_media *m, dc_peer *peer, long self_pub, const u
     pthread_mutex_lock(&m->lock);
     m->in_subs = realloc(m->in_subs, (m->n_in_subs + 1) * sizeof *m->in_subs);
     m->in_subs[m->n_in_subs++] = s;
-    atomic_store(&m->incoming, true);
+    atomic_store(&m->incoming_subs, true);
     pthread_mutex_unlock(&m->lock);
     return atomic_fetch_add(&m->subs_total, 1);
 }
 
 static void command(bench_media *m, int cmd)
 {
-    atomic_store(&m->cmd, cmd);
-    while (atomic_load(&m->cmd) == cmd) usleep(500);
+    atomic_store(&m->send.cmd, cmd);
+    atomic_store(&m->recv.cmd, cmd);
+    while (atomic_load(&m->send.cmd) == cmd || atomic_load(&m->recv.cmd) == cmd) usleep(500);
 }
 
 void bench_media_window_begin(bench_media *m) { command(m, CMD_BEGIN); }
@@ -443,9 +522,8 @@ size_t bench_media_subs_with_media(bench_media *m) { return atomic_load(&m->subs
 
 void bench_media_finish(bench_media *m, bench_media_result *r)
 {
-    atomic_store(&m->cmd, CMD_STOP);
-    pthread_join(m->thread, NULL);
-    take_incoming(m);
+    side_stop(&m->send);
+    side_stop(&m->recv);
     memset(r, 0, sizeof *r);
     r->window_s = (double)(m->win_end_ns - m->win_begin_ns) / 1e9;
     r->tx_packets = m->tx_win;
@@ -488,13 +566,15 @@ void bench_media_finish(bench_media *m, bench_media_result *r)
     r->lat_max_us = (double)m->lat.max_ns / 1000.0;
     r->lat_mean_us = m->lat.count ? m->lat.sum_ns / (double)m->lat.count / 1000.0 : 0;
     r->decrypted = m->decrypted;
-    r->decrypt_failures = m->decrypt_failures;
+    r->decrypt_failures = m->send.decrypt_failures + m->recv.decrypt_failures;
     r->record_mismatches = m->mismatches;
     r->no_record = m->no_record;
     r->plis = m->plis;
     for (size_t i = 0; i < m->n_pubs; i++) r->keyframes += m->pubs[i]->video.keyframes;
-    r->gen_cpu_s = m->cpu_end - m->cpu_begin;
-    r->max_send_lag_ms = (double)m->max_lag_ns / 1e6;
+    r->gen_cpu_s = m->send.cpu_end - m->send.cpu_begin + m->recv.cpu_end - m->recv.cpu_begin;
+    r->send_lag_p99_ms = bench_hist_quantile_us(&m->send_lag, 0.99) / 1000.0;
+    r->max_send_lag_ms = (double)m->send_lag.max_ns / 1e6;
+    r->sender_realtime = m->sender_realtime;
     for (size_t i = 0; i < m->n_pubs; i++) {
         dc_peer_free(m->pubs[i]->c.peer);
         free(m->pubs[i]);
@@ -510,10 +590,11 @@ void bench_media_finish(bench_media *m, bench_media_result *r)
     free(m->in_subs);
     free(m->s0);
     free(m->s1);
-    free(m->rx);
     free(m->tx);
     bench_hist_free(&m->lat);
-    close(m->ep);
+    bench_hist_free(&m->send_lag);
+    side_free(&m->send);
+    side_free(&m->recv);
     pthread_mutex_destroy(&m->lock);
     free(m);
 }

@@ -1,14 +1,16 @@
-/* The generator's media thread: sends synthetic media for every publishing connection
- * and receives and checks everything the subscribing connections get.
+/* The generator's media threads: send synthetic media for every publishing connection
+ * and receive and check everything the subscribing connections get.
  *
- * One thread, one epoll over every peer socket; each ready socket is drained with
+ * Two threads, each with an epoll over its own peer sockets: the sender owns the
+ * publishing connections and sends on schedule (nanosecond timeouts, real-time priority
+ * when allowed), the receiver owns the subscribing ones. Each ready socket is drained with
  * recvmmsg (kernel receive timestamps via SO_TIMESTAMPNS, socket overflow counts via
  * SO_RXQ_OVFL), each publisher's due packets go out with one sendmmsg. Loss and latency
  * come from the send record in the clear header extension (gen.h); one packet in
  * `decrypt_every` is also SRTP-decrypted and its payload record checked against it.
  *
  * Peers are handed over once connected (dc_peer_connect_all) from the signaling thread;
- * the media thread owns their sockets from then on (it also keeps ICE consent fresh). */
+ * the media threads own their sockets from then on (and keep ICE consent fresh). */
 #ifndef BENCH_MEDIA_H
 #define BENCH_MEDIA_H
 
@@ -43,7 +45,7 @@ void bench_media_add_pub(bench_media *m, dc_peer *peer, size_t pub_index, uint32
 size_t bench_media_add_sub(bench_media *m, dc_peer *peer, long self_pub, const uint8_t *wanted,
                            const uint8_t *expect, int64_t join_ns);
 
-/* Measurement window: begin and end are applied by the media thread at its next loop turn
+/* Measurement window: begin and end are applied by both media threads at their next loop turn
  * (within a few ms); they return once applied. */
 void bench_media_window_begin(bench_media *m);
 void bench_media_window_end(bench_media *m);
@@ -66,11 +68,13 @@ typedef struct {
     uint64_t gen_socket_drops;    /* SO_RXQ_OVFL: the generator's own receive buffers overflowed */
     uint64_t decrypted, decrypt_failures, record_mismatches, no_record;
     uint64_t plis, keyframes;
-    double gen_cpu_s;             /* media thread CPU in the window */
+    double gen_cpu_s;             /* media threads' CPU in the window */
     double max_send_lag_ms;       /* how late the generator was for a scheduled send */
+    double send_lag_p99_ms;
+    bool sender_realtime;         /* the sending thread got SCHED_FIFO */
 } bench_media_result;
 
-/* Stops the thread (after the window), fills the result, closes the peers. */
+/* Stops the threads (after the window), fills the result, closes the peers. */
 void bench_media_finish(bench_media *m, bench_media_result *out);
 
 #endif

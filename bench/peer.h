@@ -29,7 +29,7 @@ dc_peer *dc_peer_new_ufrag(const char *server_ip, uint16_t server_port, const ch
  * using a pair (Janus: libnice sends a triggered check back even in ICE Lite mode): the
  * client's ICE password (the one its SDP carries), so that connecting answers the
  * server's Binding requests as the controlling agent. Without it they are ignored.
- * Only the connect functions answer; the load generator's media thread does not. */
+ * Only the connect functions answer; the load generator's media threads do not. */
 void dc_peer_answer_checks(dc_peer *p, const char *client_pwd);
 
 int dc_peer_fd(const dc_peer *p);

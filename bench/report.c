@@ -88,6 +88,8 @@ bool bench_report_json(const bench_run *r, const char *path)
     json_object_set_new(j, "latency_us",
                         json_pack("{s:f,s:f,s:f,s:f}", "p50", m->lat_p50_us, "p99", m->lat_p99_us, "max",
                                   m->lat_max_us, "mean", m->lat_mean_us));
+    json_object_set_new(json_object_get(j, "generator"), "send_lag_p99_ms", json_real(m->send_lag_p99_ms));
+    json_object_set_new(json_object_get(j, "generator"), "sender_realtime", json_boolean(m->sender_realtime));
     json_object_set_new(json_object_get(j, "generator"), "us_per_packet",
                         json_real(m->rx_packets + m->tx_packets
                                       ? m->gen_cpu_s * 1e6 / (double)(m->rx_packets + m->tx_packets)
