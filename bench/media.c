@@ -92,7 +92,7 @@ struct bench_media {
     uint64_t tx_win, plis;
     bench_hist send_lag;
     /* receiver */
-    bench_hist lat;
+    bench_hist lat, lat_of[BENCH_LAT_CLASSES];
     uint64_t rx_win, rx_bytes_win;
     uint64_t decrypted, mismatches, no_record;
     /* buffers */
@@ -170,6 +170,8 @@ static void on_sub_rtp(side *d, sub *s, uint8_t *buf, size_t len, int64_t rx_ns)
     if (rec.seq >= bound(m->s0, rec.stream) && rec.seq < bound(m->s1, rec.stream)) {
         s->count[rec.stream]++;
         bench_hist_add(&m->lat, rx_ns - rec.send_ns);
+        int class = rec.stream % 2 == 0 ? BENCH_LAT_AUDIO : rec.flags & 1 ? BENCH_LAT_KEYFRAME : BENCH_LAT_VIDEO;
+        bench_hist_add(&m->lat_of[class], rx_ns - rec.send_ns);
     }
 }
 
@@ -466,6 +468,7 @@ bench_media *bench_media_new(const bench_media_opts *o)
         m->s1[i] = UINT32_MAX;
     }
     bench_hist_init(&m->lat);
+    for (int c = 0; c < BENCH_LAT_CLASSES; c++) bench_hist_init(&m->lat_of[c]);
     bench_hist_init(&m->send_lag);
     m->tx = malloc(TX_BATCH * sizeof *m->tx);
     pthread_mutex_init(&m->lock, NULL);
@@ -565,6 +568,7 @@ void bench_media_finish(bench_media *m, bench_media_result *r)
     r->lat_p99_us = bench_hist_quantile_us(&m->lat, 0.99);
     r->lat_max_us = (double)m->lat.max_ns / 1000.0;
     r->lat_mean_us = m->lat.count ? m->lat.sum_ns / (double)m->lat.count / 1000.0 : 0;
+    for (int c = 0; c < BENCH_LAT_CLASSES; c++) r->lat_p99_of_us[c] = bench_hist_quantile_us(&m->lat_of[c], 0.99);
     r->decrypted = m->decrypted;
     r->decrypt_failures = m->send.decrypt_failures + m->recv.decrypt_failures;
     r->record_mismatches = m->mismatches;
@@ -592,6 +596,7 @@ void bench_media_finish(bench_media *m, bench_media_result *r)
     free(m->s1);
     free(m->tx);
     bench_hist_free(&m->lat);
+    for (int c = 0; c < BENCH_LAT_CLASSES; c++) bench_hist_free(&m->lat_of[c]);
     bench_hist_free(&m->send_lag);
     side_free(&m->send);
     side_free(&m->recv);

@@ -51,6 +51,9 @@ void bench_media_window_begin(bench_media *m);
 void bench_media_window_end(bench_media *m);
 size_t bench_media_subs_with_media(bench_media *m);
 
+/* latency classes: audio packets, video packets of delta frames, of keyframes */
+enum { BENCH_LAT_AUDIO, BENCH_LAT_VIDEO, BENCH_LAT_KEYFRAME, BENCH_LAT_CLASSES };
+
 typedef struct {
     double window_s;
     uint64_t tx_packets;          /* sent by publishers in the window */
@@ -62,6 +65,7 @@ typedef struct {
                                       server gave no slot: not counted as loss */
     double loss_max, loss_mean;   /* fractions, over subscribers */
     double lat_p50_us, lat_p99_us, lat_max_us, lat_mean_us;
+    double lat_p99_of_us[BENCH_LAT_CLASSES];
     uint64_t lat_samples;
     size_t join_count, join_missing; /* subscribers with / without media */
     double join_p50_ms, join_max_ms;

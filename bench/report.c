@@ -86,8 +86,10 @@ bool bench_report_json(const bench_run *r, const char *path)
                         json_real(m->window_s > 0 ? r->server_cpu_s / m->window_s : 0.0));
     json_object_set_new(json_object_get(j, "loss"), "streams_without_slot", json_integer((json_int_t)m->streams_without_slot));
     json_object_set_new(j, "latency_us",
-                        json_pack("{s:f,s:f,s:f,s:f}", "p50", m->lat_p50_us, "p99", m->lat_p99_us, "max",
-                                  m->lat_max_us, "mean", m->lat_mean_us));
+                        json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "p50", m->lat_p50_us, "p99", m->lat_p99_us, "max",
+                                  m->lat_max_us, "mean", m->lat_mean_us, "p99_audio", m->lat_p99_of_us[BENCH_LAT_AUDIO],
+                                  "p99_video_delta", m->lat_p99_of_us[BENCH_LAT_VIDEO], "p99_video_keyframe",
+                                  m->lat_p99_of_us[BENCH_LAT_KEYFRAME]));
     json_object_set_new(json_object_get(j, "generator"), "send_lag_p99_ms", json_real(m->send_lag_p99_ms));
     json_object_set_new(json_object_get(j, "generator"), "sender_realtime", json_boolean(m->sender_realtime));
     json_object_set_new(json_object_get(j, "generator"), "us_per_packet",
