@@ -145,10 +145,6 @@ static SSL_CTX *make_ctx(EVP_PKEY *key, X509 *x509)
     SSL_CTX_set_options(ctx, SSL_OP_NO_QUERY_MTU | SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
     SSL_CTX_set_read_ahead(ctx, 1);
-    /* Records here never exceed one MTU-sized datagram (handshake messages are fragmented
-     * to the MTU; WebRTC sends no application data over DTLS here), so the write buffer
-     * need not hold a 16 KiB record: 1.6 instead of 17 KiB per handshake. */
-    SSL_CTX_set_max_send_fragment(ctx, DTLS_DEFAULT_MTU);
     return ctx;
 }
 
@@ -481,9 +477,6 @@ static void on_handshake_done(sfu_dtls *d)
         return;
     }
     d->state = SFU_DTLS_CONNECTED;
-    /* The object lingers for a peer's retransmitted final flight; its record buffers
-     * (~18 KiB) are set up again if one comes. Fails harmlessly if a record is pending. */
-    SSL_free_buffers(d->ssl);
 }
 
 /* Maps a non-positive SSL_* return to the state; true if OpenSSL just wants more input. */
