@@ -21,7 +21,8 @@
 #                     another, joined by a veth pair with RPS (bench/netsplit.sh), so the
 #                     receivers' kernel work is not charged to the server; the row "+ all
 #                     irq/softirq on its CPU" adds the server's receive work done while its
-#                     CPU was idle (charged to no process), as an upper bound
+#                     CPU was idle (charged to no process), as an upper bound (from the
+#                     tick-sampled /proc/stat: indicative only on a VM, bench/README.md)
 #   --build DIR       build directory (build/)
 #   --table-only DIR  rebuild the table from an earlier compare run's folder
 # Environment: BENCH_ARGS (more diemcau-bench options, given to every run), BENCH_OUT.
@@ -88,7 +89,7 @@ def rng(t, *k):
 rows = [  # label, keys, format, ratio?
     ("server µs per forwarded packet", ("server", "us_per_forwarded_packet"), "{:.2f}", True),
     ("… of which in the kernel (stime)", ("server", "sys_us_per_forwarded_packet"), "{:.2f}", True),
-    ("server µs + all irq/softirq on its CPU (upper bound)", ("server", "with_irq_us_per_forwarded_packet"), "{:.2f}", True),
+    ("server µs + all irq/softirq on its CPU (tick-sampled; indicative)", ("server", "with_irq_us_per_forwarded_packet"), "{:.2f}", True),
     ("packets forwarded / s", ("forwarding", "packets_per_s"), "{:.0f}", False),
     ("server RSS at end, MiB", ("server", "rss_kib"), "mib", True),
     ("KiB per participant", ("server", "kib_per_participant"), "{:.0f}", True),
