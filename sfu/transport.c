@@ -41,6 +41,45 @@ static void dtls_send(void *user, const uint8_t *data, size_t len)
     if (t->has_addr) sfu_worker_send_now(t->worker, &t->addr, t->addr_len, data, len);
 }
 
+/* --- DTLS calls, run on the worker's arena thread (arena_thread.h) -------------------- */
+
+typedef enum { DTLS_NEW, DTLS_START, DTLS_HANDLE, DTLS_TIMEOUT, DTLS_FREE } dtls_op;
+
+typedef struct {
+    dtls_op op;
+    sfu_transport *t;
+    const uint8_t *buf;
+    size_t len;
+    sfu_dtls_state state; /* DTLS_HANDLE's result */
+} dtls_call;
+
+static void run_dtls_call(void *p)
+{
+    dtls_call *c = p;
+    sfu_transport *t = c->t;
+    switch (c->op) {
+    case DTLS_NEW:
+        t->dtls = sfu_dtls_new(sfu_engine_cert(t->worker->engine),
+                               t->dtls_client ? SFU_DTLS_ROLE_CLIENT : SFU_DTLS_ROLE_SERVER, t->peer_fingerprint,
+                               dtls_send, t);
+        break;
+    case DTLS_START: sfu_dtls_start(t->dtls); break;
+    case DTLS_HANDLE: c->state = sfu_dtls_handle(t->dtls, c->buf, c->len); break;
+    case DTLS_TIMEOUT: sfu_dtls_on_timeout(t->dtls); break;
+    case DTLS_FREE:
+        sfu_dtls_free(t->dtls);
+        t->dtls = NULL;
+        break;
+    }
+}
+
+static sfu_dtls_state dtls_run(sfu_transport *t, dtls_op op, const uint8_t *buf, size_t len)
+{
+    dtls_call c = {.op = op, .t = t, .buf = buf, .len = len};
+    sfu_arena_thread_run(t->worker->dtls_thread, run_dtls_call, &c);
+    return c.state;
+}
+
 sfu_transport *sfu_transport_new(sfu_worker *w, uint32_t id, uint32_t room_id, const char *ufrag,
                                  const char *pwd, const char *peer_fp, bool dtls_client)
 {
@@ -56,8 +95,7 @@ sfu_transport *sfu_transport_new(sfu_worker *w, uint32_t id, uint32_t room_id, c
     t->created_us = sfu_now_us();
     t->slots = g_ptr_array_new();
     t->rtcp_ssrc = (uint32_t)g_random_int() | 1;
-    t->dtls = sfu_dtls_new(sfu_engine_cert(w->engine), dtls_client ? SFU_DTLS_ROLE_CLIENT : SFU_DTLS_ROLE_SERVER,
-                           peer_fp, dtls_send, t);
+    dtls_run(t, DTLS_NEW, NULL, 0);
     if (!t->dtls) sfu_emit_event(w->engine, SFU_EV_TRANSPORT_FAILED, id, "bad peer fingerprint");
     g_hash_table_insert(w->transports, GUINT_TO_POINTER(id), t);
     g_hash_table_insert(w->transports_by_ufrag, t->ufrag, t);
@@ -80,7 +118,7 @@ void sfu_transport_destroy(sfu_transport *t)
     unbind_addr(t);
     g_hash_table_remove(w->transports_by_ufrag, t->ufrag);
     g_hash_table_remove(w->transports, GUINT_TO_POINTER(t->id));
-    if (t->dtls) sfu_dtls_free(t->dtls);
+    if (t->dtls) dtls_run(t, DTLS_FREE, NULL, 0);
     if (t->srtp) sfu_srtp_free(t->srtp);
     free(t);
     w->released_memory = true;
@@ -141,7 +179,7 @@ void sfu_transport_on_stun(sfu_worker *w, const uint8_t *buf, size_t len, const 
     if (!t->has_addr || answer.use_candidate) {
         bool first = !t->has_addr;
         bind_addr(t, from, from_len);
-        if (first && t->dtls && t->dtls_client) sfu_dtls_start(t->dtls);
+        if (first && t->dtls && t->dtls_client) dtls_run(t, DTLS_START, NULL, 0);
     }
 }
 
@@ -163,7 +201,7 @@ void sfu_transport_on_dtls(sfu_transport *t, const uint8_t *buf, size_t len)
         return;
     }
     sfu_dtls_state before = sfu_dtls_get_state(t->dtls);
-    sfu_dtls_state after = sfu_dtls_handle(t->dtls, buf, len);
+    sfu_dtls_state after = dtls_run(t, DTLS_HANDLE, buf, len);
     if (before == after) return;
     if (after == SFU_DTLS_CONNECTED)
         on_dtls_connected(t);
@@ -179,12 +217,11 @@ void sfu_transport_tick(sfu_transport *t, int64_t now_us)
     int consent_timeout_ms = sfu_consent_timeout_ms(engine);
     if (t->dtls && sfu_dtls_get_state(t->dtls) == SFU_DTLS_HANDSHAKING) {
         int ms = sfu_dtls_timeout_ms(t->dtls);
-        if (ms == 0) sfu_dtls_on_timeout(t->dtls);
+        if (ms == 0) dtls_run(t, DTLS_TIMEOUT, NULL, 0);
     } else if (t->dtls && t->srtp && now_us - t->connected_us > (int64_t)sfu_dtls_linger_ms(engine) * 1000) {
         /* the DTLS object (~45 KiB with OpenSSL) only serves the handshake and a peer's
          * retransmitted final flight; SRTP needs only the exported keys */
-        sfu_dtls_free(t->dtls);
-        t->dtls = NULL;
+        dtls_run(t, DTLS_FREE, NULL, 0);
         t->worker->released_memory = true;
     }
     if (t->timeout_reported) return;

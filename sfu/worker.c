@@ -121,6 +121,9 @@ sfu_worker *sfu_worker_new(sfu *engine, int index, const char *bind_ip, uint16_t
     w->fd = open_udp_socket(bind_ip, port, &w->port);
     w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     w->ice = sfu_ice_agent_new();
+    char name[16];
+    snprintf(name, sizeof name, "sfu-dtls-%d", index);
+    w->dtls_thread = sfu_arena_thread_new(name);
     w->tx = calloc(1, sizeof *w->tx);
     w->rx.batch_no = 1;
     w->gso = gso_wanted() && w->fd >= 0 && gso_probe(w->fd);
@@ -554,6 +557,7 @@ void sfu_worker_free(sfu_worker *w)
         g_hash_table_destroy(w->streams);
         g_hash_table_destroy(w->slots);
     }
+    sfu_arena_thread_free(w->dtls_thread); /* after the transports: they free DTLS on it */
     g_queue_clear_full(&w->cmd_queue, g_free);
     pthread_mutex_destroy(&w->cmd_lock);
     if (w->ice) sfu_ice_agent_free(w->ice);

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "arena_thread.h"
 #include "dtls/dtls.h"
 #include "ice/ice_lite.h"
 #include "rtp/rtp.h"
@@ -177,6 +178,7 @@ struct sfu_worker {
     GQueue cmd_queue;       /* struct sfu_cmd* */
 
     sfu_ice_agent *ice;
+    sfu_arena_thread *dtls_thread;   /* runs the transports' DTLS calls (arena_thread.h) */
     GHashTable *transports;          /* id → sfu_transport* (owns) */
     GHashTable *transports_by_ufrag; /* char* → sfu_transport* */
     GHashTable *transports_by_addr;  /* sfu_addr_key* → sfu_transport* */
