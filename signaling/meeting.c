@@ -41,15 +41,26 @@ static uint8_t subscribe_pt(sfu_codec codec)
 
 /* ---- sending ---------------------------------------------------------------------- */
 
+/* Serializes and releases msg. */
+static dc_frame *take_frame(json_t *msg)
+{
+    size_t len;
+    char *text = dc_json_take_text(msg, &len);
+    if (!text) return NULL;
+    dc_frame *frame = dc_frame_new(text, len);
+    free(text);
+    return frame;
+}
+
 static void send_json(dc_meeting *m, dc_conn *conn, json_t *msg)
 {
     if (!conn) {
         json_decref(msg);
         return;
     }
-    size_t len;
-    char *text = dc_json_take_text(msg, &len);
-    if (text) m->io.send(m->io.user, conn, text, len);
+    dc_frame *frame = take_frame(msg);
+    if (frame) m->io.send(m->io.user, conn, frame);
+    dc_frame_unref(frame);
 }
 
 /* Requests without an id get no "ok" (PROTOCOL.md). */
@@ -82,17 +93,11 @@ void dc_meeting_send_error(dc_meeting *m, dc_conn *conn, dc_error_code code, con
 /* Sends msg to everyone connected in room except `except`; consumes msg. */
 static void broadcast(dc_meeting *m, dc_room *room, const dc_participant *except, json_t *msg)
 {
-    size_t len;
-    char *text = dc_json_take_text(msg, &len);
-    if (!text) return;
-    for (dc_participant *o = room->participants; o; o = o->next) {
-        if (o == except || !o->conn) continue;
-        char *copy = malloc(len + 1);
-        if (!copy) continue;
-        memcpy(copy, text, len + 1);
-        m->io.send(m->io.user, o->conn, copy, len);
-    }
-    free(text);
+    dc_frame *frame = take_frame(msg);
+    if (!frame) return;
+    for (dc_participant *o = room->participants; o; o = o->next)
+        if (o != except && o->conn) m->io.send(m->io.user, o->conn, frame);
+    dc_frame_unref(frame);
 }
 
 static json_t *participant_json(const dc_participant *p)

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "frame.h"
 #include "protocol.h"
 #include "room.h"
 #include "sfu.h"
@@ -20,8 +21,8 @@ struct dc_conn {
 };
 
 typedef struct {
-    /* Queues a text frame on conn; takes ownership of the malloc'd text. */
-    void (*send)(void *user, dc_conn *conn, char *text, size_t len);
+    /* Queues the frame on conn (taking its own reference if it keeps it). */
+    void (*send)(void *user, dc_conn *conn, dc_frame *frame);
     /* Closes conn (normal closure) after its queued frames are written. */
     void (*close)(void *user, dc_conn *conn);
     void *user;

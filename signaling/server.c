@@ -37,29 +37,19 @@ struct dc_server {
     uint16_t http_port;
 };
 
-typedef struct {
-    char *frame; /* LWS_PRE bytes of headroom, then the text */
-    size_t len;
-} queued_frame;
-
 /* lws allocates this zeroed for each WebSocket (per_session_data_size). */
 typedef struct {
     dc_conn conn;                /* first: the meeting's view of this connection */
     struct lws *wsi;
     dc_server *server;
     dc_message_buffer rx;
-    GQueue *out;                 /* queued_frame* */
+    GQueue *out;                 /* dc_frame*, one reference each */
     size_t out_bytes;
     bool closing;                /* close once out is written; ignore further input */
     enum lws_close_status close_status;
 } session;
 
-static void free_frame(gpointer data)
-{
-    queued_frame *f = data;
-    free(f->frame);
-    free(f);
-}
+static void unref_frame(gpointer data) { dc_frame_unref(data); }
 
 static void request_close(session *ss, enum lws_close_status status)
 {
@@ -70,32 +60,20 @@ static void request_close(session *ss, enum lws_close_status status)
 }
 
 /* dc_meeting_io.send */
-static void meeting_send(void *user, dc_conn *conn, char *text, size_t len)
+static void meeting_send(void *user, dc_conn *conn, dc_frame *frame)
 {
     (void)user;
     session *ss = (session *)conn;
+    size_t len = dc_frame_len(frame);
     if (ss->closing || ss->out_bytes + len > MAX_QUEUED_BYTES) {
         if (!ss->closing) {
             lwsl_warn("signaling: closing a connection that does not read its messages\n");
             ss->closing = true;
             lws_set_timeout(ss->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
         }
-        free(text);
         return;
     }
-    queued_frame *f = malloc(sizeof *f);
-    char *frame = malloc(LWS_PRE + len);
-    if (!f || !frame) {
-        free(f);
-        free(frame);
-        free(text);
-        return;
-    }
-    memcpy(frame + LWS_PRE, text, len);
-    free(text);
-    f->frame = frame;
-    f->len = len;
-    g_queue_push_tail(ss->out, f);
+    g_queue_push_tail(ss->out, dc_frame_ref(frame));
     ss->out_bytes += len;
     lws_callback_on_writable(ss->wsi);
 }
@@ -109,7 +87,7 @@ static void meeting_close(void *user, dc_conn *conn)
 
 static int write_next_frame(session *ss)
 {
-    queued_frame *f = g_queue_pop_head(ss->out);
+    dc_frame *f = g_queue_pop_head(ss->out);
     if (!f) {
         if (ss->closing) {
             lws_close_reason(ss->wsi, ss->close_status, NULL, 0);
@@ -117,10 +95,13 @@ static int write_next_frame(session *ss)
         }
         return 0;
     }
-    ss->out_bytes -= f->len;
-    int n = lws_write(ss->wsi, (unsigned char *)f->frame + LWS_PRE, f->len, LWS_WRITE_TEXT);
-    bool ok = n >= (int)f->len;
-    free_frame(f);
+    /* lws writes the header into the headroom and sends (or copies) at once, so the
+     * next recipient of a shared frame may reuse it */
+    size_t len = dc_frame_len(f);
+    ss->out_bytes -= len;
+    int n = lws_write(ss->wsi, dc_frame_payload(f), len, LWS_WRITE_TEXT);
+    bool ok = n >= (int)len;
+    dc_frame_unref(f);
     if (!ok) return -1;
     if (!g_queue_is_empty(ss->out) || ss->closing) lws_callback_on_writable(ss->wsi);
     return 0;
@@ -186,7 +167,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 
     case LWS_CALLBACK_CLOSED:
         if (s->meeting) dc_meeting_conn_closed(s->meeting, &ss->conn);
-        if (ss->out) g_queue_free_full(ss->out, free_frame);
+        if (ss->out) g_queue_free_full(ss->out, unref_frame);
         ss->out = NULL;
         dc_message_buffer_free(&ss->rx);
         return 0;
