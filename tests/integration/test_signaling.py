@@ -135,6 +135,30 @@ def test_join_and_events_between_two_clients(diemcau):
     run(scenario())
 
 
+def test_broadcast_reaches_every_other_participant_intact(diemcau):
+    """One event, many recipients: the server shares one frame between them (frame.c), so
+    each must get the whole text, also the ones written after others have finished."""
+    async def scenario():
+        room = room_name()
+        clients = [await Client.open(diemcau) for _ in range(5)]
+        ids = []
+        for i, c in enumerate(clients[:-1]):
+            ids.append((await c.join(room, f"Điểm cầu xã {i}"))["participant_id"])
+        late = clients[-1]
+        name = "Xã Phước Lộc — điểm cầu " + "ư" * 30
+        rl = await late.join(room, name)
+        assert [p["id"] for p in rl["participants"]] == ids
+        for i, c in enumerate(clients[:-1]):
+            while True:  # skip the joins of those after c
+                joined = await c.event("participant_joined")
+                if joined["participant"]["id"] == rl["participant_id"]:
+                    break
+            assert joined["participant"]["name"] == name
+        for c in clients:
+            await c.close()
+    run(scenario())
+
+
 def test_request_without_id_gets_no_ok(diemcau):
     async def scenario():
         c = await Client.open(diemcau)
