@@ -402,6 +402,20 @@ static bool prefer_realtime(void)
     return pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp) == 0;
 }
 
+/* epoll with a nanosecond timeout (Linux ≥ 5.11); on older kernels, whole milliseconds
+ * rounded up, so that a missing call never turns into a busy loop */
+static int wait_ready(side *d, struct epoll_event *evs, int max, int64_t wait_ns)
+{
+    static atomic_bool no_pwait2;
+    if (!atomic_load(&no_pwait2)) {
+        struct timespec timeout = {.tv_sec = wait_ns / 1000000000LL, .tv_nsec = wait_ns % 1000000000LL};
+        int n = epoll_pwait2(d->ep, evs, max, &timeout, NULL);
+        if (n >= 0 || errno != ENOSYS) return n;
+        atomic_store(&no_pwait2, true);
+    }
+    return epoll_wait(d->ep, evs, max, (int)((wait_ns + 999999) / 1000000));
+}
+
 static void *run(void *arg)
 {
     side *d = arg;
@@ -424,9 +438,7 @@ static void *run(void *arg)
             }
         consent_sweep(d, now);
         now = mono_ns();
-        int64_t wait = next > now ? next - now : 0;
-        struct timespec timeout = {.tv_sec = wait / 1000000000LL, .tv_nsec = wait % 1000000000LL};
-        int n = epoll_pwait2(d->ep, evs, 256, &timeout, NULL);
+        int n = wait_ready(d, evs, 256, next > now ? next - now : 0);
         now = mono_ns();
         for (int i = 0; i < n; i++) drain_socket(d, evs[i].data.ptr, now);
     }
