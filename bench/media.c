@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,11 @@ typedef struct {
     bool in_window;
     double cpu_begin, cpu_end;
     int64_t next_consent_sweep;
+    /* connections handed over by the signaling thread (under m->lock), then owned: pub*
+     * on the sender, sub* on the receiver (both begin with their conn) */
+    atomic_bool incoming;
+    conn **in; size_t n_in;
+    conn **conns; size_t n, cap;
     uint8_t (*rx)[RX_BUF];
     uint64_t decrypt_failures;
 } side;
@@ -76,13 +82,7 @@ struct bench_media {
     size_t n_streams;
     side send, recv;
     bool sender_realtime;
-    pthread_mutex_t lock; /* guards the incoming lists */
-    atomic_bool incoming_pubs, incoming_subs;
-    pub **in_pubs; size_t n_in_pubs;
-    sub **in_subs; size_t n_in_subs;
-    /* pubs owned by the sender, subs by the receiver (read by others only after join) */
-    pub **pubs; size_t n_pubs, cap_pubs;
-    sub **subs; size_t n_subs, cap_subs;
+    pthread_mutex_t lock; /* guards the sides' incoming lists */
     atomic_size_t subs_total, subs_with_media;
     /* per stream window bounds (bench sequence): written by the sender, read by the
      * receiver (relaxed atomics: a packet is counted once its bound is visible) */
@@ -306,67 +306,60 @@ static int64_t send_due(side *d, pub *p, int64_t now)
 
 /* --- threads ------------------------------------------------------------------------ */
 
-static void take_incoming_pubs(side *d)
-{
-    bench_media *m = d->m;
-    pthread_mutex_lock(&m->lock);
-    for (size_t i = 0; i < m->n_in_pubs; i++) {
-        if (m->n_pubs == m->cap_pubs) {
-            m->cap_pubs = m->cap_pubs ? m->cap_pubs * 2 : 16;
-            m->pubs = realloc(m->pubs, m->cap_pubs * sizeof *m->pubs);
-        }
-        pub *p = m->in_pubs[i];
-        m->pubs[m->n_pubs++] = p;
-        /* stagger publishers over a frame interval so they do not burst together */
-        int64_t now = mono_ns();
-        p->next_video_ns = now + (int64_t)(p->pub_index * 7919 % 33) * 1000000LL;
-        p->next_audio_ns = now + (int64_t)(p->pub_index * 7919 % 20) * 1000000LL;
-        if (d->in_window) { /* joined during the window: count from now on */
-            set_bound(m->s0, p->pub_index * 2, p->audio.next_seq);
-            set_bound(m->s0, p->pub_index * 2 + 1, p->video.next_seq);
-        }
-        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = p};
-        epoll_ctl(d->ep, EPOLL_CTL_ADD, p->c.fd, &ev);
-    }
-    m->n_in_pubs = 0;
-    atomic_store(&m->incoming_pubs, false);
-    pthread_mutex_unlock(&m->lock);
-}
+_Static_assert(offsetof(pub, c) == 0 && offsetof(sub, c) == 0, "a side's conn* is its pub* or sub*");
 
-static void take_incoming_subs(side *d)
+static pub *pub_at(const bench_media *m, size_t i) { return (pub *)m->send.conns[i]; }
+static sub *sub_at(const bench_media *m, size_t i) { return (sub *)m->recv.conns[i]; }
+
+/* A publisher starts sending: staggered over a frame interval so that publishers do not
+ * burst together; one that joins during the window is counted from now on. */
+static void start_pub(side *d, pub *p)
 {
-    bench_media *m = d->m;
-    pthread_mutex_lock(&m->lock);
-    for (size_t i = 0; i < m->n_in_subs; i++) {
-        if (m->n_subs == m->cap_subs) {
-            m->cap_subs = m->cap_subs ? m->cap_subs * 2 : 64;
-            m->subs = realloc(m->subs, m->cap_subs * sizeof *m->subs);
-        }
-        sub *s = m->in_subs[i];
-        m->subs[m->n_subs++] = s;
-        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = s};
-        epoll_ctl(d->ep, EPOLL_CTL_ADD, s->c.fd, &ev);
+    int64_t now = mono_ns();
+    p->next_video_ns = now + (int64_t)(p->pub_index * 7919 % 33) * 1000000LL;
+    p->next_audio_ns = now + (int64_t)(p->pub_index * 7919 % 20) * 1000000LL;
+    if (d->in_window) {
+        set_bound(d->m->s0, p->pub_index * 2, p->audio.next_seq);
+        set_bound(d->m->s0, p->pub_index * 2 + 1, p->video.next_seq);
     }
-    m->n_in_subs = 0;
-    atomic_store(&m->incoming_subs, false);
-    pthread_mutex_unlock(&m->lock);
 }
 
 static void take_incoming(side *d)
 {
-    if (d->sends) take_incoming_pubs(d);
-    else take_incoming_subs(d);
+    pthread_mutex_lock(&d->m->lock);
+    for (size_t i = 0; i < d->n_in; i++) {
+        if (d->n == d->cap) {
+            d->cap = d->cap ? d->cap * 2 : 64;
+            d->conns = realloc(d->conns, d->cap * sizeof *d->conns);
+        }
+        conn *c = d->in[i];
+        d->conns[d->n++] = c;
+        if (d->sends) start_pub(d, (pub *)c);
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+        epoll_ctl(d->ep, EPOLL_CTL_ADD, c->fd, &ev);
+    }
+    d->n_in = 0;
+    atomic_store(&d->incoming, false);
+    pthread_mutex_unlock(&d->m->lock);
+}
+
+/* From the signaling thread: the side's thread takes c at its next loop turn. */
+static void hand_over(side *d, conn *c)
+{
+    pthread_mutex_lock(&d->m->lock);
+    d->in = realloc(d->in, (d->n_in + 1) * sizeof *d->in);
+    d->in[d->n_in++] = c;
+    atomic_store(&d->incoming, true);
+    pthread_mutex_unlock(&d->m->lock);
 }
 
 /* Keeps ICE consent (RFC 7675) fresh on this side's connections. */
 static void consent_sweep(side *d, int64_t now)
 {
-    bench_media *m = d->m;
     if (now < d->next_consent_sweep) return;
     d->next_consent_sweep = now + 100000000;
-    size_t n = d->sends ? m->n_pubs : m->n_subs;
-    for (size_t i = 0; i < n; i++) {
-        conn *c = d->sends ? &m->pubs[i]->c : &m->subs[i]->c;
+    for (size_t i = 0; i < d->n; i++) {
+        conn *c = d->conns[i];
         if (now >= c->next_consent_ns) {
             dc_peer_send_consent(c->peer);
             c->next_consent_ns = now + CONSENT_NS;
@@ -378,8 +371,8 @@ static void apply_cmd(side *d, int cmd)
 {
     bench_media *m = d->m;
     if (d->sends)
-        for (size_t i = 0; i < m->n_pubs; i++) {
-            pub *p = m->pubs[i];
+        for (size_t i = 0; i < d->n; i++) {
+            pub *p = pub_at(m, i);
             uint32_t *b = cmd == CMD_BEGIN ? m->s0 : m->s1;
             set_bound(b, p->pub_index * 2, p->audio.next_seq);
             set_bound(b, p->pub_index * 2 + 1, p->video.next_seq);
@@ -429,11 +422,11 @@ static void *run(void *arg)
             apply_cmd(d, cmd);
             atomic_store(&d->cmd, CMD_NONE);
         }
-        if (atomic_load(d->sends ? &m->incoming_pubs : &m->incoming_subs)) take_incoming(d);
+        if (atomic_load(&d->incoming)) take_incoming(d);
         int64_t now = mono_ns(), next = now + 10000000;
         if (d->sends)
-            for (size_t i = 0; i < m->n_pubs; i++) {
-                int64_t t = send_due(d, m->pubs[i], now);
+            for (size_t i = 0; i < d->n; i++) {
+                int64_t t = send_due(d, pub_at(m, i), now);
                 if (t < next) next = t;
             }
         consent_sweep(d, now);
@@ -463,6 +456,8 @@ static void side_stop(side *d)
 
 static void side_free(side *d)
 {
+    free(d->conns);
+    free(d->in);
     free(d->rx);
     close(d->ep);
 }
@@ -499,11 +494,7 @@ void bench_media_add_pub(bench_media *m, dc_peer *peer, size_t pub_index, uint32
     bench_gen_init_video(&p->video, (uint16_t)(pub_index * 2 + 1), video_ssrc, video_pt, m->o.video_bps,
                          m->o.fps, m->o.keyframe_s);
     if (m->o.rtp_seq_start >= 0) p->audio.rtp_seq = p->video.rtp_seq = (uint16_t)m->o.rtp_seq_start;
-    pthread_mutex_lock(&m->lock);
-    m->in_pubs = realloc(m->in_pubs, (m->n_in_pubs + 1) * sizeof *m->in_pubs);
-    m->in_pubs[m->n_in_pubs++] = p;
-    atomic_store(&m->incoming_pubs, true);
-    pthread_mutex_unlock(&m->lock);
+    hand_over(&m->send, &p->c);
 }
 
 size_t bench_media_add_sub(bench_media *m, dc_peer *peer, long self_pub, const uint8_t *wanted,
@@ -516,11 +507,7 @@ size_t bench_media_add_sub(bench_media *m, dc_peer *peer, long self_pub, const u
     s->expect = expect;
     s->join_ns = join_ns;
     s->count = calloc(m->n_streams + 1, sizeof *s->count);
-    pthread_mutex_lock(&m->lock);
-    m->in_subs = realloc(m->in_subs, (m->n_in_subs + 1) * sizeof *m->in_subs);
-    m->in_subs[m->n_in_subs++] = s;
-    atomic_store(&m->incoming_subs, true);
-    pthread_mutex_unlock(&m->lock);
+    hand_over(&m->recv, &s->c);
     return atomic_fetch_add(&m->subs_total, 1);
 }
 
@@ -544,11 +531,12 @@ void bench_media_finish(bench_media *m, bench_media_result *r)
     r->tx_packets = m->tx_win;
     r->rx_packets = m->rx_win;
     r->rx_bytes = m->rx_bytes_win;
-    r->subs = m->n_subs;
-    double *joins = calloc(m->n_subs + 1, sizeof *joins);
+    size_t n_subs = m->recv.n;
+    r->subs = n_subs;
+    double *joins = calloc(n_subs + 1, sizeof *joins);
     double loss_sum = 0;
-    for (size_t i = 0; i < m->n_subs; i++) {
-        sub *s = m->subs[i];
+    for (size_t i = 0; i < n_subs; i++) {
+        sub *s = sub_at(m, i);
         uint64_t exp = 0, got = 0;
         for (size_t st = 0; st < m->n_streams; st++) {
             if ((long)(st / 2) == s->self_pub || m->s0[st] == UINT32_MAX || m->s1[st] == UINT32_MAX) continue;
@@ -571,7 +559,7 @@ void bench_media_finish(bench_media *m, bench_media_result *r)
         if (s->first_media_ns) joins[r->join_count++] = (double)(s->first_media_ns - s->join_ns) / 1e6;
         else r->join_missing++;
     }
-    r->loss_mean = m->n_subs ? loss_sum / (double)m->n_subs : 0;
+    r->loss_mean = n_subs ? loss_sum / (double)n_subs : 0;
     r->join_p50_ms = bench_quantile(joins, r->join_count, 0.5);
     r->join_max_ms = r->join_count ? joins[r->join_count - 1] : 0;
     free(joins);
@@ -586,24 +574,20 @@ void bench_media_finish(bench_media *m, bench_media_result *r)
     r->record_mismatches = m->mismatches;
     r->no_record = m->no_record;
     r->plis = m->plis;
-    for (size_t i = 0; i < m->n_pubs; i++) r->keyframes += m->pubs[i]->video.keyframes;
+    for (size_t i = 0; i < m->send.n; i++) r->keyframes += pub_at(m, i)->video.keyframes;
     r->gen_cpu_s = m->send.cpu_end - m->send.cpu_begin + m->recv.cpu_end - m->recv.cpu_begin;
     r->send_lag_p99_ms = bench_hist_quantile_us(&m->send_lag, 0.99) / 1000.0;
     r->max_send_lag_ms = (double)m->send_lag.max_ns / 1e6;
     r->sender_realtime = m->sender_realtime;
-    for (size_t i = 0; i < m->n_pubs; i++) {
-        dc_peer_free(m->pubs[i]->c.peer);
-        free(m->pubs[i]);
+    for (size_t i = 0; i < m->send.n; i++) {
+        dc_peer_free(pub_at(m, i)->c.peer);
+        free(pub_at(m, i));
     }
-    for (size_t i = 0; i < m->n_subs; i++) {
-        dc_peer_free(m->subs[i]->c.peer);
-        free(m->subs[i]->count);
-        free(m->subs[i]);
+    for (size_t i = 0; i < n_subs; i++) {
+        dc_peer_free(sub_at(m, i)->c.peer);
+        free(sub_at(m, i)->count);
+        free(sub_at(m, i));
     }
-    free(m->pubs);
-    free(m->subs);
-    free(m->in_pubs);
-    free(m->in_subs);
     free(m->s0);
     free(m->s1);
     free(m->tx);
