@@ -588,14 +588,15 @@ int main(int argc, char **argv)
     fprintf(stderr,
             "bench: %s: %zu participants (%zu failed), set-up %.1f s, window %.1f s, sent %llu, received %llu, "
             "expected %llu; gen drops %llu, decrypted %llu (fail %llu, mismatch %llu), PLIs %llu, keyframes %llu, "
-            "send lag p99 %.2f max %.2f ms%s, server drops %llu, backlog drops %llu, streams without a slot %llu, SRTP %s "
+            "send lag p99 %.2f max %.2f ms%s, send path p99 %.2f max %.2f ms (unstamped %llu), server drops %llu, backlog drops %llu, streams without a slot %llu, SRTP %s "
             "(offered %s)\n",
             scenario, g.n, g.failed, setup_s, run.media.window_s, (unsigned long long)run.media.tx_packets,
             (unsigned long long)run.media.rx_packets, (unsigned long long)run.media.expected,
             (unsigned long long)run.media.gen_socket_drops, (unsigned long long)run.media.decrypted,
             (unsigned long long)run.media.decrypt_failures, (unsigned long long)run.media.record_mismatches,
             (unsigned long long)run.media.plis, (unsigned long long)run.media.keyframes, run.media.send_lag_p99_ms,
-            run.media.max_send_lag_ms, run.media.sender_realtime ? " (SCHED_FIFO)" : "",
+            run.media.max_send_lag_ms, run.media.sender_realtime ? " (SCHED_FIFO)" : "", run.media.send_path_p99_ms,
+            run.media.send_path_max_ms, (unsigned long long)run.media.unstamped,
             (unsigned long long)run.server_socket_drops, run.backlog_drops, (unsigned long long)run.media.streams_without_slot,
             run.srtp_profile, srtp_offer);
     if (out && !bench_report_json(&run, out)) fprintf(stderr, "bench: cannot write %s\n", out);

@@ -11,6 +11,9 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <linux/errqueue.h>
+#include <linux/net_tstamp.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +27,8 @@
 #define RX_BUF 1500
 #define TX_BATCH 128
 #define CONSENT_NS 5000000000LL
+#define SENT_RING 256   /* a publisher's timestamped sends not yet matched (≥ TX_BATCH) */
+#define WIRE_RING 1024  /* per stream: the latest packets' wire delays, by sequence */
 
 typedef struct {
     dc_peer *peer;
@@ -36,10 +41,20 @@ typedef struct {
 } conn;
 
 typedef struct {
+    uint32_t seq;
+    uint16_t stream;
+    int64_t send_ns;
+} sent_packet;
+
+typedef struct {
     conn c;
     size_t pub_index;
     bench_gen_stream audio, video;
     int64_t next_audio_ns, next_video_ns;
+    /* the packets of the timestamped sends, by the kernel's per-socket key (OPT_ID: the
+     * n-th timestamped datagram has key n) */
+    uint32_t tx_key;
+    sent_packet sent[SENT_RING];
 } pub;
 
 typedef struct {
@@ -90,11 +105,14 @@ struct bench_media {
     int64_t win_begin_ns, win_end_ns;
     /* sender */
     uint64_t tx_win, plis;
-    bench_hist send_lag;
+    bench_hist send_lag, send_path;
+    /* per stream × WIRE_RING: (sequence << 32 | ns from the record's send time to the
+     * kernel's transmit stamp), written by the sender, read by the receiver */
+    uint64_t *wire_delay;
     /* receiver */
     bench_hist lat, lat_of[BENCH_LAT_CLASSES];
     uint64_t rx_win, rx_bytes_win;
-    uint64_t decrypted, mismatches, no_record;
+    uint64_t decrypted, mismatches, no_record, unstamped;
     /* buffers */
     uint8_t (*tx)[BENCH_PKT_CAP];
 };
@@ -133,13 +151,35 @@ static void conn_init(conn *c, dc_peer *peer, bool is_pub)
     setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &rcvbuf, sizeof rcvbuf);
     setsockopt(c->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
     setsockopt(c->fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one);
+    if (is_pub) {
+        /* transmit stamps of media sends (each asks with a cmsg, see flush), numbered, without
+         * the packet; consent checks and DTLS ask for none, so they take no number */
+        int ts = SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY;
+        setsockopt(c->fd, SOL_SOCKET, SO_TIMESTAMPING, &ts, sizeof ts);
+    }
     c->next_consent_ns = mono_ns() + rand() % CONSENT_NS;
 }
 
 /* --- receive ------------------------------------------------------------------------ */
 
+static void read_tx_stamps(side *d, pub *p);
+
 static uint32_t bound(const uint32_t *b, size_t stream) { return __atomic_load_n(&b[stream], __ATOMIC_RELAXED); }
 static void set_bound(uint32_t *b, size_t stream, uint32_t v) { __atomic_store_n(&b[stream], v, __ATOMIC_RELAXED); }
+
+/* When the packet left the publisher: the kernel's transmit stamp (taken as the datagram
+ * entered the network device), or else the send time in its record. The two differ when
+ * the generator's CPU runs other work (receive softirqs) between taking the record's time
+ * and the send: that delay is the generator's, not the server's. */
+static int64_t wire_time(bench_media *m, const bench_record *rec)
+{
+    uint64_t v = __atomic_load_n(&m->wire_delay[(size_t)rec->stream * WIRE_RING + rec->seq % WIRE_RING], __ATOMIC_RELAXED);
+    if (v >> 32 != rec->seq || v == 0) {
+        m->unstamped++;
+        return rec->send_ns;
+    }
+    return rec->send_ns + (int64_t)(uint32_t)v;
+}
 
 static void on_sub_rtp(side *d, sub *s, uint8_t *buf, size_t len, int64_t rx_ns)
 {
@@ -169,9 +209,10 @@ static void on_sub_rtp(side *d, sub *s, uint8_t *buf, size_t len, int64_t rx_ns)
     }
     if (rec.seq >= bound(m->s0, rec.stream) && rec.seq < bound(m->s1, rec.stream)) {
         s->count[rec.stream]++;
-        bench_hist_add(&m->lat, rx_ns - rec.send_ns);
+        int64_t latency = rx_ns - wire_time(m, &rec);
+        bench_hist_add(&m->lat, latency);
         int class = rec.stream % 2 == 0 ? BENCH_LAT_AUDIO : rec.flags & 1 ? BENCH_LAT_KEYFRAME : BENCH_LAT_VIDEO;
-        bench_hist_add(&m->lat_of[class], rx_ns - rec.send_ns);
+        bench_hist_add(&m->lat_of[class], latency);
     }
 }
 
@@ -206,6 +247,7 @@ static void drain_socket(side *d, conn *c, int64_t now_mono)
             msgs[i].msg_hdr = (struct msghdr){.msg_iov = &iov[i], .msg_iovlen = 1,
                                               .msg_control = ctrl[i].buf, .msg_controllen = sizeof ctrl[i].buf};
         }
+        if (c->is_pub) read_tx_stamps(d, (pub *)c); /* EPOLLERR: stamps not read at the send */
         int n = recvmmsg(c->fd, msgs, RX_BATCH, MSG_DONTWAIT, NULL);
         if (n <= 0) return;
         for (int i = 0; i < n; i++) {
@@ -247,18 +289,77 @@ static void drain_socket(side *d, conn *c, int64_t now_mono)
 
 /* --- send --------------------------------------------------------------------------- */
 
+/* Reads the transmit stamps of p's sends from its socket's error queue and publishes each
+ * packet's delay from its record's send time to the wire (wire_time). */
+static void read_tx_stamps(side *d, pub *p)
+{
+    bench_media *m = d->m;
+    struct mmsghdr msgs[TX_BATCH];
+    union {
+        char buf[CMSG_SPACE(sizeof(struct scm_timestamping)) + CMSG_SPACE(sizeof(struct sock_extended_err) + 32)];
+        struct cmsghdr align;
+    } ctrl[TX_BATCH];
+    for (;;) {
+        for (int i = 0; i < TX_BATCH; i++)
+            msgs[i].msg_hdr = (struct msghdr){.msg_control = ctrl[i].buf, .msg_controllen = sizeof ctrl[i].buf};
+        int n = recvmmsg(p->c.fd, msgs, TX_BATCH, MSG_ERRQUEUE | MSG_DONTWAIT, NULL);
+        if (n <= 0) return;
+        for (int i = 0; i < n; i++) {
+            int64_t wire_ns = 0;
+            bool have_key = false;
+            uint32_t key = 0;
+            for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msgs[i].msg_hdr); cm; cm = CMSG_NXTHDR(&msgs[i].msg_hdr, cm)) {
+                if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPING) {
+                    struct scm_timestamping ts;
+                    memcpy(&ts, CMSG_DATA(cm), sizeof ts);
+                    wire_ns = (int64_t)ts.ts[0].tv_sec * 1000000000LL + ts.ts[0].tv_nsec;
+                } else if ((cm->cmsg_level == SOL_IP && cm->cmsg_type == IP_RECVERR) ||
+                           (cm->cmsg_level == SOL_IPV6 && cm->cmsg_type == IPV6_RECVERR)) {
+                    struct sock_extended_err ee;
+                    memcpy(&ee, CMSG_DATA(cm), sizeof ee);
+                    have_key = ee.ee_origin == SO_EE_ORIGIN_TIMESTAMPING && ee.ee_info == SCM_TSTAMP_SND;
+                    key = ee.ee_data;
+                }
+            }
+            if (!have_key || !wire_ns || p->tx_key - key - 1 >= SENT_RING) continue; /* not one of ours */
+            const sent_packet *sp = &p->sent[key % SENT_RING];
+            int64_t delay = wire_ns - sp->send_ns;
+            if (delay < 0) delay = 0;
+            if (delay > UINT32_MAX) delay = UINT32_MAX;
+            __atomic_store_n(&m->wire_delay[(size_t)sp->stream * WIRE_RING + sp->seq % WIRE_RING],
+                             (uint64_t)sp->seq << 32 | (uint64_t)delay, __ATOMIC_RELAXED);
+            if (d->in_window) bench_hist_add(&m->send_path, delay);
+        }
+        if (n < TX_BATCH) return;
+    }
+}
+
 static void flush(side *d, pub *p, size_t *lens, size_t n)
 {
     bench_media *m = d->m;
     struct mmsghdr msgs[TX_BATCH];
     struct iovec iov[TX_BATCH];
+    union {
+        char buf[CMSG_SPACE(sizeof(uint32_t))];
+        struct cmsghdr align;
+    } ctrl[TX_BATCH];
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         size_t len = lens[i];
+        bench_record rec;
+        if (!bench_record_from_ext(m->tx[i], len, &rec)) continue;
         if (sfu_srtp_protect_rtp(p->c.srtp, m->tx[i], &len, BENCH_PKT_CAP) != 0) continue;
+        p->sent[(p->tx_key + k) % SENT_RING] = (sent_packet){.seq = rec.seq, .stream = rec.stream, .send_ns = rec.send_ns};
+        struct cmsghdr *cm = &ctrl[k].align; /* ask for this datagram's transmit stamp */
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SO_TIMESTAMPING;
+        cm->cmsg_len = CMSG_LEN(sizeof(uint32_t));
+        uint32_t flags = SOF_TIMESTAMPING_TX_SOFTWARE;
+        memcpy(CMSG_DATA(cm), &flags, sizeof flags);
         iov[k] = (struct iovec){.iov_base = m->tx[i], .iov_len = len};
         msgs[k].msg_hdr = (struct msghdr){.msg_name = (void *)p->c.addr, .msg_namelen = (socklen_t)p->c.addr_len,
-                                          .msg_iov = &iov[k], .msg_iovlen = 1};
+                                          .msg_iov = &iov[k], .msg_iovlen = 1,
+                                          .msg_control = ctrl[k].buf, .msg_controllen = sizeof ctrl[k].buf};
         k++;
     }
     size_t sent = 0;
@@ -267,6 +368,8 @@ static void flush(side *d, pub *p, size_t *lens, size_t n)
         if (r <= 0) break;
         sent += (size_t)r;
     }
+    p->tx_key += (uint32_t)sent;
+    read_tx_stamps(d, p);
     if (d->in_window) m->tx_win += sent;
 }
 
@@ -477,6 +580,8 @@ bench_media *bench_media_new(const bench_media_opts *o)
     bench_hist_init(&m->lat);
     for (int c = 0; c < BENCH_LAT_CLASSES; c++) bench_hist_init(&m->lat_of[c]);
     bench_hist_init(&m->send_lag);
+    bench_hist_init(&m->send_path);
+    m->wire_delay = calloc(m->n_streams * WIRE_RING + 1, sizeof *m->wire_delay);
     m->tx = malloc(TX_BATCH * sizeof *m->tx);
     pthread_mutex_init(&m->lock, NULL);
     side_start(m, &m->send, true);
@@ -579,6 +684,9 @@ void bench_media_finish(bench_media *m, bench_media_result *r)
     r->send_lag_p99_ms = bench_hist_quantile_us(&m->send_lag, 0.99) / 1000.0;
     r->max_send_lag_ms = (double)m->send_lag.max_ns / 1e6;
     r->sender_realtime = m->sender_realtime;
+    r->send_path_p99_ms = bench_hist_quantile_us(&m->send_path, 0.99) / 1000.0;
+    r->send_path_max_ms = (double)m->send_path.max_ns / 1e6;
+    r->unstamped = m->unstamped;
     for (size_t i = 0; i < m->send.n; i++) {
         dc_peer_free(pub_at(m, i)->c.peer);
         free(pub_at(m, i));
@@ -594,6 +702,8 @@ void bench_media_finish(bench_media *m, bench_media_result *r)
     bench_hist_free(&m->lat);
     for (int c = 0; c < BENCH_LAT_CLASSES; c++) bench_hist_free(&m->lat_of[c]);
     bench_hist_free(&m->send_lag);
+    bench_hist_free(&m->send_path);
+    free(m->wire_delay);
     side_free(&m->send);
     side_free(&m->recv);
     pthread_mutex_destroy(&m->lock);

@@ -76,6 +76,9 @@ typedef struct {
     double max_send_lag_ms;       /* how late the generator was for a scheduled send */
     double send_lag_p99_ms;
     bool sender_realtime;         /* the sending thread got SCHED_FIFO */
+    double send_path_p99_ms;      /* from a packet's send record time to its kernel transmit */
+    double send_path_max_ms;      /*   stamp: the generator's own delay, kept out of latency */
+    uint64_t unstamped;           /* latency samples without a transmit stamp (record time used) */
 } bench_media_result;
 
 /* Stops the threads (after the window), fills the result, closes the peers. */

@@ -92,6 +92,10 @@ bool bench_report_json(const bench_run *r, const char *path)
                                   m->lat_p99_of_us[BENCH_LAT_KEYFRAME]));
     json_object_set_new(json_object_get(j, "generator"), "send_lag_p99_ms", json_real(m->send_lag_p99_ms));
     json_object_set_new(json_object_get(j, "generator"), "sender_realtime", json_boolean(m->sender_realtime));
+    json_object_set_new(json_object_get(j, "generator"), "send_path_p99_ms", json_real(m->send_path_p99_ms));
+    json_object_set_new(json_object_get(j, "generator"), "send_path_max_ms", json_real(m->send_path_max_ms));
+    json_object_set_new(json_object_get(j, "latency_us"), "unstamped_share",
+                        json_real(m->lat_samples ? (double)m->unstamped / (double)m->lat_samples : 0.0));
     json_object_set_new(json_object_get(j, "generator"), "us_per_packet",
                         json_real(m->rx_packets + m->tx_packets
                                       ? m->gen_cpu_s * 1e6 / (double)(m->rx_packets + m->tx_packets)
