@@ -414,13 +414,27 @@ _Static_assert(offsetof(pub, c) == 0 && offsetof(sub, c) == 0, "a side's conn* i
 static pub *pub_at(const bench_media *m, size_t i) { return (pub *)m->send.conns[i]; }
 static sub *sub_at(const bench_media *m, size_t i) { return (sub *)m->recv.conns[i]; }
 
-/* A publisher starts sending: staggered over a frame interval so that publishers do not
- * burst together; one that joins during the window is counted from now on. */
+/* splitmix64: a repeatable pseudo-random number from a publisher's index */
+static uint64_t mix64(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ x >> 30) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ x >> 27) * 0x94d049bb133111ebULL;
+    return x ^ x >> 31;
+}
+
+/* A publisher starts sending at its own phase, as independent browsers do: its frames,
+ * audio packets and periodic keyframes start at offsets drawn (repeatably, from its index)
+ * over a frame interval, 20 ms and a keyframe interval. A shared grid would make publishers
+ * send at the same instant and every keyframe land in the same second. One that joins
+ * during the window is counted from now on. */
 static void start_pub(side *d, pub *p)
 {
     int64_t now = mono_ns();
-    p->next_video_ns = now + (int64_t)(p->pub_index * 7919 % 33) * 1000000LL;
-    p->next_audio_ns = now + (int64_t)(p->pub_index * 7919 % 20) * 1000000LL;
+    uint64_t r1 = mix64(p->pub_index * 3 + 1), r2 = mix64(p->pub_index * 3 + 2), r3 = mix64(p->pub_index * 3 + 3);
+    p->next_video_ns = now + (int64_t)(r1 % (uint64_t)(1000000000LL / d->m->o.fps));
+    p->next_audio_ns = now + (int64_t)(r2 % 20000000ULL);
+    p->video.frame_no = (uint32_t)(r3 % p->video.kf_interval); /* the first frame is a keyframe anyway */
     if (d->in_window) {
         set_bound(d->m->s0, p->pub_index * 2, p->audio.next_seq);
         set_bound(d->m->s0, p->pub_index * 2 + 1, p->video.next_seq);
