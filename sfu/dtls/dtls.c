@@ -24,6 +24,7 @@
 
 #define DTLS_DEFAULT_MTU 1200
 #define DTLS_MAX_DATAGRAM 65535 /* anything longer is not one UDP datagram */
+#define DTLS_RECORD_HEADER 13   /* type, version, epoch, sequence number, length */
 #define CERT_CN "diemcau"
 #define CERT_DAYS_VALID 30
 #define DEFAULT_SRTP_PROFILES "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80"
@@ -57,6 +58,7 @@ struct sfu_dtls {
     uint8_t peer_fingerprint[EVP_MAX_MD_SIZE];
     unsigned peer_fingerprint_len;
     sfu_srtp_keys keys;
+    size_t min_sealed_body; /* after the handshake: AEAD explicit nonce + tag of the cipher */
     char error[256];
 };
 
@@ -476,6 +478,10 @@ static void on_handshake_done(sfu_dtls *d)
         fail(d, "SRTP key export failed");
         return;
     }
+    /* AES-GCM records carry an 8-octet explicit nonce and a 16-octet tag; ChaCha20-Poly1305
+     * only the tag (RFC 7905). The cipher list allows nothing else. */
+    int nid = SSL_CIPHER_get_cipher_nid(SSL_get_current_cipher(d->ssl));
+    d->min_sealed_body = nid == NID_chacha20_poly1305 ? 16 : 8 + 16;
     d->state = SFU_DTLS_CONNECTED;
 }
 
@@ -501,6 +507,26 @@ static void step_handshake(sfu_dtls *d)
         on_handshake_done(d);
     else
         handle_ssl_result(d, ret, "DTLS handshake failed");
+}
+
+/* Whether every record of an (after-handshake) datagram is whole and, if sealed (epoch
+ * ≥ 1), long enough for the cipher's nonce and tag. RFC 6347 §4.1.2.7 says to discard
+ * invalid records and keep the association, but OpenSSL 3.0.19 (Debian 12's) fails the
+ * whole connection on a sealed record too short to open: a spoofed 21-octet datagram
+ * would end a participant's DTLS. Such datagrams are dropped before OpenSSL sees them. */
+static bool records_well_formed(const sfu_dtls *d, const uint8_t *p, size_t len)
+{
+    while (len > 0) {
+        if (len < DTLS_RECORD_HEADER || p[1] != 0xfe) /* DTLS versions are 0xfeXX */
+            return false;
+        size_t body = (size_t)p[11] << 8 | p[12];
+        unsigned epoch = (unsigned)p[3] << 8 | p[4];
+        if (body > len - DTLS_RECORD_HEADER || (epoch > 0 && body < d->min_sealed_body))
+            return false;
+        p += DTLS_RECORD_HEADER + body;
+        len -= DTLS_RECORD_HEADER + body;
+    }
+    return true;
 }
 
 /* After the handshake, records are alerts, retransmitted handshake messages (OpenSSL
@@ -530,6 +556,8 @@ sfu_dtls_state sfu_dtls_handle(sfu_dtls *d, const uint8_t *data, size_t len)
     if (d->state == SFU_DTLS_FAILED || d->state == SFU_DTLS_CLOSED)
         return d->state;
     if (!data || len == 0 || len > DTLS_MAX_DATAGRAM)
+        return d->state;
+    if (d->state == SFU_DTLS_CONNECTED && !records_well_formed(d, data, len))
         return d->state;
     /* One datagram at a time: whatever OpenSSL left unread belongs to an old one. */
     (void)BIO_reset(d->rbio);
