@@ -3,7 +3,8 @@
 #                          are two CPUs or more)
 #   start_server LOG       starts $server_bin on free loopback ports (LOG.out / LOG.err);
 #                          sets srv_pid, http_port, media_port (first worker's port);
-#                          WORKERS (default 1) media workers
+#                          WORKERS (default 1) media workers; SERVER_ARGS: more
+#                          server options (e.g. "--max-queue-delay-ms 0")
 #   stop_server            SIGTERM, then SIGKILL after 5 s
 #   srv_addr               the address the server listens on (127.0.0.1, or with
 #                          BENCH_NET=split its veth address: bench/netsplit.sh)
@@ -38,7 +39,8 @@ stop_server() {
 start_server() {
   local log=$1
   "${in_srv[@]}" "${server_cpu[@]}" "$server_bin" --http-port 0 --media-port 0 --bind "$srv_addr" \
-    --media-bind "$srv_addr" --announce-ip "$srv_addr" --workers "${WORKERS:-1}" --max-room-size 5000 >"$log.out" 2>"$log.err" &
+    --media-bind "$srv_addr" --announce-ip "$srv_addr" --workers "${WORKERS:-1}" --max-room-size 5000 ${SERVER_ARGS:-} \
+    >"$log.out" 2>"$log.err" &
   srv_pid=$!
   for _ in $(seq 100); do
     grep -q '^LISTENING' "$log.out" 2>/dev/null && break

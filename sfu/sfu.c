@@ -41,6 +41,7 @@ sfu *sfu_new(const sfu_config *cfg, sfu_wake_fn wake, void *wake_user)
     if (s->cfg.workers < 1) s->cfg.workers = 1;
     if (s->cfg.consent_timeout_ms <= 0) s->cfg.consent_timeout_ms = 30000;
     if (s->cfg.dtls_linger_ms <= 0) s->cfg.dtls_linger_ms = 10000;
+    if (s->cfg.max_queue_delay_ms == 0) s->cfg.max_queue_delay_ms = 250;
     s->wake = wake;
     s->wake_user = wake_user;
     pthread_mutex_init(&s->lock, NULL);
@@ -88,6 +89,7 @@ void sfu_free(sfu *s)
 sfu_dtls_cert *sfu_engine_cert(const sfu *s) { return s->cert; }
 int sfu_consent_timeout_ms(const sfu *s) { return s->cfg.consent_timeout_ms; }
 int sfu_dtls_linger_ms(const sfu *s) { return s->cfg.dtls_linger_ms; }
+int sfu_max_queue_delay_ms(const sfu *s) { return s->cfg.max_queue_delay_ms; }
 const char *sfu_fingerprint(const sfu *s) { return sfu_dtls_cert_fingerprint(s->cert); }
 
 static sfu_worker *worker_for_room(const sfu *s, uint32_t room_id)
@@ -96,6 +98,7 @@ static sfu_worker *worker_for_room(const sfu *s, uint32_t room_id)
 }
 
 uint16_t sfu_room_port(const sfu *s, uint32_t room_id) { return worker_for_room(s, room_id)->port; }
+sfu_worker *sfu_engine_worker(const sfu *s, uint32_t room_id) { return worker_for_room(s, room_id); }
 
 /* Remembers (or forgets, with w == NULL) which worker owns an id; returns the owner. */
 static sfu_worker *owner(sfu *s, GHashTable *map, uint32_t id, sfu_worker *w, bool forget)
@@ -218,6 +221,7 @@ void sfu_get_stats(const sfu *s, sfu_stats *out)
         out->drop_srtp += c->drop_srtp;
         out->drop_dtls += c->drop_dtls;
         out->drop_no_route += c->drop_no_route + c->drop_tx_full;
+        out->drop_late += c->drop_late;
         out->tx_gso_sends += c->tx_gso_sends;
         out->tx_gso_segments += c->tx_gso_segments;
         /* sizes of the tables are read racily; good enough for a dashboard */

@@ -24,6 +24,8 @@ typedef struct {
     int workers;              /* >= 1 */
     int consent_timeout_ms;   /* drop a transport whose client stops sending checks (30000) */
     int dtls_linger_ms;       /* release the DTLS state this long after the handshake (10000) */
+    int max_queue_delay_ms;   /* RTP that waited longer in a worker's receive queue is dropped,
+                                 not forwarded late (250; < 0: never) */
 } sfu_config;
 
 typedef enum { SFU_KIND_AUDIO = 0, SFU_KIND_VIDEO = 1 } sfu_kind;
@@ -90,6 +92,7 @@ typedef struct {
     uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
     uint64_t rtp_forwarded;
     uint64_t drop_malformed, drop_unknown_source, drop_stun_auth, drop_srtp, drop_dtls, drop_no_route;
+    uint64_t drop_late;       /* RTP older than max_queue_delay_ms when the worker read it */
     uint64_t transports, streams, slots;
     uint64_t tx_gso_sends;    /* UDP GSO super-datagrams (their datagrams are in tx_packets) */
     uint64_t tx_gso_segments; /* datagrams those super-datagrams carried */

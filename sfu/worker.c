@@ -78,6 +78,9 @@ static int open_udp_socket(const char *bind_ip, uint16_t port, uint16_t *bound_p
     int probe = IP_PMTUDISC_PROBE, probe6 = IPV6_PMTUDISC_PROBE; /* (IPv4 also for v4-mapped peers) */
     setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &probe, sizeof probe);
     if (ss.ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &probe6, sizeof probe6);
+    /* the kernel's receive time of each datagram: how long it waited for the worker */
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
     if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
         fprintf(stderr, "sfu: cannot bind UDP %s:%u: %s\n", bind_ip, port, strerror(errno));
         close(fd);
@@ -127,6 +130,8 @@ sfu_worker *sfu_worker_new(sfu *engine, int index, const char *bind_ip, uint16_t
     w->tx = calloc(1, sizeof *w->tx);
     w->rx.batch_no = 1;
     w->gso = gso_wanted() && w->fd >= 0 && gso_probe(w->fd);
+    int max_delay_ms = sfu_max_queue_delay_ms(engine);
+    w->max_queue_delay_ns = max_delay_ms > 0 ? (int64_t)max_delay_ms * 1000000 : 0;
     pthread_mutex_init(&w->cmd_lock, NULL);
     g_queue_init(&w->cmd_queue);
     w->transports = g_hash_table_new(g_direct_hash, g_direct_equal);
@@ -427,11 +432,15 @@ static void apply_commands(sfu_worker *w)
 /* --- receiving -------------------------------------------------------------------- */
 
 static void handle_datagram(sfu_worker *w, uint8_t *buf, size_t len, const struct sockaddr_storage *from,
-                            socklen_t from_len)
+                            socklen_t from_len, bool late)
 {
     w->counters.rx_packets++;
     w->counters.rx_bytes += len;
     sfu_pkt_kind kind = sfu_pkt_classify(buf, len);
+    if (late && kind == SFU_PKT_RTP) {
+        w->counters.drop_late++;
+        return;
+    }
     if (kind == SFU_PKT_STUN) {
         sfu_transport_on_stun(w, buf, len, from, from_len);
         return;
@@ -454,27 +463,58 @@ static void handle_datagram(sfu_worker *w, uint8_t *buf, size_t len, const struc
         sfu_router_on_rtcp(t, buf, len);
 }
 
+/* Whether the kernel received the datagram before `deadline_ns` (CLOCK_REALTIME, as
+ * SO_TIMESTAMPNS stamps are); a datagram without a stamp is not late. */
+static bool received_before(struct msghdr *m, int64_t deadline_ns)
+{
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(m); cm; cm = CMSG_NXTHDR(m, cm)) {
+        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_TIMESTAMPNS) continue;
+        struct timespec ts;
+        memcpy(&ts, CMSG_DATA(cm), sizeof ts);
+        return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec < deadline_ns;
+    }
+    return false;
+}
+
+/* Media that waited longer than max_queue_delay_ns between the kernel and the worker is
+ * dropped (counted as drop_late) rather than forwarded: it would reach the receivers too
+ * late to play, and fanning it out would only make the next packets later. An overloaded
+ * or stalled worker (a slow host, a burst of fan-out work) so keeps a bounded delay and
+ * sheds load as loss, which receivers conceal and recover from with a keyframe request;
+ * STUN, DTLS and RTCP (keyframe requests among them) are still handled. */
 static void receive_batch(sfu_worker *w)
 {
     static __thread uint8_t bufs[SFU_RX_BATCH][SFU_PKT_MAX + SFU_SRTP_MAX_TRAILER];
     static __thread struct sockaddr_storage addrs[SFU_RX_BATCH];
     static __thread struct iovec iov[SFU_RX_BATCH];
     static __thread struct mmsghdr msgs[SFU_RX_BATCH];
+    static __thread union {
+        char buf[CMSG_SPACE(sizeof(struct timespec))];
+        struct cmsghdr align;
+    } ctrl[SFU_RX_BATCH];
     for (int round = 0; round < 16; round++) { /* bounded so commands and timers still run */
         for (int i = 0; i < SFU_RX_BATCH; i++) {
             iov[i] = (struct iovec){.iov_base = bufs[i], .iov_len = SFU_PKT_MAX};
             msgs[i].msg_hdr = (struct msghdr){.msg_name = &addrs[i], .msg_namelen = sizeof addrs[i],
-                                              .msg_iov = &iov[i], .msg_iovlen = 1};
+                                              .msg_iov = &iov[i], .msg_iovlen = 1,
+                                              .msg_control = ctrl[i].buf, .msg_controllen = sizeof ctrl[i].buf};
         }
         int n = recvmmsg(w->fd, msgs, SFU_RX_BATCH, MSG_DONTWAIT, NULL);
         if (n <= 0) break;
         w->now_us = sfu_now_us();
+        int64_t late_before = 0; /* a clock stepped forward drops at most this batch's media */
+        if (w->max_queue_delay_ns) {
+            struct timespec now;
+            clock_gettime(CLOCK_REALTIME, &now);
+            late_before = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec - w->max_queue_delay_ns;
+        }
         for (int i = 0; i < n; i++) {
             if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) { /* larger than any packet we accept */
                 w->counters.drop_malformed++;
                 continue;
             }
-            handle_datagram(w, bufs[i], msgs[i].msg_len, &addrs[i], msgs[i].msg_hdr.msg_namelen);
+            bool late = late_before && received_before(&msgs[i].msg_hdr, late_before);
+            handle_datagram(w, bufs[i], msgs[i].msg_len, &addrs[i], msgs[i].msg_hdr.msg_namelen, late);
         }
         sfu_router_fan_out(w); /* before the next recvmmsg reuses the buffers */
         sfu_worker_tx_flush(w);

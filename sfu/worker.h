@@ -102,7 +102,7 @@ struct sfu_slot {
 typedef struct {
     uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes, rtp_forwarded;
     uint64_t drop_malformed, drop_unknown_source, drop_stun_auth, drop_srtp, drop_dtls,
-        drop_no_route, drop_tx_full;
+        drop_no_route, drop_tx_full, drop_late;
     uint64_t tx_gso_sends, tx_gso_segments; /* super-datagrams sent, datagrams they carried */
 } sfu_counters;
 
@@ -193,6 +193,7 @@ struct sfu_worker {
     bool released_memory;   /* DTLS states or transports were freed: give the pages back */
     int64_t next_trim_us;   /* at most one malloc_trim per SFU_TRIM_INTERVAL_US */
     int64_t now_us;         /* monotonic time, read once per receive batch */
+    int64_t max_queue_delay_ns; /* sfu_config.max_queue_delay_ms; 0: no limit */
 };
 
 /* A control command from the signaling thread, applied by the worker between batches. */
@@ -260,6 +261,8 @@ void sfu_router_tick(sfu_worker *w, int64_t now_us);
 void sfu_emit_event(sfu *s, sfu_event_type type, uint32_t id, const char *detail);
 int sfu_consent_timeout_ms(const sfu *s);
 int sfu_dtls_linger_ms(const sfu *s);
+int sfu_max_queue_delay_ms(const sfu *s);
+sfu_worker *sfu_engine_worker(const sfu *s, uint32_t room_id); /* the worker a room is pinned to */
 sfu_dtls_cert *sfu_engine_cert(const sfu *s);
 
 #endif

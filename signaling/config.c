@@ -52,6 +52,8 @@ static const config_key keys[] = {
     INT_KEY("rate_limit_per_second", NULL, rate_limit_per_second, 1, 100000, "messages/s per connection"),
     INT_KEY("rate_limit_burst", NULL, rate_limit_burst, 1, 100000, "message burst per connection"),
     INT_KEY("consent_timeout_ms", NULL, consent_timeout_ms, 1000, 600000, "ICE consent timeout"),
+    INT_KEY("max_queue_delay_ms", "--max-queue-delay-ms", max_queue_delay_ms, 0, 10000,
+            "media that waited longer for a busy worker is dropped, not sent late (0 = never)"),
 };
 #define N_KEYS (sizeof keys / sizeof keys[0])
 
@@ -103,6 +105,7 @@ void dc_config_defaults(dc_config *cfg)
     cfg->rate_limit_per_second = 50;
     cfg->rate_limit_burst = 100;
     cfg->consent_timeout_ms = 30000;
+    cfg->max_queue_delay_ms = 250;
 }
 
 static bool set_int(dc_config *cfg, const config_key *k, long long v, char *err, size_t err_len)

@@ -25,6 +25,7 @@ typedef struct {
     int rate_limit_per_second;
     int rate_limit_burst;
     int consent_timeout_ms;
+    int max_queue_delay_ms; /* 0 = never drop late media */
 } dc_config;
 
 void dc_config_defaults(dc_config *cfg);

@@ -191,9 +191,11 @@ static void log_engine_counters(const sfu *engine)
     fprintf(stderr,
             "engine: rx=%" PRIu64 " tx=%" PRIu64 " forwarded=%" PRIu64 " drop_malformed=%" PRIu64
             " drop_unknown_source=%" PRIu64 " drop_stun_auth=%" PRIu64 " drop_srtp=%" PRIu64 " drop_dtls=%" PRIu64
-            " drop_no_route_or_tx=%" PRIu64 " transports=%" PRIu64 " streams=%" PRIu64 " slots=%" PRIu64 "\n",
+            " drop_no_route_or_tx=%" PRIu64 " drop_late=%" PRIu64 " transports=%" PRIu64 " streams=%" PRIu64
+            " slots=%" PRIu64 "\n",
             st.rx_packets, st.tx_packets, st.rtp_forwarded, st.drop_malformed, st.drop_unknown_source,
-            st.drop_stun_auth, st.drop_srtp, st.drop_dtls, st.drop_no_route, st.transports, st.streams, st.slots);
+            st.drop_stun_auth, st.drop_srtp, st.drop_dtls, st.drop_no_route, st.drop_late, st.transports, st.streams,
+            st.slots);
     fflush(stderr);
 }
 
@@ -299,6 +301,7 @@ dc_server *dc_server_new(const dc_config *cfg, char *err, size_t err_len)
         .first_port = (uint16_t)s->cfg.media_port,
         .workers = dc_config_workers(&s->cfg),
         .consent_timeout_ms = s->cfg.consent_timeout_ms,
+        .max_queue_delay_ms = s->cfg.max_queue_delay_ms > 0 ? s->cfg.max_queue_delay_ms : -1,
     };
     s->engine = sfu_new(&engine_cfg, wake_lws, s);
     if (!s->engine) {
