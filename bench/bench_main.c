@@ -367,6 +367,9 @@ static void usage(void)
             "  --decrypt-every K       SRTP-decrypt one received packet in K (16; 1 = all, 0 = none)\n"
             "  --rtp-seq-start N       first RTP sequence number of every stream (0-65535; default from\n"
             "                          the SSRC): near 65535 the streams wrap into rollover counter 1 early\n"
+            "  --rx-ring IF            read the subscribers' RTP from a packet ring on interface IF (the\n"
+            "                          split network's veth, whose ingress drops it before IP: bench/netsplit.sh)\n"
+            "                          instead of their sockets\n"
             "  --room NAME             (bench)\n"
             "  --signaling NAME        signaling client: diemcau (default), janus if built\n"
             "  --srtp-profile P        DTLS-SRTP profiles the peers offer: gcm (SRTP_AEAD_AES_128_GCM only),\n"
@@ -383,7 +386,7 @@ static void usage(void)
 int main(int argc, char **argv)
 {
     const char *url = NULL, *scenario = "custom", *room = "bench", *out = NULL, *note = "", *signaling = "diemcau",
-               *srtp_offer = "any", *srtp_list = NULL;
+               *srtp_offer = "any", *srtp_list = NULL, *rx_ring_if = NULL;
     long server_pid = 0, media_port = 0;
     size_t publishers = 1, receivers = 10, rooms = 1;
     unsigned video_kbps = 1500, fps = 30, keyframe_s = 2, duration = 10, warmup = 1, settle = 30, join_batch = 50,
@@ -392,7 +395,7 @@ int main(int argc, char **argv)
     double loss_limit = -1;
     long rtp_seq_start = -1;
     enum { O_URL = 256, O_PID, O_PORT, O_SCEN, O_PUB, O_RECV, O_PUBRECV, O_KBPS, O_FPS, O_KF, O_DUR, O_WARM,
-           O_SETTLE, O_BATCH, O_DEC, O_ROOM, O_SIG, O_NOTE, O_OUT, O_MDH, O_LIMIT, O_SRTP, O_ROOMS, O_SEQ };
+           O_SETTLE, O_BATCH, O_DEC, O_ROOM, O_SIG, O_NOTE, O_OUT, O_MDH, O_LIMIT, O_SRTP, O_ROOMS, O_SEQ, O_RING };
     static const struct option opts[] = {
         {"url", 1, 0, O_URL}, {"server-pid", 1, 0, O_PID}, {"media-port", 1, 0, O_PORT},
         {"scenario", 1, 0, O_SCEN}, {"publishers", 1, 0, O_PUB}, {"receivers", 1, 0, O_RECV},
@@ -401,7 +404,7 @@ int main(int argc, char **argv)
         {"settle-timeout", 1, 0, O_SETTLE}, {"join-batch", 1, 0, O_BATCH}, {"decrypt-every", 1, 0, O_DEC},
         {"room", 1, 0, O_ROOM}, {"signaling", 1, 0, O_SIG}, {"note", 1, 0, O_NOTE}, {"out", 1, 0, O_OUT},
         {"markdown-header", 0, 0, O_MDH}, {"loss-limit", 1, 0, O_LIMIT}, {"srtp-profile", 1, 0, O_SRTP},
-        {"rooms", 1, 0, O_ROOMS}, {"rtp-seq-start", 1, 0, O_SEQ},
+        {"rooms", 1, 0, O_ROOMS}, {"rtp-seq-start", 1, 0, O_SEQ}, {"rx-ring", 1, 0, O_RING},
         {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
@@ -430,6 +433,7 @@ int main(int argc, char **argv)
         case O_SRTP: srtp_offer = optarg; break;
         case O_ROOMS: rooms = strtoul(optarg, NULL, 10); break;
         case O_SEQ: rtp_seq_start = atol(optarg); break;
+        case O_RING: rx_ring_if = optarg; break;
         case 'v': g.verbose++; break;
         default: usage(); return c == 'h' ? 0 : 1;
         }
@@ -491,7 +495,7 @@ int main(int argc, char **argv)
     n_receivers_total = receivers * rooms + (publishers_receive ? npub : 0);
     bench_media_opts mo = {.n_publishers = npub, .video_bps = video_kbps * 1000, .fps = fps,
                            .keyframe_s = keyframe_s, .audio = true, .video = true, .decrypt_every = decrypt_every,
-                           .rtp_seq_start = (int32_t)rtp_seq_start};
+                           .rtp_seq_start = (int32_t)rtp_seq_start, .rx_ring_if = rx_ring_if};
     g.media = bench_media_new(&mo);
     srand((unsigned)getpid());
     for (size_t i = 0; i < g.n; i++) {
@@ -588,7 +592,7 @@ int main(int argc, char **argv)
     fprintf(stderr,
             "bench: %s: %zu participants (%zu failed), set-up %.1f s, window %.1f s, sent %llu, received %llu, "
             "expected %llu; gen drops %llu, decrypted %llu (fail %llu, mismatch %llu), PLIs %llu, keyframes %llu, "
-            "send lag p99 %.2f max %.2f ms%s, send path p99 %.2f max %.2f ms (unstamped %llu), server drops %llu, backlog drops %llu, streams without a slot %llu, SRTP %s "
+            "send lag p99 %.2f max %.2f ms%s, send path p99 %.2f max %.2f ms (unstamped %llu), receive %s, server drops %llu, backlog drops %llu, streams without a slot %llu, SRTP %s "
             "(offered %s)\n",
             scenario, g.n, g.failed, setup_s, run.media.window_s, (unsigned long long)run.media.tx_packets,
             (unsigned long long)run.media.rx_packets, (unsigned long long)run.media.expected,
@@ -597,6 +601,7 @@ int main(int argc, char **argv)
             (unsigned long long)run.media.plis, (unsigned long long)run.media.keyframes, run.media.send_lag_p99_ms,
             run.media.max_send_lag_ms, run.media.sender_realtime ? " (SCHED_FIFO)" : "", run.media.send_path_p99_ms,
             run.media.send_path_max_ms, (unsigned long long)run.media.unstamped,
+            run.media.rx_ring ? "packet ring" : "sockets",
             (unsigned long long)run.server_socket_drops, run.backlog_drops, (unsigned long long)run.media.streams_without_slot,
             run.srtp_profile, srtp_offer);
     if (out && !bench_report_json(&run, out)) fprintf(stderr, "bench: cannot write %s\n", out);

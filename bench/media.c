@@ -13,12 +13,14 @@
 #include <sys/resource.h>
 #include <linux/errqueue.h>
 #include <linux/net_tstamp.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "gen.h"
+#include "rx_ring.h"
 #include "rtp/rtcp.h"
 #include "srtp/srtp_session.h"
 #include "stats.h"
@@ -90,6 +92,7 @@ typedef struct {
     conn **conns; size_t n, cap;
     uint8_t (*rx)[RX_BUF];
     uint64_t decrypt_failures;
+    int64_t ring_now_mono;  /* the receiver's loop time, for datagrams from the ring */
 } side;
 
 struct bench_media {
@@ -115,6 +118,9 @@ struct bench_media {
     uint64_t decrypted, mismatches, no_record, unstamped;
     /* buffers */
     uint8_t (*tx)[BENCH_PKT_CAP];
+    /* the receiver's packet ring (split network), and which subscriber each local port is */
+    bench_rx_ring *ring;
+    sub **sub_by_port;
 };
 
 static int64_t mono_ns(void)
@@ -216,6 +222,21 @@ static void on_sub_rtp(side *d, sub *s, uint8_t *buf, size_t len, int64_t rx_ns)
     }
 }
 
+/* An RTP packet that reached a subscriber, from its socket or the packet ring. */
+static void on_sub_media(side *d, sub *s, uint8_t *buf, size_t len, int64_t rx_ns, int64_t now_mono)
+{
+    bench_media *m = d->m;
+    if (!s->first_media_ns) {
+        s->first_media_ns = now_mono;
+        atomic_fetch_add(&m->subs_with_media, 1);
+    }
+    if (d->in_window) {
+        m->rx_win++;
+        m->rx_bytes_win += len;
+    }
+    on_sub_rtp(d, s, buf, len, rx_ns);
+}
+
 static void on_pub_rtcp(side *d, pub *p, uint8_t *buf, size_t len)
 {
     if (sfu_srtp_unprotect_rtcp(p->c.srtp, buf, &len) != 0) {
@@ -234,7 +255,6 @@ static void on_pub_rtcp(side *d, pub *p, uint8_t *buf, size_t len)
 
 static void drain_socket(side *d, conn *c, int64_t now_mono)
 {
-    bench_media *m = d->m;
     struct mmsghdr msgs[RX_BATCH];
     struct iovec iov[RX_BATCH];
     union {
@@ -271,20 +291,20 @@ static void drain_socket(side *d, conn *c, int64_t now_mono)
                 if (rtcp) on_pub_rtcp(d, (pub *)c, buf, len);
                 continue;
             }
-            if (rtcp) continue;
-            sub *s = (sub *)c;
-            if (!s->first_media_ns) {
-                s->first_media_ns = now_mono;
-                atomic_fetch_add(&m->subs_with_media, 1);
-            }
-            if (d->in_window) {
-                m->rx_win++;
-                m->rx_bytes_win += len;
-            }
-            on_sub_rtp(d, s, buf, len, rx_ns);
+            if (!rtcp) on_sub_media(d, (sub *)c, buf, len, rx_ns, now_mono);
         }
         if (n < RX_BATCH) return;
     }
+}
+
+/* A datagram the packet ring caught on its way to subscriber port `dst_port` (rx_ring.h):
+ * the same checks as one read from the subscriber's socket. */
+static void on_ring_datagram(void *user, uint16_t dst_port, uint8_t *buf, size_t len, int64_t rx_ns)
+{
+    side *d = user;
+    sub *s = d->m->sub_by_port[dst_port];
+    if (!s || len < 12 || buf[0] < 128 || buf[0] > 191 || (buf[1] >= 192 && buf[1] <= 223)) return; /* RTP only */
+    on_sub_media(d, s, buf, len, rx_ns, d->ring_now_mono);
 }
 
 /* --- send --------------------------------------------------------------------------- */
@@ -452,6 +472,12 @@ static void take_incoming(side *d)
         conn *c = d->in[i];
         d->conns[d->n++] = c;
         if (d->sends) start_pub(d, (pub *)c);
+        if (!d->sends && d->m->ring) { /* its media comes through the ring, by port */
+            struct sockaddr_storage ss;
+            socklen_t len = sizeof ss;
+            if (getsockname(c->fd, (struct sockaddr *)&ss, &len) == 0 && ss.ss_family == AF_INET)
+                d->m->sub_by_port[ntohs(((struct sockaddr_in *)&ss)->sin_port)] = (sub *)c;
+        }
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
         epoll_ctl(d->ep, EPOLL_CTL_ADD, c->fd, &ev);
     }
@@ -550,7 +576,14 @@ static void *run(void *arg)
         now = mono_ns();
         int n = wait_ready(d, evs, 256, next > now ? next - now : 0);
         now = mono_ns();
-        for (int i = 0; i < n; i++) drain_socket(d, evs[i].data.ptr, now);
+        for (int i = 0; i < n; i++) {
+            if (evs[i].data.ptr == m->ring) {
+                d->ring_now_mono = now;
+                bench_rx_ring_drain(m->ring, on_ring_datagram, d);
+            } else {
+                drain_socket(d, evs[i].data.ptr, now);
+            }
+        }
     }
     return NULL;
 }
@@ -561,6 +594,10 @@ static void side_start(bench_media *m, side *d, bool sends)
     d->sends = sends;
     d->rx = malloc(RX_BATCH * sizeof *d->rx);
     d->ep = epoll_create1(EPOLL_CLOEXEC);
+    if (!sends && m->ring) {
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = m->ring};
+        epoll_ctl(d->ep, EPOLL_CTL_ADD, bench_rx_ring_fd(m->ring), &ev);
+    }
     pthread_create(&d->thread, NULL, run, d);
 }
 
@@ -597,6 +634,8 @@ bench_media *bench_media_new(const bench_media_opts *o)
     bench_hist_init(&m->send_path);
     m->wire_delay = calloc(m->n_streams * WIRE_RING + 1, sizeof *m->wire_delay);
     m->tx = malloc(TX_BATCH * sizeof *m->tx);
+    if (o->rx_ring_if && (m->ring = bench_rx_ring_open(o->rx_ring_if)))
+        m->sub_by_port = calloc(65536, sizeof *m->sub_by_port);
     pthread_mutex_init(&m->lock, NULL);
     side_start(m, &m->send, true);
     side_start(m, &m->recv, false);
@@ -698,6 +737,8 @@ void bench_media_finish(bench_media *m, bench_media_result *r)
     r->send_lag_p99_ms = bench_hist_quantile_us(&m->send_lag, 0.99) / 1000.0;
     r->max_send_lag_ms = (double)m->send_lag.max_ns / 1e6;
     r->sender_realtime = m->sender_realtime;
+    r->rx_ring = m->ring != NULL;
+    if (m->ring) r->gen_socket_drops += bench_rx_ring_drops(m->ring);
     r->send_path_p99_ms = bench_hist_quantile_us(&m->send_path, 0.99) / 1000.0;
     r->send_path_max_ms = (double)m->send_path.max_ns / 1e6;
     r->unstamped = m->unstamped;
@@ -718,6 +759,8 @@ void bench_media_finish(bench_media *m, bench_media_result *r)
     bench_hist_free(&m->send_lag);
     bench_hist_free(&m->send_path);
     free(m->wire_delay);
+    bench_rx_ring_close(m->ring);
+    free(m->sub_by_port);
     side_free(&m->send);
     side_free(&m->recv);
     pthread_mutex_destroy(&m->lock);

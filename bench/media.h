@@ -28,6 +28,8 @@ typedef struct {
     unsigned decrypt_every;   /* 1 = every packet, 0 = never */
     int32_t rtp_seq_start;    /* ≥ 0: first RTP sequence number of every stream (tests the
                                  wrap into the rollover counter early); -1: from the SSRC */
+    const char *rx_ring_if;   /* receive subscribers' RTP from a packet ring on this
+                                 interface (rx_ring.h) instead of their sockets; NULL: sockets */
 } bench_media_opts;
 
 typedef struct bench_media bench_media;
@@ -79,6 +81,7 @@ typedef struct {
     double send_path_p99_ms;      /* from a packet's send record time to its kernel transmit */
     double send_path_max_ms;      /*   stamp: the generator's own delay, kept out of latency */
     uint64_t unstamped;           /* latency samples without a transmit stamp (record time used) */
+    bool rx_ring;                 /* subscribers' RTP came through the packet ring */
 } bench_media_result;
 
 /* Stops the threads (after the window), fills the result, closes the peers. */

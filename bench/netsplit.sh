@@ -14,12 +14,37 @@
 # so that work stays the server's too.
 #
 #   netsplit_up      creates the namespaces (unique per shell); sets in_srv / in_gen
-#                    (command prefixes), srv_ip / gen_ip
+#                    (command prefixes), srv_ip / gen_ip, and gen_rx_args: the generator's
+#                    options for its packet-ring receive path, when nft is there to give it
+#                    (below), else empty
 #   netsplit_down    kills what still runs in them and deletes them (set as an EXIT trap
 #                    by the caller)
 # Needs root, ip (iproute2) and RPS in the kernel (/sys/class/net/*/queues/rx-0/rps_cpus).
 # The server's CPU is 0 and the generator's 1, as server.sh pins them.
-ns_srv="" ns_gen="" in_srv=() in_gen=() srv_ip="" gen_ip=""
+ns_srv="" ns_gen="" in_srv=() in_gen=() srv_ip="" gen_ip="" gen_rx_args=()
+
+# The generator reads the server's RTP from an AF_PACKET ring on vgen (bench/rx_ring.h): a
+# netdev-ingress rule drops RTP (version 2, a dynamic payload type: not RTCP) after the
+# ring's tap and before IP, so ~200 k datagrams a second skip UDP input, socket queues and
+# recvmmsg on the generator's CPU. STUN, DTLS and RTCP still reach the peers' sockets.
+# BENCH_RX=sockets: the generator reads its sockets; =ring: the ring or an error; unset:
+# the ring where nft (nftables) is installed, else the sockets.
+netsplit_rx_ring() {
+  case ${BENCH_RX:-} in
+    sockets) return 0 ;;
+    ring) command -v nft >/dev/null || { echo "netsplit: BENCH_RX=ring needs nft (nftables)" >&2; return 2; } ;;
+    *) command -v nft >/dev/null || return 0 ;;
+  esac
+  ip netns exec "$ns_gen" nft -f - <<'NFT' || { echo "netsplit: the nft rule was refused" >&2; return 2; }
+table netdev dcbench {
+  chain ingress {
+    type filter hook ingress device vgen priority 0; policy accept;
+    meta l4proto udp @th,64,8 & 0xc0 == 0x80 @th,72,8 & 0x7f >= 96 drop
+  }
+}
+NFT
+  gen_rx_args=(--rx-ring vgen)
+}
 
 netsplit_up() {
   ns_srv=dcbench-srv-$$ ns_gen=dcbench-gen-$$
@@ -36,6 +61,7 @@ netsplit_up() {
     netsplit_down; return 2
   }
   in_srv=(ip netns exec "$ns_srv") in_gen=(ip netns exec "$ns_gen")
+  netsplit_rx_ring || { netsplit_down; return 2; }
 }
 
 netsplit_down() {
@@ -46,5 +72,5 @@ netsplit_down() {
     [[ -z $pids ]] || kill -KILL $pids 2>/dev/null || true
     ip netns del "$n" 2>/dev/null || true
   done
-  ns_srv="" ns_gen=""
+  ns_srv="" ns_gen="" gen_rx_args=()
 }

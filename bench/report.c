@@ -94,6 +94,7 @@ bool bench_report_json(const bench_run *r, const char *path)
     json_object_set_new(json_object_get(j, "generator"), "sender_realtime", json_boolean(m->sender_realtime));
     json_object_set_new(json_object_get(j, "generator"), "send_path_p99_ms", json_real(m->send_path_p99_ms));
     json_object_set_new(json_object_get(j, "generator"), "send_path_max_ms", json_real(m->send_path_max_ms));
+    json_object_set_new(json_object_get(j, "generator"), "rx_ring", json_boolean(m->rx_ring));
     json_object_set_new(json_object_get(j, "latency_us"), "unstamped_share",
                         json_real(m->lat_samples ? (double)m->unstamped / (double)m->lat_samples : 0.0));
     json_object_set_new(json_object_get(j, "generator"), "us_per_packet",

@@ -58,7 +58,7 @@ step() {
   start_server "$out/$name-server"
   local rc=0
   timeout $((DUR + 150)) "${in_gen[@]}" "${gen_cpu[@]}" "$bench_bin" --url "ws://$srv_addr:$http_port/ws" --server-pid "$srv_pid" \
-    --media-port "$media_port" --scenario "$scenario" --duration "$DUR" --out "$out/$name.json" "$@" ${BENCH_ARGS:-} \
+    --media-port "$media_port" --scenario "$scenario" --duration "$DUR" --out "$out/$name.json" "${gen_rx_args[@]}" "$@" ${BENCH_ARGS:-} \
     >>"$out/rows.md" 2>"$out/$name-bench.log" || rc=$?
   stop_server
   tail -1 "$out/rows.md"

@@ -62,7 +62,7 @@ url=ws://$srv_addr:$http_port/ws
 rss() { awk '/^VmRSS/{r=$2} /^VmHWM/{h=$2} END{print r "," h}' "/proc/$srv_pid/status"; }
 running() { local c=0 k; for k in "${kids[@]}"; do kill -0 "$k" 2>/dev/null && c=$((c + 1)); done; echo $c; }
 bench() { # name room duration
-  timeout $(($3 + 120)) "${in_gen[@]}" "${gen_cpu[@]}" "$bench_bin" --url "$url" --server-pid "$srv_pid" --media-port "$media_port" \
+  timeout $(($3 + 120)) "${in_gen[@]}" "${gen_cpu[@]}" "$bench_bin" --url "$url" --server-pid "$srv_pid" --media-port "$media_port" "${gen_rx_args[@]}" \
     --scenario soak --room "$2" --publishers 1 --receivers "$wave" --duration "$3" --warmup 1 \
     --note "soak $1" --out "$out/$1.json" >"$out/$1.row" 2>"$out/$1.log" &
   kids+=($!)

@@ -31,6 +31,9 @@ PKGS=(
   iproute2 util-linux openssl
 )
 if ((WITH_BENCH)); then PKGS+=(janus); fi
+# the split-network bench reads forwarded RTP from a packet ring; nft drops it before IP
+# (bench/netsplit.sh); the CI test bench_split_rooms_short runs that path
+if ((WITH_TEST || WITH_BENCH)); then PKGS+=(nftables); fi
 if ! command -v node >/dev/null 2>&1; then PKGS+=(nodejs); fi
 if ! command -v npm >/dev/null 2>&1; then PKGS+=(npm); fi
 

@@ -22,7 +22,7 @@ while (($#)); do
     *) break ;;
   esac
 done
-in_srv=() in_gen=() ws_ip=127.0.0.1
+in_srv=() in_gen=() gen_rx_args=() ws_ip=127.0.0.1
 if [[ ${BENCH_NET:-loopback} == split ]]; then
   . "$here/../netsplit.sh"
   netsplit_up || exit 2
@@ -55,5 +55,5 @@ trap stop EXIT
 ver=$(janus --version 2>/dev/null | sed -n 's/^Janus version: [0-9]* (\(.*\))/\1/p' || true)
 rc=0
 timeout 3600 "${in_gen[@]}" "${pin_gen[@]}" "$bench_bin" --signaling janus --url "$JANUS_URL" --server-pid "$JANUS_PID" \
-  --note "janus ${ver:-?} event_loops=$loops" "$@" || rc=$?
+  --note "janus ${ver:-?} event_loops=$loops" "${gen_rx_args[@]}" "$@" || rc=$?
 exit $rc
