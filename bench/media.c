@@ -4,6 +4,10 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <arpa/inet.h>
+#include <linux/errqueue.h>
+#include <linux/net_tstamp.h>
+#include <netinet/in.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -11,10 +15,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
-#include <linux/errqueue.h>
-#include <linux/net_tstamp.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,6 +22,7 @@
 #include "gen.h"
 #include "rx_ring.h"
 #include "rtp/rtcp.h"
+#include "rtp/rtp.h"
 #include "srtp/srtp_session.h"
 #include "stats.h"
 
@@ -303,7 +304,7 @@ static void on_ring_datagram(void *user, uint16_t dst_port, uint8_t *buf, size_t
 {
     side *d = user;
     sub *s = d->m->sub_by_port[dst_port];
-    if (!s || len < 12 || buf[0] < 128 || buf[0] > 191 || (buf[1] >= 192 && buf[1] <= 223)) return; /* RTP only */
+    if (!s || sfu_pkt_classify(buf, len) != SFU_PKT_RTP) return; /* RTCP comes through the socket */
     on_sub_media(d, s, buf, len, rx_ns, d->ring_now_mono);
 }
 
