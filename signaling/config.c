@@ -12,11 +12,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#ifndef DC_SOURCE_WEB_ROOT
-#define DC_SOURCE_WEB_ROOT "client-web"
+#ifndef DC_SOURCE_ROOT
+#define DC_SOURCE_ROOT "."
 #endif
 
-/* KEY_PATH: text; relative paths in a config file are relative to that file's directory. */
+/* KEY_PATH: text; a relative path in a config file is relative to the program's folder
+ * (program_root), on the command line to the current directory. */
 typedef enum { KEY_INT, KEY_TEXT, KEY_PATH } key_type;
 
 typedef struct {
@@ -68,9 +69,11 @@ static bool is_directory(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* client-web next to the build directory (build/diemcau → ../client-web) when run from a
- * source checkout, else the source tree meson was configured from. */
-static void default_web_root(char *out, size_t size)
+/* The folder holding client-web/ and configs/: the checkout the binary sits in
+ * (build/diemcau → ..) when it has client-web, else the source tree meson was configured
+ * from. Relative paths in a config file start here, not in the file's own folder, so that
+ * a copy of configs/default.json works from anywhere (/etc/diemcau/…). */
+static void program_root(char *out, size_t size)
 {
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -81,13 +84,20 @@ static void default_web_root(char *out, size_t size)
             *slash = '\0';
             char candidate[PATH_MAX + 32];
             snprintf(candidate, sizeof candidate, "%s/../client-web", exe);
-            if (is_directory(candidate) && strlen(candidate) < size) {
-                copy_text(out, size, candidate);
+            if (is_directory(candidate) && strlen(exe) + 3 < size) {
+                snprintf(out, size, "%s/..", exe);
                 return;
             }
         }
     }
-    copy_text(out, size, DC_SOURCE_WEB_ROOT);
+    copy_text(out, size, DC_SOURCE_ROOT);
+}
+
+static void default_web_root(char *out, size_t size)
+{
+    char root[DC_CONFIG_PATH_MAX - 16];
+    program_root(root, sizeof root);
+    snprintf(out, size, "%s/client-web", root);
 }
 
 void dc_config_defaults(dc_config *cfg)
@@ -128,13 +138,12 @@ static bool set_text(dc_config *cfg, const config_key *k, const char *v, char *e
     return true;
 }
 
-static bool set_path_relative_to(dc_config *cfg, const config_key *k, const char *value, const char *file,
-                                 char *err, size_t err_len)
+static bool set_path_from_file(dc_config *cfg, const config_key *k, const char *value, char *err, size_t err_len)
 {
-    const char *slash = strrchr(file, '/');
-    if (!value[0] || value[0] == '/' || !slash) return set_text(cfg, k, value, err, err_len);
-    char joined[DC_CONFIG_PATH_MAX * 2];
-    snprintf(joined, sizeof joined, "%.*s/%s", (int)(slash - file), file, value);
+    if (!value[0] || value[0] == '/') return set_text(cfg, k, value, err, err_len);
+    char root[DC_CONFIG_PATH_MAX - 16], joined[DC_CONFIG_PATH_MAX * 2];
+    program_root(root, sizeof root);
+    snprintf(joined, sizeof joined, "%s/%s", root, value);
     return set_text(cfg, k, joined, err, err_len);
 }
 
@@ -154,10 +163,20 @@ static const config_key *key_by_flag(const char *flag)
 
 bool dc_config_load_file(dc_config *cfg, const char *path, char *err, size_t err_len)
 {
+    if (is_directory(path)) {
+        snprintf(err, err_len, "cannot open config file %s: it is a directory", path);
+        return false;
+    }
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, err_len, "cannot open config file %s: %s", path, strerror(errno));
+        return false;
+    }
     json_error_t jerr;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *root = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
+    fclose(f);
     if (!root) {
-        snprintf(err, err_len, "%s:%d: %s", path, jerr.line, jerr.text);
+        snprintf(err, err_len, "config file %s, line %d: %s", path, jerr.line, jerr.text);
         return false;
     }
     bool ok = json_is_object(root);
@@ -182,7 +201,7 @@ bool dc_config_load_file(dc_config *cfg, const char *path, char *err, size_t err
             snprintf(err, err_len, "%s: \"%s\" must be a string", path, name);
             ok = false;
         } else if (k->type == KEY_PATH) {
-            ok = set_path_relative_to(cfg, k, json_string_value(value), path, err, err_len);
+            ok = set_path_from_file(cfg, k, json_string_value(value), err, err_len);
         } else {
             ok = set_text(cfg, k, json_string_value(value), err, err_len);
         }
@@ -273,8 +292,12 @@ bool dc_config_validate(const dc_config *cfg, char *err, size_t err_len)
         snprintf(err, err_len, "tls_cert and tls_key must be given together");
         return false;
     }
-    if (!is_directory(cfg->web_root)) {
-        snprintf(err, err_len, "web_root \"%s\" is not a directory", cfg->web_root);
+    struct stat st;
+    bool found = stat(cfg->web_root, &st) == 0;
+    if (!found || !S_ISDIR(st.st_mode)) {
+        snprintf(err, err_len, "web_root %s: %s (a relative web_root in a config file starts at the program's "
+                 "folder, one on the command line at the current directory)",
+                 cfg->web_root, found ? "not a directory" : strerror(errno));
         return false;
     }
     if (!cfg->announce_ip[0] || !cfg->bind_ip[0] || !cfg->media_bind_ip[0]) {

@@ -576,12 +576,11 @@ void dc_meeting_handle_text(dc_meeting *m, dc_conn *conn, const char *text, size
 {
     dc_request req;
     char message[256];
-    dc_error_code code = dc_request_parse(text, len, &req, message, sizeof message);
-    if (code == DC_OK && !dc_rate_limiter_allow(&conn->rate, now_ms())) {
+    bool allowed = dc_rate_limiter_allow(&conn->rate, now_ms()); /* every message counts, valid or not */
+    dc_error_code code = dc_request_parse(text, len, &req, message, sizeof message); /* for its id */
+    if (!allowed) {
         code = DC_ERR_RATE_LIMITED;
         snprintf(message, sizeof message, "more than %d messages per second", m->cfg.rate_limit_per_second);
-    } else if (code != DC_OK) {
-        dc_rate_limiter_allow(&conn->rate, now_ms()); /* bad messages count too */
     }
     if (code == DC_OK && !conn->participant && !dc_request_allowed_before_join(req.type)) {
         code = DC_ERR_NOT_JOINED;
@@ -590,6 +589,7 @@ void dc_meeting_handle_text(dc_meeting *m, dc_conn *conn, const char *text, size
     if (code != DC_OK) {
         send_json(m, conn, dc_reply_error(req.id, code, message));
         dc_request_clear(&req);
+        if (dc_rate_limiter_flooding(&conn->rate)) m->io.close(m->io.user, conn); /* the server says 1008 */
         return;
     }
     dc_participant *p = conn->participant;

@@ -3,6 +3,7 @@
  * error path without sockets. */
 #include "protocol.h"
 
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,6 +189,98 @@ static dc_error_code parse_pc(json_t *root, dc_request *r, char *msg, size_t msg
     return e;
 }
 
+/* ---- RFC 8839 section 5.1 candidate grammar ---------------------------------------- */
+
+static bool all_of(const char *s, size_t len, bool (*ok)(char))
+{
+    for (size_t i = 0; i < len; i++)
+        if (!ok(s[i])) return false;
+    return true;
+}
+
+static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+static bool is_alnum(char c) { return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+static bool is_ice_char(char c) { return is_alnum(c) || c == '+' || c == '/'; }
+static bool is_host_char(char c) { return is_alnum(c) || c == '-' || c == '.'; }
+static bool is_token_char(char c) { return is_alnum(c) || (c && strchr("-.!%*_+`'~", c)); }
+static bool is_visible(char c) { return c > ' ' && c < 0x7f; }
+
+/* 1..max_digits digits with a value in lo..hi */
+static bool number_ok(const char *s, size_t len, size_t max_digits, unsigned long long lo, unsigned long long hi)
+{
+    if (len < 1 || len > max_digits || !all_of(s, len, is_digit)) return false;
+    unsigned long long v = 0;
+    for (size_t i = 0; i < len; i++) v = v * 10 + (unsigned long long)(s[i] - '0');
+    return v >= lo && v <= hi;
+}
+
+/* connection-address: an IPv4 or IPv6 address, or a host name (browsers hide their
+ * addresses behind mDNS names such as 0ccb….local) */
+static bool address_ok(const char *s, size_t len)
+{
+    char text[256];
+    if (len < 1 || len >= sizeof text) return false;
+    memcpy(text, s, len);
+    text[len] = '\0';
+    unsigned char bin[16];
+    if (inet_pton(AF_INET, text, bin) == 1 || inet_pton(AF_INET6, text, bin) == 1) return true;
+    return all_of(s, len, is_host_char) && s[0] != '.' && s[0] != '-' && !strstr(text, "..");
+}
+
+/* Why the candidate text is not candidate-attribute of RFC 8839 (as RTCIceCandidate.candidate
+ * carries it, with "candidate:" and no "a="), or NULL when it is. Extensions after the type
+ * come in name/value pairs; raddr and rport are checked as an address and a port, other
+ * values only as visible ASCII. */
+const char *dc_candidate_check(const char *s, size_t len)
+{
+    static const char prefix[] = "candidate:";
+    if (len < sizeof prefix - 1 || memcmp(s, prefix, sizeof prefix - 1)) return "it must start with \"candidate:\"";
+    s += sizeof prefix - 1;
+    len -= sizeof prefix - 1;
+    enum { FOUNDATION, COMPONENT, TRANSPORT, PRIORITY, ADDRESS, PORT, TYP, TYPE, N_FIXED };
+    const char *name = NULL; /* of the extension whose value comes next */
+    size_t name_len = 0, field = 0;
+    for (size_t start = 0; start <= len; field++) {
+        const char *f = s + start;
+        const char *space = memchr(f, ' ', len - start);
+        size_t n = space ? (size_t)(space - f) : len - start;
+        start += n + 1;
+        if (n == 0) return "fields are separated by single spaces";
+        bool ok;
+        switch (field) {
+        case FOUNDATION: ok = n <= 32 && all_of(f, n, is_ice_char); break;
+        case COMPONENT: ok = number_ok(f, n, 3, 1, 256); break;
+        case TRANSPORT: ok = all_of(f, n, is_token_char); break;
+        case PRIORITY: ok = number_ok(f, n, 10, 0, 4294967295ull); break;
+        case ADDRESS: ok = address_ok(f, n); break;
+        case PORT: ok = number_ok(f, n, 5, 0, 65535); break;
+        case TYP: ok = n == 3 && !memcmp(f, "typ", 3); break;
+        case TYPE: ok = all_of(f, n, is_token_char); break;
+        default:
+            if ((field - N_FIXED) % 2 == 0) { /* an extension's name */
+                name = f;
+                name_len = n;
+                ok = all_of(f, n, is_token_char);
+            } else if (name_len == 5 && !memcmp(name, "raddr", 5)) {
+                ok = address_ok(f, n);
+            } else if (name_len == 5 && !memcmp(name, "rport", 5)) {
+                ok = number_ok(f, n, 5, 0, 65535);
+            } else {
+                ok = all_of(f, n, is_visible); /* byte-string, e.g. a ufrag with + and / */
+            }
+        }
+        if (!ok) {
+            static const char *const what[] = { "foundation (1-32 of A-Z a-z 0-9 + /)", "component (1-256)",
+                                                "transport", "priority (0-4294967295)", "address",
+                                                "port (0-65535)", "\"typ\"", "candidate type" };
+            return field < N_FIXED ? what[field] : "extension (name value pairs)";
+        }
+    }
+    if (field < N_FIXED) return "it ends before \"typ\" and the candidate type";
+    if ((field - N_FIXED) % 2) return "extension (name value pairs)";
+    return NULL;
+}
+
 /* The candidate itself is ignored (ICE-lite) but checked, so that a client bug shows up
  * as an error instead of silently. null means end of candidates, like "". */
 static dc_error_code parse_candidate(json_t *root, dc_request *r, char *msg, size_t msg_len)
@@ -199,8 +292,11 @@ static dc_error_code parse_candidate(json_t *root, dc_request *r, char *msg, siz
     if (json_is_null(c)) return DC_OK;
     if (!json_is_object(c)) return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"candidate\" must be an object");
     const char *text;
-    e = required_string(c, "candidate", 0, DC_CANDIDATE_MAX_BYTES, &text, NULL, msg, msg_len);
+    size_t text_len;
+    e = required_string(c, "candidate", 0, DC_CANDIDATE_MAX_BYTES, &text, &text_len, msg, msg_len);
     if (e) return e;
+    const char *bad = text_len ? dc_candidate_check(text, text_len) : NULL;
+    if (bad) return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"candidate\" is not an RFC 8839 candidate: %s", bad);
     json_t *mid = json_object_get(c, "sdpMid");
     if (mid && !json_is_null(mid) && (!json_is_string(mid) || json_string_length(mid) > 32))
         return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"sdpMid\" must be a short string or null");
@@ -252,6 +348,9 @@ dc_error_code dc_request_parse(const char *text, size_t len, dc_request *out, ch
     json_error_t jerr;
     /* jansson checks UTF-8, refuses \u0000 in strings and caps nesting depth. */
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    /* valid JSON, but a NUL would cut any of our strings short: refused as a request */
+    if (!root && json_error_code(&jerr) == json_error_null_character)
+        return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "strings must not contain U+0000");
     if (!root) return fail(msg, msg_len, DC_ERR_BAD_JSON, "not JSON: %s", jerr.text);
     out->root = root;
     if (!json_is_object(root)) return fail(msg, msg_len, DC_ERR_BAD_JSON, "the message must be a JSON object");
@@ -349,6 +448,7 @@ void dc_rate_limiter_init(dc_rate_limiter *rl, int rate, int burst, int64_t now_
     rl->burst = burst;
     rl->tokens_milli = (int64_t)burst * 1000;
     rl->last_ms = now_ms;
+    rl->refused_in_row = 0;
 }
 
 bool dc_rate_limiter_allow(dc_rate_limiter *rl, int64_t now_ms)
@@ -361,7 +461,16 @@ bool dc_rate_limiter_allow(dc_rate_limiter *rl, int64_t now_ms)
         if (rl->tokens_milli > (int64_t)rl->burst * 1000) rl->tokens_milli = (int64_t)rl->burst * 1000;
         rl->last_ms = now_ms;
     }
-    if (rl->tokens_milli < 1000) return false;
+    if (rl->tokens_milli < 1000) {
+        if (rl->refused_in_row < DC_RATE_LIMIT_FLOOD_MESSAGES) rl->refused_in_row++;
+        return false;
+    }
     rl->tokens_milli -= 1000;
+    rl->refused_in_row = 0;
     return true;
+}
+
+bool dc_rate_limiter_flooding(const dc_rate_limiter *rl)
+{
+    return rl->refused_in_row >= DC_RATE_LIMIT_FLOOD_MESSAGES;
 }

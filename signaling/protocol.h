@@ -81,6 +81,10 @@ typedef struct {
 dc_error_code dc_request_parse(const char *text, size_t len, dc_request *out, char *msg, size_t msg_len);
 void dc_request_clear(dc_request *req);
 
+/* NULL when text is a candidate-attribute of RFC 8839 section 5.1 as RTCIceCandidate.candidate
+ * carries it ("candidate:1 1 udp 2122252543 192.0.2.1 50000 typ host …"), else what is wrong. */
+const char *dc_candidate_check(const char *text, size_t len);
+
 /* Requests allowed before join/resume. */
 bool dc_request_allowed_before_join(dc_request_type type);
 
@@ -104,13 +108,21 @@ typedef struct {
 dc_error_code dc_message_buffer_append(dc_message_buffer *b, const void *data, size_t len);
 void dc_message_buffer_free(dc_message_buffer *b); /* empty again, memory released */
 
-/* Token bucket: `rate` messages per second, bursts up to `burst`. */
+/* A connection that sends this many messages in a row beyond its allowance (none accepted
+ * between them) is flooding: the server closes it (PROTOCOL.md, close code 1008). */
+#define DC_RATE_LIMIT_FLOOD_MESSAGES 20
+
+/* Token bucket: `rate` messages per second, bursts up to `burst`. Every message takes a
+ * token, valid or not. */
 typedef struct {
     int64_t tokens_milli; /* thousandths of a message */
     int64_t last_ms;
     int rate, burst;
+    int refused_in_row;   /* messages refused since the last allowed one */
 } dc_rate_limiter;
 void dc_rate_limiter_init(dc_rate_limiter *rl, int rate, int burst, int64_t now_ms);
 bool dc_rate_limiter_allow(dc_rate_limiter *rl, int64_t now_ms); /* takes a token if there is one */
+/* True once DC_RATE_LIMIT_FLOOD_MESSAGES messages in a row were refused. */
+bool dc_rate_limiter_flooding(const dc_rate_limiter *rl);
 
 #endif

@@ -3,8 +3,6 @@
  * protocol decisions are made in meeting.c. */
 #include "server.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
 #include <glib.h>
 #include <inttypes.h>
 #include <libwebsockets.h>
@@ -12,15 +10,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "heap_log.h"
 #include "meeting.h"
 #include "protocol.h"
 #include "sfu.h"
+#include "startup.h"
+#include "tls_files.h"
 
 #define SWEEP_INTERVAL_US (250 * LWS_US_PER_MS)
+#define DC_SUBPROTOCOL "diemcau-v1"
+#define DC_HTTP_UPGRADE_REQUIRED 426u /* not among lws 4.1's status names */
 /* A client that stops reading must not make the server buffer without bound. */
 #define MAX_QUEUED_BYTES (8u * 1024 * 1024)
 
@@ -35,6 +35,7 @@ struct dc_server {
     lws_sorted_usec_list_t sweep_timer;
     dc_heap_log heap_log;
     uint16_t http_port;
+    GQueue sessions;      /* every open WebSocket (session.link) */
 };
 
 /* lws allocates this zeroed for each WebSocket (per_session_data_size). */
@@ -47,6 +48,7 @@ typedef struct {
     size_t out_bytes;
     bool closing;                /* close once out is written; ignore further input */
     enum lws_close_status close_status;
+    GList link;                  /* in dc_server.sessions */
 } session;
 
 static void unref_frame(gpointer data) { dc_frame_unref(data); }
@@ -78,11 +80,12 @@ static void meeting_send(void *user, dc_conn *conn, dc_frame *frame)
     lws_callback_on_writable(ss->wsi);
 }
 
-/* dc_meeting_io.close */
+/* dc_meeting_io.close: after leave, or for a connection that keeps flooding (PROTOCOL.md) */
 static void meeting_close(void *user, dc_conn *conn)
 {
     (void)user;
-    request_close((session *)conn, LWS_CLOSE_STATUS_NORMAL);
+    bool flooding = dc_rate_limiter_flooding(&conn->rate);
+    request_close((session *)conn, flooding ? LWS_CLOSE_STATUS_POLICY_VIOLATION : LWS_CLOSE_STATUS_NORMAL);
 }
 
 static int write_next_frame(session *ss)
@@ -107,6 +110,22 @@ static int write_next_frame(session *ss)
     return 0;
 }
 
+/* The size of the message being received as its current frame header announces it, with
+ * `len` bytes in hand beside what is gathered: a header announcing 2^62 bytes is refused at
+ * once instead of waiting for a payload that never comes. */
+static bool announced_too_large(session *ss, size_t len)
+{
+    return ss->rx.len + len + lws_remaining_packet_payload(ss->wsi) > DC_MAX_MESSAGE_BYTES;
+}
+
+static void refuse_too_large(session *ss)
+{
+    if (ss->server->meeting)
+        dc_meeting_send_error(ss->server->meeting, &ss->conn, DC_ERR_TOO_LARGE, "message larger than 64 KiB");
+    dc_message_buffer_free(&ss->rx);
+    request_close(ss, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE);
+}
+
 /* A message that arrives whole in one callback (nearly all) is handled in place; only a
  * message lws hands over in parts is gathered, and that buffer is freed once the message
  * is handled, so an idle connection holds no receive buffer of its own. */
@@ -117,10 +136,8 @@ static void on_receive(session *ss, const void *in, size_t len)
     bool complete = lws_is_final_fragment(ss->wsi) && !lws_remaining_packet_payload(ss->wsi);
     const char *text = in;
     if (ss->rx.len || !complete) {
-        if (dc_message_buffer_append(&ss->rx, in, len) != DC_OK) {
-            dc_meeting_send_error(s->meeting, &ss->conn, DC_ERR_TOO_LARGE, "message larger than 64 KiB");
-            dc_message_buffer_free(&ss->rx);
-            request_close(ss, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE);
+        if (announced_too_large(ss, len) || dc_message_buffer_append(&ss->rx, in, len) != DC_OK) {
+            refuse_too_large(ss);
             return;
         }
         if (!complete) return;
@@ -141,18 +158,99 @@ static bool is_signaling_path(struct lws *wsi)
     return !strcmp(uri, "/ws");
 }
 
+/* Copies a request header; "" when absent or longer than the buffer. */
+static const char *header(struct lws *wsi, enum lws_token_indexes token, char *buf, int size)
+{
+    if (lws_hdr_copy(wsi, buf, size, token) < 0) buf[0] = '\0';
+    return buf;
+}
+
+/* RFC 6455 4.1: the key is 16 random bytes in base64, so 24 characters ending in "==". */
+static bool websocket_key_ok(const char *key)
+{
+    if (strlen(key) != 24 || strcmp(key + 22, "==")) return false;
+    for (int i = 0; i < 22; i++)
+        if (!g_ascii_isalnum(key[i]) && key[i] != '+' && key[i] != '/') return false;
+    return true;
+}
+
+/* Whether a comma-separated header value lists `token` (case-insensitively). */
+static bool header_lists(const char *value, const char *token)
+{
+    size_t n = strlen(token);
+    for (const char *p = value; *p;) {
+        while (*p == ' ' || *p == '\t' || *p == ',') p++;
+        const char *end = p;
+        while (*end && *end != ',') end++;
+        const char *last = end;
+        while (last > p && (last[-1] == ' ' || last[-1] == '\t')) last--;
+        if ((size_t)(last - p) == n && !g_ascii_strncasecmp(p, token, n)) return true;
+        p = end;
+    }
+    return false;
+}
+
+/* The HTTP status that refuses a WebSocket upgrade (RFC 6455 4.2.1-4.2.2), or 0 to accept
+ * it; *why says what was wrong, for the response body. libwebsockets 4.1 would answer a
+ * wrong version or key with 101 and a wrong path or subprotocol with a bare TCP close. */
+static unsigned int upgrade_refusal(const dc_server *s, struct lws *wsi, const char **why)
+{
+    char buf[256];
+    if (!is_signaling_path(wsi)) return *why = "the WebSocket is at /ws", HTTP_STATUS_NOT_FOUND;
+    if (s->cfg.tls_cert[0] && !lws_is_ssl(wsi))
+        return *why = "this server speaks wss:// only", HTTP_STATUS_FORBIDDEN;
+    if (strcmp(header(wsi, WSI_TOKEN_VERSION, buf, sizeof buf), "13"))
+        return *why = "Sec-WebSocket-Version must be 13", DC_HTTP_UPGRADE_REQUIRED;
+    if (!websocket_key_ok(header(wsi, WSI_TOKEN_KEY, buf, sizeof buf)))
+        return *why = "Sec-WebSocket-Key must be 16 bytes in base64", HTTP_STATUS_BAD_REQUEST;
+    if (!header(wsi, WSI_TOKEN_HOST, buf, sizeof buf)[0]) return *why = "Host is missing", HTTP_STATUS_BAD_REQUEST;
+    if (!header_lists(header(wsi, WSI_TOKEN_CONNECTION, buf, sizeof buf), "upgrade"))
+        return *why = "Connection must list Upgrade", HTTP_STATUS_BAD_REQUEST;
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_PROTOCOL) &&
+        !header_lists(header(wsi, WSI_TOKEN_PROTOCOL, buf, sizeof buf), DC_SUBPROTOCOL))
+        return *why = "the only subprotocol is " DC_SUBPROTOCOL, HTTP_STATUS_BAD_REQUEST;
+    return 0;
+}
+
+/* Answers the upgrade request with `status` and a one-line text body; 426 also names the
+ * version we speak. The connection stays an HTTP/1.1 connection. */
+static int refuse_upgrade(struct lws *wsi, unsigned int status, const char *why)
+{
+    unsigned char buf[LWS_PRE + 512];
+    unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 128;
+    size_t body_len = strlen(why) + 1;
+    if (lws_add_http_header_status(wsi, status, &p, end) ||
+        (status == DC_HTTP_UPGRADE_REQUIRED &&
+         lws_add_http_header_by_token(wsi, WSI_TOKEN_VERSION, (const unsigned char *)"13", 2, &p, end)) ||
+        lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, (const unsigned char *)"text/plain", 10,
+                                     &p, end) ||
+        lws_add_http_header_content_length(wsi, body_len, &p, end) || lws_finalize_http_header(wsi, &p, end))
+        return -1;
+    p += snprintf((char *)p, 128, "%s\n", why);
+    int n = (int)(p - start);
+    return lws_write(wsi, start, (size_t)n, LWS_WRITE_HTTP) == n ? 1 : -1;
+}
+
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
     session *ss = user;
     dc_server *s = lws_context_user(lws_get_context(wsi));
 
     switch (reason) {
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: {
+        const char *why = NULL;
+        unsigned int status = strcmp(in, "websocket") ? 0 : upgrade_refusal(s, wsi, &why);
+        return status ? refuse_upgrade(wsi, status, why) : 0;
+    }
+
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-        return is_signaling_path(wsi) ? 0 : 1; /* WebSocket upgrades only at /ws */
+        return is_signaling_path(wsi) ? 0 : 1; /* upgrades that skip the check above (HTTP/2) */
 
     case LWS_CALLBACK_ESTABLISHED:
         ss->wsi = wsi;
         ss->server = s;
+        ss->link.data = ss;
+        g_queue_push_tail_link(&s->sessions, &ss->link);
         ss->out = g_queue_new();
         ss->conn.server_handle = wsi;
         if (s->meeting) dc_meeting_conn_opened(s->meeting, &ss->conn);
@@ -166,6 +264,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         return write_next_frame(ss);
 
     case LWS_CALLBACK_CLOSED:
+        if (ss->link.data) g_queue_unlink(&s->sessions, &ss->link);
+        ss->link.data = NULL;
         if (s->meeting) dc_meeting_conn_closed(s->meeting, &ss->conn);
         if (ss->out) g_queue_free_full(ss->out, unref_frame);
         ss->out = NULL;
@@ -202,6 +302,11 @@ static void log_engine_counters(const sfu *engine)
 static void sweep(lws_sorted_usec_list_t *sul)
 {
     dc_server *s = lws_container_of(sul, dc_server, sweep_timer);
+    /* a frame header that announced too much but whose payload does not come */
+    for (GList *l = s->sessions.head; l; l = l->next) {
+        session *ss = l->data;
+        if (!ss->closing && announced_too_large(ss, 0)) refuse_too_large(ss);
+    }
     if (s->meeting) dc_meeting_sweep(s->meeting);
     if (dc_heap_log_maybe(&s->heap_log, g_get_monotonic_time()) && s->engine) log_engine_counters(s->engine);
     lws_sul_schedule(s->context, 0, &s->sweep_timer, sweep, SWEEP_INTERVAL_US);
@@ -214,35 +319,10 @@ static void wake_lws(void *user)
 }
 
 
-/* lws does not fail when the listen address is not on this machine: it logs and keeps
- * retrying. Check it first with a throw-away socket. Interface names pass unchecked. */
-static bool bind_address_usable(const char *ip, char *err, size_t err_len)
-{
-    struct sockaddr_storage ss;
-    memset(&ss, 0, sizeof ss);
-    struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
-    socklen_t len;
-    if (inet_pton(AF_INET, ip, &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        len = sizeof *v4;
-    } else if (inet_pton(AF_INET6, ip, &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        len = sizeof *v6;
-    } else {
-        return true;
-    }
-    int fd = socket(ss.ss_family, SOCK_STREAM, 0);
-    if (fd < 0) return true; /* let lws report it */
-    bool ok = bind(fd, (struct sockaddr *)&ss, len) == 0;
-    if (!ok) snprintf(err, err_len, "cannot listen on %s: %s", ip, strerror(errno));
-    close(fd);
-    return ok;
-}
-
 dc_server *dc_server_new(const dc_config *cfg, char *err, size_t err_len)
 {
-    if (!bind_address_usable(cfg->bind_ip, err, err_len)) return NULL;
+    if (!dc_startup_check_listen(cfg->bind_ip, cfg->http_port, err, err_len)) return NULL;
+    if (cfg->tls_cert[0] && !dc_tls_files_check(cfg->tls_cert, cfg->tls_key, err, err_len)) return NULL;
     dc_server *s = calloc(1, sizeof *s);
     if (!s) {
         snprintf(err, err_len, "out of memory");
@@ -257,7 +337,7 @@ dc_server *dc_server_new(const dc_config *cfg, char *err, size_t err_len)
         .origin_protocol = LWSMPRO_FILE,
     };
     s->protocols[0] = (struct lws_protocols){
-        .name = "diemcau-v1",
+        .name = DC_SUBPROTOCOL,
         .callback = callback,
         .per_session_data_size = sizeof(session),
         /* lws keeps a receive buffer this size per WebSocket (an idle participant holds it);
@@ -281,14 +361,17 @@ dc_server *dc_server_new(const dc_config *cfg, char *err, size_t err_len)
     info.mounts = &s->mount;
     info.user = s;
     if (s->cfg.tls_cert[0]) {
-        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        /* a plain http:// request on the TLS port gets a redirect to https:// on the same
+         * port instead of a reset (plain ws:// is refused in upgrade_refusal) */
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_ALLOW_NON_SSL_ON_SSL_PORT |
+                        LWS_SERVER_OPTION_REDIRECT_HTTP_TO_HTTPS;
         info.ssl_cert_filepath = s->cfg.tls_cert;
         info.ssl_private_key_filepath = s->cfg.tls_key;
     }
     s->context = lws_create_context(&info);
     if (!s->context) {
-        snprintf(err, err_len, "cannot listen on %s port %d (in use? TLS files readable?)", s->cfg.bind_ip,
-                 s->cfg.http_port);
+        snprintf(err, err_len, "libwebsockets could not start the web server on %s port %d (its own lines "
+                 "above say why)", s->cfg.bind_ip, s->cfg.http_port);
         free(s);
         return NULL;
     }
@@ -321,6 +404,9 @@ dc_server *dc_server_new(const dc_config *cfg, char *err, size_t err_len)
     }
     dc_heap_log_init(&s->heap_log, g_get_monotonic_time());
     lws_sul_schedule(s->context, 0, &s->sweep_timer, sweep, SWEEP_INTERVAL_US);
+    uint16_t ports[256];
+    size_t n_ports = dc_server_media_ports(s, ports, 256);
+    dc_startup_banner(stdout, stderr, &s->cfg, s->http_port, ports, n_ports);
     return s;
 }
 

@@ -43,7 +43,8 @@ static void test_bad_json(void)
     CHECK(parse_code("{\"type\":\"ping\"} trailing") == DC_ERR_BAD_JSON);
     CHECK(parse_code("{\"type\":\"ping\",\"type\":\"join\"}") == DC_ERR_BAD_JSON); /* duplicate key */
     CHECK(parse_code("{\"type\":\"ping\",\"id\":123456789012345678901234567890}") == DC_ERR_BAD_JSON);
-    CHECK(parse_code("{\"type\":\"pi\\u0000ng\"}") == DC_ERR_BAD_JSON);
+    /* valid JSON, but a NUL would cut the string short in C: a bad request */
+    CHECK(parse_code("{\"type\":\"pi\\u0000ng\"}") == DC_ERR_BAD_REQUEST);
     CHECK(parse_code("{\"type\":\"\xff\xfe\"}") == DC_ERR_BAD_JSON); /* invalid UTF-8 */
     /* Deep nesting is refused by jansson's depth limit, not by the stack. */
     size_t depth = 100000;
@@ -252,6 +253,32 @@ static void test_replies(void)
     CHECK(dc_json_take_text(NULL, NULL) == NULL);
 }
 
+static void test_candidate_grammar(void)
+{
+    static const char *const good[] = {
+        "candidate:842163049 1 udp 1677729535 203.0.113.7 46154 typ srflx raddr 10.0.0.1 rport 46154 generation 0",
+        "candidate:1 1 UDP 2122252543 0ccb4b8e-6f13-4c4a.local 54321 typ host",
+        "candidate:3 1 tcp 1518280447 192.168.1.2 9 typ host tcptype active",
+        "candidate:a+/Z 256 udp 4294967295 2001:db8::1 65535 typ relay",
+        "candidate:1 1 udp 2122260223 192.168.0.196 46243 typ host generation 0 ufrag a+/b network-id 1",
+    };
+    static const char *const bad[] = {
+        "", "candidate:", "candidate:1", "a=candidate:1 1 udp 1 127.0.0.1 5000 typ host",
+        "candidate:1 1 udp 1 127.0.0.1 5000 typ", "candidate:1 0 udp 1 127.0.0.1 5000 typ host",
+        "candidate:1 1 udp 4294967296 127.0.0.1 5000 typ host", "candidate:1 1 udp 1 127.0.0.1 65536 typ host",
+        "candidate:1 1 udp 1 .local 5000 typ host", "candidate:1 1 udp 1 a..b 5000 typ host",
+        "candidate:1 1 udp 1 127.0.0.1 5000 type host", "candidate:1 1 udp 1 127.0.0.1 5000 typ host raddr",
+        "candidate:1 1 udp 1 127.0.0.1 5000 typ host raddr x_y rport 1",
+        "candidate:1 1 udp 1 127.0.0.1 5000 typ host rport 70000", "candidate:1 1 udp 1 127.0.0.1 5000 typ host ",
+        "candidate:1 1 udp 1 127.0.0.1 5000 typ host\r\n", "candidate:1 1 udp 1 127.0.0.1 5000 typ h\xc3\xa9",
+        "candidate:123456789012345678901234567890123 1 udp 1 127.0.0.1 5000 typ host",
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) CHECK(dc_candidate_check(good[i], strlen(good[i])) == NULL);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) CHECK(dc_candidate_check(bad[i], strlen(bad[i])) != NULL);
+    /* only len bytes are read */
+    CHECK(dc_candidate_check("candidate:1 1 udp 1 127.0.0.1 5000 typ hostXX", 44) == NULL);
+}
+
 static void test_rate_limiter(void)
 {
     dc_rate_limiter rl;
@@ -269,6 +296,20 @@ static void test_rate_limiter(void)
     CHECK(dc_rate_limiter_allow(&rl, INT64_MAX / 2)); /* a huge jump does not overflow */
 }
 
+static void test_rate_limiter_flooding(void)
+{
+    dc_rate_limiter rl;
+    dc_rate_limiter_init(&rl, 50, 2, 0);
+    CHECK(dc_rate_limiter_allow(&rl, 0) && dc_rate_limiter_allow(&rl, 0));
+    for (int i = 0; i < DC_RATE_LIMIT_FLOOD_MESSAGES - 1; i++) CHECK(!dc_rate_limiter_allow(&rl, 0));
+    CHECK(!dc_rate_limiter_flooding(&rl));
+    CHECK(dc_rate_limiter_allow(&rl, 20)); /* one allowed message starts the count again */
+    for (int i = 0; i < DC_RATE_LIMIT_FLOOD_MESSAGES - 1; i++) CHECK(!dc_rate_limiter_allow(&rl, 20));
+    CHECK(!dc_rate_limiter_flooding(&rl));
+    CHECK(!dc_rate_limiter_allow(&rl, 20));
+    CHECK(dc_rate_limiter_flooding(&rl));
+}
+
 int main(void)
 {
     test_error_names();
@@ -278,6 +319,8 @@ int main(void)
     test_id_survives_errors();
     test_valid_requests();
     test_replies();
+    test_candidate_grammar();
     test_rate_limiter();
+    test_rate_limiter_flooding();
     return CHECK_RESULT();
 }
