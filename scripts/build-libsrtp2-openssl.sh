@@ -25,6 +25,8 @@ done
 SUDO=()
 if [[ "$(id -u)" != 0 ]]; then SUDO=(sudo); fi
 export DEBIAN_FRONTEND=noninteractive
+# wait for another apt or dpkg instead of failing (install-deps.sh does the same)
+APT=(apt-get -o DPkg::Lock::Timeout=600)
 
 # Tools for apt-get source (dpkg-source), configure/make, and OpenSSL headers.
 need=()
@@ -66,14 +68,14 @@ if ! have_src; then
     "${SUDO[@]}" install -m 0644 "$tmp" "$SRC_LIST"
     rm -f "$tmp"
   fi
-  "${SUDO[@]}" apt-get update -q
+  "${SUDO[@]}" "${APT[@]}" update -q
   apt_updated=1
 fi
 
 if ((${#need[@]})); then
   echo "build-libsrtp2-openssl: installing ${need[*]}"
-  ((apt_updated)) || "${SUDO[@]}" apt-get update -q
-  "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${need[@]}"
+  ((apt_updated)) || "${SUDO[@]}" "${APT[@]}" update -q
+  "${SUDO[@]}" "${APT[@]}" install -y -q --no-install-recommends "${need[@]}"
 fi
 
 # The version apt would fetch (first stanza = highest candidate) and the OpenSSL it links.

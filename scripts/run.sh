@@ -7,6 +7,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+# what building and running need; the test tools and browsers come only with --test
 bash scripts/install-deps.sh
 bash scripts/build.sh build
 exec "$ROOT/build/diemcau" "$@"
