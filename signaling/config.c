@@ -84,9 +84,13 @@ static void program_root(char *out, size_t size)
             *slash = '\0';
             char candidate[PATH_MAX + 32];
             snprintf(candidate, sizeof candidate, "%s/../client-web", exe);
-            if (is_directory(candidate) && strlen(exe) + 3 < size) {
-                snprintf(out, size, "%s/..", exe);
-                return;
+            char root[PATH_MAX];
+            if (is_directory(candidate) && realpath(candidate, root)) {
+                *strrchr(root, '/') = '\0'; /* the folder above client-web, without "build/.." */
+                if (strlen(root) < size) {
+                    copy_text(out, size, root);
+                    return;
+                }
             }
         }
     }
