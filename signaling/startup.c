@@ -111,13 +111,13 @@ void dc_startup_banner(FILE *out, FILE *warn, const dc_config *cfg, uint16_t htt
         char lan[256];
         lan_addresses(lan, sizeof lan);
         fprintf(warn,
-                "warning: the announced media address is %s (loopback) but the server listens on all "
-                "interfaces: browsers on other machines will load the page but get no sound or picture. "
-                "Set --announce-ip (config announce_ip) to this machine's address as they reach it%s%s%s.\n",
+                "warning: the announced media address is %s (loopback) but the server listens on all interfaces:\n"
+                "  browsers on other machines will load the page but get no sound or picture. Set --announce-ip\n"
+                "  (config announce_ip) to this machine's address as they reach it%s%s%s.\n",
                 cfg->announce_ip, lan[0] ? " (this machine has: " : "", lan, lan[0] ? ")" : "");
     }
     if (!tls && !is_loopback(cfg->announce_ip))
-        fprintf(warn, "warning: without TLS, browsers on other machines refuse camera and microphone to "
-                      "http:// pages: set --tls-cert and --tls-key (docs/TLS.md).\n");
+        fprintf(warn, "warning: without TLS, browsers on other machines refuse camera and microphone to\n"
+                      "  http:// pages: set --tls-cert and --tls-key (docs/TLS.md).\n");
     fflush(warn);
 }

@@ -119,6 +119,14 @@ def test_banner_shows_effective_settings_and_warns_about_loopback(diemcau_factor
     assert "[err] warning: the announced media address is 127.0.0.1 (loopback)" in out, out
 
 
+def test_banner_for_a_lan_address_without_tls(diemcau_factory):
+    srv = diemcau_factory("--announce-ip", "192.0.2.10")
+    out = srv.output()
+    assert f"open                  http://192.0.2.10:{srv.http_port}/" in out, out
+    assert "[err] warning: without TLS, browsers on other machines refuse camera and microphone" in out, out
+    assert "(loopback)" not in out, out
+
+
 def test_no_loopback_warning_when_listening_on_loopback_only(diemcau_factory):
     srv = diemcau_factory("--bind", "127.0.0.1", "--media-bind", "127.0.0.1")
     assert "Điểm Cầu settings:" in srv.output()
