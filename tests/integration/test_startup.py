@@ -149,7 +149,13 @@ def test_http_on_the_tls_port_redirects_to_https(diemcau_factory, tmp_path):
     ctx = ssl.create_default_context(cafile=str(cert))
     with urllib.request.urlopen(resp.getheader("Location"), context=ctx, timeout=TIMEOUT) as page:
         assert page.status == 200
-    # and a plain ws:// upgrade is refused, not served unencrypted
+    # a plain ws:// upgrade is refused, not served unencrypted
     s, status, _ = upgrade(srv.http_port)
     s.close()
     assert status == 403, status
+    # over TLS, refusals are HTTP statuses too, and the right path upgrades
+    for path, want in (("/nope", 404), ("/ws", 101)):
+        raw = socket.create_connection(("127.0.0.1", srv.http_port), timeout=TIMEOUT)
+        s, status, _ = upgrade(srv.http_port, path, sock=ctx.wrap_socket(raw, server_hostname="127.0.0.1"))
+        s.close()
+        assert status == want, (path, status)
