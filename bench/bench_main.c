@@ -536,6 +536,8 @@ int main(int argc, char **argv)
     double setup_s = (double)(mono_ns() - t0) / 1e9;
     pump(warmup * 1000LL, NULL);
 
+    /* a line to start a probe on (bench/probe.sh): the window begins now */
+    fprintf(stderr, "bench: window begins, %u s\n", duration);
     bench_media_window_begin(g.media);
     if (run.have_server) bench_proc_read((pid_t)server_pid, &s_begin);
     uint64_t drops0 = server_pid && media_port ? bench_udp_port_drops((pid_t)server_pid, (uint16_t)media_port) : 0;
