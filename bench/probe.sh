@@ -6,8 +6,9 @@
 # super-datagrams), wake-ups, inter-processor interrupts sent, exact CPU time.
 # Counts do not depend on the machine's noise the way microseconds do.
 #
-#   bench/probe.sh meeting25   [--target ours|janus-2|janus-default] [--build DIR] [--perf]
-#   bench/probe.sh fanout N    [same options]
+#   bench/probe.sh [--target ours|janus-2|janus-default] [--perf] SCENARIO [COMPARE-OPTIONS…]
+#   e.g. bench/probe.sh meeting25;  bench/probe.sh --target janus-2 fanout 100 --build /tmp/b
+#   SCENARIO and COMPARE-OPTIONS are bench/compare.sh's (one round of the target is run)
 #   --perf   also sample the server's CPU (perf record -e cpu-clock -g) into perf.data
 # Environment: DURATION (window, s; default 12), BENCH_NET (default split), and what
 # compare.sh and run.sh take (BENCH_ARGS, SERVER_ARGS, ROOMS for ours). Output:
@@ -17,26 +18,23 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
-usage() { sed -n '2,17p' "$0" >&2; exit 2; }
-scenario=${1:-}; shift || true
-n=""
-[[ $scenario == fanout ]] && { n=${1:-}; [[ $n =~ ^[0-9]+$ ]] || usage; shift; }
-[[ $scenario == fanout || $scenario == meeting25 || $scenario == province ]] || usage
-build="" record=0 target=ours
+record=0 target=ours args=()
 while (($#)); do
   case $1 in
-    --build) build=$2; shift 2 ;;
     --target) target=$2; shift 2 ;;
     --perf) record=1; shift ;;
-    *) usage ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    *) args+=("$1"); shift ;;
   esac
 done
+((${#args[@]})) || { sed -n '2,17p' "$0" >&2; exit 2; }
 command -v perf >/dev/null || { echo "probe.sh: needs perf" >&2; exit 2; }
-out=${BENCH_OUT:-$root/bench/out}/probe-$scenario${n:+-$n}-$target-$(date +%Y%m%d-%H%M%S)
+n=""; [[ ${args[1]:-} =~ ^[0-9]+$ ]] && n=-${args[1]}
+out=${BENCH_OUT:-$root/bench/out}/probe-${args[0]}$n-$target-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$out"
 dur=${DURATION:-12}
-BENCH_OUT=$out/run bash "$here/compare.sh" "$scenario" $n --rounds 1 --targets "$target" --duration "$dur" \
-  --net "${BENCH_NET:-split}" ${build:+--build "$build"} >"$out/run.out" 2>"$out/run.err" &
+BENCH_OUT=$out/run bash "$here/compare.sh" "${args[@]}" --rounds 1 --targets "$target" --duration "$dur" \
+  --net "${BENCH_NET:-split}" >"$out/run.out" 2>"$out/run.err" &
 run_pid=$!
 trap 'kill $run_pid 2>/dev/null || true' INT TERM
 
