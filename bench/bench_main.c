@@ -365,6 +365,8 @@ static void usage(void)
             "  --settle-timeout S      give up waiting for joins after (30)\n"
             "  --join-batch B          receivers opened per 100 ms (50)\n"
             "  --decrypt-every K       SRTP-decrypt one received packet in K (16; 1 = all, 0 = none)\n"
+            "  --vary-sizes            video frame (70-130 %% of the mean) and audio packet (60-140 bytes)\n"
+            "                          sizes vary per frame and packet, as encoders' do (default: fixed)\n"
             "  --rtp-seq-start N       first RTP sequence number of every stream (0-65535; default from\n"
             "                          the SSRC): near 65535 the streams wrap into rollover counter 1 early\n"
             "  --rx-ring IF            read the subscribers' RTP from a packet ring on interface IF (the\n"
@@ -391,11 +393,12 @@ int main(int argc, char **argv)
     size_t publishers = 1, receivers = 10, rooms = 1;
     unsigned video_kbps = 1500, fps = 30, keyframe_s = 2, duration = 10, warmup = 1, settle = 30, join_batch = 50,
              decrypt_every = 16;
-    bool publishers_receive = false, md_header = false;
+    bool publishers_receive = false, md_header = false, vary_sizes = false;
     double loss_limit = -1;
     long rtp_seq_start = -1;
     enum { O_URL = 256, O_PID, O_PORT, O_SCEN, O_PUB, O_RECV, O_PUBRECV, O_KBPS, O_FPS, O_KF, O_DUR, O_WARM,
-           O_SETTLE, O_BATCH, O_DEC, O_ROOM, O_SIG, O_NOTE, O_OUT, O_MDH, O_LIMIT, O_SRTP, O_ROOMS, O_SEQ, O_RING };
+           O_SETTLE, O_BATCH, O_DEC, O_ROOM, O_SIG, O_NOTE, O_OUT, O_MDH, O_LIMIT, O_SRTP, O_ROOMS, O_SEQ, O_RING,
+           O_VARY };
     static const struct option opts[] = {
         {"url", 1, 0, O_URL}, {"server-pid", 1, 0, O_PID}, {"media-port", 1, 0, O_PORT},
         {"scenario", 1, 0, O_SCEN}, {"publishers", 1, 0, O_PUB}, {"receivers", 1, 0, O_RECV},
@@ -405,6 +408,7 @@ int main(int argc, char **argv)
         {"room", 1, 0, O_ROOM}, {"signaling", 1, 0, O_SIG}, {"note", 1, 0, O_NOTE}, {"out", 1, 0, O_OUT},
         {"markdown-header", 0, 0, O_MDH}, {"loss-limit", 1, 0, O_LIMIT}, {"srtp-profile", 1, 0, O_SRTP},
         {"rooms", 1, 0, O_ROOMS}, {"rtp-seq-start", 1, 0, O_SEQ}, {"rx-ring", 1, 0, O_RING},
+        {"vary-sizes", 0, 0, O_VARY},
         {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
@@ -434,6 +438,7 @@ int main(int argc, char **argv)
         case O_ROOMS: rooms = strtoul(optarg, NULL, 10); break;
         case O_SEQ: rtp_seq_start = atol(optarg); break;
         case O_RING: rx_ring_if = optarg; break;
+        case O_VARY: vary_sizes = true; break;
         case 'v': g.verbose++; break;
         default: usage(); return c == 'h' ? 0 : 1;
         }
@@ -475,7 +480,7 @@ int main(int argc, char **argv)
     bench_run run = {.scenario = scenario, .server = g.sig->name, .note = note, .publishers = publishers,
                      .receivers = receivers, .rooms = rooms, .publishers_receive = publishers_receive,
                      .video_kbps = video_kbps, .duration_s = duration, .decrypt_every = decrypt_every,
-                     .srtp_offer = srtp_offer};
+                     .vary_sizes = vary_sizes, .srtp_offer = srtp_offer};
     bench_proc_sample s_start = {0}, s_begin, s_end;
     run.have_server = server_pid > 0 && bench_proc_read((pid_t)server_pid, &s_start);
     run.server_rss_start_kib = (double)s_start.rss_kib;
@@ -495,7 +500,8 @@ int main(int argc, char **argv)
     n_receivers_total = receivers * rooms + (publishers_receive ? npub : 0);
     bench_media_opts mo = {.n_publishers = npub, .video_bps = video_kbps * 1000, .fps = fps,
                            .keyframe_s = keyframe_s, .audio = true, .video = true, .decrypt_every = decrypt_every,
-                           .rtp_seq_start = (int32_t)rtp_seq_start, .rx_ring_if = rx_ring_if};
+                           .rtp_seq_start = (int32_t)rtp_seq_start, .rx_ring_if = rx_ring_if,
+                           .vary_sizes = vary_sizes};
     g.media = bench_media_new(&mo);
     srand((unsigned)getpid());
     for (size_t i = 0; i < g.n; i++) {
@@ -536,6 +542,8 @@ int main(int argc, char **argv)
     double setup_s = (double)(mono_ns() - t0) / 1e9;
     pump(warmup * 1000LL, NULL);
 
+    /* a line to start a probe on (bench/probe.sh): the window begins now */
+    fprintf(stderr, "bench: window begins, %u s\n", duration);
     bench_media_window_begin(g.media);
     if (run.have_server) bench_proc_read((pid_t)server_pid, &s_begin);
     uint64_t drops0 = server_pid && media_port ? bench_udp_port_drops((pid_t)server_pid, (uint16_t)media_port) : 0;

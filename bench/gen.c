@@ -71,15 +71,31 @@ void bench_gen_init_audio(bench_gen_stream *g, uint16_t stream, uint32_t ssrc, u
     g->rtp_ts = ssrc * 13;
 }
 
+void bench_gen_vary_sizes(bench_gen_stream *g, uint32_t seed)
+{
+    g->vary = seed * 2654435761u | 1;
+}
+
+/* `mean` ± `spread_pct` %, evenly: xorshift32 on the stream's state; `mean` when fixed. */
+static size_t varied(bench_gen_stream *g, size_t mean, unsigned spread_pct)
+{
+    if (!g->vary) return mean;
+    g->vary ^= g->vary << 13;
+    g->vary ^= g->vary >> 17;
+    g->vary ^= g->vary << 5;
+    return mean * (100 - spread_pct + g->vary % (2 * spread_pct + 1)) / 100;
+}
+
 size_t bench_gen_audio(bench_gen_stream *g, uint8_t *buf, int64_t send_ns)
 {
     bench_record r = {.seq = g->next_seq++, .stream = g->stream, .send_ns = send_ns};
     size_t off = put_header(g, buf, false, &r);
+    size_t payload = varied(g, AUDIO_PAYLOAD, 40);
     buf[off] = 0x78; /* an Opus TOC byte (SILK-only WB 20 ms, mono) */
-    memset(buf + off + 1, 0xa5, AUDIO_PAYLOAD - 1 - BENCH_RECORD_LEN);
-    put_record(buf + off + AUDIO_PAYLOAD - BENCH_RECORD_LEN, &r);
+    memset(buf + off + 1, 0xa5, payload - 1 - BENCH_RECORD_LEN);
+    put_record(buf + off + payload - BENCH_RECORD_LEN, &r);
     g->rtp_ts += 960;
-    return off + AUDIO_PAYLOAD;
+    return off + payload;
 }
 
 size_t bench_gen_video_frame(bench_gen_stream *g, uint8_t (*bufs)[BENCH_PKT_CAP], size_t *lens,
@@ -88,7 +104,7 @@ size_t bench_gen_video_frame(bench_gen_stream *g, uint8_t (*bufs)[BENCH_PKT_CAP]
     bool key = g->want_key || g->frame_no % g->kf_interval == 0;
     g->want_key = false;
     if (key) g->keyframes++;
-    size_t bytes = key ? g->key_bytes : g->inter_bytes;
+    size_t bytes = varied(g, key ? g->key_bytes : g->inter_bytes, 30);
     const size_t room = BENCH_RTP_SIZE - HDR_LEN - 4 - BENCH_RECORD_LEN; /* per packet */
     size_t n = (bytes + room - 1) / room;
     if (n == 0) n = 1;

@@ -43,6 +43,7 @@ typedef struct {
     size_t key_bytes, inter_bytes;
     bool want_key;        /* set on PLI/FIR */
     uint64_t keyframes;
+    uint32_t vary;        /* 0: fixed sizes; else the state drawing each frame's or packet's size */
 } bench_gen_stream;
 
 /* bitrate_bps applies to video (fps frames per second, a keyframe every kf_seconds,
@@ -51,6 +52,11 @@ void bench_gen_init_video(bench_gen_stream *g, uint16_t stream, uint32_t ssrc, u
                           uint32_t bitrate_bps, unsigned fps, unsigned kf_seconds);
 void bench_gen_init_audio(bench_gen_stream *g, uint16_t stream, uint32_t ssrc, uint8_t pt);
 
+/* From now on the stream's sizes vary as an encoder's do, repeatably from `seed`: video
+ * frames 70–130 % of the mean (keyframes too), audio payloads 60–140 bytes. Fixed sizes
+ * (the default) are the best case for the SFU's GSO: every publisher's packets then have
+ * one size, and packets of different publishers can share a super-datagram. */
+void bench_gen_vary_sizes(bench_gen_stream *g, uint32_t seed);
 /* One audio packet (~100 bytes of payload, 20 ms). Returns its length. */
 size_t bench_gen_audio(bench_gen_stream *g, uint8_t *buf, int64_t send_ns);
 /* One video frame: writes n packets into bufs (BENCH_PKT_CAP each), lens[i]; returns n. */

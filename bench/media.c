@@ -653,6 +653,10 @@ void bench_media_add_pub(bench_media *m, dc_peer *peer, size_t pub_index, uint32
     bench_gen_init_video(&p->video, (uint16_t)(pub_index * 2 + 1), video_ssrc, video_pt, m->o.video_bps,
                          m->o.fps, m->o.keyframe_s);
     if (m->o.rtp_seq_start >= 0) p->audio.rtp_seq = p->video.rtp_seq = (uint16_t)m->o.rtp_seq_start;
+    if (m->o.vary_sizes) {
+        bench_gen_vary_sizes(&p->audio, (uint32_t)pub_index * 2 + 1);
+        bench_gen_vary_sizes(&p->video, (uint32_t)pub_index * 2 + 2);
+    }
     hand_over(&m->send, &p->c);
 }
 

@@ -26,6 +26,7 @@ typedef struct {
     unsigned fps, keyframe_s;
     bool audio, video;
     unsigned decrypt_every;   /* 1 = every packet, 0 = never */
+    bool vary_sizes;          /* frame and audio packet sizes vary (bench_gen_vary_sizes) */
     int32_t rtp_seq_start;    /* ≥ 0: first RTP sequence number of every stream (tests the
                                  wrap into the rollover counter early); -1: from the SSRC */
     const char *rx_ring_if;   /* receive subscribers' RTP from a packet ring on this

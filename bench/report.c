@@ -33,7 +33,7 @@ bool bench_report_json(const bench_run *r, const char *path)
     time_t t = time(NULL);
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
     json_t *j = json_pack(
-        "{s:s,s:s,s:s,s:s,s:s,s:{s:I,s:I,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:s},"
+        "{s:s,s:s,s:s,s:s,s:s,s:{s:I,s:I,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:b},"
         "s:{s:f,s:I,s:I,s:f,s:f,s:f},"
         "s:{s:f,s:f,s:f,s:f,s:I},"
         "s:{s:b,s:f,s:f,s:f,s:f,s:f,s:f,s:I},"
@@ -46,7 +46,8 @@ bool bench_report_json(const bench_run *r, const char *path)
         "publishers_receive", r->publishers_receive, "participants", (json_int_t)r->participants,
         "connected", (json_int_t)r->connected, "failed", (json_int_t)r->failed, "video_kbps",
         (json_int_t)r->video_kbps, "duration_s", (json_int_t)r->duration_s, "decrypt_every",
-        (json_int_t)r->decrypt_every, "srtp_offer", r->srtp_offer ? r->srtp_offer : "any",
+        (json_int_t)r->decrypt_every, "srtp_offer", r->srtp_offer ? r->srtp_offer : "any", "vary_sizes",
+        r->vary_sizes,
         "forwarding", "window_s", m->window_s, "packets", (json_int_t)m->rx_packets, "sent_by_publishers",
         (json_int_t)m->tx_packets, "packets_per_s", bench_run_pps(r), "mbit_per_s",
         m->window_s > 0 ? (double)m->rx_bytes * 8 / m->window_s / 1e6 : 0.0, "expected_per_sent",

@@ -17,6 +17,7 @@ typedef struct {
     bool publishers_receive;
     size_t participants, connected, failed;
     unsigned video_kbps, duration_s, decrypt_every;
+    bool vary_sizes;              /* --vary-sizes */
     bool have_server;
     double server_cpu_s;          /* utime + stime over the window */
     double server_sys_s;          /* stime alone over the window */
