@@ -26,8 +26,8 @@ typedef struct {
 } session;
 
 static session sessions[] = {
-    { .cipher = "ECDHE-ECDSA-AES128-GCM-SHA256" },
-    { .cipher = "ECDHE-ECDSA-CHACHA20-POLY1305" },
+    {.cipher = "ECDHE-ECDSA-AES128-GCM-SHA256"},
+    {.cipher = "ECDHE-ECDSA-CHACHA20-POLY1305"},
 };
 #define N_SESSIONS (sizeof sessions / sizeof sessions[0])
 
@@ -54,10 +54,7 @@ static void connect_session(session *s)
 
 /* What the server answers (alerts, retransmissions) is not the client's business here:
  * drop it so the client's memory BIO does not grow over millions of inputs. */
-static void drain_client_input(session *s)
-{
-    (void)BIO_reset(s->client.in);
-}
+static void drain_client_input(session *s) { (void)BIO_reset(s->client.in); }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

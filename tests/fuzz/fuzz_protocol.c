@@ -18,12 +18,12 @@
 
 #include "protocol.h"
 
-#define REQUIRE(cond)                                                                   \
-    do {                                                                                \
-        if (!(cond)) {                                                                  \
-            fprintf(stderr, "fuzz_protocol: %s:%d: %s\n", __FILE__, __LINE__, #cond);   \
-            abort();                                                                    \
-        }                                                                               \
+#define REQUIRE(cond) \
+    do { \
+        if (!(cond)) { \
+            fprintf(stderr, "fuzz_protocol: %s:%d: %s\n", __FILE__, __LINE__, #cond); \
+            abort(); \
+        } \
     } while (0)
 
 /* The reply must survive the trip to text and back: what a client would receive. */
@@ -42,10 +42,7 @@ static void check_reply_round_trip(json_t *reply, const char *expected_type, con
     free(text);
 }
 
-static bool is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
+static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
 
 /* A NUL-terminated field of a fixed-size array: non-empty, terminated inside it, valid UTF-8. */
 static size_t checked_text_field(const char *field, size_t capacity)

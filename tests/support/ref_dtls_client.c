@@ -10,20 +10,16 @@ bool ref_dtls_client_init(ref_dtls_client *r, const char *srtp_profile, const ch
     r->x509 = X509_new();
     X509_NAME *name = X509_get_subject_name(r->x509);
     bool ok = r->key && ASN1_INTEGER_set(X509_get_serialNumber(r->x509), 7) &&
-              X509_gmtime_adj(X509_getm_notBefore(r->x509), 0) &&
-              X509_gmtime_adj(X509_getm_notAfter(r->x509), 3600) &&
-              X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"ref",
-                                         -1, -1, 0) &&
+              X509_gmtime_adj(X509_getm_notBefore(r->x509), 0) && X509_gmtime_adj(X509_getm_notAfter(r->x509), 3600) &&
+              X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"ref", -1, -1, 0) &&
               X509_set_issuer_name(r->x509, name) && X509_set_pubkey(r->x509, r->key) &&
               X509_sign(r->x509, r->key, EVP_sha256()) > 0;
     r->ctx = ok ? SSL_CTX_new(DTLS_client_method()) : NULL;
-    ok = r->ctx && SSL_CTX_use_certificate(r->ctx, r->x509) == 1 &&
-         SSL_CTX_use_PrivateKey(r->ctx, r->key) == 1 &&
+    ok = r->ctx && SSL_CTX_use_certificate(r->ctx, r->x509) == 1 && SSL_CTX_use_PrivateKey(r->ctx, r->key) == 1 &&
          SSL_CTX_set_tlsext_use_srtp(r->ctx, srtp_profile) == 0 &&
          (!cipher_list || SSL_CTX_set_cipher_list(r->ctx, cipher_list) == 1);
     r->ssl = ok ? SSL_new(r->ctx) : NULL;
-    if (!r->ssl)
-        return false;
+    if (!r->ssl) return false;
     r->in = BIO_new(BIO_s_mem());
     r->out = BIO_new(BIO_s_mem());
     BIO_set_mem_eof_return(r->in, -1);
@@ -63,10 +59,8 @@ bool ref_dtls_client_connect(ref_dtls_client *r, sfu_dtls *server)
         done = SSL_do_handshake(r->ssl) == 1;
         uint8_t blob[4096];
         int n = BIO_read(r->out, blob, sizeof blob);
-        if (n > 0)
-            sfu_dtls_handle(server, blob, (size_t)n);
-        if (done && sfu_dtls_get_state(server) != SFU_DTLS_HANDSHAKING)
-            break;
+        if (n > 0) sfu_dtls_handle(server, blob, (size_t)n);
+        if (done && sfu_dtls_get_state(server) != SFU_DTLS_HANDSHAKING) break;
     }
     return done && sfu_dtls_get_state(server) == SFU_DTLS_CONNECTED;
 }

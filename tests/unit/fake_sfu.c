@@ -75,8 +75,7 @@ static const char *type_name(obj_type type)
     return type == OBJ_TRANSPORT ? "transport" : type == OBJ_STREAM ? "stream" : "slot";
 }
 
-static fake_object *create(sfu *s, obj_type type, uint32_t id, uint32_t room_id, uint32_t transport_id,
-                           sfu_kind kind)
+static fake_object *create(sfu *s, obj_type type, uint32_t id, uint32_t room_id, uint32_t transport_id, sfu_kind kind)
 {
     if (!id) problem(s, "%s id 0", type_name(type));
     if (find(s, type, id)) {
@@ -92,7 +91,7 @@ static fake_object *create(sfu *s, obj_type type, uint32_t id, uint32_t room_id,
     }
     s->objects = grow(s->objects, &s->cap_objects, s->n_objects, sizeof *s->objects);
     fake_object *o = &s->objects[s->n_objects++];
-    *o = (fake_object){ .type = type, .id = id, .room_id = room_id, .transport_id = transport_id, .kind = kind };
+    *o = (fake_object){.type = type, .id = id, .room_id = room_id, .transport_id = transport_id, .kind = kind};
     return o;
 }
 
@@ -112,8 +111,7 @@ static void destroy_at(sfu *s, size_t index)
     for (size_t i = 0; i < s->n_objects;) {
         if (s->objects[i].type != OBJ_TRANSPORT && s->objects[i].transport_id == gone.id)
             destroy_at(s, i); /* moves the last object to i */
-        else
-            i++;
+        else i++;
     }
 }
 
@@ -218,7 +216,8 @@ void sfu_slot_point(sfu *s, uint32_t slot_id, uint32_t room_id, uint32_t stream_
         problem(s, "slot_point of unknown slot %u", slot_id);
         return;
     }
-    if (slot->room_id != room_id) problem(s, "slot %u of room %u pointed with room %u", slot_id, slot->room_id, room_id);
+    if (slot->room_id != room_id)
+        problem(s, "slot %u of room %u pointed with room %u", slot_id, slot->room_id, room_id);
     const fake_object *st = stream_id ? find(s, OBJ_STREAM, stream_id) : NULL;
     if (stream_id && !st) problem(s, "slot %u pointed at unknown stream %u", slot_id, stream_id);
     if (st && (st->room_id != slot->room_id || st->kind != slot->kind))
@@ -230,7 +229,8 @@ void sfu_slot_remove(sfu *s, uint32_t slot_id, uint32_t room_id)
 {
     record(s, FAKE_SLOT_REMOVE, slot_id, room_id);
     const fake_object *slot = find(s, OBJ_SLOT, slot_id);
-    if (slot && slot->room_id != room_id) problem(s, "slot %u of room %u removed with room %u", slot_id, slot->room_id, room_id);
+    if (slot && slot->room_id != room_id)
+        problem(s, "slot %u of room %u removed with room %u", slot_id, slot->room_id, room_id);
     destroy(s, OBJ_SLOT, slot_id);
 }
 
@@ -267,15 +267,9 @@ void sfu_ice_random_string(char *buf, size_t len)
 
 /* ---- test side ---------------------------------------------------------------------- */
 
-size_t fake_sfu_call_count(const sfu *s)
-{
-    return s->n_calls;
-}
+size_t fake_sfu_call_count(const sfu *s) { return s->n_calls; }
 
-const fake_call *fake_sfu_call(const sfu *s, size_t index)
-{
-    return index < s->n_calls ? &s->calls[index] : NULL;
-}
+const fake_call *fake_sfu_call(const sfu *s, size_t index) { return index < s->n_calls ? &s->calls[index] : NULL; }
 
 size_t fake_sfu_count_since(const sfu *s, size_t from, fake_op op)
 {
@@ -291,20 +285,11 @@ const fake_call *fake_sfu_find(const sfu *s, size_t from, fake_op op, uint32_t i
     return NULL;
 }
 
-bool fake_sfu_transport_alive(const sfu *s, uint32_t id)
-{
-    return find(s, OBJ_TRANSPORT, id) != NULL;
-}
+bool fake_sfu_transport_alive(const sfu *s, uint32_t id) { return find(s, OBJ_TRANSPORT, id) != NULL; }
 
-bool fake_sfu_stream_alive(const sfu *s, uint32_t id)
-{
-    return find(s, OBJ_STREAM, id) != NULL;
-}
+bool fake_sfu_stream_alive(const sfu *s, uint32_t id) { return find(s, OBJ_STREAM, id) != NULL; }
 
-bool fake_sfu_slot_alive(const sfu *s, uint32_t id)
-{
-    return find(s, OBJ_SLOT, id) != NULL;
-}
+bool fake_sfu_slot_alive(const sfu *s, uint32_t id) { return find(s, OBJ_SLOT, id) != NULL; }
 
 uint32_t fake_sfu_slot_source(const sfu *s, uint32_t slot_id)
 {
@@ -312,18 +297,12 @@ uint32_t fake_sfu_slot_source(const sfu *s, uint32_t slot_id)
     return slot ? slot->source : 0;
 }
 
-size_t fake_sfu_alive_count(const sfu *s)
-{
-    return s->n_objects;
-}
+size_t fake_sfu_alive_count(const sfu *s) { return s->n_objects; }
 
-size_t fake_sfu_problem_count(const sfu *s)
-{
-    return s->problems;
-}
+size_t fake_sfu_problem_count(const sfu *s) { return s->problems; }
 
 void fake_sfu_push_event(sfu *s, sfu_event_type type, uint32_t id)
 {
     if (s->n_events == FAKE_MAX_EVENTS) abort();
-    s->events[s->n_events++] = (sfu_event){ .type = type, .id = id };
+    s->events[s->n_events++] = (sfu_event){.type = type, .id = id};
 }

@@ -16,7 +16,7 @@
 #include "sfu.h"
 
 #define FAKE_SFU_PORT 40000 /* what sfu_room_port answers for every room */
-#define FAKE_SFU_FINGERPRINT                                                                          \
+#define FAKE_SFU_FINGERPRINT \
     "6B:85:B9:EA:7B:F6:F5:F2:9D:06:82:11:09:A2:BE:99:37:E1:4F:EE:86:F4:5B:93:CA:12:E4:07:33:FA:C8:EF"
 
 typedef enum {
@@ -32,7 +32,7 @@ typedef enum {
 /* One engine call; fields the call does not have are 0. */
 typedef struct {
     fake_op op;
-    uint32_t id;           /* the transport, stream or slot the call is about */
+    uint32_t id; /* the transport, stream or slot the call is about */
     uint32_t room_id;
     uint32_t transport_id; /* stream_add, slot_add */
     uint32_t stream_id;    /* slot_point: the new source, 0 = none */

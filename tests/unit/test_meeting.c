@@ -21,20 +21,14 @@
 
 static gint64 fake_now_us = 1000 * G_USEC_PER_SEC;
 
-gint64 g_get_monotonic_time(void)
-{
-    return fake_now_us;
-}
+gint64 g_get_monotonic_time(void) { return fake_now_us; }
 
-static void advance_seconds(int seconds)
-{
-    fake_now_us += (gint64)seconds * G_USEC_PER_SEC;
-}
+static void advance_seconds(int seconds) { fake_now_us += (gint64)seconds * G_USEC_PER_SEC; }
 
 /* ---- a room of test clients ------------------------------------------------------------ */
 
 #define MAX_INBOX 64
-#define CLIENT_FINGERPRINT                                                                              \
+#define CLIENT_FINGERPRINT \
     "sha-256 44:2B:BC:5C:33:02:7C:CF:EB:4C:29:95:5A:10:6B:D7:BA:EE:34:1A:F4:A1:1B:BC:4E:2E:C7:01:0E:68:E9:2C"
 
 typedef struct {
@@ -42,13 +36,13 @@ typedef struct {
     const char *name;
     json_t *inbox[MAX_INBOX]; /* unread messages, oldest first */
     size_t n_inbox;
-    bool closed;              /* the meeting asked the server to close the WebSocket */
+    bool closed; /* the meeting asked the server to close the WebSocket */
     int next_id;
     char pid[16];
     char resume_token[DC_RESUME_TOKEN_MAX_BYTES + 1];
-    uint32_t pub_transport;   /* engine ids learnt from the fake's call log */
+    uint32_t pub_transport; /* engine ids learnt from the fake's call log */
     uint32_t sub_transport;
-    dc_sdp *offer;            /* the last subscribe offer answered */
+    dc_sdp *offer; /* the last subscribe offer answered */
     json_t *offer_msg;
 } client;
 
@@ -80,15 +74,12 @@ static void meeting_start_sized(int max_room_size)
     dc_config_defaults(&cfg);
     if (max_room_size) cfg.max_room_size = max_room_size;
     engine = fake_sfu_new();
-    dc_meeting_io io = { .send = io_send, .close = io_close };
+    dc_meeting_io io = {.send = io_send, .close = io_close};
     meeting = dc_meeting_new(&cfg, engine, &io);
     CHECK(meeting != NULL);
 }
 
-static void meeting_start(void)
-{
-    meeting_start_sized(0);
-}
+static void meeting_start(void) { meeting_start_sized(0); }
 
 static void client_open(client *c, const char *name)
 {
@@ -123,10 +114,7 @@ static void meeting_end(client *clients[], size_t n)
     sfu_free(engine);
 }
 
-static const char *type_of(const json_t *msg)
-{
-    return json_string_value(json_object_get(msg, "type"));
-}
+static const char *type_of(const json_t *msg) { return json_string_value(json_object_get(msg, "type")); }
 
 static json_t *take_at(client *c, size_t i)
 {
@@ -179,10 +167,7 @@ static json_t *request(client *c, json_t *req)
     return json_object();
 }
 
-static bool is_ok(const json_t *reply)
-{
-    return !strcmp(type_of(reply), "ok");
-}
+static bool is_ok(const json_t *reply) { return !strcmp(type_of(reply), "ok"); }
 
 static bool is_error(const json_t *reply, const char *code)
 {
@@ -215,12 +200,14 @@ static char *publish_offer(const char *ufrag, const char *setup, uint32_t audio_
     GString *s = g_string_new("v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
                               "a=group:BUNDLE 0 1\r\na=msid-semantic: WMS\r\n");
     g_string_append_printf(s, "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n%sa=mid:0\r\n", media_lines(ufrag, setup));
-    g_string_append_printf(s, "a=extmap:4 %s\r\na=sendonly\r\na=msid:s a\r\na=rtpmap:111 opus/48000/2\r\n"
-                              "a=fmtp:111 minptime=10;useinbandfec=1\r\na=ssrc:%u cname:c\r\n",
+    g_string_append_printf(s,
+                           "a=extmap:4 %s\r\na=sendonly\r\na=msid:s a\r\na=rtpmap:111 opus/48000/2\r\n"
+                           "a=fmtp:111 minptime=10;useinbandfec=1\r\na=ssrc:%u cname:c\r\n",
                            DC_EXT_MID, audio_ssrc);
     g_string_append_printf(s, "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n%sa=mid:1\r\n", media_lines(ufrag, setup));
-    g_string_append_printf(s, "a=extmap:4 %s\r\na=sendonly\r\na=msid:s v\r\na=rtpmap:96 VP8/90000\r\n"
-                              "a=rtcp-fb:96 nack pli\r\na=ssrc:%u cname:c\r\n",
+    g_string_append_printf(s,
+                           "a=extmap:4 %s\r\na=sendonly\r\na=msid:s v\r\na=rtpmap:96 VP8/90000\r\n"
+                           "a=rtcp-fb:96 nack pli\r\na=ssrc:%u cname:c\r\n",
                            DC_EXT_MID, video_ssrc);
     return g_string_free(s, FALSE);
 }
@@ -338,10 +325,7 @@ static dc_sdp *publish(client *c, const char *ufrag)
     return answer;
 }
 
-static void publish_ok(client *c)
-{
-    free(publish(c, "pubufrag"));
-}
+static void publish_ok(client *c) { free(publish(c, "pubufrag")); }
 
 /* Answers the one subscribe offer waiting in the inbox (accepting everything) and
  * returns the reply; the offer is kept in c->offer. */
@@ -458,7 +442,7 @@ static void test_join_and_publish(void)
     size_t before = fake_sfu_call_count(engine);
     publish_ok(&a);
     CHECK(fake_sfu_call_count(engine) == before);
-    meeting_end((client *[]){ &a }, 1);
+    meeting_end((client *[]){&a}, 1);
 }
 
 static void test_subscribe_to_publishers(void)
@@ -509,7 +493,7 @@ static void test_subscribe_to_publishers(void)
     json_decref(updated);
     answer_offer(&a);
     CHECK(sees_both(&a, &b) && sees_both(&b, &a));
-    meeting_end((client *[]){ &a, &b }, 2);
+    meeting_end((client *[]){&a, &b}, 2);
 }
 
 /* While B's offer is unanswered, C arrives: B gets no second offer until it answers the
@@ -537,7 +521,7 @@ static void test_one_offer_in_flight(void)
     CHECK(fake_sfu_count_since(engine, before, FAKE_SLOT_POINT) == 2);
     CHECK(sees_both(&b, &a) && sees_both(&b, &c));
     CHECK(count_unread(&b, "subscribe_offer") == 0);
-    meeting_end((client *[]){ &a, &b, &c }, 3);
+    meeting_end((client *[]){&a, &b, &c}, 3);
 }
 
 /* A, B, C in a room, everyone sees everyone; C leaves. */
@@ -549,12 +533,12 @@ static void test_leave(void)
     client_open(&b, "B");
     client_open(&c, "C");
     enter_and_publish(&a, "r", NULL, 0);
-    enter_and_publish(&b, "r", (client *[]){ &a }, 1);
-    enter_and_publish(&c, "r", (client *[]){ &a, &b }, 2);
+    enter_and_publish(&b, "r", (client *[]){&a}, 1);
+    enter_and_publish(&c, "r", (client *[]){&a, &b}, 2);
     CHECK(sees_both(&a, &b) && sees_both(&a, &c) && sees_both(&c, &a));
     uint32_t c_video_slot_at_a = slot_of(&a, mid_showing(&a, &c, "video"));
-    uint32_t c_streams[2] = { stream_of(&c, SFU_KIND_AUDIO), stream_of(&c, SFU_KIND_VIDEO) };
-    uint32_t c_transports[2] = { c.pub_transport, c.sub_transport };
+    uint32_t c_streams[2] = {stream_of(&c, SFU_KIND_AUDIO), stream_of(&c, SFU_KIND_VIDEO)};
+    uint32_t c_transports[2] = {c.pub_transport, c.sub_transport};
 
     size_t before = fake_sfu_call_count(engine);
     request_ok(&c, json_pack("{s:s}", "type", "leave"));
@@ -562,7 +546,7 @@ static void test_leave(void)
 
     /* Today's order (PROTOCOL.md does not say): the offer that deactivates C's slots
      * comes first, participant_left after it. */
-    client *viewers[] = { &a, &b };
+    client *viewers[] = {&a, &b};
     for (size_t i = 0; i < 2; i++) {
         client *viewer = viewers[i];
         CHECK(viewer->n_inbox == 2);
@@ -598,7 +582,7 @@ static void test_leave(void)
     request_ok(&b, json_pack("{s:s}", "type", "leave"));
     request_ok(&a, json_pack("{s:s}", "type", "leave"));
     CHECK(fake_sfu_alive_count(engine) == 0);
-    meeting_end((client *[]){ &a, &b, &c }, 3);
+    meeting_end((client *[]){&a, &b, &c}, 3);
 }
 
 /* C leaves, D joins: D's tracks take C's old slots at A. A's page must be able to tell
@@ -612,8 +596,8 @@ static void test_slot_reuse_by_newcomer(void)
     client_open(&c, "C");
     client_open(&d, "D");
     enter_and_publish(&a, "r", NULL, 0);
-    enter_and_publish(&b, "r", (client *[]){ &a }, 1);
-    enter_and_publish(&c, "r", (client *[]){ &a, &b }, 2);
+    enter_and_publish(&b, "r", (client *[]){&a}, 1);
+    enter_and_publish(&c, "r", (client *[]){&a, &b}, 2);
     char mid[8];
     snprintf(mid, sizeof mid, "%s", mid_showing(&a, &c, "video"));
     uint32_t c_ssrc = media_by_mid(a.offer, mid)->ssrcs[0].ssrc;
@@ -628,7 +612,7 @@ static void test_slot_reuse_by_newcomer(void)
     client_drop_inbox(&b);
 
     size_t before = fake_sfu_call_count(engine);
-    enter_and_publish(&d, "r", (client *[]){ &a, &b }, 2);
+    enter_and_publish(&d, "r", (client *[]){&a, &b}, 2);
     /* D reuses C's slots: no new m-line */
     CHECK(json_array_size(json_object_get(a.offer_msg, "slots")) == slots_before);
     CHECK(mid_showing(&a, &d, "video") && !strcmp(mid_showing(&a, &d, "video"), mid));
@@ -644,7 +628,7 @@ static void test_slot_reuse_by_newcomer(void)
     /* the engine re-points the same slot, no new slot for A */
     CHECK(fake_sfu_find(engine, before, FAKE_SLOT_ADD, slot_of(&a, mid)) == NULL);
     CHECK(sees_both(&a, &d) && sees_both(&b, &d) && sees_both(&d, &a) && sees_both(&d, &b));
-    meeting_end((client *[]){ &a, &b, &c, &d }, 4);
+    meeting_end((client *[]){&a, &b, &c, &d}, 4);
 }
 
 /* A's WebSocket drops; within the grace period it resumes on a new one. */
@@ -656,16 +640,16 @@ static void test_resume_within_grace(void)
     client_open(&b, "B");
     client_open(&c, "C");
     enter_and_publish(&a, "r", NULL, 0);
-    enter_and_publish(&b, "r", (client *[]){ &a }, 1);
-    enter_and_publish(&c, "r", (client *[]){ &a, &b }, 2);
+    enter_and_publish(&b, "r", (client *[]){&a}, 1);
+    enter_and_publish(&c, "r", (client *[]){&a, &b}, 2);
     int64_t old_version = json_integer_value(json_object_get(a.offer_msg, "version"));
 
     size_t before = fake_sfu_call_count(engine);
     dc_meeting_conn_closed(meeting, &a.conn);
     advance_seconds(cfg.resume_grace_seconds - 1);
     dc_meeting_sweep(meeting);
-    CHECK(b.n_inbox == 0 && c.n_inbox == 0);          /* nobody hears of it */
-    CHECK(fake_sfu_call_count(engine) == before);      /* media keeps flowing */
+    CHECK(b.n_inbox == 0 && c.n_inbox == 0);      /* nobody hears of it */
+    CHECK(fake_sfu_call_count(engine) == before); /* media keeps flowing */
     /* meanwhile C leaves; A cannot hear it now */
     request_ok(&c, json_pack("{s:s}", "type", "leave"));
     answer_offer(&b);
@@ -701,7 +685,7 @@ static void test_resume_within_grace(void)
     /* the resumed participant is reachable again */
     request_ok(&b, json_pack("{s:s, s:s, s:b}", "type", "mute", "kind", "audio", "muted", 1));
     CHECK(count_unread(&a2, "participant_updated") == 1);
-    meeting_end((client *[]){ &a, &b, &c, &a2 }, 4);
+    meeting_end((client *[]){&a, &b, &c, &a2}, 4);
 }
 
 static void test_grace_expiry(void)
@@ -711,7 +695,7 @@ static void test_grace_expiry(void)
     client_open(&a, "A");
     client_open(&b, "B");
     enter_and_publish(&a, "r", NULL, 0);
-    enter_and_publish(&b, "r", (client *[]){ &a }, 1);
+    enter_and_publish(&b, "r", (client *[]){&a}, 1);
     dc_meeting_conn_closed(meeting, &a.conn);
     advance_seconds(cfg.resume_grace_seconds);
     dc_meeting_sweep(meeting);
@@ -723,7 +707,7 @@ static void test_grace_expiry(void)
     json_t *reply = request(&late, json_pack("{s:s, s:s}", "type", "resume", "resume_token", a.resume_token));
     CHECK(is_error(reply, "resume_failed"));
     json_decref(reply);
-    meeting_end((client *[]){ &a, &b, &late }, 3);
+    meeting_end((client *[]){&a, &b, &late}, 3);
 }
 
 /* Each bad request gets its error, with its id, and changes nothing in the engine. */
@@ -739,13 +723,13 @@ static void test_errors(void)
         const char *text;
         const char *code;
     } cases[] = {
-        { &a, "{\"type\":\"publish\",\"id\":1,\"sdp\":\"v=0\"}", "not_joined" },
-        { &a, "{\"type\":\"subscribe_answer\",\"id\":1,\"version\":1,\"sdp\":\"v=0\"}", "not_joined" },
-        { &a, "{\"type\":\"leave\",\"id\":1}", "not_joined" },
-        { &a, "{\"type\":", "bad_json" },
-        { &a, "{\"type\":\"dance\",\"id\":1}", "unknown_type" },
-        { &a, "{\"type\":\"join\",\"id\":1,\"room\":\"a b\",\"name\":\"A\"}", "bad_request" },
-        { &a, "{\"type\":\"resume\",\"id\":1,\"resume_token\":\"nope\"}", "resume_failed" },
+        {&a, "{\"type\":\"publish\",\"id\":1,\"sdp\":\"v=0\"}", "not_joined"},
+        {&a, "{\"type\":\"subscribe_answer\",\"id\":1,\"version\":1,\"sdp\":\"v=0\"}", "not_joined"},
+        {&a, "{\"type\":\"leave\",\"id\":1}", "not_joined"},
+        {&a, "{\"type\":", "bad_json"},
+        {&a, "{\"type\":\"dance\",\"id\":1}", "unknown_type"},
+        {&a, "{\"type\":\"join\",\"id\":1,\"room\":\"a b\",\"name\":\"A\"}", "bad_request"},
+        {&a, "{\"type\":\"resume\",\"id\":1,\"resume_token\":\"nope\"}", "resume_failed"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         dc_meeting_handle_text(meeting, &cases[i].who->conn, cases[i].text, strlen(cases[i].text));
@@ -769,7 +753,7 @@ static void test_errors(void)
     client_drop_inbox(&a);
 
     char *active = publish_offer("u", "active", 1, 2);
-    const char *bad_sdps[] = { "v=0\r\nnot sdp", active };
+    const char *bad_sdps[] = {"v=0\r\nnot sdp", active};
     for (size_t i = 0; i < 2; i++) {
         reply = request(&a, json_pack("{s:s, s:s}", "type", "publish", "sdp", bad_sdps[i]));
         CHECK(is_error(reply, "bad_sdp"));
@@ -795,7 +779,7 @@ static void test_errors(void)
     const char *no_id = "{\"type\":\"ping\"}";
     dc_meeting_handle_text(meeting, &b.conn, no_id, strlen(no_id));
     CHECK(count_unread(&b, "ok") == 0);
-    meeting_end((client *[]){ &a, &b, &c }, 3);
+    meeting_end((client *[]){&a, &b, &c}, 3);
 }
 
 /* The burst is spent, then one message per 1/rate seconds of the fake clock. */
@@ -815,7 +799,7 @@ static void test_rate_limit(void)
     json_t *reply = request(&a, json_pack("{s:s}", "type", "ping"));
     CHECK(is_ok(reply));
     json_decref(reply);
-    meeting_end((client *[]){ &a }, 1);
+    meeting_end((client *[]){&a}, 1);
 }
 
 static const char *media_state_of(client *c, const char *pc)
@@ -838,7 +822,7 @@ static void test_engine_events(void)
     client_open(&a, "A");
     client_open(&b, "B");
     enter_and_publish(&a, "r", NULL, 0);
-    enter_and_publish(&b, "r", (client *[]){ &a }, 1);
+    enter_and_publish(&b, "r", (client *[]){&a}, 1);
 
     fake_sfu_push_event(engine, SFU_EV_TRANSPORT_CONNECTED, a.pub_transport);
     fake_sfu_push_event(engine, SFU_EV_TRANSPORT_FAILED, b.sub_transport);
@@ -865,7 +849,7 @@ static void test_engine_events(void)
     CHECK(left && !strcmp(json_string_value(json_object_get(left, "reason")), "timeout"));
     json_decref(left);
     CHECK(!fake_sfu_transport_alive(engine, a.pub_transport));
-    meeting_end((client *[]){ &a, &b }, 2);
+    meeting_end((client *[]){&a, &b}, 2);
 }
 
 /* An answer from a new peer connection (other ufrag) replaces the subscribe transport. */
@@ -876,7 +860,7 @@ static void test_subscribe_ice_restart(void)
     client_open(&a, "A");
     client_open(&b, "B");
     enter_and_publish(&a, "r", NULL, 0);
-    enter_and_publish(&b, "r", (client *[]){ &a }, 1);
+    enter_and_publish(&b, "r", (client *[]){&a}, 1);
     uint32_t old_transport = b.sub_transport;
     /* B reloads its subscribe side: a resume brings a fresh offer, answered from a new ufrag */
     dc_meeting_conn_closed(meeting, &b.conn);
@@ -896,7 +880,7 @@ static void test_subscribe_ice_restart(void)
     const fake_call *added = fake_sfu_find(engine, before, FAKE_TRANSPORT_ADD, b2.sub_transport);
     CHECK(removed && added && removed < added);
     CHECK(sees_both(&b2, &a));
-    meeting_end((client *[]){ &a, &b, &b2 }, 3);
+    meeting_end((client *[]){&a, &b, &b2}, 3);
 }
 
 int main(void)
