@@ -405,6 +405,22 @@ static void enter_and_publish(client *c, const char *room, client *others[], siz
     client_drop_inbox(c);
 }
 
+/* A and B (and C) in room "r", each publishing audio and video and seeing the others. */
+static void room_of_two(client *a, client *b)
+{
+    client_open(a, "A");
+    client_open(b, "B");
+    enter_and_publish(a, "r", NULL, 0);
+    enter_and_publish(b, "r", (client *[]){a}, 1);
+}
+
+static void room_of_three(client *a, client *b, client *c)
+{
+    room_of_two(a, b);
+    client_open(c, "C");
+    enter_and_publish(c, "r", (client *[]){a, b}, 2);
+}
+
 /* ---- tests ---------------------------------------------------------------------------------- */
 
 static void test_join_and_publish(void)
@@ -529,12 +545,7 @@ static void test_leave(void)
 {
     meeting_start();
     client a, b, c;
-    client_open(&a, "A");
-    client_open(&b, "B");
-    client_open(&c, "C");
-    enter_and_publish(&a, "r", NULL, 0);
-    enter_and_publish(&b, "r", (client *[]){&a}, 1);
-    enter_and_publish(&c, "r", (client *[]){&a, &b}, 2);
+    room_of_three(&a, &b, &c);
     CHECK(sees_both(&a, &b) && sees_both(&a, &c) && sees_both(&c, &a));
     uint32_t c_video_slot_at_a = slot_of(&a, mid_showing(&a, &c, "video"));
     uint32_t c_streams[2] = {stream_of(&c, SFU_KIND_AUDIO), stream_of(&c, SFU_KIND_VIDEO)};
@@ -591,13 +602,8 @@ static void test_slot_reuse_by_newcomer(void)
 {
     meeting_start();
     client a, b, c, d;
-    client_open(&a, "A");
-    client_open(&b, "B");
-    client_open(&c, "C");
+    room_of_three(&a, &b, &c);
     client_open(&d, "D");
-    enter_and_publish(&a, "r", NULL, 0);
-    enter_and_publish(&b, "r", (client *[]){&a}, 1);
-    enter_and_publish(&c, "r", (client *[]){&a, &b}, 2);
     char mid[8];
     snprintf(mid, sizeof mid, "%s", mid_showing(&a, &c, "video"));
     uint32_t c_ssrc = media_by_mid(a.offer, mid)->ssrcs[0].ssrc;
@@ -636,12 +642,7 @@ static void test_resume_within_grace(void)
 {
     meeting_start();
     client a, b, c, a2;
-    client_open(&a, "A");
-    client_open(&b, "B");
-    client_open(&c, "C");
-    enter_and_publish(&a, "r", NULL, 0);
-    enter_and_publish(&b, "r", (client *[]){&a}, 1);
-    enter_and_publish(&c, "r", (client *[]){&a, &b}, 2);
+    room_of_three(&a, &b, &c);
     int64_t old_version = json_integer_value(json_object_get(a.offer_msg, "version"));
 
     size_t before = fake_sfu_call_count(engine);
@@ -692,10 +693,7 @@ static void test_grace_expiry(void)
 {
     meeting_start();
     client a, b, late;
-    client_open(&a, "A");
-    client_open(&b, "B");
-    enter_and_publish(&a, "r", NULL, 0);
-    enter_and_publish(&b, "r", (client *[]){&a}, 1);
+    room_of_two(&a, &b);
     dc_meeting_conn_closed(meeting, &a.conn);
     advance_seconds(cfg.resume_grace_seconds);
     dc_meeting_sweep(meeting);
@@ -819,10 +817,7 @@ static void test_engine_events(void)
 {
     meeting_start();
     client a, b;
-    client_open(&a, "A");
-    client_open(&b, "B");
-    enter_and_publish(&a, "r", NULL, 0);
-    enter_and_publish(&b, "r", (client *[]){&a}, 1);
+    room_of_two(&a, &b);
 
     fake_sfu_push_event(engine, SFU_EV_TRANSPORT_CONNECTED, a.pub_transport);
     fake_sfu_push_event(engine, SFU_EV_TRANSPORT_FAILED, b.sub_transport);
@@ -857,10 +852,7 @@ static void test_subscribe_ice_restart(void)
 {
     meeting_start();
     client a, b;
-    client_open(&a, "A");
-    client_open(&b, "B");
-    enter_and_publish(&a, "r", NULL, 0);
-    enter_and_publish(&b, "r", (client *[]){&a}, 1);
+    room_of_two(&a, &b);
     uint32_t old_transport = b.sub_transport;
     /* B reloads its subscribe side: a resume brings a fresh offer, answered from a new ufrag */
     dc_meeting_conn_closed(meeting, &b.conn);
