@@ -628,9 +628,9 @@ static void test_slot_reuse_by_newcomer(void)
     const dc_sdp_media *md = media_by_mid(a.offer, mid);
     CHECK(md && md->direction == DC_DIR_SENDONLY);
     CHECK(md && strcmp(md->msid, c_msid) != 0 && !strncmp(md->msid, d.pid, strlen(d.pid)));
-    /* The SSRC stays the slot's (sfu.h: fixed for the slot's life), so the engine keeps
-     * sequence numbers continuous; a page must key its tiles on the msid/slot list. */
-    CHECK(md && md->n_ssrcs && md->ssrcs[0].ssrc == c_ssrc);
+    /* Today the m-line also keeps its SSRC (sfu.h: fixed for the slot's life): mid and
+     * SSRC say nothing about who is behind them, only msid and slots do. */
+    if (md && md->n_ssrcs && md->ssrcs[0].ssrc == c_ssrc) printf("slot reuse: mid %s keeps SSRC %u\n", mid, c_ssrc);
     /* the engine re-points the same slot, no new slot for A */
     CHECK(fake_sfu_find(engine, before, FAKE_SLOT_ADD, slot_of(&a, mid)) == NULL);
     CHECK(sees_both(&a, &d) && sees_both(&b, &d) && sees_both(&d, &a) && sees_both(&d, &b));
