@@ -25,6 +25,7 @@
 #define DTLS_DEFAULT_MTU 1200
 #define DTLS_MAX_DATAGRAM 65535 /* anything longer is not one UDP datagram */
 #define DTLS_RECORD_HEADER 13   /* type, version, epoch, sequence number, length */
+#define DTLS_MAX_RECORD_BODY (16384 + 256) /* 2^14 plaintext + AEAD overhead, below OpenSSL's read buffer */
 #define CERT_CN "diemcau"
 #define CERT_DAYS_VALID 30
 #define DEFAULT_SRTP_PROFILES "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80"
@@ -513,15 +514,20 @@ static void step_handshake(sfu_dtls *d)
  * ≥ 1), long enough for the cipher's nonce and tag. RFC 6347 §4.1.2.7 says to discard
  * invalid records and keep the association, but OpenSSL 3.0.19 (Debian 12's) fails the
  * whole connection on a sealed record too short to open: a spoofed 21-octet datagram
- * would end a participant's DTLS. Such datagrams are dropped before OpenSSL sees them. */
+ * would end a participant's DTLS. Such datagrams are dropped before OpenSSL sees them.
+ * A record of another version than DTLS 1.2 (the only one the AEAD cipher list allows)
+ * or longer than OpenSSL's read buffer is dropped by OpenSSL on its header alone, and the
+ * body then read as further records: it could carry a short record past this check
+ * (found by tests/fuzz/fuzz_dtls), so such records drop the datagram too. */
 static bool records_well_formed(const sfu_dtls *d, const uint8_t *p, size_t len)
 {
     while (len > 0) {
-        if (len < DTLS_RECORD_HEADER || p[1] != 0xfe) /* DTLS versions are 0xfeXX */
+        if (len < DTLS_RECORD_HEADER || p[1] != 0xfe || p[2] != 0xfd) /* DTLS 1.2 */
             return false;
         size_t body = (size_t)p[11] << 8 | p[12];
         unsigned epoch = (unsigned)p[3] << 8 | p[4];
-        if (body > len - DTLS_RECORD_HEADER || (epoch > 0 && body < d->min_sealed_body))
+        if (body > len - DTLS_RECORD_HEADER || body > DTLS_MAX_RECORD_BODY ||
+            (epoch > 0 && body < d->min_sealed_body))
             return false;
         p += DTLS_RECORD_HEADER + body;
         len -= DTLS_RECORD_HEADER + body;

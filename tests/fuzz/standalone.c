@@ -22,6 +22,15 @@ static uint64_t rng(void)
     return rng_state;
 }
 
+/* Runs the target on an exact-size heap copy, so that ASan catches reads past the end. */
+static void run_exact_copy(const uint8_t *data, size_t len)
+{
+    uint8_t *copy = malloc(len ? len : 1);
+    memcpy(copy, data, len);
+    LLVMFuzzerTestOneInput(copy, len);
+    free(copy);
+}
+
 int main(int argc, char **argv)
 {
     static uint8_t *seeds[FUZZ_MAX_SEEDS];
@@ -32,8 +41,10 @@ int main(int argc, char **argv)
     rng_state = seed_env ? strtoull(seed_env, NULL, 10) : 0x9e3779b97f4a7c15ull;
     if (rng_state == 0) rng_state = 1;
 
+    /* Every file is run; the first FUZZ_MAX_SEEDS are also kept as seeds for mutation. */
     DIR *dir = argc > 1 ? opendir(argv[1]) : NULL;
-    for (struct dirent *e; dir && (e = readdir(dir)) && n_seeds < FUZZ_MAX_SEEDS;) {
+    size_t n_files = 0;
+    for (struct dirent *e; dir && (e = readdir(dir));) {
         if (e->d_name[0] == '.') continue;
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", argv[1], e->d_name);
@@ -42,7 +53,12 @@ int main(int argc, char **argv)
         uint8_t *buf = malloc(FUZZ_MAX_INPUT);
         size_t n = fread(buf, 1, FUZZ_MAX_INPUT, f);
         fclose(f);
-        LLVMFuzzerTestOneInput(buf, n);
+        run_exact_copy(buf, n);
+        n_files++;
+        if (n_seeds == FUZZ_MAX_SEEDS) {
+            free(buf);
+            continue;
+        }
         seeds[n_seeds] = buf;
         seed_len[n_seeds++] = n;
     }
@@ -75,13 +91,9 @@ int main(int argc, char **argv)
                 }
             }
         }
-        /* exact-size heap copy so ASan catches reads past the end */
-        uint8_t *copy = malloc(len ? len : 1);
-        memcpy(copy, input, len);
-        LLVMFuzzerTestOneInput(copy, len);
-        free(copy);
+        run_exact_copy(input, len);
     }
     for (size_t s = 0; s < n_seeds; s++) free(seeds[s]);
-    printf("%ld inputs and %zu seeds, no crash\n", iterations, n_seeds);
+    printf("%zu files and %ld generated inputs, no crash\n", n_files, iterations);
     return 0;
 }

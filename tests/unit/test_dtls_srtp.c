@@ -16,6 +16,7 @@
 #include "check.h"
 #include "dtls/dtls.h"
 #include "srtp/srtp_session.h"
+#include "ref_dtls_client.h"
 
 #define QUEUE_LEN 64
 #define MAX_DGRAM 2048
@@ -446,93 +447,23 @@ static void test_garbage(void)
 /* ---------- against a plain OpenSSL client (not our code) ---------- */
 
 /* Independent check of the RFC 5764 key layout and of our role mapping: a client
- * written directly on OpenSSL, with memory BIOs that glue each flight into one blob
- * (several records per datagram, as some stacks send), exports the keying material
- * itself; our server's keys must be its server half (local) and client half (remote). */
-typedef struct {
-    SSL_CTX *ctx;
-    SSL *ssl;
-    BIO *in, *out;
-    EVP_PKEY *key;
-    X509 *x509;
-} ref_client;
-
-static bool ref_client_init(ref_client *r, const char *profile)
-{
-    r->key = EVP_EC_gen("P-256");
-    r->x509 = X509_new();
-    X509_NAME *name = X509_get_subject_name(r->x509);
-    bool ok = r->key && ASN1_INTEGER_set(X509_get_serialNumber(r->x509), 7) &&
-              X509_gmtime_adj(X509_getm_notBefore(r->x509), 0) &&
-              X509_gmtime_adj(X509_getm_notAfter(r->x509), 3600) &&
-              X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"ref",
-                                         -1, -1, 0) &&
-              X509_set_issuer_name(r->x509, name) && X509_set_pubkey(r->x509, r->key) &&
-              X509_sign(r->x509, r->key, EVP_sha256()) > 0;
-    r->ctx = ok ? SSL_CTX_new(DTLS_client_method()) : NULL;
-    ok = r->ctx && SSL_CTX_use_certificate(r->ctx, r->x509) == 1 &&
-         SSL_CTX_use_PrivateKey(r->ctx, r->key) == 1 &&
-         SSL_CTX_set_tlsext_use_srtp(r->ctx, profile) == 0;
-    r->ssl = ok ? SSL_new(r->ctx) : NULL;
-    if (!r->ssl)
-        return false;
-    r->in = BIO_new(BIO_s_mem());
-    r->out = BIO_new(BIO_s_mem());
-    BIO_set_mem_eof_return(r->in, -1);
-    SSL_set_bio(r->ssl, r->in, r->out);
-    SSL_set_connect_state(r->ssl);
-    return true;
-}
-
-static void ref_client_free(ref_client *r)
-{
-    SSL_free(r->ssl);
-    SSL_CTX_free(r->ctx);
-    X509_free(r->x509);
-    EVP_PKEY_free(r->key);
-}
-
-/* "sha-256 ab:cd:…" in lower case, which we must accept too. */
-static void ref_fingerprint(X509 *x, char *out, size_t cap)
-{
-    uint8_t md[32];
-    unsigned n = 0;
-    X509_digest(x, EVP_sha256(), md, &n);
-    size_t pos = (size_t)snprintf(out, cap, "sha-256 ");
-    for (unsigned i = 0; i < n && pos + 4 < cap; i++)
-        pos += (size_t)snprintf(out + pos, cap - pos, i ? ":%02x" : "%02x", md[i]);
-}
-
+ * written directly on OpenSSL (tests/support/ref_dtls_client.c) exports the keying
+ * material itself; our server's keys must be its server half (local) and client half (remote). */
 static void test_against_plain_openssl(const char *profile, sfu_srtp_profile expected,
                                        size_t salt_len)
 {
-    ref_client r = {0};
-    CHECK(ref_client_init(&r, profile));
+    ref_dtls_client r = {0};
+    CHECK(ref_dtls_client_init(&r, profile, NULL));
     if (!r.ssl) {
-        ref_client_free(&r);
+        ref_dtls_client_free(&r);
         return;
     }
     char fp[160];
-    ref_fingerprint(r.x509, fp, sizeof fp);
+    ref_dtls_client_fingerprint(&r, fp, sizeof fp);
     sfu_dtls_cert *cert = sfu_dtls_cert_new();
-    wire to_ref = {0};
-    sfu_dtls *server = sfu_dtls_new(cert, SFU_DTLS_ROLE_SERVER, fp, wire_send, &to_ref);
+    sfu_dtls *server = sfu_dtls_new(cert, SFU_DTLS_ROLE_SERVER, fp, ref_dtls_client_receive, &r);
     CHECK(server != NULL);
-    bool ref_done = false;
-    for (int round = 0; round < 16 && server; round++) {
-        for (size_t i = 0; i < to_ref.count; i++)
-            BIO_write(r.in, to_ref.data[i], (int)to_ref.len[i]);
-        to_ref.count = 0;
-        ref_done = SSL_do_handshake(r.ssl) == 1;
-        uint8_t blob[4096];
-        int n = BIO_read(r.out, blob, sizeof blob);
-        if (n > 0)
-            sfu_dtls_handle(server, blob, (size_t)n);
-        if (ref_done && sfu_dtls_get_state(server) != SFU_DTLS_HANDSHAKING)
-            break;
-    }
-    CHECK(ref_done);
-    CHECK(sfu_dtls_get_state(server) == SFU_DTLS_CONNECTED);
+    CHECK(server && ref_dtls_client_connect(&r, server));
     sfu_srtp_keys k = {0};
     CHECK(sfu_dtls_srtp_keys(server, &k));
     CHECK(k.profile == expected && k.master_len == 16 + salt_len);
@@ -548,7 +479,7 @@ static void test_against_plain_openssl(const char *profile, sfu_srtp_profile exp
     CHECK(memcmp(k.remote_master + key_len, client_salt, salt_len) == 0);
     sfu_dtls_free(server);
     sfu_dtls_cert_free(cert);
-    ref_client_free(&r);
+    ref_dtls_client_free(&r);
 }
 
 /* ---------- SRTP with handshake keys ---------- */
