@@ -4,7 +4,8 @@
  * video held back until a keyframe (and a PLI sent for it), continuous sequence numbers
  * and timestamps when a slot is re-pointed to another source, subscriber PLI relayed to
  * the publisher, garbage counted and dropped, media that waited too long for a stalled
- * worker dropped instead of forwarded late, and consent expiry reported. */
+ * worker dropped instead of forwarded late, consent expiry reported, and consent kept by
+ * authenticated SRTCP from a subscriber slow to send its checks. */
 #include <glib.h>
 #include <poll.h>
 #include <pthread.h>
@@ -257,13 +258,21 @@ int main(void)
     if (answered != 250) fprintf(stderr, "consent checks answered: %d of 250\n", answered);
     CHECK(answered == 250);
 
-    /* the first publisher stops its connectivity checks: consent expires */
-    for (int i = 0; i < 25; i++) { /* keep the other two alive meanwhile */
+    /* the first publisher stops its connectivity checks: consent expires. The subscriber
+     * is slow with its checks too (none for longer than the 1.5 s consent timeout), but it
+     * keeps sending authenticated SRTCP, as a browser does with its receiver reports: it
+     * is there, and must stay connected. */
+    uint8_t rr[64];
+    size_t rr_len = sfu_rtcp_write_empty_rr(rr, sizeof rr, 0x9999);
+    for (int i = 0; i < 25; i++) {
         dc_peer_send_consent(pub2.peer);
-        dc_peer_send_consent(sub.peer);
+        CHECK(dc_peer_send_rtcp(sub.peer, rr, rr_len, sizeof rr));
         usleep(100000);
     }
     CHECK(wait_event(SFU_EV_TRANSPORT_TIMEOUT, 1, 1000));
+    CHECK(!wait_event(SFU_EV_TRANSPORT_TIMEOUT, 3, 0));
+    send_vp8(&pub2, 0x2222, 59, 34777, false);
+    CHECK(recv_rtp(&sub, &h, 1000) && h.seq == 1011);
 
     sfu_stream_remove(engine, 11, ROOM);
     sfu_transport_remove(engine, 1, ROOM);
