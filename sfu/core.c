@@ -76,11 +76,12 @@ static const char *apply(sfu_core *c, const sfu_cmd *cmd, uint32_t *about)
     case SFU_CMD_TRANSPORT_ADD:
         *about = cmd->id;
         if (find(c->transports, cmd->id)) return "transport: id already in use";
-        sfu_transport_new(c, cmd->id, cmd->room_id, cmd->ufrag, cmd->pwd, cmd->fingerprint, cmd->dtls_client, &why);
+        sfu_transport_new(c, cmd->id, cmd->room_id, cmd->ufrag, cmd->pwd, cmd->fingerprint, cmd->dtls_client,
+                          &why);
         return why;
     case SFU_CMD_TRANSPORT_REMOVE: {
         sfu_transport *t = find(c->transports, cmd->id);
-        if (t) sfu_transport_destroy(t);
+        if (t && t->room_id == cmd->room_id) sfu_transport_destroy(t);
         return NULL;
     }
     case SFU_CMD_STREAM_ADD:
@@ -90,7 +91,7 @@ static const char *apply(sfu_core *c, const sfu_cmd *cmd, uint32_t *about)
         return why;
     case SFU_CMD_STREAM_REMOVE: {
         sfu_stream *st = find(c->streams, cmd->id);
-        if (st) sfu_stream_destroy(st);
+        if (st && st->desc.room_id == cmd->room_id) sfu_stream_destroy(st);
         return NULL;
     }
     case SFU_CMD_SLOT_ADD:

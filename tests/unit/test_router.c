@@ -119,7 +119,8 @@ static void add_stream(uint32_t stream_id, const peer *p, sfu_kind kind, uint8_t
 {
     sfu_cmd c = {.type = SFU_CMD_STREAM_ADD, .id = stream_id, .room_id = ROOM,
                  .stream = {.stream_id = stream_id, .transport_id = p->id, .room_id = ROOM, .kind = kind,
-                            .codec = kind == SFU_KIND_AUDIO ? SFU_CODEC_OPUS : SFU_CODEC_VP8, .pt = pt, .ssrc = ssrc}};
+                            .codec = kind == SFU_KIND_AUDIO ? SFU_CODEC_OPUS : SFU_CODEC_VP8, .pt = pt,
+                            .ssrc = ssrc}};
     sfu_core_apply(core, &c);
 }
 
@@ -367,7 +368,8 @@ static void test_shortest_first(void)
     core->now_us = 10 * SEC;
     uint8_t pkt[1300];
     /* keyframes, so every slot starts at once; sizes a byte apart as libwebrtc makes them */
-    for (uint16_t i = 0; i < 3; i++) feed(&pa, pkt, rtp_packet(pkt, 96, 0xa1, 100 + i, 9000, i == 0, 1000 + i), false);
+    for (uint16_t i = 0; i < 3; i++)
+        feed(&pa, pkt, rtp_packet(pkt, 96, 0xa1, (uint16_t)(100 + i), 9000, i == 0, 1000u + i), false);
     feed(&pb, pkt, rtp_packet(pkt, 96, 0xb1, 200, 18000, true, 500), false);
     feed(&pc, pkt, rtp_packet(pkt, 111, 0xc1, 300, 48000, false, 80), false);
     end_batch();
@@ -421,7 +423,13 @@ static void test_full_batch(void)
     free_peers((peer *[]){&pub}, 1);
 }
 
-/* Commands that cannot be applied come back as events naming the transport. */
+static bool present(GHashTable *table, uint32_t id)
+{
+    return g_hash_table_contains(table, GUINT_TO_POINTER(id));
+}
+
+/* Commands that cannot be applied come back as events naming the transport; removes name
+ * the room. */
 static void test_command_failures(void)
 {
     char detail[96];
@@ -437,7 +445,8 @@ static void test_command_failures(void)
     CHECK(count_events(SFU_EV_COMMAND_FAILED, 70, detail, sizeof detail) == 1 && strstr(detail, "too many"));
 
     add_slot(90, &(peer){.id = 999}, SFU_KIND_VIDEO, 0x90);
-    CHECK(count_events(SFU_EV_COMMAND_FAILED, 999, detail, sizeof detail) == 1 && strstr(detail, "unknown transport"));
+    CHECK(count_events(SFU_EV_COMMAND_FAILED, 999, detail, sizeof detail) == 1 &&
+          strstr(detail, "unknown transport"));
 
     /* a slot is pointed only at a stream of its own kind and room */
     add_slot(91, &a, SFU_KIND_VIDEO, 0x91);
@@ -453,6 +462,16 @@ static void test_command_failures(void)
     sfu_cmd wrong_room = {.type = SFU_CMD_SLOT_POINT, .id = 91, .room_id = ROOM + 1, .target_id = 80};
     sfu_core_apply(core, &wrong_room);
     CHECK(count_events(SFU_EV_COMMAND_FAILED, 0, detail, sizeof detail) == 1 && strstr(detail, "unknown slot"));
+
+    /* a remove names the room: another room's call removes nothing */
+    sfu_cmd removes[] = {{.type = SFU_CMD_SLOT_REMOVE, .id = 91, .room_id = ROOM + 1},
+                         {.type = SFU_CMD_STREAM_REMOVE, .id = 80, .room_id = ROOM + 1},
+                         {.type = SFU_CMD_TRANSPORT_REMOVE, .id = 70, .room_id = ROOM + 1}};
+    for (size_t i = 0; i < 3; i++) sfu_core_apply(core, &removes[i]);
+    CHECK(present(core->slots, 91) && present(core->streams, 80) && present(core->transports, 70));
+    for (size_t i = 0; i < 3; i++) removes[i].room_id = ROOM;
+    for (size_t i = 0; i < 3; i++) sfu_core_apply(core, &removes[i]);
+    CHECK(!present(core->slots, 91) && !present(core->streams, 80) && !present(core->transports, 70));
     free_peers((peer *[]){&a}, 1);
 }
 
