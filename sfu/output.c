@@ -3,13 +3,11 @@
 
 #include <string.h>
 
-uint8_t *sfu_out_buf(sfu_core *c)
+/* (the slow half of sfu_out_buf: the batch is full) */
+uint8_t *sfu_out_buf_after_full(sfu_core *c)
 {
+    if (c->tx_full) c->tx_full(c->tx_full_user, c->tx);
     uint8_t *buf = sfu_tx_batch_buf(c->tx);
-    if (!buf && c->tx_full) {
-        c->tx_full(c->tx_full_user, c->tx);
-        buf = sfu_tx_batch_buf(c->tx);
-    }
     if (!buf) sfu_count_drop(c, SFU_DROP_TX_FULL);
     return buf;
 }
@@ -17,11 +15,6 @@ uint8_t *sfu_out_buf(sfu_core *c)
 void sfu_out_reserve(sfu_core *c, unsigned n)
 {
     if (c->tx->count + n > SFU_TX_BATCH && c->tx_full) c->tx_full(c->tx_full_user, c->tx);
-}
-
-void sfu_out_commit(sfu_core *c, const struct sockaddr_storage *to, socklen_t to_len, size_t len)
-{
-    sfu_tx_batch_commit(c->tx, to, to_len, len);
 }
 
 void sfu_out_copy(sfu_core *c, const struct sockaddr_storage *to, socklen_t to_len, const uint8_t *data,

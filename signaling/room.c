@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 struct dc_registry {
     GHashTable *rooms;          /* name → dc_room* (owned) */
     GHashTable *by_token;       /* resume token → dc_participant* */

@@ -166,17 +166,6 @@ int sfu_udp_receive(sfu_udp *u, sfu_rx_datagrams *rx)
 
 /* --- sending ------------------------------------------------------------------------ */
 
-void sfu_tx_batch_commit(sfu_tx_batch *tx, const struct sockaddr_storage *to, socklen_t to_len, size_t len)
-{
-    unsigned i = tx->count++;
-    if (to_len > sizeof tx->to[i]) to_len = sizeof tx->to[i];
-    memcpy(&tx->to[i], to, to_len);
-    tx->iov[i].iov_base = tx->bufs[i];
-    tx->iov[i].iov_len = len;
-    tx->msgs[i].msg_hdr = (struct msghdr){
-        .msg_name = &tx->to[i], .msg_namelen = to_len, .msg_iov = &tx->iov[i], .msg_iovlen = 1};
-}
-
 static inline uint32_t dest_hash(const sfu_net_addr *a)
 {
     uint32_t h;

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #define SFU_RX_BATCH 64      /* datagrams per recvmmsg */
@@ -80,7 +81,20 @@ static inline uint8_t *sfu_tx_batch_buf(sfu_tx_batch *tx)
     return tx->count < SFU_TX_BATCH ? tx->bufs[tx->count] : NULL;
 }
 /* Queues the buffer sfu_tx_batch_buf returned, `len` bytes, to `to` (copied). */
-void sfu_tx_batch_commit(sfu_tx_batch *tx, const struct sockaddr_storage *to, socklen_t to_len, size_t len);
+static inline void sfu_tx_batch_commit(sfu_tx_batch *tx, const struct sockaddr_storage *to, socklen_t to_len,
+                                       size_t len)
+{
+    unsigned i = tx->count++;
+    /* a fixed-size copy (two moves) rather than to_len bytes (a call): a sockaddr_storage
+     * always has these bytes, whatever its family */
+    memcpy(&tx->to[i], to, sizeof tx->to[i]);
+    tx->iov[i].iov_base = tx->bufs[i];
+    tx->iov[i].iov_len = len;
+    tx->msgs[i].msg_hdr = (struct msghdr){.msg_name = &tx->to[i],
+                                          .msg_namelen = to_len < sizeof tx->to[i] ? to_len : sizeof tx->to[i],
+                                          .msg_iov = &tx->iov[i],
+                                          .msg_iovlen = 1};
+}
 /* Groups the batch by destination for GSO (see udp.c); returns the number of messages
  * in tx->gmsgs, or 0 when no destination has two datagrams (send tx->msgs as they are). */
 unsigned sfu_tx_batch_regroup(sfu_tx_batch *tx);
