@@ -3,9 +3,10 @@
  * test checks what a browser relies on: forwarding with rewritten SSRC and payload type,
  * video held back until a keyframe (and a PLI sent for it), continuous sequence numbers
  * and timestamps when a slot is re-pointed to another source, subscriber PLI relayed to
- * the publisher, garbage counted and dropped, media that waited too long for a stalled
- * worker dropped instead of forwarded late, consent expiry reported, and consent kept by
- * authenticated SRTCP from a subscriber slow to send its checks. */
+ * the publisher, a command that cannot be applied reported, garbage counted and dropped,
+ * media that waited too long for a stalled worker dropped instead of forwarded late,
+ * consent expiry reported, and consent kept by authenticated SRTCP from a subscriber slow
+ * to send its checks. */
 #include <glib.h>
 #include <poll.h>
 #include <pthread.h>
@@ -155,6 +156,12 @@ int main(void)
     s2.ssrc = 0x2222;
     sfu_stream_add(engine, &s1);
     sfu_stream_add(engine, &s2);
+    /* a command the worker cannot apply comes back as an event naming the transport */
+    sfu_stream_desc orphan = s1;
+    orphan.stream_id = 13;
+    orphan.transport_id = 4242;
+    sfu_stream_add(engine, &orphan);
+    CHECK(wait_event(SFU_EV_COMMAND_FAILED, 4242, 1000));
     sfu_slot_add(engine, 21, 3, ROOM, SFU_KIND_VIDEO, 0x5555);
     sfu_slot_point(engine, 21, ROOM, 11, 100);
     usleep(50000); /* commands are applied between batches */
