@@ -16,7 +16,7 @@
  *   feeds learnt meanwhile wait for the next one.
  *   A keepalive goes out on every session every 20 s.
  *
- * Our peer is a DTLS client only (bench/peer.c), so the publish offer says
+ * Our peer is a DTLS client only (tests/support/peer.c), so the publish offer says
  * a=setup:active instead of actpass: Janus then takes the DTLS server role (it does for
  * "active" in an offer) and answers a=setup:passive. In subscriber answers the bench
  * already says active to Janus's actpass. */

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds Điểm Cầu and runs every test: unit + fuzz-corpus tests (meson), the integration
 # tests (pytest, tests/integration) and the browser tests (node, tests/e2e) — then all of
-# it again on an AddressSanitizer + UndefinedBehaviorSanitizer build.
+# it again on an AddressSanitizer + UndefinedBehaviorSanitizer build, and the unit and
+# engine suites on a ThreadSanitizer build.
 #   bash scripts/test.sh            # everything (what CI runs)
-#   bash scripts/test.sh --quick    # skip the sanitizer pass
+#   bash scripts/test.sh --quick    # skip the sanitizer passes
 # All tests run inside a fresh network namespace with only loopback up
 # (tests/run-in-netns.sh). Logs go to tests/artifacts/logs/. Ends with
 # "summary: N passed, M failed" and exits non-zero when anything failed.
@@ -27,6 +28,7 @@ START_S=$SECONDS
 LOGDIR="$ROOT/tests/artifacts/logs"
 BUILD=${DIEMCAU_BUILD_DIR:-build}              # overridable so a developer can keep
 BUILD_ASAN=${DIEMCAU_ASAN_BUILD_DIR:-build-asan} # a shared build/ untouched
+BUILD_TSAN=${DIEMCAU_TSAN_BUILD_DIR:-build-tsan}
 mkdir -p "$LOGDIR"
 
 PASSED=0
@@ -69,10 +71,11 @@ stage_build() { # name builddir [meson options…]
   return "$RC"
 }
 
-stage_meson_test() { # name builddir
+stage_meson_test() { # name builddir [meson test options…, e.g. --suite unit]
   local name=$1 dir=$2 ok fail
+  shift 2
   # In a namespace too: some of these (engine, bench) start servers and bind ports.
-  run_logged "$name" 900 bash tests/run-in-netns.sh meson test -C "$dir" --print-errorlogs
+  run_logged "$name" 900 bash tests/run-in-netns.sh meson test -C "$dir" --print-errorlogs "$@"
   ok=$(grep -E '^Ok:' "$LOGDIR/$name.log" | tail -1 | awk '{print $2}')
   fail=$(grep -E '^(Fail|Timeout|Unexpected Pass):' "$LOGDIR/$name.log" | awk '{s+=$NF} END {print s+0}')
   record "$name" "${ok:-0}" "${fail:-0}" "$RC"
@@ -141,6 +144,14 @@ if ((!QUICK)); then
     stage_meson_test unit-asan "$BUILD_ASAN"
     stage_pytest integration-asan "$(realpath "$BUILD_ASAN")/diemcau"
     stage_e2e e2e-asan "$(realpath "$BUILD_ASAN")/diemcau"
+  fi
+  # Data races between the workers, their DTLS helpers and the signaling side (commands,
+  # events, counters): the unit suite (router in memory, layers, …) and the engine suite
+  # (workers over real sockets). The bench, fuzz, pytest and browser stages are left out:
+  # they add minutes and no thread the engine suite does not already run.
+  export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+  if stage_build build-tsan "$BUILD_TSAN" -Db_sanitize=thread -Db_lundef=false; then
+    stage_meson_test unit-tsan "$BUILD_TSAN" --suite unit --suite engine
   fi
 fi
 

@@ -6,15 +6,17 @@
  *   receive batch, per stream and per slot: copy into a batch buffer, rewrite SSRC /
  *   sequence / timestamp / payload type, protect, queue for sendmmsg.
  *
- * No allocation, lock, syscall or logging here; the batch goes out with one sendmmsg
- * when the receive batch is done. Keyframe requests (PLI) travel the other way: from a
- * subscriber's slot to the stream's publisher, throttled per stream. */
+ * No allocation, lock, syscall or logging here; the owner of the core sends the batch
+ * when the receive batch is done (or when it is full). Keyframe requests (PLI) travel
+ * the other way: from a subscriber's slot to the stream's publisher, throttled per stream. */
+#include "router.h"
+
 #include <stdlib.h>
 #include <string.h>
 
+#include "output.h"
 #include "rtp/rtcp.h"
 #include "rtp/rtp.h"
-#include "worker.h"
 
 #define KEYFRAME_REQUEST_INTERVAL_US 300000
 #define SLOTS_PER_SRTP_GROUP 8
@@ -25,17 +27,26 @@
 
 /* --- tables ----------------------------------------------------------------------- */
 
-sfu_stream *sfu_stream_create(sfu_worker *w, const sfu_stream_desc *desc)
+sfu_stream *sfu_stream_create(sfu_core *c, const sfu_stream_desc *desc, const char **why)
 {
-    sfu_transport *t = g_hash_table_lookup(w->transports, GUINT_TO_POINTER(desc->transport_id));
-    if (!t || t->n_streams == SFU_MAX_STREAMS_PER_TRANSPORT) return NULL;
+    sfu_transport *t = g_hash_table_lookup(c->transports, GUINT_TO_POINTER(desc->transport_id));
+    *why = !t                                             ? "stream: unknown transport"
+           : t->room_id != desc->room_id                  ? "stream: transport is in another room"
+           : t->n_streams == SFU_MAX_STREAMS_PER_TRANSPORT ? "stream: too many streams on the transport"
+                                                          : NULL;
+    if (*why) return NULL;
     sfu_stream *st = calloc(1, sizeof *st);
+    if (!st) {
+        *why = "stream: out of memory";
+        return NULL;
+    }
     st->desc = *desc;
     st->desc.mid[sizeof st->desc.mid - 1] = 0;
     st->transport = t;
     st->slots = g_ptr_array_new();
     t->streams[t->n_streams++] = st;
-    g_hash_table_insert(w->streams, GUINT_TO_POINTER(desc->stream_id), st);
+    g_hash_table_insert(c->streams, GUINT_TO_POINTER(desc->stream_id), st);
+    sfu_count(&c->counters.streams, 1);
     return st;
 }
 
@@ -50,16 +61,22 @@ void sfu_stream_destroy(sfu_stream *st)
             break;
         }
     }
-    g_hash_table_remove(t->worker->streams, GUINT_TO_POINTER(st->desc.stream_id));
+    g_hash_table_remove(t->core->streams, GUINT_TO_POINTER(st->desc.stream_id));
+    sfu_count(&t->core->counters.streams, (uint64_t)-1);
     free(st);
 }
 
-sfu_slot *sfu_slot_create(sfu_worker *w, uint32_t id, uint32_t room_id, uint32_t transport_id, sfu_kind kind,
-                          uint32_t out_ssrc)
+sfu_slot *sfu_slot_create(sfu_core *c, uint32_t id, uint32_t room_id, uint32_t transport_id, sfu_kind kind,
+                          uint32_t out_ssrc, const char **why)
 {
-    sfu_transport *t = g_hash_table_lookup(w->transports, GUINT_TO_POINTER(transport_id));
-    if (!t) return NULL;
+    sfu_transport *t = g_hash_table_lookup(c->transports, GUINT_TO_POINTER(transport_id));
+    *why = !t ? "slot: unknown transport" : t->room_id != room_id ? "slot: transport is in another room" : NULL;
+    if (*why) return NULL;
     sfu_slot *slot = calloc(1, sizeof *slot);
+    if (!slot) {
+        *why = "slot: out of memory";
+        return NULL;
+    }
     slot->id = id;
     slot->room_id = room_id;
     slot->transport = t;
@@ -67,9 +84,15 @@ sfu_slot *sfu_slot_create(sfu_worker *w, uint32_t id, uint32_t room_id, uint32_t
     slot->out_ssrc = out_ssrc;
     /* a few SSRCs per libsrtp session keep its per-packet stream lookup short */
     slot->srtp_group = (uint8_t)(t->slots_made++ / SLOTS_PER_SRTP_GROUP % SFU_SRTP_GROUPS);
+    if (t->srtp && !sfu_srtp_prepare_group(t->srtp, slot->srtp_group)) { /* (else when DTLS connects) */
+        free(slot);
+        *why = "slot: out of memory";
+        return NULL;
+    }
     slot->resync = true;
     g_ptr_array_add(t->slots, slot);
-    g_hash_table_insert(w->slots, GUINT_TO_POINTER(id), slot);
+    g_hash_table_insert(c->slots, GUINT_TO_POINTER(id), slot);
+    sfu_count(&c->counters.slots, 1);
     return slot;
 }
 
@@ -77,7 +100,8 @@ void sfu_slot_destroy(sfu_slot *slot)
 {
     if (slot->source) g_ptr_array_remove_fast(slot->source->slots, slot);
     g_ptr_array_remove_fast(slot->transport->slots, slot);
-    g_hash_table_remove(slot->transport->worker->slots, GUINT_TO_POINTER(slot->id));
+    g_hash_table_remove(slot->transport->core->slots, GUINT_TO_POINTER(slot->id));
+    sfu_count(&slot->transport->core->counters.slots, (uint64_t)-1);
     free(slot);
 }
 
@@ -88,8 +112,11 @@ void sfu_slot_destroy(sfu_slot *slot)
 static void send_rtcp(sfu_transport *t, unsigned srtp_group, uint8_t *buf, size_t len)
 {
     if (!t->srtp || !t->has_addr || len == 0) return;
-    if (sfu_srtp_protect_rtcp_group(t->srtp, srtp_group, buf, &len, SFU_TX_BUF) != 0) return;
-    sfu_worker_tx_commit(t->worker, &t->addr, t->addr_len, len);
+    if (sfu_srtp_protect_rtcp_group(t->srtp, srtp_group, buf, &len, SFU_TX_BUF) != 0) {
+        sfu_count_drop(t->core, SFU_DROP_SRTP);
+        return;
+    }
+    sfu_out_commit(t->core, &t->addr, t->addr_len, len);
 }
 
 static void request_keyframe(sfu_stream *st, int64_t now)
@@ -98,21 +125,23 @@ static void request_keyframe(sfu_stream *st, int64_t now)
     if (now - st->last_keyframe_request_us < KEYFRAME_REQUEST_INTERVAL_US) return;
     st->last_keyframe_request_us = now;
     sfu_transport *t = st->transport;
-    uint8_t *buf = sfu_worker_tx_slot(t->worker);
-    send_rtcp(t, 0, buf, sfu_rtcp_write_pli(buf, SFU_TX_BUF, t->rtcp_ssrc, st->desc.ssrc));
+    uint8_t *buf = sfu_out_buf(t->core);
+    if (buf) send_rtcp(t, 0, buf, sfu_rtcp_write_pli(buf, SFU_TX_BUF, t->rtcp_ssrc, st->desc.ssrc));
 }
 
-void sfu_slot_set_source(sfu_slot *slot, sfu_stream *source, uint8_t out_pt)
+bool sfu_slot_set_source(sfu_slot *slot, sfu_stream *source, uint8_t out_pt)
 {
-    if (source && source->desc.kind != slot->kind) source = NULL;
+    bool fits = !source || (source->desc.kind == slot->kind && source->desc.room_id == slot->room_id);
+    if (!fits) source = NULL;
     slot->out_pt = out_pt;
-    if (source == slot->source) return;
+    if (source == slot->source) return fits;
     if (slot->source) g_ptr_array_remove_fast(slot->source->slots, slot);
     slot->source = source;
     slot->resync = true;
     if (source) g_ptr_array_add(source->slots, slot);
     /* the keyframe request goes out when the first packet from the new source is held
      * back (forward_to_slot), i.e. only once the subscriber can actually receive */
+    return fits;
 }
 
 /* --- forwarding ------------------------------------------------------------------- */
@@ -174,7 +203,7 @@ static void forward_to_slot(sfu_slot *slot, sfu_stream *st, const uint8_t *buf, 
                             const sfu_rtp_header *h, bool keyframe, size_t pad, int64_t now)
 {
     sfu_transport *out = slot->transport;
-    sfu_worker *w = out->worker;
+    sfu_core *c = out->core;
     if (!out->srtp || !out->has_addr) return; /* subscriber not connected (yet) */
     if (slot->resync) {
         if (slot->kind == SFU_KIND_VIDEO && !keyframe) {
@@ -183,7 +212,8 @@ static void forward_to_slot(sfu_slot *slot, sfu_stream *st, const uint8_t *buf, 
         }
         rebase(slot, h, now);
     }
-    uint8_t *ob = sfu_worker_tx_slot(w);
+    uint8_t *ob = sfu_out_buf(c);
+    if (!ob) return;
     memcpy(ob, buf, len);
     uint16_t seq = (uint16_t)(h->seq + slot->seq_offset);
     uint32_t ts = h->ts + slot->ts_offset;
@@ -194,46 +224,47 @@ static void forward_to_slot(sfu_slot *slot, sfu_stream *st, const uint8_t *buf, 
     size_t out_len = len;
     if (pad) sfu_rtp_add_padding(ob, &out_len, SFU_PKT_MAX, h, pad); /* best effort */
     if (sfu_srtp_protect_rtp_indexed(out->srtp, slot->srtp_group, &slot->srtp_index, ob, &out_len, SFU_TX_BUF) != 0) {
-        w->counters.drop_srtp++;
+        sfu_count_drop(c, SFU_DROP_SRTP);
         return;
     }
-    sfu_worker_tx_commit(w, &out->addr, out->addr_len, out_len);
+    sfu_out_commit(c, &out->addr, out->addr_len, out_len);
     if (!slot->sent_any || (int16_t)(seq - slot->last_seq) > 0) {
         slot->last_seq = seq;
         slot->last_ts = ts;
         slot->last_sent_us = now;
     }
     slot->sent_any = true;
-    w->counters.rtp_forwarded++;
+    sfu_count(&c->counters.rtp_forwarded, 1);
 }
 
 void sfu_router_on_rtp(sfu_transport *t, uint8_t *buf, size_t len)
 {
-    sfu_worker *w = t->worker;
+    sfu_core *c = t->core;
     if (!t->srtp || sfu_srtp_unprotect_rtp(t->srtp, buf, &len) != 0) {
-        w->counters.drop_srtp++;
+        sfu_count_drop(c, SFU_DROP_SRTP);
         return;
     }
+    t->last_alive_us = c->now_us; /* it authenticated: the peer is there (consent) */
     sfu_rtp_header h;
     if (!sfu_rtp_parse(buf, len, &h)) {
-        w->counters.drop_malformed++;
+        sfu_count_drop(c, SFU_DROP_MALFORMED);
         return;
     }
     sfu_stream *st = find_stream(t, buf, &h);
     if (!st || h.pt != st->desc.pt) {
-        w->counters.drop_unknown_source++;
+        sfu_count_drop(c, SFU_DROP_UNKNOWN_SOURCE);
         return;
     }
-    if (!st->active_reported) { /* once per stream, so the allocation inside is fine */
+    if (!st->active_reported) {
         st->active_reported = true;
-        sfu_emit_event(w->engine, SFU_EV_STREAM_ACTIVE, st->desc.stream_id, st->desc.mid);
+        sfu_out_event(c, SFU_EV_STREAM_ACTIVE, st->desc.stream_id, st->desc.mid);
     }
     if (st->slots->len == 0) return;
 
     /* queue for the fan-out at the end of the batch, chained to the stream's other
      * packets of this batch */
-    sfu_rx_batch *rx = &w->rx;
-    if (rx->count == SFU_RX_BATCH) sfu_router_fan_out(w); /* only if a caller skipped it */
+    sfu_rx_batch *rx = &c->rx;
+    if (rx->count == SFU_RX_BATCH) sfu_router_fan_out(c); /* only if a caller skipped it */
     unsigned i = rx->count++;
     rx->pkts[i] = (sfu_rx_pending){.buf = buf, .len = len, .h = h, .keyframe = is_keyframe(st, buf, &h),
                                    .next = UINT16_MAX};
@@ -254,31 +285,31 @@ void sfu_router_on_rtp(sfu_transport *t, uint8_t *buf, size_t len)
  * ones larger), so without help a frame's run breaks in two. The shorter packets get RTP
  * padding up to the longest (RFC 3550 §5.1; receivers strip it) when that costs at most
  * GSO_PAD_MAX octets each. */
-static void pad_for_gso(sfu_worker *w, sfu_stream *st)
+static void pad_for_gso(sfu_core *c, sfu_stream *st)
 {
-    if (!w->gso || st->batch_count < 2) return;
-    size_t longest = w->rx.pkts[st->batch_last].len, shortest = SIZE_MAX;
-    for (unsigned i = st->batch_first; i != st->batch_last; i = w->rx.pkts[i].next) {
-        size_t len = w->rx.pkts[i].len;
+    if (!c->pad_for_gso || st->batch_count < 2) return;
+    size_t longest = c->rx.pkts[st->batch_last].len, shortest = SIZE_MAX;
+    for (unsigned i = st->batch_first; i != st->batch_last; i = c->rx.pkts[i].next) {
+        size_t len = c->rx.pkts[i].len;
         if (len > longest) longest = len;
         if (len < shortest) shortest = len;
     }
     /* the last may stay shorter; a longer last sets the size */
     if (longest - shortest > GSO_PAD_MAX) return; /* the run breaks anyway */
-    for (unsigned i = st->batch_first; i != st->batch_last; i = w->rx.pkts[i].next)
-        w->rx.pkts[i].pad = (uint8_t)(longest - w->rx.pkts[i].len);
+    for (unsigned i = st->batch_first; i != st->batch_last; i = c->rx.pkts[i].next)
+        c->rx.pkts[i].pad = (uint8_t)(longest - c->rx.pkts[i].len);
 }
 
 /* Each slot of the stream gets all of the stream's packets of this batch in a row. */
-static void fan_out_stream(sfu_worker *w, sfu_stream *st)
+static void fan_out_stream(sfu_core *c, sfu_stream *st)
 {
-    int64_t now = w->now_us;
-    pad_for_gso(w, st);
+    int64_t now = c->now_us;
+    pad_for_gso(c, st);
     for (guint s = 0; s < st->slots->len; s++) {
         sfu_slot *slot = g_ptr_array_index(st->slots, s);
-        sfu_worker_tx_reserve(w, st->batch_count);
-        for (unsigned i = st->batch_first; i != UINT16_MAX; i = w->rx.pkts[i].next) {
-            const sfu_rx_pending *p = &w->rx.pkts[i];
+        sfu_out_reserve(c, st->batch_count);
+        for (unsigned i = st->batch_first; i != UINT16_MAX; i = c->rx.pkts[i].next) {
+            const sfu_rx_pending *p = &c->rx.pkts[i];
             forward_to_slot(slot, st, p->buf, p->len, &p->h, p->keyframe, p->pad, now);
         }
     }
@@ -303,11 +334,11 @@ static void order_shortest_first(sfu_rx_batch *rx)
     }
 }
 
-void sfu_router_fan_out(sfu_worker *w)
+void sfu_router_fan_out(sfu_core *c)
 {
-    sfu_rx_batch *rx = &w->rx;
+    sfu_rx_batch *rx = &c->rx;
     order_shortest_first(rx);
-    for (unsigned k = 0; k < rx->n_streams; k++) fan_out_stream(w, rx->streams[k]);
+    for (unsigned k = 0; k < rx->n_streams; k++) fan_out_stream(c, rx->streams[k]);
     rx->count = 0;
     rx->n_streams = 0;
     if (++rx->batch_no == 0) rx->batch_no = 1; /* a new stream's batch_no is 0 */
@@ -341,7 +372,8 @@ static void relay_sender_report(sfu_transport *t, const sfu_rtcp_packet *p)
     for (guint i = 0; i < st->slots->len; i++) {
         sfu_slot *slot = g_ptr_array_index(st->slots, i);
         if (slot->resync || !slot->sent_any) continue; /* offsets not known yet */
-        uint8_t *buf = sfu_worker_tx_slot(t->worker);
+        uint8_t *buf = sfu_out_buf(t->core);
+        if (!buf) return;
         send_rtcp(slot->transport, slot->srtp_group, buf,
                   sfu_rtcp_write_sr(buf, SFU_TX_BUF, slot->out_ssrc, ntp, rtp_ts + slot->ts_offset, packets, octets));
     }
@@ -349,11 +381,12 @@ static void relay_sender_report(sfu_transport *t, const sfu_rtcp_packet *p)
 
 void sfu_router_on_rtcp(sfu_transport *t, uint8_t *buf, size_t len)
 {
-    sfu_worker *w = t->worker;
+    sfu_core *c = t->core;
     if (!t->srtp || sfu_srtp_unprotect_rtcp(t->srtp, buf, &len) != 0) {
-        w->counters.drop_srtp++;
+        sfu_count_drop(c, SFU_DROP_SRTP);
         return;
     }
+    t->last_alive_us = c->now_us; /* it authenticated: the peer is there (consent) */
     sfu_rtcp_iter it;
     sfu_rtcp_packet p;
     sfu_rtcp_iter_init(&it, buf, len);
@@ -361,12 +394,12 @@ void sfu_router_on_rtcp(sfu_transport *t, uint8_t *buf, size_t len)
         if (p.pt == SFU_RTCP_SR) {
             relay_sender_report(t, &p);
         } else if (p.pt == SFU_RTCP_PSFB && p.fmt == 1) {
-            keyframe_wanted(t, p.media_ssrc, w->now_us);
+            keyframe_wanted(t, p.media_ssrc, c->now_us);
         } else if (p.pt == SFU_RTCP_PSFB && p.fmt == 4) {
             for (size_t i = 0, n = sfu_rtcp_fir_count(&p); i < n; i++) {
                 uint32_t ssrc;
                 uint8_t seq;
-                if (sfu_rtcp_fir_entry(&p, i, &ssrc, &seq)) keyframe_wanted(t, ssrc, w->now_us);
+                if (sfu_rtcp_fir_entry(&p, i, &ssrc, &seq)) keyframe_wanted(t, ssrc, c->now_us);
             }
         }
         /* RR/SDES/NACK/REMB from peers are read by later features (NACK, BWE) */
@@ -374,7 +407,7 @@ void sfu_router_on_rtcp(sfu_transport *t, uint8_t *buf, size_t len)
 }
 
 /* Tells each video publisher the bitrate ceiling (REMB), so its encoder ramps up to it. */
-static void send_remb(sfu_worker *w, sfu_transport *t)
+static void send_remb(sfu_core *c, sfu_transport *t)
 {
     uint32_t ssrcs[SFU_MAX_STREAMS_PER_TRANSPORT];
     size_t n = 0;
@@ -382,16 +415,16 @@ static void send_remb(sfu_worker *w, sfu_transport *t)
         if (t->streams[i]->desc.kind == SFU_KIND_VIDEO && t->streams[i]->desc.ssrc)
             ssrcs[n++] = t->streams[i]->desc.ssrc;
     if (n == 0) return;
-    uint8_t *buf = sfu_worker_tx_slot(w);
-    send_rtcp(t, 0, buf, sfu_rtcp_write_remb(buf, SFU_TX_BUF, t->rtcp_ssrc, PUBLISH_VIDEO_BITRATE_BPS, ssrcs, n));
+    uint8_t *buf = sfu_out_buf(c);
+    if (buf) send_rtcp(t, 0, buf, sfu_rtcp_write_remb(buf, SFU_TX_BUF, t->rtcp_ssrc, PUBLISH_VIDEO_BITRATE_BPS, ssrcs, n));
 }
 
-void sfu_router_tick(sfu_worker *w, int64_t now_us)
+void sfu_router_tick(sfu_core *c, int64_t now_us)
 {
-    if (now_us < w->next_remb_us) return;
-    w->next_remb_us = now_us + REMB_INTERVAL_US;
+    if (now_us < c->next_remb_us) return;
+    c->next_remb_us = now_us + REMB_INTERVAL_US;
     GHashTableIter it;
     gpointer value;
-    g_hash_table_iter_init(&it, w->transports);
-    while (g_hash_table_iter_next(&it, NULL, &value)) send_remb(w, value);
+    g_hash_table_iter_init(&it, c->transports);
+    while (g_hash_table_iter_next(&it, NULL, &value)) send_remb(c, value);
 }

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ice/ice_lite.h"
 #include "sdp.h"
 
 struct dc_meeting {
@@ -233,9 +232,9 @@ static void remove_participant(dc_meeting *m, dc_participant *p, const char *rea
               json_pack("{s:s, s:s, s:s}", "type", "participant_left", "participant_id", p->id, "reason", reason));
     for (size_t i = 0; i < p->n_slots; i++)
         if (p->slots[i].in_engine) sfu_slot_remove(m->engine, p->slots[i].slot_id, room->room_id);
-    for (size_t i = 0; i < p->n_tracks; i++) sfu_stream_remove(m->engine, p->tracks[i].stream_id);
-    if (p->pub_transport) sfu_transport_remove(m->engine, p->pub_transport);
-    if (p->sub_transport_added) sfu_transport_remove(m->engine, p->sub_transport);
+    for (size_t i = 0; i < p->n_tracks; i++) sfu_stream_remove(m->engine, p->tracks[i].stream_id, room->room_id);
+    if (p->pub_transport) sfu_transport_remove(m->engine, p->pub_transport, room->room_id);
+    if (p->sub_transport_added) sfu_transport_remove(m->engine, p->sub_transport, room->room_id);
     if (p->conn) p->conn->participant = NULL;
     free(p);
     dc_registry_drop_room_if_empty(m->reg, room);
@@ -370,8 +369,9 @@ static void apply_publish_to_engine(dc_meeting *m, const dc_participant *p, cons
 {
     uint32_t room_id = p->room->room_id;
     for (size_t i = 0; i < n_old; i++)
-        if (!has_stream(p->tracks, p->n_tracks, old[i].stream_id)) sfu_stream_remove(m->engine, old[i].stream_id);
-    if (old_transport) sfu_transport_remove(m->engine, old_transport);
+        if (!has_stream(p->tracks, p->n_tracks, old[i].stream_id))
+            sfu_stream_remove(m->engine, old[i].stream_id, room_id);
+    if (old_transport) sfu_transport_remove(m->engine, old_transport, room_id);
     if (new_transport)
         /* dtls_client false: an actpass offer leaves the server the DTLS server role. */
         sfu_transport_add(m->engine, p->pub_transport, room_id, p->pub_ufrag, p->pub_pwd, p->pub_peer_fingerprint,
@@ -415,8 +415,8 @@ static void handle_publish(dc_meeting *m, dc_conn *conn, dc_participant *p, cons
                          strcmp(offer->fingerprint, p->pub_peer_fingerprint);
     char ufrag[DC_UFRAG_LEN + 1], pwd[DC_PWD_LEN + 1];
     if (new_transport && p->pub_transport) {
-        sfu_ice_random_string(ufrag, DC_UFRAG_LEN);
-        sfu_ice_random_string(pwd, DC_PWD_LEN);
+        sfu_random_string(ufrag, DC_UFRAG_LEN);
+        sfu_random_string(pwd, DC_PWD_LEN);
     } else {
         memcpy(ufrag, p->pub_ufrag, sizeof ufrag);
         memcpy(pwd, p->pub_pwd, sizeof pwd);
@@ -490,7 +490,7 @@ static void replace_subscribe_transport(dc_meeting *m, dc_participant *p)
         s->in_engine = false;
         s->pointed_stream = 0;
     }
-    sfu_transport_remove(m->engine, p->sub_transport);
+    sfu_transport_remove(m->engine, p->sub_transport, p->room->room_id);
     dc_registry_unindex_transport(m->reg, p->sub_transport);
     p->sub_transport = dc_registry_next_id(m->reg);
     dc_registry_index_transport(m->reg, p->sub_transport, p);
@@ -669,6 +669,7 @@ static void forward_engine_event(dc_meeting *m, const sfu_event *ev)
 {
     const char *state = ev->type == SFU_EV_TRANSPORT_CONNECTED ? "connected"
                         : ev->type == SFU_EV_TRANSPORT_FAILED  ? "failed"
+                        : ev->type == SFU_EV_COMMAND_FAILED    ? "failed"
                         : ev->type == SFU_EV_TRANSPORT_TIMEOUT ? "timeout"
                                                                : NULL;
     if (!state) return; /* SFU_EV_STREAM_ACTIVE: nothing to tell anyone yet */
@@ -677,6 +678,8 @@ static void forward_engine_event(dc_meeting *m, const sfu_event *ev)
     if (!p) return; /* already gone */
     send_json(m, p->conn, json_pack("{s:s, s:s, s:s}", "type", "media_state", "pc",
                                     pc == DC_PC_PUBLISH ? "publish" : "subscribe", "state", state));
+    /* the engine could not set the connection up: say what, or the client waits forever */
+    if (ev->type == SFU_EV_COMMAND_FAILED) dc_meeting_send_error(m, p->conn, DC_ERR_INTERNAL, ev->detail);
     /* Media and WebSocket both gone: nobody is there any more. */
     if (ev->type == SFU_EV_TRANSPORT_TIMEOUT && pc == DC_PC_PUBLISH && !p->conn) remove_participant(m, p, "timeout");
 }

@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ice/ice_lite.h"
-
 struct dc_registry {
     GHashTable *rooms;          /* name → dc_room* (owned) */
     GHashTable *by_token;       /* resume token → dc_participant* */
@@ -87,11 +85,11 @@ dc_participant *dc_participant_add(dc_registry *reg, dc_room *room, const char *
     if (!p) return NULL;
     snprintf(p->id, sizeof p->id, "p%u", ++reg->next_participant);
     snprintf(p->name, sizeof p->name, "%s", name);
-    sfu_ice_random_string(p->resume_token, DC_RESUME_TOKEN_LEN);
-    sfu_ice_random_string(p->pub_ufrag, DC_UFRAG_LEN);
-    sfu_ice_random_string(p->pub_pwd, DC_PWD_LEN);
-    sfu_ice_random_string(p->sub_ufrag, DC_UFRAG_LEN);
-    sfu_ice_random_string(p->sub_pwd, DC_PWD_LEN);
+    sfu_random_string(p->resume_token, DC_RESUME_TOKEN_LEN);
+    sfu_random_string(p->pub_ufrag, DC_UFRAG_LEN);
+    sfu_random_string(p->pub_pwd, DC_PWD_LEN);
+    sfu_random_string(p->sub_ufrag, DC_UFRAG_LEN);
+    sfu_random_string(p->sub_pwd, DC_PWD_LEN);
     p->sdp_session_id = ((uint64_t)g_random_int() << 31) ^ g_random_int(); /* < 2^63, as RFC 8866 advises */
     p->room = room;
     /* Append, so that join's participant list is in arrival order. */

@@ -288,13 +288,11 @@ static void log_engine_counters(const sfu *engine)
 {
     sfu_stats st;
     sfu_get_stats(engine, &st);
-    fprintf(stderr,
-            "engine: rx=%" PRIu64 " tx=%" PRIu64 " forwarded=%" PRIu64 " drop_malformed=%" PRIu64
-            " drop_unknown_source=%" PRIu64 " drop_stun_auth=%" PRIu64 " drop_srtp=%" PRIu64 " drop_dtls=%" PRIu64
-            " drop_no_route_or_tx=%" PRIu64 " drop_late=%" PRIu64 " transports=%" PRIu64 " streams=%" PRIu64
-            " slots=%" PRIu64 "\n",
-            st.rx_packets, st.tx_packets, st.rtp_forwarded, st.drop_malformed, st.drop_unknown_source,
-            st.drop_stun_auth, st.drop_srtp, st.drop_dtls, st.drop_no_route, st.drop_late, st.transports, st.streams,
+    fprintf(stderr, "engine: rx=%" PRIu64 " tx=%" PRIu64 " forwarded=%" PRIu64, st.rx_packets, st.tx_packets,
+            st.rtp_forwarded);
+    for (int r = 0; r < SFU_DROP_REASONS; r++)
+        fprintf(stderr, " drop_%s=%" PRIu64, sfu_drop_reason_name((sfu_drop_reason)r), st.drops[r]);
+    fprintf(stderr, " transports=%" PRIu64 " streams=%" PRIu64 " slots=%" PRIu64 "\n", st.transports, st.streams,
             st.slots);
     fflush(stderr);
 }

@@ -16,8 +16,9 @@
 /* Separate inbound and outbound libsrtp sessions: one srtp_t holds only one
  * wildcard-SSRC template, so ssrc_any_inbound and ssrc_any_outbound cannot share one
  * (srtp_create says bad_param). Outbound group 0 exists from the start; the others are
- * made from local_master when first used (a session costs ~3 KB, each SSRC in it ~0.4 KB:
- * streams share their session's cipher contexts). */
+ * made from local_master by sfu_srtp_prepare_group, off the packet path, when a slot
+ * needs one (a session costs ~3 KB, each SSRC in it ~0.4 KB: streams share their
+ * session's cipher contexts). */
 struct sfu_srtp {
     srtp_t inbound;
     srtp_t outbound[SFU_SRTP_GROUPS];
@@ -77,16 +78,15 @@ static void fill_policy(srtp_policy_t *p, srtp_ssrc_type_t direction, sfu_srtp_p
     p->allow_repeat_tx = direction == ssrc_any_outbound;
 }
 
-/* The outbound session of a group, made on first use; NULL if it cannot be. */
-static srtp_t outbound_group(sfu_srtp *s, unsigned group)
+bool sfu_srtp_prepare_group(sfu_srtp *s, unsigned group)
 {
-    if (group >= SFU_SRTP_GROUPS) return NULL;
+    if (!s || group >= SFU_SRTP_GROUPS) return false;
     if (!s->outbound[group]) {
         srtp_policy_t outbound;
         fill_policy(&outbound, ssrc_any_outbound, s->profile, s->local_master);
         if (srtp_create(&s->outbound[group], &outbound) != srtp_err_status_ok) s->outbound[group] = NULL;
     }
-    return s->outbound[group];
+    return s->outbound[group] != NULL;
 }
 
 sfu_srtp *sfu_srtp_new(const sfu_srtp_keys *keys)
@@ -111,7 +111,7 @@ sfu_srtp *sfu_srtp_new(const sfu_srtp_keys *keys)
     memcpy(s->local_master, keys->local_master, master_len);
     srtp_policy_t inbound;
     fill_policy(&inbound, ssrc_any_inbound, keys->profile, remote);
-    bool ok = srtp_create(&s->inbound, &inbound) == srtp_err_status_ok && outbound_group(s, 0) &&
+    bool ok = srtp_create(&s->inbound, &inbound) == srtp_err_status_ok && sfu_srtp_prepare_group(s, 0) &&
               (keys->profile != SFU_SRTP_AEAD_AES_128_GCM || (s->gcm_out = sfu_gcm_sender_new(s->local_master)));
     explicit_bzero(remote, sizeof remote);
     if (!ok) {
@@ -181,7 +181,8 @@ static int protect(sfu_srtp *s, unsigned group, srtp_transform fn, size_t min_le
     int rc = check_packet(s, buf, len, min_len);
     if (rc || (rc = check_room(*len, cap)))
         return rc;
-    srtp_t session = outbound_group(s, group);
+    /* never made here: making a session allocates, and this is the packet path */
+    srtp_t session = group < SFU_SRTP_GROUPS ? s->outbound[group] : NULL;
     return session ? run_transform(session, fn, buf, len) : -(int)srtp_err_status_bad_param;
 }
 

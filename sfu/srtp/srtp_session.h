@@ -52,7 +52,10 @@ int sfu_srtp_unprotect_rtp(sfu_srtp *s, uint8_t *buf, size_t *len);
 int sfu_srtp_unprotect_rtcp(sfu_srtp *s, uint8_t *buf, size_t *len);
 int sfu_srtp_protect_rtp(sfu_srtp *s, uint8_t *buf, size_t *len, size_t cap);
 int sfu_srtp_protect_rtcp(sfu_srtp *s, uint8_t *buf, size_t *len, size_t cap);
-/* The same in outbound group `group` (< SFU_SRTP_GROUPS, else bad_param). */
+/* Makes outbound group `group` (allocates; group 0 exists from the start). Call it off
+ * the packet path before protecting in that group: protect does not make groups. */
+bool sfu_srtp_prepare_group(sfu_srtp *s, unsigned group);
+/* The same in outbound group `group` (< SFU_SRTP_GROUPS and prepared, else bad_param). */
 int sfu_srtp_protect_rtp_group(sfu_srtp *s, unsigned group, uint8_t *buf, size_t *len, size_t cap);
 /* Forwarding path: RTP of one outbound SSRC whose index state the caller keeps beside it
  * (*state starts at 0). With AEAD_AES_128_GCM our own sender protects it (gcm_sender.h);

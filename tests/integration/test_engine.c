@@ -3,8 +3,10 @@
  * test checks what a browser relies on: forwarding with rewritten SSRC and payload type,
  * video held back until a keyframe (and a PLI sent for it), continuous sequence numbers
  * and timestamps when a slot is re-pointed to another source, subscriber PLI relayed to
- * the publisher, garbage counted and dropped, media that waited too long for a stalled
- * worker dropped instead of forwarded late, and consent expiry reported. */
+ * the publisher, a command that cannot be applied reported, garbage counted and dropped,
+ * media that waited too long for a stalled worker dropped instead of forwarded late,
+ * consent expiry reported, and consent kept by authenticated SRTCP from a subscriber slow
+ * to send its checks. */
 #include <glib.h>
 #include <poll.h>
 #include <pthread.h>
@@ -20,7 +22,7 @@
 #include "rtp/rtcp.h"
 #include "rtp/rtp.h"
 #include "sfu.h"
-#include "worker.h"
+#include "sfu_internal.h"
 
 #define ROOM 7
 #define MAX_QUEUE_DELAY_MS 100
@@ -77,6 +79,13 @@ static bool recv_rtcp(client *c, uint8_t pt, uint8_t fmt, uint32_t ssrc, sfu_rtc
         }
     }
     return false;
+}
+
+static uint64_t dropped(const sfu_stats *st)
+{
+    uint64_t n = 0;
+    for (int r = 0; r < SFU_DROP_REASONS; r++) n += st->drops[r];
+    return n;
 }
 
 static bool recv_pli(client *c, uint32_t media_ssrc, int timeout_ms)
@@ -147,6 +156,12 @@ int main(void)
     s2.ssrc = 0x2222;
     sfu_stream_add(engine, &s1);
     sfu_stream_add(engine, &s2);
+    /* a command the worker cannot apply comes back as an event naming the transport */
+    sfu_stream_desc orphan = s1;
+    orphan.stream_id = 13;
+    orphan.transport_id = 4242;
+    sfu_stream_add(engine, &orphan);
+    CHECK(wait_event(SFU_EV_COMMAND_FAILED, 4242, 1000));
     sfu_slot_add(engine, 21, 3, ROOM, SFU_KIND_VIDEO, 0x5555);
     sfu_slot_point(engine, 21, ROOM, 11, 100);
     usleep(50000); /* commands are applied between batches */
@@ -202,8 +217,7 @@ int main(void)
     send_vp8(&pub2, 0x2222, 53, 16777, false);
     CHECK(recv_rtp(&sub, &h, 2000) && h.seq == 1005);
     sfu_get_stats(engine, &after);
-    CHECK(after.drop_malformed + after.drop_srtp + after.drop_dtls + after.drop_unknown_source >
-          before.drop_malformed + before.drop_srtp + before.drop_dtls + before.drop_unknown_source + 1000);
+    CHECK(dropped(&after) > dropped(&before) + 1000);
     CHECK(after.rtp_forwarded >= 5);
 
     /* after the linger time the DTLS state is released: media still flows, DTLS is dropped */
@@ -214,13 +228,13 @@ int main(void)
     send_vp8(&pub2, 0x2222, 54, 19777, false);
     CHECK(recv_rtp(&sub, &h, 1000) && h.seq == 1006);
     sfu_get_stats(engine, &after);
-    CHECK(after.drop_dtls == before.drop_dtls + 1);
+    CHECK(after.drops[SFU_DROP_DTLS] == before.drops[SFU_DROP_DTLS] + 1);
 
     /* a stalled worker: media that waited longer than max_queue_delay_ms in the socket is
      * dropped and counted, not forwarded late; what comes after it flows again. The stall is
      * made by holding the worker's command lock and waking it for commands, so it blocks
-     * before it reads the socket (white-box: the test reaches into worker.h). */
-    sfu_worker *w = sfu_engine_worker(engine, ROOM);
+     * before it reads the socket (white-box: the test reaches into the worker). */
+    sfu_worker *w = sfu_room_worker(engine, ROOM);
     dc_peer_send_consent(pub2.peer); /* consent (1.5 s here) outlives the stall */
     dc_peer_send_consent(sub.peer);
     CHECK(count_stun_answers(dc_peer_fd(pub2.peer), 1, 1000) == 1); /* (sub's: read by recv_rtp) */
@@ -235,7 +249,7 @@ int main(void)
     send_vp8(&pub2, 0x2222, 58, 31777, false);
     CHECK(recv_rtp(&sub, &h, 1000) && h.seq == 1010); /* the first to arrive: 55–57 never do */
     sfu_get_stats(engine, &after);
-    CHECK(after.drop_late == before.drop_late + 3);
+    CHECK(after.drops[SFU_DROP_LATE] == before.drops[SFU_DROP_LATE] + 3);
     CHECK(after.rtp_forwarded == before.rtp_forwarded + 1);
 
     /* consent checks whose answers nobody validates must not run out (the STUN agent
@@ -251,16 +265,24 @@ int main(void)
     if (answered != 250) fprintf(stderr, "consent checks answered: %d of 250\n", answered);
     CHECK(answered == 250);
 
-    /* the first publisher stops its connectivity checks: consent expires */
-    for (int i = 0; i < 25; i++) { /* keep the other two alive meanwhile */
+    /* the first publisher stops its connectivity checks: consent expires. The subscriber
+     * is slow with its checks too (none for longer than the 1.5 s consent timeout), but it
+     * keeps sending authenticated SRTCP, as a browser does with its receiver reports: it
+     * is there, and must stay connected. */
+    uint8_t rr[64];
+    size_t rr_len = sfu_rtcp_write_empty_rr(rr, sizeof rr, 0x9999);
+    for (int i = 0; i < 25; i++) {
         dc_peer_send_consent(pub2.peer);
-        dc_peer_send_consent(sub.peer);
+        CHECK(dc_peer_send_rtcp(sub.peer, rr, rr_len, sizeof rr));
         usleep(100000);
     }
     CHECK(wait_event(SFU_EV_TRANSPORT_TIMEOUT, 1, 1000));
+    CHECK(!wait_event(SFU_EV_TRANSPORT_TIMEOUT, 3, 0));
+    send_vp8(&pub2, 0x2222, 59, 34777, false);
+    CHECK(recv_rtp(&sub, &h, 1000) && h.seq == 1011);
 
-    sfu_stream_remove(engine, 11);
-    sfu_transport_remove(engine, 1);
+    sfu_stream_remove(engine, 11, ROOM);
+    sfu_transport_remove(engine, 1, ROOM);
     dc_peer_free(pub1.peer);
     dc_peer_free(pub2.peer);
     dc_peer_free(sub.peer);

@@ -1,13 +1,10 @@
-/* The fake engine (see fake_sfu.h). Every sfu.h function is defined here, plus
- * sfu_ice_random_string, which signaling takes from the engine's ICE code today. */
+/* The fake engine (see fake_sfu.h). Every sfu.h function signaling calls is defined here. */
 #include "fake_sfu.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "ice/ice_lite.h"
 
 typedef enum { OBJ_TRANSPORT, OBJ_STREAM, OBJ_SLOT } obj_type;
 
@@ -172,10 +169,18 @@ void sfu_transport_add(sfu *s, uint32_t transport_id, uint32_t room_id, const ch
     create(s, OBJ_TRANSPORT, transport_id, room_id, 0, 0);
 }
 
-void sfu_transport_remove(sfu *s, uint32_t transport_id)
+/* A remove names the room: the real engine ignores one that names another room. */
+static void remove_in_room(sfu *s, obj_type type, const char *what, uint32_t id, uint32_t room_id)
 {
-    record(s, FAKE_TRANSPORT_REMOVE, transport_id, 0);
-    destroy(s, OBJ_TRANSPORT, transport_id);
+    const fake_object *o = find(s, type, id);
+    if (o && o->room_id != room_id) problem(s, "%s %u of room %u removed with room %u", what, id, o->room_id, room_id);
+    destroy(s, type, id);
+}
+
+void sfu_transport_remove(sfu *s, uint32_t transport_id, uint32_t room_id)
+{
+    record(s, FAKE_TRANSPORT_REMOVE, transport_id, room_id);
+    remove_in_room(s, OBJ_TRANSPORT, "transport", transport_id, room_id);
 }
 
 void sfu_stream_add(sfu *s, const sfu_stream_desc *desc)
@@ -191,10 +196,10 @@ void sfu_stream_add(sfu *s, const sfu_stream_desc *desc)
     create(s, OBJ_STREAM, desc->stream_id, desc->room_id, desc->transport_id, desc->kind);
 }
 
-void sfu_stream_remove(sfu *s, uint32_t stream_id)
+void sfu_stream_remove(sfu *s, uint32_t stream_id, uint32_t room_id)
 {
-    record(s, FAKE_STREAM_REMOVE, stream_id, 0);
-    destroy(s, OBJ_STREAM, stream_id);
+    record(s, FAKE_STREAM_REMOVE, stream_id, room_id);
+    remove_in_room(s, OBJ_STREAM, "stream", stream_id, room_id);
 }
 
 void sfu_slot_add(sfu *s, uint32_t slot_id, uint32_t transport_id, uint32_t room_id, sfu_kind kind, uint32_t out_ssrc)
@@ -228,10 +233,7 @@ void sfu_slot_point(sfu *s, uint32_t slot_id, uint32_t room_id, uint32_t stream_
 void sfu_slot_remove(sfu *s, uint32_t slot_id, uint32_t room_id)
 {
     record(s, FAKE_SLOT_REMOVE, slot_id, room_id);
-    const fake_object *slot = find(s, OBJ_SLOT, slot_id);
-    if (slot && slot->room_id != room_id)
-        problem(s, "slot %u of room %u removed with room %u", slot_id, slot->room_id, room_id);
-    destroy(s, OBJ_SLOT, slot_id);
+    remove_in_room(s, OBJ_SLOT, "slot", slot_id, room_id);
 }
 
 size_t sfu_poll_events(sfu *s, sfu_event *out, size_t max)
@@ -254,7 +256,7 @@ void sfu_get_stats(const sfu *s, sfu_stats *out)
 }
 
 /* Deterministic, distinct strings: enough for ufrags and tokens in tests. */
-void sfu_ice_random_string(char *buf, size_t len)
+void sfu_random_string(char *buf, size_t len)
 {
     static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     static uint64_t state = 0x9e3779b97f4a7c15ull;
@@ -304,5 +306,5 @@ size_t fake_sfu_problem_count(const sfu *s) { return s->problems; }
 void fake_sfu_push_event(sfu *s, sfu_event_type type, uint32_t id)
 {
     if (s->n_events == FAKE_MAX_EVENTS) abort();
-    s->events[s->n_events++] = (sfu_event){.type = type, .id = id};
+    s->events[s->n_events++] = (sfu_event){.type = type, .id = id, .detail = "injected by the test"};
 }

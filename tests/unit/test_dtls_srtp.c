@@ -568,11 +568,16 @@ static void check_srtp_pair(sfu_srtp *tx, sfu_srtp *rx, sfu_srtp_profile profile
 }
 
 /* Outbound groups: the same keys in every group, so one inbound session reads what each
- * group protects, RTP and RTCP; a group out of range is refused. */
+ * group protects, RTP and RTCP; a group not prepared (protect never allocates one) or out
+ * of range is refused. */
 static void check_srtp_groups(sfu_srtp *tx, sfu_srtp *rx)
 {
     uint8_t pkt[1500], orig[1500];
+    size_t unprepared = make_rtp(pkt, 1, 100);
+    CHECK(sfu_srtp_protect_rtp_group(tx, 1, pkt, &unprepared, sizeof pkt) == -2);
+    CHECK(!sfu_srtp_prepare_group(tx, SFU_SRTP_GROUPS));
     for (unsigned g = 0; g < SFU_SRTP_GROUPS; g++) {
+        CHECK(sfu_srtp_prepare_group(tx, g));
         for (uint16_t seq = 1; seq <= 3; seq++) {
             size_t len = make_rtp(pkt, seq, 200);
             pkt[11] = (uint8_t)(0x40 + g); /* an SSRC per group */

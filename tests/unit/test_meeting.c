@@ -425,6 +425,16 @@ static void test_engine_events(void)
     CHECK(!strcmp(media_state_of(&a, "subscribe"), "timeout"));
     CHECK(a.n_inbox == 0 && b.n_inbox == 0);
 
+    /* The engine could not apply a command for B's publish transport: B is told the media
+     * failed and why, instead of waiting for a connection that will never come. */
+    fake_sfu_push_event(engine, SFU_EV_COMMAND_FAILED, b.pub_transport);
+    dc_meeting_poll_engine(meeting);
+    CHECK(!strcmp(media_state_of(&b, "publish"), "failed"));
+    json_t *err = take(&b, "error");
+    CHECK(err && !strcmp(json_string_value(json_object_get(err, "code")), "internal"));
+    json_decref(err);
+    CHECK(a.n_inbox == 0 && b.n_inbox == 0);
+
     /* More events than one poll batch are all delivered. */
     for (int i = 0; i < 40; i++) fake_sfu_push_event(engine, SFU_EV_TRANSPORT_CONNECTED, b.pub_transport);
     dc_meeting_poll_engine(meeting);

@@ -6,8 +6,8 @@
  * Identifiers are chosen by the caller (signaling), unique for the engine's lifetime;
  * 0 is never a valid id. Rooms are pinned to a worker by room id.
  *
- * Events (transport connected, failed, consent lost, first media on a stream) are queued
- * by the workers; `wake` is called from a worker thread when new events are waiting
+ * Events (transport connected, failed, consent lost, first media on a stream, a command
+ * that could not be applied) are queued by each worker; `wake` is called from a worker thread when new events are waiting
  * (signaling passes lws_cancel_service), and sfu_poll_events drains them. */
 #ifndef SFU_H
 #define SFU_H
@@ -36,6 +36,10 @@ typedef enum {
     SFU_EV_TRANSPORT_FAILED,        /* DTLS failed (e.g. fingerprint mismatch) */
     SFU_EV_TRANSPORT_TIMEOUT,       /* ICE consent lost or never established */
     SFU_EV_STREAM_ACTIVE,           /* first RTP packet seen on a published stream */
+    SFU_EV_COMMAND_FAILED,          /* an add or point call could not be applied (duplicate
+                                       ufrag or id, stream limit, unknown transport, stream
+                                       or room, out of memory): id is the transport it
+                                       concerned, detail says what failed */
 } sfu_event_type;
 
 typedef struct {
@@ -58,7 +62,7 @@ uint16_t sfu_room_port(const sfu *s, uint32_t room_id); /* the UDP port serving 
  * client role (the remote said a=setup:passive). */
 void sfu_transport_add(sfu *s, uint32_t transport_id, uint32_t room_id, const char *ice_ufrag,
                        const char *ice_pwd, const char *peer_fingerprint, bool dtls_client);
-void sfu_transport_remove(sfu *s, uint32_t transport_id);
+void sfu_transport_remove(sfu *s, uint32_t transport_id, uint32_t room_id);
 
 /* A published stream arriving on a transport. ssrc may be 0 when the SDP did not say:
  * the stream is then bound by the RTP mid header extension (mid_ext_id, mid). */
@@ -72,7 +76,7 @@ typedef struct {
     char mid[32];
 } sfu_stream_desc;
 void sfu_stream_add(sfu *s, const sfu_stream_desc *desc);
-void sfu_stream_remove(sfu *s, uint32_t stream_id);
+void sfu_stream_remove(sfu *s, uint32_t stream_id, uint32_t room_id);
 
 /* A slot is one sending m-line of a subscriber transport with a fixed SSRC. It can be
  * pointed at any stream of the same kind in the same room (or at none) without SDP
@@ -87,16 +91,32 @@ void sfu_slot_remove(sfu *s, uint32_t slot_id, uint32_t room_id);
 /* Drains up to max events; returns how many were written. Call from the signaling thread. */
 size_t sfu_poll_events(sfu *s, sfu_event *out, size_t max);
 
-/* Counters summed over workers (read without locks; approximate while running). */
+/* Why a datagram was dropped; sfu_stats.drops is indexed by it. */
+typedef enum {
+    SFU_DROP_MALFORMED,      /* not STUN/DTLS/RTP/RTCP, truncated, unparsable */
+    SFU_DROP_UNKNOWN_SOURCE, /* from an address no transport is bound to, or an unknown SSRC */
+    SFU_DROP_STUN_AUTH,      /* STUN with an unknown ufrag or a bad MESSAGE-INTEGRITY */
+    SFU_DROP_SRTP,           /* SRTP/SRTCP that did not authenticate, or could not be protected */
+    SFU_DROP_DTLS,           /* DTLS for a transport whose DTLS state is gone */
+    SFU_DROP_TX_FULL,        /* the socket refused outgoing datagrams (buffer full, dead peer) */
+    SFU_DROP_LATE,           /* RTP older than max_queue_delay_ms when the worker read it */
+    SFU_DROP_REASONS
+} sfu_drop_reason;
+const char *sfu_drop_reason_name(sfu_drop_reason r); /* "malformed", "tx_full" … */
+
+/* Counters summed over workers (each read atomically; approximate while running). */
 typedef struct {
     uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
     uint64_t rtp_forwarded;
-    uint64_t drop_malformed, drop_unknown_source, drop_stun_auth, drop_srtp, drop_dtls, drop_no_route;
-    uint64_t drop_late;       /* RTP older than max_queue_delay_ms when the worker read it */
+    uint64_t drops[SFU_DROP_REASONS];
     uint64_t transports, streams, slots;
     uint64_t tx_gso_sends;    /* UDP GSO super-datagrams (their datagrams are in tx_packets) */
     uint64_t tx_gso_segments; /* datagrams those super-datagrams carried */
 } sfu_stats;
 void sfu_get_stats(const sfu *s, sfu_stats *out);
+
+/* Fills buf with `len` random characters from the ICE alphabet [A-Za-z0-9+/] and a NUL
+ * (OpenSSL RAND_bytes): ICE credentials and other tokens. */
+void sfu_random_string(char *buf, size_t len);
 
 #endif

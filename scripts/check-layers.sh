@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Checks the floors of the media engine: every #include "…" inside sfu/ must point to a
+# lower floor (or, for a .c file, to its own header), so nothing includes upward and no
+# circle can form. Fails, naming the include, otherwise; a file of sfu/ that is given no
+# floor below fails too, so a new module must be placed.
+#   bash scripts/check-layers.sh [SFU_DIR]
+set -euo pipefail
+SFU_DIR=${1:-"$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/sfu"}
+
+# Floor of a path relative to sfu/ (module = path without .c/.h), lowest first.
+floor_of() {
+  case "$1" in
+    include/sfu | rtp/rtp | ice/ice_lite | arena_thread) echo 0 ;; # leaves, public types
+    rtp/rtcp | srtp/gcm_sender) echo 1 ;;
+    srtp/srtp_session) echo 2 ;;
+    dtls/dtls) echo 3 ;;
+    net/*) echo 4 ;;             # sockets, batches, addresses
+    events) echo 5 ;;            # the event ring
+    types) echo 6 ;;             # the engine's objects, types only
+    output) echo 7 ;;            # what leaves a core: datagrams, events, counts
+    router) echo 8 ;;            # forwarding
+    transport) echo 9 ;;         # ICE, DTLS, SRTP of one PeerConnection
+    core) echo 10 ;;             # one worker's engine in memory
+    worker) echo 11 ;;           # the loop: thread, socket, commands
+    sfu_internal) echo 12 ;;     # white-box access for tests
+    sfu) echo 13 ;;              # the public API (include/sfu.h declares it)
+    *) echo "" ;;
+  esac
+}
+
+# An include as written ("sfu.h", "net/udp.h", "types.h") → module relative to sfu/.
+module_of_include() {
+  local inc=${1%.h}
+  case "$inc" in
+    sfu) echo include/sfu ;;
+    *) echo "$inc" ;;
+  esac
+}
+
+bad=0
+while IFS= read -r file; do
+  rel=${file#"$SFU_DIR"/}
+  mod=${rel%.[ch]}
+  from=$(floor_of "$mod")
+  if [[ -z "$from" ]]; then
+    echo "check-layers: $rel has no floor (add it to scripts/check-layers.sh)"; bad=1; continue
+  fi
+  while IFS= read -r inc; do
+    to_mod=$(module_of_include "$inc")
+    [[ "$to_mod" == "$mod" ]] && continue # x.c includes x.h
+    to=$(floor_of "$to_mod")
+    if [[ -z "$to" ]]; then
+      echo "check-layers: $rel includes \"$inc\", which is not an engine module"; bad=1
+    elif ((to >= from)); then
+      echo "check-layers: $rel (floor $from) includes \"$inc\" (floor $to): upward or sideways"; bad=1
+    fi
+  done < <(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$file")
+done < <(find "$SFU_DIR" -name '*.[ch]' | sort)
+
+if ((bad)); then exit 1; fi
+echo "check-layers: sfu/ includes run downward only"

@@ -1,0 +1,47 @@
+/* One worker's engine without its socket or thread: commands change its tables,
+ * datagrams go in with the clock the owner gives (core->now_us), datagrams to send
+ * collect in core->tx (a full batch goes to the owner's tx_full), events in
+ * core->events. Nothing here sleeps or touches a socket, so tests drive it in memory.
+ * Internal to sfu/. */
+#ifndef SFU_CORE_H
+#define SFU_CORE_H
+
+#include "types.h"
+
+/* A control command from the signaling thread, applied between receive batches. */
+typedef enum {
+    SFU_CMD_TRANSPORT_ADD,
+    SFU_CMD_TRANSPORT_REMOVE,
+    SFU_CMD_STREAM_ADD,
+    SFU_CMD_STREAM_REMOVE,
+    SFU_CMD_SLOT_ADD,
+    SFU_CMD_SLOT_POINT,
+    SFU_CMD_SLOT_REMOVE,
+} sfu_cmd_type;
+
+typedef struct {
+    sfu_cmd_type type;
+    uint32_t id, room_id, target_id; /* target: transport of a slot, stream of a pointing */
+    sfu_kind kind;
+    uint32_t ssrc;
+    uint8_t pt;
+    bool dtls_client;
+    char ufrag[SFU_ICE_UFRAG_MAX + 1], pwd[128], fingerprint[160];
+    sfu_stream_desc stream;
+} sfu_cmd;
+
+/* NULL if memory or a helper thread could not be had. */
+sfu_core *sfu_core_new(const sfu_core_settings *cfg, sfu_tx_full_fn tx_full, void *tx_full_user);
+void sfu_core_free(sfu_core *c);
+/* A command that cannot be applied is reported as SFU_EV_COMMAND_FAILED; removing what
+ * is already gone is not a failure. */
+void sfu_core_apply(sfu_core *c, const sfu_cmd *cmd);
+/* One received datagram (RFC 7983 demultiplexing); `late`: it waited longer than the
+ * queue delay allows (RTP is then dropped). The buffer must stay valid until
+ * sfu_core_end_batch. */
+void sfu_core_on_datagram(sfu_core *c, uint8_t *buf, size_t len, const struct sockaddr_storage *from,
+                          socklen_t from_len, bool late);
+void sfu_core_end_batch(sfu_core *c); /* fans out what the batch queued */
+void sfu_core_tick(sfu_core *c, int64_t now_us); /* timers: DTLS, consent, REMB */
+
+#endif

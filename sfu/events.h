@@ -1,0 +1,29 @@
+/* A worker's queue of engine events (sfu.h) for the signaling thread: a fixed ring, so
+ * that reporting an event never allocates; the public sfu_poll_events drains it. */
+#ifndef SFU_EVENTS_H
+#define SFU_EVENTS_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sfu.h"
+
+#define SFU_EVENT_QUEUE_MAX 4096
+
+typedef struct {
+    pthread_mutex_t lock;
+    sfu_event *ring;        /* SFU_EVENT_QUEUE_MAX entries */
+    size_t head, count;
+    sfu_wake_fn wake;       /* called after each push (signaling: lws_cancel_service) */
+    void *wake_user;
+    atomic_uint_fast64_t lost; /* pushed while full: the signaling thread is not draining */
+} sfu_event_queue;
+
+bool sfu_event_queue_init(sfu_event_queue *q, sfu_wake_fn wake, void *wake_user);
+void sfu_event_queue_free(sfu_event_queue *q);
+void sfu_event_push(sfu_event_queue *q, sfu_event_type type, uint32_t id, const char *detail);
+size_t sfu_event_drain(sfu_event_queue *q, sfu_event *out, size_t max);
+
+#endif

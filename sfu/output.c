@@ -1,0 +1,33 @@
+/* The core's outputs (output.h). */
+#include "output.h"
+
+#include <string.h>
+
+/* (the slow half of sfu_out_buf: the batch is full) */
+uint8_t *sfu_out_buf_after_full(sfu_core *c)
+{
+    if (c->tx_full) c->tx_full(c->tx_full_user, c->tx);
+    uint8_t *buf = sfu_tx_batch_buf(c->tx);
+    if (!buf) sfu_count_drop(c, SFU_DROP_TX_FULL);
+    return buf;
+}
+
+void sfu_out_reserve(sfu_core *c, unsigned n)
+{
+    if (c->tx->count + n > SFU_TX_BATCH && c->tx_full) c->tx_full(c->tx_full_user, c->tx);
+}
+
+void sfu_out_copy(sfu_core *c, const struct sockaddr_storage *to, socklen_t to_len, const uint8_t *data,
+                  size_t len)
+{
+    if (len > SFU_TX_BUF) return;
+    uint8_t *buf = sfu_out_buf(c);
+    if (!buf) return;
+    memcpy(buf, data, len);
+    sfu_out_commit(c, to, to_len, len);
+}
+
+void sfu_out_event(sfu_core *c, sfu_event_type type, uint32_t id, const char *detail)
+{
+    sfu_event_push(&c->events, type, id, detail);
+}

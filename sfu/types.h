@@ -1,0 +1,161 @@
+/* The engine's objects, types only: one worker's in-memory core (its tables, batches,
+ * counters, settings and event queue), transports, streams and slots. The router and
+ * the transports include this, not the worker loop. Internal to sfu/. */
+#ifndef SFU_TYPES_H
+#define SFU_TYPES_H
+
+#include <glib.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "arena_thread.h"
+#include "dtls/dtls.h"
+#include "events.h"
+#include "ice/ice_lite.h"
+#include "net/udp.h"
+#include "rtp/rtp.h"
+#include "sfu.h"
+#include "srtp/gcm_sender.h"
+#include "srtp/srtp_session.h"
+
+_Static_assert(SFU_SRTP_MAX_TRAILER <= SFU_NET_SPARE, "batch buffers must hold the SRTP trailer");
+
+#define SFU_MAX_STREAMS_PER_TRANSPORT 8
+
+typedef struct sfu_core sfu_core;
+typedef struct sfu_transport sfu_transport;
+typedef struct sfu_stream sfu_stream;
+typedef struct sfu_slot sfu_slot;
+
+struct sfu_transport {
+    uint32_t id, room_id;
+    sfu_core *core;
+    char ufrag[SFU_ICE_UFRAG_MAX + 1];
+    char pwd[128];
+    char peer_fingerprint[160];
+    bool dtls_client;
+
+    /* ICE: the address the client's nominated (or first valid) check came from */
+    bool has_addr;
+    struct sockaddr_storage addr;
+    socklen_t addr_len;
+    sfu_addr_key addr_key;
+    /* consent (RFC 7675): the last authenticated sign of life, a connectivity check or an
+     * SRTP/SRTCP/DTLS datagram from the bound address that authenticated */
+    int64_t created_us, last_alive_us, connected_us;
+    bool had_check;        /* (for the timeout's wording) */
+
+    sfu_dtls *dtls;        /* released dtls_linger_ms after the handshake */
+    sfu_srtp *srtp;        /* set once DTLS is connected */
+    bool timeout_reported;
+    uint32_t rtcp_ssrc;    /* the SSRC our feedback (PLI, REMB) is sent with */
+
+    sfu_stream *streams[SFU_MAX_STREAMS_PER_TRANSPORT]; /* published on this transport */
+    size_t n_streams;
+    GPtrArray *slots;      /* sfu_slot*: subscriptions sent on this transport */
+    uint32_t slots_made;   /* spreads slots over the SRTP outbound groups */
+};
+
+struct sfu_stream {
+    sfu_stream_desc desc;   /* desc.ssrc is filled in when learnt from the mid extension */
+    sfu_transport *transport;
+    GPtrArray *slots;       /* sfu_slot* pointed at this stream */
+    bool active_reported;
+    /* this receive batch's packets of the stream (see sfu_rx_pending) */
+    uint32_t batch_no;
+    uint16_t batch_first, batch_last, batch_count;
+    int64_t last_keyframe_request_us;
+};
+
+struct sfu_slot {
+    uint32_t id, room_id;
+    sfu_transport *transport;
+    sfu_kind kind;
+    uint32_t out_ssrc;
+    uint8_t out_pt;
+    uint8_t srtp_group;     /* outbound SRTP group of out_ssrc, fixed (srtp_session.h) */
+    sfu_srtp_tx_index srtp_index; /* out_ssrc's SRTP packet index state (gcm_sender.h) */
+    sfu_stream *source;
+    /* continuity across source switches: out = in + offset */
+    bool resync;            /* next forwarded packet re-bases the offsets */
+    bool sent_any;
+    uint16_t seq_offset;
+    uint32_t ts_offset;
+    uint16_t last_seq;      /* highest sequence number sent */
+    uint32_t last_ts;
+    int64_t last_sent_us;
+};
+
+/* One worker's counters (see sfu_stats). Written by the worker thread only, read by
+ * sfu_get_stats from another: atomics, relaxed. */
+typedef struct {
+    _Atomic uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes, rtp_forwarded;
+    _Atomic uint64_t drops[SFU_DROP_REASONS];
+    _Atomic uint64_t tx_gso_sends, tx_gso_segments;
+    _Atomic uint64_t transports, streams, slots; /* in the tables now */
+} sfu_counters;
+
+/* An RTP packet of the current receive batch, decrypted and parsed, waiting to be fanned
+ * out. The fan-out runs once per batch, stream by stream and then subscriber by
+ * subscriber, so that each subscriber's packets of a batch leave back to back: the send
+ * can then carry them as one GSO super-datagram, which at large fan-outs is the only way
+ * two packets for one receiver ever meet in a send batch. */
+typedef struct {
+    uint8_t *buf;           /* the receive buffer, valid until the batch ends */
+    size_t len;
+    sfu_rtp_header h;
+    bool keyframe;
+    uint8_t pad;            /* RTP padding to add so the run has one size (router.c) */
+    uint16_t next;          /* next pending packet of the same stream, in arrival order */
+} sfu_rx_pending;
+
+typedef struct {
+    sfu_rx_pending pkts[SFU_RX_BATCH];
+    unsigned count;
+    sfu_stream *streams[SFU_RX_BATCH]; /* streams with pending packets, first-seen order */
+    unsigned n_streams;
+    uint32_t batch_no;      /* stamps sfu_stream.batch_no; 0 is never used */
+} sfu_rx_batch;
+
+/* What a worker is given at creation (handed down, never asked for upward). */
+typedef struct {
+    int index;                  /* names threads */
+    int consent_timeout_ms;     /* > 0 */
+    int dtls_linger_ms;         /* > 0 */
+    int max_queue_delay_ms;     /* ≤ 0: no limit */
+    sfu_dtls_cert *cert;        /* borrowed; outlives the core */
+    sfu_wake_fn wake;           /* called when events are waiting */
+    void *wake_user;
+} sfu_core_settings;
+
+/* Called when the send batch is full: the owner sends and empties it (the worker), or
+ * keeps what it holds (a test). The core itself never sends. */
+typedef void (*sfu_tx_full_fn)(void *user, sfu_tx_batch *tx);
+
+/* One worker's engine without its socket and thread: everything the packet path and the
+ * commands touch. Only the worker's thread uses it (events and counters excepted). */
+struct sfu_core {
+    sfu_core_settings cfg;
+    sfu_ice_agent *ice;
+    sfu_arena_thread *dtls_thread;   /* runs the transports' DTLS calls (arena_thread.h) */
+    GHashTable *transports;          /* id → sfu_transport* (owns) */
+    GHashTable *transports_by_ufrag; /* char* → sfu_transport* */
+    GHashTable *transports_by_addr;  /* sfu_addr_key* → sfu_transport* */
+    GHashTable *streams;             /* id → sfu_stream* (owns) */
+    GHashTable *slots;               /* id → sfu_slot* (owns) */
+
+    sfu_tx_batch *tx;
+    sfu_tx_full_fn tx_full;
+    void *tx_full_user;
+    bool pad_for_gso;       /* the sender regroups for GSO: pad runs to one size */
+    sfu_rx_batch rx;
+    sfu_event_queue events;
+    sfu_counters counters;
+    int64_t now_us;         /* the clock, given by the owner (once per receive batch) */
+    int64_t next_remb_us;
+    bool released_memory;   /* DTLS states or transports were freed: give the pages back */
+};
+
+#endif

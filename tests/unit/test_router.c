@@ -1,0 +1,539 @@
+/* The router in memory: a worker's core (sfu/core.h) without socket or thread, fed
+ * SRTP datagrams with a given clock, its send batch read before anything sends it. Peers
+ * are transports whose ICE binding and DTLS-SRTP keys the test sets directly (white-box),
+ * each with a libsrtp session of its own side to protect what it sends and open what it
+ * gets. No sockets, no sleeps.
+ *
+ * Covers: sequence/timestamp continuity across slot re-pointing, keyframe gating after a
+ * switch, PLI throttling (and a subscriber's PLI relayed), sender-report translation,
+ * shortest-first ordering, padding for GSO and the GSO regrouping of a send batch, and
+ * commands that fail reported as events. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "core.h"
+#include "router.h"
+#include "rtp/rtcp.h"
+#include "rtp/rtp.h"
+
+#define ROOM 7
+#define SEC 1000000
+
+typedef struct {
+    uint32_t id;
+    struct sockaddr_storage addr;
+    socklen_t addr_len;
+    sfu_srtp *srtp; /* the peer's own side */
+} peer;
+
+/* what the core queued, decrypted per peer */
+typedef struct {
+    bool rtcp;
+    uint8_t buf[SFU_TX_BUF];
+    size_t len;
+    size_t wire_len;  /* as sent (encrypted) */
+    sfu_rtp_header h; /* RTP only */
+} got;
+
+typedef struct {
+    uint8_t data[SFU_TX_BUF];
+    size_t len;
+    struct sockaddr_storage to;
+} sent_datagram;
+
+static sfu_core *core;
+static sfu_dtls_cert *client_cert;
+static uint8_t rx_bufs[SFU_RX_BATCH][SFU_RX_BUF]; /* valid until the batch ends, as recvmmsg's */
+static unsigned rx_used;
+static sent_datagram sent[4096];
+static size_t n_sent, n_batches_full;
+
+/* The send batch, kept instead of sent: the core's tx_full, and the test's read. */
+static void keep_batch(void *user, sfu_tx_batch *tx)
+{
+    (void)user;
+    for (unsigned i = 0; i < tx->count && n_sent < 4096; i++) {
+        sent_datagram *d = &sent[n_sent++];
+        d->len = tx->iov[i].iov_len;
+        memcpy(d->data, tx->bufs[i], d->len);
+        memset(&d->to, 0, sizeof d->to);
+        memcpy(&d->to, &tx->to[i], tx->msgs[i].msg_hdr.msg_namelen);
+    }
+    tx->count = 0;
+}
+
+static void on_full(void *user, sfu_tx_batch *tx)
+{
+    n_batches_full++;
+    keep_batch(user, tx);
+}
+
+static void make_keys(sfu_srtp_keys *server, sfu_srtp_keys *client, uint32_t id)
+{
+    *server = (sfu_srtp_keys){.profile = SFU_SRTP_AEAD_AES_128_GCM, .master_len = 28};
+    memset(server->local_master, (int)(0x10 + id), 28);
+    memset(server->remote_master, (int)(0x80 + id), 28);
+    *client = *server;
+    memcpy(client->local_master, server->remote_master, 28);
+    memcpy(client->remote_master, server->local_master, 28);
+}
+
+/* A transport as if ICE had bound 127.0.0.1:port and DTLS had given SRTP keys. */
+static peer connect_peer(uint32_t id, uint16_t port)
+{
+    peer p = {.id = id};
+    sfu_cmd add = {.type = SFU_CMD_TRANSPORT_ADD, .id = id, .room_id = ROOM};
+    snprintf(add.ufrag, sizeof add.ufrag, "ufrag%u", id);
+    snprintf(add.pwd, sizeof add.pwd, "password-of-transport-%u", id);
+    snprintf(add.fingerprint, sizeof add.fingerprint, "sha-256 %s", sfu_dtls_cert_fingerprint(client_cert));
+    sfu_core_apply(core, &add);
+    sfu_transport *t = g_hash_table_lookup(core->transports, GUINT_TO_POINTER(id));
+    CHECK(t != NULL);
+    if (!t) return p;
+    struct sockaddr_in *sin = (struct sockaddr_in *)&p.addr;
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons(port);
+    sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    p.addr_len = sizeof *sin;
+    t->addr = p.addr;
+    t->addr_len = p.addr_len;
+    sfu_addr_key_from(&t->addr_key, &t->addr);
+    t->has_addr = true;
+    g_hash_table_insert(core->transports_by_addr, &t->addr_key, t);
+    sfu_srtp_keys server, client;
+    make_keys(&server, &client, id);
+    t->srtp = sfu_srtp_new(&server);
+    p.srtp = sfu_srtp_new(&client);
+    CHECK(t->srtp && p.srtp);
+    return p;
+}
+
+static void free_peers(peer **ps, size_t n)
+{
+    for (size_t i = 0; i < n; i++) sfu_srtp_free(ps[i]->srtp);
+}
+
+static void add_stream(uint32_t stream_id, const peer *p, sfu_kind kind, uint8_t pt, uint32_t ssrc)
+{
+    sfu_cmd c = {.type = SFU_CMD_STREAM_ADD, .id = stream_id, .room_id = ROOM,
+                 .stream = {.stream_id = stream_id, .transport_id = p->id, .room_id = ROOM, .kind = kind,
+                            .codec = kind == SFU_KIND_AUDIO ? SFU_CODEC_OPUS : SFU_CODEC_VP8, .pt = pt,
+                            .ssrc = ssrc}};
+    sfu_core_apply(core, &c);
+}
+
+static void add_slot(uint32_t slot_id, const peer *p, sfu_kind kind, uint32_t out_ssrc)
+{
+    sfu_cmd c = {.type = SFU_CMD_SLOT_ADD, .id = slot_id, .room_id = ROOM, .target_id = p->id, .kind = kind,
+                 .ssrc = out_ssrc};
+    sfu_core_apply(core, &c);
+}
+
+static void point(uint32_t slot_id, uint32_t stream_id, uint8_t pt)
+{
+    sfu_cmd c = {.type = SFU_CMD_SLOT_POINT, .id = slot_id, .room_id = ROOM, .target_id = stream_id, .pt = pt};
+    sfu_core_apply(core, &c);
+}
+
+/* RTP with a VP8 payload descriptor (S=1, PID=0) whose P bit says key or delta frame,
+ * padded with payload to `len` octets; or Opus-like audio when pt is 111. */
+static size_t rtp_packet(uint8_t *buf, uint8_t pt, uint32_t ssrc, uint16_t seq, uint32_t ts, bool key, size_t len)
+{
+    memset(buf, 0, len);
+    buf[0] = 0x80;
+    buf[1] = (uint8_t)(0x80 | pt);
+    sfu_wr16(buf + 2, seq);
+    sfu_wr32(buf + 4, ts);
+    sfu_wr32(buf + 8, ssrc);
+    buf[12] = 0x10;
+    buf[13] = key ? 0x10 : 0x11;
+    memset(buf + 14, 0xab, len - 14);
+    return len;
+}
+
+/* The peer sends one datagram (RTP or RTCP, protected with its keys) into the batch. */
+static void feed(const peer *p, const uint8_t *plain, size_t len, bool rtcp)
+{
+    uint8_t *buf = rx_bufs[rx_used++ % SFU_RX_BATCH];
+    memcpy(buf, plain, len);
+    int rc = rtcp ? sfu_srtp_protect_rtcp(p->srtp, buf, &len, SFU_RX_BUF)
+                  : sfu_srtp_protect_rtp(p->srtp, buf, &len, SFU_RX_BUF);
+    CHECK(rc == 0);
+    sfu_core_on_datagram(core, buf, len, &p->addr, p->addr_len, false);
+}
+
+static void send_video(const peer *p, uint32_t ssrc, uint16_t seq, uint32_t ts, bool key)
+{
+    uint8_t pkt[200];
+    feed(p, pkt, rtp_packet(pkt, 96, ssrc, seq, ts, key, 114), false);
+}
+
+/* Ends the receive batch at time now; what it queued stays in the send batch. */
+static void end_batch(void)
+{
+    sfu_core_end_batch(core);
+    rx_used = 0;
+}
+
+/* Takes the send batch, then decrypts, in order, what went to p. */
+static size_t received(const peer *p, got *out, size_t max)
+{
+    keep_batch(NULL, core->tx);
+    size_t n = 0;
+    sfu_addr_key want, to;
+    sfu_addr_key_from(&want, &p->addr);
+    for (size_t i = 0; i < n_sent && n < max; i++) {
+        sfu_addr_key_from(&to, &sent[i].to);
+        if (memcmp(&want, &to, sizeof want) != 0) continue;
+        got *g = &out[n];
+        memcpy(g->buf, sent[i].data, sent[i].len);
+        g->len = g->wire_len = sent[i].len;
+        g->rtcp = sfu_pkt_classify(g->buf, g->len) == SFU_PKT_RTCP;
+        int rc = g->rtcp ? sfu_srtp_unprotect_rtcp(p->srtp, g->buf, &g->len)
+                         : sfu_srtp_unprotect_rtp(p->srtp, g->buf, &g->len);
+        CHECK(rc == 0);
+        if (rc == 0 && (g->rtcp || sfu_rtp_parse(g->buf, g->len, &g->h))) n++;
+    }
+    return n;
+}
+
+static void forget_sent(void)
+{
+    keep_batch(NULL, core->tx);
+    n_sent = 0;
+}
+
+/* Counts RTCP packets of type pt/fmt for media (feedback) or sender (SR) ssrc among gs. */
+static size_t count_rtcp(const got *gs, size_t n, uint8_t pt, uint8_t fmt, uint32_t ssrc, sfu_rtcp_packet *last)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!gs[i].rtcp) continue;
+        sfu_rtcp_iter it;
+        sfu_rtcp_packet p;
+        sfu_rtcp_iter_init(&it, gs[i].buf, gs[i].len);
+        while (sfu_rtcp_iter_next(&it, &p)) {
+            bool feedback = pt == SFU_RTCP_PSFB;
+            if (p.pt == pt && (!feedback || p.fmt == fmt) && (feedback ? p.media_ssrc : p.sender_ssrc) == ssrc) {
+                count++;
+                if (last) *last = p;
+            }
+        }
+    }
+    return count;
+}
+
+static size_t count_rtp(const got *gs, size_t n)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++) count += !gs[i].rtcp;
+    return count;
+}
+
+static size_t count_events(sfu_event_type type, uint32_t id, char *detail, size_t cap)
+{
+    sfu_event evs[64];
+    size_t n = sfu_event_drain(&core->events, evs, 64), count = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (evs[i].type != type || evs[i].id != id) continue;
+        count++;
+        if (detail) snprintf(detail, cap, "%s", evs[i].detail);
+    }
+    return count;
+}
+
+static got gs[512];
+
+/* Continuity across re-pointing, keyframe gating, PLI throttling, SR translation. */
+static void test_switching(void)
+{
+    peer pub1 = connect_peer(1, 5001), pub2 = connect_peer(2, 5002), sub = connect_peer(3, 5003);
+    add_stream(11, &pub1, SFU_KIND_VIDEO, 96, 0x1111);
+    add_stream(12, &pub2, SFU_KIND_VIDEO, 96, 0x2222);
+    add_slot(21, &sub, SFU_KIND_VIDEO, 0x5555);
+    point(21, 11, 100);
+    forget_sent();
+
+    /* a delta frame cannot start a decoder: held back, and the publisher asked for a keyframe */
+    core->now_us = 1 * SEC;
+    send_video(&pub1, 0x1111, 999, 87000, false);
+    end_batch();
+    CHECK(count_rtp(gs, received(&sub, gs, 512)) == 0);
+    size_t n = received(&pub1, gs, 512);
+    CHECK(count_rtcp(gs, n, SFU_RTCP_PSFB, 1, 0x1111, NULL) == 1);
+    CHECK(count_events(SFU_EV_STREAM_ACTIVE, 11, NULL, 0) == 1);
+    forget_sent();
+
+    /* the keyframe starts the slot: same numbers, the slot's SSRC and payload type */
+    core->now_us = 1 * SEC + 10000;
+    send_video(&pub1, 0x1111, 1000, 90000, true);
+    end_batch();
+    n = received(&sub, gs, 512);
+    CHECK(n == 1 && gs[0].h.ssrc == 0x5555 && gs[0].h.pt == 100 && gs[0].h.seq == 1000 && gs[0].h.ts == 90000);
+    forget_sent();
+    core->now_us = 1 * SEC + 43000;
+    send_video(&pub1, 0x1111, 1001, 93000, false);
+    end_batch();
+    n = received(&sub, gs, 512);
+    CHECK(n == 1 && gs[0].h.seq == 1001 && gs[0].h.ts == 93000);
+    forget_sent();
+
+    /* re-pointed: pub2's delta frames are held and ask for a keyframe, throttled to one per
+     * 300 ms however many arrive */
+    point(21, 12, 100);
+    for (int i = 0; i < 3; i++) {
+        core->now_us = 1 * SEC + 100000 + i * 100000; /* 1.1, 1.2, 1.3 s */
+        send_video(&pub2, 0x2222, (uint16_t)(40 + i), 4777u + 1000u * (unsigned)i, false);
+        end_batch();
+    }
+    CHECK(count_rtp(gs, received(&sub, gs, 512)) == 0);
+    CHECK(count_rtcp(gs, received(&pub2, gs, 512), SFU_RTCP_PSFB, 1, 0x2222, NULL) == 1);
+    forget_sent();
+    core->now_us = 1 * SEC + 400001; /* past the throttle: asked again */
+    send_video(&pub2, 0x2222, 43, 7700, false);
+    end_batch();
+    CHECK(count_rtcp(gs, received(&pub2, gs, 512), SFU_RTCP_PSFB, 1, 0x2222, NULL) == 1);
+    forget_sent();
+
+    /* pub2's keyframe continues the slot: next sequence number, and the timestamp advanced
+     * by the wall time since the last packet sent (1.043 s → 1.5 s: 457 ms × 90 kHz) */
+    core->now_us = 1 * SEC + 500000;
+    send_video(&pub2, 0x2222, 50, 7777, true);
+    end_batch();
+    n = received(&sub, gs, 512);
+    uint32_t switched_ts = 93000 + 457000 * 90 / 1000;
+    CHECK(n == 1 && gs[0].h.ssrc == 0x5555 && gs[0].h.seq == 1002 && gs[0].h.ts == switched_ts);
+    forget_sent();
+    core->now_us = 1 * SEC + 533000;
+    send_video(&pub2, 0x2222, 51, 10777, false);
+    end_batch();
+    n = received(&sub, gs, 512);
+    CHECK(n == 1 && gs[0].h.seq == 1003 && gs[0].h.ts == switched_ts + 3000);
+    forget_sent();
+
+    /* the subscriber's PLI for its slot reaches the slot's current source, throttled too */
+    uint8_t rtcp[64];
+    core->now_us = 2 * SEC;
+    feed(&sub, rtcp, sfu_rtcp_write_pli(rtcp, sizeof rtcp, 0x9999, 0x5555), true);
+    feed(&sub, rtcp, sfu_rtcp_write_pli(rtcp, sizeof rtcp, 0x9999, 0x5555), true);
+    end_batch();
+    CHECK(count_rtcp(gs, received(&pub2, gs, 512), SFU_RTCP_PSFB, 1, 0x2222, NULL) == 1);
+    CHECK(count_rtcp(gs, received(&pub1, gs, 512), SFU_RTCP_PSFB, 1, 0x1111, NULL) == 0);
+    forget_sent();
+
+    /* a sender report reaches the subscriber in the slot's SSRC and timestamp space */
+    feed(&pub2, rtcp, sfu_rtcp_write_sr(rtcp, sizeof rtcp, 0x2222, 0x0123456789abcdefull, 10777, 3, 300), true);
+    end_batch();
+    sfu_rtcp_packet sr;
+    uint64_t ntp = 0;
+    uint32_t rtp_ts = 0, packets, octets;
+    CHECK(count_rtcp(gs, received(&sub, gs, 512), SFU_RTCP_SR, 0, 0x5555, &sr) == 1);
+    CHECK(sfu_rtcp_sr_info(&sr, &ntp, &rtp_ts, &packets, &octets));
+    CHECK(ntp == 0x0123456789abcdefull && rtp_ts == switched_ts + 3000 && packets == 3 && octets == 300);
+    forget_sent();
+
+    /* pointed at nothing: nothing is forwarded, and no keyframe is asked for */
+    point(21, 0, 100);
+    core->now_us = 3 * SEC;
+    send_video(&pub2, 0x2222, 52, 13777, false);
+    end_batch();
+    CHECK(count_rtp(gs, received(&sub, gs, 512)) == 0);
+    CHECK(count_rtcp(gs, received(&pub2, gs, 512), SFU_RTCP_PSFB, 1, 0x2222, NULL) == 0);
+    forget_sent();
+    free_peers((peer *[]){&pub1, &pub2, &sub}, 3);
+}
+
+/* One batch with a 3-packet video frame, a 1-packet video frame and an audio packet, in
+ * that arrival order: the subscriber gets audio, then the short frame, then the long one;
+ * each stream's own order kept. With GSO padding on, the long frame's packets leave with
+ * one size but the last (a run the kernel sends as one super-datagram). */
+static void test_shortest_first(void)
+{
+    peer pa = connect_peer(31, 5031), pb = connect_peer(32, 5032), pc = connect_peer(33, 5033);
+    peer sub = connect_peer(34, 5034);
+    add_stream(41, &pa, SFU_KIND_VIDEO, 96, 0xa1);
+    add_stream(42, &pb, SFU_KIND_VIDEO, 96, 0xb1);
+    add_stream(43, &pc, SFU_KIND_AUDIO, 111, 0xc1);
+    add_slot(51, &sub, SFU_KIND_VIDEO, 0x51);
+    add_slot(52, &sub, SFU_KIND_VIDEO, 0x52);
+    add_slot(53, &sub, SFU_KIND_AUDIO, 0x53);
+    point(51, 41, 96);
+    point(52, 42, 96);
+    point(53, 43, 111);
+    forget_sent();
+
+    core->pad_for_gso = true;
+    core->now_us = 10 * SEC;
+    uint8_t pkt[1300];
+    /* keyframes, so every slot starts at once; sizes a byte apart as libwebrtc makes them */
+    for (uint16_t i = 0; i < 3; i++)
+        feed(&pa, pkt, rtp_packet(pkt, 96, 0xa1, (uint16_t)(100 + i), 9000, i == 0, 1000u + i), false);
+    feed(&pb, pkt, rtp_packet(pkt, 96, 0xb1, 200, 18000, true, 500), false);
+    feed(&pc, pkt, rtp_packet(pkt, 111, 0xc1, 300, 48000, false, 80), false);
+    end_batch();
+    size_t n = received(&sub, gs, 512);
+    CHECK(n == 5);
+    if (n == 5) {
+        CHECK(gs[0].h.ssrc == 0x53);
+        CHECK(gs[1].h.ssrc == 0x52);
+        CHECK(gs[2].h.ssrc == 0x51 && gs[2].h.seq == 100);
+        CHECK(gs[3].h.ssrc == 0x51 && gs[3].h.seq == 101);
+        CHECK(gs[4].h.ssrc == 0x51 && gs[4].h.seq == 102);
+        /* padded to the longest (1002); the receiver sees the payload unchanged */
+        CHECK(gs[2].wire_len == gs[3].wire_len && gs[3].wire_len == gs[4].wire_len);
+        CHECK(gs[2].h.padding && gs[2].h.payload_len == 1000 - 12);
+        CHECK(!gs[4].h.padding && gs[4].h.payload_len == 1002 - 12);
+    }
+    core->pad_for_gso = false;
+    forget_sent();
+    free_peers((peer *[]){&pa, &pb, &pc, &sub}, 4);
+}
+
+/* A fan-out larger than one send batch: the core hands the full batch to its owner (the
+ * test here) instead of sending; every receiver gets its packet exactly once. */
+static void test_full_batch(void)
+{
+    enum { RECEIVERS = 300 };
+    peer pub = connect_peer(60, 5060);
+    static peer subs[RECEIVERS];
+    add_stream(61, &pub, SFU_KIND_AUDIO, 111, 0x61);
+    for (uint32_t i = 0; i < RECEIVERS; i++) {
+        subs[i] = connect_peer(1000 + i, (uint16_t)(20000 + i));
+        add_slot(2000 + i, &subs[i], SFU_KIND_AUDIO, 0x7000 + i);
+        point(2000 + i, 61, 111);
+    }
+    forget_sent();
+    n_batches_full = 0;
+    core->now_us = 20 * SEC;
+    uint8_t pkt[200];
+    feed(&pub, pkt, rtp_packet(pkt, 111, 0x61, 1, 480, false, 100), false);
+    end_batch();
+    CHECK(n_batches_full == 1);
+    CHECK(core->tx->count == RECEIVERS - SFU_TX_BATCH);
+    bool all_once = true;
+    for (uint32_t i = 0; i < RECEIVERS; i++) {
+        size_t n = received(&subs[i], gs, 4);
+        all_once = all_once && n == 1 && gs[0].h.ssrc == 0x7000 + i && gs[0].h.seq == 1;
+    }
+    CHECK(all_once);
+    forget_sent();
+    for (uint32_t i = 0; i < RECEIVERS; i++) sfu_srtp_free(subs[i].srtp);
+    free_peers((peer *[]){&pub}, 1);
+}
+
+static bool present(GHashTable *table, uint32_t id)
+{
+    return g_hash_table_contains(table, GUINT_TO_POINTER(id));
+}
+
+/* Commands that cannot be applied come back as events naming the transport; removes name
+ * the room. */
+static void test_command_failures(void)
+{
+    char detail[96];
+    count_events(0, 0, NULL, 0); /* forget earlier events */
+    peer a = connect_peer(70, 5070);
+    sfu_cmd dup = {.type = SFU_CMD_TRANSPORT_ADD, .id = 71, .room_id = ROOM};
+    snprintf(dup.ufrag, sizeof dup.ufrag, "ufrag70"); /* a's ufrag */
+    sfu_core_apply(core, &dup);
+    CHECK(count_events(SFU_EV_COMMAND_FAILED, 71, detail, sizeof detail) == 1 && strstr(detail, "ufrag"));
+
+    for (uint32_t i = 0; i < SFU_MAX_STREAMS_PER_TRANSPORT + 1; i++)
+        add_stream(80 + i, &a, SFU_KIND_AUDIO, 111, 0x8000 + i);
+    CHECK(count_events(SFU_EV_COMMAND_FAILED, 70, detail, sizeof detail) == 1 && strstr(detail, "too many"));
+
+    add_slot(90, &(peer){.id = 999}, SFU_KIND_VIDEO, 0x90);
+    CHECK(count_events(SFU_EV_COMMAND_FAILED, 999, detail, sizeof detail) == 1 &&
+          strstr(detail, "unknown transport"));
+
+    /* a slot is pointed only at a stream of its own kind and room */
+    add_slot(91, &a, SFU_KIND_VIDEO, 0x91);
+    point(91, 80, 96); /* audio */
+    CHECK(count_events(SFU_EV_COMMAND_FAILED, 70, detail, sizeof detail) == 1 && strstr(detail, "kind"));
+    sfu_slot *slot = g_hash_table_lookup(core->slots, GUINT_TO_POINTER(91));
+    sfu_stream *other_room = g_hash_table_lookup(core->streams, GUINT_TO_POINTER(80));
+    other_room->desc.room_id = ROOM + 1;
+    other_room->desc.kind = SFU_KIND_VIDEO;
+    CHECK(slot && !sfu_slot_set_source(slot, other_room, 96) && slot->source == NULL);
+    other_room->desc.room_id = ROOM;
+    other_room->desc.kind = SFU_KIND_AUDIO;
+    sfu_cmd wrong_room = {.type = SFU_CMD_SLOT_POINT, .id = 91, .room_id = ROOM + 1, .target_id = 80};
+    sfu_core_apply(core, &wrong_room);
+    CHECK(count_events(SFU_EV_COMMAND_FAILED, 0, detail, sizeof detail) == 1 && strstr(detail, "unknown slot"));
+
+    /* a remove names the room: another room's call removes nothing */
+    sfu_cmd removes[] = {{.type = SFU_CMD_SLOT_REMOVE, .id = 91, .room_id = ROOM + 1},
+                         {.type = SFU_CMD_STREAM_REMOVE, .id = 80, .room_id = ROOM + 1},
+                         {.type = SFU_CMD_TRANSPORT_REMOVE, .id = 70, .room_id = ROOM + 1}};
+    for (size_t i = 0; i < 3; i++) sfu_core_apply(core, &removes[i]);
+    CHECK(present(core->slots, 91) && present(core->streams, 80) && present(core->transports, 70));
+    for (size_t i = 0; i < 3; i++) removes[i].room_id = ROOM;
+    for (size_t i = 0; i < 3; i++) sfu_core_apply(core, &removes[i]);
+    CHECK(!present(core->slots, 91) && !present(core->streams, 80) && !present(core->transports, 70));
+    free_peers((peer *[]){&a}, 1);
+}
+
+/* The GSO regrouping of a send batch, alone: per destination, each one's order kept, a
+ * run of equal sizes (the last may be smaller) becomes one message. */
+static void test_gso_regroup(void)
+{
+#if SFU_GSO && defined(UDP_SEGMENT)
+    static sfu_tx_batch tx;
+    struct sockaddr_storage a = {0}, b = {0};
+    ((struct sockaddr_in *)&a)->sin_family = AF_INET;
+    ((struct sockaddr_in *)&a)->sin_port = htons(1);
+    ((struct sockaddr_in *)&b)->sin_family = AF_INET;
+    ((struct sockaddr_in *)&b)->sin_port = htons(2);
+    /* A:1000 B:500 A:1000 A:900 A:1000 B:500 B:600 */
+    const struct sockaddr_storage *to[] = {&a, &b, &a, &a, &a, &b, &b};
+    size_t len[] = {1000, 500, 1000, 900, 1000, 500, 600};
+    tx.count = 0;
+    for (unsigned i = 0; i < 7; i++) {
+        CHECK(sfu_tx_batch_buf(&tx) != NULL);
+        sfu_tx_batch_commit(&tx, to[i], sizeof(struct sockaddr_in), len[i]);
+    }
+    unsigned msgs = sfu_tx_batch_regroup(&tx);
+    /* A: [0 2 3] (900 ends the run), [4]; B: [1 5], [6] (larger: a new message) */
+    CHECK(msgs == 4);
+    CHECK(tx.segs[0] == 3 && tx.segs[1] == 1 && tx.segs[2] == 2 && tx.segs[3] == 1);
+    CHECK(tx.entry_of[0] == 0 && tx.entry_of[1] == 2 && tx.entry_of[2] == 3 && tx.entry_of[3] == 4);
+    CHECK(tx.entry_of[4] == 1 && tx.entry_of[5] == 5 && tx.entry_of[6] == 6);
+    CHECK(tx.gmsgs[0].msg_hdr.msg_controllen > 0 && tx.gmsgs[1].msg_hdr.msg_controllen == 0);
+    uint16_t gso_size = 0;
+    memcpy(&gso_size, CMSG_DATA(CMSG_FIRSTHDR(&tx.gmsgs[0].msg_hdr)), sizeof gso_size);
+    CHECK(gso_size == 1000);
+    /* one datagram per destination: nothing to regroup */
+    tx.count = 0;
+    sfu_tx_batch_commit(&tx, &a, sizeof(struct sockaddr_in), 100);
+    sfu_tx_batch_commit(&tx, &b, sizeof(struct sockaddr_in), 100);
+    CHECK(sfu_tx_batch_regroup(&tx) == 0);
+    /* the batch holds its own copy of a destination */
+    ((struct sockaddr_in *)&a)->sin_port = htons(9);
+    CHECK(tx.to[0].v4.sin_port == htons(1));
+#endif
+}
+
+int main(void)
+{
+    CHECK(sfu_srtp_global_init());
+    client_cert = sfu_dtls_cert_new();
+    sfu_dtls_cert *server_cert = sfu_dtls_cert_new();
+    sfu_core_settings settings = {.consent_timeout_ms = 30000, .dtls_linger_ms = 10000, .max_queue_delay_ms = 250,
+                                  .cert = server_cert};
+    core = sfu_core_new(&settings, on_full, NULL);
+    CHECK(core != NULL);
+    if (!core) return CHECK_RESULT();
+
+    test_switching();
+    test_shortest_first();
+    test_full_batch();
+    test_command_failures();
+    test_gso_regroup();
+
+    sfu_core_free(core);
+    sfu_dtls_cert_free(server_cert);
+    sfu_dtls_cert_free(client_cert);
+    return CHECK_RESULT();
+}
