@@ -47,14 +47,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "diemcau: %s\n", err);
         return 1;
     }
-    const char *scheme = cfg.tls_cert[0] ? "https" : "http";
-    /* The first line is for programs (tests parse it), the second for people. */
+    /* The first line is for programs (tests parse it), the second for people: the address to
+     * open is in the start-up banner above, which knows the announced address and TLS. */
     uint16_t ports[256];
     size_t n_ports = dc_server_media_ports(server, ports, 256);
     printf("LISTENING http=%u media=", dc_server_http_port(server));
     for (size_t i = 0; i < n_ports; i++) printf(i ? ",%u" : "%u", ports[i]);
     printf("\n");
-    printf("Điểm Cầu: open %s://localhost:%u/ in a browser\n", scheme, dc_server_http_port(server));
+    printf("Điểm Cầu: ready; open the address above in a browser (Ctrl+C stops the server)\n");
     fflush(stdout);
     dc_server_run(server, &stop_requested);
     dc_server_free(server);
