@@ -162,6 +162,9 @@ export async function launchFirefox(label) {
       'media.peerconnection.ice.loopback': true,
       'media.autoplay.default': 0,
       'media.autoplay.blocking_policy': 0,
+      // The tests measure remote sound with Web Audio (lib/live.mjs): let it run unclicked.
+      'media.autoplay.block-webaudio': false,
+      'media.cubeb.force_mock_context': true,
       // With only the fake-stream prefs Firefox counts the page as having no camera
       // permission and gathers only its default-route address ("default address only"
       // privacy mode): nothing at all in a loopback-only namespace, and never 127.0.0.1.
@@ -177,50 +180,6 @@ export async function launchFirefox(label) {
 }
 
 // ---- media checks ------------------------------------------------------------------
-
-function pick(stats, participantId, kind) {
-  // One slot per (participant, kind) is expected; take the busiest if there are several.
-  const m = stats.inbound.filter((s) => s.participantId === participantId && s.kind === kind && s.active !== false);
-  if (!m.length) return null;
-  return m.reduce((a, b) => ((b.packetsReceived || 0) > (a.packetsReceived || 0) ? b : a));
-}
-
-/**
- * Waits until `p` decodes video (framesDecoded rising by ≥ minFrames over one sample
- * interval) and receives audio (packetsReceived and bytesReceived rising) from every id.
- */
-export async function waitForMediaFrom(p, ids, { timeoutMs = 40000, sampleMs = 1500, minFrames = 3 } = {}) {
-  return waitUntil(
-    `${p.label} to decode video and receive audio from ${ids.join(', ')}`,
-    async () => {
-      const a = await p.stats();
-      await sleep(sampleMs);
-      const b = await p.stats();
-      const missing = [];
-      const seen = {};
-      for (const id of ids) {
-        const v0 = pick(a, id, 'video'), v1 = pick(b, id, 'video');
-        const a0 = pick(a, id, 'audio'), a1 = pick(b, id, 'audio');
-        seen[id] = {
-          framesDecoded: v1?.framesDecoded ?? null,
-          audioPackets: a1?.packetsReceived ?? null,
-        };
-        if (!v0 || !v1) missing.push(`${id}: no video slot`);
-        else if (!(v1.framesDecoded - v0.framesDecoded >= minFrames)) missing.push(`${id}: video framesDecoded ${v0.framesDecoded}→${v1.framesDecoded}`);
-        if (!a0 || !a1) missing.push(`${id}: no audio slot`);
-        else if (!(a1.packetsReceived > a0.packetsReceived && a1.bytesReceived > a0.bytesReceived)) {
-          missing.push(`${id}: audio packets ${a0.packetsReceived}→${a1.packetsReceived}, bytes ${a0.bytesReceived}→${a1.bytesReceived}`);
-        }
-      }
-      return {
-        ok: missing.length === 0,
-        detail: `${missing.join('; ')} | inbound=${JSON.stringify(b.inbound)}`,
-        seen,
-      };
-    },
-    { timeoutMs, intervalMs: 0 },
-  );
-}
 
 /** Waits until p's remote tiles are exactly the given names; returns [{id, name}]. */
 export async function waitForTiles(p, names, { timeoutMs = 30000 } = {}) {
