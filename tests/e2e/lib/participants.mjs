@@ -81,6 +81,37 @@ class Participant {
     await this.page.click('#join');
   }
 
+  /**
+   * From the next page load on, remembers every track getUserMedia hands the page (the
+   * real getUserMedia is still called) so that capturedTracks() can tell which are live.
+   */
+  async watchCapture() {
+    const script = () => {
+      const md = navigator.mediaDevices;
+      if (!md?.getUserMedia) return;
+      const real = md.getUserMedia.bind(md);
+      window.__captured = [];
+      md.getUserMedia = async (c) => {
+        const stream = await real(c);
+        window.__captured.push(...stream.getTracks());
+        return stream;
+      };
+    };
+    if (this.page.addInitScript) await this.page.addInitScript(script);
+    else await this.page.evaluateOnNewDocument(script);
+  }
+
+  /** Tracks getUserMedia gave this page since watchCapture(): [{kind, readyState}]. */
+  async capturedTracks() {
+    return this.page.evaluate(() => (window.__captured || []).map((t) => ({ kind: t.kind, readyState: t.readyState })));
+  }
+
+  /** Crashes the page's renderer (Chromium): no `leave`, no goodbye, media just stops. */
+  async crash() {
+    const cdp = await this.page.context().newCDPSession(this.page);
+    cdp.send('Page.crash').catch(() => {}); // not awaited: the reply never comes, the page is gone
+  }
+
   async leave() {
     await this.page.click('#leave');
   }
