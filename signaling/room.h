@@ -82,7 +82,7 @@ typedef struct dc_participant {
 } dc_participant;
 
 struct dc_room {
-    char name[DC_ROOM_MAX_CHARS + 1];
+    char name[DC_ROOM_MAX_BYTES + 1];
     uint32_t room_id;            /* engine id */
     dc_participant *participants;
     size_t n_participants;

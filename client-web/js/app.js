@@ -16,7 +16,11 @@ import { FlowWatch } from './flow.js';
 import { loadChoice, saveChoice, openMedia, openTrack, stopStream, fillSelects } from './devices.js';
 
 const $ = (id) => document.getElementById(id);
-const ROOM_RE = /^[A-Za-z0-9_.-]{1,64}$/;
+// The server's room rule (PROTOCOL.md `join`): any text, trimmed, NFC, 1–64 code points,
+// no control characters. Normalising here too keeps the URL and the label as the server has it.
+const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/;
+const normalRoom = (s) => s.normalize('NFC').trim();
+const roomOk = (s) => s.length > 0 && [...s].length <= 64 && !CONTROL_RE.test(s);
 const NAME_KEY = 'diemcau.name';
 const ROOM_KEY = 'diemcau.room';
 
@@ -183,7 +187,7 @@ async function onJoinSubmit(ev) {
   ev.preventDefault();
   if (app.phase !== 'join') return;
   const name = $('name').value.trim();
-  const room = $('room').value.trim();
+  const room = normalRoom($('room').value);
   $('name').setAttribute('aria-invalid', 'false');
   $('room').setAttribute('aria-invalid', 'false');
   if (!name || [...name].length > 64) {
@@ -192,7 +196,7 @@ async function onJoinSubmit(ev) {
     $('name').focus();
     return;
   }
-  if (!ROOM_RE.test(room)) {
+  if (!roomOk(room)) {
     $('room').setAttribute('aria-invalid', 'true');
     showJoinError(t('error.room'));
     $('room').focus();

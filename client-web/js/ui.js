@@ -65,11 +65,13 @@ export class MeetingView {
       const video = tracks.find((x) => x.kind === 'video' && x.participantId === p.id);
       this.updateTile(tile, p, video?.track || null);
     }
+    this.grid.append(this.selfTile); // last cell
     this.renderAudio(tracks);
     const n = participants.size;
+    const cells = n + 1; // with the self view
     this.grid.dataset.count = String(n);
-    this.grid.style.setProperty('--cols', String(n <= 1 ? 1 : n <= 4 ? 2 : n <= 9 ? 3 : 4));
-    this.grid.classList.toggle('many', n > 12);
+    this.grid.style.setProperty('--cols', String(cells <= 1 ? 1 : cells <= 4 ? 2 : cells <= 9 ? 3 : 4));
+    this.grid.classList.toggle('many', cells > 12);
     this.empty.hidden = n > 0;
     this.updateCount();
   }
