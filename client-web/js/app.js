@@ -13,6 +13,7 @@ import { icons } from './icons.js';
 import { collectStats } from './stats.js';
 import { MediaHealth } from './health.js';
 import { FlowWatch } from './flow.js';
+import { MicMeter, playTestSound } from './meter.js';
 import { loadChoice, saveChoice, openMedia, openTrack, stopStream, fillSelects } from './devices.js';
 
 const $ = (id) => document.getElementById(id);
@@ -53,6 +54,7 @@ const view = new MeetingView({
 const notices = new Notices({ banner: $('connection-banner'), toasts: $('toasts') });
 const health = new MediaHealth(restartMedia);
 const flow = new FlowWatch();
+const meter = new MicMeter($('mic-meter'));
 health.addEventListener('change', () => renderMeeting());
 flow.addEventListener('change', () => renderMeeting());
 
@@ -162,12 +164,26 @@ async function runPreview() {
   const { stream, error } = await openMedia(app.choice);
   if (token !== app.previewToken) { stopStream(stream); return; }
   app.stream = stream;
-  $('preview').srcObject = stream;
+  // An empty stream would hold the page's load event forever (a media element waiting for data).
+  $('preview').srcObject = stream.getTracks().length ? stream : null;
+  meter.attach(stream);
   $('preview-off').hidden = stream.getVideoTracks().length > 0;
-  $('media-error').textContent = error ? t(error) : '';
+  $('media-error').textContent = error ? mediaErrorText(error) : '';
   $('media-error').dataset.key = error || '';
   await fillSelects($('audio-device'), $('video-device'), app.choice, stream);
 }
+
+async function testSpeakers() {
+  const btn = $('speaker-test');
+  btn.disabled = true;
+  btn.dataset.playing = 'true';
+  try { await playTestSound(); } finally {
+    btn.disabled = false;
+    btn.dataset.playing = 'false';
+  }
+}
+
+const mediaErrorText = (key) => t(key, { https: `https://${location.hostname}/` });
 
 function onPreviewDeviceChange() {
   app.choice = { audio: $('audio-device').value, video: $('video-device').value };
@@ -232,6 +248,7 @@ async function onJoinSubmit(ev) {
   url.searchParams.set('room', room);
   history.replaceState(null, '', url);
   setPhase('meeting');
+  meter.detach();
   renderMeeting();
   $('toggle-audio').focus();
   await startPublishing();
@@ -437,6 +454,7 @@ async function leave() {
   stopStream(app.stream);
   app.stream = new MediaStream();
   $('preview').srcObject = null;
+  meter.detach();
   app.muted = { audio: false, video: false };
   setPhase('left');
   renderLeft();
@@ -496,7 +514,7 @@ function relabelAll() {
   else if (app.phase !== 'join' && app.phase !== 'joining') renderMeeting();
   notices.relabel();
   const key = $('media-error').dataset.key;
-  if (key) $('media-error').textContent = t(key);
+  if (key) $('media-error').textContent = mediaErrorText(key);
   fillSelects($('audio-device'), $('video-device'), app.choice, app.stream);
 }
 
@@ -524,6 +542,7 @@ function init() {
   $('rejoin').addEventListener('click', joinAgain);
   $('to-form').addEventListener('click', toForm);
   $('media-retry').addEventListener('click', () => health.retry());
+  $('speaker-test').addEventListener('click', testSpeakers);
   window.addEventListener('pagehide', () => app.signaling?.leaveNow());
   setPhase('join');
   renderControls();

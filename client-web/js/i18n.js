@@ -18,6 +18,9 @@ const STRINGS = {
     'join.joining': 'Đang vào phòng…',
     'join.previewHeading': 'Kiểm tra camera và micrô',
     'join.previewOff': 'Chưa có hình từ camera',
+    'join.micLevel': 'Mức micrô',
+    'join.micHint': 'Hãy nói thử: thanh màu xanh nhảy theo giọng bạn là micrô hoạt động. Bấm “Phát âm thanh thử” để kiểm tra loa.',
+    'join.speakerTest': 'Phát âm thanh thử',
     'devices.camera': 'Camera',
     'devices.microphone': 'Micrô',
     'devices.none': 'Không dùng',
@@ -60,18 +63,18 @@ const STRINGS = {
     'notice.leftTimeout': '{name} đã mất kết nối',
     'notice.kicked': '{name} đã bị mời ra khỏi phòng',
     'error.room_full': 'Phòng họp đã đủ người. Vui lòng liên hệ người chủ trì.',
-    'error.bad_sdp': 'Trình duyệt và máy chủ không thống nhất được cách truyền hình ảnh/âm thanh.',
-    'error.bad_request': 'Thông tin gửi đi không hợp lệ.',
-    'error.bad_json': 'Máy chủ không hiểu tin nhắn đã gửi.',
-    'error.too_large': 'Tin nhắn quá lớn.',
-    'error.unknown_type': 'Máy chủ không hỗ trợ yêu cầu này.',
-    'error.not_joined': 'Bạn chưa vào phòng họp.',
-    'error.already_joined': 'Kết nối này đã vào một phòng họp.',
+    'error.bad_sdp': 'Trình duyệt này không trao đổi được hình ảnh và âm thanh với máy chủ. Vui lòng dùng Chrome, Edge hoặc Firefox bản mới rồi vào phòng lại.',
+    'error.bad_request': 'Thông tin gửi đi không hợp lệ. Vui lòng kiểm tra họ tên và tên phòng rồi thử lại; nếu vẫn lỗi, hãy tải lại trang (F5).',
+    'error.bad_json': 'Trang họp và máy chủ không hiểu nhau, có thể do trang đã cũ. Vui lòng tải lại trang (F5) rồi vào phòng lại.',
+    'error.too_large': 'Dữ liệu gửi đi quá lớn. Vui lòng tải lại trang (F5) rồi vào phòng lại.',
+    'error.unknown_type': 'Máy chủ không hỗ trợ thao tác này, có thể do trang đã cũ. Vui lòng tải lại trang (F5).',
+    'error.not_joined': 'Bạn chưa ở trong phòng họp. Vui lòng vào phòng lại.',
+    'error.already_joined': 'Trang này đã vào một phòng họp. Vui lòng tải lại trang (F5) nếu muốn vào phòng khác.',
     'error.stale_version': 'Đang cập nhật luồng hình ảnh…',
-    'error.unauthorized': 'Phòng họp này cần giấy mời hợp lệ.',
+    'error.unauthorized': 'Phòng họp này cần giấy mời hợp lệ. Vui lòng mở đường dẫn trong giấy mời, hoặc hỏi người chủ trì.',
     'error.resume_failed': 'Không khôi phục được phiên họp, đang vào phòng lại.',
     'error.rate_limited': 'Thao tác quá nhanh, vui lòng chờ một chút.',
-    'error.internal': 'Máy chủ gặp lỗi. Vui lòng thử lại.',
+    'error.internal': 'Máy chủ gặp lỗi. Vui lòng thử lại sau ít phút; nếu vẫn lỗi, hãy báo quản trị viên.',
     'error.timeout': 'Máy chủ không trả lời. Vui lòng thử lại.',
     'error.connect': 'Không kết nối được tới máy chủ. Kiểm tra mạng rồi thử lại.',
     'error.closed': 'Kết nối tới máy chủ đã đóng.',
@@ -79,8 +82,10 @@ const STRINGS = {
     'error.room': 'Vui lòng nhập tên phòng họp (tối đa 64 ký tự, không có ký tự điều khiển).',
     'error.media': 'Không mở được camera hoặc micrô. Bạn vẫn có thể vào phòng để xem và nghe.',
     'error.mediaDenied': 'Trình duyệt chưa cho phép dùng camera và micrô. Bạn vẫn có thể vào phòng để xem và nghe.',
+    'error.insecure': 'Trình duyệt chặn camera và micrô vì trang này được mở bằng http:// qua mạng, không phải https://. Bạn vẫn có thể vào phòng để xem và nghe. Quản trị viên máy chủ họp cần bật HTTPS: cấu hình chứng chỉ (tls_cert và tls_key, hướng dẫn trong docs/TLS.md của bộ cài), rồi mọi người mở trang bằng địa chỉ {https}.',
+    'error.noMediaDevices': 'Trình duyệt này không dùng được camera và micrô. Vui lòng dùng Chrome, Edge hoặc Firefox bản mới. Bạn vẫn có thể vào phòng để xem và nghe.',
     'error.device': 'Không chuyển được thiết bị.',
-    'error.generic': 'Đã xảy ra lỗi: {message}',
+    'error.unknown': 'Máy chủ báo lỗi (mã “{code}”). Vui lòng thử lại; nếu vẫn lỗi, hãy tải lại trang (F5) hoặc báo quản trị viên mã lỗi này.',
     'error.dismiss': 'Đóng thông báo',
   },
   en: {
@@ -98,6 +103,9 @@ const STRINGS = {
     'join.joining': 'Joining…',
     'join.previewHeading': 'Check camera and microphone',
     'join.previewOff': 'No camera picture',
+    'join.micLevel': 'Microphone level',
+    'join.micHint': 'Say something: if the green bar moves with your voice, the microphone works. Press “Play a test sound” to check your speakers.',
+    'join.speakerTest': 'Play a test sound',
     'devices.camera': 'Camera',
     'devices.microphone': 'Microphone',
     'devices.none': 'Do not use',
@@ -140,18 +148,18 @@ const STRINGS = {
     'notice.leftTimeout': '{name} lost connection',
     'notice.kicked': '{name} was removed from the room',
     'error.room_full': 'The meeting room is full. Please contact the chair.',
-    'error.bad_sdp': 'The browser and the server could not agree on how to send audio/video.',
-    'error.bad_request': 'The request was not valid.',
-    'error.bad_json': 'The server did not understand the message.',
-    'error.too_large': 'The message was too large.',
-    'error.unknown_type': 'The server does not support this request.',
-    'error.not_joined': 'You have not joined a room.',
-    'error.already_joined': 'This connection already joined a room.',
+    'error.bad_sdp': 'This browser cannot exchange audio and video with the server. Please use a recent Chrome, Edge or Firefox and join again.',
+    'error.bad_request': 'What was sent is not valid. Please check your name and the room name and try again; if it persists, reload the page (F5).',
+    'error.bad_json': 'The page and the server do not understand each other, perhaps because the page is out of date. Please reload the page (F5) and join again.',
+    'error.too_large': 'Too much data was sent at once. Please reload the page (F5) and join again.',
+    'error.unknown_type': 'The server does not support this action, perhaps because the page is out of date. Please reload the page (F5).',
+    'error.not_joined': 'You are not in a meeting room. Please join again.',
+    'error.already_joined': 'This page has already joined a room. Reload the page (F5) to join another one.',
     'error.stale_version': 'Updating video streams…',
-    'error.unauthorized': 'This meeting room needs a valid invitation.',
+    'error.unauthorized': 'This meeting room needs a valid invitation. Please open the link in your invitation, or ask the chair.',
     'error.resume_failed': 'Could not resume the session, joining again.',
     'error.rate_limited': 'Too many actions, please wait a moment.',
-    'error.internal': 'The server had an error. Please try again.',
+    'error.internal': 'The server had an error. Please try again in a few minutes; if it persists, tell the administrator.',
     'error.timeout': 'The server did not answer. Please try again.',
     'error.connect': 'Cannot reach the server. Check the network and try again.',
     'error.closed': 'The connection to the server closed.',
@@ -159,8 +167,10 @@ const STRINGS = {
     'error.room': 'Please enter the room name (at most 64 characters, no control characters).',
     'error.media': 'Could not open the camera or microphone. You can still join to watch and listen.',
     'error.mediaDenied': 'The browser did not allow camera and microphone. You can still join to watch and listen.',
+    'error.insecure': 'The browser blocks camera and microphone because this page was opened over the network with http://, not https://. You can still join to watch and listen. The meeting server\'s administrator must turn on HTTPS: configure a certificate (tls_cert and tls_key, see docs/TLS.md in the installation), then everyone opens the page at {https}.',
+    'error.noMediaDevices': 'This browser cannot use a camera and microphone. Please use a recent Chrome, Edge or Firefox. You can still join to watch and listen.',
     'error.device': 'Could not switch the device.',
-    'error.generic': 'Something went wrong: {message}',
+    'error.unknown': 'The server reported an error (code “{code}”). Please try again; if it persists, reload the page (F5) or tell the administrator this code.',
     'error.dismiss': 'Dismiss',
   },
 };
@@ -195,11 +205,16 @@ export function t(key, params = {}) {
   return s.replace(/\{(\w+)\}/g, (m, p) => (p in params ? String(params[p]) : m));
 }
 
-/** Text for a server error code, falling back to the server's own message. */
+/**
+ * Text for an error code, in the page's language. A code this page does not know (a newer
+ * server) gets a sentence naming the code; the server's English `message` is left to the
+ * console, not mixed into a Vietnamese sentence.
+ */
 export function errorText(code, message) {
   const key = `error.${code}`;
   if (STRINGS[lang][key]) return t(key);
-  return t('error.generic', { message: message || code || '?' });
+  if (message) console.warn(`server error ${code}: ${message}`);
+  return t('error.unknown', { code: code || '?' });
 }
 
 export function applyTranslations(root = document) {
