@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, ROOT } from './lib/server.mjs';
-import { launchChromium } from './lib/participants.mjs';
+import { launchChromium, endAll } from './lib/participants.mjs';
 
 function protocolErrorCodes() {
   const doc = readFileSync(join(ROOT, 'signaling', 'PROTOCOL.md'), 'utf8');
@@ -23,10 +23,7 @@ describe('error texts for every protocol error code', { timeout: 90000 }, () => 
     await p.page.goto(server.url);
   }, { timeout: 60000 });
 
-  after(async () => {
-    if (p) await p.close();
-    if (server) await server.stop();
-  });
+  after(() => endAll(server, [p]));
 
   it('each code has a Vietnamese and an English text of its own', async () => {
     const codes = protocolErrorCodes();

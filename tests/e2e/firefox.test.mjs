@@ -2,7 +2,7 @@
 // through the SFU: each sees the other's video in its tile and hears its audio.
 import { describe, it, before, after } from 'node:test';
 import { startServer } from './lib/server.mjs';
-import { launchChromium, launchFirefox, waitForTiles, waitForSending } from './lib/participants.mjs';
+import { launchChromium, launchFirefox, waitForTiles, waitForSending, endAll } from './lib/participants.mjs';
 import { waitForLiveTiles } from './lib/live.mjs';
 
 const ROOM = 'e2e-firefox-chromium';
@@ -17,16 +17,7 @@ describe('Firefox ESR and Chromium in one room', { timeout: 180000 }, () => {
     [ff, cr] = await Promise.all([launchFirefox('firefox-F'), launchChromium('firefox-C')]);
   }, STEP);
 
-  after(async () => {
-    const errors = [];
-    for (const p of [ff, cr]) {
-      if (!p) continue;
-      await p.screenshot(`firefox-end-${p.label}.png`).catch(() => {});
-      await p.close().catch((e) => errors.push(e));
-    }
-    if (server) await server.stop();
-    if (errors.length) throw errors[0];
-  });
+  after(() => endAll(server, [ff, cr], 'firefox'));
 
   it('both join and see each other as a tile', STEP, async () => {
     await ff.join(server.url, 'Hoàng Thị Firefox', ROOM);

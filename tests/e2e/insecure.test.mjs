@@ -6,7 +6,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { startServer } from './lib/server.mjs';
-import { launchChromium, waitUntil } from './lib/participants.mjs';
+import { launchChromium, waitUntil, endAll } from './lib/participants.mjs';
 
 const ADDR = '10.213.0.1';
 
@@ -30,9 +30,11 @@ describe('a page opened over http:// from another address', { timeout: 120000, s
   }, { timeout: 60000 });
 
   after(async () => {
-    if (p) await p.close();
-    if (server) await server.stop();
-    execFileSync('ip', ['addr', 'del', `${ADDR}/32`, 'dev', 'lo']);
+    try {
+      await endAll(server, [p]);
+    } finally {
+      execFileSync('ip', ['addr', 'del', `${ADDR}/32`, 'dev', 'lo']);
+    }
   });
 
   it('says the camera is blocked by plain http and what the administrator must do', { timeout: 60000 }, async () => {

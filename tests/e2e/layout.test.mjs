@@ -5,7 +5,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from './lib/server.mjs';
-import { launchChromium, waitForTiles } from './lib/participants.mjs';
+import { launchChromium, waitForTiles, endAll } from './lib/participants.mjs';
 import { waitForLiveTiles } from './lib/live.mjs';
 import utilsBundle from 'playwright-core/lib/utilsBundle';
 
@@ -46,12 +46,7 @@ describe('layout at desktop and phone sizes', { timeout: 240000 }, () => {
     people = await Promise.all(['A', 'B', 'C'].map((l) => launchChromium(`layout-${l}`)));
   }, { timeout: 60000 });
 
-  after(async () => {
-    const errors = [];
-    for (const p of people) await p.close().catch((e) => errors.push(e));
-    if (server) await server.stop();
-    if (errors.length) throw errors[0];
-  });
+  after(() => endAll(server, people));
 
   it('three people meet, A sees both others live', { timeout: 90000 }, async () => {
     for (const [i, p] of people.entries()) await p.join(server.url, NAMES[i], ROOM);

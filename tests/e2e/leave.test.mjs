@@ -4,7 +4,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from './lib/server.mjs';
-import { launchChromium, waitForTiles, waitUntil } from './lib/participants.mjs';
+import { launchChromium, waitForTiles, waitUntil, endAll } from './lib/participants.mjs';
 import { waitForLiveTiles } from './lib/live.mjs';
 
 const ROOM = 'e2e-leave';
@@ -21,16 +21,7 @@ describe('leaving keeps the camera off until the user joins again', { timeout: 2
     await a.watchCapture();
   }, STEP);
 
-  after(async () => {
-    const errors = [];
-    for (const p of [a, b]) {
-      if (!p) continue;
-      await p.screenshot(`leave-end-${p.label}.png`).catch(() => {});
-      await p.close().catch((e) => errors.push(e));
-    }
-    if (server) await server.stop();
-    if (errors.length) throw errors[0];
-  });
+  after(() => endAll(server, [a, b], 'leave'));
 
   it('A and B meet; A\'s camera and microphone are live', STEP, async () => {
     await a.join(server.url, 'Đỗ Thị Ánh', ROOM);

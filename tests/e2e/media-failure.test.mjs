@@ -7,7 +7,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from './lib/server.mjs';
-import { launchChromium, waitForTiles, waitUntil } from './lib/participants.mjs';
+import { launchChromium, waitForTiles, waitUntil, endAll } from './lib/participants.mjs';
 import { waitForLiveTiles } from './lib/live.mjs';
 
 const STEP = { timeout: 90000 };
@@ -48,16 +48,7 @@ describe('media that never connects is shown as such, with retries and advice', 
     await countPeerConnections(a);
   }, STEP);
 
-  after(async () => {
-    const errors = [];
-    for (const p of [a, b]) {
-      if (!p) continue;
-      await p.screenshot(`media-failure-end-${p.label}.png`).catch(() => {});
-      await p.close().catch((e) => errors.push(e));
-    }
-    if (server) await server.stop();
-    if (errors.length) throw errors[0];
-  });
+  after(() => endAll(server, [a, b], 'media-failure'));
 
   it('retries, then says in the top bar and on the tile that media failed, and what to do', STEP, async () => {
     await a.join(server.url, 'Ngô Thị Hạnh', 'e2e-media-failure');
@@ -97,16 +88,7 @@ describe('a participant whose browser crashed is shown as "no signal", not a fro
     [a, b] = await Promise.all([launchChromium('media-crash-A'), launchChromium('media-crash-B')]);
   }, STEP);
 
-  after(async () => {
-    const errors = [];
-    for (const p of [a, b]) {
-      if (!p) continue;
-      await p.screenshot(`media-crash-end-${p.label}.png`).catch(() => {});
-      await p.close().catch((e) => errors.push(e));
-    }
-    if (server) await server.stop();
-    if (errors.length) throw errors[0];
-  });
+  after(() => endAll(server, [a, b], 'media-crash'));
 
   it('B crashes: within seconds A\'s tile of B says so', STEP, async () => {
     await a.join(server.url, 'Ngô Thị Hạnh', 'e2e-media-crash');

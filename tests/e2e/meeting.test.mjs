@@ -4,7 +4,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from './lib/server.mjs';
-import { launchChromium, waitForTiles, waitForSending, waitForCount, waitUntil } from './lib/participants.mjs';
+import { launchChromium, waitForTiles, waitForSending, waitForCount, waitUntil, endAll } from './lib/participants.mjs';
 import { waitForLiveTiles } from './lib/live.mjs';
 
 const ROOM = 'e2e-hop-chromium';
@@ -23,15 +23,7 @@ describe('meeting: three Chromium participants', { timeout: 240000 }, () => {
     Object.assign(people, { A: a, B: b, C: c });
   }, STEP);
 
-  after(async () => {
-    const errors = [];
-    for (const p of all()) {
-      await p.screenshot(`meeting-end-${p.label}.png`).catch(() => {});
-      await p.close().catch((e) => errors.push(e));
-    }
-    if (server) await server.stop(); // throws on a crash or a sanitizer report
-    if (errors.length) throw errors[0];
-  });
+  after(() => endAll(server, all(), 'meeting'));
 
   it('three people join one room and each sees the other two as tiles', STEP, async () => {
     const names = { A: 'Nguyễn Văn An', B: 'Trần Thị Bình', C: 'Lê Minh Châu' };

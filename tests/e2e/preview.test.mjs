@@ -3,7 +3,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from './lib/server.mjs';
-import { launchChromium, waitUntil, sleep } from './lib/participants.mjs';
+import { launchChromium, waitUntil, sleep, endAll } from './lib/participants.mjs';
 
 describe('preview: microphone level meter and speaker test', { timeout: 120000 }, () => {
   let server, p;
@@ -13,13 +13,7 @@ describe('preview: microphone level meter and speaker test', { timeout: 120000 }
     p = await launchChromium('preview');
   }, { timeout: 60000 });
 
-  after(async () => {
-    if (p) {
-      await p.screenshot('preview-end.png').catch(() => {});
-      await p.close();
-    }
-    if (server) await server.stop();
-  });
+  after(() => endAll(server, [p], 'preview'));
 
   it('the meter moves with the (beeping) fake microphone', { timeout: 60000 }, async () => {
     await p.page.goto(server.url);

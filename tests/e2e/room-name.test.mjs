@@ -4,7 +4,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from './lib/server.mjs';
-import { launchChromium, waitForTiles } from './lib/participants.mjs';
+import { launchChromium, waitForTiles, endAll } from './lib/participants.mjs';
 import { waitForLiveTiles } from './lib/live.mjs';
 
 const ROOM = 'Phòng họp Sở Nội vụ';
@@ -17,16 +17,7 @@ describe('a room name with Vietnamese diacritics', { timeout: 180000 }, () => {
     [a, b] = await Promise.all([launchChromium('room-name-A'), launchChromium('room-name-B')]);
   }, { timeout: 60000 });
 
-  after(async () => {
-    const errors = [];
-    for (const p of [a, b]) {
-      if (!p) continue;
-      await p.screenshot(`room-name-end-${p.label}.png`).catch(() => {});
-      await p.close().catch((e) => errors.push(e));
-    }
-    if (server) await server.stop();
-    if (errors.length) throw errors[0];
-  });
+  after(() => endAll(server, [a, b], 'room-name'));
 
   it('NFC and NFD spellings of "Phòng họp Sở Nội vụ" meet in one room', { timeout: 90000 }, async () => {
     const nfd = ROOM.normalize('NFD');

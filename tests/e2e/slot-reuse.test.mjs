@@ -4,7 +4,7 @@
 // departed person's silent track (Chromium kept the old, muted receiver track showing).
 import { describe, it, before, after } from 'node:test';
 import { startServer } from './lib/server.mjs';
-import { launchChromium, waitForTiles, waitUntil } from './lib/participants.mjs';
+import { launchChromium, waitForTiles, waitUntil, endAll } from './lib/participants.mjs';
 import { waitForLiveTiles } from './lib/live.mjs';
 
 const ROOM = 'e2e-slot-reuse';
@@ -23,15 +23,7 @@ describe('slot reuse: a newcomer in a departed participant\'s slot is seen and h
     ['A', 'B', 'C'].forEach((l, i) => { people[l] = launched[i]; });
   }, STEP);
 
-  after(async () => {
-    const errors = [];
-    for (const p of Object.values(people)) {
-      await p.screenshot(`slot-reuse-end-${p.label}.png`).catch(() => {});
-      await p.close().catch((e) => errors.push(e));
-    }
-    if (server) await server.stop();
-    if (errors.length) throw errors[0];
-  });
+  after(() => endAll(server, Object.values(people), 'slot-reuse'));
 
   it('A sees and hears B and C', STEP, async () => {
     for (const l of ['A', 'B', 'C']) await people[l].join(server.url, NAMES[l], ROOM);

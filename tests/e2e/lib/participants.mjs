@@ -210,6 +210,22 @@ export async function launchFirefox(label) {
   return new Participant(label, page, () => browser.close());
 }
 
+/**
+ * For after(): screenshots each participant as `<shotPrefix>-end-<label>.png` (when a prefix
+ * is given), closes them all, then stops the server (which fails on a crash or a sanitizer
+ * report). Throws the first problem.
+ */
+export async function endAll(server, people, shotPrefix) {
+  const errors = [];
+  for (const p of people) {
+    if (!p) continue;
+    if (shotPrefix) await p.screenshot(`${shotPrefix}-end-${p.label}.png`).catch(() => {});
+    await p.close().catch((e) => errors.push(e));
+  }
+  if (server) await server.stop();
+  if (errors.length) throw errors[0];
+}
+
 // ---- media checks ------------------------------------------------------------------
 
 /** Waits until p's remote tiles are exactly the given names; returns [{id, name}]. */
