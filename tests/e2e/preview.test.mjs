@@ -36,6 +36,25 @@ describe('preview: microphone level meter and speaker test', { timeout: 120000 }
   });
 
   it('"Phát âm thanh thử" plays a sound', { timeout: 30000 }, async () => {
+    // Listen to what reaches the speakers: every node connected to an AudioContext's
+    // destination is also connected to an analyser (the real connect still runs).
+    await p.page.evaluate(() => {
+      const connect = AudioNode.prototype.connect;
+      window.__speakerPeak = 0;
+      AudioNode.prototype.connect = function (target, ...rest) {
+        if (target instanceof AudioDestinationNode) {
+          const an = this.context.createAnalyser();
+          connect.call(this, an);
+          const buf = new Float32Array(an.fftSize);
+          const timer = setInterval(() => {
+            an.getFloatTimeDomainData(buf);
+            for (const v of buf) window.__speakerPeak = Math.max(window.__speakerPeak, Math.abs(v));
+          }, 20);
+          setTimeout(() => clearInterval(timer), 3000);
+        }
+        return connect.call(this, target, ...rest);
+      };
+    });
     await p.page.click('#speaker-test');
     await waitUntil('the test sound to start', async () => {
       const s = await p.page.evaluate(() => document.querySelector('#speaker-test').dataset.playing);
@@ -45,5 +64,8 @@ describe('preview: microphone level meter and speaker test', { timeout: 120000 }
       const s = await p.page.evaluate(() => document.querySelector('#speaker-test').dataset.playing);
       return { ok: s === 'false', detail: s };
     }, { timeoutMs: 5000, intervalMs: 100 });
+    const peak = await p.page.evaluate(() => window.__speakerPeak);
+    console.log(`test sound peak at the speakers: ${peak}`);
+    assert.ok(peak > 0.05, `the speakers got a sound (peak ${peak})`);
   });
 });
