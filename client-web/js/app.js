@@ -89,7 +89,7 @@ function renderMeeting() {
 function tileMedia(id) {
   const sub = health.stateOf('subscribe');
   if (sub === 'connecting' || sub === 'retrying' || sub === 'failed') return sub;
-  return flow.stalled.has(id) ? 'stalled' : 'live';
+  return flow.stateOf(id);
 }
 
 function renderMediaStatus() {
@@ -567,7 +567,7 @@ window.diemcau = {
   get mediaHealth() {
     return {
       state: health.state, publish: health.stateOf('publish'), subscribe: health.stateOf('subscribe'),
-      attempt: health.attempt, stalled: [...flow.stalled],
+      attempt: health.attempt, flow: Object.fromEntries(flow.states),
     };
   },
   stats: () => collectStats(app.publisher, app.subscriber),

@@ -1,7 +1,9 @@
-// flow.js — which remote participants' media stopped arriving? Every POLL_MS it reads
-// packetsReceived of each active subscribe slot; a participant none of whose slots
-// received a packet for STALL_MS is `stalled` (a crashed browser, a cut cable: the tile
-// would otherwise freeze on its last frame until the server drops them). Emits `change`.
+// flow.js — which remote participants' media is not arriving? Every POLL_MS it reads
+// packetsReceived of each active subscribe slot. A participant none of whose slots received
+// a packet for STALL_MS is `stalled` if something came before (a crashed browser, a cut
+// cable: the tile would otherwise freeze on its last frame until the server drops them),
+// `waiting` if nothing ever came (their media never connected: the tile would otherwise look
+// like a camera switched off). stateOf(id) → 'live' | 'stalled' | 'waiting'. Emits `change`.
 
 const POLL_MS = 1000;
 export const STALL_MS = 4000;
@@ -11,7 +13,7 @@ export class FlowWatch extends EventTarget {
     super();
     this.subscriber = null;
     this.seen = new Map(); // participantId → {packets, changedAt}
-    this.stalled = new Set();
+    this.states = new Map(); // participantId → 'stalled' | 'waiting' (absent: live)
     this.timer = null;
   }
 
@@ -25,8 +27,10 @@ export class FlowWatch extends EventTarget {
     this.timer = null;
     this.subscriber = null;
     this.seen.clear();
-    this.setStalled(new Set());
+    this.setStates(new Map());
   }
+
+  stateOf(id) { return this.states.get(id) || 'live'; }
 
   async poll() {
     const sub = this.subscriber;
@@ -44,19 +48,19 @@ export class FlowWatch extends EventTarget {
     }
     if (this.subscriber !== sub) return;
     const now = performance.now();
-    const stalled = new Set();
+    const states = new Map();
     for (const [id, n] of packets) {
       const prev = this.seen.get(id);
       if (!prev || n !== prev.packets) this.seen.set(id, { packets: n, changedAt: now });
-      else if (now - prev.changedAt >= STALL_MS) stalled.add(id);
+      else if (now - prev.changedAt >= STALL_MS) states.set(id, n > 0 ? 'stalled' : 'waiting');
     }
     for (const id of this.seen.keys()) if (!packets.has(id)) this.seen.delete(id);
-    this.setStalled(stalled);
+    this.setStates(states);
   }
 
-  setStalled(stalled) {
-    const same = stalled.size === this.stalled.size && [...stalled].every((id) => this.stalled.has(id));
-    this.stalled = stalled;
+  setStates(states) {
+    const same = states.size === this.states.size && [...states].every(([id, s]) => this.states.get(id) === s);
+    this.states = states;
     if (!same) this.dispatchEvent(new Event('change'));
   }
 }

@@ -43,7 +43,7 @@ export class MeetingView {
 
   /**
    * participants: Map id → {id, name, tracks}; tracks: subscriber.activeTracks();
-   * mediaOf(id) → 'live' | 'connecting' | 'retrying' | 'stalled' | 'failed'.
+   * mediaOf(id) → 'live' | 'connecting' | 'retrying' | 'stalled' | 'waiting' | 'failed'.
    */
   render(participants, tracks, mediaOf = () => 'live') {
     this.participants = participants;

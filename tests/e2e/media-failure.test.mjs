@@ -4,6 +4,8 @@
 // (ICE restart, then fresh connections) and then shows a persistent state in the top bar,
 // on the tiles, and what to do. (2) A participant's browser crashes: on the other page its
 // tile says "no signal" instead of freezing on the last frame for the 20 s grace period.
+// (3) One participant's browser can reach nobody (relays only, none exists): its own page says media failed, and on the
+// others' pages its tile says nothing arrives from it — not a camera switched off.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from './lib/server.mjs';
@@ -12,14 +14,21 @@ import { waitForLiveTiles } from './lib/live.mjs';
 
 const STEP = { timeout: 90000 };
 
-/** Counts the RTCPeerConnections the page creates (the real constructor is still used). */
-async function countPeerConnections(p) {
-  await p.page.addInitScript(() => {
+/**
+ * Wraps the page's RTCPeerConnection (the real one is still used): counts the connections
+ * the page builds, and with relayOnly makes the browser use relays only — as behind a
+ * firewall that lets no UDP through, with no TURN server here to relay.
+ */
+async function watchPeerConnections(p, { relayOnly = false } = {}) {
+  await p.page.addInitScript((relay) => {
     const Real = window.RTCPeerConnection;
     window.__pcCount = 0;
-    window.RTCPeerConnection = function (...args) { window.__pcCount++; return new Real(...args); };
+    window.RTCPeerConnection = function (config = {}) {
+      window.__pcCount++;
+      return new Real(relay ? { ...config, iceTransportPolicy: 'relay' } : config);
+    };
     window.RTCPeerConnection.prototype = Real.prototype;
-  });
+  }, relayOnly);
 }
 
 /** Top bar, help line and one remote tile as the user sees them. */
@@ -45,7 +54,7 @@ describe('media that never connects is shown as such, with retries and advice', 
   before(async () => {
     server = await startServer('media-failure', ['--announce-ip', '192.0.2.1']);
     [a, b] = await Promise.all([launchChromium('media-failure-A'), launchChromium('media-failure-B')]);
-    await countPeerConnections(a);
+    await watchPeerConnections(a);
   }, STEP);
 
   after(() => endAll(server, [a, b], 'media-failure'));
@@ -105,5 +114,35 @@ describe('a participant whose browser crashed is shown as "no signal", not a fro
     assert.ok(r.s.tileLine.includes(b.name));
     assert.equal((await a.tiles()).length, 1, 'B is still in the room (grace period): the state, not a removal');
     console.log(`screenshot: ${await a.screenshot('media-crash-A-stalled.png')}`);
+  });
+});
+
+describe('a participant whose media cannot connect: the others see "nothing received", not "camera off"', { timeout: 200000 }, () => {
+  let server, a, b;
+
+  before(async () => {
+    server = await startServer('media-no-udp');
+    [a, b] = await Promise.all([launchChromium('media-no-udp-A'), launchChromium('media-no-udp-B')]);
+    // B gathers no candidate, so its media can never connect.
+    await watchPeerConnections(b, { relayOnly: true });
+  }, STEP);
+
+  after(() => endAll(server, [a, b], 'media-no-udp'));
+
+  it('B\'s tile on A\'s page says nothing was received; B\'s page says media failed', STEP, async () => {
+    await a.join(server.url, 'Ngô Thị Hạnh', 'e2e-media-no-udp');
+    await b.join(server.url, 'Đặng Văn Khoa', 'e2e-media-no-udp');
+    const bId = (await waitForTiles(a, [b.name]))[0].id;
+    const r = await waitUntil('A to say nothing arrives from B', async () => {
+      const s = await pageState(a, bId);
+      return { ok: s.tileMedia === 'waiting' && !!s.tileLine && !s.tileShowsVideo, detail: JSON.stringify(s), s };
+    }, { timeoutMs: 30000, intervalMs: 250 });
+    assert.ok(r.s.tileLine.includes(b.name), r.s.tileLine);
+    assert.equal(r.s.health.state, 'connected', 'A\'s own media is fine');
+    console.log(`screenshot: ${await a.screenshot('media-no-udp-A.png')}`);
+    await waitUntil('B to show that its media failed', async () => {
+      const h = await b.page.evaluate(() => window.diemcau.mediaHealth);
+      return { ok: h.state === 'retrying' || h.state === 'failed', detail: JSON.stringify(h) };
+    }, { timeoutMs: 30000, intervalMs: 250 });
   });
 });

@@ -158,14 +158,15 @@ class Participant {
   }
 }
 
-export async function launchChromium(label) {
+/** extraArgs: more Chromium switches, e.g. to take UDP away from one participant. */
+export async function launchChromium(label, extraArgs = []) {
   const dir = await mkdtemp(join(tmpdir(), `diemcau-e2e-${label}-`));
   let ctx;
   try {
     ctx = await chromium.launchPersistentContext(dir, {
       executablePath: CHROMIUM_PATH,
       headless: true,
-      args: CHROMIUM_FLAGS,
+      args: [...CHROMIUM_FLAGS, ...extraArgs],
       viewport: { width: 1280, height: 720 },
       permissions: ['camera', 'microphone'],
       timeout: 30000,
