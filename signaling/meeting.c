@@ -545,9 +545,15 @@ static void handle_subscribe_answer(dc_meeting *m, dc_conn *conn, dc_participant
             s->pointed_stream = 0;
             continue;
         }
+        if (s->in_engine && s->engine_ssrc != s->out_ssrc) { /* reused for a new source */
+            sfu_slot_remove(m->engine, s->slot_id, room_id);
+            s->in_engine = false;
+            s->pointed_stream = 0;
+        }
         if (!s->in_engine) {
             sfu_slot_add(m->engine, s->slot_id, p->sub_transport, room_id, s->kind, s->out_ssrc);
             s->in_engine = true;
+            s->engine_ssrc = s->out_ssrc;
         }
         if (s->pointed_stream != s->source_stream) {
             sfu_slot_point(m->engine, s->slot_id, room_id, s->source_stream, pt);

@@ -4,6 +4,7 @@
 #include "protocol.h"
 
 #include <arpa/inet.h>
+#include <glib.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,13 +64,14 @@ static dc_error_code fail(char *msg, size_t msg_len, dc_error_code code, const c
 }
 
 /* Counts UTF-8 code points (jansson has already checked the encoding); false on a control
- * character, which has no place in a display name. */
+ * character (C0, DEL, C1), which has no place in a display name or a room name. */
 static bool count_printable_chars(const char *s, size_t len, size_t *count)
 {
     size_t n = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c < 0x20 || c == 0x7f) return false;
+        if (c == 0xC2 && i + 1 < len && (unsigned char)s[i + 1] <= 0x9F) return false; /* U+0080-U+009F */
         if ((c & 0xC0) != 0x80) n++;
     }
     *count = n;
@@ -81,16 +83,33 @@ static bool is_space(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
 
-static bool room_name_ok(const char *s, size_t len)
+static void trim_spaces(const char **s, size_t *len)
 {
-    if (len < 1 || len > DC_ROOM_MAX_CHARS) return false;
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-                  c == '.' || c == '-';
-        if (!ok) return false;
-    }
-    return true;
+    while (*len && is_space((*s)[0])) (*s)++, (*len)--;
+    while (*len && is_space((*s)[*len - 1])) (*len)--;
+}
+
+/* A room name is what people type ("Phòng họp Sở Nội vụ"): any Unicode text, trimmed and
+ * normalised to NFC so that a precomposed "ò" and "o" + combining grave (what some
+ * keyboards and macOS file names produce) name the same room. Rooms are keyed by this
+ * text; engine and logs use the room's numeric id. */
+static dc_error_code parse_room(const char *room, size_t len, char out[DC_ROOM_MAX_BYTES + 1], char *msg,
+                                size_t msg_len)
+{
+    trim_spaces(&room, &len);
+    if (memchr(room, '\0', len)) return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"room\" must not contain NUL");
+    gchar *nfc = g_utf8_normalize(room, (gssize)len, G_NORMALIZE_NFC);
+    if (!nfc) return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"room\" is not valid UTF-8");
+    size_t bytes = strlen(nfc), chars;
+    dc_error_code e = DC_OK;
+    if (!count_printable_chars(nfc, bytes, &chars))
+        e = fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"room\" must not contain control characters");
+    else if (chars < 1 || chars > DC_ROOM_MAX_CHARS || bytes > DC_ROOM_MAX_BYTES)
+        e = fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"room\" must be 1 to %d characters", DC_ROOM_MAX_CHARS);
+    else
+        memcpy(out, nfc, bytes + 1);
+    g_free(nfc);
+    return e;
 }
 
 /* Looks up a string member; *value NULL if absent. Returns false if present but not a string
@@ -126,17 +145,16 @@ static dc_error_code parse_join(json_t *root, dc_request *r, char *msg, size_t m
 {
     const char *room, *name;
     size_t room_len, name_len;
-    dc_error_code e = required_string(root, "room", 1, DC_ROOM_MAX_CHARS, &room, &room_len, msg, msg_len);
+    /* Limits before trimming too, as for the name below. */
+    dc_error_code e = required_string(root, "room", 1, DC_ROOM_MAX_BYTES + 64, &room, &room_len, msg, msg_len);
     if (e) return e;
-    if (!room_name_ok(room, room_len))
-        return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"room\" may only use A-Z a-z 0-9 _ . -");
-    memcpy(r->room, room, room_len + 1);
+    e = parse_room(room, room_len, r->room, msg, msg_len);
+    if (e) return e;
 
     /* Limit before trimming too, so that a name padded with megabytes of spaces is refused. */
     e = required_string(root, "name", 1, DC_NAME_MAX_BYTES + 64, &name, &name_len, msg, msg_len);
     if (e) return e;
-    while (name_len && is_space(name[0])) name++, name_len--;
-    while (name_len && is_space(name[name_len - 1])) name_len--;
+    trim_spaces(&name, &name_len);
     size_t chars;
     if (!count_printable_chars(name, name_len, &chars))
         return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"name\" must not contain control characters");

@@ -12,7 +12,8 @@
 #include "sfu.h"
 
 #define DC_MAX_MESSAGE_BYTES (64 * 1024)
-#define DC_ROOM_MAX_CHARS 64
+#define DC_ROOM_MAX_CHARS 64            /* Unicode code points, after trimming and NFC */
+#define DC_ROOM_MAX_BYTES (DC_ROOM_MAX_CHARS * 4)
 #define DC_NAME_MAX_CHARS 64            /* Unicode code points, after trimming */
 #define DC_NAME_MAX_BYTES (DC_NAME_MAX_CHARS * 4)
 #define DC_REQUEST_ID_MAX_CHARS 64      /* string ids */
@@ -59,7 +60,7 @@ typedef struct {
     json_t *root;      /* the parsed message; owns the const char * fields below */
 
     /* join */
-    char room[DC_ROOM_MAX_CHARS + 1];
+    char room[DC_ROOM_MAX_BYTES + 1]; /* trimmed, NFC */
     char name[DC_NAME_MAX_BYTES + 1]; /* trimmed */
     const char *token;                /* NULL if absent */
     /* publish, subscribe_answer */

@@ -177,8 +177,15 @@ static bool stream_shown(const dc_participant *s, uint32_t stream_id)
 
 static dc_slot *free_slot(dc_registry *reg, dc_participant *s, sfu_kind kind)
 {
-    for (size_t i = 0; i < s->n_slots; i++)
-        if (!s->slots[i].source_stream && s->slots[i].kind == kind) return &s->slots[i];
+    for (size_t i = 0; i < s->n_slots; i++) {
+        dc_slot *slot = &s->slots[i];
+        if (slot->source_stream || slot->kind != kind) continue;
+        /* A reused slot gets a new SSRC: Chromium keeps a receiver's output bound to the SSRC
+         * it had, so the same SSRC coming back after `inactive` decodes into nowhere (a black
+         * tile and a silent <audio> for the newcomer). */
+        slot->out_ssrc = fresh_ssrc(s);
+        return slot;
+    }
     if (s->n_slots >= DC_MAX_SLOTS) return NULL;
     dc_slot *slot = &s->slots[s->n_slots];
     memset(slot, 0, sizeof *slot);

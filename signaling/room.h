@@ -36,7 +36,7 @@ typedef struct {
     char mid[8];              /* "0", "1", … in creation order */
     sfu_kind kind;
     uint32_t slot_id;         /* engine id */
-    uint32_t out_ssrc;        /* fixed for the slot's life */
+    uint32_t out_ssrc;        /* fixed while the slot shows one source; new for the next */
     /* what the slot shows; source_stream 0 = inactive */
     uint32_t source_stream;
     sfu_codec source_codec;
@@ -45,6 +45,7 @@ typedef struct {
     uint32_t offered_stream;  /* source_stream when the last subscribe offer was sent */
     /* what the engine has been told */
     bool in_engine;           /* sfu_slot_add done */
+    uint32_t engine_ssrc;     /* the out_ssrc the engine slot was added with */
     uint32_t pointed_stream;  /* last sfu_slot_point target, 0 = none */
 } dc_slot;
 
@@ -81,7 +82,7 @@ typedef struct dc_participant {
 } dc_participant;
 
 struct dc_room {
-    char name[DC_ROOM_MAX_CHARS + 1];
+    char name[DC_ROOM_MAX_BYTES + 1];
     uint32_t room_id;            /* engine id */
     dc_participant *participants;
     size_t n_participants;

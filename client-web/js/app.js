@@ -1,4 +1,5 @@
-// app.js — page flow: join form with preview → meeting → back to the form.
+// app.js — page flow: join form with preview → meeting → "you left" screen (camera off)
+// or, when the connection is lost for good, back to the form.
 // Wires signaling, publisher, subscriber and the view together and exposes
 // window.diemcau for tests.
 
@@ -10,15 +11,22 @@ import { MeetingView } from './ui.js';
 import { Notices } from './notices.js';
 import { icons } from './icons.js';
 import { collectStats } from './stats.js';
+import { MediaHealth } from './health.js';
+import { FlowWatch } from './flow.js';
+import { MicMeter, playTestSound } from './meter.js';
 import { loadChoice, saveChoice, openMedia, openTrack, stopStream, fillSelects } from './devices.js';
 
 const $ = (id) => document.getElementById(id);
-const ROOM_RE = /^[A-Za-z0-9_.-]{1,64}$/;
+// The server's room rule (PROTOCOL.md `join`): any text, trimmed, NFC, 1–64 code points,
+// no control characters. Normalising here too keeps the URL and the label as the server has it.
+const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/;
+const normalRoom = (s) => s.normalize('NFC').trim();
+const roomOk = (s) => s.length > 0 && [...s].length <= 64 && !CONTROL_RE.test(s);
 const NAME_KEY = 'diemcau.name';
 const ROOM_KEY = 'diemcau.room';
 
 const app = {
-  phase: 'join', // join | joining | meeting | reconnecting | leaving
+  phase: 'join', // join | joining | meeting | reconnecting | leaving | left
   participantId: null,
   room: null,
   name: null,
@@ -44,6 +52,11 @@ const view = new MeetingView({
   empty: $('grid-empty'),
 });
 const notices = new Notices({ banner: $('connection-banner'), toasts: $('toasts') });
+const health = new MediaHealth(restartMedia);
+const flow = new FlowWatch();
+const meter = new MicMeter($('mic-meter'));
+health.addEventListener('change', () => renderMeeting());
+flow.addEventListener('change', () => renderMeeting());
 
 // ---------- phase and rendering ----------
 
@@ -51,21 +64,73 @@ function setPhase(phase) {
   app.phase = phase;
   document.body.dataset.phase = phase;
   const inMeeting = phase === 'meeting' || phase === 'reconnecting';
-  $('join-view').hidden = inMeeting;
+  $('join-view').hidden = inMeeting || phase === 'left';
+  $('left-view').hidden = phase !== 'left';
   $('meeting-view').hidden = !inMeeting;
   $('meeting-info').hidden = !inMeeting;
+  if (!inMeeting) $('media-help').hidden = true;
   $('join').disabled = phase === 'joining';
   $('join').textContent = t(phase === 'joining' ? 'join.joining' : 'join.submit');
   $('join').setAttribute('aria-busy', String(phase === 'joining'));
 }
 
 function renderMeeting() {
-  view.render(app.participants, app.subscriber ? app.subscriber.activeTracks() : []);
+  if (app.phase !== 'meeting' && app.phase !== 'reconnecting') return;
+  view.render(app.participants, app.subscriber ? app.subscriber.activeTracks() : [], tileMedia);
+  renderMediaStatus();
   view.renderSelf(app.stream, app.name, app.muted);
   $('self-view').dataset.selfId = app.participantId || '';
   $('room-label').textContent = t('meeting.room', { room: app.room || '' });
   $('meeting-heading').textContent = t('meeting.room', { room: app.room || '' });
   renderControls();
+}
+
+/** What a remote tile says about its media: our subscribe connection first, then theirs. */
+function tileMedia(id) {
+  const sub = health.stateOf('subscribe');
+  if (sub === 'connecting' || sub === 'retrying' || sub === 'failed') return sub;
+  return flow.stateOf(id);
+}
+
+function renderMediaStatus() {
+  const state = health.state;
+  const chip = $('media-status');
+  chip.hidden = !['connecting', 'retrying', 'failed'].includes(state);
+  chip.dataset.state = state;
+  chip.textContent = chip.hidden ? '' : t(`media.${state}`, { n: health.attempt });
+  $('media-help').hidden = state !== 'failed';
+  $('media-help-text').textContent = t('media.failedHelp');
+}
+
+/**
+ * A media connection failed (health.js decides when): restart the publish connection's
+ * ICE first, then build a fresh one; the subscribe connection (the server offers it, so
+ * we cannot restart its ICE) is rebuilt by resuming on a new socket, which brings a fresh
+ * offer that a new RTCPeerConnection answers.
+ */
+let restarts = Promise.resolve();
+function restartMedia(pc, attempt) {
+  // One at a time: the subscribe restart replaces the socket, which would fail a publish
+  // request in flight on it.
+  const run = restarts.then(() => restartOne(pc, attempt));
+  restarts = run.catch(() => {});
+  return run;
+}
+
+async function restartOne(pc, attempt) {
+  if (pc === 'publish') {
+    const pub = app.publisher;
+    if (!pub) return;
+    if (attempt === 1) {
+      await pub.restartIce();
+    } else {
+      await pub.start(app.stream);
+      await pub.announceMutes();
+    }
+  } else {
+    app.subscriber?.close();
+    await app.signaling?.restart();
+  }
 }
 
 function renderControls() {
@@ -99,12 +164,26 @@ async function runPreview() {
   const { stream, error } = await openMedia(app.choice);
   if (token !== app.previewToken) { stopStream(stream); return; }
   app.stream = stream;
-  $('preview').srcObject = stream;
+  // An empty stream would hold the page's load event forever (a media element waiting for data).
+  $('preview').srcObject = stream.getTracks().length ? stream : null;
+  meter.attach(stream);
   $('preview-off').hidden = stream.getVideoTracks().length > 0;
-  $('media-error').textContent = error ? t(error) : '';
+  $('media-error').textContent = error ? mediaErrorText(error) : '';
   $('media-error').dataset.key = error || '';
   await fillSelects($('audio-device'), $('video-device'), app.choice, stream);
 }
+
+async function testSpeakers() {
+  const btn = $('speaker-test');
+  btn.disabled = true;
+  btn.dataset.playing = 'true';
+  try { await playTestSound(); } finally {
+    btn.disabled = false;
+    btn.dataset.playing = 'false';
+  }
+}
+
+const mediaErrorText = (key) => t(key, { https: `https://${location.hostname}/` });
 
 function onPreviewDeviceChange() {
   app.choice = { audio: $('audio-device').value, video: $('video-device').value };
@@ -124,7 +203,7 @@ async function onJoinSubmit(ev) {
   ev.preventDefault();
   if (app.phase !== 'join') return;
   const name = $('name').value.trim();
-  const room = $('room').value.trim();
+  const room = normalRoom($('room').value);
   $('name').setAttribute('aria-invalid', 'false');
   $('room').setAttribute('aria-invalid', 'false');
   if (!name || [...name].length > 64) {
@@ -133,7 +212,7 @@ async function onJoinSubmit(ev) {
     $('name').focus();
     return;
   }
-  if (!ROOM_RE.test(room)) {
+  if (!roomOk(room)) {
     $('room').setAttribute('aria-invalid', 'true');
     showJoinError(t('error.room'));
     $('room').focus();
@@ -169,6 +248,7 @@ async function onJoinSubmit(ev) {
   url.searchParams.set('room', room);
   history.replaceState(null, '', url);
   setPhase('meeting');
+  meter.detach();
   renderMeeting();
   $('toggle-audio').focus();
   await startPublishing();
@@ -184,6 +264,8 @@ function onJoined(res) {
     app.subscriber.addEventListener('change', () => renderMeeting());
     app.subscriber.addEventListener('state', (e) => setMediaState('subscribe', e.detail));
     app.subscriber.addEventListener('error', (e) => reportError(e.detail));
+    app.subscriber.addEventListener('pc', (e) => health.watch('subscribe', e.detail));
+    flow.start(app.subscriber);
   }
   app.subscriber.signaling = app.signaling;
 }
@@ -192,6 +274,7 @@ async function startPublishing() {
   if (!app.publisher) {
     app.publisher = new Publisher(app.signaling);
     app.publisher.addEventListener('state', (e) => setMediaState('publish', e.detail));
+    app.publisher.addEventListener('pc', (e) => health.watch('publish', e.detail));
   }
   const pub = app.publisher;
   pub.muted = { ...app.muted };
@@ -210,9 +293,6 @@ async function startPublishing() {
 function setMediaState(pc, state) {
   app.mediaState[pc] = state;
   document.body.dataset[pc === 'publish' ? 'publishState' : 'subscribeState'] = state;
-  if (state === 'failed' && (app.phase === 'meeting' || app.phase === 'reconnecting')) {
-    notices.toast(t('meeting.mediaFailed'), 'error');
-  }
 }
 
 function reportError(e) {
@@ -254,7 +334,7 @@ function wireSignaling(sig) {
   on('slot_update', ({ slots }) => app.subscriber?.applySlots(slots));
   on('media_state', ({ pc, state }) => {
     document.body.dataset[pc === 'publish' ? 'serverPublishState' : 'serverSubscribeState'] = state;
-    if ((state === 'failed' || state === 'timeout') && app.phase !== 'join') notices.toast(t('meeting.mediaFailed'), 'error');
+    if (state === 'failed' || state === 'timeout') health.serverFailed(pc);
   });
   on('error', (e) => reportError(e));
   on('state', (state) => onConnectionState(state));
@@ -286,6 +366,8 @@ async function rejoin() {
   app.subscriber = null;
   app.publisher?.close();
   app.participants = new Map();
+  health.reset();
+  flow.stop();
   try {
     const res = await sig.join(app.room, app.name);
     if (app.signaling !== sig) return;
@@ -366,7 +448,36 @@ async function leave() {
   setPhase('leaving');
   await sig?.leave();
   teardown();
-  backToForm('');
+  // Nothing keeps the camera and microphone open after leaving: they open again only
+  // when the user chooses to join again.
+  app.previewToken++; // a preview still opening stops itself
+  stopStream(app.stream);
+  app.stream = new MediaStream();
+  $('preview').srcObject = null;
+  meter.detach();
+  app.muted = { audio: false, video: false };
+  setPhase('left');
+  renderLeft();
+  $('left-heading').focus();
+}
+
+function renderLeft() {
+  $('left-text').textContent = t('left.textRoom', { room: app.room || '' });
+}
+
+/** "Join again": open the devices, then join the same room under the same name. */
+async function joinAgain() {
+  setPhase('join');
+  showJoinError('');
+  await startPreview();
+  $('join-form').requestSubmit();
+}
+
+function toForm() {
+  setPhase('join');
+  showJoinError('');
+  startPreview();
+  $('room').focus();
 }
 
 function teardown() {
@@ -380,6 +491,8 @@ function teardown() {
   app.participants = new Map();
   app.participantId = null;
   app.mediaState = { publish: 'new', subscribe: 'new' };
+  health.reset();
+  flow.stop();
   view.clear();
   notices.clear();
 }
@@ -397,10 +510,11 @@ function backToForm(message) {
 function relabelAll() {
   applyTranslations();
   setPhase(app.phase);
-  if (app.phase !== 'join' && app.phase !== 'joining') renderMeeting();
+  if (app.phase === 'left') renderLeft();
+  else if (app.phase !== 'join' && app.phase !== 'joining') renderMeeting();
   notices.relabel();
   const key = $('media-error').dataset.key;
-  if (key) $('media-error').textContent = t(key);
+  if (key) $('media-error').textContent = mediaErrorText(key);
   fillSelects($('audio-device'), $('video-device'), app.choice, app.stream);
 }
 
@@ -425,6 +539,10 @@ function init() {
   $('settings-audio').addEventListener('change', (e) => onSettingsChange('audio', e.target.value));
   $('settings-video').addEventListener('change', (e) => onSettingsChange('video', e.target.value));
   $('leave').addEventListener('click', leave);
+  $('rejoin').addEventListener('click', joinAgain);
+  $('to-form').addEventListener('click', toForm);
+  $('media-retry').addEventListener('click', () => health.retry());
+  $('speaker-test').addEventListener('click', testSpeakers);
   window.addEventListener('pagehide', () => app.signaling?.leaveNow());
   setPhase('join');
   renderControls();
@@ -446,6 +564,12 @@ window.diemcau = {
     };
   },
   get muted() { return { ...app.muted }; },
+  get mediaHealth() {
+    return {
+      state: health.state, publish: health.stateOf('publish'), subscribe: health.stateOf('subscribe'),
+      attempt: health.attempt, flow: Object.fromEntries(flow.states),
+    };
+  },
   stats: () => collectStats(app.publisher, app.subscriber),
 };
 

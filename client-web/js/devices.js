@@ -35,7 +35,10 @@ const AUDIO = { echoCancellation: true, noiseSuppression: true, autoGainControl:
 export async function openMedia(choice) {
   const audio = constraint(choice.audio, AUDIO);
   const video = constraint(choice.video, VIDEO);
-  if (!navigator.mediaDevices?.getUserMedia) return { stream: new MediaStream(), error: 'error.media' };
+  // Over plain http:// from another machine the browser hides mediaDevices altogether:
+  // say why and what the administrator must do, not just "no camera".
+  if (!window.isSecureContext) return { stream: new MediaStream(), error: 'error.insecure' };
+  if (!navigator.mediaDevices?.getUserMedia) return { stream: new MediaStream(), error: 'error.noMediaDevices' };
   if (!audio && !video) return { stream: new MediaStream(), error: null };
   try {
     return { stream: await navigator.mediaDevices.getUserMedia({ audio, video }), error: null };

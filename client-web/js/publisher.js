@@ -20,6 +20,7 @@ export class Publisher extends EventTarget {
     pc.onconnectionstatechange = () => {
       this.dispatchEvent(new CustomEvent('state', { detail: pc.connectionState }));
     };
+    this.dispatchEvent(new CustomEvent('pc', { detail: pc }));
     for (const kind of ['audio', 'video']) {
       const track = stream.getTracks().find((tr) => tr.kind === kind) || null;
       this.tracks[kind] = track;
@@ -32,6 +33,17 @@ export class Publisher extends EventTarget {
     await pc.setLocalDescription(offer);
     const res = await this.signaling.request('publish', { sdp: pc.localDescription.sdp });
     if (this.pc !== pc) return; // closed meanwhile
+    await pc.setRemoteDescription({ type: 'answer', sdp: res.sdp });
+  }
+
+  /** Restart ICE on the same connection: a new offer with new credentials (the server
+   * then gives it a new transport, see PROTOCOL.md `publish`). */
+  async restartIce() {
+    const pc = this.pc;
+    if (!pc) return;
+    await pc.setLocalDescription(await pc.createOffer({ iceRestart: true }));
+    const res = await this.signaling.request('publish', { sdp: pc.localDescription.sdp });
+    if (this.pc !== pc) return;
     await pc.setRemoteDescription({ type: 'answer', sdp: res.sdp });
   }
 

@@ -138,6 +138,23 @@ export class Signaling extends EventTarget {
     this.close();
   }
 
+  /** Move to a new socket at once and `resume` there; the server then sends a fresh
+   * subscribe_offer, which is how the subscribe connection is rebuilt from scratch.
+   * Resolves after the first attempt to resume. */
+  async restart() {
+    const ws = this.ws;
+    if (!ws || !this.resumeToken) return;
+    this.ws = null;
+    ws.onclose = null;
+    ws.onmessage = null;
+    try { ws.close(1000); } catch { /* ignore */ }
+    this.failPending(new SignalingError('closed'));
+    this.setState('reconnecting');
+    this.attempt = 0;
+    clearTimeout(this.reconnectTimer);
+    await this.reconnect();
+  }
+
   close() {
     this.wantOpen = false;
     clearTimeout(this.reconnectTimer);

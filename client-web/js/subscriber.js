@@ -2,8 +2,9 @@
 // `subscribe_offer`; every offer is answered in arrival order with its
 // version. Tracks are remembered per transceiver mid; the slot table maps a
 // mid to the participant it currently shows (`slots` in offers and
-// `slot_update`). Emits `change` whenever tracks or slots change, and
-// `state` with the connection state.
+// `slot_update`). Emits `change` whenever tracks or slots change, `pc` when it
+// creates a connection, and `state` with the connection state. close() forgets the
+// connection; the next offer builds a new one.
 
 export class Subscriber extends EventTarget {
   constructor(signaling) {
@@ -42,6 +43,7 @@ export class Subscriber extends EventTarget {
     pc.onconnectionstatechange = () => {
       this.dispatchEvent(new CustomEvent('state', { detail: pc.connectionState }));
     };
+    this.dispatchEvent(new CustomEvent('pc', { detail: pc }));
     return pc;
   }
 

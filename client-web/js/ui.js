@@ -1,6 +1,7 @@
 // ui.js — the meeting grid: one tile per remote participant (video or an
-// avatar with initials, name label, muted indicators), one <audio> per
-// remote audio slot, the self view and the participant count.
+// avatar with initials, name label, muted indicators, and a plain-language line
+// when their media is not arriving), one <audio> per remote audio slot, the self
+// view and the participant count.
 
 import { t } from './i18n.js';
 import { icons } from './icons.js';
@@ -40,10 +41,14 @@ export class MeetingView {
     this.tracks = [];
   }
 
-  /** participants: Map id → {id, name, tracks}; tracks: subscriber.activeTracks() */
-  render(participants, tracks) {
+  /**
+   * participants: Map id → {id, name, tracks}; tracks: subscriber.activeTracks();
+   * mediaOf(id) → 'live' | 'connecting' | 'retrying' | 'stalled' | 'waiting' | 'failed'.
+   */
+  render(participants, tracks, mediaOf = () => 'live') {
     this.participants = participants;
     this.tracks = tracks;
+    this.mediaOf = mediaOf;
     for (const [id, tile] of this.tiles) {
       if (!participants.has(id)) {
         tile.remove();
@@ -60,11 +65,13 @@ export class MeetingView {
       const video = tracks.find((x) => x.kind === 'video' && x.participantId === p.id);
       this.updateTile(tile, p, video?.track || null);
     }
+    this.grid.append(this.selfTile); // last cell
     this.renderAudio(tracks);
     const n = participants.size;
+    const cells = n + 1; // with the self view
     this.grid.dataset.count = String(n);
-    this.grid.style.setProperty('--cols', String(n <= 1 ? 1 : n <= 4 ? 2 : n <= 9 ? 3 : 4));
-    this.grid.classList.toggle('many', n > 12);
+    this.grid.style.setProperty('--cols', String(cells <= 1 ? 1 : cells <= 4 ? 2 : cells <= 9 ? 3 : 4));
+    this.grid.classList.toggle('many', cells > 12);
     this.empty.hidden = n > 0;
     this.updateCount();
   }
@@ -77,6 +84,7 @@ export class MeetingView {
     tile.innerHTML = `
       <video autoplay playsinline muted></video>
       <div class="avatar" aria-hidden="true"><span></span></div>
+      <p class="tile-state" role="status" hidden></p>
       <figcaption class="tile-label">
         <span class="mic-off" hidden>${icons.micOff}</span>
         <span class="name"></span>
@@ -105,7 +113,13 @@ export class MeetingView {
     }
     const videoMuted = trackMuted(p, 'video');
     const audioMuted = trackMuted(p, 'audio');
-    const showVideo = !!track && !videoMuted && !track.muted;
+    // A participant who publishes nothing has no media to wait for.
+    const media = p.tracks?.length ? this.mediaOf(p.id) : 'live';
+    const showVideo = !!track && !videoMuted && !track.muted && media === 'live';
+    tile.dataset.media = media;
+    const stateLine = tile.querySelector('.tile-state');
+    stateLine.hidden = media === 'live';
+    stateLine.textContent = media === 'live' ? '' : t(`tile.${media}`, { name: p.name });
     tile.dataset.videoMuted = String(videoMuted);
     tile.dataset.audioMuted = String(audioMuted);
     tile.dataset.hasVideo = String(!!track);
@@ -116,6 +130,7 @@ export class MeetingView {
     micOff.hidden = !audioMuted;
     micOff.title = t('meeting.micMuted');
     const states = [p.name];
+    if (media !== 'live') states.push(stateLine.textContent);
     if (audioMuted) states.push(t('meeting.micMuted'));
     if (videoMuted) states.push(t('meeting.camMuted'));
     tile.setAttribute('aria-label', states.join(', '));
@@ -171,7 +186,7 @@ export class MeetingView {
 
   /** Re-render texts after a language switch. */
   relabel() {
-    this.render(this.participants, this.tracks);
+    this.render(this.participants, this.tracks, this.mediaOf);
   }
 
   clear() {

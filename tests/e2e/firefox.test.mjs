@@ -1,8 +1,9 @@
 // Firefox ESR (WebDriver BiDi via puppeteer-core) and Chromium (playwright-core) meet
-// through the SFU: each decodes the other's video and receives its audio.
+// through the SFU: each sees the other's video in its tile and hears its audio.
 import { describe, it, before, after } from 'node:test';
 import { startServer } from './lib/server.mjs';
-import { launchChromium, launchFirefox, waitForMediaFrom, waitForTiles, waitForSending } from './lib/participants.mjs';
+import { launchChromium, launchFirefox, waitForTiles, waitForSending, endAll } from './lib/participants.mjs';
+import { waitForLiveTiles } from './lib/live.mjs';
 
 const ROOM = 'e2e-firefox-chromium';
 const STEP = { timeout: 60000 };
@@ -16,16 +17,7 @@ describe('Firefox ESR and Chromium in one room', { timeout: 180000 }, () => {
     [ff, cr] = await Promise.all([launchFirefox('firefox-F'), launchChromium('firefox-C')]);
   }, STEP);
 
-  after(async () => {
-    const errors = [];
-    for (const p of [ff, cr]) {
-      if (!p) continue;
-      await p.screenshot(`firefox-end-${p.label}.png`).catch(() => {});
-      await p.close().catch((e) => errors.push(e));
-    }
-    if (server) await server.stop();
-    if (errors.length) throw errors[0];
-  });
+  after(() => endAll(server, [ff, cr], 'firefox'));
 
   it('both join and see each other as a tile', STEP, async () => {
     await ff.join(server.url, 'Hoàng Thị Firefox', ROOM);
@@ -34,12 +26,12 @@ describe('Firefox ESR and Chromium in one room', { timeout: 180000 }, () => {
     ids.ff = (await waitForTiles(cr, [ff.name]))[0].id;
   });
 
-  it('each decodes the other\'s video and receives its audio', STEP, async () => {
+  it('each sees the other\'s video in its tile and hears its audio', STEP, async () => {
     await waitForSending(ff);
     await waitForSending(cr);
-    const a = await waitForMediaFrom(ff, [ids.cr]);
+    const a = await waitForLiveTiles(ff, [ids.cr]);
     console.log(`Firefox receives: ${JSON.stringify(a.seen)}`);
-    const b = await waitForMediaFrom(cr, [ids.ff]);
+    const b = await waitForLiveTiles(cr, [ids.ff]);
     console.log(`Chromium receives: ${JSON.stringify(b.seen)}`);
     console.log(`screenshot: ${await ff.screenshot('firefox-F-call.png')}`);
     console.log(`screenshot: ${await cr.screenshot('firefox-C-call.png')}`);

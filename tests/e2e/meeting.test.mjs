@@ -1,10 +1,11 @@
 // Three Chromium participants meet in one room through the real page and the SFU; each
-// decodes the other two's video and receives their audio; one leaves and its tile goes
+// sees the other two's video in their tiles and hears their audio; one leaves and its tile goes
 // away everywhere; a late joiner sees everyone and everyone sees it.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from './lib/server.mjs';
-import { launchChromium, waitForMediaFrom, waitForTiles, waitForSending, waitForCount, waitUntil } from './lib/participants.mjs';
+import { launchChromium, waitForTiles, waitForSending, waitForCount, waitUntil, endAll } from './lib/participants.mjs';
+import { waitForLiveTiles } from './lib/live.mjs';
 
 const ROOM = 'e2e-hop-chromium';
 const STEP = { timeout: 60000 };
@@ -22,15 +23,7 @@ describe('meeting: three Chromium participants', { timeout: 240000 }, () => {
     Object.assign(people, { A: a, B: b, C: c });
   }, STEP);
 
-  after(async () => {
-    const errors = [];
-    for (const p of all()) {
-      await p.screenshot(`meeting-end-${p.label}.png`).catch(() => {});
-      await p.close().catch((e) => errors.push(e));
-    }
-    if (server) await server.stop(); // throws on a crash or a sanitizer report
-    if (errors.length) throw errors[0];
-  });
+  after(() => endAll(server, all(), 'meeting'));
 
   it('three people join one room and each sees the other two as tiles', STEP, async () => {
     const names = { A: 'Nguyễn Văn An', B: 'Trần Thị Bình', C: 'Lê Minh Châu' };
@@ -50,11 +43,11 @@ describe('meeting: three Chromium participants', { timeout: 240000 }, () => {
     }
   });
 
-  it('each decodes the other two\'s video and receives their audio', STEP, async () => {
+  it('each sees the other two\'s video in their tiles and hears their audio', STEP, async () => {
     await Promise.all(all().map((p) => waitForSending(p)));
     for (const p of all()) {
       const others = all().filter((o) => o !== p).map((o) => ids[o.name]);
-      const r = await waitForMediaFrom(p, others);
+      const r = await waitForLiveTiles(p, others);
       console.log(`${p.label} receives: ${JSON.stringify(r.seen)}`);
     }
     const shot = await people.A.screenshot('meeting-A-three.png');
@@ -72,8 +65,8 @@ describe('meeting: three Chromium participants', { timeout: 240000 }, () => {
     }
     await waitForCount(people.A, 2);
     await waitForCount(people.B, 2);
-    await waitForMediaFrom(people.A, [ids[people.B.name]]);
-    await waitForMediaFrom(people.B, [ids[people.A.name]]);
+    await waitForLiveTiles(people.A, [ids[people.B.name]]);
+    await waitForLiveTiles(people.B, [ids[people.A.name]]);
     await people.C.close();
     delete people.C;
   });
@@ -85,15 +78,15 @@ describe('meeting: three Chromium participants', { timeout: 240000 }, () => {
     await d.join(server.url, 'Phạm Đức Dũng', ROOM);
     const tiles = await waitForTiles(d, [people.A.name, people.B.name]);
     for (const t of tiles) assert.equal(t.id, ids[t.name], `late joiner sees ${t.name} with the same id`);
-    await waitForMediaFrom(d, [ids[people.A.name], ids[people.B.name]]);
+    await waitForLiveTiles(d, [ids[people.A.name], ids[people.B.name]]);
     console.log(`late joiner decoding both within ${Date.now() - t0} ms of clicking join`);
     for (const p of [people.A, people.B]) {
       const others = p === people.A ? [people.B.name, d.name] : [people.A.name, d.name];
       const t = await waitForTiles(p, others);
       ids[d.name] = t.find((x) => x.name === d.name).id;
     }
-    await waitForMediaFrom(people.A, [ids[d.name]]);
-    await waitForMediaFrom(people.B, [ids[d.name]]);
+    await waitForLiveTiles(people.A, [ids[d.name]]);
+    await waitForLiveTiles(people.B, [ids[d.name]]);
     for (const p of [people.A, people.B, d]) await waitForCount(p, 3);
     const shot = await d.screenshot('meeting-D-late-joiner.png');
     console.log(`screenshot: ${shot}`);

@@ -216,7 +216,7 @@ def malformed_messages(rng):
         '{"type":"hello","id":1}', '{"type":"__proto__","id":2}', '{"type":"' + "x" * 5000 + '","id":3}',
         '{"type":"OK","id":4}', '{"type":"error","id":5,"code":"x"}', '{"type":"subscribe_offer","sdp":"v=0"}',
         '{"type":"join"}', '{"type":"join","id":6,"room":123,"name":[]}', '{"type":"join","id":7,"room":"","name":"x"}',
-        '{"type":"join","id":8,"room":"a b/c","name":"x"}', '{"type":"join","id":9,"room":"' + "r" * 65 + '","name":"x"}',
+        '{"type":"join","id":8,"room":"a\\u0001b","name":"x"}', '{"type":"join","id":9,"room":"' + "r" * 65 + '","name":"x"}',
         '{"type":"join","id":10,"room":"ok","name":"' + "n" * 1000 + '"}', '{"type":"join","id":11,"room":"ok","name":"   "}',
         '{"type":"join","id":12,"room":"ok","name":null,"token":5}',
         '{"type":"publish","id":13,"sdp":7}', '{"type":"publish","id":14,"sdp":"v=0\\r\\n"}',

@@ -270,7 +270,7 @@ async def websocket_errors(server):
         await check('{"type":"nope","id":1}', "unknown_type", 1)
         await check('{"type":5,"id":2}', "bad_request", 2)
         await check('{"type":"join","id":3,"room":5,"name":"x"}', "bad_request", 3)
-        await check('{"type":"join","id":4,"room":"bad room!","name":"x"}', "bad_request", 4)
+        await check('{"type":"join","id":4,"room":"bad\\u0007room","name":"x"}', "bad_request", 4)
         await check('{"type":"publish","id":5,"sdp":"v=0"}', "not_joined", 5)
         await ws.send('{"type":"ping","id":6}')
         assert await expect_message(ws) == {"type": "ok", "id": 6}

@@ -110,9 +110,10 @@ static void test_bad_request_and_unknown_type(void)
     CHECK(parse_code("{\"type\":\"join\",\"room\":\"r\"}") == DC_ERR_BAD_REQUEST);
     CHECK(parse_code("{\"type\":\"join\",\"room\":1,\"name\":\"A\"}") == DC_ERR_BAD_REQUEST);
     CHECK(parse_code("{\"type\":\"join\",\"room\":\"\",\"name\":\"A\"}") == DC_ERR_BAD_REQUEST);
-    CHECK(parse_code("{\"type\":\"join\",\"room\":\"a b\",\"name\":\"A\"}") == DC_ERR_BAD_REQUEST);
-    CHECK(parse_code("{\"type\":\"join\",\"room\":\"phòng\",\"name\":\"A\"}") == DC_ERR_BAD_REQUEST);
-    CHECK(parse_code("{\"type\":\"join\",\"room\":\"../etc\",\"name\":\"A\"}") == DC_ERR_BAD_REQUEST);
+    CHECK(parse_code("{\"type\":\"join\",\"room\":\"   \",\"name\":\"A\"}") == DC_ERR_BAD_REQUEST);
+    CHECK(parse_code("{\"type\":\"join\",\"room\":\"a\\u0007b\",\"name\":\"A\"}") == DC_ERR_BAD_REQUEST);
+    CHECK(parse_code("{\"type\":\"join\",\"room\":\"a\\nb\",\"name\":\"A\"}") == DC_ERR_BAD_REQUEST);
+    CHECK(parse_code("{\"type\":\"join\",\"room\":\"a\\u007fb\",\"name\":\"A\"}") == DC_ERR_BAD_REQUEST);
     CHECK(parse_code("{\"type\":\"join\",\"room\":\"r\",\"name\":\"   \"}") == DC_ERR_BAD_REQUEST);
     CHECK(parse_code("{\"type\":\"join\",\"room\":\"r\",\"name\":\"a\\u0007b\"}") == DC_ERR_BAD_REQUEST);
     CHECK(parse_code("{\"type\":\"join\",\"room\":\"r\",\"name\":[\"A\"]}") == DC_ERR_BAD_REQUEST);
@@ -159,13 +160,44 @@ static void test_id_survives_errors(void)
     free(text);
     dc_request_clear(&req);
 
-    CHECK(parse("{\"type\":\"join\",\"id\":7,\"room\":\"bad room\",\"name\":\"x\"}", &req) == DC_ERR_BAD_REQUEST);
+    CHECK(parse("{\"type\":\"join\",\"id\":7,\"room\":\"bad\\u0001room\",\"name\":\"x\"}", &req) == DC_ERR_BAD_REQUEST);
     CHECK(req.id && json_integer_value(req.id) == 7);
     dc_request_clear(&req);
 
     CHECK(parse("{\"type\":\"ping\",\"id\":[]}", &req) == DC_ERR_BAD_REQUEST);
     CHECK(req.id == NULL);
     dc_request_clear(&req);
+}
+
+/* Room names are any Unicode text, trimmed and NFC-normalised, 1-64 code points. */
+static void expect_room(const char *json_room, const char *want)
+{
+    char json[2048];
+    snprintf(json, sizeof json, "{\"type\":\"join\",\"room\":\"%s\",\"name\":\"A\"}", json_room);
+    dc_request req;
+    dc_error_code e = parse(json, &req);
+    CHECK(e == (want ? DC_OK : DC_ERR_BAD_REQUEST));
+    if (want && e == DC_OK) CHECK(!strcmp(req.room, want));
+    dc_request_clear(&req);
+}
+
+static void test_room_names(void)
+{
+    expect_room("ubnd-tinh.A_1", "ubnd-tinh.A_1");
+    expect_room("  Phòng họp Sở Nội vụ ", "Phòng họp Sở Nội vụ");
+    /* decomposed: "o" + U+0300 (grave) and "o" + U+0323 (dot below) + U+0302 (circumflex) */
+    expect_room("Pho\\u0300ng ho\\u0323p So\\u031b\\u0309 No\\u0323\\u0302i vu\\u0323", "Phòng họp Sở Nội vụ");
+    expect_room("../etc", "../etc"); /* only a key: rooms are never paths */
+    char room[65 * 3 + 1] = "";
+    for (int i = 0; i < 64; i++) strcat(room, "ệ");
+    expect_room(room, room);                                /* 64 code points, 192 bytes */
+    char decomposed[64 * 13 + 1] = "";                       /* 64 × "e" + U+0323 + U+0302 */
+    for (int i = 0; i < 64; i++) strcat(decomposed, "e\\u0323\\u0302");
+    expect_room(decomposed, room); /* 192 code points as sent, 64 once normalised: counted after NFC */
+    strcat(room, "ệ");
+    expect_room(room, NULL);                                /* 65 */
+    expect_room("\\u0085next-line", NULL);                  /* C1 control */
+    expect_room("", NULL);
 }
 
 static void test_valid_requests(void)
@@ -190,6 +222,8 @@ static void test_valid_requests(void)
     strcat(name, "ệ");
     snprintf(json, sizeof json, "{\"type\":\"join\",\"room\":\"r\",\"name\":\"%s\"}", name);
     CHECK(parse_code(json) == DC_ERR_BAD_REQUEST);
+
+    test_room_names();
 
     CHECK(parse("{\"type\":\"publish\",\"id\":\"x\",\"sdp\":\"v=0\\r\\n\"}", &req) == DC_OK);
     CHECK(req.type == DC_REQ_PUBLISH && req.sdp_len == 5 && !memcmp(req.sdp, "v=0\r\n", 5));

@@ -81,6 +81,37 @@ class Participant {
     await this.page.click('#join');
   }
 
+  /**
+   * From the next page load on, remembers every track getUserMedia hands the page (the
+   * real getUserMedia is still called) so that capturedTracks() can tell which are live.
+   */
+  async watchCapture() {
+    const script = () => {
+      const md = navigator.mediaDevices;
+      if (!md?.getUserMedia) return;
+      const real = md.getUserMedia.bind(md);
+      window.__captured = [];
+      md.getUserMedia = async (c) => {
+        const stream = await real(c);
+        window.__captured.push(...stream.getTracks());
+        return stream;
+      };
+    };
+    if (this.page.addInitScript) await this.page.addInitScript(script);
+    else await this.page.evaluateOnNewDocument(script);
+  }
+
+  /** Tracks getUserMedia gave this page since watchCapture(): [{kind, readyState}]. */
+  async capturedTracks() {
+    return this.page.evaluate(() => (window.__captured || []).map((t) => ({ kind: t.kind, readyState: t.readyState })));
+  }
+
+  /** Crashes the page's renderer (Chromium): no `leave`, no goodbye, media just stops. */
+  async crash() {
+    const cdp = await this.page.context().newCDPSession(this.page);
+    cdp.send('Page.crash').catch(() => {}); // not awaited: the reply never comes, the page is gone
+  }
+
   async leave() {
     await this.page.click('#leave');
   }
@@ -127,14 +158,15 @@ class Participant {
   }
 }
 
-export async function launchChromium(label) {
+/** extraArgs: more Chromium switches, e.g. to take UDP away from one participant. */
+export async function launchChromium(label, extraArgs = []) {
   const dir = await mkdtemp(join(tmpdir(), `diemcau-e2e-${label}-`));
   let ctx;
   try {
     ctx = await chromium.launchPersistentContext(dir, {
       executablePath: CHROMIUM_PATH,
       headless: true,
-      args: CHROMIUM_FLAGS,
+      args: [...CHROMIUM_FLAGS, ...extraArgs],
       viewport: { width: 1280, height: 720 },
       permissions: ['camera', 'microphone'],
       timeout: 30000,
@@ -162,6 +194,9 @@ export async function launchFirefox(label) {
       'media.peerconnection.ice.loopback': true,
       'media.autoplay.default': 0,
       'media.autoplay.blocking_policy': 0,
+      // The tests measure remote sound with Web Audio (lib/live.mjs): let it run unclicked.
+      'media.autoplay.block-webaudio': false,
+      'media.cubeb.force_mock_context': true,
       // With only the fake-stream prefs Firefox counts the page as having no camera
       // permission and gathers only its default-route address ("default address only"
       // privacy mode): nothing at all in a loopback-only namespace, and never 127.0.0.1.
@@ -176,51 +211,23 @@ export async function launchFirefox(label) {
   return new Participant(label, page, () => browser.close());
 }
 
-// ---- media checks ------------------------------------------------------------------
-
-function pick(stats, participantId, kind) {
-  // One slot per (participant, kind) is expected; take the busiest if there are several.
-  const m = stats.inbound.filter((s) => s.participantId === participantId && s.kind === kind && s.active !== false);
-  if (!m.length) return null;
-  return m.reduce((a, b) => ((b.packetsReceived || 0) > (a.packetsReceived || 0) ? b : a));
-}
-
 /**
- * Waits until `p` decodes video (framesDecoded rising by ≥ minFrames over one sample
- * interval) and receives audio (packetsReceived and bytesReceived rising) from every id.
+ * For after(): screenshots each participant as `<shotPrefix>-end-<label>.png` (when a prefix
+ * is given), closes them all, then stops the server (which fails on a crash or a sanitizer
+ * report). Throws the first problem.
  */
-export async function waitForMediaFrom(p, ids, { timeoutMs = 40000, sampleMs = 1500, minFrames = 3 } = {}) {
-  return waitUntil(
-    `${p.label} to decode video and receive audio from ${ids.join(', ')}`,
-    async () => {
-      const a = await p.stats();
-      await sleep(sampleMs);
-      const b = await p.stats();
-      const missing = [];
-      const seen = {};
-      for (const id of ids) {
-        const v0 = pick(a, id, 'video'), v1 = pick(b, id, 'video');
-        const a0 = pick(a, id, 'audio'), a1 = pick(b, id, 'audio');
-        seen[id] = {
-          framesDecoded: v1?.framesDecoded ?? null,
-          audioPackets: a1?.packetsReceived ?? null,
-        };
-        if (!v0 || !v1) missing.push(`${id}: no video slot`);
-        else if (!(v1.framesDecoded - v0.framesDecoded >= minFrames)) missing.push(`${id}: video framesDecoded ${v0.framesDecoded}→${v1.framesDecoded}`);
-        if (!a0 || !a1) missing.push(`${id}: no audio slot`);
-        else if (!(a1.packetsReceived > a0.packetsReceived && a1.bytesReceived > a0.bytesReceived)) {
-          missing.push(`${id}: audio packets ${a0.packetsReceived}→${a1.packetsReceived}, bytes ${a0.bytesReceived}→${a1.bytesReceived}`);
-        }
-      }
-      return {
-        ok: missing.length === 0,
-        detail: `${missing.join('; ')} | inbound=${JSON.stringify(b.inbound)}`,
-        seen,
-      };
-    },
-    { timeoutMs, intervalMs: 0 },
-  );
+export async function endAll(server, people, shotPrefix) {
+  const errors = [];
+  for (const p of people) {
+    if (!p) continue;
+    if (shotPrefix) await p.screenshot(`${shotPrefix}-end-${p.label}.png`).catch(() => {});
+    await p.close().catch((e) => errors.push(e));
+  }
+  if (server) await server.stop();
+  if (errors.length) throw errors[0];
 }
+
+// ---- media checks ------------------------------------------------------------------
 
 /** Waits until p's remote tiles are exactly the given names; returns [{id, name}]. */
 export async function waitForTiles(p, names, { timeoutMs = 30000 } = {}) {
