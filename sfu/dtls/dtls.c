@@ -60,6 +60,7 @@ struct sfu_dtls {
     unsigned peer_fingerprint_len;
     sfu_srtp_keys keys;
     size_t min_sealed_body; /* after the handshake: AEAD explicit nonce + tag of the cipher */
+    unsigned rtx_initial_us; /* first retransmission timeout (sfu_dtls_set_first_retransmit_ms) */
     char error[256];
 };
 
@@ -330,10 +331,17 @@ static bool parse_peer_fingerprint(sfu_dtls *d, const char *attr)
 
 static unsigned int retransmit_timer(SSL *ssl, unsigned int previous_us)
 {
-    (void)ssl;
+    const sfu_dtls *d = SSL_get_app_data(ssl);
+    unsigned initial = d ? d->rtx_initial_us : RTX_INITIAL_US;
+    unsigned max = initial > RTX_MAX_US ? initial : RTX_MAX_US;
     if (previous_us == 0)
-        return RTX_INITIAL_US;
-    return previous_us >= RTX_MAX_US / 2 ? RTX_MAX_US : previous_us * 2;
+        return initial;
+    return previous_us >= max / 2 ? max : previous_us * 2;
+}
+
+void sfu_dtls_set_first_retransmit_ms(sfu_dtls *d, unsigned ms)
+{
+    d->rtx_initial_us = ms * 1000u;
 }
 
 /* SSL_set_mtu returns the new MTU, DTLS_set_link_mtu returns 1; both refuse < 256. */
@@ -356,6 +364,7 @@ sfu_dtls *sfu_dtls_new(sfu_dtls_cert *cert, sfu_dtls_role role, const char *peer
     d->send = send;
     d->user = user;
     d->state = SFU_DTLS_HANDSHAKING;
+    d->rtx_initial_us = RTX_INITIAL_US;
     if (!parse_peer_fingerprint(d, peer_fingerprint))
         goto fail;
 
@@ -374,6 +383,7 @@ sfu_dtls *sfu_dtls_new(sfu_dtls_cert *cert, sfu_dtls_role role, const char *peer
     SSL_set_bio(d->ssl, d->rbio, wbio);
     if (!apply_mtu(d->ssl, DTLS_DEFAULT_MTU))
         goto fail;
+    SSL_set_app_data(d->ssl, d);
     DTLS_set_timer_cb(d->ssl, retransmit_timer);
     if (role == SFU_DTLS_ROLE_SERVER)
         SSL_set_accept_state(d->ssl);

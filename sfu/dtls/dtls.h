@@ -68,6 +68,12 @@ void sfu_dtls_close(sfu_dtls *d);
  * called, or -1 if no timer is pending. */
 int sfu_dtls_timeout_ms(sfu_dtls *d);
 void sfu_dtls_on_timeout(sfu_dtls *d);
+/* The first retransmission waits this long (default 250 ms), later ones twice as long each
+ * (at most 4 s or this). Call before the handshake starts. Tests that drop flights on
+ * purpose set a long one: OpenSSL also fires an expired timer by itself on the next read
+ * (dtls1_read_failed), so a test descheduled past the timeout would see a retransmission
+ * it did not ask for. */
+void sfu_dtls_set_first_retransmit_ms(sfu_dtls *d, unsigned ms);
 
 sfu_dtls_state sfu_dtls_get_state(const sfu_dtls *d);
 /* Human-readable reason of a FAILED state, or "". */
