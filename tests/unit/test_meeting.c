@@ -85,9 +85,12 @@ static void test_subscribe_to_publishers(void)
     CHECK(json_integer_value(json_object_get(b.offer_msg, "version")) == 1);
     const json_t *slot = offered_slot(&b, mid_showing(&b, &a, "video"));
     CHECK(slot && json_is_true(json_object_get(slot, "active")));
-    /* the answer puts the subscribe transport and two slots into the engine, pointed at A */
-    const fake_call *t = fake_sfu_find(engine, before, FAKE_TRANSPORT_ADD, b.sub_transport);
-    CHECK(t && !t->dtls_client); /* the answer said a=setup:active */
+    /* the subscribe transport went into the engine with the offer, its peer with the answer,
+     * and two slots pointed at A */
+    const fake_call *added = fake_sfu_find(engine, 0, FAKE_TRANSPORT_ADD, b.sub_transport);
+    const fake_call *t = fake_sfu_find(engine, before, FAKE_TRANSPORT_SET_PEER, b.sub_transport);
+    CHECK(added && !added->text[0] && fake_sfu_call_count(engine) && added < fake_sfu_call(engine, before));
+    CHECK(t && !t->dtls_client && t->text[0]); /* the answer said a=setup:active */
     CHECK(fake_sfu_count_since(engine, before, FAKE_SLOT_ADD) == 2);
     CHECK(sees_both(&b, &a));
     const fake_call *point = fake_sfu_find(engine, before, FAKE_SLOT_POINT, slot_of(&b, mid_showing(&b, &a, "video")));
