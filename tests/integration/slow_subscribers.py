@@ -91,11 +91,11 @@ class SlowPeer(wp.WebRTCPeer):
         super()._on_ice_candidate(webrtc, mlineindex, candidate, pc)
 
     async def _on_subscribe_offer(self, ev):
-        await asyncio.sleep(self.answer_delay)
         request = self.sig.request
 
         async def noted(mtype, **fields):
-            if mtype == "subscribe_answer":
+            if mtype == "subscribe_answer":  # the offer is applied: its checks have begun
+                await asyncio.sleep(self.answer_delay)
                 self.answers_sent.append(time.monotonic())
             return await request(mtype, **fields)
         self.sig.request = noted
@@ -159,16 +159,19 @@ def report(args, peers, server_output, wire, told):
           f"wire capture dropped {wire.dropped} datagrams")
     for (pid, pc), n in sorted(told.items()):
         p = by_id[pid]
+        detail = logged.get((pid, pc), "")
         for port in sorted(p.ports.get(pc, ())):
             silence = wire.longest_silence(port)
-            fault = "client" if silence is None or silence >= limit else "SERVER"
+            checks = wire.times(port, "stun-request")
+            # checks on the wire that the server says never came: it dropped them
+            dropped = checks and detail.startswith("no ICE connectivity check")
+            fault = "SERVER" if dropped or (silence is not None and silence < limit) else "client"
             faults[fault] += 1
             quiet = "never sent" if silence is None else f"longest wire silence {silence:.1f} s"
-            checks = wire.times(port, "stun-request")
             if checks and p.answers_sent and pc == "subscribe":
                 quiet += (f"; its checks {checks[0] - p.answers_sent[0]:+.1f} .. {checks[-1] - p.answers_sent[0]:+.1f} s "
                           f"from its first answer")
-            print(f"  {p.name} {pc} timeout x{n} [server: {logged.get((pid, pc), 'no log line')}]: "
+            print(f"  {p.name} {pc} timeout x{n} [server: {detail or 'no log line'}]: "
                   f"port {port} sent {wire.kinds(port)}, {quiet} -> {fault}")
     print(f"verdict: {faults['SERVER']} timed-out connection(s) the server's fault, "
           f"{faults['client']} the client's (consent timeout {limit:.0f} s)")
@@ -181,7 +184,8 @@ def main():
     ap.add_argument("--publishers", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=75)
     ap.add_argument("--cpu-percent", type=float, default=0, help="CPU quota for this process (0: none)")
-    ap.add_argument("--answer-delay", type=float, default=0, help="seconds to wait before each subscribe answer")
+    ap.add_argument("--answer-delay", type=float, default=0,
+                    help="seconds between applying a subscribe offer (checks start) and sending the answer")
     ap.add_argument("--consent-timeout-ms", type=int, default=30000)
     sys.exit(asyncio.run(run(ap.parse_args())))
 
