@@ -16,18 +16,29 @@ typedef struct {
     uint32_t transport_id;
 } client;
 
-/* Adds a transport with fresh ICE credentials and the client certificate's fingerprint,
- * and a peer that knows the server's side. */
-static client client_new(uint32_t transport_id)
+static void client_fingerprint(char *fp, size_t cap)
+{
+    snprintf(fp, cap, "sha-256 %s", sfu_dtls_cert_fingerprint(client_cert));
+}
+
+/* Adds a transport with fresh ICE credentials and, when peer_known, the client
+ * certificate's fingerprint (else as for an offer not answered yet: sfu_transport_set_peer
+ * follows), and a peer that knows the server's side. */
+static client client_make(uint32_t transport_id, bool peer_known)
 {
     char ufrag[17], pwd[25], fp[200];
     sfu_ice_random_string(ufrag, 16);
     sfu_ice_random_string(pwd, 24);
-    snprintf(fp, sizeof fp, "sha-256 %s", sfu_dtls_cert_fingerprint(client_cert));
-    sfu_transport_add(engine, transport_id, ROOM, ufrag, pwd, fp, false);
+    client_fingerprint(fp, sizeof fp);
+    sfu_transport_add(engine, transport_id, ROOM, ufrag, pwd, peer_known ? fp : NULL, false);
     client c = {dc_peer_new("127.0.0.1", sfu_room_port(engine, ROOM), ufrag, pwd, sfu_fingerprint(engine), client_cert),
                 transport_id};
     return c;
+}
+
+static client client_new(uint32_t transport_id)
+{
+    return client_make(transport_id, true);
 }
 
 /* Every event seen so far, so that waiting for one does not lose another. */
