@@ -83,7 +83,8 @@ static const char *apply(sfu_core *c, const sfu_cmd *cmd, uint32_t *about)
         sfu_transport *t = find(c->transports, cmd->id);
         *about = cmd->id;
         if (!t || t->room_id != cmd->room_id) return "transport: unknown transport";
-        return sfu_transport_learn_peer(t, cmd->fingerprint, cmd->dtls_client);
+        sfu_transport_learn_peer(t, cmd->fingerprint, cmd->dtls_client);
+        return NULL;
     }
     case SFU_CMD_TRANSPORT_REMOVE: {
         sfu_transport *t = find(c->transports, cmd->id);

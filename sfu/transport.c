@@ -96,10 +96,15 @@ sfu_transport *sfu_transport_new(sfu_core *c, uint32_t id, uint32_t room_id, con
 }
 
 /* From here on the peer is known: DTLS can start, and so does the consent clock (a
- * transport made for an offer waits for the answer, however late it comes). */
-const char *sfu_transport_learn_peer(sfu_transport *t, const char *peer_fp, bool dtls_client)
+ * transport made for an offer waits for the answer, however late it comes). A second
+ * peer is a new peer connection answering the same offer: the old DTLS association and
+ * keys go, the address its checks bound stays (they often come before its answer). */
+void sfu_transport_learn_peer(sfu_transport *t, const char *peer_fp, bool dtls_client)
 {
-    if (t->peer_fingerprint[0]) return "transport: peer already set";
+    if (t->dtls) dtls_run(t, DTLS_FREE, NULL, 0);
+    if (t->srtp) sfu_srtp_free(t->srtp);
+    t->srtp = NULL;
+    t->timeout_reported = false;
     snprintf(t->peer_fingerprint, sizeof t->peer_fingerprint, "%s", peer_fp);
     t->dtls_client = dtls_client;
     t->peer_set_us = t->core->now_us;
@@ -108,7 +113,6 @@ const char *sfu_transport_learn_peer(sfu_transport *t, const char *peer_fp, bool
         sfu_out_event(t->core, SFU_EV_TRANSPORT_FAILED, t->id, "bad peer fingerprint");
     else if (t->has_addr && dtls_client) /* its checks came before its answer */
         dtls_run(t, DTLS_START, NULL, 0);
-    return NULL;
 }
 
 static void unbind_addr(sfu_transport *t)

@@ -161,13 +161,12 @@ static void add_subscribe_transport(dc_meeting *m, dc_participant *p)
     dc_registry_index_transport(m->reg, p->sub_transport, p);
     sfu_transport_add(m->engine, p->sub_transport, p->room->room_id, p->sub_ufrag, p->sub_pwd, NULL, false);
     p->sub_transport_added = true;
-    p->sub_peer_fingerprint[0] = p->sub_peer_ufrag[0] = 0;
 }
 
 static void send_subscribe_offer(dc_meeting *m, dc_participant *p)
 {
     if (!p->n_slots) return; /* an offer needs at least one m-line */
-    if (!p->sub_transport) add_subscribe_transport(m, p);
+    if (!p->sub_transport_added) add_subscribe_transport(m, p);
     p->sub_version++;
     p->sub_offer_wanted = false;
     dc_sdp_slot slots[DC_MAX_SLOTS];
@@ -491,9 +490,12 @@ static bool media_has_pt(const dc_sdp_media *md, uint8_t pt)
 }
 
 /* The subscriber answered from a new peer connection or restarted ICE (another ufrag or
- * certificate): the old DTLS association is useless, so start over with a new engine
- * transport. The server's ICE credentials stay those of the offer being answered. */
-static void replace_subscribe_transport(dc_meeting *m, dc_participant *p)
+ * certificate): the old DTLS association is useless, so the engine transport starts over
+ * with the new peer (sfu_transport_set_peer, which follows). The same transport, not a new
+ * one: the server's ICE credentials stay those of the offer being answered, and the new
+ * connection's checks, often sent before its answer, were answered by this transport and
+ * bound its address; a new transport would never see a check again (docs/CONSENT.md). */
+static void forget_subscribe_peer(dc_meeting *m, dc_participant *p)
 {
     for (size_t i = 0; i < p->n_slots; i++) {
         dc_slot *s = &p->slots[i];
@@ -501,9 +503,6 @@ static void replace_subscribe_transport(dc_meeting *m, dc_participant *p)
         s->in_engine = false;
         s->pointed_stream = 0;
     }
-    sfu_transport_remove(m->engine, p->sub_transport, p->room->room_id);
-    dc_registry_unindex_transport(m->reg, p->sub_transport);
-    add_subscribe_transport(m, p);
 }
 
 static void handle_subscribe_answer(dc_meeting *m, dc_conn *conn, dc_participant *p, const dc_request *req)
@@ -531,7 +530,7 @@ static void handle_subscribe_answer(dc_meeting *m, dc_conn *conn, dc_participant
     bool peer_known = p->sub_peer_fingerprint[0];
     if (peer_known &&
         (strcmp(answer->fingerprint, p->sub_peer_fingerprint) || strcmp(answer->ice_ufrag, p->sub_peer_ufrag))) {
-        replace_subscribe_transport(m, p);
+        forget_subscribe_peer(m, p);
         peer_known = false;
     }
     uint32_t room_id = p->room->room_id;

@@ -14,6 +14,7 @@
 typedef struct {
     dc_peer *peer;
     uint32_t transport_id;
+    char ufrag[17], pwd[25]; /* the server side's ICE credentials */
 } client;
 
 static void client_fingerprint(char *fp, size_t cap)
@@ -26,13 +27,13 @@ static void client_fingerprint(char *fp, size_t cap)
  * follows), and a peer that knows the server's side. */
 static client client_make(uint32_t transport_id, bool peer_known)
 {
-    char ufrag[17], pwd[25], fp[200];
-    sfu_ice_random_string(ufrag, 16);
-    sfu_ice_random_string(pwd, 24);
+    client c = {.transport_id = transport_id};
+    char fp[200];
+    sfu_ice_random_string(c.ufrag, 16);
+    sfu_ice_random_string(c.pwd, 24);
     client_fingerprint(fp, sizeof fp);
-    sfu_transport_add(engine, transport_id, ROOM, ufrag, pwd, peer_known ? fp : NULL, false);
-    client c = {dc_peer_new("127.0.0.1", sfu_room_port(engine, ROOM), ufrag, pwd, sfu_fingerprint(engine), client_cert),
-                transport_id};
+    sfu_transport_add(engine, transport_id, ROOM, c.ufrag, c.pwd, peer_known ? fp : NULL, false);
+    c.peer = dc_peer_new("127.0.0.1", sfu_room_port(engine, ROOM), c.ufrag, c.pwd, sfu_fingerprint(engine), client_cert);
     return c;
 }
 
@@ -45,12 +46,19 @@ static client client_new(uint32_t transport_id)
 static sfu_event seen[256];
 static size_t n_seen;
 
+/* How many events of this type about id have been seen. */
+static size_t count_seen(sfu_event_type type, uint32_t id)
+{
+    if (n_seen < 256) n_seen += sfu_poll_events(engine, seen + n_seen, 256 - n_seen);
+    size_t n = 0;
+    for (size_t i = 0; i < n_seen; i++) n += seen[i].type == type && seen[i].id == id;
+    return n;
+}
+
 static bool wait_event(sfu_event_type type, uint32_t id, int timeout_ms)
 {
     for (int waited = 0; waited <= timeout_ms; waited += 10) {
-        if (n_seen < 256) n_seen += sfu_poll_events(engine, seen + n_seen, 256 - n_seen);
-        for (size_t i = 0; i < n_seen; i++)
-            if (seen[i].type == type && seen[i].id == id) return true;
+        if (count_seen(type, id)) return true;
         usleep(10000);
     }
     return false;

@@ -302,6 +302,18 @@ int main(void)
     CHECK(wait_event(SFU_EV_TRANSPORT_CONNECTED, 7, 2000));
     sfu_transport_set_peer(engine, 4343, ROOM, fp, false); /* no such transport */
     CHECK(wait_event(SFU_EV_COMMAND_FAILED, 4343, 1000));
+    /* a new peer connection answers the same offer (same server credentials), its checks
+     * again before its answer: the transport starts over with it, keeping what it bound */
+    dc_peer *renewed = dc_peer_new("127.0.0.1", sfu_room_port(engine, ROOM), early.ufrag, early.pwd,
+                                   sfu_fingerprint(engine), client_cert);
+    CHECK(renewed && !dc_peer_connect(renewed, 300));
+    size_t connected_before = count_seen(SFU_EV_TRANSPORT_CONNECTED, 7);
+    sfu_transport_set_peer(engine, 7, ROOM, fp, false);
+    CHECK(dc_peer_connect(renewed, 5000));
+    for (int waited = 0; waited < 2000 && count_seen(SFU_EV_TRANSPORT_CONNECTED, 7) == connected_before; waited += 10)
+        usleep(10000);
+    CHECK(count_seen(SFU_EV_TRANSPORT_CONNECTED, 7) == connected_before + 1);
+    dc_peer_free(renewed);
     dc_peer_free(early.peer);
 
     sfu_stream_remove(engine, 11, ROOM);

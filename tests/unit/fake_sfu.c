@@ -178,14 +178,16 @@ void sfu_transport_set_peer(sfu *s, uint32_t transport_id, uint32_t room_id, con
     c->dtls_client = dtls_client;
     snprintf(c->text, sizeof c->text, "%s", peer_fingerprint ? peer_fingerprint : "");
     fake_object *t = find(s, OBJ_TRANSPORT, transport_id);
-    if (!t || t->room_id != room_id)
+    if (!t || t->room_id != room_id) {
         problem(s, "peer set on unknown transport %u (room %u)", transport_id, room_id);
-    else if (t->peer_set)
-        problem(s, "peer set twice on transport %u", transport_id);
-    else if (!peer_fingerprint || !*peer_fingerprint)
-        problem(s, "peer of transport %u set without a fingerprint", transport_id);
-    else
-        t->peer_set = true;
+        return;
+    }
+    if (!peer_fingerprint || !*peer_fingerprint) problem(s, "peer of transport %u set without a fingerprint", transport_id);
+    /* a new peer on a transport with slots: their SRTP state would be the old peer's */
+    for (size_t i = 0; t->peer_set && i < s->n_objects; i++)
+        if (s->objects[i].type == OBJ_SLOT && s->objects[i].transport_id == transport_id)
+            problem(s, "new peer on transport %u while slot %u is on it", transport_id, s->objects[i].id);
+    t->peer_set = true;
 }
 
 /* A remove names the room: the real engine ignores one that names another room. */
