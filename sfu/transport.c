@@ -101,6 +101,7 @@ sfu_transport *sfu_transport_new(sfu_core *c, uint32_t id, uint32_t room_id, con
  * keys go, the address its checks bound stays (they often come before its answer). */
 void sfu_transport_learn_peer(sfu_transport *t, const char *peer_fp, bool dtls_client)
 {
+    if (t->dtls || t->srtp) t->core->released_memory = true;
     if (t->dtls) dtls_run(t, DTLS_FREE, NULL, 0);
     if (t->srtp) sfu_srtp_free(t->srtp);
     t->srtp = NULL;
