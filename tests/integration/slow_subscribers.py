@@ -165,14 +165,17 @@ def report(args, peers, server_output, wire, told):
         for port in sorted(p.ports.get(pc, ())):
             silence = wire.longest_silence(port)
             checks = wire.times(port, "stun-request")
-            # checks on the wire that the server says never came: it dropped them
-            dropped = checks and detail.startswith("no ICE connectivity check")
+            # the answer this connection's checks belonged to: the first sent after they began
+            answer = next((t for t in p.answers_sent if checks and t >= checks[0]), None)
+            # checks on the wire that the server says never came, or that all came before
+            # the answer (the only thing the server was waiting for): it dropped them
+            dropped = bool(checks) and (detail.startswith("no ICE connectivity check")
+                                        or (answer is not None and checks[-1] < answer))
             fault = "SERVER" if dropped or (silence is not None and silence < limit) else "client"
             faults[fault] += 1
             quiet = "never sent" if silence is None else f"longest wire silence {silence:.1f} s"
-            if checks and p.answers_sent and pc == "subscribe":
-                quiet += (f"; its checks {checks[0] - p.answers_sent[0]:+.1f} .. {checks[-1] - p.answers_sent[0]:+.1f} s "
-                          f"from its first answer")
+            if answer is not None:
+                quiet += f"; its checks {checks[0] - answer:+.1f} .. {checks[-1] - answer:+.1f} s from its answer"
             print(f"  {p.name} {pc} timeout x{n} [server: {detail or 'no log line'}]: "
                   f"port {port} sent {wire.kinds(port)}, {quiet} -> {fault}")
     print(f"verdict: {faults['SERVER']} timed-out connection(s) the server's fault, "
