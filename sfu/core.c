@@ -79,6 +79,13 @@ static const char *apply(sfu_core *c, const sfu_cmd *cmd, uint32_t *about)
         sfu_transport_new(c, cmd->id, cmd->room_id, cmd->ufrag, cmd->pwd, cmd->fingerprint, cmd->dtls_client,
                           &why);
         return why;
+    case SFU_CMD_TRANSPORT_SET_PEER: {
+        sfu_transport *t = find(c->transports, cmd->id);
+        *about = cmd->id;
+        if (!t || t->room_id != cmd->room_id) return "transport: unknown transport";
+        sfu_transport_learn_peer(t, cmd->fingerprint, cmd->dtls_client);
+        return NULL;
+    }
     case SFU_CMD_TRANSPORT_REMOVE: {
         sfu_transport *t = find(c->transports, cmd->id);
         if (t && t->room_id == cmd->room_id) sfu_transport_destroy(t);

@@ -11,6 +11,7 @@
 /* A control command from the signaling thread, applied between receive batches. */
 typedef enum {
     SFU_CMD_TRANSPORT_ADD,
+    SFU_CMD_TRANSPORT_SET_PEER,
     SFU_CMD_TRANSPORT_REMOVE,
     SFU_CMD_STREAM_ADD,
     SFU_CMD_STREAM_REMOVE,

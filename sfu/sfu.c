@@ -127,6 +127,15 @@ void sfu_transport_add(sfu *s, uint32_t transport_id, uint32_t room_id, const ch
     post(s, &c, transport_id);
 }
 
+void sfu_transport_set_peer(sfu *s, uint32_t transport_id, uint32_t room_id, const char *peer_fingerprint,
+                            bool dtls_client)
+{
+    sfu_cmd c = {.type = SFU_CMD_TRANSPORT_SET_PEER, .id = transport_id, .room_id = room_id,
+                 .dtls_client = dtls_client};
+    copy_str(c.fingerprint, sizeof c.fingerprint, peer_fingerprint);
+    post(s, &c, transport_id);
+}
+
 void sfu_transport_remove(sfu *s, uint32_t transport_id, uint32_t room_id)
 {
     sfu_cmd c = {.type = SFU_CMD_TRANSPORT_REMOVE, .id = transport_id, .room_id = room_id};

@@ -85,18 +85,35 @@ sfu_transport *sfu_transport_new(sfu_core *c, uint32_t id, uint32_t room_id, con
     t->core = c;
     snprintf(t->ufrag, sizeof t->ufrag, "%s", ufrag);
     snprintf(t->pwd, sizeof t->pwd, "%s", pwd);
-    snprintf(t->peer_fingerprint, sizeof t->peer_fingerprint, "%s", peer_fp);
-    t->dtls_client = dtls_client;
-    t->created_us = c->now_us;
     t->slots = g_ptr_array_new();
     t->rtcp_ssrc = (uint32_t)g_random_int() | 1;
-    dtls_run(t, DTLS_NEW, NULL, 0);
-    if (!t->dtls) sfu_out_event(c, SFU_EV_TRANSPORT_FAILED, id, "bad peer fingerprint");
+    if (peer_fp && *peer_fp) sfu_transport_learn_peer(t, peer_fp, dtls_client);
     g_hash_table_insert(c->transports, GUINT_TO_POINTER(id), t);
     g_hash_table_insert(c->transports_by_ufrag, t->ufrag, t);
     sfu_count(&c->counters.transports, 1);
     *why = NULL;
     return t;
+}
+
+/* From here on the peer is known: DTLS can start, and so does the consent clock (a
+ * transport made for an offer waits for the answer, however late it comes). A second
+ * peer is a new peer connection answering the same offer: the old DTLS association and
+ * keys go, the address its checks bound stays (they often come before its answer). */
+void sfu_transport_learn_peer(sfu_transport *t, const char *peer_fp, bool dtls_client)
+{
+    if (t->dtls || t->srtp) t->core->released_memory = true;
+    if (t->dtls) dtls_run(t, DTLS_FREE, NULL, 0);
+    if (t->srtp) sfu_srtp_free(t->srtp);
+    t->srtp = NULL;
+    t->timeout_reported = false;
+    snprintf(t->peer_fingerprint, sizeof t->peer_fingerprint, "%s", peer_fp);
+    t->dtls_client = dtls_client;
+    t->peer_set_us = t->core->now_us;
+    dtls_run(t, DTLS_NEW, NULL, 0);
+    if (!t->dtls)
+        sfu_out_event(t->core, SFU_EV_TRANSPORT_FAILED, t->id, "bad peer fingerprint");
+    else if (t->has_addr && dtls_client) /* its checks came before its answer */
+        dtls_run(t, DTLS_START, NULL, 0);
 }
 
 static void unbind_addr(sfu_transport *t)
@@ -173,8 +190,7 @@ void sfu_transport_on_stun(sfu_core *c, const uint8_t *buf, size_t len, const st
     sfu_transport *t = g_hash_table_lookup(c->transports_by_ufrag, answer.local_ufrag);
     if (!t) return;
     sfu_out_copy(c, from, from_len, answer.reply, answer.reply_len);
-    t->last_alive_us = c->now_us;
-    t->had_check = true;
+    t->last_alive_us = t->last_check_us = c->now_us;
     t->timeout_reported = false;
     /* the first valid check binds; a nomination moves the binding */
     if (!t->has_addr || answer.use_candidate) {
@@ -220,6 +236,20 @@ void sfu_transport_on_dtls(sfu_transport *t, const uint8_t *buf, size_t len)
         sfu_out_event(t->core, SFU_EV_TRANSPORT_TIMEOUT, t->id, "DTLS closed by peer");
 }
 
+/* Says how long the peer has been silent, so that a log shows at once whether it stopped
+ * sending (and since when) or never started (docs/CONSENT.md). */
+static void report_timeout(const sfu_transport *t, int64_t silent_us, int64_t now_us)
+{
+    char why[sizeof ((sfu_event *)0)->detail];
+    if (t->last_check_us)
+        snprintf(why, sizeof why, "ICE consent expired: nothing authenticated for %.1f s, last check %.1f s ago",
+                 (double)silent_us / 1e6, (double)(now_us - t->last_check_us) / 1e6);
+    else
+        snprintf(why, sizeof why, "no ICE connectivity check in the %.1f s since the answer",
+                 (double)(now_us - t->peer_set_us) / 1e6);
+    sfu_out_event(t->core, SFU_EV_TRANSPORT_TIMEOUT, t->id, why);
+}
+
 void sfu_transport_tick(sfu_transport *t, int64_t now_us)
 {
     sfu_core *c = t->core;
@@ -232,13 +262,12 @@ void sfu_transport_tick(sfu_transport *t, int64_t now_us)
         dtls_run(t, DTLS_FREE, NULL, 0);
         c->released_memory = true;
     }
-    if (t->timeout_reported) return;
-    int64_t last = t->last_alive_us ? t->last_alive_us : t->created_us;
+    if (t->timeout_reported || !t->peer_fingerprint[0]) return; /* no answer yet: no clock */
+    int64_t last = MAX(t->last_alive_us, t->peer_set_us);
     if (now_us - last > (int64_t)c->cfg.consent_timeout_ms * 1000) {
         /* consent lost (RFC 7675): stop sending to the address; signaling decides the rest */
         t->timeout_reported = true;
         unbind_addr(t);
-        sfu_out_event(c, SFU_EV_TRANSPORT_TIMEOUT, t->id,
-                      t->had_check ? "ICE consent expired" : "no ICE connectivity check received");
+        report_timeout(t, now_us - last, now_us);
     }
 }

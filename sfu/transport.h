@@ -9,6 +9,9 @@
 /* NULL, with *why set, if the ufrag is taken or memory ran out. */
 sfu_transport *sfu_transport_new(sfu_core *c, uint32_t id, uint32_t room_id, const char *ufrag, const char *pwd,
                                  const char *peer_fp, bool dtls_client, const char **why);
+/* The peer of a transport made without one (an offer the server made was answered), or
+ * a new peer connection answering the same offer. */
+void sfu_transport_learn_peer(sfu_transport *t, const char *peer_fp, bool dtls_client);
 void sfu_transport_destroy(sfu_transport *t); /* unlinks its streams and slots too */
 void sfu_transport_on_stun(sfu_core *c, const uint8_t *buf, size_t len, const struct sockaddr_storage *from,
                            socklen_t from_len);

@@ -43,9 +43,10 @@ struct sfu_transport {
     socklen_t addr_len;
     sfu_addr_key addr_key;
     /* consent (RFC 7675): the last authenticated sign of life, a connectivity check or an
-     * SRTP/SRTCP/DTLS datagram from the bound address that authenticated */
-    int64_t created_us, last_alive_us, connected_us;
-    bool had_check;        /* (for the timeout's wording) */
+     * SRTP/SRTCP/DTLS datagram from the bound address that authenticated; the clock starts
+     * when the peer is known (peer_set_us: the answer), not before */
+    int64_t peer_set_us, last_alive_us, connected_us;
+    int64_t last_check_us; /* the last valid connectivity check (0: none yet), for the timeout's wording */
 
     sfu_dtls *dtls;        /* released dtls_linger_ms after the handshake */
     sfu_srtp *srtp;        /* set once DTLS is connected */

@@ -150,13 +150,23 @@ static dc_sdp_local local_description(dc_meeting *m, const dc_participant *p, co
     };
 }
 
+/* The subscribe transport is in the engine from the offer on, before the client's answer
+ * names its side (sfu_transport_set_peer): a client's connectivity checks start as soon as
+ * it has applied the offer and often reach the server before its answer does, all the more
+ * from a busy client. Checks for credentials the engine did not know yet went unanswered,
+ * and an ICE agent facing an ICE-lite server never tries again (docs/CONSENT.md). */
+static void add_subscribe_transport(dc_meeting *m, dc_participant *p)
+{
+    p->sub_transport = dc_registry_next_id(m->reg);
+    dc_registry_index_transport(m->reg, p->sub_transport, p);
+    sfu_transport_add(m->engine, p->sub_transport, p->room->room_id, p->sub_ufrag, p->sub_pwd, NULL, false);
+    p->sub_transport_added = true;
+}
+
 static void send_subscribe_offer(dc_meeting *m, dc_participant *p)
 {
     if (!p->n_slots) return; /* an offer needs at least one m-line */
-    if (!p->sub_transport) {
-        p->sub_transport = dc_registry_next_id(m->reg);
-        dc_registry_index_transport(m->reg, p->sub_transport, p);
-    }
+    if (!p->sub_transport_added) add_subscribe_transport(m, p);
     p->sub_version++;
     p->sub_offer_wanted = false;
     dc_sdp_slot slots[DC_MAX_SLOTS];
@@ -480,9 +490,12 @@ static bool media_has_pt(const dc_sdp_media *md, uint8_t pt)
 }
 
 /* The subscriber answered from a new peer connection or restarted ICE (another ufrag or
- * certificate): the old DTLS association is useless, so start over with a new engine
- * transport. The server's ICE credentials stay those of the offer being answered. */
-static void replace_subscribe_transport(dc_meeting *m, dc_participant *p)
+ * certificate): the old DTLS association is useless, so the engine transport starts over
+ * with the new peer (sfu_transport_set_peer, which follows). The same transport, not a new
+ * one: the server's ICE credentials stay those of the offer being answered, and the new
+ * connection's checks, often sent before its answer, were answered by this transport and
+ * bound its address; a new transport would never see a check again (docs/CONSENT.md). */
+static void forget_subscribe_peer(dc_meeting *m, dc_participant *p)
 {
     for (size_t i = 0; i < p->n_slots; i++) {
         dc_slot *s = &p->slots[i];
@@ -490,11 +503,6 @@ static void replace_subscribe_transport(dc_meeting *m, dc_participant *p)
         s->in_engine = false;
         s->pointed_stream = 0;
     }
-    sfu_transport_remove(m->engine, p->sub_transport, p->room->room_id);
-    dc_registry_unindex_transport(m->reg, p->sub_transport);
-    p->sub_transport = dc_registry_next_id(m->reg);
-    dc_registry_index_transport(m->reg, p->sub_transport, p);
-    p->sub_transport_added = false;
 }
 
 static void handle_subscribe_answer(dc_meeting *m, dc_conn *conn, dc_participant *p, const dc_request *req)
@@ -519,16 +527,18 @@ static void handle_subscribe_answer(dc_meeting *m, dc_conn *conn, dc_participant
         reply_error(m, conn, req->id, DC_ERR_BAD_SDP, "the answer must use a=setup:active or a=setup:passive");
         return;
     }
-    if (p->sub_transport_added &&
-        (strcmp(answer->fingerprint, p->sub_peer_fingerprint) || strcmp(answer->ice_ufrag, p->sub_peer_ufrag)))
-        replace_subscribe_transport(m, p);
+    bool peer_known = p->sub_peer_fingerprint[0];
+    if (peer_known &&
+        (strcmp(answer->fingerprint, p->sub_peer_fingerprint) || strcmp(answer->ice_ufrag, p->sub_peer_ufrag))) {
+        forget_subscribe_peer(m, p);
+        peer_known = false;
+    }
     uint32_t room_id = p->room->room_id;
-    if (!p->sub_transport_added) {
+    if (!peer_known) {
         snprintf(p->sub_peer_fingerprint, sizeof p->sub_peer_fingerprint, "%s", answer->fingerprint);
         snprintf(p->sub_peer_ufrag, sizeof p->sub_peer_ufrag, "%s", answer->ice_ufrag);
-        sfu_transport_add(m->engine, p->sub_transport, room_id, p->sub_ufrag, p->sub_pwd, p->sub_peer_fingerprint,
-                          answer->setup == DC_SETUP_PASSIVE);
-        p->sub_transport_added = true;
+        sfu_transport_set_peer(m->engine, p->sub_transport, room_id, p->sub_peer_fingerprint,
+                               answer->setup == DC_SETUP_PASSIVE);
     }
     p->sub_answered_version = req->version;
 
@@ -682,8 +692,10 @@ static void forward_engine_event(dc_meeting *m, const sfu_event *ev)
     dc_pc pc;
     dc_participant *p = dc_registry_by_transport(m->reg, ev->id, &pc);
     if (!p) return; /* already gone */
-    send_json(m, p->conn, json_pack("{s:s, s:s, s:s}", "type", "media_state", "pc",
-                                    pc == DC_PC_PUBLISH ? "publish" : "subscribe", "state", state));
+    const char *pc_name = pc == DC_PC_PUBLISH ? "publish" : "subscribe";
+    /* the server's own view of each connection, beside what the client is told (docs/CONSENT.md) */
+    fprintf(stderr, "media: %s %s %s: %s\n", p->id, pc_name, state, ev->detail);
+    send_json(m, p->conn, json_pack("{s:s, s:s, s:s}", "type", "media_state", "pc", pc_name, "state", state));
     /* the engine could not set the connection up: say what, or the client waits forever */
     if (ev->type == SFU_EV_COMMAND_FAILED) dc_meeting_send_error(m, p->conn, DC_ERR_INTERNAL, ev->detail);
     /* Media and WebSocket both gone: nobody is there any more. */

@@ -69,7 +69,7 @@ typedef struct dc_participant {
 
     /* subscribe connection */
     uint32_t sub_transport;      /* id chosen with the first offer */
-    bool sub_transport_added;    /* sfu_transport_add done (first answer) */
+    bool sub_transport_added;    /* sfu_transport_add done (first offer); the peer is set at the answer */
     char sub_ufrag[DC_UFRAG_LEN + 1], sub_pwd[DC_PWD_LEN + 1];
     char sub_peer_ufrag[64], sub_peer_fingerprint[160];
     int64_t sub_version;         /* last offer sent, 0 = none */

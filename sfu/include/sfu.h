@@ -62,6 +62,15 @@ uint16_t sfu_room_port(const sfu *s, uint32_t room_id); /* the UDP port serving 
  * client role (the remote said a=setup:passive). */
 void sfu_transport_add(sfu *s, uint32_t transport_id, uint32_t room_id, const char *ice_ufrag,
                        const char *ice_pwd, const char *peer_fingerprint, bool dtls_client);
+/* A transport for an offer the server makes (the subscribe side) exists from the moment the
+ * offer leaves: peer_fingerprint NULL above, and the client's connectivity checks are
+ * answered even when they come before its answer (a busy client's usually do). Its
+ * answer then names the peer: DTLS starts, and the consent clock starts (docs/CONSENT.md).
+ * Called again (an answer from a new peer connection), the transport starts over with the
+ * new peer: new DTLS and keys, the address the checks bound kept; its slots should be
+ * removed first. */
+void sfu_transport_set_peer(sfu *s, uint32_t transport_id, uint32_t room_id, const char *peer_fingerprint,
+                            bool dtls_client);
 void sfu_transport_remove(sfu *s, uint32_t transport_id, uint32_t room_id);
 
 /* A published stream arriving on a transport. ssrc may be 0 when the SDP did not say:

@@ -14,32 +14,51 @@
 typedef struct {
     dc_peer *peer;
     uint32_t transport_id;
+    char ufrag[17], pwd[25]; /* the server side's ICE credentials */
 } client;
 
-/* Adds a transport with fresh ICE credentials and the client certificate's fingerprint,
- * and a peer that knows the server's side. */
+static void client_fingerprint(char *fp, size_t cap)
+{
+    snprintf(fp, cap, "sha-256 %s", sfu_dtls_cert_fingerprint(client_cert));
+}
+
+/* Adds a transport with fresh ICE credentials and, when peer_known, the client
+ * certificate's fingerprint (else as for an offer not answered yet: sfu_transport_set_peer
+ * follows), and a peer that knows the server's side. */
+static client client_make(uint32_t transport_id, bool peer_known)
+{
+    client c = {.transport_id = transport_id};
+    char fp[200];
+    sfu_ice_random_string(c.ufrag, 16);
+    sfu_ice_random_string(c.pwd, 24);
+    client_fingerprint(fp, sizeof fp);
+    sfu_transport_add(engine, transport_id, ROOM, c.ufrag, c.pwd, peer_known ? fp : NULL, false);
+    c.peer = dc_peer_new("127.0.0.1", sfu_room_port(engine, ROOM), c.ufrag, c.pwd, sfu_fingerprint(engine), client_cert);
+    return c;
+}
+
 static client client_new(uint32_t transport_id)
 {
-    char ufrag[17], pwd[25], fp[200];
-    sfu_ice_random_string(ufrag, 16);
-    sfu_ice_random_string(pwd, 24);
-    snprintf(fp, sizeof fp, "sha-256 %s", sfu_dtls_cert_fingerprint(client_cert));
-    sfu_transport_add(engine, transport_id, ROOM, ufrag, pwd, fp, false);
-    client c = {dc_peer_new("127.0.0.1", sfu_room_port(engine, ROOM), ufrag, pwd, sfu_fingerprint(engine), client_cert),
-                transport_id};
-    return c;
+    return client_make(transport_id, true);
 }
 
 /* Every event seen so far, so that waiting for one does not lose another. */
 static sfu_event seen[256];
 static size_t n_seen;
 
+/* How many events of this type about id have been seen. */
+static size_t count_seen(sfu_event_type type, uint32_t id)
+{
+    if (n_seen < 256) n_seen += sfu_poll_events(engine, seen + n_seen, 256 - n_seen);
+    size_t n = 0;
+    for (size_t i = 0; i < n_seen; i++) n += seen[i].type == type && seen[i].id == id;
+    return n;
+}
+
 static bool wait_event(sfu_event_type type, uint32_t id, int timeout_ms)
 {
     for (int waited = 0; waited <= timeout_ms; waited += 10) {
-        if (n_seen < 256) n_seen += sfu_poll_events(engine, seen + n_seen, 256 - n_seen);
-        for (size_t i = 0; i < n_seen; i++)
-            if (seen[i].type == type && seen[i].id == id) return true;
+        if (count_seen(type, id)) return true;
         usleep(10000);
     }
     return false;

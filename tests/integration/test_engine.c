@@ -5,8 +5,8 @@
  * and timestamps when a slot is re-pointed to another source, subscriber PLI relayed to
  * the publisher, a command that cannot be applied reported, garbage counted and dropped,
  * media that waited too long for a stalled worker dropped instead of forwarded late,
- * consent expiry reported, and consent kept by authenticated SRTCP from a subscriber slow
- * to send its checks. */
+ * consent expiry reported, consent kept by authenticated SRTCP from a subscriber slow
+ * to send its checks, and checks answered before the answer names the peer. */
 #include <glib.h>
 #include <poll.h>
 #include <pthread.h>
@@ -280,6 +280,41 @@ int main(void)
     CHECK(!wait_event(SFU_EV_TRANSPORT_TIMEOUT, 3, 0));
     send_vp8(&pub2, 0x2222, 59, 34777, false);
     CHECK(recv_rtp(&sub, &h, 1000) && h.seq == 1011);
+
+    /* a subscriber whose checks come before its answer, as a busy client's do: the
+     * transport is there from the offer on (no peer yet), answers them and binds, and no
+     * consent clock runs before the answer. The peer, answered, stops checking and starts
+     * DTLS (as libnice does); its handshake completes once the answer names it. */
+    client early = client_make(7, false);
+    sfu_get_stats(engine, &before);
+    CHECK(early.peer && !dc_peer_connect(early.peer, 300));
+    sfu_get_stats(engine, &after);
+    /* its check was answered (the peer started DTLS: its ClientHello, from the bound
+     * address, waits for the answer's fingerprint and is dropped) */
+    CHECK(after.drops[SFU_DROP_STUN_AUTH] == before.drops[SFU_DROP_STUN_AUTH]);
+    CHECK(after.drops[SFU_DROP_DTLS] > before.drops[SFU_DROP_DTLS]);
+    usleep(1700000);
+    CHECK(!wait_event(SFU_EV_TRANSPORT_TIMEOUT, 7, 0) && !wait_event(SFU_EV_TRANSPORT_CONNECTED, 7, 0));
+    char fp[200];
+    client_fingerprint(fp, sizeof fp);
+    sfu_transport_set_peer(engine, 7, ROOM, fp, false);
+    CHECK(dc_peer_connect(early.peer, 5000));
+    CHECK(wait_event(SFU_EV_TRANSPORT_CONNECTED, 7, 2000));
+    sfu_transport_set_peer(engine, 4343, ROOM, fp, false); /* no such transport */
+    CHECK(wait_event(SFU_EV_COMMAND_FAILED, 4343, 1000));
+    /* a new peer connection answers the same offer (same server credentials), its checks
+     * again before its answer: the transport starts over with it, keeping what it bound */
+    dc_peer *renewed = dc_peer_new("127.0.0.1", sfu_room_port(engine, ROOM), early.ufrag, early.pwd,
+                                   sfu_fingerprint(engine), client_cert);
+    CHECK(renewed && !dc_peer_connect(renewed, 300));
+    size_t connected_before = count_seen(SFU_EV_TRANSPORT_CONNECTED, 7);
+    sfu_transport_set_peer(engine, 7, ROOM, fp, false);
+    CHECK(dc_peer_connect(renewed, 5000));
+    for (int waited = 0; waited < 2000 && count_seen(SFU_EV_TRANSPORT_CONNECTED, 7) == connected_before; waited += 10)
+        usleep(10000);
+    CHECK(count_seen(SFU_EV_TRANSPORT_CONNECTED, 7) == connected_before + 1);
+    dc_peer_free(renewed);
+    dc_peer_free(early.peer);
 
     sfu_stream_remove(engine, 11, ROOM);
     sfu_transport_remove(engine, 1, ROOM);

@@ -14,6 +14,7 @@ typedef struct {
     uint32_t transport_id; /* streams, slots */
     sfu_kind kind;         /* streams, slots */
     uint32_t source;       /* slots: the stream pointed at, 0 = none */
+    bool peer_set;         /* transports: the peer's fingerprint is known */
 } fake_object;
 
 #define FAKE_MAX_EVENTS 64
@@ -164,9 +165,29 @@ void sfu_transport_add(sfu *s, uint32_t transport_id, uint32_t room_id, const ch
     c->dtls_client = dtls_client;
     snprintf(c->ice_ufrag, sizeof c->ice_ufrag, "%s", ice_ufrag ? ice_ufrag : "");
     snprintf(c->text, sizeof c->text, "%s", peer_fingerprint ? peer_fingerprint : "");
-    if (!ice_ufrag || !*ice_ufrag || !ice_pwd || !*ice_pwd || !peer_fingerprint || !*peer_fingerprint)
-        problem(s, "transport %u without ufrag, password or fingerprint", transport_id);
-    create(s, OBJ_TRANSPORT, transport_id, room_id, 0, 0);
+    if (!ice_ufrag || !*ice_ufrag || !ice_pwd || !*ice_pwd)
+        problem(s, "transport %u without ufrag or password", transport_id);
+    fake_object *t = create(s, OBJ_TRANSPORT, transport_id, room_id, 0, 0);
+    if (t) t->peer_set = peer_fingerprint && *peer_fingerprint;
+}
+
+void sfu_transport_set_peer(sfu *s, uint32_t transport_id, uint32_t room_id, const char *peer_fingerprint,
+                            bool dtls_client)
+{
+    fake_call *c = record(s, FAKE_TRANSPORT_SET_PEER, transport_id, room_id);
+    c->dtls_client = dtls_client;
+    snprintf(c->text, sizeof c->text, "%s", peer_fingerprint ? peer_fingerprint : "");
+    fake_object *t = find(s, OBJ_TRANSPORT, transport_id);
+    if (!t || t->room_id != room_id) {
+        problem(s, "peer set on unknown transport %u (room %u)", transport_id, room_id);
+        return;
+    }
+    if (!peer_fingerprint || !*peer_fingerprint) problem(s, "peer of transport %u set without a fingerprint", transport_id);
+    /* a new peer on a transport with slots: their SRTP state would be the old peer's */
+    for (size_t i = 0; t->peer_set && i < s->n_objects; i++)
+        if (s->objects[i].type == OBJ_SLOT && s->objects[i].transport_id == transport_id)
+            problem(s, "new peer on transport %u while slot %u is on it", transport_id, s->objects[i].id);
+    t->peer_set = true;
 }
 
 /* A remove names the room: the real engine ignores one that names another room. */

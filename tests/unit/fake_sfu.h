@@ -27,6 +27,7 @@ typedef enum {
     FAKE_SLOT_ADD,
     FAKE_SLOT_POINT,
     FAKE_SLOT_REMOVE,
+    FAKE_TRANSPORT_SET_PEER,
 } fake_op;
 
 /* One engine call; fields the call does not have are 0. */
@@ -40,9 +41,10 @@ typedef struct {
     sfu_codec codec;       /* stream_add */
     uint8_t pt;            /* stream_add: the publisher's; slot_point: the one sent with */
     uint32_t ssrc;         /* stream_add: the publisher's (0 = from mid); slot_add: the slot's */
-    bool dtls_client;      /* transport_add */
+    bool dtls_client;      /* transport_add, transport_set_peer */
     char ice_ufrag[64];    /* transport_add: the server's ufrag */
-    char text[160];        /* transport_add: the peer's fingerprint; stream_add: the mid */
+    char text[160];        /* transport_add, transport_set_peer: the peer's fingerprint ("" = not yet);
+                              stream_add: the mid */
 } fake_call;
 
 /* A fresh fake engine, as sfu_new would return. */

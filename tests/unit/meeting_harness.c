@@ -236,14 +236,15 @@ const dc_sdp_media *media_by_mid(const dc_sdp *sdp, const char *mid)
 
 /* ---- the engine's view, from the fake's call log ------------------------------------------ */
 
-/* The transport the meeting added with this server ufrag since call `from`; 0 if none. */
+/* The last transport the meeting added with this server ufrag since call `from`; 0 if none. */
 uint32_t transport_with_ufrag(size_t from, const char *server_ufrag)
 {
+    uint32_t id = 0;
     for (size_t i = from; i < fake_sfu_call_count(engine); i++) {
         const fake_call *call = fake_sfu_call(engine, i);
-        if (call->op == FAKE_TRANSPORT_ADD && !strcmp(call->ice_ufrag, server_ufrag)) return call->id;
+        if (call->op == FAKE_TRANSPORT_ADD && !strcmp(call->ice_ufrag, server_ufrag)) id = call->id;
     }
-    return 0;
+    return id;
 }
 
 /* The live stream of that kind published on the client's publish transport; 0 if none. */
@@ -320,12 +321,12 @@ json_t *answer_offer_with(client *c, const char *ufrag)
     free(c->offer);
     c->offer_msg = offer_msg;
     c->offer = parse_sdp(json_string_value(json_object_get(offer_msg, "sdp")));
-    size_t from = fake_sfu_call_count(engine);
     char *answer = subscribe_answer_sdp(c->offer, ufrag);
     json_t *reply = request(c, json_pack("{s:s, s:O, s:s}", "type", "subscribe_answer", "version",
                                          json_object_get(offer_msg, "version"), "sdp", answer));
     g_free(answer);
-    uint32_t added = transport_with_ufrag(from, c->offer->ice_ufrag);
+    /* the subscribe transport was added with the first offer, and again if this answer replaced it */
+    uint32_t added = transport_with_ufrag(0, c->offer->ice_ufrag);
     if (added) c->sub_transport = added;
     return reply;
 }

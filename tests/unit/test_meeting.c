@@ -85,9 +85,12 @@ static void test_subscribe_to_publishers(void)
     CHECK(json_integer_value(json_object_get(b.offer_msg, "version")) == 1);
     const json_t *slot = offered_slot(&b, mid_showing(&b, &a, "video"));
     CHECK(slot && json_is_true(json_object_get(slot, "active")));
-    /* the answer puts the subscribe transport and two slots into the engine, pointed at A */
-    const fake_call *t = fake_sfu_find(engine, before, FAKE_TRANSPORT_ADD, b.sub_transport);
-    CHECK(t && !t->dtls_client); /* the answer said a=setup:active */
+    /* the subscribe transport went into the engine with the offer, its peer with the answer,
+     * and two slots pointed at A */
+    const fake_call *added = fake_sfu_find(engine, 0, FAKE_TRANSPORT_ADD, b.sub_transport);
+    const fake_call *t = fake_sfu_find(engine, before, FAKE_TRANSPORT_SET_PEER, b.sub_transport);
+    CHECK(added && !added->text[0] && fake_sfu_call_count(engine) && added < fake_sfu_call(engine, before));
+    CHECK(t && !t->dtls_client && t->text[0]); /* the answer said a=setup:active */
     CHECK(fake_sfu_count_since(engine, before, FAKE_SLOT_ADD) == 2);
     CHECK(sees_both(&b, &a));
     const fake_call *point = fake_sfu_find(engine, before, FAKE_SLOT_POINT, slot_of(&b, mid_showing(&b, &a, "video")));
@@ -453,7 +456,9 @@ static void test_engine_events(void)
     meeting_end((client *[]){&a, &b}, 2);
 }
 
-/* An answer from a new peer connection (other ufrag) replaces the subscribe transport. */
+/* An answer from a new peer connection (other ufrag) gives the subscribe transport a new
+ * peer: slots out, the new peer in, slots back; the transport (and the address the new
+ * connection's early checks bound) stays. */
 static void test_subscribe_ice_restart(void)
 {
     meeting_start();
@@ -472,11 +477,12 @@ static void test_subscribe_ice_restart(void)
     reply = answer_offer_with(&b2, "newufrag");
     CHECK(is_ok(reply));
     json_decref(reply);
-    CHECK(!fake_sfu_transport_alive(engine, old_transport));
-    CHECK(b2.sub_transport && b2.sub_transport != old_transport && fake_sfu_transport_alive(engine, b2.sub_transport));
-    const fake_call *removed = fake_sfu_find(engine, before, FAKE_TRANSPORT_REMOVE, old_transport);
-    const fake_call *added = fake_sfu_find(engine, before, FAKE_TRANSPORT_ADD, b2.sub_transport);
-    CHECK(removed && added && removed < added);
+    CHECK(b2.sub_transport == old_transport && fake_sfu_transport_alive(engine, old_transport));
+    CHECK(!fake_sfu_find(engine, before, FAKE_TRANSPORT_REMOVE, 0) && !fake_sfu_find(engine, before, FAKE_TRANSPORT_ADD, 0));
+    const fake_call *slot_out = fake_sfu_find(engine, before, FAKE_SLOT_REMOVE, 0);
+    const fake_call *peer = fake_sfu_find(engine, before, FAKE_TRANSPORT_SET_PEER, old_transport);
+    const fake_call *slot_in = fake_sfu_find(engine, before, FAKE_SLOT_ADD, 0);
+    CHECK(slot_out && peer && slot_in && slot_out < peer && peer < slot_in);
     CHECK(sees_both(&b2, &a));
     meeting_end((client *[]){&a, &b, &b2}, 3);
 }
