@@ -33,7 +33,7 @@
 
 typedef struct participant {
     size_t idx;
-    long pub_index;      /* -1 if it does not publish */
+    long pub_index; /* -1 if it does not publish */
     bool receives;
     bench_sig *sig;
     char ufrag_pub[17], pwd_pub[33], ufrag_sub[17], pwd_sub[33], cname[32];
@@ -43,8 +43,8 @@ typedef struct participant {
     bool pub_handed, sub_handed, failed;
     int64_t join_ns;
     char participant_id[64];
-    size_t room_no;  /* which of the --rooms rooms it joins */
-    uint8_t *expect; /* per stream: the server gave this participant a slot for it */
+    size_t room_no;        /* which of the --rooms rooms it joins */
+    uint8_t *expect;       /* per stream: the server gave this participant a slot for it */
     uint8_t *room_streams; /* per stream: published in its room (what the scenario wants it
                               to receive) */
     bool slots_known;
@@ -72,7 +72,11 @@ static struct {
 } g;
 
 static volatile sig_atomic_t interrupted;
-static void on_sigint(int s) { (void)s; interrupted = 1; }
+static void on_sigint(int s)
+{
+    (void)s;
+    interrupted = 1;
+}
 
 static int64_t mono_ns(void)
 {
@@ -124,8 +128,7 @@ static dc_peer *peer_from(participant *p, const dc_sdp *sdp, const char *text, c
         return NULL;
     }
     dc_peer *peer = dc_peer_new_ufrag(ip, port, sdp->ice_ufrag, sdp->ice_pwd, fp + 1, g.cert, my_ufrag);
-    if (!peer)
-        fail_participant(p, "cannot create peer");
+    if (!peer) fail_participant(p, "cannot create peer");
     else /* a full-ICE server (Janus) also checks us and waits for our answers */
         dc_peer_answer_checks(peer, my_ufrag == p->ufrag_pub ? p->pwd_pub : p->pwd_sub);
     return peer;
@@ -227,17 +230,12 @@ static const bench_sig_ops *const sig_clients[] = {
 /* Folds one connection's negotiated SRTP profile into the run's (see srtp_profile_name). */
 static void note_profile(sfu_srtp_profile p)
 {
-    if (g.profile == SFU_SRTP_PROFILE_NONE)
-        g.profile = p;
-    else if (p != g.profile)
-        g.profile_mixed = true;
+    if (g.profile == SFU_SRTP_PROFILE_NONE) g.profile = p;
+    else if (p != g.profile) g.profile_mixed = true;
 }
 
 /* The profile every connection negotiated, "mixed" if they differ, "NONE" if none connected. */
-static const char *srtp_profile_name(void)
-{
-    return g.profile_mixed ? "mixed" : sfu_srtp_profile_name(g.profile);
-}
+static const char *srtp_profile_name(void) { return g.profile_mixed ? "mixed" : sfu_srtp_profile_name(g.profile); }
 
 /* --srtp-profile NAME → the DTLS-SRTP profile list (OpenSSL syntax) the peers offer, for
  * sfu_dtls_cert_set_srtp_profiles; NULL for "any": the DTLS module's default, GCM first,
@@ -396,20 +394,62 @@ int main(int argc, char **argv)
     bool publishers_receive = false, md_header = false, vary_sizes = false;
     double loss_limit = -1;
     long rtp_seq_start = -1;
-    enum { O_URL = 256, O_PID, O_PORT, O_SCEN, O_PUB, O_RECV, O_PUBRECV, O_KBPS, O_FPS, O_KF, O_DUR, O_WARM,
-           O_SETTLE, O_BATCH, O_DEC, O_ROOM, O_SIG, O_NOTE, O_OUT, O_MDH, O_LIMIT, O_SRTP, O_ROOMS, O_SEQ, O_RING,
-           O_VARY };
-    static const struct option opts[] = {
-        {"url", 1, 0, O_URL}, {"server-pid", 1, 0, O_PID}, {"media-port", 1, 0, O_PORT},
-        {"scenario", 1, 0, O_SCEN}, {"publishers", 1, 0, O_PUB}, {"receivers", 1, 0, O_RECV},
-        {"publishers-receive", 0, 0, O_PUBRECV}, {"video-kbps", 1, 0, O_KBPS}, {"fps", 1, 0, O_FPS},
-        {"keyframe-s", 1, 0, O_KF}, {"duration", 1, 0, O_DUR}, {"warmup", 1, 0, O_WARM},
-        {"settle-timeout", 1, 0, O_SETTLE}, {"join-batch", 1, 0, O_BATCH}, {"decrypt-every", 1, 0, O_DEC},
-        {"room", 1, 0, O_ROOM}, {"signaling", 1, 0, O_SIG}, {"note", 1, 0, O_NOTE}, {"out", 1, 0, O_OUT},
-        {"markdown-header", 0, 0, O_MDH}, {"loss-limit", 1, 0, O_LIMIT}, {"srtp-profile", 1, 0, O_SRTP},
-        {"rooms", 1, 0, O_ROOMS}, {"rtp-seq-start", 1, 0, O_SEQ}, {"rx-ring", 1, 0, O_RING},
-        {"vary-sizes", 0, 0, O_VARY},
-        {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    enum {
+        O_URL = 256,
+        O_PID,
+        O_PORT,
+        O_SCEN,
+        O_PUB,
+        O_RECV,
+        O_PUBRECV,
+        O_KBPS,
+        O_FPS,
+        O_KF,
+        O_DUR,
+        O_WARM,
+        O_SETTLE,
+        O_BATCH,
+        O_DEC,
+        O_ROOM,
+        O_SIG,
+        O_NOTE,
+        O_OUT,
+        O_MDH,
+        O_LIMIT,
+        O_SRTP,
+        O_ROOMS,
+        O_SEQ,
+        O_RING,
+        O_VARY
+    };
+    static const struct option opts[] = {{"url", 1, 0, O_URL},
+                                         {"server-pid", 1, 0, O_PID},
+                                         {"media-port", 1, 0, O_PORT},
+                                         {"scenario", 1, 0, O_SCEN},
+                                         {"publishers", 1, 0, O_PUB},
+                                         {"receivers", 1, 0, O_RECV},
+                                         {"publishers-receive", 0, 0, O_PUBRECV},
+                                         {"video-kbps", 1, 0, O_KBPS},
+                                         {"fps", 1, 0, O_FPS},
+                                         {"keyframe-s", 1, 0, O_KF},
+                                         {"duration", 1, 0, O_DUR},
+                                         {"warmup", 1, 0, O_WARM},
+                                         {"settle-timeout", 1, 0, O_SETTLE},
+                                         {"join-batch", 1, 0, O_BATCH},
+                                         {"decrypt-every", 1, 0, O_DEC},
+                                         {"room", 1, 0, O_ROOM},
+                                         {"signaling", 1, 0, O_SIG},
+                                         {"note", 1, 0, O_NOTE},
+                                         {"out", 1, 0, O_OUT},
+                                         {"markdown-header", 0, 0, O_MDH},
+                                         {"loss-limit", 1, 0, O_LIMIT},
+                                         {"srtp-profile", 1, 0, O_SRTP},
+                                         {"rooms", 1, 0, O_ROOMS},
+                                         {"rtp-seq-start", 1, 0, O_SEQ},
+                                         {"rx-ring", 1, 0, O_RING},
+                                         {"vary-sizes", 0, 0, O_VARY},
+                                         {"help", 0, 0, 'h'},
+                                         {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
         switch (c) {
@@ -477,10 +517,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench: cannot set up (certificate, SRTP profiles or signaling context for %s)\n", url);
         return 1;
     }
-    bench_run run = {.scenario = scenario, .server = g.sig->name, .note = note, .publishers = publishers,
-                     .receivers = receivers, .rooms = rooms, .publishers_receive = publishers_receive,
-                     .video_kbps = video_kbps, .duration_s = duration, .decrypt_every = decrypt_every,
-                     .vary_sizes = vary_sizes, .srtp_offer = srtp_offer};
+    bench_run run = {.scenario = scenario,
+                     .server = g.sig->name,
+                     .note = note,
+                     .publishers = publishers,
+                     .receivers = receivers,
+                     .rooms = rooms,
+                     .publishers_receive = publishers_receive,
+                     .video_kbps = video_kbps,
+                     .duration_s = duration,
+                     .decrypt_every = decrypt_every,
+                     .vary_sizes = vary_sizes,
+                     .srtp_offer = srtp_offer};
     bench_proc_sample s_start = {0}, s_begin, s_end;
     run.have_server = server_pid > 0 && bench_proc_read((pid_t)server_pid, &s_start);
     run.server_rss_start_kib = (double)s_start.rss_kib;
@@ -498,9 +546,15 @@ int main(int argc, char **argv)
     n_publishers_total = npub;
     n_streams_total = npub * 2;
     n_receivers_total = receivers * rooms + (publishers_receive ? npub : 0);
-    bench_media_opts mo = {.n_publishers = npub, .video_bps = video_kbps * 1000, .fps = fps,
-                           .keyframe_s = keyframe_s, .audio = true, .video = true, .decrypt_every = decrypt_every,
-                           .rtp_seq_start = (int32_t)rtp_seq_start, .rx_ring_if = rx_ring_if,
+    bench_media_opts mo = {.n_publishers = npub,
+                           .video_bps = video_kbps * 1000,
+                           .fps = fps,
+                           .keyframe_s = keyframe_s,
+                           .audio = true,
+                           .video = true,
+                           .decrypt_every = decrypt_every,
+                           .rtp_seq_start = (int32_t)rtp_seq_start,
+                           .rx_ring_if = rx_ring_if,
                            .vary_sizes = vary_sizes};
     g.media = bench_media_new(&mo);
     srand((unsigned)getpid());
@@ -600,7 +654,8 @@ int main(int argc, char **argv)
     fprintf(stderr,
             "bench: %s: %zu participants (%zu failed), set-up %.1f s, window %.1f s, sent %llu, received %llu, "
             "expected %llu; gen drops %llu, decrypted %llu (fail %llu, mismatch %llu), PLIs %llu, keyframes %llu, "
-            "send lag p99 %.2f max %.2f ms%s, send path p99 %.2f max %.2f ms (unstamped %llu), receive %s, server drops %llu, backlog drops %llu, streams without a slot %llu, SRTP %s "
+            "send lag p99 %.2f max %.2f ms%s, send path p99 %.2f max %.2f ms (unstamped %llu), receive %s, server "
+            "drops %llu, backlog drops %llu, streams without a slot %llu, SRTP %s "
             "(offered %s)\n",
             scenario, g.n, g.failed, setup_s, run.media.window_s, (unsigned long long)run.media.tx_packets,
             (unsigned long long)run.media.rx_packets, (unsigned long long)run.media.expected,
@@ -609,9 +664,8 @@ int main(int argc, char **argv)
             (unsigned long long)run.media.plis, (unsigned long long)run.media.keyframes, run.media.send_lag_p99_ms,
             run.media.max_send_lag_ms, run.media.sender_realtime ? " (SCHED_FIFO)" : "", run.media.send_path_p99_ms,
             run.media.send_path_max_ms, (unsigned long long)run.media.unstamped,
-            run.media.rx_ring ? "packet ring" : "sockets",
-            (unsigned long long)run.server_socket_drops, run.backlog_drops, (unsigned long long)run.media.streams_without_slot,
-            run.srtp_profile, srtp_offer);
+            run.media.rx_ring ? "packet ring" : "sockets", (unsigned long long)run.server_socket_drops,
+            run.backlog_drops, (unsigned long long)run.media.streams_without_slot, run.srtp_profile, srtp_offer);
     if (out && !bench_report_json(&run, out)) fprintf(stderr, "bench: cannot write %s\n", out);
     sfu_dtls_cert_free(g.cert);
     for (size_t i = 0; i < g.n; i++) {

@@ -41,8 +41,8 @@ static size_t put_header(bench_gen_stream *g, uint8_t *b, bool marker, const ben
     return HDR_LEN;
 }
 
-void bench_gen_init_video(bench_gen_stream *g, uint16_t stream, uint32_t ssrc, uint8_t pt,
-                          uint32_t bitrate_bps, unsigned fps, unsigned kf_seconds)
+void bench_gen_init_video(bench_gen_stream *g, uint16_t stream, uint32_t ssrc, uint8_t pt, uint32_t bitrate_bps,
+                          unsigned fps, unsigned kf_seconds)
 {
     memset(g, 0, sizeof *g);
     g->video = true;
@@ -71,10 +71,7 @@ void bench_gen_init_audio(bench_gen_stream *g, uint16_t stream, uint32_t ssrc, u
     g->rtp_ts = ssrc * 13;
 }
 
-void bench_gen_vary_sizes(bench_gen_stream *g, uint32_t seed)
-{
-    g->vary = seed * 2654435761u | 1;
-}
+void bench_gen_vary_sizes(bench_gen_stream *g, uint32_t seed) { g->vary = seed * 2654435761u | 1; }
 
 /* `mean` ± `spread_pct` %, evenly: xorshift32 on the stream's state; `mean` when fixed. */
 static size_t varied(bench_gen_stream *g, size_t mean, unsigned spread_pct)
@@ -98,8 +95,8 @@ size_t bench_gen_audio(bench_gen_stream *g, uint8_t *buf, int64_t send_ns)
     return off + payload;
 }
 
-size_t bench_gen_video_frame(bench_gen_stream *g, uint8_t (*bufs)[BENCH_PKT_CAP], size_t *lens,
-                             size_t max, int64_t send_ns)
+size_t bench_gen_video_frame(bench_gen_stream *g, uint8_t (*bufs)[BENCH_PKT_CAP], size_t *lens, size_t max,
+                             int64_t send_ns)
 {
     bool key = g->want_key || g->frame_no % g->kf_interval == 0;
     g->want_key = false;

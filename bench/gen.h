@@ -17,14 +17,14 @@
 
 #define BENCH_EXT_ID 14
 #define BENCH_RECORD_LEN 16
-#define BENCH_PKT_CAP 1280     /* buffer per packet: 1200 of RTP + SRTP trailer, rounded */
-#define BENCH_RTP_SIZE 1200    /* target RTP packet size (before SRTP) */
+#define BENCH_PKT_CAP 1280  /* buffer per packet: 1200 of RTP + SRTP trailer, rounded */
+#define BENCH_RTP_SIZE 1200 /* target RTP packet size (before SRTP) */
 #define BENCH_MAX_FRAME_PKTS 64
 
 typedef struct {
-    uint32_t seq;       /* per stream, from 0 */
-    uint16_t stream;    /* publisher index * 2 + (video ? 1 : 0) */
-    uint16_t flags;     /* bit 0: keyframe packet */
+    uint32_t seq;    /* per stream, from 0 */
+    uint16_t stream; /* publisher index * 2 + (video ? 1 : 0) */
+    uint16_t flags;  /* bit 0: keyframe packet */
     int64_t send_ns;
 } bench_record;
 
@@ -32,24 +32,24 @@ typedef struct {
     bool video;
     uint32_t ssrc;
     uint8_t pt;
-    uint16_t stream;      /* see bench_record */
+    uint16_t stream; /* see bench_record */
     uint16_t rtp_seq;
     uint32_t rtp_ts;
-    uint32_t next_seq;    /* bench sequence of the next packet */
+    uint32_t next_seq; /* bench sequence of the next packet */
     /* video */
     uint16_t picture_id;
     uint32_t frame_no;
     uint32_t kf_interval; /* frames between periodic keyframes */
     size_t key_bytes, inter_bytes;
-    bool want_key;        /* set on PLI/FIR */
+    bool want_key; /* set on PLI/FIR */
     uint64_t keyframes;
-    uint32_t vary;        /* 0: fixed sizes; else the state drawing each frame's or packet's size */
+    uint32_t vary; /* 0: fixed sizes; else the state drawing each frame's or packet's size */
 } bench_gen_stream;
 
 /* bitrate_bps applies to video (fps frames per second, a keyframe every kf_seconds,
  * keyframes three times an average frame). */
-void bench_gen_init_video(bench_gen_stream *g, uint16_t stream, uint32_t ssrc, uint8_t pt,
-                          uint32_t bitrate_bps, unsigned fps, unsigned kf_seconds);
+void bench_gen_init_video(bench_gen_stream *g, uint16_t stream, uint32_t ssrc, uint8_t pt, uint32_t bitrate_bps,
+                          unsigned fps, unsigned kf_seconds);
 void bench_gen_init_audio(bench_gen_stream *g, uint16_t stream, uint32_t ssrc, uint8_t pt);
 
 /* From now on the stream's sizes vary as an encoder's do, repeatably from `seed`: video
@@ -60,8 +60,8 @@ void bench_gen_vary_sizes(bench_gen_stream *g, uint32_t seed);
 /* One audio packet (~100 bytes of payload, 20 ms). Returns its length. */
 size_t bench_gen_audio(bench_gen_stream *g, uint8_t *buf, int64_t send_ns);
 /* One video frame: writes n packets into bufs (BENCH_PKT_CAP each), lens[i]; returns n. */
-size_t bench_gen_video_frame(bench_gen_stream *g, uint8_t (*bufs)[BENCH_PKT_CAP], size_t *lens,
-                             size_t max, int64_t send_ns);
+size_t bench_gen_video_frame(bench_gen_stream *g, uint8_t (*bufs)[BENCH_PKT_CAP], size_t *lens, size_t max,
+                             int64_t send_ns);
 
 /* Reads the record from the header extension (works on SRTP packets too). */
 bool bench_record_from_ext(const uint8_t *pkt, size_t len, bench_record *out);

@@ -1,13 +1,13 @@
 /* See media.h. */
 #include "media.h"
 
-#include <errno.h>
-#include <pthread.h>
-#include <sched.h>
 #include <arpa/inet.h>
+#include <errno.h>
 #include <linux/errqueue.h>
 #include <linux/net_tstamp.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -20,9 +20,9 @@
 #include <unistd.h>
 
 #include "gen.h"
-#include "rx_ring.h"
 #include "rtp/rtcp.h"
 #include "rtp/rtp.h"
+#include "rx_ring.h"
 #include "srtp/srtp_session.h"
 #include "stats.h"
 
@@ -30,8 +30,8 @@
 #define RX_BUF 1500
 #define TX_BATCH 128
 #define CONSENT_NS 5000000000LL
-#define SENT_RING 256   /* a publisher's timestamped sends not yet matched (≥ TX_BATCH) */
-#define WIRE_RING 1024  /* per stream: the latest packets' wire delays, by sequence */
+#define SENT_RING 256  /* a publisher's timestamped sends not yet matched (≥ TX_BATCH) */
+#define WIRE_RING 1024 /* per stream: the latest packets' wire delays, by sequence */
 
 typedef struct {
     dc_peer *peer;
@@ -89,11 +89,13 @@ typedef struct {
     /* connections handed over by the signaling thread (under m->lock), then owned: pub*
      * on the sender, sub* on the receiver (both begin with their conn) */
     atomic_bool incoming;
-    conn **in; size_t n_in;
-    conn **conns; size_t n, cap;
+    conn **in;
+    size_t n_in;
+    conn **conns;
+    size_t n, cap;
     uint8_t (*rx)[RX_BUF];
     uint64_t decrypt_failures;
-    int64_t ring_now_mono;  /* the receiver's loop time, for datagrams from the ring */
+    int64_t ring_now_mono; /* the receiver's loop time, for datagrams from the ring */
 } side;
 
 struct bench_media {
@@ -180,7 +182,8 @@ static void set_bound(uint32_t *b, size_t stream, uint32_t v) { __atomic_store_n
  * and the send: that delay is the generator's, not the server's. */
 static int64_t wire_time(bench_media *m, const bench_record *rec)
 {
-    uint64_t v = __atomic_load_n(&m->wire_delay[(size_t)rec->stream * WIRE_RING + rec->seq % WIRE_RING], __ATOMIC_RELAXED);
+    uint64_t v = __atomic_load_n(&m->wire_delay[(size_t)rec->stream * WIRE_RING + rec->seq % WIRE_RING],
+                                 __ATOMIC_RELAXED);
     if (v >> 32 != rec->seq || v == 0) {
         m->unstamped++;
         return rec->send_ns;
@@ -265,8 +268,8 @@ static void drain_socket(side *d, conn *c, int64_t now_mono)
     for (;;) {
         for (int i = 0; i < RX_BATCH; i++) {
             iov[i] = (struct iovec){.iov_base = d->rx[i], .iov_len = RX_BUF};
-            msgs[i].msg_hdr = (struct msghdr){.msg_iov = &iov[i], .msg_iovlen = 1,
-                                              .msg_control = ctrl[i].buf, .msg_controllen = sizeof ctrl[i].buf};
+            msgs[i].msg_hdr = (struct msghdr){
+                .msg_iov = &iov[i], .msg_iovlen = 1, .msg_control = ctrl[i].buf, .msg_controllen = sizeof ctrl[i].buf};
         }
         if (c->is_pub) read_tx_stamps(d, (pub *)c); /* EPOLLERR: stamps not read at the send */
         int n = recvmmsg(c->fd, msgs, RX_BATCH, MSG_DONTWAIT, NULL);
@@ -370,7 +373,8 @@ static void flush(side *d, pub *p, size_t *lens, size_t n)
         bench_record rec;
         if (!bench_record_from_ext(m->tx[i], len, &rec)) continue;
         if (sfu_srtp_protect_rtp(p->c.srtp, m->tx[i], &len, BENCH_PKT_CAP) != 0) continue;
-        p->sent[(p->tx_key + k) % SENT_RING] = (sent_packet){.seq = rec.seq, .stream = rec.stream, .send_ns = rec.send_ns};
+        p->sent[(p->tx_key + k) % SENT_RING] = (sent_packet){
+            .seq = rec.seq, .stream = rec.stream, .send_ns = rec.send_ns};
         struct cmsghdr *cm = &ctrl[k].align; /* ask for this datagram's transmit stamp */
         cm->cmsg_level = SOL_SOCKET;
         cm->cmsg_type = SO_TIMESTAMPING;
@@ -378,9 +382,12 @@ static void flush(side *d, pub *p, size_t *lens, size_t n)
         uint32_t flags = SOF_TIMESTAMPING_TX_SOFTWARE;
         memcpy(CMSG_DATA(cm), &flags, sizeof flags);
         iov[k] = (struct iovec){.iov_base = m->tx[i], .iov_len = len};
-        msgs[k].msg_hdr = (struct msghdr){.msg_name = (void *)p->c.addr, .msg_namelen = (socklen_t)p->c.addr_len,
-                                          .msg_iov = &iov[k], .msg_iovlen = 1,
-                                          .msg_control = ctrl[k].buf, .msg_controllen = sizeof ctrl[k].buf};
+        msgs[k].msg_hdr = (struct msghdr){.msg_name = (void *)p->c.addr,
+                                          .msg_namelen = (socklen_t)p->c.addr_len,
+                                          .msg_iov = &iov[k],
+                                          .msg_iovlen = 1,
+                                          .msg_control = ctrl[k].buf,
+                                          .msg_controllen = sizeof ctrl[k].buf};
         k++;
     }
     size_t sent = 0;
@@ -643,15 +650,15 @@ bench_media *bench_media_new(const bench_media_opts *o)
     return m;
 }
 
-void bench_media_add_pub(bench_media *m, dc_peer *peer, size_t pub_index, uint32_t audio_ssrc,
-                         uint8_t audio_pt, uint32_t video_ssrc, uint8_t video_pt)
+void bench_media_add_pub(bench_media *m, dc_peer *peer, size_t pub_index, uint32_t audio_ssrc, uint8_t audio_pt,
+                         uint32_t video_ssrc, uint8_t video_pt)
 {
     pub *p = calloc(1, sizeof *p);
     conn_init(&p->c, peer, true);
     p->pub_index = pub_index;
     bench_gen_init_audio(&p->audio, (uint16_t)(pub_index * 2), audio_ssrc, audio_pt);
-    bench_gen_init_video(&p->video, (uint16_t)(pub_index * 2 + 1), video_ssrc, video_pt, m->o.video_bps,
-                         m->o.fps, m->o.keyframe_s);
+    bench_gen_init_video(&p->video, (uint16_t)(pub_index * 2 + 1), video_ssrc, video_pt, m->o.video_bps, m->o.fps,
+                         m->o.keyframe_s);
     if (m->o.rtp_seq_start >= 0) p->audio.rtp_seq = p->video.rtp_seq = (uint16_t)m->o.rtp_seq_start;
     if (m->o.vary_sizes) {
         bench_gen_vary_sizes(&p->audio, (uint32_t)pub_index * 2 + 1);
@@ -660,8 +667,8 @@ void bench_media_add_pub(bench_media *m, dc_peer *peer, size_t pub_index, uint32
     hand_over(&m->send, &p->c);
 }
 
-size_t bench_media_add_sub(bench_media *m, dc_peer *peer, long self_pub, const uint8_t *wanted,
-                           const uint8_t *expect, int64_t join_ns)
+size_t bench_media_add_sub(bench_media *m, dc_peer *peer, long self_pub, const uint8_t *wanted, const uint8_t *expect,
+                           int64_t join_ns)
 {
     sub *s = calloc(1, sizeof *s);
     conn_init(&s->c, peer, false);

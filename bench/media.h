@@ -21,15 +21,15 @@
 #include "peer.h"
 
 typedef struct {
-    size_t n_publishers;      /* stream ids are publisher index * 2 + kind */
+    size_t n_publishers; /* stream ids are publisher index * 2 + kind */
     uint32_t video_bps;
     unsigned fps, keyframe_s;
     bool audio, video;
-    unsigned decrypt_every;   /* 1 = every packet, 0 = never */
-    bool vary_sizes;          /* frame and audio packet sizes vary (bench_gen_vary_sizes) */
-    int32_t rtp_seq_start;    /* ≥ 0: first RTP sequence number of every stream (tests the
+    unsigned decrypt_every; /* 1 = every packet, 0 = never */
+    bool vary_sizes;        /* frame and audio packet sizes vary (bench_gen_vary_sizes) */
+    int32_t rtp_seq_start;  /* ≥ 0: first RTP sequence number of every stream (tests the
                                  wrap into the rollover counter early); -1: from the SSRC */
-    const char *rx_ring_if;   /* receive subscribers' RTP from a packet ring on this
+    const char *rx_ring_if; /* receive subscribers' RTP from a packet ring on this
                                  interface (rx_ring.h) instead of their sockets; NULL: sockets */
 } bench_media_opts;
 
@@ -37,16 +37,16 @@ typedef struct bench_media bench_media;
 
 bench_media *bench_media_new(const bench_media_opts *o);
 /* Starts sending on a connected publish connection of publisher pub_index. */
-void bench_media_add_pub(bench_media *m, dc_peer *peer, size_t pub_index, uint32_t audio_ssrc,
-                         uint8_t audio_pt, uint32_t video_ssrc, uint8_t video_pt);
+void bench_media_add_pub(bench_media *m, dc_peer *peer, size_t pub_index, uint32_t audio_ssrc, uint8_t audio_pt,
+                         uint32_t video_ssrc, uint8_t video_pt);
 /* Starts receiving on a connected subscribe connection. The scenario wants it to receive
  * the streams in `wanted` (one byte per stream; NULL = every publisher's) except
  * self_pub's (-1: none); expect (one byte per stream) says which of them the server
  * actually gave it a slot for; NULL = all. Both are owned by the caller and read only by
  * bench_media_finish. join_ns: CLOCK_MONOTONIC time the join was sent. Returns the
  * subscriber's index. */
-size_t bench_media_add_sub(bench_media *m, dc_peer *peer, long self_pub, const uint8_t *wanted,
-                           const uint8_t *expect, int64_t join_ns);
+size_t bench_media_add_sub(bench_media *m, dc_peer *peer, long self_pub, const uint8_t *wanted, const uint8_t *expect,
+                           int64_t join_ns);
 
 /* Measurement window: begin and end are applied by both media threads at their next loop turn
  * (within a few ms); they return once applied. */
@@ -59,30 +59,30 @@ enum { BENCH_LAT_AUDIO, BENCH_LAT_VIDEO, BENCH_LAT_KEYFRAME, BENCH_LAT_CLASSES }
 
 typedef struct {
     double window_s;
-    uint64_t tx_packets;          /* sent by publishers in the window */
-    uint64_t rx_packets;          /* received by subscribers in the window (receive time) */
+    uint64_t tx_packets; /* sent by publishers in the window */
+    uint64_t rx_packets; /* received by subscribers in the window (receive time) */
     uint64_t rx_bytes;
-    uint64_t expected, received;  /* packets sent in the window that subscribers should get / got */
+    uint64_t expected, received; /* packets sent in the window that subscribers should get / got */
     size_t subs;
     uint64_t streams_without_slot; /* (subscriber, stream) pairs the scenario wants but the
                                       server gave no slot: not counted as loss */
-    double loss_max, loss_mean;   /* fractions, over subscribers */
+    double loss_max, loss_mean;    /* fractions, over subscribers */
     double lat_p50_us, lat_p99_us, lat_max_us, lat_mean_us;
     double lat_p99_of_us[BENCH_LAT_CLASSES];
     uint64_t lat_samples;
     size_t join_count, join_missing; /* subscribers with / without media */
     double join_p50_ms, join_max_ms;
-    uint64_t gen_socket_drops;    /* SO_RXQ_OVFL: the generator's own receive buffers overflowed */
+    uint64_t gen_socket_drops; /* SO_RXQ_OVFL: the generator's own receive buffers overflowed */
     uint64_t decrypted, decrypt_failures, record_mismatches, no_record;
     uint64_t plis, keyframes;
-    double gen_cpu_s;             /* media threads' CPU in the window */
-    double max_send_lag_ms;       /* how late the generator was for a scheduled send */
+    double gen_cpu_s;       /* media threads' CPU in the window */
+    double max_send_lag_ms; /* how late the generator was for a scheduled send */
     double send_lag_p99_ms;
-    bool sender_realtime;         /* the sending thread got SCHED_FIFO */
-    double send_path_p99_ms;      /* from a packet's send record time to its kernel transmit */
-    double send_path_max_ms;      /*   stamp: the generator's own delay, kept out of latency */
-    uint64_t unstamped;           /* latency samples without a transmit stamp (record time used) */
-    bool rx_ring;                 /* subscribers' RTP came through the packet ring */
+    bool sender_realtime;    /* the sending thread got SCHED_FIFO */
+    double send_path_p99_ms; /* from a packet's send record time to its kernel transmit */
+    double send_path_max_ms; /*   stamp: the generator's own delay, kept out of latency */
+    uint64_t unstamped;      /* latency samples without a transmit stamp (record time used) */
+    bool rx_ring;            /* subscribers' RTP came through the packet ring */
 } bench_media_result;
 
 /* Stops the threads (after the window), fills the result, closes the peers. */

@@ -41,27 +41,38 @@ static void svg(FILE *f, const row *r, size_t n, const char *title)
 #define X(v) (L + (v) / xmax * pw)
 #define YL(v) (T + ph - (v) / lmax * ph)
 #define YC(v) (T + ph - (v) / cmax * ph)
-    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" font-family=\"sans-serif\" font-size=\"12\">\n", W, H);
+    fprintf(f,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" font-family=\"sans-serif\" "
+            "font-size=\"12\">\n",
+            W, H);
     fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
     fprintf(f, "<text x=\"%.0f\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">%s</text>\n", W / 2, title);
     fprintf(f, "<path d=\"M%.0f %.0f V%.0f H%.0f V%.0f\" fill=\"none\" stroke=\"black\"/>\n", L, T, T + ph, L + pw, T);
     for (int i = 0; i <= 4; i++) {
         double y = T + ph - ph * i / 4;
         fprintf(f, "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", L, y, L + pw, y);
-        fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" fill=\"#c00\">%.2f</text>\n", L - 5, y + 4, lmax * i / 4);
+        fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" fill=\"#c00\">%.2f</text>\n", L - 5, y + 4,
+                lmax * i / 4);
         fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" fill=\"#00c\">%.1f</text>\n", L + pw + 5, y + 4, cmax * i / 4);
     }
     for (size_t i = 0; i < n; i++)
         fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%.0f</text>\n", X(r[i].n), T + ph + 15, r[i].n);
     fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">participants</text>\n", L + pw / 2, H - 10);
-    fprintf(f, "<text x=\"15\" y=\"%.0f\" fill=\"#c00\" transform=\"rotate(-90 15 %.0f)\" text-anchor=\"middle\">loss %% (max ●, mean ○)</text>\n", T + ph / 2, T + ph / 2);
-    fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" fill=\"#00c\" transform=\"rotate(90 %.0f %.0f)\" text-anchor=\"middle\">server µs per forwarded packet ■</text>\n",
+    fprintf(f,
+            "<text x=\"15\" y=\"%.0f\" fill=\"#c00\" transform=\"rotate(-90 15 %.0f)\" text-anchor=\"middle\">loss %% "
+            "(max ●, mean ○)</text>\n",
+            T + ph / 2, T + ph / 2);
+    fprintf(f,
+            "<text x=\"%.0f\" y=\"%.0f\" fill=\"#00c\" transform=\"rotate(90 %.0f %.0f)\" "
+            "text-anchor=\"middle\">server µs per forwarded packet ■</text>\n",
             W - 15, T + ph / 2, W - 15, T + ph / 2);
     if (0.5 <= lmax)
-        fprintf(f, "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" stroke=\"#c00\" stroke-dasharray=\"4 3\"/>\n", L, YL(0.5), L + pw, YL(0.5));
+        fprintf(f, "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" stroke=\"#c00\" stroke-dasharray=\"4 3\"/>\n",
+                L, YL(0.5), L + pw, YL(0.5));
     const char *series[3] = {"#c00", "#c00", "#00c"};
     for (int s = 0; s < 3; s++) {
-        fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" %s points=\"", series[s], s == 1 ? "stroke-dasharray=\"2 2\"" : "");
+        fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" %s points=\"", series[s],
+                s == 1 ? "stroke-dasharray=\"2 2\"" : "");
         for (size_t i = 0; i < n; i++) {
             double y = s == 0 ? YL(r[i].loss_max * 100) : s == 1 ? YL(r[i].loss_mean * 100) : YC(r[i].us_pkt);
             fprintf(f, "%.1f,%.1f ", X(r[i].n), y);
@@ -69,9 +80,14 @@ static void svg(FILE *f, const row *r, size_t n, const char *title)
         fprintf(f, "\"/>\n");
         for (size_t i = 0; i < n; i++) {
             double x = X(r[i].n);
-            if (s == 0) fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"#c00\"/>\n", x, YL(r[i].loss_max * 100));
-            else if (s == 1) fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"white\" stroke=\"#c00\"/>\n", x, YL(r[i].loss_mean * 100));
-            else fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"6\" height=\"6\" fill=\"#00c\"/>\n", x - 3, YC(r[i].us_pkt) - 3);
+            if (s == 0)
+                fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"#c00\"/>\n", x, YL(r[i].loss_max * 100));
+            else if (s == 1)
+                fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"white\" stroke=\"#c00\"/>\n", x,
+                        YL(r[i].loss_mean * 100));
+            else
+                fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"6\" height=\"6\" fill=\"#00c\"/>\n", x - 3,
+                        YC(r[i].us_pkt) - 3);
         }
     }
     fprintf(f, "</svg>\n");
@@ -123,15 +139,18 @@ int main(int argc, char **argv)
     qsort(r, n, sizeof *r, by_n);
     FILE *f = md ? fopen(md, "w") : stdout;
     if (!f) return 1;
-    fprintf(f, "| scenario | server | participants | pkt/s forwarded | loss max %% | loss mean %% | latency p50 / p99 / max µs | "
-               "server µs/pkt | server RSS MiB | KiB/participant | join p50 / max ms | generator µs/pkt | other load (CPUs) | SRTP |\n"
+    fprintf(f, "| scenario | server | participants | pkt/s forwarded | loss max %% | loss mean %% | latency p50 / p99 "
+               "/ max µs | "
+               "server µs/pkt | server RSS MiB | KiB/participant | join p50 / max ms | generator µs/pkt | other load "
+               "(CPUs) | SRTP |\n"
                "|---|---|---:|---:|---:|---:|---|---:|---:|---:|---|---:|---:|---|\n");
     for (size_t i = 0; i < n; i++)
-        fprintf(f, "| %s | %s | %.0f | %.0f | %.3f | %.3f | %.0f / %.0f / %.0f | %.2f | %.1f | %.1f | %.0f / %.0f | %.2f | %.2f | %s |\n",
+        fprintf(f,
+                "| %s | %s | %.0f | %.0f | %.3f | %.3f | %.0f / %.0f / %.0f | %.2f | %.1f | %.1f | %.0f / %.0f | %.2f "
+                "| %.2f | %s |\n",
                 r[i].scenario ? r[i].scenario : "?", r[i].server ? r[i].server : "?", r[i].n, r[i].pps,
-                r[i].loss_max * 100, r[i].loss_mean * 100, r[i].p50, r[i].p99, r[i].max, r[i].us_pkt,
-                r[i].rss / 1024, r[i].kib, r[i].join50, r[i].joinmax, r[i].gen_us_pkt, r[i].other,
-                r[i].srtp ? r[i].srtp : "?");
+                r[i].loss_max * 100, r[i].loss_mean * 100, r[i].p50, r[i].p99, r[i].max, r[i].us_pkt, r[i].rss / 1024,
+                r[i].kib, r[i].join50, r[i].joinmax, r[i].gen_us_pkt, r[i].other, r[i].srtp ? r[i].srtp : "?");
     if (md) fclose(f);
     if (svg_path && n) {
         FILE *s = fopen(svg_path, "w");

@@ -17,8 +17,7 @@ bool bench_proc_read(pid_t pid, bench_proc_sample *out)
     /* fields after the ")" closing comm: state is field 3, utime 14, stime 15 */
     const char *p = strrchr(line, ')');
     unsigned long long utime, stime;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
-        return false;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2) return false;
     out->cpu_s = (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
     out->sys_s = (double)stime / (double)sysconf(_SC_CLK_TCK);
     snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
@@ -39,7 +38,10 @@ uint64_t bench_udp_port_drops(pid_t pid, uint16_t port)
     if (!f) return 0;
     char line[512];
     uint64_t drops = 0;
-    if (!fgets(line, sizeof line, f)) { fclose(f); return 0; }
+    if (!fgets(line, sizeof line, f)) {
+        fclose(f);
+        return 0;
+    }
     while (fgets(line, sizeof line, f)) {
         unsigned lport;
         unsigned long long d;
@@ -62,7 +64,7 @@ bench_cpu_times bench_cpus_read(const cpu_set_t *cpus)
     while (fgets(line, sizeof line, f) && strncmp(line, "cpu", 3) == 0) {
         int cpu = -1, off = 0;
         if (line[3] == ' ') {
-            if (cpus) continue;  /* the machine's total line */
+            if (cpus) continue; /* the machine's total line */
             off = 3;
         } else if (sscanf(line + 3, "%d%n", &cpu, &off) != 1 || !cpus || !CPU_ISSET(cpu, cpus)) {
             continue;
@@ -71,8 +73,7 @@ bench_cpu_times bench_cpus_read(const cpu_set_t *cpus)
         }
         unsigned long long u = 0, n = 0, s = 0, idle = 0, io = 0, irq = 0, sirq = 0, steal = 0;
         if (sscanf(line + off, " %llu %llu %llu %llu %llu %llu %llu %llu", &u, &n, &s, &idle, &io, &irq, &sirq,
-                   &steal) >= 7)
-        {
+                   &steal) >= 7) {
             busy += u + n + s + irq + sirq + steal;
             irqs += irq + sirq;
         }

@@ -9,8 +9,8 @@
 #include <sys/types.h>
 
 typedef struct {
-    double cpu_s;     /* utime + stime, seconds */
-    double sys_s;     /* stime alone: the kernel's share (for a server on loopback, the
+    double cpu_s; /* utime + stime, seconds */
+    double sys_s; /* stime alone: the kernel's share (for a server on loopback, the
                          receivers' side of each datagram's delivery is charged here too) */
     uint64_t rss_kib;
 } bench_proc_sample;

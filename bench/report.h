@@ -10,24 +10,24 @@
 
 typedef struct {
     const char *scenario, *server, *note;
-    const char *srtp_offer;   /* --srtp-profile: gcm, cm or any */
-    const char *srtp_profile; /* negotiated by every connection, "mixed" if they differ, "NONE" */
+    const char *srtp_offer;       /* --srtp-profile: gcm, cm or any */
+    const char *srtp_profile;     /* negotiated by every connection, "mixed" if they differ, "NONE" */
     size_t publishers, receivers; /* per room; receivers: participants that only receive */
     size_t rooms;                 /* identical rooms run at once (--rooms) */
     bool publishers_receive;
     size_t participants, connected, failed;
     unsigned video_kbps, duration_s, decrypt_every;
-    bool vary_sizes;              /* --vary-sizes */
+    bool vary_sizes; /* --vary-sizes */
     bool have_server;
-    double server_cpu_s;          /* utime + stime over the window */
-    double server_sys_s;          /* stime alone over the window */
-    bool server_pinned;           /* the server may run only on some CPUs: */
-    double server_cores_busy_s;   /* their busy time over the window, whoever used it */
-    double server_cores_irq_s;    /* their irq + softirq time over the window */
+    double server_cpu_s;        /* utime + stime over the window */
+    double server_sys_s;        /* stime alone over the window */
+    bool server_pinned;         /* the server may run only on some CPUs: */
+    double server_cores_busy_s; /* their busy time over the window, whoever used it */
+    double server_cores_irq_s;  /* their irq + softirq time over the window */
     double server_rss_start_kib, server_rss_kib;
     unsigned long long server_socket_drops; /* kernel drops on the server's media port in the window */
-    double other_cpu_s;           /* machine CPU in the window used by neither server nor bench */
-    unsigned long long backlog_drops; /* kernel input-backlog drops on any CPU in the window */
+    double other_cpu_s;                     /* machine CPU in the window used by neither server nor bench */
+    unsigned long long backlog_drops;       /* kernel input-backlog drops on any CPU in the window */
     bench_media_result media;
 } bench_run;
 

@@ -17,7 +17,7 @@
 #define BLOCK_SIZE (1u << 20) /* ~700 datagrams of 1.2 KB */
 #define BLOCK_COUNT 64        /* 64 MiB: a third of a second at 200 k datagrams a second */
 #define FRAME_SIZE 2048
-#define BLOCK_TIMEOUT_MS 1    /* a block is handed over when full or after this long */
+#define BLOCK_TIMEOUT_MS 1 /* a block is handed over when full or after this long */
 
 struct bench_rx_ring {
     int fd;
@@ -38,7 +38,9 @@ bench_rx_ring *bench_rx_ring_open(const char *ifname)
         return NULL;
     }
     int version = TPACKET_V3, one = 1;
-    struct tpacket_req3 req = {.tp_block_size = BLOCK_SIZE, .tp_block_nr = BLOCK_COUNT, .tp_frame_size = FRAME_SIZE,
+    struct tpacket_req3 req = {.tp_block_size = BLOCK_SIZE,
+                               .tp_block_nr = BLOCK_COUNT,
+                               .tp_frame_size = FRAME_SIZE,
                                .tp_frame_nr = BLOCK_SIZE / FRAME_SIZE * BLOCK_COUNT,
                                .tp_retire_blk_tov = BLOCK_TIMEOUT_MS};
     struct sockaddr_ll ll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL), .sll_ifindex = (int)ifindex};

@@ -28,7 +28,6 @@ char *bench_sdp_publish_offer(const bench_sdp_local *l, bool audio, bool video, 
 char *bench_sdp_subscribe_answer(const dc_sdp *offer, const bench_sdp_local *l);
 
 
-
 /* The first UDP host candidate of an SDP (the server has one): address and port. */
 bool bench_sdp_candidate(const char *sdp, char *ip, size_t ip_len, uint16_t *port);
 #endif

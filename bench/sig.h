@@ -39,7 +39,7 @@ typedef struct {
 } bench_sig_events;
 
 typedef struct {
-    const char *name; /* "diemcau", "janus" */
+    const char *name;   /* "diemcau", "janus" */
     bool rooms_on_join; /* joining a room that does not exist creates it (--rooms K needs it) */
     /* url: e.g. "ws://127.0.0.1:8080/ws". NULL on a bad URL or context failure. */
     bench_sig_hub *(*hub_new)(const char *url);
@@ -47,8 +47,8 @@ typedef struct {
     void (*hub_service)(bench_sig_hub *hub, int timeout_ms);
     void (*hub_free)(bench_sig_hub *hub); /* closes every session still open */
     /* opens the connection and joins as soon as it is up */
-    bench_sig *(*open)(bench_sig_hub *hub, const char *room, const char *display_name,
-                       const bench_sig_events *ev, void *user);
+    bench_sig *(*open)(bench_sig_hub *hub, const char *room, const char *display_name, const bench_sig_events *ev,
+                       void *user);
     void (*publish)(bench_sig *s, const char *offer_sdp);
     void (*subscribe_answer)(bench_sig *s, int64_t version, const char *answer_sdp);
     /* number of requests sent and not yet answered (a bench waits for 0 before ending) */

@@ -107,10 +107,7 @@ static void on_open(void *user)
     queue_json(s, json_pack("{s:s,s:s,s:s}", "type", "join", "room", s->room, "name", s->name), REQ_JOIN);
 }
 
-static void on_closed(void *user, const char *reason)
-{
-    fail(user, reason ? reason : "websocket closed by server");
-}
+static void on_closed(void *user, const char *reason) { fail(user, reason ? reason : "websocket closed by server"); }
 
 static const bench_ws_events ws_events = {on_open, on_message, on_closed, free};
 
@@ -126,8 +123,8 @@ static void hub_service(bench_sig_hub *h, int timeout_ms)
 
 static void hub_free(bench_sig_hub *h) { bench_ws_hub_free(ws_hub(h)); }
 
-static bench_sig *open_session(bench_sig_hub *h, const char *room, const char *name,
-                               const bench_sig_events *ev, void *user)
+static bench_sig *open_session(bench_sig_hub *h, const char *room, const char *name, const bench_sig_events *ev,
+                               void *user)
 {
     bench_sig *s = calloc(1, sizeof *s);
     snprintf(s->room, sizeof s->room, "%s", room);

@@ -34,14 +34,14 @@
 
 typedef enum {
     TX_NONE = 0,
-    TX_CREATE,       /* session */
+    TX_CREATE, /* session */
     TX_ATTACH_PUB,
     TX_ATTACH_SUB,
-    TX_JOIN,         /* publisher join */
+    TX_JOIN, /* publisher join */
     TX_CREATE_ROOM,
     TX_PUBLISH,
     TX_SUB_JOIN,
-    TX_SUB_UPDATE,   /* "subscribe" to more feeds */
+    TX_SUB_UPDATE, /* "subscribe" to more feeds */
     TX_START,
     TX_KEEPALIVE,
     TX_TRICKLE,
@@ -63,11 +63,11 @@ struct bench_sig {
     bool joined, room_create_tried;
     json_int_t session_id, pub_handle, sub_handle;
     int64_t last_keepalive_ns;
-    json_t *my_id;         /* our own feed id (string or integer, as Janus gives it) */
-    json_t *subscribed;    /* feed ids asked for on the subscriber handle */
-    json_t *to_subscribe;  /* feed ids learnt and not asked for yet */
+    json_t *my_id;        /* our own feed id (string or integer, as Janus gives it) */
+    json_t *subscribed;   /* feed ids asked for on the subscriber handle */
+    json_t *to_subscribe; /* feed ids learnt and not asked for yet */
     sub_state sub;
-    int64_t sub_version;   /* version of the last offer handed to the bench */
+    int64_t sub_version; /* version of the last offer handed to the bench */
 };
 
 static int64_t mono_ns(void)
@@ -111,8 +111,7 @@ static void send_message(bench_sig *s, json_int_t handle, json_t *body, json_t *
 
 static void send_trickle_done(bench_sig *s, json_int_t handle)
 {
-    send_request(s, json_pack("{s:s,s:{s:b}}", "janus", "trickle", "candidate", "completed", 1), TX_TRICKLE,
-                 handle);
+    send_request(s, json_pack("{s:s,s:{s:b}}", "janus", "trickle", "candidate", "completed", 1), TX_TRICKLE, handle);
 }
 
 static json_t *room_value(const bench_sig *s) { return json_string(s->room); }
@@ -312,8 +311,9 @@ static void on_message(void *user, const char *text, size_t len)
         fail(s, what);
     } else if (strcmp(janus, "event") == 0) {
         json_t *pd = json_object_get(json_object_get(msg, "plugindata"), "data");
-        if (pd) on_plugin_event(s, json_integer_value(json_object_get(msg, "sender")), kind, pd,
-                                json_object_get(msg, "jsep"));
+        if (pd)
+            on_plugin_event(s, json_integer_value(json_object_get(msg, "sender")), kind, pd,
+                            json_object_get(msg, "jsep"));
     } else if (strcmp(janus, "timeout") == 0) {
         fail(s, "janus session timed out");
     } else if (strcmp(janus, "hangup") == 0) {
@@ -325,15 +325,9 @@ static void on_message(void *user, const char *text, size_t len)
     json_decref(msg);
 }
 
-static void on_open(void *user)
-{
-    send_request(user, json_pack("{s:s}", "janus", "create"), TX_CREATE, 0);
-}
+static void on_open(void *user) { send_request(user, json_pack("{s:s}", "janus", "create"), TX_CREATE, 0); }
 
-static void on_closed(void *user, const char *reason)
-{
-    fail(user, reason ? reason : "websocket closed by janus");
-}
+static void on_closed(void *user, const char *reason) { fail(user, reason ? reason : "websocket closed by janus"); }
 
 static void free_session(void *user)
 {
@@ -367,8 +361,8 @@ static void hub_service(bench_sig_hub *h, int timeout_ms)
 /* Janus destroys a session (its handles and PeerConnections) when its WebSocket goes */
 static void hub_free(bench_sig_hub *h) { bench_ws_hub_free(ws_hub(h)); }
 
-static bench_sig *open_session(bench_sig_hub *h, const char *room, const char *name,
-                               const bench_sig_events *ev, void *user)
+static bench_sig *open_session(bench_sig_hub *h, const char *room, const char *name, const bench_sig_events *ev,
+                               void *user)
 {
     bench_sig *s = calloc(1, sizeof *s);
     snprintf(s->room, sizeof s->room, "%s", room);

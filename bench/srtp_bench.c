@@ -162,7 +162,10 @@ static void run_batch(pktbuf_t *b, sender_t *tx, srtp_t rx, double *tp, double *
     for (int i = 0; i < b->batch; i++) {
         srtp_err_status_t st = srtp_unprotect(rx, b->buf + (size_t)i * b->stride, &b->len[i]);
         if (st) die("srtp_unprotect", st);
-        if (b->len[i] != b->size) { fprintf(stderr, "srtp_bench: length mismatch\n"); exit(1); }
+        if (b->len[i] != b->size) {
+            fprintf(stderr, "srtp_bench: length mismatch\n");
+            exit(1);
+        }
     }
     double t2 = now_ns();
     if (tp) *tp += t1 - t0;
@@ -173,8 +176,8 @@ static int print_crypto_lib(struct dl_phdr_info *info, size_t size, void *data)
 {
     (void)size;
     const char *n = info->dlpi_name;
-    if (n && (strstr(n, "libnss3") || strstr(n, "libfreebl") || strstr(n, "libsoftokn") ||
-              strstr(n, "libcrypto") || strstr(n, "libsrtp2")))
+    if (n && (strstr(n, "libnss3") || strstr(n, "libfreebl") || strstr(n, "libsoftokn") || strstr(n, "libcrypto") ||
+              strstr(n, "libsrtp2")))
         fprintf((FILE *)data, " %s", n);
     return 0;
 }
@@ -219,13 +222,12 @@ int main(int argc, char **argv)
 
     printf("# %s; crypto libs loaded:", srtp_get_version_string());
     dl_iterate_phdr(print_crypto_lib, stdout);
-    printf("\n# packet %d bytes, %d packets per run, %d runs, batch %d, cpu %d, allocation count: %s\n",
-           size, n, runs, batch, cpu, count ? "on (malloc_count shim)" : "off (no LD_PRELOAD shim)");
+    printf("\n# packet %d bytes, %d packets per run, %d runs, batch %d, cpu %d, allocation count: %s\n", size, n, runs,
+           batch, cpu, count ? "on (malloc_count shim)" : "off (no LD_PRELOAD shim)");
     printf("| profile | op | median ns/op | min | max | allocs/op | frees/op |\n");
     printf("|---|---|---:|---:|---:|---:|---:|\n");
 
-    pktbuf_t b = {.size = size, .batch = batch, .stride = (size_t)size + MAX_TRAILER + 16,
-                  .seq = 1000, .ts = 12345};
+    pktbuf_t b = {.size = size, .batch = batch, .stride = (size_t)size + MAX_TRAILER + 16, .seq = 1000, .ts = 12345};
     b.stride = (b.stride + 63) & ~(size_t)63;
     b.buf = aligned_alloc(64, b.stride * (size_t)batch);
     b.len = calloc((size_t)batch, sizeof *b.len);
@@ -254,8 +256,8 @@ int main(int argc, char **argv)
             unsigned char *pk = b.buf; /* one packet, many times: same path, exact counts */
             double prot_a = 0, prot_f = 0, unp_a = 0, unp_f = 0;
             for (int i = 0; i < m; i++) {
-                fill_batch(&(pktbuf_t){.size = size, .batch = 1, .stride = b.stride, .buf = pk,
-                                       .len = b.len, .seq = b.seq, .ts = b.ts});
+                fill_batch(&(pktbuf_t){
+                    .size = size, .batch = 1, .stride = b.stride, .buf = pk, .len = b.len, .seq = b.seq, .ts = b.ts});
                 b.seq++;
                 b.ts += 90;
                 int len = size;
@@ -288,8 +290,8 @@ int main(int argc, char **argv)
                 snprintf(a, sizeof a, "%.2f", op ? au : ap);
                 snprintf(f, sizeof f, "%.2f", op ? fu : fp);
             }
-            printf("| %s | %s | %.0f | %.0f | %.0f | %s | %s |\n", p->name,
-                   op ? "unprotect" : "protect", med, t[0], t[runs - 1], a, f);
+            printf("| %s | %s | %.0f | %.0f | %.0f | %s | %s |\n", p->name, op ? "unprotect" : "protect", med, t[0],
+                   t[runs - 1], a, f);
         }
         srtp_dealloc(tx.tx);
         srtp_dealloc(rx);

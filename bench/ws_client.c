@@ -114,8 +114,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_CLIENT_CLOSED:
         if (c) closed(c, NULL);
         break;
-    default:
-        break;
+    default: break;
     }
     return 0;
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks the C sources of sfu/, signaling/, bench/ and tests/ against .clang-format with
+# Checks the C sources of app/, sfu/, signaling/, bench/ and tests/ against .clang-format with
 # clang-format 14 (the version the configuration was measured with; others format some
 # constructs differently). Lists every file that is not formatted and exits 1; changes
 # nothing unless --fix is given, which rewrites those files in place.
@@ -34,9 +34,9 @@ fi
 
 if ((${#FILES[@]} == 0)); then
   if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-    mapfile -t FILES < <(git ls-files -- 'sfu/*.[ch]' 'signaling/*.[ch]' 'bench/*.[ch]' 'tests/*.[ch]')
+    mapfile -t FILES < <(git ls-files -- 'app/*.[ch]' 'sfu/*.[ch]' 'signaling/*.[ch]' 'bench/*.[ch]' 'tests/*.[ch]')
   else
-    mapfile -t FILES < <(find sfu signaling bench tests -name '*.[ch]' -not -path '*/node_modules/*' | sort)
+    mapfile -t FILES < <(find app sfu signaling bench tests -name '*.[ch]' -not -path '*/node_modules/*' | sort)
   fi
 fi
 

@@ -76,8 +76,7 @@ static const char *apply(sfu_core *c, const sfu_cmd *cmd, uint32_t *about)
     case SFU_CMD_TRANSPORT_ADD:
         *about = cmd->id;
         if (find(c->transports, cmd->id)) return "transport: id already in use";
-        sfu_transport_new(c, cmd->id, cmd->room_id, cmd->ufrag, cmd->pwd, cmd->fingerprint, cmd->dtls_client,
-                          &why);
+        sfu_transport_new(c, cmd->id, cmd->room_id, cmd->ufrag, cmd->pwd, cmd->fingerprint, cmd->dtls_client, &why);
         return why;
     case SFU_CMD_TRANSPORT_SET_PEER: {
         sfu_transport *t = find(c->transports, cmd->id);
@@ -154,18 +153,12 @@ void sfu_core_on_datagram(sfu_core *c, uint8_t *buf, size_t len, const struct so
         sfu_count_drop(c, SFU_DROP_UNKNOWN_SOURCE);
         return;
     }
-    if (kind == SFU_PKT_DTLS)
-        sfu_transport_on_dtls(t, buf, len);
-    else if (kind == SFU_PKT_RTP)
-        sfu_router_on_rtp(t, buf, len);
-    else
-        sfu_router_on_rtcp(t, buf, len);
+    if (kind == SFU_PKT_DTLS) sfu_transport_on_dtls(t, buf, len);
+    else if (kind == SFU_PKT_RTP) sfu_router_on_rtp(t, buf, len);
+    else sfu_router_on_rtcp(t, buf, len);
 }
 
-void sfu_core_end_batch(sfu_core *c)
-{
-    sfu_router_fan_out(c);
-}
+void sfu_core_end_batch(sfu_core *c) { sfu_router_fan_out(c); }
 
 void sfu_core_tick(sfu_core *c, int64_t now_us)
 {

@@ -42,7 +42,7 @@ void sfu_core_apply(sfu_core *c, const sfu_cmd *cmd);
  * sfu_core_end_batch. */
 void sfu_core_on_datagram(sfu_core *c, uint8_t *buf, size_t len, const struct sockaddr_storage *from,
                           socklen_t from_len, bool late);
-void sfu_core_end_batch(sfu_core *c); /* fans out what the batch queued */
+void sfu_core_end_batch(sfu_core *c);            /* fans out what the batch queued */
 void sfu_core_tick(sfu_core *c, int64_t now_us); /* timers: DTLS, consent, REMB */
 
 #endif

@@ -14,9 +14,9 @@
 
 typedef struct {
     pthread_mutex_t lock;
-    sfu_event *ring;        /* SFU_EVENT_QUEUE_MAX entries */
+    sfu_event *ring; /* SFU_EVENT_QUEUE_MAX entries */
     size_t head, count;
-    sfu_wake_fn wake;       /* called after each push (signaling: lws_cancel_service) */
+    sfu_wake_fn wake; /* called after each push (signaling: lws_cancel_service) */
     void *wake_user;
     atomic_uint_fast64_t lost; /* pushed while full: the signaling thread is not draining */
 } sfu_event_queue;

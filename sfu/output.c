@@ -17,8 +17,7 @@ void sfu_out_reserve(sfu_core *c, unsigned n)
     if (c->tx->count + n > SFU_TX_BATCH && c->tx_full) c->tx_full(c->tx_full_user, c->tx);
 }
 
-void sfu_out_copy(sfu_core *c, const struct sockaddr_storage *to, socklen_t to_len, const uint8_t *data,
-                  size_t len)
+void sfu_out_copy(sfu_core *c, const struct sockaddr_storage *to, socklen_t to_len, const uint8_t *data, size_t len)
 {
     if (len > SFU_TX_BUF) return;
     uint8_t *buf = sfu_out_buf(c);

@@ -12,10 +12,7 @@ static inline void sfu_count(_Atomic uint64_t *counter, uint64_t n)
     atomic_store_explicit(counter, atomic_load_explicit(counter, memory_order_relaxed) + n, memory_order_relaxed);
 }
 
-static inline void sfu_count_drop(sfu_core *c, sfu_drop_reason why)
-{
-    sfu_count(&c->counters.drops[why], 1);
-}
+static inline void sfu_count_drop(sfu_core *c, sfu_drop_reason why) { sfu_count(&c->counters.drops[why], 1); }
 
 uint8_t *sfu_out_buf_after_full(sfu_core *c);
 
@@ -35,8 +32,7 @@ static inline void sfu_out_commit(sfu_core *c, const struct sockaddr_storage *to
     sfu_tx_batch_commit(c->tx, to, to_len, len);
 }
 /* Queues a copy of data (control traffic: STUN replies, DTLS flights), in order with media. */
-void sfu_out_copy(sfu_core *c, const struct sockaddr_storage *to, socklen_t to_len, const uint8_t *data,
-                  size_t len);
+void sfu_out_copy(sfu_core *c, const struct sockaddr_storage *to, socklen_t to_len, const uint8_t *data, size_t len);
 /* Reports an event to the signaling thread (never allocates). */
 void sfu_out_event(sfu_core *c, sfu_event_type type, uint32_t id, const char *detail);
 

@@ -30,10 +30,10 @@
 sfu_stream *sfu_stream_create(sfu_core *c, const sfu_stream_desc *desc, const char **why)
 {
     sfu_transport *t = g_hash_table_lookup(c->transports, GUINT_TO_POINTER(desc->transport_id));
-    *why = !t                                             ? "stream: unknown transport"
-           : t->room_id != desc->room_id                  ? "stream: transport is in another room"
+    *why = !t                                              ? "stream: unknown transport"
+           : t->room_id != desc->room_id                   ? "stream: transport is in another room"
            : t->n_streams == SFU_MAX_STREAMS_PER_TRANSPORT ? "stream: too many streams on the transport"
-                                                          : NULL;
+                                                           : NULL;
     if (*why) return NULL;
     sfu_stream *st = calloc(1, sizeof *st);
     if (!st) {
@@ -199,8 +199,8 @@ static void rebase(sfu_slot *slot, const sfu_rtp_header *h, int64_t now)
     slot->resync = false;
 }
 
-static void forward_to_slot(sfu_slot *slot, sfu_stream *st, const uint8_t *buf, size_t len,
-                            const sfu_rtp_header *h, bool keyframe, size_t pad, int64_t now)
+static void forward_to_slot(sfu_slot *slot, sfu_stream *st, const uint8_t *buf, size_t len, const sfu_rtp_header *h,
+                            bool keyframe, size_t pad, int64_t now)
 {
     sfu_transport *out = slot->transport;
     sfu_core *c = out->core;
@@ -266,8 +266,8 @@ void sfu_router_on_rtp(sfu_transport *t, uint8_t *buf, size_t len)
     sfu_rx_batch *rx = &c->rx;
     if (rx->count == SFU_RX_BATCH) sfu_router_fan_out(c); /* only if a caller skipped it */
     unsigned i = rx->count++;
-    rx->pkts[i] = (sfu_rx_pending){.buf = buf, .len = len, .h = h, .keyframe = is_keyframe(st, buf, &h),
-                                   .next = UINT16_MAX};
+    rx->pkts[i] = (sfu_rx_pending){
+        .buf = buf, .len = len, .h = h, .keyframe = is_keyframe(st, buf, &h), .next = UINT16_MAX};
     if (st->batch_no != rx->batch_no) {
         st->batch_no = rx->batch_no;
         st->batch_first = (uint16_t)i;
@@ -319,17 +319,15 @@ static void fan_out_stream(sfu_core *c, sfu_stream *st)
  * batch is serial, so a big keyframe ahead of a small frame or an audio packet would add
  * its whole fan-out time to theirs, while the keyframe, decoded only once complete, loses
  * little by going last. */
-static unsigned fan_out_weight(const sfu_stream *st)
-{
-    return st->desc.kind == SFU_KIND_AUDIO ? 0 : st->batch_count;
-}
+static unsigned fan_out_weight(const sfu_stream *st) { return st->desc.kind == SFU_KIND_AUDIO ? 0 : st->batch_count; }
 
 static void order_shortest_first(sfu_rx_batch *rx)
 {
     for (unsigned k = 1; k < rx->n_streams; k++) { /* insertion sort: ≤ 64, mostly short */
         sfu_stream *st = rx->streams[k];
         unsigned j = k;
-        for (; j > 0 && fan_out_weight(rx->streams[j - 1]) > fan_out_weight(st); j--) rx->streams[j] = rx->streams[j - 1];
+        for (; j > 0 && fan_out_weight(rx->streams[j - 1]) > fan_out_weight(st); j--)
+            rx->streams[j] = rx->streams[j - 1];
         rx->streams[j] = st;
     }
 }
@@ -416,7 +414,8 @@ static void send_remb(sfu_core *c, sfu_transport *t)
             ssrcs[n++] = t->streams[i]->desc.ssrc;
     if (n == 0) return;
     uint8_t *buf = sfu_out_buf(c);
-    if (buf) send_rtcp(t, 0, buf, sfu_rtcp_write_remb(buf, SFU_TX_BUF, t->rtcp_ssrc, PUBLISH_VIDEO_BITRATE_BPS, ssrcs, n));
+    if (buf)
+        send_rtcp(t, 0, buf, sfu_rtcp_write_remb(buf, SFU_TX_BUF, t->rtcp_ssrc, PUBLISH_VIDEO_BITRATE_BPS, ssrcs, n));
 }
 
 void sfu_router_tick(sfu_core *c, int64_t now_us)

@@ -24,21 +24,15 @@ struct sfu {
 };
 
 static const char *const drop_names[SFU_DROP_REASONS] = {
-    [SFU_DROP_MALFORMED] = "malformed",   [SFU_DROP_UNKNOWN_SOURCE] = "unknown_source",
-    [SFU_DROP_STUN_AUTH] = "stun_auth",   [SFU_DROP_SRTP] = "srtp",
-    [SFU_DROP_DTLS] = "dtls",             [SFU_DROP_TX_FULL] = "tx_full",
+    [SFU_DROP_MALFORMED] = "malformed", [SFU_DROP_UNKNOWN_SOURCE] = "unknown_source",
+    [SFU_DROP_STUN_AUTH] = "stun_auth", [SFU_DROP_SRTP] = "srtp",
+    [SFU_DROP_DTLS] = "dtls",           [SFU_DROP_TX_FULL] = "tx_full",
     [SFU_DROP_LATE] = "late",
 };
 
-const char *sfu_drop_reason_name(sfu_drop_reason r)
-{
-    return (unsigned)r < SFU_DROP_REASONS ? drop_names[r] : "?";
-}
+const char *sfu_drop_reason_name(sfu_drop_reason r) { return (unsigned)r < SFU_DROP_REASONS ? drop_names[r] : "?"; }
 
-void sfu_random_string(char *buf, size_t len)
-{
-    sfu_ice_random_string(buf, len);
-}
+void sfu_random_string(char *buf, size_t len) { sfu_ice_random_string(buf, len); }
 
 sfu *sfu_new(const sfu_config *cfg, sfu_wake_fn wake, void *wake_user)
 {
@@ -62,9 +56,13 @@ sfu *sfu_new(const sfu_config *cfg, sfu_wake_fn wake, void *wake_user)
     }
     for (int i = 0; i < s->cfg.workers; i++) {
         sfu_worker_settings ws = {
-            .core = {.index = i, .consent_timeout_ms = s->cfg.consent_timeout_ms,
-                     .dtls_linger_ms = s->cfg.dtls_linger_ms, .max_queue_delay_ms = s->cfg.max_queue_delay_ms,
-                     .cert = s->cert, .wake = wake, .wake_user = wake_user},
+            .core = {.index = i,
+                     .consent_timeout_ms = s->cfg.consent_timeout_ms,
+                     .dtls_linger_ms = s->cfg.dtls_linger_ms,
+                     .max_queue_delay_ms = s->cfg.max_queue_delay_ms,
+                     .cert = s->cert,
+                     .wake = wake,
+                     .wake_user = wake_user},
             .bind_ip = cfg->bind_ip ? cfg->bind_ip : "0.0.0.0",
             .port = cfg->first_port ? (uint16_t)(cfg->first_port + i) : 0,
         };
@@ -111,16 +109,12 @@ static void post(sfu *s, const sfu_cmd *c, uint32_t about)
     if (!sfu_worker_post(w, c)) sfu_event_push(&w->core->events, SFU_EV_COMMAND_FAILED, about, "out of memory");
 }
 
-static void copy_str(char *dst, size_t cap, const char *src)
-{
-    snprintf(dst, cap, "%s", src ? src : "");
-}
+static void copy_str(char *dst, size_t cap, const char *src) { snprintf(dst, cap, "%s", src ? src : ""); }
 
-void sfu_transport_add(sfu *s, uint32_t transport_id, uint32_t room_id, const char *ice_ufrag,
-                       const char *ice_pwd, const char *peer_fingerprint, bool dtls_client)
+void sfu_transport_add(sfu *s, uint32_t transport_id, uint32_t room_id, const char *ice_ufrag, const char *ice_pwd,
+                       const char *peer_fingerprint, bool dtls_client)
 {
-    sfu_cmd c = {.type = SFU_CMD_TRANSPORT_ADD, .id = transport_id, .room_id = room_id,
-                 .dtls_client = dtls_client};
+    sfu_cmd c = {.type = SFU_CMD_TRANSPORT_ADD, .id = transport_id, .room_id = room_id, .dtls_client = dtls_client};
     copy_str(c.ufrag, sizeof c.ufrag, ice_ufrag);
     copy_str(c.pwd, sizeof c.pwd, ice_pwd);
     copy_str(c.fingerprint, sizeof c.fingerprint, peer_fingerprint);
@@ -130,8 +124,8 @@ void sfu_transport_add(sfu *s, uint32_t transport_id, uint32_t room_id, const ch
 void sfu_transport_set_peer(sfu *s, uint32_t transport_id, uint32_t room_id, const char *peer_fingerprint,
                             bool dtls_client)
 {
-    sfu_cmd c = {.type = SFU_CMD_TRANSPORT_SET_PEER, .id = transport_id, .room_id = room_id,
-                 .dtls_client = dtls_client};
+    sfu_cmd c = {
+        .type = SFU_CMD_TRANSPORT_SET_PEER, .id = transport_id, .room_id = room_id, .dtls_client = dtls_client};
     copy_str(c.fingerprint, sizeof c.fingerprint, peer_fingerprint);
     post(s, &c, transport_id);
 }
@@ -155,18 +149,20 @@ void sfu_stream_remove(sfu *s, uint32_t stream_id, uint32_t room_id)
     post(s, &c, 0);
 }
 
-void sfu_slot_add(sfu *s, uint32_t slot_id, uint32_t transport_id, uint32_t room_id,
-                  sfu_kind kind, uint32_t out_ssrc)
+void sfu_slot_add(sfu *s, uint32_t slot_id, uint32_t transport_id, uint32_t room_id, sfu_kind kind, uint32_t out_ssrc)
 {
-    sfu_cmd c = {.type = SFU_CMD_SLOT_ADD, .id = slot_id, .room_id = room_id,
-                 .target_id = transport_id, .kind = kind, .ssrc = out_ssrc};
+    sfu_cmd c = {.type = SFU_CMD_SLOT_ADD,
+                 .id = slot_id,
+                 .room_id = room_id,
+                 .target_id = transport_id,
+                 .kind = kind,
+                 .ssrc = out_ssrc};
     post(s, &c, transport_id);
 }
 
 void sfu_slot_point(sfu *s, uint32_t slot_id, uint32_t room_id, uint32_t stream_id, uint8_t out_pt)
 {
-    sfu_cmd c = {.type = SFU_CMD_SLOT_POINT, .id = slot_id, .room_id = room_id,
-                 .target_id = stream_id, .pt = out_pt};
+    sfu_cmd c = {.type = SFU_CMD_SLOT_POINT, .id = slot_id, .room_id = room_id, .target_id = stream_id, .pt = out_pt};
     post(s, &c, 0);
 }
 
@@ -188,10 +184,7 @@ size_t sfu_poll_events(sfu *s, sfu_event *out, size_t max)
     return n;
 }
 
-static uint64_t load(const _Atomic uint64_t *counter)
-{
-    return atomic_load_explicit(counter, memory_order_relaxed);
-}
+static uint64_t load(const _Atomic uint64_t *counter) { return atomic_load_explicit(counter, memory_order_relaxed); }
 
 void sfu_get_stats(const sfu *s, sfu_stats *out)
 {

@@ -110,10 +110,8 @@ void sfu_transport_learn_peer(sfu_transport *t, const char *peer_fp, bool dtls_c
     t->dtls_client = dtls_client;
     t->peer_set_us = t->core->now_us;
     dtls_run(t, DTLS_NEW, NULL, 0);
-    if (!t->dtls)
-        sfu_out_event(t->core, SFU_EV_TRANSPORT_FAILED, t->id, "bad peer fingerprint");
-    else if (t->has_addr && dtls_client) /* its checks came before its answer */
-        dtls_run(t, DTLS_START, NULL, 0);
+    if (!t->dtls) sfu_out_event(t->core, SFU_EV_TRANSPORT_FAILED, t->id, "bad peer fingerprint");
+    else if (t->has_addr && dtls_client) /* its checks came before its answer */ dtls_run(t, DTLS_START, NULL, 0);
 }
 
 static void unbind_addr(sfu_transport *t)
@@ -175,16 +173,15 @@ void sfu_transport_on_stun(sfu_core *c, const uint8_t *buf, size_t len, const st
                            socklen_t from_len)
 {
     sfu_ice_answer_t answer;
-    sfu_ice_result r = sfu_ice_answer(c->ice, buf, len, (const struct sockaddr *)from, from_len, lookup_pwd, c, &answer);
+    sfu_ice_result r = sfu_ice_answer(c->ice, buf, len, (const struct sockaddr *)from, from_len, lookup_pwd, c,
+                                      &answer);
     if (r == SFU_ICE_ROLE_CONFLICT) {
         sfu_out_copy(c, from, from_len, answer.reply, answer.reply_len);
         return;
     }
     if (r != SFU_ICE_REPLY) {
-        if (r == SFU_ICE_UNAUTHORIZED || r == SFU_ICE_UNKNOWN_UFRAG)
-            sfu_count_drop(c, SFU_DROP_STUN_AUTH);
-        else if (r == SFU_ICE_MALFORMED)
-            sfu_count_drop(c, SFU_DROP_MALFORMED);
+        if (r == SFU_ICE_UNAUTHORIZED || r == SFU_ICE_UNKNOWN_UFRAG) sfu_count_drop(c, SFU_DROP_STUN_AUTH);
+        else if (r == SFU_ICE_MALFORMED) sfu_count_drop(c, SFU_DROP_MALFORMED);
         return;
     }
     sfu_transport *t = g_hash_table_lookup(c->transports_by_ufrag, answer.local_ufrag);
@@ -228,19 +225,16 @@ void sfu_transport_on_dtls(sfu_transport *t, const uint8_t *buf, size_t len)
     sfu_dtls_state after = dtls_run(t, DTLS_HANDLE, buf, len);
     if (after == SFU_DTLS_HANDSHAKING || after == SFU_DTLS_CONNECTED) t->last_alive_us = t->core->now_us;
     if (before == after) return;
-    if (after == SFU_DTLS_CONNECTED)
-        on_dtls_connected(t);
-    else if (after == SFU_DTLS_FAILED)
-        sfu_out_event(t->core, SFU_EV_TRANSPORT_FAILED, t->id, sfu_dtls_error(t->dtls));
-    else if (after == SFU_DTLS_CLOSED)
-        sfu_out_event(t->core, SFU_EV_TRANSPORT_TIMEOUT, t->id, "DTLS closed by peer");
+    if (after == SFU_DTLS_CONNECTED) on_dtls_connected(t);
+    else if (after == SFU_DTLS_FAILED) sfu_out_event(t->core, SFU_EV_TRANSPORT_FAILED, t->id, sfu_dtls_error(t->dtls));
+    else if (after == SFU_DTLS_CLOSED) sfu_out_event(t->core, SFU_EV_TRANSPORT_TIMEOUT, t->id, "DTLS closed by peer");
 }
 
 /* Says how long the peer has been silent, so that a log shows at once whether it stopped
  * sending (and since when) or never started (docs/CONSENT.md). */
 static void report_timeout(const sfu_transport *t, int64_t silent_us, int64_t now_us)
 {
-    char why[sizeof ((sfu_event *)0)->detail];
+    char why[sizeof((sfu_event *)0)->detail];
     if (t->last_check_us)
         snprintf(why, sizeof why, "ICE consent expired: nothing authenticated for %.1f s, last check %.1f s ago",
                  (double)silent_us / 1e6, (double)(now_us - t->last_check_us) / 1e6);

@@ -48,21 +48,21 @@ struct sfu_transport {
     int64_t peer_set_us, last_alive_us, connected_us;
     int64_t last_check_us; /* the last valid connectivity check (0: none yet), for the timeout's wording */
 
-    sfu_dtls *dtls;        /* released dtls_linger_ms after the handshake */
-    sfu_srtp *srtp;        /* set once DTLS is connected */
+    sfu_dtls *dtls; /* released dtls_linger_ms after the handshake */
+    sfu_srtp *srtp; /* set once DTLS is connected */
     bool timeout_reported;
-    uint32_t rtcp_ssrc;    /* the SSRC our feedback (PLI, REMB) is sent with */
+    uint32_t rtcp_ssrc; /* the SSRC our feedback (PLI, REMB) is sent with */
 
     sfu_stream *streams[SFU_MAX_STREAMS_PER_TRANSPORT]; /* published on this transport */
     size_t n_streams;
-    GPtrArray *slots;      /* sfu_slot*: subscriptions sent on this transport */
-    uint32_t slots_made;   /* spreads slots over the SRTP outbound groups */
+    GPtrArray *slots;    /* sfu_slot*: subscriptions sent on this transport */
+    uint32_t slots_made; /* spreads slots over the SRTP outbound groups */
 };
 
 struct sfu_stream {
-    sfu_stream_desc desc;   /* desc.ssrc is filled in when learnt from the mid extension */
+    sfu_stream_desc desc; /* desc.ssrc is filled in when learnt from the mid extension */
     sfu_transport *transport;
-    GPtrArray *slots;       /* sfu_slot* pointed at this stream */
+    GPtrArray *slots; /* sfu_slot* pointed at this stream */
     bool active_reported;
     /* this receive batch's packets of the stream (see sfu_rx_pending) */
     uint32_t batch_no;
@@ -76,15 +76,15 @@ struct sfu_slot {
     sfu_kind kind;
     uint32_t out_ssrc;
     uint8_t out_pt;
-    uint8_t srtp_group;     /* outbound SRTP group of out_ssrc, fixed (srtp_session.h) */
+    uint8_t srtp_group;           /* outbound SRTP group of out_ssrc, fixed (srtp_session.h) */
     sfu_srtp_tx_index srtp_index; /* out_ssrc's SRTP packet index state (gcm_sender.h) */
     sfu_stream *source;
     /* continuity across source switches: out = in + offset */
-    bool resync;            /* next forwarded packet re-bases the offsets */
+    bool resync; /* next forwarded packet re-bases the offsets */
     bool sent_any;
     uint16_t seq_offset;
     uint32_t ts_offset;
-    uint16_t last_seq;      /* highest sequence number sent */
+    uint16_t last_seq; /* highest sequence number sent */
     uint32_t last_ts;
     int64_t last_sent_us;
 };
@@ -104,12 +104,12 @@ typedef struct {
  * can then carry them as one GSO super-datagram, which at large fan-outs is the only way
  * two packets for one receiver ever meet in a send batch. */
 typedef struct {
-    uint8_t *buf;           /* the receive buffer, valid until the batch ends */
+    uint8_t *buf; /* the receive buffer, valid until the batch ends */
     size_t len;
     sfu_rtp_header h;
     bool keyframe;
-    uint8_t pad;            /* RTP padding to add so the run has one size (router.c) */
-    uint16_t next;          /* next pending packet of the same stream, in arrival order */
+    uint8_t pad;   /* RTP padding to add so the run has one size (router.c) */
+    uint16_t next; /* next pending packet of the same stream, in arrival order */
 } sfu_rx_pending;
 
 typedef struct {
@@ -117,17 +117,17 @@ typedef struct {
     unsigned count;
     sfu_stream *streams[SFU_RX_BATCH]; /* streams with pending packets, first-seen order */
     unsigned n_streams;
-    uint32_t batch_no;      /* stamps sfu_stream.batch_no; 0 is never used */
+    uint32_t batch_no; /* stamps sfu_stream.batch_no; 0 is never used */
 } sfu_rx_batch;
 
 /* What a worker is given at creation (handed down, never asked for upward). */
 typedef struct {
-    int index;                  /* names threads */
-    int consent_timeout_ms;     /* > 0 */
-    int dtls_linger_ms;         /* > 0 */
-    int max_queue_delay_ms;     /* ≤ 0: no limit */
-    sfu_dtls_cert *cert;        /* borrowed; outlives the core */
-    sfu_wake_fn wake;           /* called when events are waiting */
+    int index;              /* names threads */
+    int consent_timeout_ms; /* > 0 */
+    int dtls_linger_ms;     /* > 0 */
+    int max_queue_delay_ms; /* ≤ 0: no limit */
+    sfu_dtls_cert *cert;    /* borrowed; outlives the core */
+    sfu_wake_fn wake;       /* called when events are waiting */
     void *wake_user;
 } sfu_core_settings;
 
@@ -150,13 +150,13 @@ struct sfu_core {
     sfu_tx_batch *tx;
     sfu_tx_full_fn tx_full;
     void *tx_full_user;
-    bool pad_for_gso;       /* the sender regroups for GSO: pad runs to one size */
+    bool pad_for_gso; /* the sender regroups for GSO: pad runs to one size */
     sfu_rx_batch rx;
     sfu_event_queue events;
     sfu_counters counters;
-    int64_t now_us;         /* the clock, given by the owner (once per receive batch) */
+    int64_t now_us; /* the clock, given by the owner (once per receive batch) */
     int64_t next_remb_us;
-    bool released_memory;   /* DTLS states or transports were freed: give the pages back */
+    bool released_memory; /* DTLS states or transports were freed: give the pages back */
 };
 
 #endif

@@ -18,24 +18,24 @@
 typedef struct {
     sfu_core_settings core;
     const char *bind_ip;
-    uint16_t port;          /* 0: any */
+    uint16_t port; /* 0: any */
 } sfu_worker_settings;
 
 typedef struct {
     sfu_core *core;
     sfu_udp udp;
-    int wake_fd;            /* eventfd: commands are waiting */
+    int wake_fd; /* eventfd: commands are waiting */
     pthread_t thread;
     atomic_bool stop;
     bool thread_started;
 
     pthread_mutex_t cmd_lock;
-    GQueue cmd_queue;       /* sfu_cmd* */
+    GQueue cmd_queue; /* sfu_cmd* */
 
     sfu_rx_datagrams *rx;
     int64_t max_queue_delay_ns; /* 0: no limit */
     int64_t next_tick_us;
-    int64_t next_trim_us;   /* at most one malloc_trim per second */
+    int64_t next_trim_us; /* at most one malloc_trim per second */
 } sfu_worker;
 
 sfu_worker *sfu_worker_new(const sfu_worker_settings *cfg); /* NULL, with a message, on failure */

@@ -2,13 +2,13 @@
  * range), so the file loader, the option parser and --help cannot drift apart. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,17 +25,23 @@ typedef struct {
     const char *flag; /* NULL: file only */
     key_type type;
     size_t offset;
-    size_t size;      /* KEY_TEXT: buffer size */
-    long min, max;    /* KEY_INT */
+    size_t size;   /* KEY_TEXT: buffer size */
+    long min, max; /* KEY_INT */
     const char *help;
 } config_key;
 
 #define INT_KEY(name, flag, field, lo, hi, help) \
-    { name, flag, KEY_INT, offsetof(dc_config, field), 0, lo, hi, help }
+    { \
+        name, flag, KEY_INT, offsetof(dc_config, field), 0, lo, hi, help \
+    }
 #define TEXT_KEY(name, flag, field, help) \
-    { name, flag, KEY_TEXT, offsetof(dc_config, field), sizeof(((dc_config *)0)->field), 0, 0, help }
+    { \
+        name, flag, KEY_TEXT, offsetof(dc_config, field), sizeof(((dc_config *)0)->field), 0, 0, help \
+    }
 #define PATH_KEY(name, flag, field, help) \
-    { name, flag, KEY_PATH, offsetof(dc_config, field), sizeof(((dc_config *)0)->field), 0, 0, help }
+    { \
+        name, flag, KEY_PATH, offsetof(dc_config, field), sizeof(((dc_config *)0)->field), 0, 0, help \
+    }
 
 static const config_key keys[] = {
     INT_KEY("http_port", "--http-port", http_port, 0, 65535, "HTTP/WebSocket port (0 = any free port)"),
@@ -58,10 +64,7 @@ static const config_key keys[] = {
 };
 #define N_KEYS (sizeof keys / sizeof keys[0])
 
-static void copy_text(char *dst, size_t size, const char *src)
-{
-    snprintf(dst, size, "%s", src);
-}
+static void copy_text(char *dst, size_t size, const char *src) { snprintf(dst, size, "%s", src); }
 
 static bool is_directory(const char *path)
 {
@@ -187,7 +190,8 @@ bool dc_config_load_file(dc_config *cfg, const char *path, char *err, size_t err
     if (!ok) snprintf(err, err_len, "%s: the top level must be a JSON object", path);
     const char *name;
     json_t *value;
-    json_object_foreach(root, name, value) {
+    json_object_foreach(root, name, value)
+    {
         if (!ok) break;
         if (name[0] == '_') continue; /* "_comment" keys document the file */
         const config_key *k = key_by_json_name(name);
@@ -221,7 +225,9 @@ static void print_usage(const char *prog)
         if (keys[i].flag) {
             char usage[48];
             snprintf(usage, sizeof usage, "%s %s", keys[i].flag,
-                     keys[i].type == KEY_INT ? "N" : keys[i].type == KEY_PATH ? "PATH" : "IP");
+                     keys[i].type == KEY_INT    ? "N"
+                     : keys[i].type == KEY_PATH ? "PATH"
+                                                : "IP");
             printf("  %-22s %s\n", usage, keys[i].help);
         }
     }
@@ -299,7 +305,8 @@ bool dc_config_validate(const dc_config *cfg, char *err, size_t err_len)
     struct stat st;
     bool found = stat(cfg->web_root, &st) == 0;
     if (!found || !S_ISDIR(st.st_mode)) {
-        snprintf(err, err_len, "web_root %s: %s (a relative web_root in a config file starts at the program's "
+        snprintf(err, err_len,
+                 "web_root %s: %s (a relative web_root in a config file starts at the program's "
                  "folder, one on the command line at the current directory)",
                  cfg->web_root, found ? "not a directory" : strerror(errno));
         return false;

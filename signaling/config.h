@@ -11,12 +11,12 @@
 #define DC_CONFIG_PATH_MAX 1024
 
 typedef struct {
-    int http_port;                     /* 0 = any free port */
-    char bind_ip[DC_CONFIG_IP_MAX];    /* HTTP/WebSocket listen address */
-    int media_port;                    /* first UDP port; 0 = any free port */
+    int http_port;                  /* 0 = any free port */
+    char bind_ip[DC_CONFIG_IP_MAX]; /* HTTP/WebSocket listen address */
+    int media_port;                 /* first UDP port; 0 = any free port */
     char media_bind_ip[DC_CONFIG_IP_MAX];
     char announce_ip[DC_CONFIG_IP_MAX]; /* address put in the server's ICE candidates */
-    char web_root[DC_CONFIG_PATH_MAX]; /* static files served at / */
+    char web_root[DC_CONFIG_PATH_MAX];  /* static files served at / */
     int workers;
     char tls_cert[DC_CONFIG_PATH_MAX]; /* PEM; both empty = plain HTTP/WS */
     char tls_key[DC_CONFIG_PATH_MAX];

@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 typedef struct {
-    int64_t interval_us;    /* 0 = off */
+    int64_t interval_us; /* 0 = off */
     int64_t start_us, next_us;
 } dc_heap_log;
 

@@ -18,15 +18,9 @@ struct dc_meeting {
     dc_sdp *scratch; /* parse target (~300 KiB), reused for every SDP */
 };
 
-static int64_t now_ms(void)
-{
-    return g_get_monotonic_time() / 1000;
-}
+static int64_t now_ms(void) { return g_get_monotonic_time() / 1000; }
 
-static const char *kind_name(sfu_kind kind)
-{
-    return kind == SFU_KIND_VIDEO ? "video" : "audio";
-}
+static const char *kind_name(sfu_kind kind) { return kind == SFU_KIND_VIDEO ? "video" : "audio"; }
 
 static uint8_t subscribe_pt(sfu_codec codec)
 {
@@ -218,10 +212,8 @@ static void refresh_subscriber(dc_meeting *m, dc_participant *p)
 {
     if (!dc_slots_reconcile(m->reg, p)) return;
     pause_stale_slots(m, p);
-    if (p->sub_version > p->sub_answered_version)
-        p->sub_offer_wanted = true;
-    else
-        send_subscribe_offer(m, p);
+    if (p->sub_version > p->sub_answered_version) p->sub_offer_wanted = true;
+    else send_subscribe_offer(m, p);
 }
 
 static void refresh_others(dc_meeting *m, dc_room *room, const dc_participant *except)
@@ -382,8 +374,7 @@ static void apply_publish_to_engine(dc_meeting *m, const dc_participant *p, cons
         if (!has_stream(p->tracks, p->n_tracks, old[i].stream_id))
             sfu_stream_remove(m->engine, old[i].stream_id, room_id);
     if (old_transport) sfu_transport_remove(m->engine, old_transport, room_id);
-    if (new_transport)
-        /* dtls_client false: an actpass offer leaves the server the DTLS server role. */
+    if (new_transport) /* dtls_client false: an actpass offer leaves the server the DTLS server role. */
         sfu_transport_add(m->engine, p->pub_transport, room_id, p->pub_ufrag, p->pub_pwd, p->pub_peer_fingerprint,
                           false);
     for (size_t i = 0; i < p->n_tracks; i++) {
@@ -470,7 +461,8 @@ static void handle_publish(dc_meeting *m, dc_conn *conn, dc_participant *p, cons
     json_object_set_new(ok, "sdp", json_string(answer));
     free(answer);
     reply_ok(m, conn, req, ok);
-    broadcast(m, p->room, p, json_pack("{s:s, s:o}", "type", "participant_updated", "participant", participant_json(p)));
+    broadcast(m, p->room, p,
+              json_pack("{s:s, s:o}", "type", "participant_updated", "participant", participant_json(p)));
     refresh_others(m, p->room, p); /* pauses slots showing replaced streams, offers new ones */
     apply_publish_to_engine(m, p, old, n_old, old_transport, new_transport);
 }
@@ -578,7 +570,8 @@ static void handle_mute(dc_meeting *m, dc_conn *conn, dc_participant *p, const d
 {
     p->muted[req->kind] = req->muted;
     reply_ok(m, conn, req, dc_reply_ok(req->id));
-    broadcast(m, p->room, p, json_pack("{s:s, s:o}", "type", "participant_updated", "participant", participant_json(p)));
+    broadcast(m, p->room, p,
+              json_pack("{s:s, s:o}", "type", "participant_updated", "participant", participant_json(p)));
 }
 
 static void handle_leave(dc_meeting *m, dc_conn *conn, dc_participant *p, const dc_request *req)

@@ -17,7 +17,7 @@
 struct dc_conn {
     dc_participant *participant; /* NULL until join/resume */
     dc_rate_limiter rate;
-    void *server_handle;         /* the server's (struct lws *) */
+    void *server_handle; /* the server's (struct lws *) */
 };
 
 typedef struct {

@@ -37,14 +37,9 @@ static const struct {
     const char *name;
     dc_request_type type;
 } request_types[] = {
-    { "join", DC_REQ_JOIN },
-    { "publish", DC_REQ_PUBLISH },
-    { "subscribe_answer", DC_REQ_SUBSCRIBE_ANSWER },
-    { "candidate", DC_REQ_CANDIDATE },
-    { "mute", DC_REQ_MUTE },
-    { "leave", DC_REQ_LEAVE },
-    { "resume", DC_REQ_RESUME },
-    { "ping", DC_REQ_PING },
+    {"join", DC_REQ_JOIN},           {"publish", DC_REQ_PUBLISH}, {"subscribe_answer", DC_REQ_SUBSCRIBE_ANSWER},
+    {"candidate", DC_REQ_CANDIDATE}, {"mute", DC_REQ_MUTE},       {"leave", DC_REQ_LEAVE},
+    {"resume", DC_REQ_RESUME},       {"ping", DC_REQ_PING},
 };
 
 bool dc_request_allowed_before_join(dc_request_type type)
@@ -78,10 +73,7 @@ static bool count_printable_chars(const char *s, size_t len, size_t *count)
     return true;
 }
 
-static bool is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
+static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
 
 static void trim_spaces(const char **s, size_t *len)
 {
@@ -106,8 +98,7 @@ static dc_error_code parse_room(const char *room, size_t len, char out[DC_ROOM_M
         e = fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"room\" must not contain control characters");
     else if (chars < 1 || chars > DC_ROOM_MAX_CHARS || bytes > DC_ROOM_MAX_BYTES)
         e = fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"room\" must be 1 to %d characters", DC_ROOM_MAX_CHARS);
-    else
-        memcpy(out, nfc, bytes + 1);
+    else memcpy(out, nfc, bytes + 1);
     g_free(nfc);
     return e;
 }
@@ -126,16 +117,15 @@ static bool optional_string(json_t *obj, const char *key, size_t max_len, const 
     return true;
 }
 
-static dc_error_code required_string(json_t *obj, const char *key, size_t min_len, size_t max_len,
-                                     const char **value, size_t *len, char *msg, size_t msg_len)
+static dc_error_code required_string(json_t *obj, const char *key, size_t min_len, size_t max_len, const char **value,
+                                     size_t *len, char *msg, size_t msg_len)
 {
     json_t *v = json_object_get(obj, key);
     if (!v) return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "missing field \"%s\"", key);
     if (!json_is_string(v)) return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"%s\" must be a string", key);
     size_t n = json_string_length(v);
     if (n < min_len || n > max_len)
-        return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"%s\" must be %zu to %zu bytes long", key, min_len,
-                    max_len);
+        return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"%s\" must be %zu to %zu bytes long", key, min_len, max_len);
     *value = json_string_value(v);
     if (len) *len = n;
     return DC_OK;
@@ -185,8 +175,8 @@ static dc_error_code parse_subscribe_answer(json_t *root, dc_request *r, char *m
 }
 
 /* A string field that must be one of two names: *second is false for the first name. */
-static dc_error_code required_choice(json_t *root, const char *field, const char *first_name,
-                                     const char *second_name, bool *second, char *msg, size_t msg_len)
+static dc_error_code required_choice(json_t *root, const char *field, const char *first_name, const char *second_name,
+                                     bool *second, char *msg, size_t msg_len)
 {
     const char *value;
     dc_error_code e = required_string(root, field, 1, 16, &value, NULL, msg, msg_len);
@@ -195,8 +185,7 @@ static dc_error_code required_choice(json_t *root, const char *field, const char
         *second = strcmp(value, second_name) == 0;
         return DC_OK;
     }
-    return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"%s\" must be \"%s\" or \"%s\"", field, first_name,
-                second_name);
+    return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"%s\" must be \"%s\" or \"%s\"", field, first_name, second_name);
 }
 
 static dc_error_code parse_pc(json_t *root, dc_request *r, char *msg, size_t msg_len)
@@ -288,9 +277,14 @@ const char *dc_candidate_check(const char *s, size_t len)
             }
         }
         if (!ok) {
-            static const char *const what[] = { "foundation (1-32 of A-Z a-z 0-9 + /)", "component (1-256)",
-                                                "transport", "priority (0-4294967295)", "address",
-                                                "port (0-65535)", "\"typ\"", "candidate type" };
+            static const char *const what[] = {"foundation (1-32 of A-Z a-z 0-9 + /)",
+                                               "component (1-256)",
+                                               "transport",
+                                               "priority (0-4294967295)",
+                                               "address",
+                                               "port (0-65535)",
+                                               "\"typ\"",
+                                               "candidate type"};
             return field < N_FIXED ? what[field] : "extension (name value pairs)";
         }
     }
@@ -340,8 +334,7 @@ static dc_error_code parse_mute(json_t *root, dc_request *r, char *msg, size_t m
 
 static dc_error_code parse_resume(json_t *root, dc_request *r, char *msg, size_t msg_len)
 {
-    return required_string(root, "resume_token", 1, DC_RESUME_TOKEN_MAX_BYTES, &r->resume_token, NULL, msg,
-                           msg_len);
+    return required_string(root, "resume_token", 1, DC_RESUME_TOKEN_MAX_BYTES, &r->resume_token, NULL, msg, msg_len);
 }
 
 static dc_error_code parse_id(json_t *root, dc_request *r, char *msg, size_t msg_len)
@@ -424,10 +417,7 @@ json_t *dc_reply_error(json_t *id, dc_error_code code, const char *message)
     return o;
 }
 
-json_t *dc_event(const char *type)
-{
-    return json_pack("{s:s}", "type", type);
-}
+json_t *dc_event(const char *type) { return json_pack("{s:s}", "type", type); }
 
 char *dc_json_take_text(json_t *msg, size_t *len)
 {
@@ -488,7 +478,4 @@ bool dc_rate_limiter_allow(dc_rate_limiter *rl, int64_t now_ms)
     return true;
 }
 
-bool dc_rate_limiter_flooding(const dc_rate_limiter *rl)
-{
-    return rl->refused_in_row >= DC_RATE_LIMIT_FLOOD_MESSAGES;
-}
+bool dc_rate_limiter_flooding(const dc_rate_limiter *rl) { return rl->refused_in_row >= DC_RATE_LIMIT_FLOOD_MESSAGES; }

@@ -12,11 +12,11 @@
 #include "sfu.h"
 
 #define DC_MAX_MESSAGE_BYTES (64 * 1024)
-#define DC_ROOM_MAX_CHARS 64            /* Unicode code points, after trimming and NFC */
+#define DC_ROOM_MAX_CHARS 64 /* Unicode code points, after trimming and NFC */
 #define DC_ROOM_MAX_BYTES (DC_ROOM_MAX_CHARS * 4)
-#define DC_NAME_MAX_CHARS 64            /* Unicode code points, after trimming */
+#define DC_NAME_MAX_CHARS 64 /* Unicode code points, after trimming */
 #define DC_NAME_MAX_BYTES (DC_NAME_MAX_CHARS * 4)
-#define DC_REQUEST_ID_MAX_CHARS 64      /* string ids */
+#define DC_REQUEST_ID_MAX_CHARS 64 /* string ids */
 #define DC_JOIN_TOKEN_MAX_BYTES 4096
 #define DC_RESUME_TOKEN_MAX_BYTES 128
 #define DC_CANDIDATE_MAX_BYTES 1024
@@ -56,8 +56,8 @@ typedef enum { DC_PC_PUBLISH = 0, DC_PC_SUBSCRIBE = 1 } dc_pc;
 
 typedef struct {
     dc_request_type type;
-    json_t *id;        /* the request's id to echo, NULL if it had none (then no "ok" is sent) */
-    json_t *root;      /* the parsed message; owns the const char * fields below */
+    json_t *id;   /* the request's id to echo, NULL if it had none (then no "ok" is sent) */
+    json_t *root; /* the parsed message; owns the const char * fields below */
 
     /* join */
     char room[DC_ROOM_MAX_BYTES + 1]; /* trimmed, NFC */
@@ -66,7 +66,7 @@ typedef struct {
     /* publish, subscribe_answer */
     const char *sdp;
     size_t sdp_len;
-    int64_t version;                  /* subscribe_answer, >= 1 */
+    int64_t version; /* subscribe_answer, >= 1 */
     /* candidate */
     dc_pc pc;
     /* mute */
@@ -119,7 +119,7 @@ typedef struct {
     int64_t tokens_milli; /* thousandths of a message */
     int64_t last_ms;
     int rate, burst;
-    int refused_in_row;   /* messages refused since the last allowed one */
+    int refused_in_row; /* messages refused since the last allowed one */
 } dc_rate_limiter;
 void dc_rate_limiter_init(dc_rate_limiter *rl, int rate, int burst, int64_t now_ms);
 bool dc_rate_limiter_allow(dc_rate_limiter *rl, int64_t now_ms); /* takes a token if there is one */

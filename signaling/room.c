@@ -7,9 +7,9 @@
 #include <string.h>
 
 struct dc_registry {
-    GHashTable *rooms;          /* name → dc_room* (owned) */
-    GHashTable *by_token;       /* resume token → dc_participant* */
-    GHashTable *by_transport;   /* transport id → dc_participant* */
+    GHashTable *rooms;        /* name → dc_room* (owned) */
+    GHashTable *by_token;     /* resume token → dc_participant* */
+    GHashTable *by_transport; /* transport id → dc_participant* */
     uint32_t next_id;
     uint32_t next_participant;
 };
@@ -211,8 +211,7 @@ bool dc_slots_reconcile(dc_registry *reg, dc_participant *s)
     for (size_t i = 0; i < s->n_slots; i++) {
         dc_slot *slot = &s->slots[i];
         const dc_participant *owner = NULL;
-        if (slot->source_stream &&
-            (!dc_room_find_stream(s->room, slot->source_stream, &owner) || owner == s)) {
+        if (slot->source_stream && (!dc_room_find_stream(s->room, slot->source_stream, &owner) || owner == s)) {
             clear_source(slot);
             changed = true;
         }

@@ -47,7 +47,10 @@ static char *next_token(char **cursor)
 {
     char *p = *cursor;
     while (*p == ' ' || *p == '\t') p++;
-    if (*p == '\0') { *cursor = p; return NULL; }
+    if (*p == '\0') {
+        *cursor = p;
+        return NULL;
+    }
     char *start = p;
     while (*p && *p != ' ' && *p != '\t') p++;
     if (*p) *p++ = '\0';
@@ -88,7 +91,7 @@ typedef struct {
     dc_sdp *out;
     transport_attrs session_tr, media_tr[DC_SDP_MAX_MEDIA];
     dc_direction session_dir;
-    dc_sdp_media *cur;   /* NULL at session level */
+    dc_sdp_media *cur; /* NULL at session level */
     bool cur_is_rtp;
     unsigned line_no;
     char *err;
@@ -143,7 +146,7 @@ static bool parse_rtp_formats(parse_ctx *c, dc_sdp_media *m, char **cursor)
     for (char *tok; (tok = next_token(cursor));) {
         uint64_t pt;
         if (!parse_uint_all(tok, 127, &pt)) return fail(c, "payload type '%.16s' is not 0-127", tok);
-        if (find_codec(m, pt)) continue; /* listed twice: keep the first */
+        if (find_codec(m, pt)) continue;                /* listed twice: keep the first */
         if (m->n_codecs == DC_SDP_MAX_CODECS) continue; /* beyond our table: ignored */
         dc_sdp_codec *codec = &m->codecs[m->n_codecs++];
         codec->pt = (uint8_t)pt;
@@ -418,8 +421,8 @@ static bool parse_attribute(parse_ctx *c, char *text)
     if (!strcmp(name, "recvonly")) return set_direction(c, DC_DIR_RECVONLY);
     if (!strcmp(name, "inactive")) return set_direction(c, DC_DIR_INACTIVE);
     if (!strcmp(name, "ice-lite")) return c->out->ice_lite = true;
-    bool needs_value = !strcmp(name, "ice-ufrag") || !strcmp(name, "ice-pwd") ||
-                       !strcmp(name, "fingerprint") || !strcmp(name, "setup") || !strcmp(name, "group");
+    bool needs_value = !strcmp(name, "ice-ufrag") || !strcmp(name, "ice-pwd") || !strcmp(name, "fingerprint") ||
+                       !strcmp(name, "setup") || !strcmp(name, "group");
     if (needs_value && !value) return fail(c, "a=%s without a value", name);
     if (!strcmp(name, "ice-ufrag") || !strcmp(name, "ice-pwd")) return attr_ice(c, name, value);
     if (!strcmp(name, "fingerprint")) return attr_fingerprint(c, value);
@@ -437,14 +440,10 @@ static bool parse_line(parse_ctx *c, char *line)
     if (!g_ascii_isalpha(line[0]) || line[1] != '=') return fail(c, "not a <type>=<value> line");
     char *value = line + 2;
     switch (line[0]) {
-    case 'v':
-        return c->line_no == 1 ? true : fail(c, "v= repeated");
-    case 'm':
-        return parse_m_line(c, value);
-    case 'a':
-        return parse_attribute(c, value);
-    default:
-        return true; /* o, s, t, c, b, i … carry nothing the SFU uses */
+    case 'v': return c->line_no == 1 ? true : fail(c, "v= repeated");
+    case 'm': return parse_m_line(c, value);
+    case 'a': return parse_attribute(c, value);
+    default: return true; /* o, s, t, c, b, i … carry nothing the SFU uses */
     }
 }
 
@@ -552,7 +551,10 @@ bool dc_sdp_parse(const char *text, size_t len, dc_sdp *out, char *err, size_t e
         pos += n + (nl ? 1 : 0);
         c->line_no++;
         /* +1: the CR that take_line strips may push a maximal line one byte over */
-        if (n > DC_SDP_MAX_LINE + 1) { ok = fail(c, "line longer than %d bytes", DC_SDP_MAX_LINE); break; }
+        if (n > DC_SDP_MAX_LINE + 1) {
+            ok = fail(c, "line longer than %d bytes", DC_SDP_MAX_LINE);
+            break;
+        }
         ok = take_line(c, start, n, c->line);
         if (ok && c->line[0] == '\0') {
             if (c->line_no == 1) ok = fail(c, "SDP must start with v=0");
@@ -605,19 +607,16 @@ static bool codec_fits(const dc_sdp_codec *codec, dc_codec_id id)
     switch (id) {
     case DC_CODEC_OPUS:
         return !g_ascii_strcasecmp(codec->name, "opus") && codec->clock == 48000 && codec->channels == 2;
-    case DC_CODEC_VP8:
-        return !g_ascii_strcasecmp(codec->name, "VP8") && codec->clock == 90000;
-    case DC_CODEC_H264:
-        return !g_ascii_strcasecmp(codec->name, "H264") && codec->clock == 90000 && h264_fits(codec);
-    default:
-        return false;
+    case DC_CODEC_VP8: return !g_ascii_strcasecmp(codec->name, "VP8") && codec->clock == 90000;
+    case DC_CODEC_H264: return !g_ascii_strcasecmp(codec->name, "H264") && codec->clock == 90000 && h264_fits(codec);
+    default: return false;
     }
 }
 
 int dc_sdp_pick_codec(const dc_sdp_media *m, dc_codec_id *which)
 {
-    static const dc_codec_id audio_pref[] = { DC_CODEC_OPUS };
-    static const dc_codec_id video_pref[] = { DC_CODEC_VP8, DC_CODEC_H264 };
+    static const dc_codec_id audio_pref[] = {DC_CODEC_OPUS};
+    static const dc_codec_id video_pref[] = {DC_CODEC_VP8, DC_CODEC_H264};
     const dc_codec_id *pref = m->kind == DC_MEDIA_AUDIO ? audio_pref : video_pref;
     size_t n_pref = m->kind == DC_MEDIA_AUDIO ? 1 : m->kind == DC_MEDIA_VIDEO ? 2 : 0;
     if (which) *which = DC_CODEC_NONE;
@@ -653,9 +652,9 @@ static bool field_text(const char *f, size_t size)
 
 static bool local_ok(const dc_sdp_local *l)
 {
-    return l && l->ice_ufrag && l->ice_pwd && l->fingerprint && l->candidate_ip &&
-           is_token(l->ice_ufrag, 256) && is_token(l->ice_pwd, 256) && is_token(l->candidate_ip, 64) &&
-           is_hex_fingerprint(l->fingerprint) && l->candidate_port != 0;
+    return l && l->ice_ufrag && l->ice_pwd && l->fingerprint && l->candidate_ip && is_token(l->ice_ufrag, 256) &&
+           is_token(l->ice_pwd, 256) && is_token(l->candidate_ip, 64) && is_hex_fingerprint(l->fingerprint) &&
+           l->candidate_port != 0;
 }
 
 static char *finish(GString *s)
@@ -667,8 +666,8 @@ static char *finish(GString *s)
 
 static void write_session(GString *s, const dc_sdp_local *l, const char (*mids)[32], size_t n_mids)
 {
-    g_string_append_printf(s, "v=0\r\no=- %" PRIu64 " %" PRIu32 " IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n",
-                           l->session_id, l->session_version);
+    g_string_append_printf(s, "v=0\r\no=- %" PRIu64 " %" PRIu32 " IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n", l->session_id,
+                           l->session_version);
     if (n_mids) {
         g_string_append(s, "a=group:BUNDLE");
         for (size_t i = 0; i < n_mids; i++) g_string_append_printf(s, " %s", mids[i]);
@@ -680,7 +679,8 @@ static void write_session(GString *s, const dc_sdp_local *l, const char (*mids)[
 /* c=, mid, ICE, DTLS and rtcp-mux lines of a bundled, accepted m-line. */
 static void write_transport(GString *s, const dc_sdp_local *l, const char *mid, const char *setup, bool rsize)
 {
-    g_string_append_printf(s, "c=IN IP4 %s\r\na=mid:%s\r\na=ice-ufrag:%s\r\na=ice-pwd:%s\r\n"
+    g_string_append_printf(s,
+                           "c=IN IP4 %s\r\na=mid:%s\r\na=ice-ufrag:%s\r\na=ice-pwd:%s\r\n"
                            "a=fingerprint:sha-256 %s\r\na=setup:%s\r\na=rtcp-mux\r\n",
                            l->candidate_ip, mid, l->ice_ufrag, l->ice_pwd, l->fingerprint, setup);
     if (rsize) g_string_append(s, "a=rtcp-rsize\r\n");
@@ -705,8 +705,7 @@ static void write_rejected(GString *s, const dc_sdp_media *m)
     if (m->n_codecs)
         for (size_t i = 0; i < m->n_codecs && i < DC_SDP_MAX_CODECS; i++)
             g_string_append_printf(s, " %u", (unsigned)m->codecs[i].pt);
-    else
-        g_string_append_printf(s, " %s", m->fmt);
+    else g_string_append_printf(s, " %s", m->fmt);
     g_string_append(s, "\r\nc=IN IP4 0.0.0.0\r\n");
     if (m->mid[0]) g_string_append_printf(s, "a=mid:%s\r\n", m->mid);
     g_string_append(s, "a=inactive\r\n");
@@ -722,11 +721,14 @@ static void write_accepted(GString *s, const dc_sdp_media *m, const dc_sdp_codec
     if (mid_ext) g_string_append_printf(s, "a=extmap:%u %s\r\n", (unsigned)mid_ext, DC_EXT_MID);
     write_rtpmap(s, codec->pt, codec->name, codec->clock, codec->channels);
     if (codec->fmtp[0]) g_string_append_printf(s, "a=fmtp:%u %s\r\n", (unsigned)codec->pt, codec->fmtp);
-    static const struct { size_t flag_offset; const char *text; } fbs[] = {
-        { offsetof(dc_sdp_codec, fb_nack), "nack" },
-        { offsetof(dc_sdp_codec, fb_nack_pli), "nack pli" },
-        { offsetof(dc_sdp_codec, fb_ccm_fir), "ccm fir" },
-        { offsetof(dc_sdp_codec, fb_goog_remb), "goog-remb" },
+    static const struct {
+        size_t flag_offset;
+        const char *text;
+    } fbs[] = {
+        {offsetof(dc_sdp_codec, fb_nack), "nack"},
+        {offsetof(dc_sdp_codec, fb_nack_pli), "nack pli"},
+        {offsetof(dc_sdp_codec, fb_ccm_fir), "ccm fir"},
+        {offsetof(dc_sdp_codec, fb_goog_remb), "goog-remb"},
     };
     for (size_t i = 0; i < sizeof fbs / sizeof fbs[0]; i++)
         if (*(const bool *)((const char *)codec + fbs[i].flag_offset))
@@ -755,8 +757,7 @@ static bool rejected_media_ok(const dc_sdp_media *m)
     return m->n_codecs || FIELD_TOKEN(m->fmt);
 }
 
-char *dc_sdp_write_publish_answer(const dc_sdp *offer, const dc_sdp_local *local,
-                                  dc_codec_id picked[DC_SDP_MAX_MEDIA],
+char *dc_sdp_write_publish_answer(const dc_sdp *offer, const dc_sdp_local *local, dc_codec_id picked[DC_SDP_MAX_MEDIA],
                                   uint8_t picked_pt[DC_SDP_MAX_MEDIA])
 {
     for (size_t i = 0; i < DC_SDP_MAX_MEDIA; i++) {
@@ -781,7 +782,7 @@ char *dc_sdp_write_publish_answer(const dc_sdp *offer, const dc_sdp_local *local
         }
     }
     GString *s = g_string_sized_new(2048);
-    write_session(s, local, (const char (*)[32])accepted_mids, n_accepted);
+    write_session(s, local, (const char(*)[32])accepted_mids, n_accepted);
     for (size_t i = 0; i < offer->n_media; i++) {
         const dc_sdp_media *m = &offer->media[i];
         if (chosen[i] >= 0) write_accepted(s, m, &m->codecs[chosen[i]], local);
@@ -804,8 +805,8 @@ static void write_slot(GString *s, const dc_sdp_slot *slot, const dc_sdp_local *
     if (audio)
         g_string_append_printf(s, "m=audio %u UDP/TLS/RTP/SAVPF %d\r\n", (unsigned)l->candidate_port, DC_PT_OPUS);
     else
-        g_string_append_printf(s, "m=video %u UDP/TLS/RTP/SAVPF %d %d\r\n", (unsigned)l->candidate_port,
-                               DC_PT_VP8, DC_PT_H264);
+        g_string_append_printf(s, "m=video %u UDP/TLS/RTP/SAVPF %d %d\r\n", (unsigned)l->candidate_port, DC_PT_VP8,
+                               DC_PT_H264);
     write_transport(s, l, slot->mid, "actpass", true);
     g_string_append(s, slot->active ? "a=sendonly\r\n" : "a=inactive\r\n");
     if (slot->active) g_string_append_printf(s, "a=msid:%s %s\r\n", slot->msid_stream, slot->msid_track);
@@ -813,19 +814,21 @@ static void write_slot(GString *s, const dc_sdp_slot *slot, const dc_sdp_local *
         write_rtpmap(s, DC_PT_OPUS, "opus", 48000, 2);
         g_string_append_printf(s, "a=fmtp:%d minptime=10;useinbandfec=1\r\n", DC_PT_OPUS);
     } else {
-        static const int pts[] = { DC_PT_VP8, DC_PT_H264 };
+        static const int pts[] = {DC_PT_VP8, DC_PT_H264};
         for (size_t i = 0; i < 2; i++) {
             write_rtpmap(s, (uint8_t)pts[i], pts[i] == DC_PT_VP8 ? "VP8" : "H264", 90000, 0);
             if (pts[i] == DC_PT_H264)
-                g_string_append_printf(s, "a=fmtp:%d level-asymmetry-allowed=1;packetization-mode=1;"
-                                          "profile-level-id=42e01f\r\n", DC_PT_H264);
-            g_string_append_printf(s, "a=rtcp-fb:%d nack\r\na=rtcp-fb:%d nack pli\r\na=rtcp-fb:%d ccm fir\r\n",
-                                   pts[i], pts[i], pts[i]);
+                g_string_append_printf(s,
+                                       "a=fmtp:%d level-asymmetry-allowed=1;packetization-mode=1;"
+                                       "profile-level-id=42e01f\r\n",
+                                       DC_PT_H264);
+            g_string_append_printf(s, "a=rtcp-fb:%d nack\r\na=rtcp-fb:%d nack pli\r\na=rtcp-fb:%d ccm fir\r\n", pts[i],
+                                   pts[i], pts[i]);
         }
     }
     if (slot->active)
-        g_string_append_printf(s, "a=ssrc:%" PRIu32 " cname:%s\r\na=ssrc:%" PRIu32 " msid:%s %s\r\n",
-                               slot->ssrc, slot->cname, slot->ssrc, slot->msid_stream, slot->msid_track);
+        g_string_append_printf(s, "a=ssrc:%" PRIu32 " cname:%s\r\na=ssrc:%" PRIu32 " msid:%s %s\r\n", slot->ssrc,
+                               slot->cname, slot->ssrc, slot->msid_stream, slot->msid_track);
     write_candidate(s, l);
 }
 
@@ -840,7 +843,7 @@ char *dc_sdp_write_subscribe_offer(const dc_sdp_slot *slots, size_t n_slots, con
         memcpy(mids[i], slots[i].mid, sizeof mids[i]);
     }
     GString *s = g_string_sized_new(1024 + 1024 * n_slots);
-    write_session(s, local, (const char (*)[32])mids, n_slots);
+    write_session(s, local, (const char(*)[32])mids, n_slots);
     for (size_t i = 0; i < n_slots; i++) write_slot(s, &slots[i], local);
     return finish(s);
 }

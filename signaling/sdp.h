@@ -9,12 +9,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DC_SDP_MAX_MEDIA 64 /* 32 remote participants with audio and video; a room larger than that needs last-N video */
+#define DC_SDP_MAX_MEDIA \
+    64 /* 32 remote participants with audio and video; a room larger than that needs last-N video */
 #define DC_SDP_MAX_CODECS 24
 #define DC_SDP_MAX_EXTMAPS 16
 #define DC_SDP_MAX_SSRCS 8
 #define DC_SDP_MAX_TEXT (8192 * 8) /* a larger SDP is refused */
-#define DC_SDP_MAX_LINE 4096      /* a longer line is refused */
+#define DC_SDP_MAX_LINE 4096       /* a longer line is refused */
 
 typedef enum { DC_MEDIA_AUDIO = 0, DC_MEDIA_VIDEO, DC_MEDIA_APPLICATION, DC_MEDIA_OTHER } dc_media_kind;
 typedef enum { DC_DIR_SENDRECV = 0, DC_DIR_SENDONLY, DC_DIR_RECVONLY, DC_DIR_INACTIVE } dc_direction;
@@ -22,12 +23,12 @@ typedef enum { DC_SETUP_NONE = 0, DC_SETUP_ACTPASS, DC_SETUP_ACTIVE, DC_SETUP_PA
 
 typedef struct {
     uint8_t pt;
-    char name[16];      /* "opus", "VP8", "H264", "rtx", "red", "ulpfec" … as written */
+    char name[16]; /* "opus", "VP8", "H264", "rtx", "red", "ulpfec" … as written */
     uint32_t clock;
-    uint8_t channels;   /* audio, 0 if not given */
-    char fmtp[160];     /* the a=fmtp value for this pt, "" if none */
+    uint8_t channels; /* audio, 0 if not given */
+    char fmtp[160];   /* the a=fmtp value for this pt, "" if none */
     bool fb_nack, fb_nack_pli, fb_ccm_fir, fb_transport_cc, fb_goog_remb;
-    int apt;            /* rtx: the pt it repairs (from fmtp apt=), else -1 */
+    int apt; /* rtx: the pt it repairs (from fmtp apt=), else -1 */
 } dc_sdp_codec;
 
 typedef struct {
@@ -42,16 +43,19 @@ typedef struct {
 
 typedef struct {
     dc_media_kind kind;
-    char kind_name[16];     /* the m-line's media token as written ("audio", "text" …) */
-    char proto[32];         /* "UDP/TLS/RTP/SAVPF", "UDP/DTLS/SCTP" … */
-    char fmt[32];           /* non-RTP m-lines: the first format token ("webrtc-datachannel") */
+    char kind_name[16]; /* the m-line's media token as written ("audio", "text" …) */
+    char proto[32];     /* "UDP/TLS/RTP/SAVPF", "UDP/DTLS/SCTP" … */
+    char fmt[32];       /* non-RTP m-lines: the first format token ("webrtc-datachannel") */
     char mid[32];
-    bool rejected;          /* port 0 (and no a=bundle-only) */
+    bool rejected; /* port 0 (and no a=bundle-only) */
     dc_direction direction;
-    char msid[128];         /* a=msid value ("stream track"), "" if none */
-    dc_sdp_codec codecs[DC_SDP_MAX_CODECS]; size_t n_codecs; /* in m-line preference order */
-    dc_sdp_extmap extmaps[DC_SDP_MAX_EXTMAPS]; size_t n_extmaps;
-    dc_sdp_ssrc ssrcs[DC_SDP_MAX_SSRCS]; size_t n_ssrcs;
+    char msid[128]; /* a=msid value ("stream track"), "" if none */
+    dc_sdp_codec codecs[DC_SDP_MAX_CODECS];
+    size_t n_codecs; /* in m-line preference order */
+    dc_sdp_extmap extmaps[DC_SDP_MAX_EXTMAPS];
+    size_t n_extmaps;
+    dc_sdp_ssrc ssrcs[DC_SDP_MAX_SSRCS];
+    size_t n_ssrcs;
     uint32_t fid_primary, fid_rtx; /* a=ssrc-group:FID, 0 if none */
     bool rtcp_mux;
     bool rtcp_rsize;
@@ -61,11 +65,13 @@ typedef struct {
 typedef struct {
     char ice_ufrag[64];
     char ice_pwd[128];
-    char fingerprint[160];  /* "sha-256 AB:CD:…" (hash name, space, hex) */
+    char fingerprint[160]; /* "sha-256 AB:CD:…" (hash name, space, hex) */
     dc_setup setup;
     bool ice_lite;
-    char bundle[DC_SDP_MAX_MEDIA][32]; size_t n_bundle; /* a=group:BUNDLE mids */
-    dc_sdp_media media[DC_SDP_MAX_MEDIA]; size_t n_media;
+    char bundle[DC_SDP_MAX_MEDIA][32];
+    size_t n_bundle; /* a=group:BUNDLE mids */
+    dc_sdp_media media[DC_SDP_MAX_MEDIA];
+    size_t n_media;
 } dc_sdp;
 
 /* Parses SDP text (CRLF or LF). Returns false with a message in err on anything a
@@ -99,9 +105,9 @@ uint8_t dc_sdp_extmap_id(const dc_sdp_media *m, const char *uri);
 /* What the server puts into SDP about itself. */
 typedef struct {
     const char *ice_ufrag, *ice_pwd;
-    const char *fingerprint;   /* "AB:CD:…" sha-256 */
-    const char *candidate_ip;  /* announced address */
-    uint16_t candidate_port;   /* the worker's UDP port */
+    const char *fingerprint;  /* "AB:CD:…" sha-256 */
+    const char *candidate_ip; /* announced address */
+    uint16_t candidate_port;  /* the worker's UDP port */
     uint64_t session_id;
     uint32_t session_version;
 } dc_sdp_local;
@@ -115,18 +121,17 @@ typedef struct {
 /* NULL also when the offer's setup is passive/active (the server is always passive) or a
  * local field is empty or not a single token. If no m-line is usable the answer still
  * rejects every one of them (a valid SDP): check picked[] to refuse with bad_sdp. */
-char *dc_sdp_write_publish_answer(const dc_sdp *offer, const dc_sdp_local *local,
-                                  dc_codec_id picked[DC_SDP_MAX_MEDIA],
+char *dc_sdp_write_publish_answer(const dc_sdp *offer, const dc_sdp_local *local, dc_codec_id picked[DC_SDP_MAX_MEDIA],
                                   uint8_t picked_pt[DC_SDP_MAX_MEDIA]);
 
 /* One sendonly (or inactive, when free) m-line of a subscription offer. */
 typedef struct {
     char mid[32];
-    dc_media_kind kind;      /* AUDIO or VIDEO */
-    bool active;             /* sendonly with ssrc lines, else inactive */
-    uint32_t ssrc;           /* the SSRC the server sends this slot with */
-    char msid_stream[64];    /* a=msid stream id (we use the source participant id) */
-    char msid_track[64];     /* a=msid track id */
+    dc_media_kind kind;   /* AUDIO or VIDEO */
+    bool active;          /* sendonly with ssrc lines, else inactive */
+    uint32_t ssrc;        /* the SSRC the server sends this slot with */
+    char msid_stream[64]; /* a=msid stream id (we use the source participant id) */
+    char msid_track[64];  /* a=msid track id */
     char cname[64];
 } dc_sdp_slot;
 
@@ -137,7 +142,6 @@ enum { DC_PT_OPUS = 111, DC_PT_VP8 = 96, DC_PT_H264 = 102 };
  * slots, audio slots with opus/48000/2 (DC_PT_OPUS, fmtp minptime=10;useinbandfec=1),
  * video slots with VP8 (DC_PT_VP8) and H.264 (DC_PT_H264, 42e01f, packetization-mode=1)
  * and rtcp-fb nack pli, ccm fir. Returns a malloc'd string, NULL on error. */
-char *dc_sdp_write_subscribe_offer(const dc_sdp_slot *slots, size_t n_slots,
-                                   const dc_sdp_local *local);
+char *dc_sdp_write_subscribe_offer(const dc_sdp_slot *slots, size_t n_slots, const dc_sdp_local *local);
 
 #endif

@@ -31,24 +31,24 @@ struct dc_server {
     struct lws_http_mount mount;
     struct lws_protocols protocols[2];
     sfu *engine;
-    dc_meeting *meeting;  /* NULL while starting and shutting down */
+    dc_meeting *meeting; /* NULL while starting and shutting down */
     lws_sorted_usec_list_t sweep_timer;
     dc_heap_log heap_log;
     uint16_t http_port;
-    GQueue sessions;      /* every open WebSocket (session.link) */
+    GQueue sessions; /* every open WebSocket (session.link) */
 };
 
 /* lws allocates this zeroed for each WebSocket (per_session_data_size). */
 typedef struct {
-    dc_conn conn;                /* first: the meeting's view of this connection */
+    dc_conn conn; /* first: the meeting's view of this connection */
     struct lws *wsi;
     dc_server *server;
     dc_message_buffer rx;
-    GQueue *out;                 /* dc_frame*, one reference each */
+    GQueue *out; /* dc_frame*, one reference each */
     size_t out_bytes;
-    bool closing;                /* close once out is written; ignore further input */
+    bool closing; /* close once out is written; ignore further input */
     enum lws_close_status close_status;
-    GList link;                  /* in dc_server.sessions */
+    GList link; /* in dc_server.sessions */
 } session;
 
 static void unref_frame(gpointer data) { dc_frame_unref(data); }
@@ -146,8 +146,7 @@ static void on_receive(session *ss, const void *in, size_t len)
     }
     if (lws_frame_is_binary(ss->wsi))
         dc_meeting_send_error(s->meeting, &ss->conn, DC_ERR_BAD_JSON, "binary frames are not supported");
-    else
-        dc_meeting_handle_text(s->meeting, &ss->conn, text ? text : "", len);
+    else dc_meeting_handle_text(s->meeting, &ss->conn, text ? text : "", len);
     dc_message_buffer_free(&ss->rx);
 }
 
@@ -197,8 +196,7 @@ static unsigned int upgrade_refusal(const dc_server *s, struct lws *wsi, const c
 {
     char buf[256];
     if (!is_signaling_path(wsi)) return *why = "the WebSocket is at /ws", HTTP_STATUS_NOT_FOUND;
-    if (s->cfg.tls_cert[0] && !lws_is_ssl(wsi))
-        return *why = "this server speaks wss:// only", HTTP_STATUS_FORBIDDEN;
+    if (s->cfg.tls_cert[0] && !lws_is_ssl(wsi)) return *why = "this server speaks wss:// only", HTTP_STATUS_FORBIDDEN;
     if (strcmp(header(wsi, WSI_TOKEN_VERSION, buf, sizeof buf), "13"))
         return *why = "Sec-WebSocket-Version must be 13", DC_HTTP_UPGRADE_REQUIRED;
     if (!websocket_key_ok(header(wsi, WSI_TOKEN_KEY, buf, sizeof buf)))
@@ -222,8 +220,8 @@ static int refuse_upgrade(struct lws *wsi, unsigned int status, const char *why)
     if (lws_add_http_header_status(wsi, status, &p, end) ||
         (status == DC_HTTP_UPGRADE_REQUIRED &&
          lws_add_http_header_by_token(wsi, WSI_TOKEN_VERSION, (const unsigned char *)"13", 2, &p, end)) ||
-        lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, (const unsigned char *)"text/plain", 10,
-                                     &p, end) ||
+        lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, (const unsigned char *)"text/plain", 10, &p,
+                                     end) ||
         lws_add_http_header_content_length(wsi, body_len, &p, end) || lws_finalize_http_header(wsi, &p, end))
         return -1;
     p += snprintf((char *)p, 128, "%s\n", why);
@@ -256,12 +254,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         if (s->meeting) dc_meeting_conn_opened(s->meeting, &ss->conn);
         return 0;
 
-    case LWS_CALLBACK_RECEIVE:
-        on_receive(ss, in, len);
-        return 0;
+    case LWS_CALLBACK_RECEIVE: on_receive(ss, in, len); return 0;
 
-    case LWS_CALLBACK_SERVER_WRITEABLE:
-        return write_next_frame(ss);
+    case LWS_CALLBACK_SERVER_WRITEABLE: return write_next_frame(ss);
 
     case LWS_CALLBACK_CLOSED:
         if (ss->link.data) g_queue_unlink(&s->sessions, &ss->link);
@@ -277,8 +272,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         if (s && s->meeting) dc_meeting_poll_engine(s->meeting);
         return 0;
 
-    default:
-        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    default: return lws_callback_http_dummy(wsi, reason, user, in, len);
     }
 }
 
@@ -353,7 +347,7 @@ dc_server *dc_server_new(const dc_config *cfg, char *err, size_t err_len)
     if (info.iface && !strchr(info.iface, ':')) info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
     /* WebSocket PING after 15 s of silence, hang up after 30 s: a vanished client (laptop
      * lid closed, Wi-Fi gone) then enters its resume grace instead of lingering forever. */
-    static const lws_retry_bo_t keepalive = { .secs_since_valid_ping = 15, .secs_since_valid_hangup = 30 };
+    static const lws_retry_bo_t keepalive = {.secs_since_valid_ping = 15, .secs_since_valid_hangup = 30};
     info.retry_and_idle_policy = &keepalive;
     info.protocols = s->protocols;
     info.mounts = &s->mount;
@@ -368,8 +362,10 @@ dc_server *dc_server_new(const dc_config *cfg, char *err, size_t err_len)
     }
     s->context = lws_create_context(&info);
     if (!s->context) {
-        snprintf(err, err_len, "libwebsockets could not start the web server on %s port %d (its own lines "
-                 "above say why)", s->cfg.bind_ip, s->cfg.http_port);
+        snprintf(err, err_len,
+                 "libwebsockets could not start the web server on %s port %d (its own lines "
+                 "above say why)",
+                 s->cfg.bind_ip, s->cfg.http_port);
         free(s);
         return NULL;
     }
@@ -386,14 +382,13 @@ dc_server *dc_server_new(const dc_config *cfg, char *err, size_t err_len)
     };
     s->engine = sfu_new(&engine_cfg, wake_lws, s);
     if (!s->engine) {
-        snprintf(err, err_len, "cannot start the media engine on %s port %d", s->cfg.media_bind_ip,
-                 s->cfg.media_port);
+        snprintf(err, err_len, "cannot start the media engine on %s port %d", s->cfg.media_bind_ip, s->cfg.media_port);
         lws_context_destroy(s->context);
         free(s);
         return NULL;
     }
 
-    dc_meeting_io io = { .send = meeting_send, .close = meeting_close, .user = s };
+    dc_meeting_io io = {.send = meeting_send, .close = meeting_close, .user = s};
     s->meeting = dc_meeting_new(&s->cfg, s->engine, &io);
     if (!s->meeting) {
         snprintf(err, err_len, "out of memory");
@@ -408,10 +403,7 @@ dc_server *dc_server_new(const dc_config *cfg, char *err, size_t err_len)
     return s;
 }
 
-uint16_t dc_server_http_port(const dc_server *s)
-{
-    return s->http_port;
-}
+uint16_t dc_server_http_port(const dc_server *s) { return s->http_port; }
 
 size_t dc_server_media_ports(const dc_server *s, uint16_t *ports, size_t max)
 {

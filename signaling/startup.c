@@ -28,8 +28,8 @@ static int try_bind(const struct sockaddr *addr, socklen_t len)
 
 bool dc_startup_check_listen(const char *ip, int port, char *err, size_t err_len)
 {
-    struct sockaddr_in v4 = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-    struct sockaddr_in6 v6 = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port) };
+    struct sockaddr_in v4 = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    struct sockaddr_in6 v6 = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port)};
     int e;
     if (!strcmp(ip, "0.0.0.0")) {
         v6.sin6_addr = in6addr_any;
@@ -44,15 +44,18 @@ bool dc_startup_check_listen(const char *ip, int port, char *err, size_t err_len
     }
     if (e == 0 || e == EAFNOSUPPORT) return true;
     if (e == EADDRINUSE)
-        snprintf(err, err_len, "HTTP port %d on %s is already in use by another program (another diemcau?): "
-                 "stop it, or choose another port with --http-port", port, ip);
+        snprintf(err, err_len,
+                 "HTTP port %d on %s is already in use by another program (another diemcau?): "
+                 "stop it, or choose another port with --http-port",
+                 port, ip);
     else if (e == EADDRNOTAVAIL)
         snprintf(err, err_len, "cannot listen on %s: no such address on this machine (check --bind)", ip);
     else if (e == EACCES)
-        snprintf(err, err_len, "cannot listen on port %d: ports below 1024 need root; use --http-port 8080 "
-                 "or above, or let a firewall rule forward the port", port);
-    else
-        snprintf(err, err_len, "cannot listen on %s port %d: %s", ip, port, strerror(e));
+        snprintf(err, err_len,
+                 "cannot listen on port %d: ports below 1024 need root; use --http-port 8080 "
+                 "or above, or let a firewall rule forward the port",
+                 port);
+    else snprintf(err, err_len, "cannot listen on %s port %d: %s", ip, port, strerror(e));
     return false;
 }
 
@@ -64,10 +67,7 @@ static bool is_loopback(const char *ip)
     return inet_pton(AF_INET6, ip, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
 }
 
-static bool is_wildcard(const char *ip)
-{
-    return !strcmp(ip, "0.0.0.0") || !strcmp(ip, "::");
-}
+static bool is_wildcard(const char *ip) { return !strcmp(ip, "0.0.0.0") || !strcmp(ip, "::"); }
 
 /* This machine's IPv4 addresses other than loopback, for the warning's suggestion. */
 static void lan_addresses(char *out, size_t size)
@@ -102,8 +102,9 @@ void dc_startup_banner(FILE *out, FILE *warn, const dc_config *cfg, uint16_t htt
     if (is_loopback(cfg->announce_ip))
         fprintf(out, "  open                  %s://localhost:%u/ (on this machine only)\n", scheme, http_port);
     else
-        fprintf(out, strchr(cfg->announce_ip, ':') ? "  open                  %s://[%s]:%u/\n"
-                                                     : "  open                  %s://%s:%u/\n",
+        fprintf(out,
+                strchr(cfg->announce_ip, ':') ? "  open                  %s://[%s]:%u/\n"
+                                              : "  open                  %s://%s:%u/\n",
                 scheme, cfg->announce_ip, http_port);
     fflush(out);
 

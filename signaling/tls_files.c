@@ -38,8 +38,10 @@ bool dc_tls_files_check(const char *cert_path, const char *key_path, char *err, 
     if (f) fclose(f);
     bool ok = key && X509_check_private_key(cert, key) == 1;
     if (f && !key)
-        snprintf(err, err_len, "the TLS key %s holds no PEM private key, or one protected by a passphrase "
-                 "(this server cannot ask for it)", key_path);
+        snprintf(err, err_len,
+                 "the TLS key %s holds no PEM private key, or one protected by a passphrase "
+                 "(this server cannot ask for it)",
+                 key_path);
     else if (key && !ok)
         snprintf(err, err_len, "the TLS key %s does not belong to the certificate %s", key_path, cert_path);
     ERR_clear_error(); /* what OpenSSL queued on the way is said above */

@@ -44,8 +44,8 @@ typedef struct sfu_dtls sfu_dtls;
 
 /* peer_fingerprint: "sha-256 AB:CD:..." exactly as in the SDP attribute value (hash name,
  * space, hex); sha-1, sha-256, sha-384, sha-512 accepted. Returns NULL on bad input. */
-sfu_dtls *sfu_dtls_new(sfu_dtls_cert *cert, sfu_dtls_role role, const char *peer_fingerprint,
-                       sfu_dtls_send_fn send, void *user);
+sfu_dtls *sfu_dtls_new(sfu_dtls_cert *cert, sfu_dtls_role role, const char *peer_fingerprint, sfu_dtls_send_fn send,
+                       void *user);
 void sfu_dtls_free(sfu_dtls *d);
 
 /* Largest datagram the transport sends (default 1200, UDP payload). Call before

@@ -26,11 +26,9 @@
 /* Attributes a browser's Binding request may carry that require comprehension
  * (< 0x8000) or that we read. Must outlive every agent: libnice keeps the pointer. */
 static const uint16_t known_attributes[] = {
-    STUN_ATTRIBUTE_USERNAME,        STUN_ATTRIBUTE_MESSAGE_INTEGRITY,
-    STUN_ATTRIBUTE_FINGERPRINT,     STUN_ATTRIBUTE_PRIORITY,
-    STUN_ATTRIBUTE_USE_CANDIDATE,   STUN_ATTRIBUTE_ICE_CONTROLLED,
-    STUN_ATTRIBUTE_ICE_CONTROLLING, STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS,
-    0,
+    STUN_ATTRIBUTE_USERNAME,        STUN_ATTRIBUTE_MESSAGE_INTEGRITY,  STUN_ATTRIBUTE_FINGERPRINT,
+    STUN_ATTRIBUTE_PRIORITY,        STUN_ATTRIBUTE_USE_CANDIDATE,      STUN_ATTRIBUTE_ICE_CONTROLLED,
+    STUN_ATTRIBUTE_ICE_CONTROLLING, STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS, 0,
 };
 
 struct sfu_ice_agent {
@@ -42,8 +40,7 @@ sfu_ice_agent *sfu_ice_agent_new(void)
     sfu_ice_agent *agent = calloc(1, sizeof *agent);
     if (!agent) return NULL;
     stun_agent_init(&agent->stun, known_attributes, STUN_COMPATIBILITY_RFC5389,
-                    STUN_AGENT_USAGE_SHORT_TERM_CREDENTIALS |
-                        STUN_AGENT_USAGE_USE_FINGERPRINT);
+                    STUN_AGENT_USAGE_SHORT_TERM_CREDENTIALS | STUN_AGENT_USAGE_USE_FINGERPRINT);
     return agent;
 }
 
@@ -78,8 +75,7 @@ typedef struct {
     credentials_outcome outcome;
 } credentials_query;
 
-static bool password_for_username(StunAgent *agent, StunMessage *message,
-                                  uint8_t *username, uint16_t username_len,
+static bool password_for_username(StunAgent *agent, StunMessage *message, uint8_t *username, uint16_t username_len,
                                   uint8_t **password, size_t *password_len, void *data)
 {
     (void)agent;
@@ -95,8 +91,7 @@ static bool password_for_username(StunAgent *agent, StunMessage *message,
     size_t pwd_len = 0;
     query->outcome = CREDENTIALS_UNKNOWN_UFRAG;
     if (ufrag_len == 0 || ufrag_len > SFU_ICE_UFRAG_MAX) return false;
-    if (!query->lookup(query->user, (const char *)username, ufrag_len, &pwd, &pwd_len))
-        return false;
+    if (!query->lookup(query->user, (const char *)username, ufrag_len, &pwd, &pwd_len)) return false;
     /* libnice skips the HMAC check entirely for an empty key: never allow that. */
     if (!pwd || pwd_len == 0) return false;
 
@@ -119,8 +114,8 @@ static bool integrity_attribute_well_formed(const StunMessage *msg)
 }
 
 /* Copies `from` into the storage libnice wants; false unless it is IPv4 or IPv6. */
-static bool copy_peer_address(const struct sockaddr *from, socklen_t from_len,
-                              struct sockaddr_storage *peer, socklen_t *peer_len)
+static bool copy_peer_address(const struct sockaddr *from, socklen_t from_len, struct sockaddr_storage *peer,
+                              socklen_t *peer_len)
 {
     if (!from || from_len < (socklen_t)sizeof(sa_family_t)) return false;
     socklen_t need;
@@ -133,20 +128,17 @@ static bool copy_peer_address(const struct sockaddr *from, socklen_t from_len,
     return true;
 }
 
-static sfu_ice_result result_of_validation(StunValidationStatus status,
-                                           credentials_outcome outcome)
+static sfu_ice_result result_of_validation(StunValidationStatus status, credentials_outcome outcome)
 {
     switch (status) {
-    case STUN_VALIDATION_SUCCESS:
-        return SFU_ICE_REPLY;
+    case STUN_VALIDATION_SUCCESS: return SFU_ICE_REPLY;
     case STUN_VALIDATION_UNAUTHORIZED:
         if (outcome == CREDENTIALS_UNKNOWN_UFRAG) return SFU_ICE_UNKNOWN_UFRAG;
         if (outcome == CREDENTIALS_BAD_USERNAME) return SFU_ICE_MALFORMED;
         return SFU_ICE_UNAUTHORIZED;
-    case STUN_VALIDATION_UNAUTHORIZED_BAD_REQUEST: /* USERNAME or MESSAGE-INTEGRITY missing */
+    case STUN_VALIDATION_UNAUTHORIZED_BAD_REQUEST:  /* USERNAME or MESSAGE-INTEGRITY missing */
     case STUN_VALIDATION_UNKNOWN_REQUEST_ATTRIBUTE: /* would deserve a 420; browsers never */
-    default:
-        return SFU_ICE_MALFORMED;
+    default: return SFU_ICE_MALFORMED;
     }
 }
 
@@ -161,18 +153,16 @@ static void reset_answer(sfu_ice_answer_t *out)
  * (RFC 8445 §7.3.1.1) answers a peer that also claims the controlled role with a 487
  * Role Conflict error telling it to take control, and returns ROLE_CONFLICT. Only a
  * peer tie-breaker of 0 would make libnice switch us to controlling: that is dropped. */
-static sfu_ice_result build_reply(StunAgent *stun, StunMessage *request,
-                                  const struct sockaddr_storage *peer, socklen_t peer_len,
-                                  sfu_ice_answer_t *out)
+static sfu_ice_result build_reply(StunAgent *stun, StunMessage *request, const struct sockaddr_storage *peer,
+                                  socklen_t peer_len, sfu_ice_answer_t *out)
 {
     bool controlling = false;
     StunMessage reply;
     size_t reply_len = sizeof out->reply;
-    StunUsageIceReturn ret = stun_usage_ice_conncheck_create_reply(
-        stun, request, &reply, out->reply, &reply_len, peer, peer_len, &controlling, 0,
-        STUN_USAGE_ICE_COMPATIBILITY_RFC5245);
-    bool answered =
-        ret == STUN_USAGE_ICE_RETURN_SUCCESS || ret == STUN_USAGE_ICE_RETURN_ROLE_CONFLICT;
+    StunUsageIceReturn ret = stun_usage_ice_conncheck_create_reply(stun, request, &reply, out->reply, &reply_len, peer,
+                                                                   peer_len, &controlling, 0,
+                                                                   STUN_USAGE_ICE_COMPATIBILITY_RFC5245);
+    bool answered = ret == STUN_USAGE_ICE_RETURN_SUCCESS || ret == STUN_USAGE_ICE_RETURN_ROLE_CONFLICT;
     /* not answered: address problem, or the reply would exceed SFU_ICE_REPLY_MAX
      * (libnice echoes USERNAME; only a remote ufrag over ~130 bytes gets there) */
     if (!answered || reply_len == 0 || controlling) return SFU_ICE_MALFORMED;
@@ -181,18 +171,14 @@ static sfu_ice_result build_reply(StunAgent *stun, StunMessage *request,
     return SFU_ICE_REPLY;
 }
 
-sfu_ice_result sfu_ice_answer(sfu_ice_agent *agent, const uint8_t *msg, size_t len,
-                              const struct sockaddr *from, socklen_t from_len,
-                              sfu_ice_pwd_lookup_fn lookup, void *user, sfu_ice_answer_t *out)
+sfu_ice_result sfu_ice_answer(sfu_ice_agent *agent, const uint8_t *msg, size_t len, const struct sockaddr *from,
+                              socklen_t from_len, sfu_ice_pwd_lookup_fn lookup, void *user, sfu_ice_answer_t *out)
 {
     reset_answer(out);
-    if (!msg || len < STUN_HEADER_LEN || len > UINT16_MAX + STUN_HEADER_LEN)
-        return SFU_ICE_MALFORMED;
-    if (stun_message_validate_buffer_length(msg, len, true) != (int)len)
-        return SFU_ICE_MALFORMED;
+    if (!msg || len < STUN_HEADER_LEN || len > UINT16_MAX + STUN_HEADER_LEN) return SFU_ICE_MALFORMED;
+    if (stun_message_validate_buffer_length(msg, len, true) != (int)len) return SFU_ICE_MALFORMED;
 
-    StunMessage request = {
-        .agent = &agent->stun, .buffer = (uint8_t *)msg, .buffer_len = len};
+    StunMessage request = {.agent = &agent->stun, .buffer = (uint8_t *)msg, .buffer_len = len};
     if (!stun_message_has_cookie(&request)) return SFU_ICE_MALFORMED; /* RFC 3489 */
     if (stun_message_get_class(&request) != STUN_REQUEST) return SFU_ICE_IGNORED;
     if (stun_message_get_method(&request) != STUN_BINDING) return SFU_ICE_IGNORED;
@@ -203,8 +189,7 @@ sfu_ice_result sfu_ice_answer(sfu_ice_agent *agent, const uint8_t *msg, size_t l
     if (!copy_peer_address(from, from_len, &peer, &peer_len)) return SFU_ICE_MALFORMED;
 
     credentials_query query = {.lookup = lookup, .user = user, .out = out};
-    StunValidationStatus status = stun_agent_validate(&agent->stun, &request, msg, len,
-                                                      password_for_username, &query);
+    StunValidationStatus status = stun_agent_validate(&agent->stun, &request, msg, len, password_for_username, &query);
     sfu_ice_result result = result_of_validation(status, query.outcome);
     if (result == SFU_ICE_REPLY) result = build_reply(&agent->stun, &request, &peer, peer_len, out);
     if (result != SFU_ICE_REPLY) {
@@ -217,8 +202,7 @@ sfu_ice_result sfu_ice_answer(sfu_ice_agent *agent, const uint8_t *msg, size_t l
 
 void sfu_ice_random_string(char *buf, size_t len)
 {
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     _Static_assert(sizeof alphabet - 1 == 64, "64 symbols: a byte's low 6 bits are uniform");
     uint8_t random_bytes[64];
     size_t done = 0;

@@ -19,15 +19,15 @@
 
 /* Looks up the local ICE password for a local ufrag. Returns false if unknown.
  * ufrag is NOT NUL-terminated. *pwd must stay valid until sfu_ice_answer returns. */
-typedef bool (*sfu_ice_pwd_lookup_fn)(void *user, const char *ufrag, size_t ufrag_len,
-                                      const char **pwd, size_t *pwd_len);
+typedef bool (*sfu_ice_pwd_lookup_fn)(void *user, const char *ufrag, size_t ufrag_len, const char **pwd,
+                                      size_t *pwd_len);
 
 typedef enum {
-    SFU_ICE_REPLY = 0,        /* valid Binding request: reply[] holds the success response */
-    SFU_ICE_IGNORED,          /* valid STUN but nothing to answer (indication, response) */
-    SFU_ICE_MALFORMED,        /* not parseable as STUN / bad fingerprint */
-    SFU_ICE_UNKNOWN_UFRAG,    /* USERNAME names no transport we know */
-    SFU_ICE_UNAUTHORIZED,     /* MESSAGE-INTEGRITY did not verify */
+    SFU_ICE_REPLY = 0,     /* valid Binding request: reply[] holds the success response */
+    SFU_ICE_IGNORED,       /* valid STUN but nothing to answer (indication, response) */
+    SFU_ICE_MALFORMED,     /* not parseable as STUN / bad fingerprint */
+    SFU_ICE_UNKNOWN_UFRAG, /* USERNAME names no transport we know */
+    SFU_ICE_UNAUTHORIZED,  /* MESSAGE-INTEGRITY did not verify */
     /* Added: an authenticated request whose sender also claims the controlled role
      * (ICE-CONTROLLED). reply[] holds a 487 Role Conflict error response to send, telling
      * it to take the controlling role; local_ufrag is empty: do not bind the 5-tuple. */
@@ -50,9 +50,8 @@ typedef struct {
  * On SFU_ICE_REPLY, out->reply holds the response (XOR-MAPPED-ADDRESS = from,
  * MESSAGE-INTEGRITY with the local password, FINGERPRINT) and out->local_ufrag names the
  * transport, so the caller can bind the 5-tuple to it. */
-sfu_ice_result sfu_ice_answer(sfu_ice_agent *agent, const uint8_t *msg, size_t len,
-                              const struct sockaddr *from, socklen_t from_len,
-                              sfu_ice_pwd_lookup_fn lookup, void *user, sfu_ice_answer_t *out);
+sfu_ice_result sfu_ice_answer(sfu_ice_agent *agent, const uint8_t *msg, size_t len, const struct sockaddr *from,
+                              socklen_t from_len, sfu_ice_pwd_lookup_fn lookup, void *user, sfu_ice_answer_t *out);
 
 const char *sfu_ice_result_str(sfu_ice_result r);
 

@@ -19,13 +19,13 @@
 typedef struct sfu sfu;
 
 typedef struct {
-    const char *bind_ip;      /* address the UDP sockets bind to, e.g. "0.0.0.0" */
-    uint16_t first_port;      /* worker i listens on first_port + i */
-    int workers;              /* >= 1 */
-    int consent_timeout_ms;   /* drop a transport whose client stops sending checks (30000) */
-    int dtls_linger_ms;       /* release the DTLS state this long after the handshake (10000) */
-    int max_queue_delay_ms;   /* RTP that waited longer in a worker's receive queue is dropped,
-                                 not forwarded late (250; < 0: never) */
+    const char *bind_ip;    /* address the UDP sockets bind to, e.g. "0.0.0.0" */
+    uint16_t first_port;    /* worker i listens on first_port + i */
+    int workers;            /* >= 1 */
+    int consent_timeout_ms; /* drop a transport whose client stops sending checks (30000) */
+    int dtls_linger_ms;     /* release the DTLS state this long after the handshake (10000) */
+    int max_queue_delay_ms; /* RTP that waited longer in a worker's receive queue is dropped,
+                               not forwarded late (250; < 0: never) */
 } sfu_config;
 
 typedef enum { SFU_KIND_AUDIO = 0, SFU_KIND_VIDEO = 1 } sfu_kind;
@@ -54,14 +54,14 @@ typedef void (*sfu_wake_fn)(void *user);
 sfu *sfu_new(const sfu_config *cfg, sfu_wake_fn wake, void *wake_user);
 void sfu_free(sfu *s); /* stops and joins the workers, frees everything */
 
-const char *sfu_fingerprint(const sfu *s); /* sha-256 "AB:CD:…" of the DTLS certificate */
+const char *sfu_fingerprint(const sfu *s);              /* sha-256 "AB:CD:…" of the DTLS certificate */
 uint16_t sfu_room_port(const sfu *s, uint32_t room_id); /* the UDP port serving a room */
 
 /* A transport is one PeerConnection: ICE-lite credentials, DTLS, SRTP, one 5-tuple.
  * peer_fingerprint is "sha-256 AB:…" from the remote SDP. dtls_client: we take the DTLS
  * client role (the remote said a=setup:passive). */
-void sfu_transport_add(sfu *s, uint32_t transport_id, uint32_t room_id, const char *ice_ufrag,
-                       const char *ice_pwd, const char *peer_fingerprint, bool dtls_client);
+void sfu_transport_add(sfu *s, uint32_t transport_id, uint32_t room_id, const char *ice_ufrag, const char *ice_pwd,
+                       const char *peer_fingerprint, bool dtls_client);
 /* A transport for an offer the server makes (the subscribe side) exists from the moment the
  * offer leaves: peer_fingerprint NULL above, and the client's connectivity checks are
  * answered even when they come before its answer (a busy client's usually do). Its
@@ -79,9 +79,9 @@ typedef struct {
     uint32_t stream_id, transport_id, room_id;
     sfu_kind kind;
     sfu_codec codec;
-    uint8_t pt;          /* payload type the publisher uses */
-    uint32_t ssrc;       /* 0 = learn from mid */
-    uint8_t mid_ext_id;  /* 0 = not negotiated */
+    uint8_t pt;         /* payload type the publisher uses */
+    uint32_t ssrc;      /* 0 = learn from mid */
+    uint8_t mid_ext_id; /* 0 = not negotiated */
     char mid[32];
 } sfu_stream_desc;
 void sfu_stream_add(sfu *s, const sfu_stream_desc *desc);
@@ -91,8 +91,7 @@ void sfu_stream_remove(sfu *s, uint32_t stream_id, uint32_t room_id);
  * pointed at any stream of the same kind in the same room (or at none) without SDP
  * renegotiation: the worker keeps sequence numbers and timestamps continuous across
  * the switch and requests a keyframe from the new source. */
-void sfu_slot_add(sfu *s, uint32_t slot_id, uint32_t transport_id, uint32_t room_id,
-                  sfu_kind kind, uint32_t out_ssrc);
+void sfu_slot_add(sfu *s, uint32_t slot_id, uint32_t transport_id, uint32_t room_id, sfu_kind kind, uint32_t out_ssrc);
 /* out_pt: payload type to send with (the one the subscription SDP gives the codec). */
 void sfu_slot_point(sfu *s, uint32_t slot_id, uint32_t room_id, uint32_t stream_id, uint8_t out_pt);
 void sfu_slot_remove(sfu *s, uint32_t slot_id, uint32_t room_id);

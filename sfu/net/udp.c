@@ -38,10 +38,7 @@ unsigned sfu_addr_key_hash(const void *key)
     return h;
 }
 
-int sfu_addr_key_equal(const void *a, const void *b)
-{
-    return memcmp(a, b, sizeof(sfu_addr_key)) == 0;
-}
+int sfu_addr_key_equal(const void *a, const void *b) { return memcmp(a, b, sizeof(sfu_addr_key)) == 0; }
 
 /* --- socket ------------------------------------------------------------------------- */
 
@@ -112,8 +109,10 @@ bool sfu_udp_open(sfu_udp *u, const char *bind_ip, uint16_t port)
     int one = 1;
     u->rx_stamps = setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) == 0;
     if (!u->rx_stamps)
-        fprintf(stderr, "sfu: SO_TIMESTAMPNS refused (%s): media that waited too long is not dropped "
-                        "(max_queue_delay_ms has no effect)\n", strerror(errno));
+        fprintf(stderr,
+                "sfu: SO_TIMESTAMPNS refused (%s): media that waited too long is not dropped "
+                "(max_queue_delay_ms has no effect)\n",
+                strerror(errno));
     if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
         fprintf(stderr, "sfu: cannot bind UDP %s:%u: %s\n", bind_ip, port, strerror(errno));
         close(fd);
@@ -149,9 +148,12 @@ int sfu_udp_receive(sfu_udp *u, sfu_rx_datagrams *rx)
 {
     for (int i = 0; i < SFU_RX_BATCH; i++) {
         rx->iov[i] = (struct iovec){.iov_base = rx->bufs[i], .iov_len = SFU_PKT_MAX};
-        rx->msgs[i].msg_hdr = (struct msghdr){.msg_name = &rx->from[i], .msg_namelen = sizeof rx->from[i],
-                                              .msg_iov = &rx->iov[i], .msg_iovlen = 1,
-                                              .msg_control = rx->ctrl[i].buf, .msg_controllen = sizeof rx->ctrl[i].buf};
+        rx->msgs[i].msg_hdr = (struct msghdr){.msg_name = &rx->from[i],
+                                              .msg_namelen = sizeof rx->from[i],
+                                              .msg_iov = &rx->iov[i],
+                                              .msg_iovlen = 1,
+                                              .msg_control = rx->ctrl[i].buf,
+                                              .msg_controllen = sizeof rx->ctrl[i].buf};
     }
     int n = recvmmsg(u->fd, rx->msgs, SFU_RX_BATCH, MSG_DONTWAIT, NULL);
     for (int i = 0; i < n; i++) {

@@ -12,10 +12,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#define SFU_RX_BATCH 64      /* datagrams per recvmmsg */
-#define SFU_TX_BATCH 256     /* datagrams per sendmmsg (a fan-out may span several) */
-#define SFU_PKT_MAX 1500     /* largest datagram we accept or send */
-#define SFU_NET_SPARE 32     /* room after a packet for what protection appends (SRTP tag) */
+#define SFU_RX_BATCH 64  /* datagrams per recvmmsg */
+#define SFU_TX_BATCH 256 /* datagrams per sendmmsg (a fan-out may span several) */
+#define SFU_PKT_MAX 1500 /* largest datagram we accept or send */
+#define SFU_NET_SPARE 32 /* room after a packet for what protection appends (SRTP tag) */
 #define SFU_TX_BUF (SFU_PKT_MAX + SFU_NET_SPARE)
 #define SFU_RX_BUF (SFU_PKT_MAX + SFU_NET_SPARE)
 
@@ -26,11 +26,11 @@
 #define SFU_GSO 1
 #endif
 #ifndef SFU_GSO_DEFAULT
-#define SFU_GSO_DEFAULT 1   /* used when DIEMCAU_GSO is unset (see bench/RESULTS.md) */
+#define SFU_GSO_DEFAULT 1 /* used when DIEMCAU_GSO is unset (see bench/RESULTS.md) */
 #endif
-#define SFU_GSO_MAX_SEGS 64        /* kernel limit UDP_MAX_SEGMENTS */
-#define SFU_GSO_MAX_BYTES 65000    /* payload of one super-datagram, below the 64 KiB IP limit */
-#define SFU_GSO_HASH 512           /* open-addressing table, ≥ 2 × SFU_TX_BATCH */
+#define SFU_GSO_MAX_SEGS 64     /* kernel limit UDP_MAX_SEGMENTS */
+#define SFU_GSO_MAX_BYTES 65000 /* payload of one super-datagram, below the 64 KiB IP limit */
+#define SFU_GSO_HASH 512        /* open-addressing table, ≥ 2 × SFU_TX_BATCH */
 
 /* A peer's address in a form that hashes and compares by value. */
 typedef struct {
@@ -53,7 +53,7 @@ typedef union {
 
 /* Outgoing datagrams, sent with one sendmmsg (or fewer, larger GSO messages). */
 typedef struct {
-    struct mmsghdr msgs[SFU_TX_BATCH];   /* one plain datagram per entry (commit) */
+    struct mmsghdr msgs[SFU_TX_BATCH]; /* one plain datagram per entry (commit) */
     struct iovec iov[SFU_TX_BATCH];
     sfu_net_addr to[SFU_TX_BATCH];
     uint8_t bufs[SFU_TX_BATCH][SFU_TX_BUF];
@@ -61,12 +61,12 @@ typedef struct {
 
     /* GSO regrouping, filled by sfu_tx_batch_regroup (entries grouped by destination,
      * each destination's own order kept; runs of equal sizes become one message) */
-    uint16_t table[SFU_GSO_HASH];        /* group index + 1, 0 = empty */
-    uint16_t next[SFU_TX_BATCH];         /* next entry to the same destination */
+    uint16_t table[SFU_GSO_HASH];                    /* group index + 1, 0 = empty */
+    uint16_t next[SFU_TX_BATCH];                     /* next entry to the same destination */
     uint16_t head[SFU_TX_BATCH], tail[SFU_TX_BATCH]; /* per group: first and last entry */
-    uint16_t entry_of[SFU_TX_BATCH];     /* gather position → entry */
-    uint16_t first_of[SFU_TX_BATCH];     /* message → its first gather position */
-    uint16_t segs[SFU_TX_BATCH];         /* message → datagrams in it */
+    uint16_t entry_of[SFU_TX_BATCH];                 /* gather position → entry */
+    uint16_t first_of[SFU_TX_BATCH];                 /* message → its first gather position */
+    uint16_t segs[SFU_TX_BATCH];                     /* message → datagrams in it */
     struct mmsghdr gmsgs[SFU_TX_BATCH];
     struct iovec giov[SFU_TX_BATCH];
     union {
@@ -118,15 +118,15 @@ typedef struct {
     } ctrl[SFU_RX_BATCH];
     size_t len[SFU_RX_BATCH];
     socklen_t from_len[SFU_RX_BATCH];
-    bool truncated[SFU_RX_BATCH];     /* larger than SFU_PKT_MAX */
-    int64_t stamp_ns[SFU_RX_BATCH];   /* kernel receive time (CLOCK_REALTIME), 0 if none */
+    bool truncated[SFU_RX_BATCH];   /* larger than SFU_PKT_MAX */
+    int64_t stamp_ns[SFU_RX_BATCH]; /* kernel receive time (CLOCK_REALTIME), 0 if none */
 } sfu_rx_datagrams;
 
 typedef struct {
     int fd;
     uint16_t port;
-    bool gso;        /* UDP_SEGMENT in use (compiled in, enabled, kernel accepts it) */
-    bool rx_stamps;  /* SO_TIMESTAMPNS set: received datagrams carry the kernel's time */
+    bool gso;       /* UDP_SEGMENT in use (compiled in, enabled, kernel accepts it) */
+    bool rx_stamps; /* SO_TIMESTAMPNS set: received datagrams carry the kernel's time */
 } sfu_udp;
 
 /* Binds a non-blocking UDP socket (port 0: any). false, with a message on stderr, if not. */

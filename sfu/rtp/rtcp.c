@@ -7,8 +7,8 @@
 
 #define RTCP_VERSION 2
 #define RTCP_HEADER_LEN 4
-#define RTCP_SSRC_END 8           /* header + sender SSRC */
-#define RTCP_FB_FCI_OFF 12        /* header + sender SSRC + media SSRC */
+#define RTCP_SSRC_END 8            /* header + sender SSRC */
+#define RTCP_FB_FCI_OFF 12         /* header + sender SSRC + media SSRC */
 #define RTCP_SR_SENDER_INFO_END 28 /* header + SSRC + NTP(8) + RTP ts + packets + octets */
 #define RTCP_REPORT_BLOCK_LEN 24
 #define RTCP_FIR_ENTRY_LEN 8
@@ -129,11 +129,9 @@ bool sfu_rtcp_nack_entry(const sfu_rtcp_packet *p, size_t i, uint16_t *pid, uint
     return true;
 }
 
-bool sfu_rtcp_sr_info(const sfu_rtcp_packet *p, uint64_t *ntp, uint32_t *rtp_ts,
-                      uint32_t *packets, uint32_t *octets)
+bool sfu_rtcp_sr_info(const sfu_rtcp_packet *p, uint64_t *ntp, uint32_t *rtp_ts, uint32_t *packets, uint32_t *octets)
 {
-    if (!p || !p->data || p->pt != SFU_RTCP_SR || content_len(p) < RTCP_SR_SENDER_INFO_END)
-        return false;
+    if (!p || !p->data || p->pt != SFU_RTCP_SR || content_len(p) < RTCP_SR_SENDER_INFO_END) return false;
     const uint8_t *d = p->data;
     *ntp = (uint64_t)sfu_rd32(d + 8) << 32 | sfu_rd32(d + 12);
     *rtp_ts = sfu_rd32(d + 16);
@@ -190,8 +188,7 @@ size_t sfu_rtcp_write_pli(uint8_t *buf, size_t cap, uint32_t sender_ssrc, uint32
     return len;
 }
 
-size_t sfu_rtcp_write_fir(uint8_t *buf, size_t cap, uint32_t sender_ssrc, uint32_t media_ssrc,
-                          uint8_t seq_nr)
+size_t sfu_rtcp_write_fir(uint8_t *buf, size_t cap, uint32_t sender_ssrc, uint32_t media_ssrc, uint8_t seq_nr)
 {
     const size_t len = RTCP_FB_FCI_OFF + RTCP_FIR_ENTRY_LEN;
     if (!buf || cap < len) return 0;
@@ -213,8 +210,8 @@ size_t sfu_rtcp_write_empty_rr(uint8_t *buf, size_t cap, uint32_t sender_ssrc)
     return len;
 }
 
-size_t sfu_rtcp_write_sr(uint8_t *buf, size_t cap, uint32_t ssrc, uint64_t ntp, uint32_t rtp_ts,
-                         uint32_t packets, uint32_t octets)
+size_t sfu_rtcp_write_sr(uint8_t *buf, size_t cap, uint32_t ssrc, uint64_t ntp, uint32_t rtp_ts, uint32_t packets,
+                         uint32_t octets)
 {
     const size_t len = RTCP_SR_SENDER_INFO_END;
     if (!buf || cap < len) return 0;
@@ -228,8 +225,8 @@ size_t sfu_rtcp_write_sr(uint8_t *buf, size_t cap, uint32_t ssrc, uint64_t ntp, 
     return len;
 }
 
-size_t sfu_rtcp_write_remb(uint8_t *buf, size_t cap, uint32_t sender_ssrc, uint64_t bitrate_bps,
-                           const uint32_t *ssrcs, size_t n_ssrcs)
+size_t sfu_rtcp_write_remb(uint8_t *buf, size_t cap, uint32_t sender_ssrc, uint64_t bitrate_bps, const uint32_t *ssrcs,
+                           size_t n_ssrcs)
 {
     if (n_ssrcs > 255) n_ssrcs = 255;
     const size_t len = RTCP_FB_FCI_OFF + 8 + 4 * n_ssrcs;

@@ -48,8 +48,7 @@ size_t sfu_rtcp_nack_count(const sfu_rtcp_packet *p);
 bool sfu_rtcp_nack_entry(const sfu_rtcp_packet *p, size_t i, uint16_t *pid, uint16_t *blp);
 
 /* Sender report (PT 200) sender info. false if p is not an SR. */
-bool sfu_rtcp_sr_info(const sfu_rtcp_packet *p, uint64_t *ntp, uint32_t *rtp_ts,
-                      uint32_t *packets, uint32_t *octets);
+bool sfu_rtcp_sr_info(const sfu_rtcp_packet *p, uint64_t *ntp, uint32_t *rtp_ts, uint32_t *packets, uint32_t *octets);
 
 /* REMB (PSFB fmt 15, "REMB" identifier): estimated bitrate in bits/s (saturated at
  * UINT64_MAX) and the number of SSRCs it applies to. false if p is not a valid REMB. */
@@ -61,17 +60,16 @@ void sfu_rtcp_set_media_ssrc(uint8_t *packet, uint32_t ssrc);
 
 /* Writers: return the bytes written, or 0 if cap is too small. */
 size_t sfu_rtcp_write_pli(uint8_t *buf, size_t cap, uint32_t sender_ssrc, uint32_t media_ssrc);
-size_t sfu_rtcp_write_fir(uint8_t *buf, size_t cap, uint32_t sender_ssrc, uint32_t media_ssrc,
-                          uint8_t seq_nr);
+size_t sfu_rtcp_write_fir(uint8_t *buf, size_t cap, uint32_t sender_ssrc, uint32_t media_ssrc, uint8_t seq_nr);
 /* Receiver report with no report blocks (keeps a compound valid; RFC 3550 §6.1). */
 size_t sfu_rtcp_write_empty_rr(uint8_t *buf, size_t cap, uint32_t sender_ssrc);
 /* Sender report: NTP time, RTP time, counts; no report blocks. */
-size_t sfu_rtcp_write_sr(uint8_t *buf, size_t cap, uint32_t ssrc, uint64_t ntp, uint32_t rtp_ts,
-                         uint32_t packets, uint32_t octets);
+size_t sfu_rtcp_write_sr(uint8_t *buf, size_t cap, uint32_t ssrc, uint64_t ntp, uint32_t rtp_ts, uint32_t packets,
+                         uint32_t octets);
 
 /* REMB (draft-alvestrand-rmcat-remb): PSFB fmt 15 with the receiver's estimate for the
  * listed media SSRCs (at most 255). */
-size_t sfu_rtcp_write_remb(uint8_t *buf, size_t cap, uint32_t sender_ssrc, uint64_t bitrate_bps,
-                           const uint32_t *ssrcs, size_t n_ssrcs);
+size_t sfu_rtcp_write_remb(uint8_t *buf, size_t cap, uint32_t sender_ssrc, uint64_t bitrate_bps, const uint32_t *ssrcs,
+                           size_t n_ssrcs);
 
 #endif

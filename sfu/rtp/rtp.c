@@ -29,8 +29,7 @@ sfu_pkt_kind sfu_pkt_classify(const uint8_t *buf, size_t len)
     if (b >= 20 && b <= 63) return SFU_PKT_DTLS;
     if (b < 128 || b > 191) return SFU_PKT_UNKNOWN;
     if (len < 2) return SFU_PKT_UNKNOWN;
-    if (second_byte_is_rtcp_type(buf[1]))
-        return len >= RTCP_MIN_LEN ? SFU_PKT_RTCP : SFU_PKT_UNKNOWN;
+    if (second_byte_is_rtcp_type(buf[1])) return len >= RTCP_MIN_LEN ? SFU_PKT_RTCP : SFU_PKT_UNKNOWN;
     return len >= RTP_FIXED_HEADER_LEN ? SFU_PKT_RTP : SFU_PKT_UNKNOWN;
 }
 
@@ -91,8 +90,7 @@ bool sfu_rtp_parse(const uint8_t *buf, size_t len, sfu_rtp_header *h)
 
 /* ---- header extensions (RFC 8285) ------------------------------------------------- */
 
-static bool find_one_byte_ext(const uint8_t *data, size_t len, uint8_t id, const uint8_t **val,
-                              size_t *val_len)
+static bool find_one_byte_ext(const uint8_t *data, size_t len, uint8_t id, const uint8_t **val, size_t *val_len)
 {
     size_t i = 0;
     while (i < len) {
@@ -115,8 +113,7 @@ static bool find_one_byte_ext(const uint8_t *data, size_t len, uint8_t id, const
     return false;
 }
 
-static bool find_two_byte_ext(const uint8_t *data, size_t len, uint8_t id, const uint8_t **val,
-                              size_t *val_len)
+static bool find_two_byte_ext(const uint8_t *data, size_t len, uint8_t id, const uint8_t **val, size_t *val_len)
 {
     size_t i = 0;
     while (i < len) {
@@ -139,8 +136,7 @@ static bool find_two_byte_ext(const uint8_t *data, size_t len, uint8_t id, const
     return false;
 }
 
-bool sfu_rtp_find_ext(const uint8_t *buf, const sfu_rtp_header *h, uint8_t id,
-                      const uint8_t **val, size_t *val_len)
+bool sfu_rtp_find_ext(const uint8_t *buf, const sfu_rtp_header *h, uint8_t id, const uint8_t **val, size_t *val_len)
 {
     if (!buf || !h || !val || !val_len || id == 0 || h->ext_len == 0) return false;
     const uint8_t *data = buf + h->ext_off;
@@ -148,8 +144,7 @@ bool sfu_rtp_find_ext(const uint8_t *buf, const sfu_rtp_header *h, uint8_t id,
         if (id >= EXT_ONE_BYTE_ID_STOP) return false;
         return find_one_byte_ext(data, h->ext_len, id, val, val_len);
     }
-    if (ext_profile_is_two_byte(h->ext_profile))
-        return find_two_byte_ext(data, h->ext_len, id, val, val_len);
+    if (ext_profile_is_two_byte(h->ext_profile)) return find_two_byte_ext(data, h->ext_len, id, val, val_len);
     return false;
 }
 
@@ -187,8 +182,7 @@ bool sfu_rtp_add_padding(uint8_t *buf, size_t *len, size_t cap, const sfu_rtp_he
 
 /* Parses the optional PictureID (I), TL0PICIDX (L) and TID/Y/KEYIDX (T|K) bytes that
  * follow the X byte. *off points after the X byte on entry. */
-static bool parse_vp8_extension(const uint8_t *p, size_t len, size_t *off, uint8_t xbyte,
-                                sfu_vp8_descriptor *d)
+static bool parse_vp8_extension(const uint8_t *p, size_t len, size_t *off, uint8_t xbyte, sfu_vp8_descriptor *d)
 {
     if (xbyte & VP8_I) {
         if (*off >= len) return false;

@@ -29,7 +29,7 @@ typedef struct {
     uint32_t ts;
     uint32_t ssrc;
     uint8_t csrc_count;
-    uint16_t ext_profile;   /* 0xBEDE one-byte, 0x100x two-byte, 0 if no extension */
+    uint16_t ext_profile;    /* 0xBEDE one-byte, 0x100x two-byte, 0 if no extension */
     size_t ext_off, ext_len; /* extension data (after the 4-byte ext header) */
     size_t payload_off;      /* first payload byte */
     size_t payload_len;      /* without padding */
@@ -41,8 +41,7 @@ bool sfu_rtp_parse(const uint8_t *buf, size_t len, sfu_rtp_header *h);
 
 /* Finds header extension `id` (1..14 one-byte, 1..255 two-byte). Returns false if
  * absent or malformed; on success *val points into buf. */
-bool sfu_rtp_find_ext(const uint8_t *buf, const sfu_rtp_header *h, uint8_t id,
-                      const uint8_t **val, size_t *val_len);
+bool sfu_rtp_find_ext(const uint8_t *buf, const sfu_rtp_header *h, uint8_t id, const uint8_t **val, size_t *val_len);
 
 /* In-place writers on a packet already parsed as RTP. */
 void sfu_rtp_set_pt(uint8_t *buf, uint8_t pt);
@@ -63,9 +62,9 @@ bool sfu_h264_is_keyframe(const uint8_t *payload, size_t len);
 /* RFC 7741 VP8 payload descriptor, for simulcast switching and picture-id rewriting.
  * Offsets are relative to the payload start, so a rewriter can patch in place. */
 typedef struct {
-    bool start;            /* S: first packet of a partition */
-    uint8_t partition_id;  /* PID */
-    bool non_reference;    /* N */
+    bool start;           /* S: first packet of a partition */
+    uint8_t partition_id; /* PID */
+    bool non_reference;   /* N */
     bool has_picture_id;
     bool picture_id_15bit; /* M: 15-bit picture id (2 bytes) instead of 7-bit */
     uint16_t picture_id;
@@ -73,7 +72,7 @@ typedef struct {
     bool has_tl0picidx;
     uint8_t tl0picidx;
     size_t tl0picidx_off;
-    bool has_tid;          /* T: TID and Y are valid */
+    bool has_tid; /* T: TID and Y are valid */
     uint8_t tid;
     bool layer_sync;       /* Y */
     size_t descriptor_len; /* bytes before the VP8 payload header */
@@ -88,10 +87,17 @@ static inline uint32_t sfu_rd32(const uint8_t *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
-static inline void sfu_wr16(uint8_t *p, uint16_t v) { p[0] = v >> 8; p[1] = v & 0xff; }
+static inline void sfu_wr16(uint8_t *p, uint16_t v)
+{
+    p[0] = v >> 8;
+    p[1] = v & 0xff;
+}
 static inline void sfu_wr32(uint8_t *p, uint32_t v)
 {
-    p[0] = v >> 24; p[1] = (v >> 16) & 0xff; p[2] = (v >> 8) & 0xff; p[3] = v & 0xff;
+    p[0] = v >> 24;
+    p[1] = (v >> 16) & 0xff;
+    p[2] = (v >> 8) & 0xff;
+    p[3] = v & 0xff;
 }
 
 #endif

@@ -23,8 +23,8 @@ struct sfu_gcm_sender {
  * PRF's counter block is the master salt (right-padded to 14 octets with zeros, as
  * libsrtp pads the 12-octet AEAD salt) with the label XORed into octet 7, and a 16-bit
  * block counter; out_len ≤ 16 needs only block 0. */
-static bool kdf(const uint8_t master_key[KEY_LEN], const uint8_t master_salt[SALT_LEN], uint8_t label,
-                uint8_t *out, size_t out_len)
+static bool kdf(const uint8_t master_key[KEY_LEN], const uint8_t master_salt[SALT_LEN], uint8_t label, uint8_t *out,
+                size_t out_len)
 {
     uint8_t block[16] = {0}, stream[32];
     memcpy(block, master_salt, SALT_LEN);

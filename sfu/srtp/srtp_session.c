@@ -30,10 +30,7 @@ struct sfu_srtp {
 static pthread_once_t global_init_once = PTHREAD_ONCE_INIT;
 static bool global_init_ok;
 
-static void global_init_run(void)
-{
-    global_init_ok = srtp_init() == srtp_err_status_ok;
-}
+static void global_init_run(void) { global_init_ok = srtp_init() == srtp_err_status_ok; }
 
 bool sfu_srtp_global_init(void)
 {
@@ -45,17 +42,13 @@ bool sfu_srtp_global_init(void)
 static size_t profile_master_len(sfu_srtp_profile profile)
 {
     switch (profile) {
-    case SFU_SRTP_AES128_CM_SHA1_80:
-        return 16 + 14;
-    case SFU_SRTP_AEAD_AES_128_GCM:
-        return 16 + 12; /* RFC 7714: 12-byte master salt */
-    default:
-        return 0;
+    case SFU_SRTP_AES128_CM_SHA1_80: return 16 + 14;
+    case SFU_SRTP_AEAD_AES_128_GCM: return 16 + 12; /* RFC 7714: 12-byte master salt */
+    default: return 0;
     }
 }
 
-static void set_crypto_policy(srtp_crypto_policy_t *rtp, srtp_crypto_policy_t *rtcp,
-                              sfu_srtp_profile profile)
+static void set_crypto_policy(srtp_crypto_policy_t *rtp, srtp_crypto_policy_t *rtcp, sfu_srtp_profile profile)
 {
     if (profile == SFU_SRTP_AEAD_AES_128_GCM) {
         srtp_crypto_policy_set_aes_gcm_128_16_auth(rtp);
@@ -66,8 +59,7 @@ static void set_crypto_policy(srtp_crypto_policy_t *rtp, srtp_crypto_policy_t *r
     }
 }
 
-static void fill_policy(srtp_policy_t *p, srtp_ssrc_type_t direction, sfu_srtp_profile profile,
-                        unsigned char *master)
+static void fill_policy(srtp_policy_t *p, srtp_ssrc_type_t direction, sfu_srtp_profile profile, unsigned char *master)
 {
     memset(p, 0, sizeof *p);
     p->ssrc.type = direction;
@@ -91,17 +83,13 @@ bool sfu_srtp_prepare_group(sfu_srtp *s, unsigned group)
 
 sfu_srtp *sfu_srtp_new(const sfu_srtp_keys *keys)
 {
-    if (!keys)
-        return NULL;
+    if (!keys) return NULL;
     size_t master_len = profile_master_len(keys->profile);
-    if (master_len == 0 || keys->master_len != master_len)
-        return NULL;
-    if (!sfu_srtp_global_init())
-        return NULL;
+    if (master_len == 0 || keys->master_len != master_len) return NULL;
+    if (!sfu_srtp_global_init()) return NULL;
 
     sfu_srtp *s = calloc(1, sizeof *s);
-    if (!s)
-        return NULL;
+    if (!s) return NULL;
     s->profile = keys->profile;
 
     /* libsrtp wants non-const key pointers; it derives session keys during srtp_create
@@ -123,21 +111,17 @@ sfu_srtp *sfu_srtp_new(const sfu_srtp_keys *keys)
 
 void sfu_srtp_free(sfu_srtp *s)
 {
-    if (!s)
-        return;
-    if (s->inbound)
-        srtp_dealloc(s->inbound);
+    if (!s) return;
+    if (s->inbound) srtp_dealloc(s->inbound);
     for (unsigned g = 0; g < SFU_SRTP_GROUPS; g++)
-        if (s->outbound[g])
-            srtp_dealloc(s->outbound[g]);
+        if (s->outbound[g]) srtp_dealloc(s->outbound[g]);
     sfu_gcm_sender_free(s->gcm_out);
     explicit_bzero(s->local_master, sizeof s->local_master);
     free(s);
 }
 
 /* Common argument checks; returns 0 or -srtp_err_status_bad_param. */
-static int check_packet(const sfu_srtp *s, const uint8_t *buf, const size_t *len,
-                        size_t min_len)
+static int check_packet(const sfu_srtp *s, const uint8_t *buf, const size_t *len, size_t min_len)
 {
     if (!s || !buf || !len || *len < min_len || *len > INT_MAX - SFU_SRTP_MAX_TRAILER)
         return -(int)srtp_err_status_bad_param;
@@ -146,15 +130,13 @@ static int check_packet(const sfu_srtp *s, const uint8_t *buf, const size_t *len
 
 static int check_room(size_t len, size_t cap)
 {
-    if (cap < len || cap - len < SFU_SRTP_MAX_TRAILER)
-        return -(int)srtp_err_status_bad_param;
+    if (cap < len || cap - len < SFU_SRTP_MAX_TRAILER) return -(int)srtp_err_status_bad_param;
     return 0;
 }
 
 static int finish(srtp_err_status_t st, int out_len, size_t *len)
 {
-    if (st != srtp_err_status_ok)
-        return -(int)st;
+    if (st != srtp_err_status_ok) return -(int)st;
     *len = (size_t)out_len;
     return 0;
 }
@@ -179,8 +161,7 @@ static int protect(sfu_srtp *s, unsigned group, srtp_transform fn, size_t min_le
                    size_t cap)
 {
     int rc = check_packet(s, buf, len, min_len);
-    if (rc || (rc = check_room(*len, cap)))
-        return rc;
+    if (rc || (rc = check_room(*len, cap))) return rc;
     /* never made here: making a session allocates, and this is the packet path */
     srtp_t session = group < SFU_SRTP_GROUPS ? s->outbound[group] : NULL;
     return session ? run_transform(session, fn, buf, len) : -(int)srtp_err_status_bad_param;
@@ -204,11 +185,9 @@ int sfu_srtp_protect_rtp_group(sfu_srtp *s, unsigned group, uint8_t *buf, size_t
 int sfu_srtp_protect_rtp_indexed(sfu_srtp *s, unsigned group, sfu_srtp_tx_index *state, uint8_t *buf, size_t *len,
                                  size_t cap)
 {
-    if (!s || !s->gcm_out)
-        return sfu_srtp_protect_rtp_group(s, group, buf, len, cap);
+    if (!s || !s->gcm_out) return sfu_srtp_protect_rtp_group(s, group, buf, len, cap);
     int rc = check_packet(s, buf, len, RTP_MIN_HEADER);
-    if (rc || (rc = check_room(*len, cap)))
-        return rc;
+    if (rc || (rc = check_room(*len, cap))) return rc;
     return sfu_gcm_sender_protect(s->gcm_out, state, buf, len, cap) ? 0 : -(int)srtp_err_status_fail;
 }
 
@@ -230,11 +209,8 @@ int sfu_srtp_protect_rtcp(sfu_srtp *s, uint8_t *buf, size_t *len, size_t cap)
 const char *sfu_srtp_profile_name(sfu_srtp_profile p)
 {
     switch (p) {
-    case SFU_SRTP_AES128_CM_SHA1_80:
-        return "SRTP_AES128_CM_SHA1_80";
-    case SFU_SRTP_AEAD_AES_128_GCM:
-        return "SRTP_AEAD_AES_128_GCM";
-    default:
-        return "NONE";
+    case SFU_SRTP_AES128_CM_SHA1_80: return "SRTP_AES128_CM_SHA1_80";
+    case SFU_SRTP_AEAD_AES_128_GCM: return "SRTP_AEAD_AES_128_GCM";
+    default: return "NONE";
     }
 }

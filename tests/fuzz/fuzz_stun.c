@@ -16,21 +16,19 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include <string.h>
 
 #define FUZZ_UFRAG "srvufrag"
 #define FUZZ_PWD "srvpassword0123456789abc"
 #define ATTR_MESSAGE_INTEGRITY 0x0008
 #define ATTR_FINGERPRINT 0x8028
 
-static bool lookup_one_ufrag(void *user, const char *ufrag, size_t ufrag_len,
-                             const char **pwd, size_t *pwd_len)
+static bool lookup_one_ufrag(void *user, const char *ufrag, size_t ufrag_len, const char **pwd, size_t *pwd_len)
 {
     (void)user;
-    if (ufrag_len != strlen(FUZZ_UFRAG) || memcmp(ufrag, FUZZ_UFRAG, ufrag_len) != 0)
-        return false;
+    if (ufrag_len != strlen(FUZZ_UFRAG) || memcmp(ufrag, FUZZ_UFRAG, ufrag_len) != 0) return false;
     *pwd = FUZZ_PWD;
     *pwd_len = strlen(FUZZ_PWD);
     return true;
@@ -81,8 +79,7 @@ static void resign(uint8_t *m, size_t n)
 
 static void answer_once(sfu_ice_agent *agent, const uint8_t *d, size_t n, bool ipv6)
 {
-    struct sockaddr_in v4 = {.sin_family = AF_INET, .sin_port = htons(5000),
-                             .sin_addr.s_addr = htonl(0xc0000201)};
+    struct sockaddr_in v4 = {.sin_family = AF_INET, .sin_port = htons(5000), .sin_addr.s_addr = htonl(0xc0000201)};
     struct sockaddr_in6 v6 = {.sin6_family = AF_INET6, .sin6_port = htons(5001)};
     v6.sin6_addr.s6_addr[0] = 0x20, v6.sin6_addr.s6_addr[15] = 1;
     const struct sockaddr *from = ipv6 ? (const struct sockaddr *)&v6 : (const void *)&v4;
@@ -104,8 +101,7 @@ static uint8_t *guarded_area_end(void)
     if (end) return end;
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     size_t usable = (GUARDED_CAPACITY + page - 1) / page * page;
-    uint8_t *base = mmap(NULL, usable + page, PROT_READ | PROT_WRITE,
-                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    uint8_t *base = mmap(NULL, usable + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (base == MAP_FAILED || mprotect(base + usable, page, PROT_NONE) != 0) abort();
     end = base + usable;
     return end;

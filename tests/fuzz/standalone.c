@@ -80,7 +80,7 @@ int main(int argc, char **argv)
                 case 0: input[rng() % len] ^= (uint8_t)(1u << (rng() % 8)); break;
                 case 1: input[rng() % len] = (uint8_t)rng(); break;
                 case 2: len = rng() % (len + 1); break; /* truncate */
-                case 3: { /* splice a piece of another seed */
+                case 3: {                               /* splice a piece of another seed */
                     size_t o = rng() % n_seeds, at = rng() % len;
                     size_t n = seed_len[o] ? rng() % seed_len[o] : 0;
                     if (at + n > FUZZ_MAX_INPUT) n = FUZZ_MAX_INPUT - at;

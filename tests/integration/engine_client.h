@@ -33,14 +33,12 @@ static client client_make(uint32_t transport_id, bool peer_known)
     sfu_ice_random_string(c.pwd, 24);
     client_fingerprint(fp, sizeof fp);
     sfu_transport_add(engine, transport_id, ROOM, c.ufrag, c.pwd, peer_known ? fp : NULL, false);
-    c.peer = dc_peer_new("127.0.0.1", sfu_room_port(engine, ROOM), c.ufrag, c.pwd, sfu_fingerprint(engine), client_cert);
+    c.peer = dc_peer_new("127.0.0.1", sfu_room_port(engine, ROOM), c.ufrag, c.pwd, sfu_fingerprint(engine),
+                         client_cert);
     return c;
 }
 
-static client client_new(uint32_t transport_id)
-{
-    return client_make(transport_id, true);
-}
+static client client_new(uint32_t transport_id) { return client_make(transport_id, true); }
 
 /* Every event seen so far, so that waiting for one does not lose another. */
 static sfu_event seen[256];

@@ -42,8 +42,8 @@ static size_t vp8_packet(uint8_t *buf, uint32_t ssrc, uint16_t seq, uint32_t ts,
     sfu_wr16(buf + 2, seq);
     sfu_wr32(buf + 4, ts);
     sfu_wr32(buf + 8, ssrc);
-    buf[12] = 0x10;               /* S=1, PID=0 */
-    buf[13] = key ? 0x10 : 0x11;  /* P bit 0 = keyframe */
+    buf[12] = 0x10;              /* S=1, PID=0 */
+    buf[13] = key ? 0x10 : 0x11; /* P bit 0 = keyframe */
     memset(buf + 14, 0xab, 100);
     return 114;
 }
@@ -62,8 +62,8 @@ static bool recv_rtp(client *c, sfu_rtp_header *h, int timeout_ms)
 
 /* Receives until an RTCP packet of type pt with the given SSRC arrives (media SSRC for
  * feedback, sender SSRC otherwise) and copies it out. */
-static bool recv_rtcp(client *c, uint8_t pt, uint8_t fmt, uint32_t ssrc, sfu_rtcp_packet *out,
-                      uint8_t *buf, size_t cap, int timeout_ms)
+static bool recv_rtcp(client *c, uint8_t pt, uint8_t fmt, uint32_t ssrc, sfu_rtcp_packet *out, uint8_t *buf, size_t cap,
+                      int timeout_ms)
 {
     for (int tries = 0; tries < 50; tries++) {
         int n = dc_peer_recv(c->peer, buf, cap, timeout_ms);
@@ -132,8 +132,12 @@ static int count_stun_answers(int fd, int want, int timeout_ms)
 
 int main(void)
 {
-    sfu_config cfg = {.bind_ip = "127.0.0.1", .first_port = 0, .workers = 1, .consent_timeout_ms = 1500,
-                      .dtls_linger_ms = 1000, .max_queue_delay_ms = MAX_QUEUE_DELAY_MS};
+    sfu_config cfg = {.bind_ip = "127.0.0.1",
+                      .first_port = 0,
+                      .workers = 1,
+                      .consent_timeout_ms = 1500,
+                      .dtls_linger_ms = 1000,
+                      .max_queue_delay_ms = MAX_QUEUE_DELAY_MS};
     engine = sfu_new(&cfg, NULL, NULL);
     CHECK(engine != NULL);
     if (!engine) return CHECK_RESULT();
@@ -148,8 +152,13 @@ int main(void)
     CHECK(wait_event(SFU_EV_TRANSPORT_CONNECTED, 1, 2000));
     CHECK(wait_event(SFU_EV_TRANSPORT_CONNECTED, 3, 2000));
 
-    sfu_stream_desc s1 = {.stream_id = 11, .transport_id = 1, .room_id = ROOM, .kind = SFU_KIND_VIDEO,
-                          .codec = SFU_CODEC_VP8, .pt = 96, .ssrc = 0x1111};
+    sfu_stream_desc s1 = {.stream_id = 11,
+                          .transport_id = 1,
+                          .room_id = ROOM,
+                          .kind = SFU_KIND_VIDEO,
+                          .codec = SFU_CODEC_VP8,
+                          .pt = 96,
+                          .ssrc = 0x1111};
     sfu_stream_desc s2 = s1;
     s2.stream_id = 12;
     s2.transport_id = 2;

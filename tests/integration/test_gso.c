@@ -55,10 +55,10 @@ static size_t vp8_packet(uint8_t *buf, uint16_t seq, uint32_t ts, bool key, bool
 static size_t burst_size(int burst, int i)
 {
     switch (burst % 4) {
-    case 0: return i == BURST - 1 ? 300 : 1000;           /* one run, smaller last */
-    case 1: return i == 4 ? 1100 : i == 7 ? 500 : 800;     /* a larger one breaks the run */
-    case 2: return 1000 + (i >= 7);                        /* libwebrtc's split: the router pads */
-    default: return 200 + (size_t)i * 20;                  /* too different to pad: no run */
+    case 0: return i == BURST - 1 ? 300 : 1000;        /* one run, smaller last */
+    case 1: return i == 4 ? 1100 : i == 7 ? 500 : 800; /* a larger one breaks the run */
+    case 2: return 1000 + (i >= 7);                    /* libwebrtc's split: the router pads */
+    default: return 200 + (size_t)i * 20;              /* too different to pad: no run */
     }
 }
 
@@ -74,8 +74,8 @@ static void send_burst(client *pub, uint16_t seq0, uint32_t ts, int burst)
         size_t len = vp8_packet(bufs[i], (uint16_t)(seq0 + i), ts, false, i == BURST - 1, burst_size(burst, i));
         CHECK(sfu_srtp_protect_rtp(dc_peer_srtp(pub->peer), bufs[i], &len, sizeof bufs[i]) == 0);
         iov[i] = (struct iovec){.iov_base = bufs[i], .iov_len = len};
-        msgs[i].msg_hdr = (struct msghdr){.msg_name = (void *)addr, .msg_namelen = (socklen_t)alen,
-                                          .msg_iov = &iov[i], .msg_iovlen = 1};
+        msgs[i].msg_hdr = (struct msghdr){
+            .msg_name = (void *)addr, .msg_namelen = (socklen_t)alen, .msg_iov = &iov[i], .msg_iovlen = 1};
     }
     int sent = 0;
     while (sent < BURST) {
@@ -105,8 +105,8 @@ static bool recv_burst(client *c, uint16_t seq0, int burst)
         size_t sent_len = h.payload_off + h.payload_len;
         if (h.seq != want || h.ssrc != 0x5555 || sent_len != burst_size(burst, i) ||
             buf[sent_len - 1] != (uint8_t)(want * 7 + 1) || (size_t)n - sent_len > 8) {
-            fprintf(stderr, "burst %d: packet %d is seq %u len %zu (+%zu padding), want seq %u len %zu\n", burst,
-                    i, h.seq, sent_len, (size_t)n - sent_len, want, burst_size(burst, i));
+            fprintf(stderr, "burst %d: packet %d is seq %u len %zu (+%zu padding), want seq %u len %zu\n", burst, i,
+                    h.seq, sent_len, (size_t)n - sent_len, want, burst_size(burst, i));
             return false;
         }
     }
@@ -128,8 +128,8 @@ static bool kernel_has_gso(void)
 int main(void)
 {
     setenv("DIEMCAU_GSO", "1", 1);
-    sfu_config cfg = {.bind_ip = "127.0.0.1", .first_port = 0, .workers = 1, .consent_timeout_ms = 30000,
-                      .dtls_linger_ms = 10000};
+    sfu_config cfg = {
+        .bind_ip = "127.0.0.1", .first_port = 0, .workers = 1, .consent_timeout_ms = 30000, .dtls_linger_ms = 10000};
     engine = sfu_new(&cfg, NULL, NULL);
     CHECK(engine != NULL);
     if (!engine) return CHECK_RESULT();
@@ -143,8 +143,13 @@ int main(void)
     }
     for (uint32_t id = 1; id <= 1 + SUBS; id++) CHECK(wait_event(SFU_EV_TRANSPORT_CONNECTED, id, 3000));
 
-    sfu_stream_desc s = {.stream_id = 11, .transport_id = 1, .room_id = ROOM, .kind = SFU_KIND_VIDEO,
-                         .codec = SFU_CODEC_VP8, .pt = 96, .ssrc = 0x1111};
+    sfu_stream_desc s = {.stream_id = 11,
+                         .transport_id = 1,
+                         .room_id = ROOM,
+                         .kind = SFU_KIND_VIDEO,
+                         .codec = SFU_CODEC_VP8,
+                         .pt = 96,
+                         .ssrc = 0x1111};
     sfu_stream_add(engine, &s);
     for (uint32_t i = 0; i < SUBS; i++) {
         sfu_slot_add(engine, 100 + i, 2 + i, ROOM, SFU_KIND_VIDEO, 0x5555);
@@ -186,10 +191,8 @@ int main(void)
     printf("gso: %llu super-datagrams carrying %llu datagrams, for %d bursts to %d subscribers\n",
            (unsigned long long)(after.tx_gso_sends - before.tx_gso_sends),
            (unsigned long long)(after.tx_gso_segments - before.tx_gso_segments), BURSTS, SUBS);
-    if (kernel_has_gso())
-        CHECK(after.tx_gso_sends > before.tx_gso_sends);
-    else
-        printf("gso: kernel without UDP_SEGMENT, plain path only\n");
+    if (kernel_has_gso()) CHECK(after.tx_gso_sends > before.tx_gso_sends);
+    else printf("gso: kernel without UDP_SEGMENT, plain path only\n");
 
     dc_peer_free(pub.peer);
     for (int i = 0; i < SUBS; i++) dc_peer_free(subs[i].peer);

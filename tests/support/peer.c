@@ -20,7 +20,7 @@
 struct dc_peer {
     int fd;
     struct sockaddr_in server;
-    char username[160];  /* "server_ufrag:client_ufrag" */
+    char username[160]; /* "server_ufrag:client_ufrag" */
     char server_pwd[128];
     StunAgent stun;
     sfu_dtls *dtls;
@@ -56,8 +56,8 @@ static struct in_addr source_for(const struct sockaddr_in *server)
     return a;
 }
 
-dc_peer *dc_peer_new(const char *server_ip, uint16_t server_port, const char *server_ufrag,
-                     const char *server_pwd, const char *server_fp, sfu_dtls_cert *cert)
+dc_peer *dc_peer_new(const char *server_ip, uint16_t server_port, const char *server_ufrag, const char *server_pwd,
+                     const char *server_fp, sfu_dtls_cert *cert)
 {
     return dc_peer_new_ufrag(server_ip, server_port, server_ufrag, server_pwd, server_fp, cert, NULL);
 }
@@ -76,17 +76,15 @@ dc_peer *dc_peer_new_ufrag(const char *server_ip, uint16_t server_port, const ch
     if ((ntohl(p->server.sin_addr.s_addr) >> 24) != 127) local.sin_addr = source_for(&p->server);
     bind(p->fd, (struct sockaddr *)&local, sizeof local);
     char client_ufrag[65];
-    if (client_ufrag_in)
-        snprintf(client_ufrag, sizeof client_ufrag, "%s", client_ufrag_in);
-    else
-        sfu_ice_random_string(client_ufrag, 16);
+    if (client_ufrag_in) snprintf(client_ufrag, sizeof client_ufrag, "%s", client_ufrag_in);
+    else sfu_ice_random_string(client_ufrag, 16);
     snprintf(p->username, sizeof p->username, "%s:%s", server_ufrag, client_ufrag);
     snprintf(p->client_ufrag, sizeof p->client_ufrag, "%s", client_ufrag);
     snprintf(p->server_pwd, sizeof p->server_pwd, "%s", server_pwd);
-    static const uint16_t known[] = {STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS, STUN_ATTRIBUTE_MESSAGE_INTEGRITY,
-                                     STUN_ATTRIBUTE_FINGERPRINT, STUN_ATTRIBUTE_USERNAME,
-                                     STUN_ATTRIBUTE_PRIORITY, STUN_ATTRIBUTE_USE_CANDIDATE,
-                                     STUN_ATTRIBUTE_ICE_CONTROLLED, STUN_ATTRIBUTE_ICE_CONTROLLING, 0};
+    static const uint16_t known[] = {
+        STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS, STUN_ATTRIBUTE_MESSAGE_INTEGRITY, STUN_ATTRIBUTE_FINGERPRINT,
+        STUN_ATTRIBUTE_USERNAME,           STUN_ATTRIBUTE_PRIORITY,          STUN_ATTRIBUTE_USE_CANDIDATE,
+        STUN_ATTRIBUTE_ICE_CONTROLLED,     STUN_ATTRIBUTE_ICE_CONTROLLING,   0};
     stun_agent_init(&p->stun, known, STUN_COMPATIBILITY_RFC5389,
                     STUN_AGENT_USAGE_SHORT_TERM_CREDENTIALS | STUN_AGENT_USAGE_USE_FINGERPRINT);
     char fp[200];
@@ -130,15 +128,9 @@ static void send_binding(dc_peer *p, bool forget_id)
     send_datagram(p, buf, len);
 }
 
-void dc_peer_send_check(dc_peer *p)
-{
-    send_binding(p, false);
-}
+void dc_peer_send_check(dc_peer *p) { send_binding(p, false); }
 
-void dc_peer_send_consent(dc_peer *p)
-{
-    send_binding(p, true);
-}
+void dc_peer_send_consent(dc_peer *p) { send_binding(p, true); }
 
 static int64_t now_ms(void)
 {
@@ -311,7 +303,7 @@ int dc_peer_recv(dc_peer *p, uint8_t *buf, size_t cap, int timeout_ms)
         size_t len = (size_t)n;
         if (!p->srtp) return -1;
         int r = sfu_pkt_classify(buf, len) == SFU_PKT_RTP ? sfu_srtp_unprotect_rtp(p->srtp, buf, &len)
-                                                         : sfu_srtp_unprotect_rtcp(p->srtp, buf, &len);
+                                                          : sfu_srtp_unprotect_rtcp(p->srtp, buf, &len);
         return r == 0 ? (int)len : -1;
     }
 }

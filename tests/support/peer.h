@@ -16,8 +16,8 @@ typedef struct dc_peer dc_peer;
 /* server_fp: the server's "AB:CD:…" sha-256 fingerprint. cert: the client's certificate
  * (one may serve many peers). The peer's socket is bound to 127.0.0.1, or for a server
  * address outside 127/8 to the source address the kernel routes towards it. */
-dc_peer *dc_peer_new(const char *server_ip, uint16_t server_port, const char *server_ufrag,
-                     const char *server_pwd, const char *server_fp, sfu_dtls_cert *cert);
+dc_peer *dc_peer_new(const char *server_ip, uint16_t server_port, const char *server_ufrag, const char *server_pwd,
+                     const char *server_fp, sfu_dtls_cert *cert);
 void dc_peer_free(dc_peer *p);
 /* As dc_peer_new, with the client's ICE ufrag given (the one the client's SDP carries),
  * instead of a random one. */

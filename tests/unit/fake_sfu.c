@@ -182,7 +182,8 @@ void sfu_transport_set_peer(sfu *s, uint32_t transport_id, uint32_t room_id, con
         problem(s, "peer set on unknown transport %u (room %u)", transport_id, room_id);
         return;
     }
-    if (!peer_fingerprint || !*peer_fingerprint) problem(s, "peer of transport %u set without a fingerprint", transport_id);
+    if (!peer_fingerprint || !*peer_fingerprint)
+        problem(s, "peer of transport %u set without a fingerprint", transport_id);
     /* a new peer on a transport with slots: their SRTP state would be the old peer's */
     for (size_t i = 0; t->peer_set && i < s->n_objects; i++)
         if (s->objects[i].type == OBJ_SLOT && s->objects[i].transport_id == transport_id)

@@ -15,8 +15,8 @@
 
 #include "check.h"
 #include "dtls/dtls.h"
-#include "srtp/srtp_session.h"
 #include "ref_dtls_client.h"
+#include "srtp/srtp_session.h"
 
 #define QUEUE_LEN 64
 #define MAX_DGRAM 2048
@@ -25,10 +25,10 @@ typedef struct {
     uint8_t data[QUEUE_LEN][MAX_DGRAM];
     size_t len[QUEUE_LEN];
     size_t count;
-    unsigned sent_total;   /* datagrams the sender produced, dropped or not */
-    uint64_t drop_mask;    /* bit i set: drop the i-th datagram (0-based) */
-    size_t largest;        /* largest datagram seen */
-    bool misaligned;       /* a datagram that is not a whole number of DTLS records */
+    unsigned sent_total; /* datagrams the sender produced, dropped or not */
+    uint64_t drop_mask;  /* bit i set: drop the i-th datagram (0-based) */
+    size_t largest;      /* largest datagram seen */
+    bool misaligned;     /* a datagram that is not a whole number of DTLS records */
     bool overflow;
 } wire;
 
@@ -43,11 +43,9 @@ static bool whole_records(const uint8_t *buf, size_t len)
 {
     size_t off = 0;
     while (off < len) {
-        if (len - off < 13)
-            return false;
+        if (len - off < 13) return false;
         size_t body = (size_t)buf[off + 11] << 8 | buf[off + 12];
-        if (len - off - 13 < body)
-            return false;
+        if (len - off - 13 < body) return false;
         off += 13 + body;
     }
     return len > 0;
@@ -57,12 +55,9 @@ static void wire_send(void *user, const uint8_t *data, size_t len)
 {
     wire *w = user;
     unsigned index = w->sent_total++;
-    if (len > w->largest)
-        w->largest = len;
-    if (!whole_records(data, len))
-        w->misaligned = true;
-    if (index < 64 && (w->drop_mask >> index & 1))
-        return;
+    if (len > w->largest) w->largest = len;
+    if (!whole_records(data, len)) w->misaligned = true;
+    if (index < 64 && (w->drop_mask >> index & 1)) return;
     if (w->count == QUEUE_LEN || len > MAX_DGRAM) {
         w->overflow = true;
         return;
@@ -78,11 +73,9 @@ static size_t deliver(wire *w, sfu_dtls *d)
     static size_t lens[QUEUE_LEN];
     size_t n = w->count;
     memcpy(lens, w->len, n * sizeof lens[0]);
-    for (size_t i = 0; i < n; i++)
-        memcpy(copy[i], w->data[i], lens[i]);
+    for (size_t i = 0; i < n; i++) memcpy(copy[i], w->data[i], lens[i]);
     w->count = 0;
-    for (size_t i = 0; i < n; i++)
-        sfu_dtls_handle(d, copy[i], lens[i]);
+    for (size_t i = 0; i < n; i++) sfu_dtls_handle(d, copy[i], lens[i]);
     return n;
 }
 
@@ -90,8 +83,7 @@ static void pump(pair *p)
 {
     for (int round = 0; round < 32; round++) {
         size_t moved = deliver(&p->to_server, p->server) + deliver(&p->to_client, p->client);
-        if (moved == 0)
-            return;
+        if (moved == 0) return;
     }
 }
 
@@ -112,14 +104,12 @@ static pair *pair_new(const char *server_profiles, const char *client_profiles)
     pair *p = calloc(1, sizeof *p);
     p->server_cert = sfu_dtls_cert_new();
     p->client_cert = sfu_dtls_cert_new();
-    if (server_profiles)
-        CHECK(sfu_dtls_cert_set_srtp_profiles(p->server_cert, server_profiles));
-    if (client_profiles)
-        CHECK(sfu_dtls_cert_set_srtp_profiles(p->client_cert, client_profiles));
-    p->server = sfu_dtls_new(p->server_cert, SFU_DTLS_ROLE_SERVER,
-                             fingerprint_attr(p->client_cert), wire_send, &p->to_client);
-    p->client = sfu_dtls_new(p->client_cert, SFU_DTLS_ROLE_CLIENT,
-                             fingerprint_attr(p->server_cert), wire_send, &p->to_server);
+    if (server_profiles) CHECK(sfu_dtls_cert_set_srtp_profiles(p->server_cert, server_profiles));
+    if (client_profiles) CHECK(sfu_dtls_cert_set_srtp_profiles(p->client_cert, client_profiles));
+    p->server = sfu_dtls_new(p->server_cert, SFU_DTLS_ROLE_SERVER, fingerprint_attr(p->client_cert), wire_send,
+                             &p->to_client);
+    p->client = sfu_dtls_new(p->client_cert, SFU_DTLS_ROLE_CLIENT, fingerprint_attr(p->server_cert), wire_send,
+                             &p->to_server);
     CHECK(p->server && p->client);
     /* Longer than any stall of a loaded machine: no retransmission the test did not ask
      * for (expire_timer waits it out where a test wants one). */
@@ -141,8 +131,7 @@ static bool connect_pair(pair *p)
 {
     sfu_dtls_start(p->client);
     pump(p);
-    return sfu_dtls_get_state(p->server) == SFU_DTLS_CONNECTED &&
-           sfu_dtls_get_state(p->client) == SFU_DTLS_CONNECTED;
+    return sfu_dtls_get_state(p->server) == SFU_DTLS_CONNECTED && sfu_dtls_get_state(p->client) == SFU_DTLS_CONNECTED;
 }
 
 static void sleep_ms(int ms)
@@ -171,8 +160,7 @@ static void test_fingerprint_format(void)
     bool format_ok = true;
     for (size_t i = 0; fp[i]; i++) {
         bool colon_slot = i % 3 == 2;
-        if (colon_slot ? fp[i] != ':' : !strchr("0123456789ABCDEF", fp[i]))
-            format_ok = false;
+        if (colon_slot ? fp[i] != ':' : !strchr("0123456789ABCDEF", fp[i])) format_ok = false;
     }
     CHECK(format_ok);
     sfu_dtls_cert *other = sfu_dtls_cert_new();
@@ -192,7 +180,7 @@ static void test_bad_fingerprint_strings(void)
     snprintf(upper_name, sizeof upper_name, "SHA-256 %s", sfu_dtls_cert_fingerprint(cert));
     snprintf(trailing_junk, sizeof trailing_junk, "%s:00", good);
     snprintf(short_fp, sizeof short_fp, "%.*s", (int)strlen(good) - 3, good);
-    const char *rejected[] = {NULL, "", "sha-256", "sha-256 ", "md5 AB:CD", "sha-256 zz",
+    const char *rejected[] = {NULL,          "",       "sha-256",       "sha-256 ", "md5 AB:CD", "sha-256 zz",
                               trailing_junk, short_fp, "sha-1 AB:CD:EF"};
     for (size_t i = 0; i < sizeof rejected / sizeof rejected[0]; i++) {
         sfu_dtls *d = sfu_dtls_new(cert, SFU_DTLS_ROLE_SERVER, rejected[i], wire_send, &w);
@@ -230,9 +218,8 @@ static void test_handshake(void)
     CHECK(!p->to_client.misaligned && !p->to_server.misaligned);
     CHECK(p->to_client.largest <= 1200 && p->to_server.largest <= 1200);
     CHECK(!p->to_client.overflow && !p->to_server.overflow);
-    printf("handshake: server sent %u datagrams (largest %zu), client %u (largest %zu)\n",
-           p->to_client.sent_total, p->to_client.largest, p->to_server.sent_total,
-           p->to_server.largest);
+    printf("handshake: server sent %u datagrams (largest %zu), client %u (largest %zu)\n", p->to_client.sent_total,
+           p->to_client.largest, p->to_server.sent_total, p->to_server.largest);
 
     /* orderly close: the peer sees close_notify */
     sfu_dtls_close(p->client);
@@ -262,16 +249,14 @@ static void test_profile_choice(void)
     sfu_srtp_keys k;
     pair *p = pair_new(NULL, "SRTP_AES128_CM_SHA1_80");
     CHECK(connect_pair(p));
-    CHECK(sfu_dtls_srtp_keys(p->server, &k) && k.profile == SFU_SRTP_AES128_CM_SHA1_80 &&
-          k.master_len == 30);
+    CHECK(sfu_dtls_srtp_keys(p->server, &k) && k.profile == SFU_SRTP_AES128_CM_SHA1_80 && k.master_len == 30);
     pair_free(p);
 
     /* no profile in common: OpenSSL completes without use_srtp, we refuse */
     p = pair_new("SRTP_AES128_CM_SHA1_80", "SRTP_AEAD_AES_128_GCM");
     sfu_dtls_start(p->client);
     pump(p);
-    CHECK(sfu_dtls_get_state(p->server) == SFU_DTLS_FAILED ||
-          sfu_dtls_get_state(p->client) == SFU_DTLS_FAILED);
+    CHECK(sfu_dtls_get_state(p->server) == SFU_DTLS_FAILED || sfu_dtls_get_state(p->client) == SFU_DTLS_FAILED);
     CHECK(sfu_dtls_get_state(p->client) != SFU_DTLS_CONNECTED);
     CHECK(strstr(sfu_dtls_error(p->client), "SRTP") != NULL);
     pair_free(p);
@@ -286,8 +271,7 @@ static void test_fingerprint_mismatch(void)
     /* the client expects someone else: it fails once it has the server's certificate */
     pair *p = pair_new(NULL, NULL);
     sfu_dtls_free(p->client);
-    p->client = sfu_dtls_new(p->client_cert, SFU_DTLS_ROLE_CLIENT, wrong, wire_send,
-                             &p->to_server);
+    p->client = sfu_dtls_new(p->client_cert, SFU_DTLS_ROLE_CLIENT, wrong, wire_send, &p->to_server);
     sfu_dtls_start(p->client);
     pump(p);
     CHECK(sfu_dtls_get_state(p->client) == SFU_DTLS_FAILED);
@@ -302,8 +286,7 @@ static void test_fingerprint_mismatch(void)
     /* the server expects someone else */
     p = pair_new(NULL, NULL);
     sfu_dtls_free(p->server);
-    p->server = sfu_dtls_new(p->server_cert, SFU_DTLS_ROLE_SERVER, wrong, wire_send,
-                             &p->to_client);
+    p->server = sfu_dtls_new(p->server_cert, SFU_DTLS_ROLE_SERVER, wrong, wire_send, &p->to_client);
     sfu_dtls_start(p->client);
     pump(p);
     CHECK(sfu_dtls_get_state(p->server) == SFU_DTLS_FAILED);
@@ -330,7 +313,7 @@ static void test_retransmission(void)
     sfu_dtls_start(p->client);
     pump(p);
     CHECK(sfu_dtls_get_state(p->server) == SFU_DTLS_HANDSHAKING);
-    CHECK(sfu_dtls_timeout_ms(p->server) == -1); /* server has sent nothing yet */
+    CHECK(sfu_dtls_timeout_ms(p->server) == -1);                             /* server has sent nothing yet */
     CHECK(sfu_dtls_timeout_ms(p->client) > TEST_FIRST_RETRANSMIT_MS - 1000); /* the setting holds */
     expire_timer(p->client);
     pump(p);
@@ -384,8 +367,7 @@ static void feed_garbage(sfu_dtls *d, const uint8_t *real, size_t real_len)
     const uint8_t bad_version[] = {22, 0x12, 0x34, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1};
     const uint8_t short_header[] = {22, 0xfe, 0xfd, 0};
     const uint8_t long_length[] = {22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 1};
-    const uint8_t app_data_epoch1[] = {23, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 9, 0, 8,
-                                       1,  2,    3,    4, 5, 6, 7, 8};
+    const uint8_t app_data_epoch1[] = {23, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 9, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8};
     sfu_dtls_handle(d, bad_version, sizeof bad_version);
     sfu_dtls_handle(d, short_header, sizeof short_header);
     sfu_dtls_handle(d, long_length, sizeof long_length);
@@ -393,18 +375,15 @@ static void feed_garbage(sfu_dtls *d, const uint8_t *real, size_t real_len)
     sfu_dtls_handle(d, (const uint8_t *)"", 0);
     sfu_dtls_handle(d, NULL, 10);
     /* truncated copies of a real datagram */
-    for (size_t cut = 1; real && cut < real_len; cut += 7)
-        sfu_dtls_handle(d, real, cut);
+    for (size_t cut = 1; real && cut < real_len; cut += 7) sfu_dtls_handle(d, real, cut);
     /* random datagrams whose first byte is in the DTLS range */
     for (int i = 0; i < 300; i++) {
         size_t len = 1 + rng() % sizeof buf;
-        for (size_t j = 0; j < len; j++)
-            buf[j] = (uint8_t)rng();
+        for (size_t j = 0; j < len; j++) buf[j] = (uint8_t)rng();
         buf[0] = (uint8_t)(20 + rng() % 44);
         if (i & 1) { /* plausible header so it reaches deeper */
             buf[1] = 0xfe, buf[2] = 0xfd;
-            if (len >= 13)
-                buf[11] = (uint8_t)((len - 13) >> 8), buf[12] = (uint8_t)(len - 13);
+            if (len >= 13) buf[11] = (uint8_t)((len - 13) >> 8), buf[12] = (uint8_t)(len - 13);
         }
         sfu_dtls_handle(d, buf, len);
     }
@@ -428,8 +407,7 @@ static void test_garbage(void)
     sfu_dtls_start(p->client);
     CHECK(p->to_server.count == 1);
     /* a truncated ClientHello first, then the real one */
-    CHECK(sfu_dtls_handle(p->server, p->to_server.data[0], p->to_server.len[0] / 2) ==
-          SFU_DTLS_HANDSHAKING);
+    CHECK(sfu_dtls_handle(p->server, p->to_server.data[0], p->to_server.len[0] / 2) == SFU_DTLS_HANDSHAKING);
     CHECK(sfu_dtls_handle(p->client, bad_version, sizeof bad_version) == SFU_DTLS_HANDSHAKING);
     pump(p);
     CHECK(sfu_dtls_get_state(p->server) == SFU_DTLS_CONNECTED);
@@ -456,8 +434,7 @@ static void test_garbage(void)
 /* Independent check of the RFC 5764 key layout and of our role mapping: a client
  * written directly on OpenSSL (tests/support/ref_dtls_client.c) exports the keying
  * material itself; our server's keys must be its server half (local) and client half (remote). */
-static void test_against_plain_openssl(const char *profile, sfu_srtp_profile expected,
-                                       size_t salt_len)
+static void test_against_plain_openssl(const char *profile, sfu_srtp_profile expected, size_t salt_len)
 {
     ref_dtls_client r = {0};
     CHECK(ref_dtls_client_init(&r, profile, NULL));
@@ -495,18 +472,17 @@ static size_t make_rtp(uint8_t *b, uint16_t seq, size_t payload_len)
 {
     b[0] = 0x80, b[1] = 96;
     b[2] = (uint8_t)(seq >> 8), b[3] = (uint8_t)seq;
-    memset(b + 4, 0x11, 4);                          /* timestamp */
+    memset(b + 4, 0x11, 4);                               /* timestamp */
     b[8] = 0xca, b[9] = 0xfe, b[10] = 0xba, b[11] = 0xbe; /* SSRC */
-    for (size_t i = 0; i < payload_len; i++)
-        b[12 + i] = (uint8_t)(i * 7 + seq);
+    for (size_t i = 0; i < payload_len; i++) b[12 + i] = (uint8_t)(i * 7 + seq);
     return 12 + payload_len;
 }
 
 static size_t make_rtcp_rr(uint8_t *b)
 {
     /* RR, no report blocks, followed by a PLI */
-    const uint8_t rr_pli[] = {0x80, 201, 0, 1, 0xca, 0xfe, 0xba, 0xbe,
-                              0x81, 206, 0, 2, 0xca, 0xfe, 0xba, 0xbe, 0x12, 0x34, 0x56, 0x78};
+    const uint8_t rr_pli[] = {0x80, 201, 0,    1,    0xca, 0xfe, 0xba, 0xbe, 0x81, 206,
+                              0,    2,   0xca, 0xfe, 0xba, 0xbe, 0x12, 0x34, 0x56, 0x78};
     memcpy(b, rr_pli, sizeof rr_pli);
     return sizeof rr_pli;
 }
@@ -612,8 +588,7 @@ static double usec_per_protect(sfu_srtp *tx, int iterations)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (int i = 0; i < iterations; i++) {
         size_t len = make_rtp(pkt, (uint16_t)(2000 + i), 1200 - 12);
-        if (sfu_srtp_protect_rtp(tx, pkt, &len, sizeof pkt) != 0)
-            return -1;
+        if (sfu_srtp_protect_rtp(tx, pkt, &len, sizeof pkt) != 0) return -1;
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double ns = (double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec);
@@ -642,8 +617,8 @@ static void test_srtp_profile(const char *profiles, sfu_srtp_profile expected)
         sfu_srtp *impostor = sfu_srtp_new(&ks); /* inbound = client's key, not server's */
         CHECK(sfu_srtp_unprotect_rtp(impostor, pkt, &len) == -7);
         sfu_srtp_free(impostor);
-        printf("%s: %.2f us per srtp_protect of a 1200-byte RTP packet\n",
-               sfu_srtp_profile_name(expected), usec_per_protect(server, 20000));
+        printf("%s: %.2f us per srtp_protect of a 1200-byte RTP packet\n", sfu_srtp_profile_name(expected),
+               usec_per_protect(server, 20000));
     }
     sfu_srtp_free(server);
     sfu_srtp_free(client);

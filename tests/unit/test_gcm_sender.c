@@ -9,14 +9,14 @@
 #include "srtp/gcm_sender.h"
 #include "srtp/srtp_session.h"
 
-static const uint8_t master[28] = {0x3c, 0x1f, 0x7a, 0x02, 0x91, 0x55, 0xe0, 0x4d, 0x18, 0xab, 0x6c, 0x33, 0x07, 0xf2, 0x9e, 0x41,
-                                   0x5a, 0x26, 0xc8, 0x0b, 0x73, 0xdd, 0x14, 0x69, 0xbe, 0x80, 0x2f, 0x95};
+static const uint8_t master[28] = {0x3c, 0x1f, 0x7a, 0x02, 0x91, 0x55, 0xe0, 0x4d, 0x18, 0xab, 0x6c, 0x33, 0x07, 0xf2,
+                                   0x9e, 0x41, 0x5a, 0x26, 0xc8, 0x0b, 0x73, 0xdd, 0x14, 0x69, 0xbe, 0x80, 0x2f, 0x95};
 
 typedef struct {
-    uint8_t csrcs;   /* CC */
+    uint8_t csrcs;     /* CC */
     uint8_t ext_words; /* header extension length in 32-bit words; 0xff = no extension */
-    uint8_t pad;     /* RTP padding octets (P bit), 0 = none */
-    size_t payload;  /* octets before the padding */
+    uint8_t pad;       /* RTP padding octets (P bit), 0 = none */
+    size_t payload;    /* octets before the padding */
 } shape;
 
 static size_t make_packet(uint8_t *b, const shape *s, uint32_t ssrc, uint16_t seq, uint8_t fill)
@@ -26,7 +26,8 @@ static size_t make_packet(uint8_t *b, const shape *s, uint32_t ssrc, uint16_t se
     b[n++] = 96;
     b[n++] = (uint8_t)(seq >> 8), b[n++] = (uint8_t)seq;
     b[n++] = 0x12, b[n++] = 0x34, b[n++] = 0x56, b[n++] = (uint8_t)(seq * 7);
-    b[n++] = (uint8_t)(ssrc >> 24), b[n++] = (uint8_t)(ssrc >> 16), b[n++] = (uint8_t)(ssrc >> 8), b[n++] = (uint8_t)ssrc;
+    b[n++] = (uint8_t)(ssrc >> 24), b[n++] = (uint8_t)(ssrc >> 16), b[n++] = (uint8_t)(ssrc >> 8),
+    b[n++] = (uint8_t)ssrc;
     for (int i = 0; i < 4 * s->csrcs; i++) b[n++] = (uint8_t)(0xc0 + i);
     if (s->ext_words != 0xff) {
         b[n++] = 0xbe, b[n++] = 0xde, b[n++] = 0, b[n++] = s->ext_words;
@@ -74,7 +75,7 @@ static void test_matches_libsrtp(void)
 {
     static const shape shapes[] = {
         {0, 0xff, 0, 1188}, {0, 0xff, 0, 0}, {0, 0xff, 0, 1}, {2, 0xff, 0, 17},
-        {0, 1, 0, 700},     {1, 3, 0, 64},   {0, 2, 5, 300}, {15, 0, 0, 33},
+        {0, 1, 0, 700},     {1, 3, 0, 64},   {0, 2, 5, 300},  {15, 0, 0, 33},
     };
     sfu_srtp *oracle = session(), *reader = session();
     sfu_gcm_sender *ours = sfu_gcm_sender_new(master);
@@ -102,7 +103,8 @@ static void test_matches_libsrtp(void)
     sfu_srtp_tx_index b = 0, c = 0;
     for (uint16_t i = 0; i < 300; i++) {
         CHECK(same_as_libsrtp(oracle, ours, &b, reader, &shapes[i % n_shapes], 0x0b0b0b0b, (uint16_t)(100 + i)));
-        CHECK(same_as_libsrtp(oracle, ours, &c, reader, &shapes[(i + 3) % n_shapes], 0x0c0c0c0c, (uint16_t)(40000 + 2 * i)));
+        CHECK(same_as_libsrtp(oracle, ours, &c, reader, &shapes[(i + 3) % n_shapes], 0x0c0c0c0c,
+                              (uint16_t)(40000 + 2 * i)));
     }
     sfu_gcm_sender_free(ours);
     sfu_srtp_free(oracle);
@@ -114,8 +116,8 @@ static void test_index_estimate(void)
     sfu_srtp_tx_index st = 0;
     int32_t d;
     CHECK(sfu_srtp_tx_index_next(&st, 0, &d) == 0 && d == 0 && st == 0);
-    CHECK(sfu_srtp_tx_index_next(&st, 65000, &d) == 65000 && st == 65000); /* early: ROC taken as 0 */
-    CHECK(sfu_srtp_tx_index_next(&st, 10, &d) == 0x1000a && st == 0x1000a); /* wrapped */
+    CHECK(sfu_srtp_tx_index_next(&st, 65000, &d) == 65000 && st == 65000);            /* early: ROC taken as 0 */
+    CHECK(sfu_srtp_tx_index_next(&st, 10, &d) == 0x1000a && st == 0x1000a);           /* wrapped */
     CHECK(sfu_srtp_tx_index_next(&st, 65530, &d) == 65530 && d < 0 && st == 0x1000a); /* late, ROC 0 */
     CHECK(sfu_srtp_tx_index_next(&st, 11, &d) == 0x1000b && d == 1);
 }
@@ -130,7 +132,7 @@ static void test_refuses_bad_input(void)
     memcpy(copy, p, sizeof p);
     size_t len = n;
     CHECK(!sfu_gcm_sender_protect(g, &st, p, &len, n + SFU_GCM_TAG_LEN - 1)); /* no room for the tag */
-    p[0] = 0x40; /* version 1 */
+    p[0] = 0x40;                                                              /* version 1 */
     CHECK(!sfu_gcm_sender_protect(g, &st, p, &len, sizeof p));
     p[0] = 0x90;
     p[15] = 200; /* extension longer than the packet */

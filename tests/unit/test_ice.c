@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stun/stunagent.h>
+#include <stun/usages/ice.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include <stun/usages/ice.h>
 
 #define SERVER_UFRAG "srvufrag"
 #define SERVER_PWD "srvpassword0123456789abc"
@@ -24,20 +24,17 @@
 #define USERNAME SERVER_UFRAG ":" CLIENT_UFRAG
 
 static const uint16_t client_known_attributes[] = {
-    STUN_ATTRIBUTE_USERNAME,           STUN_ATTRIBUTE_MESSAGE_INTEGRITY,
-    STUN_ATTRIBUTE_FINGERPRINT,        STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS,
-    STUN_ATTRIBUTE_ERROR_CODE,         0,
+    STUN_ATTRIBUTE_USERNAME,           STUN_ATTRIBUTE_MESSAGE_INTEGRITY, STUN_ATTRIBUTE_FINGERPRINT,
+    STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS, STUN_ATTRIBUTE_ERROR_CODE,        0,
 };
 
 static int lookups;
 
-static bool lookup_server_pwd(void *user, const char *ufrag, size_t ufrag_len,
-                              const char **pwd, size_t *pwd_len)
+static bool lookup_server_pwd(void *user, const char *ufrag, size_t ufrag_len, const char **pwd, size_t *pwd_len)
 {
     (void)user;
     lookups++;
-    if (ufrag_len != strlen(SERVER_UFRAG) || memcmp(ufrag, SERVER_UFRAG, ufrag_len) != 0)
-        return false;
+    if (ufrag_len != strlen(SERVER_UFRAG) || memcmp(ufrag, SERVER_UFRAG, ufrag_len) != 0) return false;
     *pwd = SERVER_PWD;
     *pwd_len = strlen(SERVER_PWD);
     return true;
@@ -45,8 +42,7 @@ static bool lookup_server_pwd(void *user, const char *ufrag, size_t ufrag_len,
 
 /* A buggy lookup that "knows" the ufrag but has an empty password must not turn the
  * integrity check off. */
-static bool lookup_empty_pwd(void *user, const char *ufrag, size_t ufrag_len,
-                             const char **pwd, size_t *pwd_len)
+static bool lookup_empty_pwd(void *user, const char *ufrag, size_t ufrag_len, const char **pwd, size_t *pwd_len)
 {
     (void)user, (void)ufrag, (void)ufrag_len;
     *pwd = "";
@@ -70,15 +66,13 @@ typedef struct {
 static const request_spec browser_check = {USERNAME, SERVER_PWD, false, true};
 
 /* Builds a Binding request as a full, controlling ICE agent would. */
-static size_t build_request(StunAgent *client, const request_spec *spec, uint8_t *buf,
-                            size_t cap)
+static size_t build_request(StunAgent *client, const request_spec *spec, uint8_t *buf, size_t cap)
 {
     StunMessage msg;
-    return stun_usage_ice_conncheck_create(
-        client, &msg, buf, cap, (const uint8_t *)spec->username, strlen(spec->username),
-        (const uint8_t *)spec->password, strlen(spec->password), spec->use_candidate,
-        spec->controlling, 0x6e7f1eff, 0x0123456789abcdefULL, NULL,
-        STUN_USAGE_ICE_COMPATIBILITY_RFC5245);
+    return stun_usage_ice_conncheck_create(client, &msg, buf, cap, (const uint8_t *)spec->username,
+                                           strlen(spec->username), (const uint8_t *)spec->password,
+                                           strlen(spec->password), spec->use_candidate, spec->controlling, 0x6e7f1eff,
+                                           0x0123456789abcdefULL, NULL, STUN_USAGE_ICE_COMPATIBILITY_RFC5245);
 }
 
 static struct sockaddr_in ipv4_peer(void)
@@ -95,31 +89,27 @@ static struct sockaddr_in6 ipv6_peer(void)
     return a;
 }
 
-static sfu_ice_result answer(sfu_ice_agent *agent, const uint8_t *msg, size_t len,
-                             sfu_ice_answer_t *out)
+static sfu_ice_result answer(sfu_ice_agent *agent, const uint8_t *msg, size_t len, sfu_ice_answer_t *out)
 {
     struct sockaddr_in from = ipv4_peer();
-    return sfu_ice_answer(agent, msg, len, (struct sockaddr *)&from, sizeof from,
-                          lookup_server_pwd, NULL, out);
+    return sfu_ice_answer(agent, msg, len, (struct sockaddr *)&from, sizeof from, lookup_server_pwd, NULL, out);
 }
 
 /* The reply must validate on the client (transaction id, MESSAGE-INTEGRITY with the
  * server password, FINGERPRINT) and map back to the sender's address. */
-static void check_reply_maps_to(StunAgent *client, const sfu_ice_answer_t *out,
-                                const struct sockaddr *expect, socklen_t expect_len)
+static void check_reply_maps_to(StunAgent *client, const sfu_ice_answer_t *out, const struct sockaddr *expect,
+                                socklen_t expect_len)
 {
     StunMessage resp;
     CHECK(out->reply_len > 0 && out->reply_len <= SFU_ICE_REPLY_MAX);
-    StunValidationStatus v =
-        stun_agent_validate(client, &resp, out->reply, out->reply_len, NULL, NULL);
+    StunValidationStatus v = stun_agent_validate(client, &resp, out->reply, out->reply_len, NULL, NULL);
     CHECK(v == STUN_VALIDATION_SUCCESS);
     if (v != STUN_VALIDATION_SUCCESS) return;
     CHECK(stun_message_get_class(&resp) == STUN_RESPONSE);
     CHECK(stun_message_get_method(&resp) == STUN_BINDING);
     struct sockaddr_storage mapped;
     socklen_t mapped_len = sizeof mapped;
-    CHECK(stun_usage_ice_conncheck_process(&resp, &mapped, &mapped_len,
-                                           STUN_USAGE_ICE_COMPATIBILITY_RFC5245) ==
+    CHECK(stun_usage_ice_conncheck_process(&resp, &mapped, &mapped_len, STUN_USAGE_ICE_COMPATIBILITY_RFC5245) ==
           STUN_USAGE_ICE_RETURN_SUCCESS);
     CHECK(mapped.ss_family == expect->sa_family);
     if (expect->sa_family == AF_INET) {
@@ -159,15 +149,15 @@ static void test_valid_request_ipv6_use_candidate(sfu_ice_agent *agent)
     size_t len = build_request(&client, &nominate, req, sizeof req);
     struct sockaddr_in6 from = ipv6_peer();
     sfu_ice_answer_t out;
-    CHECK(sfu_ice_answer(agent, req, len, (struct sockaddr *)&from, sizeof from,
-                         lookup_server_pwd, NULL, &out) == SFU_ICE_REPLY);
+    CHECK(sfu_ice_answer(agent, req, len, (struct sockaddr *)&from, sizeof from, lookup_server_pwd, NULL, &out) ==
+          SFU_ICE_REPLY);
     CHECK(out.use_candidate);
     CHECK(strcmp(out.local_ufrag, SERVER_UFRAG) == 0);
     check_reply_maps_to(&client, &out, (struct sockaddr *)&from, sizeof from);
 
     /* a sockaddr_in6 passed with a too-short length is refused, not over-read */
-    CHECK(sfu_ice_answer(agent, req, len, (struct sockaddr *)&from, sizeof(struct sockaddr_in),
-                         lookup_server_pwd, NULL, &out) != SFU_ICE_REPLY);
+    CHECK(sfu_ice_answer(agent, req, len, (struct sockaddr *)&from, sizeof(struct sockaddr_in), lookup_server_pwd, NULL,
+                         &out) != SFU_ICE_REPLY);
 }
 
 static void test_reply_to_tampered_reply_fails(sfu_ice_agent *agent)
@@ -181,8 +171,7 @@ static void test_reply_to_tampered_reply_fails(sfu_ice_agent *agent)
     CHECK(answer(agent, req, len, &out) == SFU_ICE_REPLY);
     out.reply[20 + 4 + 3] ^= 1; /* port byte of the first attribute (XOR-MAPPED-ADDRESS) */
     StunMessage resp;
-    CHECK(stun_agent_validate(&client, &resp, out.reply, out.reply_len, NULL, NULL) !=
-          STUN_VALIDATION_SUCCESS);
+    CHECK(stun_agent_validate(&client, &resp, out.reply, out.reply_len, NULL, NULL) != STUN_VALIDATION_SUCCESS);
 }
 
 static void test_wrong_password(sfu_ice_agent *agent)
@@ -199,8 +188,8 @@ static void test_wrong_password(sfu_ice_agent *agent)
     CHECK(out.local_ufrag[0] == '\0');
 
     struct sockaddr_in from = ipv4_peer();
-    CHECK(sfu_ice_answer(agent, req, len, (struct sockaddr *)&from, sizeof from,
-                         lookup_empty_pwd, NULL, &out) != SFU_ICE_REPLY);
+    CHECK(sfu_ice_answer(agent, req, len, (struct sockaddr *)&from, sizeof from, lookup_empty_pwd, NULL, &out) !=
+          SFU_ICE_REPLY);
 }
 
 static void test_unknown_ufrag(sfu_ice_agent *agent)
@@ -237,8 +226,7 @@ static void test_role_conflict(sfu_ice_agent *agent)
     CHECK(out.local_ufrag[0] == '\0');
     StunMessage resp;
     if (out.reply_len == 0) return;
-    CHECK(stun_agent_validate(&client, &resp, out.reply, out.reply_len, NULL, NULL) ==
-          STUN_VALIDATION_SUCCESS);
+    CHECK(stun_agent_validate(&client, &resp, out.reply, out.reply_len, NULL, NULL) == STUN_VALIDATION_SUCCESS);
     int code = 0;
     CHECK(stun_message_get_class(&resp) == STUN_ERROR);
     CHECK(stun_message_find_error(&resp, &code) == STUN_MESSAGE_RETURN_SUCCESS && code == 487);
@@ -279,7 +267,7 @@ static void test_random_bytes(sfu_ice_agent *agent)
             s ^= s << 13, s ^= s >> 7, s ^= s << 17;
             buf[j] = (uint8_t)s;
         }
-        if (n >= 20 && (i & 1)) { /* half of them pass the cheap header checks */
+        if (n >= 20 && (i & 1)) {          /* half of them pass the cheap header checks */
             buf[0] &= 0x01, buf[1] = 0x01; /* Binding request (or response) */
             buf[2] = (uint8_t)((n - 20) >> 8), buf[3] = (uint8_t)(n - 20);
             buf[4] = 0x21, buf[5] = 0x12, buf[6] = 0xa4, buf[7] = 0x42;
@@ -351,8 +339,7 @@ static void test_short_integrity_attribute(sfu_ice_agent *agent)
     /* The message ends right before an inaccessible page, so an over-read faults even
      * inside libnice, which ASan does not instrument. */
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    uint8_t *area = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
-                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    uint8_t *area = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     CHECK(area != MAP_FAILED);
     if (area == MAP_FAILED) return;
     CHECK(mprotect(area + page, page, PROT_NONE) == 0);
@@ -367,8 +354,7 @@ static void test_short_integrity_attribute(sfu_ice_agent *agent)
 
 static bool in_ice_alphabet(char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '+' || c == '/';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
 }
 
 static void test_random_string(void)
@@ -401,7 +387,10 @@ static void write_seed(const char *dir, const char *name, const uint8_t *d, size
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     FILE *f = fopen(path, "wb");
-    if (!f) { perror(path); return; }
+    if (!f) {
+        perror(path);
+        return;
+    }
     fwrite(d, 1, n, f);
     fclose(f);
 }
@@ -415,19 +404,15 @@ static void write_seeds(const char *dir, sfu_ice_agent *agent)
     request_spec spec = browser_check;
     write_seed(dir, "binding_request", buf, build_request(&client, &spec, buf, sizeof buf));
     spec.use_candidate = true;
-    write_seed(dir, "binding_request_use_candidate", buf,
-               build_request(&client, &spec, buf, sizeof buf));
+    write_seed(dir, "binding_request_use_candidate", buf, build_request(&client, &spec, buf, sizeof buf));
     spec.controlling = false;
-    write_seed(dir, "binding_request_controlled", buf,
-               build_request(&client, &spec, buf, sizeof buf));
+    write_seed(dir, "binding_request_controlled", buf, build_request(&client, &spec, buf, sizeof buf));
     spec = browser_check;
     spec.password = "notthepassword0123456789";
-    write_seed(dir, "binding_request_bad_password", buf,
-               build_request(&client, &spec, buf, sizeof buf));
+    write_seed(dir, "binding_request_bad_password", buf, build_request(&client, &spec, buf, sizeof buf));
     spec = browser_check;
     spec.username = "otherufr:" CLIENT_UFRAG;
-    write_seed(dir, "binding_request_unknown_ufrag", buf,
-               build_request(&client, &spec, buf, sizeof buf));
+    write_seed(dir, "binding_request_unknown_ufrag", buf, build_request(&client, &spec, buf, sizeof buf));
     write_seed(dir, "binding_indication", buf, build_indication(&client, buf, sizeof buf));
     write_seed(dir, "binding_request_short_integrity", buf, build_short_integrity_request(buf));
     size_t len = build_request(&client, &browser_check, buf, sizeof buf);

@@ -478,7 +478,8 @@ static void test_subscribe_ice_restart(void)
     CHECK(is_ok(reply));
     json_decref(reply);
     CHECK(b2.sub_transport == old_transport && fake_sfu_transport_alive(engine, old_transport));
-    CHECK(!fake_sfu_find(engine, before, FAKE_TRANSPORT_REMOVE, 0) && !fake_sfu_find(engine, before, FAKE_TRANSPORT_ADD, 0));
+    CHECK(!fake_sfu_find(engine, before, FAKE_TRANSPORT_REMOVE, 0) &&
+          !fake_sfu_find(engine, before, FAKE_TRANSPORT_ADD, 0));
     const fake_call *slot_out = fake_sfu_find(engine, before, FAKE_SLOT_REMOVE, 0);
     const fake_call *peer = fake_sfu_find(engine, before, FAKE_TRANSPORT_SET_PEER, old_transport);
     const fake_call *slot_in = fake_sfu_find(engine, before, FAKE_SLOT_ADD, 0);

@@ -25,8 +25,8 @@ static dc_error_code parse_code(const char *text)
 static void test_error_names(void)
 {
     static const char *const expected[] = {
-        "ok", "bad_json", "too_large", "bad_request", "unknown_type", "not_joined", "already_joined", "bad_sdp",
-        "stale_version", "room_full", "unauthorized", "resume_failed", "rate_limited", "internal",
+        "ok",      "bad_json",      "too_large", "bad_request",  "unknown_type",  "not_joined",   "already_joined",
+        "bad_sdp", "stale_version", "room_full", "unauthorized", "resume_failed", "rate_limited", "internal",
     };
     for (int i = 0; i <= DC_ERR_INTERNAL; i++) CHECK(!strcmp(dc_error_code_name((dc_error_code)i), expected[i]));
     CHECK(!strcmp(dc_error_code_name((dc_error_code)999), "internal"));
@@ -72,7 +72,7 @@ static void test_too_large(void)
     dc_request_clear(&req);
     free(big);
 
-    dc_message_buffer b = { 0 };
+    dc_message_buffer b = {0};
     char chunk[4096];
     memset(chunk, 'a', sizeof chunk);
     for (int i = 0; i < 16; i++) CHECK(dc_message_buffer_append(&b, chunk, sizeof chunk) == DC_OK);
@@ -99,10 +99,12 @@ static void test_bad_request_and_unknown_type(void)
     CHECK(parse_code("{\"type\":\"ping\",\"id\":null}") == DC_ERR_BAD_REQUEST);
     CHECK(parse_code("{\"type\":\"ping\",\"id\":\"\"}") == DC_ERR_BAD_REQUEST);
     CHECK(parse_code("{\"type\":\"ping\",\"id\":[1]}") == DC_ERR_BAD_REQUEST);
-    CHECK(parse_code("{\"type\":\"ping\",\"id\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}") ==
+    CHECK(parse_code(
+              "{\"type\":\"ping\",\"id\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}") ==
           DC_ERR_BAD_REQUEST); /* 65 */
-    CHECK(parse_code("{\"type\":\"ping\",\"id\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}") ==
-          DC_OK); /* 64 */
+    CHECK(
+        parse_code("{\"type\":\"ping\",\"id\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}") ==
+        DC_OK); /* 64 */
     CHECK(parse_code("{\"type\":\"ping\",\"id\":-9223372036854775808}") == DC_OK);
 
     /* join */
@@ -156,7 +158,8 @@ static void test_id_survives_errors(void)
     CHECK(req.id && json_is_string(req.id) && !strcmp(json_string_value(req.id), "abc"));
     json_t *err = dc_reply_error(req.id, DC_ERR_UNKNOWN_TYPE, "unknown");
     char *text = dc_json_take_text(err, NULL);
-    CHECK(text && !strcmp(text, "{\"type\":\"error\",\"code\":\"unknown_type\",\"message\":\"unknown\",\"id\":\"abc\"}"));
+    CHECK(text &&
+          !strcmp(text, "{\"type\":\"error\",\"code\":\"unknown_type\",\"message\":\"unknown\",\"id\":\"abc\"}"));
     free(text);
     dc_request_clear(&req);
 
@@ -190,13 +193,13 @@ static void test_room_names(void)
     expect_room("../etc", "../etc"); /* only a key: rooms are never paths */
     char room[65 * 3 + 1] = "";
     for (int i = 0; i < 64; i++) strcat(room, "ệ");
-    expect_room(room, room);                                /* 64 code points, 192 bytes */
-    char decomposed[64 * 13 + 1] = "";                       /* 64 × "e" + U+0323 + U+0302 */
+    expect_room(room, room);           /* 64 code points, 192 bytes */
+    char decomposed[64 * 13 + 1] = ""; /* 64 × "e" + U+0323 + U+0302 */
     for (int i = 0; i < 64; i++) strcat(decomposed, "e\\u0323\\u0302");
     expect_room(decomposed, room); /* 192 code points as sent, 64 once normalised: counted after NFC */
     strcat(room, "ệ");
-    expect_room(room, NULL);                                /* 65 */
-    expect_room("\\u0085next-line", NULL);                  /* C1 control */
+    expect_room(room, NULL);               /* 65 */
+    expect_room("\\u0085next-line", NULL); /* C1 control */
     expect_room("", NULL);
 }
 
@@ -204,7 +207,8 @@ static void test_valid_requests(void)
 {
     dc_request req;
     CHECK(parse("{\"type\":\"join\",\"id\":1,\"room\":\"ubnd-tinh.A_1\",\"name\":\"  Nguyễn Văn A \\n\","
-                "\"extra\":[1,2]}", &req) == DC_OK);
+                "\"extra\":[1,2]}",
+                &req) == DC_OK);
     CHECK(req.type == DC_REQ_JOIN && json_integer_value(req.id) == 1);
     CHECK(!strcmp(req.room, "ubnd-tinh.A_1"));
     CHECK(!strcmp(req.name, "Nguyễn Văn A"));
@@ -234,7 +238,8 @@ static void test_valid_requests(void)
     dc_request_clear(&req);
 
     CHECK(parse("{\"type\":\"candidate\",\"pc\":\"subscribe\",\"candidate\":{\"candidate\":\"candidate:1 1 udp 1 "
-                "10.0.0.1 5000 typ host\",\"sdpMid\":\"0\",\"sdpMLineIndex\":0}}", &req) == DC_OK);
+                "10.0.0.1 5000 typ host\",\"sdpMid\":\"0\",\"sdpMLineIndex\":0}}",
+                &req) == DC_OK);
     CHECK(req.type == DC_REQ_CANDIDATE && req.pc == DC_PC_SUBSCRIBE && req.id == NULL);
     dc_request_clear(&req);
     CHECK(parse_code("{\"type\":\"candidate\",\"pc\":\"publish\",\"candidate\":{\"candidate\":\"\"}}") == DC_OK);
@@ -297,17 +302,27 @@ static void test_candidate_grammar(void)
         "candidate:1 1 udp 2122260223 192.168.0.196 46243 typ host generation 0 ufrag a+/b network-id 1",
     };
     static const char *const bad[] = {
-        "", "candidate:", "candidate:1", "a=candidate:1 1 udp 1 127.0.0.1 5000 typ host",
-        "candidate:1 1 udp 1 127.0.0.1 5000 typ", "candidate:1 0 udp 1 127.0.0.1 5000 typ host",
-        "candidate:1 1 udp 4294967296 127.0.0.1 5000 typ host", "candidate:1 1 udp 1 127.0.0.1 65536 typ host",
-        "candidate:1 1 udp 1 .local 5000 typ host", "candidate:1 1 udp 1 a..b 5000 typ host",
-        "candidate:1 1 udp 1 127.0.0.1 5000 type host", "candidate:1 1 udp 1 127.0.0.1 5000 typ host raddr",
+        "",
+        "candidate:",
+        "candidate:1",
+        "a=candidate:1 1 udp 1 127.0.0.1 5000 typ host",
+        "candidate:1 1 udp 1 127.0.0.1 5000 typ",
+        "candidate:1 0 udp 1 127.0.0.1 5000 typ host",
+        "candidate:1 1 udp 4294967296 127.0.0.1 5000 typ host",
+        "candidate:1 1 udp 1 127.0.0.1 65536 typ host",
+        "candidate:1 1 udp 1 .local 5000 typ host",
+        "candidate:1 1 udp 1 a..b 5000 typ host",
+        "candidate:1 1 udp 1 127.0.0.1 5000 type host",
+        "candidate:1 1 udp 1 127.0.0.1 5000 typ host raddr",
         "candidate:1 1 udp 1 127.0.0.1 5000 typ host raddr x_y rport 1",
-        "candidate:1 1 udp 1 127.0.0.1 5000 typ host rport 70000", "candidate:1 1 udp 1 127.0.0.1 5000 typ host ",
-        "candidate:1 1 udp 1 127.0.0.1 5000 typ host\r\n", "candidate:1 1 udp 1 127.0.0.1 5000 typ h\xc3\xa9",
+        "candidate:1 1 udp 1 127.0.0.1 5000 typ host rport 70000",
+        "candidate:1 1 udp 1 127.0.0.1 5000 typ host ",
+        "candidate:1 1 udp 1 127.0.0.1 5000 typ host\r\n",
+        "candidate:1 1 udp 1 127.0.0.1 5000 typ h\xc3\xa9",
         "candidate:123456789012345678901234567890123 1 udp 1 127.0.0.1 5000 typ host",
     };
-    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) CHECK(dc_candidate_check(good[i], strlen(good[i])) == NULL);
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        CHECK(dc_candidate_check(good[i], strlen(good[i])) == NULL);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) CHECK(dc_candidate_check(bad[i], strlen(bad[i])) != NULL);
     /* only len bytes are read */
     CHECK(dc_candidate_check("candidate:1 1 udp 1 127.0.0.1 5000 typ hostXX", 44) == NULL);
@@ -319,14 +334,14 @@ static void test_rate_limiter(void)
     dc_rate_limiter_init(&rl, 50, 100, 1000);
     int allowed = 0;
     for (int i = 0; i < 150; i++) allowed += dc_rate_limiter_allow(&rl, 1000);
-    CHECK(allowed == 100); /* the burst */
-    CHECK(!dc_rate_limiter_allow(&rl, 1010));   /* 10 ms = half a message */
-    CHECK(dc_rate_limiter_allow(&rl, 1020));    /* 20 ms = one message */
+    CHECK(allowed == 100);                    /* the burst */
+    CHECK(!dc_rate_limiter_allow(&rl, 1010)); /* 10 ms = half a message */
+    CHECK(dc_rate_limiter_allow(&rl, 1020));  /* 20 ms = one message */
     CHECK(!dc_rate_limiter_allow(&rl, 1020));
     allowed = 0;
     for (int i = 0; i < 200; i++) allowed += dc_rate_limiter_allow(&rl, 5000);
-    CHECK(allowed == 100); /* refilled to the burst, not beyond */
-    CHECK(!dc_rate_limiter_allow(&rl, 4000));   /* a clock going back gives nothing */
+    CHECK(allowed == 100);                            /* refilled to the burst, not beyond */
+    CHECK(!dc_rate_limiter_allow(&rl, 4000));         /* a clock going back gives nothing */
     CHECK(dc_rate_limiter_allow(&rl, INT64_MAX / 2)); /* a huge jump does not overflow */
 }
 

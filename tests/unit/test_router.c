@@ -117,17 +117,23 @@ static void free_peers(peer **ps, size_t n)
 
 static void add_stream(uint32_t stream_id, const peer *p, sfu_kind kind, uint8_t pt, uint32_t ssrc)
 {
-    sfu_cmd c = {.type = SFU_CMD_STREAM_ADD, .id = stream_id, .room_id = ROOM,
-                 .stream = {.stream_id = stream_id, .transport_id = p->id, .room_id = ROOM, .kind = kind,
-                            .codec = kind == SFU_KIND_AUDIO ? SFU_CODEC_OPUS : SFU_CODEC_VP8, .pt = pt,
+    sfu_cmd c = {.type = SFU_CMD_STREAM_ADD,
+                 .id = stream_id,
+                 .room_id = ROOM,
+                 .stream = {.stream_id = stream_id,
+                            .transport_id = p->id,
+                            .room_id = ROOM,
+                            .kind = kind,
+                            .codec = kind == SFU_KIND_AUDIO ? SFU_CODEC_OPUS : SFU_CODEC_VP8,
+                            .pt = pt,
                             .ssrc = ssrc}};
     sfu_core_apply(core, &c);
 }
 
 static void add_slot(uint32_t slot_id, const peer *p, sfu_kind kind, uint32_t out_ssrc)
 {
-    sfu_cmd c = {.type = SFU_CMD_SLOT_ADD, .id = slot_id, .room_id = ROOM, .target_id = p->id, .kind = kind,
-                 .ssrc = out_ssrc};
+    sfu_cmd c = {
+        .type = SFU_CMD_SLOT_ADD, .id = slot_id, .room_id = ROOM, .target_id = p->id, .kind = kind, .ssrc = out_ssrc};
     sfu_core_apply(core, &c);
 }
 
@@ -423,10 +429,7 @@ static void test_full_batch(void)
     free_peers((peer *[]){&pub}, 1);
 }
 
-static bool present(GHashTable *table, uint32_t id)
-{
-    return g_hash_table_contains(table, GUINT_TO_POINTER(id));
-}
+static bool present(GHashTable *table, uint32_t id) { return g_hash_table_contains(table, GUINT_TO_POINTER(id)); }
 
 /* Commands that cannot be applied come back as events naming the transport; removes name
  * the room. */
@@ -445,8 +448,7 @@ static void test_command_failures(void)
     CHECK(count_events(SFU_EV_COMMAND_FAILED, 70, detail, sizeof detail) == 1 && strstr(detail, "too many"));
 
     add_slot(90, &(peer){.id = 999}, SFU_KIND_VIDEO, 0x90);
-    CHECK(count_events(SFU_EV_COMMAND_FAILED, 999, detail, sizeof detail) == 1 &&
-          strstr(detail, "unknown transport"));
+    CHECK(count_events(SFU_EV_COMMAND_FAILED, 999, detail, sizeof detail) == 1 && strstr(detail, "unknown transport"));
 
     /* a slot is pointed only at a stream of its own kind and room */
     add_slot(91, &a, SFU_KIND_VIDEO, 0x91);
@@ -520,8 +522,8 @@ int main(void)
     CHECK(sfu_srtp_global_init());
     client_cert = sfu_dtls_cert_new();
     sfu_dtls_cert *server_cert = sfu_dtls_cert_new();
-    sfu_core_settings settings = {.consent_timeout_ms = 30000, .dtls_linger_ms = 10000, .max_queue_delay_ms = 250,
-                                  .cert = server_cert};
+    sfu_core_settings settings = {
+        .consent_timeout_ms = 30000, .dtls_linger_ms = 10000, .max_queue_delay_ms = 250, .cert = server_cert};
     core = sfu_core_new(&settings, on_full, NULL);
     CHECK(core != NULL);
     if (!core) return CHECK_RESULT();

@@ -5,8 +5,8 @@
 #include "rtp/rtp.h"
 
 /* Writes a 12-byte RTP fixed header; returns 12. */
-static size_t put_rtp_header(uint8_t *b, uint8_t first_byte_flags, uint8_t pt, bool marker,
-                             uint16_t seq, uint32_t ts, uint32_t ssrc)
+static size_t put_rtp_header(uint8_t *b, uint8_t first_byte_flags, uint8_t pt, bool marker, uint16_t seq, uint32_t ts,
+                             uint32_t ssrc)
 {
     b[0] = (uint8_t)(0x80 | first_byte_flags);
     b[1] = (uint8_t)((marker ? 0x80 : 0) | pt);
@@ -237,7 +237,7 @@ static void test_setters(void)
     CHECK(sfu_rtp_parse(b, n, &h));
     CHECK(h.pt == 96 && h.marker); /* marker kept */
     CHECK(h.seq == 0xabcd && h.ts == 0xcafebabe && h.ssrc == 0x01020304);
-    b[1] = 100; /* no marker */
+    b[1] = 100;              /* no marker */
     sfu_rtp_set_pt(b, 0xff); /* out of range: only 7 bits written */
     CHECK(sfu_rtp_parse(b, n, &h) && h.pt == 127 && !h.marker);
 }

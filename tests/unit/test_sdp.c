@@ -189,9 +189,11 @@ static void test_firefox_offer(void)
 
 static void test_subscribe_answers(void)
 {
-    static const struct { const char *file, *ufrag, *fp_prefix; } cases[] = {
-        { "chromium-subscribe-answer.sdp", "rk47", "sha-256 68:46:95:D5:" },
-        { "firefox-subscribe-answer.sdp", "7443efee", "sha-256 44:96:D5:11:" },
+    static const struct {
+        const char *file, *ufrag, *fp_prefix;
+    } cases[] = {
+        {"chromium-subscribe-answer.sdp", "rk47", "sha-256 68:46:95:D5:"},
+        {"firefox-subscribe-answer.sdp", "7443efee", "sha-256 44:96:D5:11:"},
     };
     for (size_t k = 0; k < G_N_ELEMENTS(cases); k++) {
         size_t len = 0;
@@ -236,8 +238,7 @@ static void check_publish_answer_of(const char *fixture, int audio_pt, int video
         CHECK(strstr(answer, "a=candidate:1 1 udp 2130706431 203.0.113.7 40000 typ host\r\n") != NULL);
         CHECK(!strstr(answer, "rtx") && !strstr(answer, "red/") && !strstr(answer, "ulpfec"));
         CHECK(!strstr(answer, "transport-cc") && !strstr(answer, "abs-send-time"));
-        if (has_datachannel)
-            CHECK(strstr(answer, "m=application 0 UDP/DTLS/SCTP webrtc-datachannel\r\n") != NULL);
+        if (has_datachannel) CHECK(strstr(answer, "m=application 0 UDP/DTLS/SCTP webrtc-datachannel\r\n") != NULL);
         dc_sdp *back = parse_or_report(answer, strlen(answer), &ok);
         CHECK(ok);
         if (ok) {
@@ -281,10 +282,10 @@ static void test_publish_answers(void)
 static void test_subscribe_offer_round_trip(void)
 {
     dc_sdp_slot slots[4] = {
-        { "0", DC_MEDIA_AUDIO, true, 11111111, "p3", "p3-audio", "p3cname" },
-        { "1", DC_MEDIA_VIDEO, true, 22222222, "p3", "p3-video", "p3cname" },
-        { "2", DC_MEDIA_AUDIO, true, 4000000000u, "p4", "p4-audio", "p4cname" },
-        { "3", DC_MEDIA_VIDEO, false, 0, "", "", "" },
+        {"0", DC_MEDIA_AUDIO, true, 11111111, "p3", "p3-audio", "p3cname"},
+        {"1", DC_MEDIA_VIDEO, true, 22222222, "p3", "p3-video", "p3cname"},
+        {"2", DC_MEDIA_AUDIO, true, 4000000000u, "p4", "p4-audio", "p4cname"},
+        {"3", DC_MEDIA_VIDEO, false, 0, "", "", ""},
     };
     char *offer = dc_sdp_write_subscribe_offer(slots, 4, &LOCAL);
     CHECK(offer != NULL);
@@ -330,7 +331,7 @@ static void test_subscribe_offer_round_trip(void)
     bad = slots[0];
     bad.kind = DC_MEDIA_APPLICATION;
     CHECK(dc_sdp_write_subscribe_offer(&bad, 1, &LOCAL) == NULL);
-    dc_sdp_slot dup[2] = { slots[0], slots[0] };
+    dc_sdp_slot dup[2] = {slots[0], slots[0]};
     CHECK(dc_sdp_write_subscribe_offer(dup, 2, &LOCAL) == NULL);
     CHECK(dc_sdp_write_subscribe_offer(slots, 0, &LOCAL) == NULL);
     dc_sdp_local bad_local = LOCAL;
@@ -352,7 +353,8 @@ static char *video_offer(const char *pts, const char *attrs)
                            "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:a\r\na=sendonly\r\n"
                            "a=rtcp-mux\r\na=rtpmap:111 opus/48000/2\r\n"
                            "m=video 9 UDP/TLS/RTP/SAVPF %s\r\nc=IN IP4 0.0.0.0\r\na=mid:v\r\na=sendonly\r\n"
-                           "a=rtcp-mux\r\n%s", pts, attrs);
+                           "a=rtcp-mux\r\n%s",
+                           pts, attrs);
 }
 
 /* Returns the pt picked for the video line (-1 if none) and checks the answer agrees. */
@@ -400,7 +402,8 @@ static int picked_video_pt(const char *pts, const char *attrs)
 
 static void test_codec_choice(void)
 {
-    CHECK(picked_video_pt("102", H264(102, "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f")) == 102);
+    CHECK(picked_video_pt("102", H264(102, "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f")) ==
+          102);
     CHECK(picked_video_pt("102", H264(102, "packetization-mode=1;profile-level-id=42001f")) == 102);
     CHECK(picked_video_pt("102", H264(102, "packetization-mode=1;profile-level-id=42C01F")) == 102);
     CHECK(picked_video_pt("102", H264(102, "packetization-mode=1")) == 102); /* default 420010 */
@@ -412,9 +415,9 @@ static void test_codec_choice(void)
     CHECK(picked_video_pt("102", H264(102, "packetization-mode=10;profile-level-id=42e01f")) == -1);
     /* first fitting H.264 entry wins; VP8 wins over H.264 wherever it is offered */
     CHECK(picked_video_pt("104 108", H264(104, "packetization-mode=0;profile-level-id=42e01f")
-                                     H264(108, "packetization-mode=1;profile-level-id=42e01f")) == 108);
-    CHECK(picked_video_pt("108 96", H264(108, "packetization-mode=1;profile-level-id=42e01f")
-                                    "a=rtpmap:96 VP8/90000\r\n") == 96);
+                                         H264(108, "packetization-mode=1;profile-level-id=42e01f")) == 108);
+    CHECK(picked_video_pt("108 96",
+                          H264(108, "packetization-mode=1;profile-level-id=42e01f") "a=rtpmap:96 VP8/90000\r\n") == 96);
     /* nothing usable: VP9 and its rtx */
     CHECK(picked_video_pt("98 99", "a=rtpmap:98 VP9/90000\r\na=rtpmap:99 rtx/90000\r\na=fmtp:99 apt=98\r\n") == -1);
     /* rtcp-fb with a wildcard */
@@ -498,9 +501,9 @@ static void test_malformed(void)
     expect_refused("v=1\r\n", 5, "wrong version");
     expect_refused("v=0\r\n", 5, "no m-lines");
     char *t;
-#define REFUSE_EDIT(from, to, what)                                 \
-    t = replace(offer, from, to);                                   \
-    expect_refused(t, strlen(t), what);                             \
+#define REFUSE_EDIT(from, to, what) \
+    t = replace(offer, from, to); \
+    expect_refused(t, strlen(t), what); \
     g_free(t)
     REFUSE_EDIT("a=ice-ufrag:", "a=x-ice-ufrag:", "missing ufrag");
     REFUSE_EDIT("a=ice-pwd:", "a=x-ice-pwd:", "missing pwd");
@@ -562,8 +565,10 @@ static void test_malformed(void)
     GString *pts = g_string_new(NULL);
     for (int pt = 0; pt < 100; pt++) g_string_append_printf(pts, "%s%d", pt ? " " : "", pt);
     GString *rtpmaps = g_string_new(NULL);
-    for (int pt = 0; pt < 100; pt++) g_string_append_printf(rtpmaps, "a=rtpmap:%d VP8/90000\r\na=fmtp:%d x=%d\r\n", pt, pt, pt);
-    for (int i = 0; i < 40; i++) g_string_append_printf(rtpmaps, "a=extmap:%d urn:x:%d\r\na=ssrc:%d cname:c\r\n", i + 1, i, i + 1);
+    for (int pt = 0; pt < 100; pt++)
+        g_string_append_printf(rtpmaps, "a=rtpmap:%d VP8/90000\r\na=fmtp:%d x=%d\r\n", pt, pt, pt);
+    for (int i = 0; i < 40; i++)
+        g_string_append_printf(rtpmaps, "a=extmap:%d urn:x:%d\r\na=ssrc:%d cname:c\r\n", i + 1, i, i + 1);
     char *wide = video_offer(pts->str, rtpmaps->str);
     s = parse_or_report(wide, strlen(wide), &ok);
     CHECK(ok);
