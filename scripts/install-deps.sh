@@ -41,6 +41,7 @@ TEST_PKGS=(
   python3-websockets python3-pytest
   chromium firefox-esr
   iproute2 util-linux nftables
+  clang-format-14
 )
 if ((WITH_TEST || WITH_BENCH)); then
   PKGS+=("${TEST_PKGS[@]}")

@@ -129,6 +129,10 @@ stage_e2e() { # name binary
 run_logged install-deps 1500 bash scripts/install-deps.sh --test
 record install-deps 0 0 "$RC"
 
+# --- source format (.clang-format, clang-format 14) -------------------------------------
+run_logged format 120 bash scripts/check-format.sh
+record format 0 0 "$RC"
+
 # --- normal build ---------------------------------------------------------------------
 if stage_build build "$BUILD"; then
   stage_meson_test unit "$BUILD"
