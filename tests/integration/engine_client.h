@@ -62,4 +62,16 @@ static bool wait_event(sfu_event_type type, uint32_t id, int timeout_ms)
     return false;
 }
 
+/* A VP8 video stream of ROOM published on a transport with a known SSRC (payload type 96). */
+static sfu_stream_desc vp8_stream(uint32_t stream_id, uint32_t transport_id, uint32_t ssrc)
+{
+    return (sfu_stream_desc){.stream_id = stream_id,
+                             .transport_id = transport_id,
+                             .room_id = ROOM,
+                             .kind = SFU_KIND_VIDEO,
+                             .codec = SFU_CODEC_VP8,
+                             .pt = 96,
+                             .ssrc = ssrc};
+}
+
 #endif

@@ -152,13 +152,7 @@ int main(void)
     CHECK(wait_event(SFU_EV_TRANSPORT_CONNECTED, 1, 2000));
     CHECK(wait_event(SFU_EV_TRANSPORT_CONNECTED, 3, 2000));
 
-    sfu_stream_desc s1 = {.stream_id = 11,
-                          .transport_id = 1,
-                          .room_id = ROOM,
-                          .kind = SFU_KIND_VIDEO,
-                          .codec = SFU_CODEC_VP8,
-                          .pt = 96,
-                          .ssrc = 0x1111};
+    sfu_stream_desc s1 = vp8_stream(11, 1, 0x1111);
     sfu_stream_desc s2 = s1;
     s2.stream_id = 12;
     s2.transport_id = 2;

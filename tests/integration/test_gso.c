@@ -143,13 +143,7 @@ int main(void)
     }
     for (uint32_t id = 1; id <= 1 + SUBS; id++) CHECK(wait_event(SFU_EV_TRANSPORT_CONNECTED, id, 3000));
 
-    sfu_stream_desc s = {.stream_id = 11,
-                         .transport_id = 1,
-                         .room_id = ROOM,
-                         .kind = SFU_KIND_VIDEO,
-                         .codec = SFU_CODEC_VP8,
-                         .pt = 96,
-                         .ssrc = 0x1111};
+    sfu_stream_desc s = vp8_stream(11, 1, 0x1111);
     sfu_stream_add(engine, &s);
     for (uint32_t i = 0; i < SUBS; i++) {
         sfu_slot_add(engine, 100 + i, 2 + i, ROOM, SFU_KIND_VIDEO, 0x5555);
