@@ -15,6 +15,7 @@ import re
 import signal
 import subprocess
 import threading
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LISTENING_RE = re.compile(r"LISTENING http=(\d+) media=([\d,]+)")
@@ -140,6 +141,15 @@ class DiemcauServer:
     def output(self):
         with self._lines_lock:
             return "\n".join(self._lines)
+
+    def wait_output(self, text, timeout=5.0):
+        """The output once it holds text, or after timeout. Needed for stderr: stdout and
+        stderr are drained by two threads, so a warning written before LISTENING can still
+        sit in its pipe when LISTENING has been read."""
+        deadline = time.monotonic() + timeout
+        while text not in self.output() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.output()
 
     def sanitizer_reports(self):
         out = self.output()

@@ -16,7 +16,7 @@ import urllib.request
 import pytest
 
 from raw_ws import upgrade
-from server_process import ROOT, SANITIZER_MARKERS, server_binary
+from server_process import ROOT, SANITIZER_MARKERS, DiemcauServer, server_binary
 
 TIMEOUT = 5
 
@@ -109,7 +109,7 @@ def test_wrong_web_root_says_where_it_looked(tmp_path):
 
 def test_banner_shows_effective_settings_and_warns_about_loopback(diemcau_factory):
     srv = diemcau_factory("--workers", "2", "--announce-ip", "127.0.0.1")
-    out = srv.output()
+    out = srv.wait_output("[err] warning: the announced media address")
     settings = out[out.index("Điểm Cầu settings:"):]
     assert f"0.0.0.0 port {srv.http_port}, TLS off" in settings, out
     assert "ports " + ",".join(str(p) for p in srv.media_ports) + " (2 workers)" in settings, out
@@ -121,16 +121,21 @@ def test_banner_shows_effective_settings_and_warns_about_loopback(diemcau_factor
 
 def test_banner_for_a_lan_address_without_tls(diemcau_factory):
     srv = diemcau_factory("--announce-ip", "192.0.2.10")
-    out = srv.output()
+    out = srv.wait_output("[err] warning: without TLS")
     assert f"open                  http://192.0.2.10:{srv.http_port}/" in out, out
     assert "[err] warning: without TLS, browsers on other machines refuse camera and microphone" in out, out
     assert "(loopback)" not in out, out
 
 
-def test_no_loopback_warning_when_listening_on_loopback_only(diemcau_factory):
-    srv = diemcau_factory("--bind", "127.0.0.1", "--media-bind", "127.0.0.1")
-    assert "Điểm Cầu settings:" in srv.output()
-    assert "warning" not in srv.output(), srv.output()
+def test_no_loopback_warning_when_listening_on_loopback_only():
+    # An absence is judged on the whole output: stop the server (both pipes read to the
+    # end), then look.
+    with DiemcauServer(extra_args=("--bind", "127.0.0.1", "--media-bind", "127.0.0.1")) as srv:
+        assert srv.alive()
+    out = srv.output()
+    assert srv.returncode == 0 and not srv.sanitizer_reports(), out
+    assert "Điểm Cầu settings:" in out
+    assert "warning" not in out, out
 
 
 # ---- TLS port -------------------------------------------------------------------------------------
