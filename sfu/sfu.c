@@ -28,6 +28,7 @@ static const char *const drop_names[SFU_DROP_REASONS] = {
     [SFU_DROP_STUN_AUTH] = "stun_auth", [SFU_DROP_SRTP] = "srtp",
     [SFU_DROP_DTLS] = "dtls",           [SFU_DROP_TX_FULL] = "tx_full",
     [SFU_DROP_LATE] = "late",
+    [SFU_DROP_NOT_ALLOWED] = "not_allowed",
 };
 
 const char *sfu_drop_reason_name(sfu_drop_reason r) { return (unsigned)r < SFU_DROP_REASONS ? drop_names[r] : "?"; }

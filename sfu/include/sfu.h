@@ -40,12 +40,21 @@ typedef enum {
                                        ufrag or id, stream limit, unknown transport, stream
                                        or room, out of memory): id is the transport it
                                        concerned, detail says what failed */
+    SFU_EV_AUDIO_LEVEL,             /* every SFU_AUDIO_LEVEL_INTERVAL_MS, for each audio stream
+                                       whose packets carried the RFC 6464 audio level in that
+                                       interval (gated streams too): id is the stream id */
 } sfu_event_type;
+
+#define SFU_AUDIO_LEVEL_INTERVAL_MS 100
 
 typedef struct {
     sfu_event_type type;
-    uint32_t id; /* transport id, or stream id for STREAM_ACTIVE */
+    uint32_t id; /* transport id, or stream id for STREAM_ACTIVE and AUDIO_LEVEL */
     char detail[96];
+    /* SFU_EV_AUDIO_LEVEL: mean loudness over the interval, 0 (−127 dBov, silence) … 127
+     * (0 dBov), i.e. 127 minus the mean level field; and the share (0–100) of the
+     * interval's packets whose V (voice activity) bit was set */
+    uint8_t audio_level, voice_percent;
 } sfu_event;
 
 typedef void (*sfu_wake_fn)(void *user);
@@ -83,9 +92,16 @@ typedef struct {
     uint32_t ssrc;      /* 0 = learn from mid */
     uint8_t mid_ext_id; /* 0 = not negotiated */
     char mid[32];
+    uint8_t audio_level_ext_id; /* RFC 6464 ssrc-audio-level extension id; 0 = not negotiated */
+    bool blocked;               /* starts gated (see sfu_stream_set_forwarding) */
 } sfu_stream_desc;
 void sfu_stream_add(sfu *s, const sfu_stream_desc *desc);
 void sfu_stream_remove(sfu *s, uint32_t stream_id, uint32_t room_id);
+/* The gate of a published stream: while closed, its RTP is dropped at the worker right
+ * after it is authenticated (counted as SFU_DROP_NOT_ALLOWED) and reaches no slot, whatever
+ * the client sends; audio levels are still measured. Opening it requests a keyframe for a
+ * video stream. Roles and floor control (signaling) decide; the engine only obeys. */
+void sfu_stream_set_forwarding(sfu *s, uint32_t stream_id, uint32_t room_id, bool forward);
 
 /* A slot is one sending m-line of a subscriber transport with a fixed SSRC. It can be
  * pointed at any stream of the same kind in the same room (or at none) without SDP
@@ -108,6 +124,7 @@ typedef enum {
     SFU_DROP_DTLS,           /* DTLS for a transport whose DTLS state is gone */
     SFU_DROP_TX_FULL,        /* the socket refused outgoing datagrams (buffer full, dead peer) */
     SFU_DROP_LATE,           /* RTP older than max_queue_delay_ms when the worker read it */
+    SFU_DROP_NOT_ALLOWED,    /* RTP of a stream whose gate is closed (no grant, no floor, muted by the chair) */
     SFU_DROP_REASONS
 } sfu_drop_reason;
 const char *sfu_drop_reason_name(sfu_drop_reason r); /* "malformed", "tx_full" … */
