@@ -100,6 +100,13 @@ static const char *apply(sfu_core *c, const sfu_cmd *cmd, uint32_t *about)
         if (st && st->desc.room_id == cmd->room_id) sfu_stream_destroy(st);
         return NULL;
     }
+    case SFU_CMD_STREAM_SET_FORWARDING: {
+        sfu_stream *st = find(c->streams, cmd->id);
+        if (!st || st->desc.room_id != cmd->room_id) return "stream: unknown stream";
+        *about = st->desc.transport_id;
+        sfu_stream_set_gate(st, cmd->forward);
+        return NULL;
+    }
     case SFU_CMD_SLOT_ADD:
         *about = cmd->target_id;
         if (find(c->slots, cmd->id)) return "slot: id already in use";

@@ -15,6 +15,7 @@ typedef enum {
     SFU_CMD_TRANSPORT_REMOVE,
     SFU_CMD_STREAM_ADD,
     SFU_CMD_STREAM_REMOVE,
+    SFU_CMD_STREAM_SET_FORWARDING,
     SFU_CMD_SLOT_ADD,
     SFU_CMD_SLOT_POINT,
     SFU_CMD_SLOT_REMOVE,
@@ -27,6 +28,7 @@ typedef struct {
     uint32_t ssrc;
     uint8_t pt;
     bool dtls_client;
+    bool forward; /* stream_set_forwarding: the gate opens */
     char ufrag[SFU_ICE_UFRAG_MAX + 1], pwd[128], fingerprint[160];
     sfu_stream_desc stream;
 } sfu_cmd;

@@ -38,6 +38,18 @@ void sfu_event_push(sfu_event_queue *q, sfu_event_type type, uint32_t id, const 
     if (q->wake) q->wake(q->wake_user);
 }
 
+size_t sfu_event_push_readings(sfu_event_queue *q, const sfu_event *evs, size_t n)
+{
+    size_t queued = 0;
+    pthread_mutex_lock(&q->lock);
+    while (queued < n && q->count < SFU_EVENT_QUEUE_MAX - SFU_EVENT_QUEUE_RESERVE)
+        q->ring[(q->head + q->count++) % SFU_EVENT_QUEUE_MAX] = evs[queued++];
+    pthread_mutex_unlock(&q->lock);
+    if (queued < n) atomic_fetch_add_explicit(&q->lost, n - queued, memory_order_relaxed);
+    if (queued && q->wake) q->wake(q->wake_user);
+    return queued;
+}
+
 size_t sfu_event_drain(sfu_event_queue *q, sfu_event *out, size_t max)
 {
     size_t n = 0;

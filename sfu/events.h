@@ -11,6 +11,10 @@
 #include "sfu.h"
 
 #define SFU_EVENT_QUEUE_MAX 4096
+/* Readings (audio levels: one per audio stream every 100 ms, 2 500 a second for a room of
+ * 250) never take the last SFU_EVENT_QUEUE_RESERVE places: when the signaling thread falls
+ * behind, readings are lost first and a transport's or a command's event still gets in. */
+#define SFU_EVENT_QUEUE_RESERVE 1024
 
 typedef struct {
     pthread_mutex_t lock;
@@ -24,6 +28,9 @@ typedef struct {
 bool sfu_event_queue_init(sfu_event_queue *q, sfu_wake_fn wake, void *wake_user);
 void sfu_event_queue_free(sfu_event_queue *q);
 void sfu_event_push(sfu_event_queue *q, sfu_event_type type, uint32_t id, const char *detail);
+/* Queues readings under one lock with one wake; returns how many fitted (the rest count
+ * as lost). */
+size_t sfu_event_push_readings(sfu_event_queue *q, const sfu_event *evs, size_t n);
 size_t sfu_event_drain(sfu_event_queue *q, sfu_event *out, size_t max);
 
 #endif

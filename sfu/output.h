@@ -35,5 +35,7 @@ static inline void sfu_out_commit(sfu_core *c, const struct sockaddr_storage *to
 void sfu_out_copy(sfu_core *c, const struct sockaddr_storage *to, socklen_t to_len, const uint8_t *data, size_t len);
 /* Reports an event to the signaling thread (never allocates). */
 void sfu_out_event(sfu_core *c, sfu_event_type type, uint32_t id, const char *detail);
+/* Reports measurements (audio levels), which give way to other events when the queue fills. */
+void sfu_out_readings(sfu_core *c, const sfu_event *evs, size_t n);
 
 #endif

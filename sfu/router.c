@@ -2,7 +2,9 @@
  * between them. This is the per-packet path:
  *
  *   unprotect once → parse → stream by SSRC (a scan of the ≤ 8 streams of the transport
- *   the packet came on, which the 5-tuple hash already found) → queue; at the end of the
+ *   the packet came on, which the 5-tuple hash already found) → audio level (one header
+ *   extension octet, audio streams that negotiated it) → gate (a closed one drops here)
+ *   → queue; at the end of the
  *   receive batch, per stream and per slot: copy into a batch buffer, rewrite SSRC /
  *   sequence / timestamp / payload type, protect, queue for sendmmsg.
  *
@@ -42,6 +44,7 @@ sfu_stream *sfu_stream_create(sfu_core *c, const sfu_stream_desc *desc, const ch
     }
     st->desc = *desc;
     st->desc.mid[sizeof st->desc.mid - 1] = 0;
+    if (desc->kind != SFU_KIND_AUDIO) st->desc.audio_level_ext_id = 0; /* RFC 6464 is for audio */
     st->transport = t;
     st->slots = g_ptr_array_new();
     t->streams[t->n_streams++] = st;
@@ -144,6 +147,18 @@ bool sfu_slot_set_source(sfu_slot *slot, sfu_stream *source, uint8_t out_pt)
     return fits;
 }
 
+/* A closed gate leaves a gap in the stream's sequence numbers and timestamps: the slots
+ * showing it re-base on the next packet that passes (a video slot waits for a keyframe),
+ * so their receivers see one continuous stream; a sender report is not relayed to them
+ * meanwhile (their offsets are unknown). */
+void sfu_stream_set_gate(sfu_stream *st, bool forward)
+{
+    if (st->desc.blocked == !forward) return;
+    st->desc.blocked = !forward;
+    for (guint i = 0; i < st->slots->len; i++) ((sfu_slot *)g_ptr_array_index(st->slots, i))->resync = true;
+    if (forward && st->slots->len) request_keyframe(st, st->transport->core->now_us);
+}
+
 /* --- forwarding ------------------------------------------------------------------- */
 
 static sfu_stream *stream_by_ssrc(sfu_transport *t, uint32_t ssrc)
@@ -170,6 +185,18 @@ static sfu_stream *find_stream(sfu_transport *t, const uint8_t *buf, const sfu_r
         }
     }
     return NULL;
+}
+
+/* RFC 6464: one octet, the V (voice activity) bit and the level in −dBov, 0 (loudest) to
+ * 127 (silence). Audio streams only (sfu_stream_create clears the id of others). */
+static void measure_audio_level(sfu_stream *st, const uint8_t *buf, const sfu_rtp_header *h)
+{
+    const uint8_t *val;
+    size_t len;
+    if (!sfu_rtp_find_ext(buf, h, st->desc.audio_level_ext_id, &val, &len)) return;
+    st->level_sum += 127u - (val[0] & 0x7fu);
+    st->level_packets++;
+    st->voice_packets += val[0] >> 7;
 }
 
 static bool is_keyframe(const sfu_stream *st, const uint8_t *buf, const sfu_rtp_header *h)
@@ -258,6 +285,11 @@ void sfu_router_on_rtp(sfu_transport *t, uint8_t *buf, size_t len)
     if (!st->active_reported) {
         st->active_reported = true;
         sfu_out_event(c, SFU_EV_STREAM_ACTIVE, st->desc.stream_id, st->desc.mid);
+    }
+    if (st->desc.audio_level_ext_id) measure_audio_level(st, buf, &h);
+    if (st->desc.blocked) {
+        sfu_count_drop(c, SFU_DROP_NOT_ALLOWED);
+        return;
     }
     if (st->slots->len == 0) return;
 
@@ -418,8 +450,40 @@ static void send_remb(sfu_core *c, sfu_transport *t)
         send_rtcp(t, 0, buf, sfu_rtcp_write_remb(buf, SFU_TX_BUF, t->rtcp_ssrc, PUBLISH_VIDEO_BITRATE_BPS, ssrcs, n));
 }
 
+/* One SFU_EV_AUDIO_LEVEL per stream that carried levels since the last report: the mean
+ * loudness and the share of voice packets, rounded; then the stream starts over. */
+static void report_audio_levels(sfu_core *c)
+{
+    enum { CHUNK = 64 };
+    sfu_event evs[CHUNK];
+    size_t n = 0;
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, c->streams);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        sfu_stream *st = value;
+        uint32_t packets = st->level_packets;
+        if (!packets) continue;
+        evs[n++] = (sfu_event){.type = SFU_EV_AUDIO_LEVEL,
+                               .id = st->desc.stream_id,
+                               .audio_level = (uint8_t)((st->level_sum + packets / 2) / packets),
+                               .voice_percent = (uint8_t)((st->voice_packets * 100u + packets / 2) / packets)};
+        st->level_sum = st->level_packets = st->voice_packets = 0;
+        if (n == CHUNK) {
+            sfu_out_readings(c, evs, n);
+            n = 0;
+        }
+    }
+    if (n) sfu_out_readings(c, evs, n);
+}
+
 void sfu_router_tick(sfu_core *c, int64_t now_us)
 {
+    /* the worker ticks every 100 ms (at least), the interval of the audio level reports */
+    if (now_us >= c->next_audio_level_us) {
+        c->next_audio_level_us = now_us + SFU_AUDIO_LEVEL_INTERVAL_MS * 1000;
+        report_audio_levels(c);
+    }
     if (now_us < c->next_remb_us) return;
     c->next_remb_us = now_us + REMB_INTERVAL_US;
     GHashTableIter it;

@@ -11,6 +11,9 @@
  * ran out. */
 sfu_stream *sfu_stream_create(sfu_core *c, const sfu_stream_desc *desc, const char **why);
 void sfu_stream_destroy(sfu_stream *st);
+/* Opens (forward) or closes the stream's gate: while closed its RTP is counted as
+ * not_allowed and reaches no slot. Opening a video stream's gate asks for a keyframe. */
+void sfu_stream_set_gate(sfu_stream *st, bool forward);
 sfu_slot *sfu_slot_create(sfu_core *c, uint32_t id, uint32_t room_id, uint32_t transport_id, sfu_kind kind,
                           uint32_t out_ssrc, const char **why);
 void sfu_slot_destroy(sfu_slot *slot);
@@ -23,6 +26,7 @@ void sfu_router_on_rtp(sfu_transport *t, uint8_t *buf, size_t len);
 /* Forwards what the batch queued: end of each receive batch, before its buffers are reused. */
 void sfu_router_fan_out(sfu_core *c);
 void sfu_router_on_rtcp(sfu_transport *t, uint8_t *buf, size_t len);
+/* Timers: REMB to publishers, audio levels (SFU_EV_AUDIO_LEVEL) to signaling. */
 void sfu_router_tick(sfu_core *c, int64_t now_us);
 
 #endif

@@ -27,8 +27,7 @@ static const char *const drop_names[SFU_DROP_REASONS] = {
     [SFU_DROP_MALFORMED] = "malformed", [SFU_DROP_UNKNOWN_SOURCE] = "unknown_source",
     [SFU_DROP_STUN_AUTH] = "stun_auth", [SFU_DROP_SRTP] = "srtp",
     [SFU_DROP_DTLS] = "dtls",           [SFU_DROP_TX_FULL] = "tx_full",
-    [SFU_DROP_LATE] = "late",
-    [SFU_DROP_NOT_ALLOWED] = "not_allowed",
+    [SFU_DROP_LATE] = "late",           [SFU_DROP_NOT_ALLOWED] = "not_allowed",
 };
 
 const char *sfu_drop_reason_name(sfu_drop_reason r) { return (unsigned)r < SFU_DROP_REASONS ? drop_names[r] : "?"; }
@@ -147,6 +146,12 @@ void sfu_stream_add(sfu *s, const sfu_stream_desc *desc)
 void sfu_stream_remove(sfu *s, uint32_t stream_id, uint32_t room_id)
 {
     sfu_cmd c = {.type = SFU_CMD_STREAM_REMOVE, .id = stream_id, .room_id = room_id};
+    post(s, &c, 0);
+}
+
+void sfu_stream_set_forwarding(sfu *s, uint32_t stream_id, uint32_t room_id, bool forward)
+{
+    sfu_cmd c = {.type = SFU_CMD_STREAM_SET_FORWARDING, .id = stream_id, .room_id = room_id, .forward = forward};
     post(s, &c, 0);
 }
 

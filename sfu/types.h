@@ -60,10 +60,14 @@ struct sfu_transport {
 };
 
 struct sfu_stream {
-    sfu_stream_desc desc; /* desc.ssrc is filled in when learnt from the mid extension */
+    sfu_stream_desc desc; /* desc.ssrc is filled in when learnt from the mid extension;
+                             desc.blocked is the gate as it is now */
     sfu_transport *transport;
     GPtrArray *slots; /* sfu_slot* pointed at this stream */
     bool active_reported;
+    /* RFC 6464 audio levels of this interval (SFU_EV_AUDIO_LEVEL): the sum of the
+     * loudness (127 − level), the packets that carried a level, those with the V bit */
+    uint32_t level_sum, level_packets, voice_packets;
     /* this receive batch's packets of the stream (see sfu_rx_pending) */
     uint32_t batch_no;
     uint16_t batch_first, batch_last, batch_count;
@@ -155,7 +159,7 @@ struct sfu_core {
     sfu_event_queue events;
     sfu_counters counters;
     int64_t now_us; /* the clock, given by the owner (once per receive batch) */
-    int64_t next_remb_us;
+    int64_t next_remb_us, next_audio_level_us;
     bool released_memory; /* DTLS states or transports were freed: give the pages back */
 };
 

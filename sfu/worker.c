@@ -19,6 +19,7 @@
 #include "output.h"
 
 #define SFU_TICK_US 100000
+_Static_assert(SFU_TICK_US <= SFU_AUDIO_LEVEL_INTERVAL_MS * 1000, "audio levels are reported at the tick");
 #define SFU_TRIM_INTERVAL_US 1000000
 
 int64_t sfu_now_us(void)

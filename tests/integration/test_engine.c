@@ -6,7 +6,8 @@
  * the publisher, a command that cannot be applied reported, garbage counted and dropped,
  * media that waited too long for a stalled worker dropped instead of forwarded late,
  * consent expiry reported, consent kept by authenticated SRTCP from a subscriber slow
- * to send its checks, and checks answered before the answer names the peer. */
+ * to send its checks, checks answered before the answer names the peer, and the stream
+ * gate (a blocked stream's packets counted and never forwarded, forwarded once opened). */
 #include <glib.h>
 #include <poll.h>
 #include <pthread.h>
@@ -130,6 +131,82 @@ static int count_stun_answers(int fd, int want, int timeout_ms)
     return got;
 }
 
+/* Waits until the worker has applied every command posted so far: commands are applied in
+ * order, and a stream on an unknown transport (`marker`, unused elsewhere) fails. */
+static void wait_commands_applied(uint32_t marker)
+{
+    sfu_stream_desc probe = vp8_stream(marker, marker, 1);
+    sfu_stream_add(engine, &probe);
+    CHECK(wait_event(SFU_EV_COMMAND_FAILED, marker, 2000));
+}
+
+/* Waits until `n` more packets than `before` were dropped by the gate; returns the stats. */
+static sfu_stats wait_not_allowed(const sfu_stats *before, uint64_t n)
+{
+    sfu_stats now;
+    for (int waited = 0; waited <= 2000; waited += 10) {
+        sfu_get_stats(engine, &now);
+        if (now.drops[SFU_DROP_NOT_ALLOWED] >= before->drops[SFU_DROP_NOT_ALLOWED] + n) break;
+        usleep(10000);
+    }
+    return now;
+}
+
+/* The gate: a stream added blocked reaches no subscriber, its packets counted as
+ * not_allowed; opened, the publisher is asked for a keyframe and the stream flows; closed
+ * and opened again, the slot continues its numbering across the gap. */
+static void test_gate(client *pub, client *sub)
+{
+    sfu_stream_desc gated = vp8_stream(14, pub->transport_id, 0x3333);
+    gated.blocked = true;
+    sfu_stream_add(engine, &gated);
+    sfu_slot_add(engine, 22, sub->transport_id, ROOM, SFU_KIND_VIDEO, 0x6666);
+    sfu_slot_point(engine, 22, ROOM, 14, 100);
+    wait_commands_applied(4301);
+
+    sfu_stats before, after;
+    sfu_get_stats(engine, &before);
+    for (uint16_t i = 0; i < 20; i++) send_vp8(pub, 0x3333, (uint16_t)(300 + i), 3000u * i, true);
+    after = wait_not_allowed(&before, 20);
+    CHECK(after.drops[SFU_DROP_NOT_ALLOWED] == before.drops[SFU_DROP_NOT_ALLOWED] + 20);
+    CHECK(after.rtp_forwarded == before.rtp_forwarded);
+    sfu_rtp_header h;
+    CHECK(!recv_rtp(sub, &h, 200)); /* (the drops are counted: anything forwarded has left) */
+
+    /* opened: a keyframe request at once (it also shows the command was applied) */
+    sfu_stream_set_forwarding(engine, 14, ROOM, true);
+    CHECK(recv_pli(pub, 0x3333, 1000));
+    send_vp8(pub, 0x3333, 320, 60000, true);
+    CHECK(recv_rtp(sub, &h, 1000) && h.ssrc == 0x6666 && h.pt == 100 && h.seq == 320 && h.ts == 60000);
+    send_vp8(pub, 0x3333, 321, 63000, false);
+    CHECK(recv_rtp(sub, &h, 1000) && h.seq == 321 && h.ts == 63000);
+
+    /* closed again: dropped; opened again: the slot's numbers continue across the gap */
+    sfu_stream_set_forwarding(engine, 14, ROOM, false);
+    wait_commands_applied(4302);
+    sfu_get_stats(engine, &before);
+    for (uint16_t i = 0; i < 5; i++) send_vp8(pub, 0x3333, (uint16_t)(322 + i), 66000u + 3000u * i, true);
+    after = wait_not_allowed(&before, 5);
+    CHECK(after.drops[SFU_DROP_NOT_ALLOWED] == before.drops[SFU_DROP_NOT_ALLOWED] + 5);
+    CHECK(!recv_rtp(sub, &h, 200));
+    sfu_stream_set_forwarding(engine, 14, ROOM, true);
+    wait_commands_applied(4303);
+    send_vp8(pub, 0x3333, 327, 81000, true);
+    CHECK(recv_rtp(sub, &h, 1000) && h.seq == 322 && (uint32_t)(h.ts - 63000) > 0 &&
+          (uint32_t)(h.ts - 63000) < 90000 * 5);
+
+    /* a gate set on a stream the engine does not have is a failed command */
+    size_t failed = count_seen(SFU_EV_COMMAND_FAILED, 0);
+    sfu_stream_set_forwarding(engine, 4999, ROOM, true);
+    wait_commands_applied(4304);
+    CHECK(count_seen(SFU_EV_COMMAND_FAILED, 0) == failed + 1);
+
+    sfu_slot_remove(engine, 22, ROOM);
+    sfu_stream_remove(engine, 14, ROOM);
+    dc_peer_send_consent(pub->peer); /* (the later steps count on fresh consent) */
+    dc_peer_send_consent(sub->peer);
+}
+
 int main(void)
 {
     sfu_config cfg = {.bind_ip = "127.0.0.1",
@@ -150,7 +227,9 @@ int main(void)
     CHECK(dc_peer_connect(pub2.peer, 5000));
     CHECK(dc_peer_connect(sub.peer, 5000));
     CHECK(wait_event(SFU_EV_TRANSPORT_CONNECTED, 1, 2000));
+    CHECK(wait_event(SFU_EV_TRANSPORT_CONNECTED, 2, 2000));
     CHECK(wait_event(SFU_EV_TRANSPORT_CONNECTED, 3, 2000));
+    test_gate(&pub2, &sub);
 
     sfu_stream_desc s1 = vp8_stream(11, 1, 0x1111);
     sfu_stream_desc s2 = s1;

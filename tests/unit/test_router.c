@@ -6,8 +6,10 @@
  *
  * Covers: sequence/timestamp continuity across slot re-pointing, keyframe gating after a
  * switch, PLI throttling (and a subscriber's PLI relayed), sender-report translation,
- * shortest-first ordering, padding for GSO and the GSO regrouping of a send batch, and
- * commands that fail reported as events. */
+ * shortest-first ordering, padding for GSO and the GSO regrouping of a send batch,
+ * commands that fail reported as events, the stream gate (drops counted, continuity and a
+ * keyframe request when it opens), RFC 6464 audio level reports and the room events keep
+ * in a queue full of them. */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
@@ -115,7 +117,9 @@ static void free_peers(peer **ps, size_t n)
     for (size_t i = 0; i < n; i++) sfu_srtp_free(ps[i]->srtp);
 }
 
-static void add_stream(uint32_t stream_id, const peer *p, sfu_kind kind, uint8_t pt, uint32_t ssrc)
+/* A stream with the gate (blocked) and audio level extension (0: none) it starts with. */
+static void add_stream_with(uint32_t stream_id, const peer *p, sfu_kind kind, uint8_t pt, uint32_t ssrc, bool blocked,
+                            uint8_t audio_level_ext_id)
 {
     sfu_cmd c = {.type = SFU_CMD_STREAM_ADD,
                  .id = stream_id,
@@ -126,7 +130,20 @@ static void add_stream(uint32_t stream_id, const peer *p, sfu_kind kind, uint8_t
                             .kind = kind,
                             .codec = kind == SFU_KIND_AUDIO ? SFU_CODEC_OPUS : SFU_CODEC_VP8,
                             .pt = pt,
-                            .ssrc = ssrc}};
+                            .ssrc = ssrc,
+                            .audio_level_ext_id = audio_level_ext_id,
+                            .blocked = blocked}};
+    sfu_core_apply(core, &c);
+}
+
+static void add_stream(uint32_t stream_id, const peer *p, sfu_kind kind, uint8_t pt, uint32_t ssrc)
+{
+    add_stream_with(stream_id, p, kind, pt, ssrc, false, 0);
+}
+
+static void set_forwarding(uint32_t stream_id, uint32_t room_id, bool forward)
+{
+    sfu_cmd c = {.type = SFU_CMD_STREAM_SET_FORWARDING, .id = stream_id, .room_id = room_id, .forward = forward};
     sfu_core_apply(core, &c);
 }
 
@@ -156,6 +173,26 @@ static size_t rtp_packet(uint8_t *buf, uint8_t pt, uint32_t ssrc, uint16_t seq, 
     buf[12] = 0x10;
     buf[13] = key ? 0x10 : 0x11;
     memset(buf + 14, 0xab, len - 14);
+    return len;
+}
+
+/* Opus-like audio (pt 111) whose one-byte header extension (RFC 8285) `ext_id` carries
+ * the RFC 6464 octet: V bit (voice) and the level in -dBov. */
+static size_t audio_packet(uint8_t *buf, uint32_t ssrc, uint16_t seq, uint32_t ts, uint8_t ext_id, bool voice,
+                           uint8_t level)
+{
+    size_t len = 12 + 8 + 40;
+    memset(buf, 0, len);
+    buf[0] = 0x90; /* version 2, X */
+    buf[1] = 111;
+    sfu_wr16(buf + 2, seq);
+    sfu_wr32(buf + 4, ts);
+    sfu_wr32(buf + 8, ssrc);
+    sfu_wr16(buf + 12, 0xBEDE);
+    sfu_wr16(buf + 14, 1);            /* one 32-bit word of extensions */
+    buf[16] = (uint8_t)(ext_id << 4); /* length 0: one octet */
+    buf[17] = (uint8_t)((voice ? 0x80 : 0) | (level & 0x7f));
+    memset(buf + 20, 0xab, len - 20);
     return len;
 }
 
@@ -251,6 +288,8 @@ static size_t count_events(sfu_event_type type, uint32_t id, char *detail, size_
 }
 
 static got gs[512];
+
+static uint64_t drops(sfu_drop_reason why) { return atomic_load(&core->counters.drops[why]); }
 
 /* Continuity across re-pointing, keyframe gating, PLI throttling, SR translation. */
 static void test_switching(void)
@@ -517,6 +556,202 @@ static void test_gso_regroup(void)
 #endif
 }
 
+/* The gate: a closed stream's packets are dropped (counted) and reach no slot, ask for no
+ * keyframe; when it opens, the publisher of a video stream is asked for one at once, and
+ * the slot continues its sequence numbers and timestamps across the gap. */
+static void test_gate(void)
+{
+    count_events(0, 0, NULL, 0);
+    peer pub = connect_peer(101, 5101), sub = connect_peer(102, 5102);
+    add_stream(111, &pub, SFU_KIND_VIDEO, 96, 0x111);
+    add_stream_with(112, &pub, SFU_KIND_AUDIO, 111, 0x112, true, 0); /* starts gated */
+    add_slot(121, &sub, SFU_KIND_VIDEO, 0x121);
+    add_slot(122, &sub, SFU_KIND_AUDIO, 0x122);
+    point(121, 111, 96);
+    point(122, 112, 111);
+    forget_sent();
+
+    /* the video flows; the audio, gated from the start, is counted and goes nowhere */
+    uint64_t not_allowed = drops(SFU_DROP_NOT_ALLOWED);
+    uint8_t pkt[200];
+    core->now_us = 30 * SEC;
+    send_video(&pub, 0x111, 500, 45000, true);
+    feed(&pub, pkt, rtp_packet(pkt, 111, 0x112, 700, 96000, false, 80), false);
+    end_batch();
+    size_t n = received(&sub, gs, 512);
+    CHECK(n == 1 && gs[0].h.ssrc == 0x121 && gs[0].h.seq == 500);
+    CHECK(drops(SFU_DROP_NOT_ALLOWED) == not_allowed + 1);
+    CHECK(count_events(SFU_EV_STREAM_ACTIVE, 112, NULL, 0) == 1); /* it did arrive */
+    forget_sent();
+
+    /* the video closed: dropped, counted, and no keyframe asked for it */
+    set_forwarding(111, ROOM, false);
+    set_forwarding(111, ROOM, false); /* (twice: no change) */
+    CHECK(count_events(SFU_EV_COMMAND_FAILED, 101, NULL, 0) == 0);
+    for (int i = 0; i < 5; i++) {
+        core->now_us = 30 * SEC + 33000 * (i + 1);
+        send_video(&pub, 0x111, (uint16_t)(501 + i), 45000u + 3000u * (unsigned)(i + 1), i == 2);
+        end_batch();
+    }
+    CHECK(count_rtp(gs, received(&sub, gs, 512)) == 0);
+    CHECK(count_rtcp(gs, received(&pub, gs, 512), SFU_RTCP_PSFB, 1, 0x111, NULL) == 0);
+    CHECK(drops(SFU_DROP_NOT_ALLOWED) == not_allowed + 6);
+    forget_sent();
+
+    /* opened at 31 s: the publisher is asked for a keyframe at once; the delta frames before
+     * it are held; the keyframe continues the slot (seq 501, ts advanced by 1 s of 90 kHz
+     * plus the 50 ms to the keyframe) */
+    core->now_us = 31 * SEC;
+    set_forwarding(111, ROOM, true);
+    CHECK(count_rtcp(gs, received(&pub, gs, 512), SFU_RTCP_PSFB, 1, 0x111, NULL) == 1);
+    forget_sent();
+    core->now_us = 31 * SEC + 20000;
+    send_video(&pub, 0x111, 540, 150000, false);
+    end_batch();
+    CHECK(count_rtp(gs, received(&sub, gs, 512)) == 0);
+    core->now_us = 31 * SEC + 50000;
+    send_video(&pub, 0x111, 541, 153000, true);
+    end_batch();
+    n = received(&sub, gs, 512);
+    uint32_t reopened_ts = 45000 + 1050000 * 90 / 1000;
+    CHECK(count_rtp(gs, n) == 1);
+    CHECK(n >= 1 && gs[n - 1].h.seq == 501 && gs[n - 1].h.ts == reopened_ts);
+    forget_sent();
+    core->now_us = 31 * SEC + 83000;
+    send_video(&pub, 0x111, 542, 156000, false);
+    end_batch();
+    n = received(&sub, gs, 512);
+    CHECK(n == 1 && gs[0].h.seq == 502 && gs[0].h.ts == reopened_ts + 3000);
+    forget_sent();
+
+    /* the audio opened: its next packet flows at once (no keyframe to wait for) */
+    set_forwarding(112, ROOM, true);
+    CHECK(count_rtcp(gs, received(&pub, gs, 512), SFU_RTCP_PSFB, 1, 0x112, NULL) == 0);
+    feed(&pub, pkt, rtp_packet(pkt, 111, 0x112, 760, 99000, false, 80), false);
+    end_batch();
+    n = received(&sub, gs, 512);
+    CHECK(n == 1 && gs[0].h.ssrc == 0x122 && gs[0].h.seq == 760);
+    forget_sent();
+
+    /* an unknown stream, or one named with another room, is a failed command */
+    char detail[96];
+    set_forwarding(999, ROOM, true);
+    CHECK(count_events(SFU_EV_COMMAND_FAILED, 0, detail, sizeof detail) == 1 && strstr(detail, "unknown stream"));
+    set_forwarding(112, ROOM + 1, false);
+    CHECK(count_events(SFU_EV_COMMAND_FAILED, 0, detail, sizeof detail) == 1 && strstr(detail, "unknown stream"));
+    sfu_stream *audio = g_hash_table_lookup(core->streams, GUINT_TO_POINTER(112));
+    CHECK(audio && !audio->desc.blocked);
+    free_peers((peer *[]){&pub, &sub}, 2);
+}
+
+/* The SFU_EV_AUDIO_LEVEL events of one tick, by stream id (level, voice) in got_level. */
+typedef struct {
+    uint32_t id;
+    int level, voice;
+} level_report;
+
+static size_t audio_levels(level_report *out, size_t max)
+{
+    sfu_event evs[64];
+    size_t n = sfu_event_drain(&core->events, evs, 64), count = 0;
+    for (size_t i = 0; i < n && count < max; i++)
+        if (evs[i].type == SFU_EV_AUDIO_LEVEL)
+            out[count++] = (level_report){evs[i].id, evs[i].audio_level, evs[i].voice_percent};
+    return count;
+}
+
+static void send_level(const peer *p, uint32_t ssrc, uint16_t seq, uint8_t ext_id, bool voice, uint8_t level)
+{
+    uint8_t pkt[200];
+    feed(p, pkt, audio_packet(pkt, ssrc, seq, (uint32_t)seq * 960, ext_id, voice, level), false);
+}
+
+/* Audio levels: per interval, the mean loudness (127 − level) and voice share of the
+ * packets that carried one, gated streams included; none for a stream that did not
+ * negotiate the extension, sent nothing, or is video. */
+static void test_audio_levels(void)
+{
+    count_events(0, 0, NULL, 0);
+    peer pa = connect_peer(131, 5131), pb = connect_peer(132, 5132), sub = connect_peer(133, 5133);
+    add_stream_with(141, &pa, SFU_KIND_AUDIO, 111, 0x141, false, 1);
+    add_stream_with(142, &pb, SFU_KIND_AUDIO, 111, 0x142, true, 3);  /* gated */
+    add_stream_with(143, &pb, SFU_KIND_AUDIO, 111, 0x143, false, 0); /* not negotiated */
+    add_stream_with(144, &pa, SFU_KIND_AUDIO, 111, 0x144, false, 2); /* sends nothing */
+    add_slot(151, &sub, SFU_KIND_AUDIO, 0x151);
+    point(151, 141, 111);
+
+    core->now_us = 40 * SEC;
+    sfu_router_tick(core, core->now_us); /* starts an interval */
+    count_events(0, 0, NULL, 0);
+    forget_sent();
+    uint64_t not_allowed = drops(SFU_DROP_NOT_ALLOWED);
+    /* 141: levels 30 (voice), 40 (voice), 50, 127 → loudness 97, 87, 77, 0: mean 65.25, voice 50 % */
+    send_level(&pa, 0x141, 1, 1, true, 30);
+    send_level(&pa, 0x141, 2, 1, true, 40);
+    send_level(&pa, 0x141, 3, 1, false, 50);
+    send_level(&pa, 0x141, 4, 1, false, 127);
+    /* 142 (gated): 0 and 9 -dBov, both voice → loudness 127, 118: 122.5 rounds to 123, 100 % */
+    send_level(&pb, 0x142, 1, 3, true, 0);
+    send_level(&pb, 0x142, 2, 3, true, 9);
+    /* 143 carries the octet under an id it never negotiated */
+    send_level(&pb, 0x143, 1, 1, true, 20);
+    /* 141 once more under another id: not a level for it */
+    send_level(&pa, 0x141, 5, 2, true, 0);
+    end_batch();
+    CHECK(count_rtp(gs, received(&sub, gs, 512)) == 5); /* the levels do not hold packets back */
+    CHECK(drops(SFU_DROP_NOT_ALLOWED) == not_allowed + 2);
+    forget_sent();
+
+    level_report r[8];
+    sfu_router_tick(core, core->now_us + 99000); /* not yet an interval */
+    CHECK(audio_levels(r, 8) == 0);
+    sfu_router_tick(core, core->now_us + 100000);
+    size_t n = audio_levels(r, 8);
+    CHECK(n == 2);
+    bool a_ok = false, b_ok = false;
+    for (size_t i = 0; i < n; i++) {
+        a_ok |= r[i].id == 141 && r[i].level == 65 && r[i].voice == 50;
+        b_ok |= r[i].id == 142 && r[i].level == 123 && r[i].voice == 100;
+    }
+    CHECK(a_ok && b_ok);
+
+    /* the next interval starts from nothing: silence for 141 only */
+    core->now_us = 40 * SEC + 150000;
+    send_level(&pa, 0x141, 6, 1, false, 127);
+    end_batch();
+    forget_sent();
+    sfu_router_tick(core, 40 * SEC + 200000);
+    n = audio_levels(r, 8);
+    CHECK(n == 1 && r[0].id == 141 && r[0].level == 0 && r[0].voice == 0);
+    sfu_router_tick(core, 40 * SEC + 300000);
+    CHECK(audio_levels(r, 8) == 0);
+
+    /* a video stream never reports one, whatever its description said */
+    add_stream_with(145, &pa, SFU_KIND_VIDEO, 96, 0x145, false, 1);
+    sfu_stream *video = g_hash_table_lookup(core->streams, GUINT_TO_POINTER(145));
+    CHECK(video && video->desc.audio_level_ext_id == 0);
+    free_peers((peer *[]){&pa, &pb, &sub}, 3);
+}
+
+/* Readings fill the event queue only up to the reserve: a lifecycle event still gets in. */
+static void test_readings_give_way(void)
+{
+    sfu_event_queue q;
+    CHECK(sfu_event_queue_init(&q, NULL, NULL));
+    static sfu_event readings[1000];
+    for (size_t i = 0; i < 1000; i++) readings[i] = (sfu_event){.type = SFU_EV_AUDIO_LEVEL, .id = (uint32_t)i + 1};
+    size_t queued = 0;
+    for (int round = 0; round < 5; round++) queued += sfu_event_push_readings(&q, readings, 1000);
+    CHECK(queued == SFU_EVENT_QUEUE_MAX - SFU_EVENT_QUEUE_RESERVE);
+    CHECK(atomic_load(&q.lost) == 5000 - queued);
+    sfu_event_push(&q, SFU_EV_TRANSPORT_CONNECTED, 77, NULL);
+    static sfu_event out[SFU_EVENT_QUEUE_MAX];
+    size_t n = sfu_event_drain(&q, out, SFU_EVENT_QUEUE_MAX);
+    CHECK(n == queued + 1 && out[n - 1].type == SFU_EV_TRANSPORT_CONNECTED && out[n - 1].id == 77);
+    CHECK(out[0].id == 1 && out[999].id == 1000 && out[1000].id == 1); /* in order */
+    sfu_event_queue_free(&q);
+}
+
 int main(void)
 {
     CHECK(sfu_srtp_global_init());
@@ -533,6 +768,9 @@ int main(void)
     test_full_batch();
     test_command_failures();
     test_gso_regroup();
+    test_gate();
+    test_audio_levels();
+    test_readings_give_way();
 
     sfu_core_free(core);
     sfu_dtls_cert_free(server_cert);
