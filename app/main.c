@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "server.h"
+#include "token_cmd.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -30,6 +31,7 @@ static void install_signal_handlers(void)
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && !strcmp(argv[1], "token")) return dc_token_command(argc - 1, argv + 1);
     dc_config cfg;
     char err[512];
     switch (dc_config_from_args(&cfg, argc, argv, err, sizeof err)) {
@@ -40,6 +42,10 @@ int main(int argc, char **argv)
     if (!dc_config_validate(&cfg, err, sizeof err)) {
         fprintf(stderr, "diemcau: %s\n", err);
         return 2;
+    }
+    if (!dc_config_prepare_secret(&cfg)) {
+        fprintf(stderr, "diemcau: no randomness for the development token secret\n");
+        return 1;
     }
     install_signal_handlers();
     dc_server *server = dc_server_new(&cfg, err, sizeof err);

@@ -23,11 +23,12 @@ for a in "$@"; do
   esac
 done
 
-# to build and run the server (openssl: the command docs/TLS.md makes certificates with)
+# to build and run the server (openssl: the command docs/TLS.md makes certificates with;
+# sqlite3: the command-line shell to look into the meeting record, docs/RECORD.md)
 PKGS=(
   build-essential meson ninja-build pkg-config
-  libglib2.0-dev libnice-dev libsrtp2-dev libwebsockets-dev libssl-dev libjansson-dev
-  openssl
+  libglib2.0-dev libnice-dev libsrtp2-dev libwebsockets-dev libssl-dev libjansson-dev libsqlite3-dev
+  openssl sqlite3
 )
 # to test it: GStreamer webrtcbin peers (pytest), browsers, network namespaces; the
 # split-network bench reads forwarded RTP from a packet ring that nft drops before IP

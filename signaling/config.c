@@ -6,19 +6,25 @@
 #include <errno.h>
 #include <jansson.h>
 #include <limits.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "token.h"
+
 #ifndef DC_SOURCE_ROOT
 #define DC_SOURCE_ROOT "."
 #endif
 
 /* KEY_PATH: text; a relative path in a config file is relative to the program's folder
- * (program_root), on the command line to the current directory. */
-typedef enum { KEY_INT, KEY_TEXT, KEY_PATH } key_type;
+ * (program_root), on the command line to the current directory. KEY_SECRET: bytes with a
+ * length (len_offset), never echoed in a message; KEY_SECRET_FILE: a path (as KEY_PATH)
+ * whose content, trimmed, becomes the KEY_SECRET at offset. KEY_CIDRS: a list of ranges. */
+typedef enum { KEY_INT, KEY_TEXT, KEY_PATH, KEY_BOOL, KEY_SECRET, KEY_SECRET_FILE, KEY_CIDRS } key_type;
 
 typedef struct {
     const char *json_name;
@@ -28,19 +34,31 @@ typedef struct {
     size_t size;   /* KEY_TEXT: buffer size */
     long min, max; /* KEY_INT */
     const char *help;
+    size_t len_offset; /* KEY_SECRET, KEY_SECRET_FILE: the size_t length field */
 } config_key;
 
 #define INT_KEY(name, flag, field, lo, hi, help) \
     { \
-        name, flag, KEY_INT, offsetof(dc_config, field), 0, lo, hi, help \
+        name, flag, KEY_INT, offsetof(dc_config, field), 0, lo, hi, help, 0 \
     }
 #define TEXT_KEY(name, flag, field, help) \
     { \
-        name, flag, KEY_TEXT, offsetof(dc_config, field), sizeof(((dc_config *)0)->field), 0, 0, help \
+        name, flag, KEY_TEXT, offsetof(dc_config, field), sizeof(((dc_config *)0)->field), 0, 0, help, 0 \
     }
 #define PATH_KEY(name, flag, field, help) \
     { \
-        name, flag, KEY_PATH, offsetof(dc_config, field), sizeof(((dc_config *)0)->field), 0, 0, help \
+        name, flag, KEY_PATH, offsetof(dc_config, field), sizeof(((dc_config *)0)->field), 0, 0, help, 0 \
+    }
+
+#define BOOL_KEY(name, flag, field, help) \
+    { \
+        name, flag, KEY_BOOL, offsetof(dc_config, field), 0, 0, 0, help, 0 \
+    }
+/* A secret (bytes, NUL-terminated, at most size - 1) and its length field. */
+#define SECRET_KEY(name, flag, type, field, help) \
+    { \
+        name, flag, type, offsetof(dc_config, field), sizeof(((dc_config *)0)->field), 0, 0, help, \
+            offsetof(dc_config, field##_len) \
     }
 
 static const config_key keys[] = {
@@ -54,6 +72,15 @@ static const config_key keys[] = {
     PATH_KEY("tls_cert", "--tls-cert", tls_cert, "PEM certificate: serve HTTPS/WSS"),
     PATH_KEY("tls_key", "--tls-key", tls_key, "PEM private key for tls_cert"),
     INT_KEY("max_room_size", "--max-room-size", max_room_size, 1, 10000, "participants per room"),
+    BOOL_KEY("dev_mode", "--dev-mode", dev_mode, "development mode: anyone allowed may mint join tokens (true|false)"),
+    {"dev_token_clients", NULL, KEY_CIDRS, 0, 0, 0, 0, "address ranges that may call /api/dev-token", 0},
+    SECRET_KEY("token_secret", NULL, KEY_SECRET, token_secret, "join token key"),
+    SECRET_KEY("token_secret_file", "--token-secret-file", KEY_SECRET_FILE, token_secret,
+               "file holding the join token key (at least 32 bytes)"),
+    SECRET_KEY("admin_token", NULL, KEY_SECRET, admin_token, "bearer credential of /admin"),
+    SECRET_KEY("admin_token_file", "--admin-token-file", KEY_SECRET_FILE, admin_token,
+               "file holding the bearer credential of /admin"),
+    PATH_KEY("record_path", "--record", record_path, "SQLite meeting record (\"\" = none)"),
     INT_KEY("resume_grace_seconds", "--resume-grace", resume_grace_seconds, 0, 3600,
             "seconds a dropped participant may resume"),
     INT_KEY("rate_limit_per_second", NULL, rate_limit_per_second, 1, 100000, "messages/s per connection"),
@@ -100,11 +127,19 @@ static void program_root(char *out, size_t size)
     copy_text(out, size, DC_SOURCE_ROOT);
 }
 
-static void default_web_root(char *out, size_t size)
+/* relative: a path in the program's folder */
+static void in_program_root(const char *relative, char *out, size_t size)
 {
-    char root[DC_CONFIG_PATH_MAX - 16];
+    char root[DC_CONFIG_PATH_MAX - 32];
     program_root(root, sizeof root);
-    snprintf(out, size, "%s/client-web", root);
+    snprintf(out, size, "%s/%s", root, relative);
+}
+
+static void default_dev_token_clients(dc_config *cfg)
+{
+    dc_cidr_parse("127.0.0.1/32", &cfg->dev_token_clients[0]);
+    dc_cidr_parse("::1/128", &cfg->dev_token_clients[1]);
+    cfg->n_dev_token_clients = 2;
 }
 
 void dc_config_defaults(dc_config *cfg)
@@ -115,14 +150,17 @@ void dc_config_defaults(dc_config *cfg)
     cfg->media_port = 40000;
     copy_text(cfg->media_bind_ip, sizeof cfg->media_bind_ip, "0.0.0.0");
     copy_text(cfg->announce_ip, sizeof cfg->announce_ip, "127.0.0.1");
-    default_web_root(cfg->web_root, sizeof cfg->web_root);
+    in_program_root("client-web", cfg->web_root, sizeof cfg->web_root);
     cfg->workers = 0; /* one per core: dc_config_workers */
-    cfg->max_room_size = 50;
+    cfg->max_room_size = 300;
     cfg->resume_grace_seconds = 20;
     cfg->rate_limit_per_second = 50;
     cfg->rate_limit_burst = 100;
     cfg->consent_timeout_ms = 30000;
     cfg->max_queue_delay_ms = 250;
+    cfg->dev_mode = true;
+    default_dev_token_clients(cfg);
+    in_program_root("data/record.sqlite", cfg->record_path, sizeof cfg->record_path);
 }
 
 static bool set_int(dc_config *cfg, const config_key *k, long long v, char *err, size_t err_len)
@@ -148,10 +186,81 @@ static bool set_text(dc_config *cfg, const config_key *k, const char *v, char *e
 static bool set_path_from_file(dc_config *cfg, const config_key *k, const char *value, char *err, size_t err_len)
 {
     if (!value[0] || value[0] == '/') return set_text(cfg, k, value, err, err_len);
-    char root[DC_CONFIG_PATH_MAX - 16], joined[DC_CONFIG_PATH_MAX * 2];
-    program_root(root, sizeof root);
-    snprintf(joined, sizeof joined, "%s/%s", root, value);
+    char joined[DC_CONFIG_PATH_MAX * 2];
+    in_program_root(value, joined, sizeof joined);
     return set_text(cfg, k, joined, err, err_len);
+}
+
+static bool set_bool(dc_config *cfg, const config_key *k, bool v)
+{
+    *(bool *)((char *)cfg + k->offset) = v;
+    return true;
+}
+
+static bool set_secret(dc_config *cfg, const config_key *k, const char *v, size_t len, char *err, size_t err_len)
+{
+    if (len >= k->size) {
+        snprintf(err, err_len, "%s: longer than %zu bytes", k->json_name, k->size - 1);
+        return false;
+    }
+    char *dst = (char *)cfg + k->offset;
+    memset(dst, 0, k->size);
+    memcpy(dst, v, len);
+    *(size_t *)((char *)cfg + k->len_offset) = len;
+    return true;
+}
+
+static bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+/* Reads the secret file at path (already resolved); its content without surrounding blanks
+ * (the newline `openssl rand -base64 48 > FILE` ends it with) is the secret. */
+static bool set_secret_from_file(dc_config *cfg, const config_key *k, const char *path, char *err, size_t err_len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, err_len, "%s %s: %s", k->json_name, path, strerror(errno));
+        return false;
+    }
+    char buf[DC_CONFIG_SECRET_MAX * 2];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    bool too_long = n == sizeof buf, read_error = ferror(f);
+    fclose(f);
+    if (read_error) {
+        snprintf(err, err_len, "%s %s: cannot read it", k->json_name, path);
+        return false;
+    }
+    size_t start = 0;
+    while (n && is_blank(buf[n - 1])) n--;
+    while (start < n && is_blank(buf[start])) start++;
+    if (too_long || start == n) {
+        snprintf(err, err_len, "%s %s: %s", k->json_name, path,
+                 too_long ? "the file is too long" : "the file is empty");
+        return false;
+    }
+    bool ok = set_secret(cfg, k, buf + start, n - start, err, err_len);
+    OPENSSL_cleanse(buf, sizeof buf);
+    return ok;
+}
+
+static bool set_cidrs(dc_config *cfg, const config_key *k, json_t *list, char *err, size_t err_len)
+{
+    if (!json_is_array(list) || json_array_size(list) > DC_CONFIG_DEV_CLIENTS_MAX) {
+        snprintf(err, err_len, "\"%s\" must be an array of at most %d address ranges", k->json_name,
+                 DC_CONFIG_DEV_CLIENTS_MAX);
+        return false;
+    }
+    size_t i;
+    json_t *item;
+    json_array_foreach(list, i, item)
+    {
+        if (!json_is_string(item) || !dc_cidr_parse(json_string_value(item), &cfg->dev_token_clients[i])) {
+            snprintf(err, err_len, "\"%s\" item %zu is not an address range like \"127.0.0.1/32\" or \"::1/128\"",
+                     k->json_name, i);
+            return false;
+        }
+    }
+    cfg->n_dev_token_clients = json_array_size(list);
+    return true;
 }
 
 static const config_key *key_by_json_name(const char *name)
@@ -167,6 +276,10 @@ static const config_key *key_by_flag(const char *flag)
         if (keys[i].flag && !strcmp(keys[i].flag, flag)) return &keys[i];
     return NULL;
 }
+
+/* Pairs of keys that set the same value; an empty one of them is "not set here". */
+static const char *const exclusive_keys[] = {"token_secret", "token_secret_file", "admin_token", "admin_token_file",
+                                             NULL};
 
 bool dc_config_load_file(dc_config *cfg, const char *path, char *err, size_t err_len)
 {
@@ -188,6 +301,12 @@ bool dc_config_load_file(dc_config *cfg, const char *path, char *err, size_t err
     }
     bool ok = json_is_object(root);
     if (!ok) snprintf(err, err_len, "%s: the top level must be a JSON object", path);
+    for (const char *const *pair = exclusive_keys; ok && *pair; pair += 2) {
+        if (json_string_length(json_object_get(root, pair[0])) && json_string_length(json_object_get(root, pair[1]))) {
+            snprintf(err, err_len, "%s: set \"%s\" or \"%s\", not both", path, pair[0], pair[1]);
+            ok = false;
+        }
+    }
     const char *name;
     json_t *value;
     json_object_foreach(root, name, value)
@@ -205,11 +324,30 @@ bool dc_config_load_file(dc_config *cfg, const char *path, char *err, size_t err
             } else {
                 ok = set_int(cfg, k, json_integer_value(value), err, err_len);
             }
+        } else if (k->type == KEY_BOOL) {
+            if (!json_is_boolean(value)) {
+                snprintf(err, err_len, "%s: \"%s\" must be true or false", path, name);
+                ok = false;
+            } else {
+                ok = set_bool(cfg, k, json_is_true(value));
+            }
+        } else if (k->type == KEY_CIDRS) {
+            ok = set_cidrs(cfg, k, value, err, err_len);
         } else if (!json_is_string(value)) {
             snprintf(err, err_len, "%s: \"%s\" must be a string", path, name);
             ok = false;
         } else if (k->type == KEY_PATH) {
             ok = set_path_from_file(cfg, k, json_string_value(value), err, err_len);
+        } else if (json_string_length(value) == 0 && (k->type == KEY_SECRET || k->type == KEY_SECRET_FILE)) {
+            continue; /* "not set here": the other key of the pair may set it */
+        } else if (k->type == KEY_SECRET) {
+            ok = set_secret(cfg, k, json_string_value(value), json_string_length(value), err, err_len);
+        } else if (k->type == KEY_SECRET_FILE) {
+            char resolved[DC_CONFIG_PATH_MAX * 2];
+            const char *file = json_string_value(value);
+            if (file[0] != '/') in_program_root(file, resolved, sizeof resolved);
+            else snprintf(resolved, sizeof resolved, "%s", file);
+            ok = set_secret_from_file(cfg, k, resolved, err, err_len);
         } else {
             ok = set_text(cfg, k, json_string_value(value), err, err_len);
         }
@@ -226,8 +364,9 @@ static void print_usage(const char *prog)
             char usage[48];
             snprintf(usage, sizeof usage, "%s %s", keys[i].flag,
                      keys[i].type == KEY_INT    ? "N"
-                     : keys[i].type == KEY_PATH ? "PATH"
-                                                : "IP");
+                     : keys[i].type == KEY_BOOL ? "BOOL"
+                     : keys[i].type == KEY_TEXT ? "IP"
+                                                : "PATH");
             printf("  %-22s %s\n", usage, keys[i].help);
         }
     }
@@ -282,6 +421,15 @@ dc_args_result dc_config_from_args(dc_config *cfg, int argc, char **argv, char *
                 return DC_ARGS_ERROR;
             }
             if (!set_int(cfg, k, v, err, err_len)) return DC_ARGS_ERROR;
+        } else if (k->type == KEY_BOOL) {
+            bool on = !strcmp(value, "true"), off = !strcmp(value, "false");
+            if (!on && !off) {
+                snprintf(err, err_len, "%s: \"%s\" must be true or false", k->flag, value);
+                return DC_ARGS_ERROR;
+            }
+            set_bool(cfg, k, on);
+        } else if (k->type == KEY_SECRET_FILE) {
+            if (!set_secret_from_file(cfg, k, value, err, err_len)) return DC_ARGS_ERROR;
         } else if (!set_text(cfg, k, value, err, err_len)) {
             return DC_ARGS_ERROR;
         }
@@ -324,5 +472,24 @@ bool dc_config_validate(const dc_config *cfg, char *err, size_t err_len)
         snprintf(err, err_len, "media_port + workers exceeds 65535");
         return false;
     }
+    if (!cfg->dev_mode && cfg->token_secret_len < DC_TOKEN_SECRET_MIN_BYTES) {
+        snprintf(err, err_len,
+                 "%s: join tokens need a secret of at least %d bytes when dev_mode is false: set "
+                 "token_secret_file (create it with: openssl rand -base64 48 > /etc/diemcau/token.secret; "
+                 "see docs/DEPLOY.md)",
+                 cfg->token_secret_len ? "token_secret is too short" : "token_secret is missing",
+                 DC_TOKEN_SECRET_MIN_BYTES);
+        return false;
+    }
+    return true;
+}
+
+bool dc_config_prepare_secret(dc_config *cfg)
+{
+    if (!cfg->dev_mode || cfg->token_secret_len) return true;
+    enum { GENERATED_BYTES = 32 };
+    if (RAND_bytes(cfg->token_secret, GENERATED_BYTES) != 1) return false;
+    cfg->token_secret_len = GENERATED_BYTES;
+    cfg->token_secret_generated = true;
     return true;
 }

@@ -6,9 +6,15 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "cidr.h"
 
 #define DC_CONFIG_IP_MAX 64
 #define DC_CONFIG_PATH_MAX 1024
+#define DC_CONFIG_SECRET_MAX 512
+#define DC_CONFIG_ADMIN_TOKEN_MAX 256
+#define DC_CONFIG_DEV_CLIENTS_MAX 16
 
 typedef struct {
     int http_port;                  /* 0 = any free port */
@@ -26,6 +32,20 @@ typedef struct {
     int rate_limit_burst;
     int consent_timeout_ms;
     int max_queue_delay_ms; /* 0 = never drop late media */
+
+    /* Join tokens (issue 11). Development mode: anyone at an address in dev_token_clients
+     * may mint a token for any role at POST /api/dev-token. Never on in a deployment. */
+    bool dev_mode;
+    dc_cidr dev_token_clients[DC_CONFIG_DEV_CLIENTS_MAX];
+    size_t n_dev_token_clients;
+    /* The HS256 key of join tokens: token_secret, or token_secret_file's content trimmed.
+     * Never logged. Empty in development mode: dc_config_prepare_secret makes one up. */
+    uint8_t token_secret[DC_CONFIG_SECRET_MAX];
+    size_t token_secret_len;
+    bool token_secret_generated;                 /* random at start: tokens die with the process */
+    char admin_token[DC_CONFIG_ADMIN_TOKEN_MAX]; /* bearer credential for /admin; "" = no admin API */
+    size_t admin_token_len;
+    char record_path[DC_CONFIG_PATH_MAX]; /* SQLite meeting record; "" = none */
 } dc_config;
 
 void dc_config_defaults(dc_config *cfg);
@@ -40,8 +60,13 @@ typedef enum { DC_ARGS_RUN = 0, DC_ARGS_EXIT_OK, DC_ARGS_ERROR } dc_args_result;
  * --help prints usage to stdout and returns DC_ARGS_EXIT_OK. */
 dc_args_result dc_config_from_args(dc_config *cfg, int argc, char **argv, char *err, size_t err_len);
 
-/* Range and consistency checks after all sources are applied. */
+/* Range and consistency checks after all sources are applied. Outside development mode a
+ * token secret of at least DC_TOKEN_SECRET_MIN_BYTES is required. */
 bool dc_config_validate(const dc_config *cfg, char *err, size_t err_len);
+
+/* In development mode without a configured secret: a random one for this run (false if the
+ * system has no randomness to give). Does nothing otherwise. Call after dc_config_validate. */
+bool dc_config_prepare_secret(dc_config *cfg);
 
 /* The number of media workers: the configured one, or one per online CPU core for 0. */
 int dc_config_workers(const dc_config *cfg);

@@ -23,7 +23,8 @@ enum {
     DC_GRANT_MODERATE = 1u << 4,     /* chair's controls: floor, mute, remove, lock, end */
 };
 typedef uint32_t dc_grants;
-#define DC_GRANTS_ALL (DC_GRANT_PUBLISH | DC_GRANT_SUBSCRIBE | DC_GRANT_SPEAK | DC_GRANT_SHARE_SCREEN | DC_GRANT_MODERATE)
+#define DC_GRANTS_ALL \
+    (DC_GRANT_PUBLISH | DC_GRANT_SUBSCRIBE | DC_GRANT_SPEAK | DC_GRANT_SHARE_SCREEN | DC_GRANT_MODERATE)
 
 const char *dc_role_name(dc_role role); /* "chair", "official", "delegate", "observer" */
 bool dc_role_parse(const char *name, dc_role *out);

@@ -86,6 +86,25 @@ static void lan_addresses(char *out, size_t size)
     freeifaddrs(list);
 }
 
+/* Who may get a join token: in development mode anyone in dev_token_clients, for any role. */
+static void print_token_mode(FILE *out, const dc_config *cfg)
+{
+    if (!cfg->dev_mode) {
+        fprintf(out, "  join tokens           signed with the configured secret; /api/dev-token is off\n");
+        return;
+    }
+    fprintf(out, "  join tokens           DEVELOPMENT MODE: /api/dev-token gives a token for any role (chair\n"
+                 "                        included) to any client from");
+    for (size_t i = 0; i < cfg->n_dev_token_clients; i++) {
+        char range[DC_CIDR_TEXT_MAX];
+        dc_cidr_format(&cfg->dev_token_clients[i], range, sizeof range);
+        fprintf(out, "%s %s", i ? "," : "", range);
+    }
+    if (!cfg->n_dev_token_clients) fprintf(out, " (no address: dev_token_clients is empty)");
+    fprintf(out, "%s.\n                        Not for a real meeting: set dev_mode false (docs/DEPLOY.md)\n",
+            cfg->token_secret_generated ? "; tokens are signed with a random secret for this run" : "");
+}
+
 void dc_startup_banner(FILE *out, FILE *warn, const dc_config *cfg, uint16_t http_port, const uint16_t *media_ports,
                        size_t n_media_ports)
 {
@@ -99,6 +118,7 @@ void dc_startup_banner(FILE *out, FILE *warn, const dc_config *cfg, uint16_t htt
     fprintf(out, " (%zu worker%s), announced to browsers as %s\n", n_media_ports, n_media_ports == 1 ? "" : "s",
             cfg->announce_ip);
     fprintf(out, "  web root              %s\n", cfg->web_root);
+    print_token_mode(out, cfg);
     if (is_loopback(cfg->announce_ip))
         fprintf(out, "  open                  %s://localhost:%u/ (on this machine only)\n", scheme, http_port);
     else

@@ -47,11 +47,17 @@ typedef enum {
 #define DC_TOKEN_LEEWAY_SECONDS 30 /* clock skew between the minting machine and this one */
 
 /* Verifies signature, header and claims at now_s. msg gets a human reason on failure. */
-dc_token_status dc_token_verify(const char *token, size_t len, const uint8_t *secret, size_t secret_len,
-                                int64_t now_s, dc_token_claims *out, char *msg, size_t msg_len);
+dc_token_status dc_token_verify(const char *token, size_t len, const uint8_t *secret, size_t secret_len, int64_t now_s,
+                                dc_token_claims *out, char *msg, size_t msg_len);
 /* Signs claims (nbf/sub/site may be empty/0); returns a malloc'd compact JWT or NULL. */
 char *dc_token_sign(const dc_token_claims *claims, const uint8_t *secret, size_t secret_len);
 /* True when the claims admit to room (exact match, or room_prefix is a prefix of it). */
 bool dc_token_admits(const dc_token_claims *claims, const char *room);
+/* Claims from what a person typed (the `token` command, /api/dev-token), by the rules the
+ * verifier applies: room or room_prefix (the other NULL), name, site (NULL = none), role by
+ * name, the role's grants; sub NULL = a random one. exp and nbf are left 0 for the caller.
+ * False with the reason in msg. */
+bool dc_token_claims_from_text(dc_token_claims *c, const char *room, const char *room_prefix, const char *name,
+                               const char *site, const char *role, const char *sub, char *msg, size_t msg_len);
 
 #endif
