@@ -14,9 +14,9 @@ typedef struct {
     uint32_t hands[DC_FLOOR_MAX_HANDS]; /* raised hands, oldest first */
     int64_t hand_since_ms[DC_FLOOR_MAX_HANDS];
     size_t n_hands;
-    uint32_t holder;      /* 0 = nobody holds the floor */
+    uint32_t holder; /* 0 = nobody holds the floor */
     int64_t holder_since_ms;
-    int64_t until_ms;     /* 0 = no time limit */
+    int64_t until_ms; /* 0 = no time limit */
 } dc_floor;
 
 void dc_floor_init(dc_floor *f);

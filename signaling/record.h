@@ -13,6 +13,9 @@ typedef struct dc_record dc_record;
 
 /* Opens (creating the file, its folder and the schema) or returns NULL with err set. */
 dc_record *dc_record_open(const char *path, char *err, size_t err_len);
+/* For exports beside a running server (`diemcau export`): no schema creation, no closing of
+ * meetings left open (the server may still hold them), every write a no-op. */
+dc_record *dc_record_open_readonly(const char *path, char *err, size_t err_len);
 void dc_record_close(dc_record *r);
 
 /* Times are milliseconds since the Unix epoch (wall clock). */
@@ -38,6 +41,8 @@ void dc_record_event(dc_record *r, int64_t meeting_id, const char *kind, const c
 /* to: "all" or "chair" */
 void dc_record_chat(dc_record *r, int64_t meeting_id, const char *from, const char *to, const char *text,
                     int64_t now_ms);
+
+bool dc_record_meeting_exists(dc_record *r, int64_t meeting_id);
 
 /* Exports (malloc'd text, NULL on error with err set): what = "meetings" (meeting_id
  * ignored), "attendance" or "events" (events include chat); format = "json" or "csv". */
