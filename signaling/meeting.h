@@ -30,7 +30,10 @@ typedef struct {
 
 typedef struct dc_meeting dc_meeting;
 
-dc_meeting *dc_meeting_new(const dc_config *cfg, sfu *engine, const dc_meeting_io *io);
+typedef struct dc_record dc_record;
+/* record: the meeting record to write (record.h), NULL for none; the caller keeps it open
+ * until after dc_meeting_free. */
+dc_meeting *dc_meeting_new(const dc_config *cfg, sfu *engine, dc_record *record, const dc_meeting_io *io);
 /* Frees the bookkeeping; engine objects go with sfu_free, which the caller does after. */
 void dc_meeting_free(dc_meeting *m);
 

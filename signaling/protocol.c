@@ -25,6 +25,13 @@ static const char *const error_names[] = {
     [DC_ERR_RESUME_FAILED] = "resume_failed",
     [DC_ERR_RATE_LIMITED] = "rate_limited",
     [DC_ERR_INTERNAL] = "internal",
+    [DC_ERR_TOKEN_EXPIRED] = "token_expired",
+    [DC_ERR_WRONG_ROOM] = "wrong_room",
+    [DC_ERR_FORBIDDEN] = "forbidden",
+    [DC_ERR_ROOM_LOCKED] = "room_locked",
+    [DC_ERR_SHARE_BUSY] = "share_busy",
+    [DC_ERR_NOT_FOUND] = "not_found",
+    [DC_ERR_MEETING_ENDED] = "meeting_ended",
 };
 
 const char *dc_error_code_name(dc_error_code code)
@@ -37,9 +44,27 @@ static const struct {
     const char *name;
     dc_request_type type;
 } request_types[] = {
-    {"join", DC_REQ_JOIN},           {"publish", DC_REQ_PUBLISH}, {"subscribe_answer", DC_REQ_SUBSCRIBE_ANSWER},
-    {"candidate", DC_REQ_CANDIDATE}, {"mute", DC_REQ_MUTE},       {"leave", DC_REQ_LEAVE},
-    {"resume", DC_REQ_RESUME},       {"ping", DC_REQ_PING},
+    {"join", DC_REQ_JOIN},
+    {"publish", DC_REQ_PUBLISH},
+    {"subscribe_answer", DC_REQ_SUBSCRIBE_ANSWER},
+    {"candidate", DC_REQ_CANDIDATE},
+    {"mute", DC_REQ_MUTE},
+    {"leave", DC_REQ_LEAVE},
+    {"resume", DC_REQ_RESUME},
+    {"ping", DC_REQ_PING},
+    {"raise_hand", DC_REQ_RAISE_HAND},
+    {"lower_hand", DC_REQ_LOWER_HAND},
+    {"grant_floor", DC_REQ_GRANT_FLOOR},
+    {"revoke_floor", DC_REQ_REVOKE_FLOOR},
+    {"next_floor", DC_REQ_NEXT_FLOOR},
+    {"mute_participant", DC_REQ_MUTE_PARTICIPANT},
+    {"mute_delegates", DC_REQ_MUTE_DELEGATES},
+    {"remove_participant", DC_REQ_REMOVE_PARTICIPANT},
+    {"lock_room", DC_REQ_LOCK_ROOM},
+    {"end_meeting", DC_REQ_END_MEETING},
+    {"set_room_options", DC_REQ_SET_ROOM_OPTIONS},
+    {"chat", DC_REQ_CHAT},
+    {"set_gallery", DC_REQ_SET_GALLERY},
 };
 
 bool dc_request_allowed_before_join(dc_request_type type)
@@ -85,22 +110,37 @@ static void trim_spaces(const char **s, size_t *len)
  * normalised to NFC so that a precomposed "ò" and "o" + combining grave (what some
  * keyboards and macOS file names produce) name the same room. Rooms are keyed by this
  * text; engine and logs use the room's numeric id. */
-static dc_error_code parse_room(const char *room, size_t len, char out[DC_ROOM_MAX_BYTES + 1], char *msg,
-                                size_t msg_len)
+dc_error_code dc_room_normalize(const char *field, const char *room, size_t len, char out[DC_ROOM_MAX_BYTES + 1],
+                                char *msg, size_t msg_len)
 {
     trim_spaces(&room, &len);
-    if (memchr(room, '\0', len)) return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"room\" must not contain NUL");
+    if (memchr(room, '\0', len)) return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"%s\" must not contain NUL", field);
     gchar *nfc = g_utf8_normalize(room, (gssize)len, G_NORMALIZE_NFC);
-    if (!nfc) return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"room\" is not valid UTF-8");
+    if (!nfc) return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"%s\" is not valid UTF-8", field);
     size_t bytes = strlen(nfc), chars;
     dc_error_code e = DC_OK;
     if (!count_printable_chars(nfc, bytes, &chars))
-        e = fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"room\" must not contain control characters");
+        e = fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"%s\" must not contain control characters", field);
     else if (chars < 1 || chars > DC_ROOM_MAX_CHARS || bytes > DC_ROOM_MAX_BYTES)
-        e = fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"room\" must be 1 to %d characters", DC_ROOM_MAX_CHARS);
+        e = fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"%s\" must be 1 to %d characters", field, DC_ROOM_MAX_CHARS);
     else memcpy(out, nfc, bytes + 1);
     g_free(nfc);
     return e;
+}
+
+/* The caller has checked that text is valid UTF-8 (jansson does). */
+dc_error_code dc_label_normalize(const char *field, const char *text, size_t len, char out[DC_NAME_MAX_BYTES + 1],
+                                 char *msg, size_t msg_len)
+{
+    trim_spaces(&text, &len);
+    size_t chars;
+    if (!count_printable_chars(text, len, &chars))
+        return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"%s\" must not contain control characters", field);
+    if (chars < 1 || chars > DC_NAME_MAX_CHARS || len > DC_NAME_MAX_BYTES)
+        return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"%s\" must be 1 to %d characters", field, DC_NAME_MAX_CHARS);
+    memcpy(out, text, len);
+    out[len] = '\0';
+    return DC_OK;
 }
 
 /* Looks up a string member; *value NULL if absent. Returns false if present but not a string
@@ -131,6 +171,28 @@ static dc_error_code required_string(json_t *obj, const char *key, size_t min_le
     return DC_OK;
 }
 
+/* An optional integer member in [lo, hi]; *out = dflt when absent. */
+static dc_error_code optional_int(json_t *obj, const char *key, int lo, int hi, int dflt, int *out, char *msg,
+                                  size_t msg_len)
+{
+    json_t *v = json_object_get(obj, key);
+    *out = dflt;
+    if (!v) return DC_OK;
+    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
+        return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"%s\" must be an integer from %d to %d", key, lo, hi);
+    *out = (int)json_integer_value(v);
+    return DC_OK;
+}
+
+static dc_error_code required_bool(json_t *obj, const char *key, bool *out, char *msg, size_t msg_len)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v) return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "missing field \"%s\"", key);
+    if (!json_is_boolean(v)) return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"%s\" must be a boolean", key);
+    *out = json_is_true(v);
+    return DC_OK;
+}
+
 static dc_error_code parse_join(json_t *root, dc_request *r, char *msg, size_t msg_len)
 {
     const char *room, *name;
@@ -138,25 +200,22 @@ static dc_error_code parse_join(json_t *root, dc_request *r, char *msg, size_t m
     /* Limits before trimming too, as for the name below. */
     dc_error_code e = required_string(root, "room", 1, DC_ROOM_MAX_BYTES + 64, &room, &room_len, msg, msg_len);
     if (e) return e;
-    e = parse_room(room, room_len, r->room, msg, msg_len);
+    e = dc_room_normalize("room", room, room_len, r->room, msg, msg_len);
     if (e) return e;
 
-    /* Limit before trimming too, so that a name padded with megabytes of spaces is refused. */
-    e = required_string(root, "name", 1, DC_NAME_MAX_BYTES + 64, &name, &name_len, msg, msg_len);
-    if (e) return e;
-    trim_spaces(&name, &name_len);
-    size_t chars;
-    if (!count_printable_chars(name, name_len, &chars))
-        return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"name\" must not contain control characters");
-    if (chars < 1 || chars > DC_NAME_MAX_CHARS || name_len > DC_NAME_MAX_BYTES)
-        return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"name\" must be 1 to %d characters", DC_NAME_MAX_CHARS);
-    memcpy(r->name, name, name_len);
-    r->name[name_len] = '\0';
+    /* Optional: the token's name wins. Limit before trimming too, so that a name padded
+     * with megabytes of spaces is refused. */
+    if (json_object_get(root, "name")) {
+        e = required_string(root, "name", 1, DC_NAME_MAX_BYTES + 64, &name, &name_len, msg, msg_len);
+        if (e) return e;
+        e = dc_label_normalize("name", name, name_len, r->name, msg, msg_len);
+        if (e) return e;
+    }
 
     if (!optional_string(root, "token", DC_JOIN_TOKEN_MAX_BYTES, &r->token, NULL))
         return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"token\" must be a string of at most %d bytes",
                     DC_JOIN_TOKEN_MAX_BYTES);
-    return DC_OK;
+    return optional_int(root, "gallery", 0, DC_GALLERY_MAX, DC_GALLERY_DEFAULT, &r->gallery, msg, msg_len);
 }
 
 static dc_error_code parse_sdp_field(json_t *root, dc_request *r, char *msg, size_t msg_len)
@@ -337,6 +396,56 @@ static dc_error_code parse_resume(json_t *root, dc_request *r, char *msg, size_t
     return required_string(root, "resume_token", 1, DC_RESUME_TOKEN_MAX_BYTES, &r->resume_token, NULL, msg, msg_len);
 }
 
+static dc_error_code parse_publish(json_t *root, dc_request *r, char *msg, size_t msg_len)
+{
+    if (!optional_string(root, "screen_mid", 31, &r->screen_mid, NULL) || (r->screen_mid && !r->screen_mid[0]))
+        return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"screen_mid\" must be a string of 1 to 31 bytes");
+    return parse_sdp_field(root, r, msg, msg_len);
+}
+
+/* participant_id of the participant a request acts on; optional only for lower_hand. */
+static dc_error_code parse_target(json_t *root, dc_request *r, bool required, char *msg, size_t msg_len)
+{
+    const char *id;
+    size_t len;
+    if (!required && !json_object_get(root, "participant_id")) return DC_OK;
+    dc_error_code e = required_string(root, "participant_id", 1, DC_PARTICIPANT_ID_MAX_BYTES, &id, &len, msg, msg_len);
+    if (e) return e;
+    memcpy(r->participant_id, id, len + 1);
+    return DC_OK;
+}
+
+static dc_error_code parse_seconds(json_t *root, dc_request *r, char *msg, size_t msg_len)
+{
+    return optional_int(root, "seconds", 0, DC_FLOOR_MAX_SECONDS, 0, &r->seconds, msg, msg_len);
+}
+
+static dc_error_code parse_grant_floor(json_t *root, dc_request *r, char *msg, size_t msg_len)
+{
+    dc_error_code e = parse_target(root, r, true, msg, msg_len);
+    return e ? e : parse_seconds(root, r, msg, msg_len);
+}
+
+static dc_error_code parse_mute_participant(json_t *root, dc_request *r, char *msg, size_t msg_len)
+{
+    dc_error_code e = parse_target(root, r, true, msg, msg_len);
+    return e ? e : parse_mute(root, r, msg, msg_len);
+}
+
+static dc_error_code parse_chat(json_t *root, dc_request *r, char *msg, size_t msg_len)
+{
+    dc_error_code e = required_string(root, "text", 1, DC_CHAT_MAX_BYTES, &r->text, &r->text_len, msg, msg_len);
+    if (e) return e;
+    if (!json_object_get(root, "to")) return DC_OK;
+    return required_choice(root, "to", "all", "chair", &r->to_chair, msg, msg_len);
+}
+
+static dc_error_code parse_set_gallery(json_t *root, dc_request *r, char *msg, size_t msg_len)
+{
+    if (!json_object_get(root, "gallery")) return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "missing field \"gallery\"");
+    return optional_int(root, "gallery", 0, DC_GALLERY_MAX, DC_GALLERY_DEFAULT, &r->gallery, msg, msg_len);
+}
+
 static dc_error_code parse_id(json_t *root, dc_request *r, char *msg, size_t msg_len)
 {
     json_t *id = json_object_get(root, "id");
@@ -382,13 +491,26 @@ dc_error_code dc_request_parse(const char *text, size_t len, dc_request *out, ch
 
     switch (out->type) {
     case DC_REQ_JOIN: return parse_join(root, out, msg, msg_len);
-    case DC_REQ_PUBLISH: return parse_sdp_field(root, out, msg, msg_len);
+    case DC_REQ_PUBLISH: return parse_publish(root, out, msg, msg_len);
     case DC_REQ_SUBSCRIBE_ANSWER: return parse_subscribe_answer(root, out, msg, msg_len);
     case DC_REQ_CANDIDATE: return parse_candidate(root, out, msg, msg_len);
     case DC_REQ_MUTE: return parse_mute(root, out, msg, msg_len);
     case DC_REQ_RESUME: return parse_resume(root, out, msg, msg_len);
+    case DC_REQ_LOWER_HAND: return parse_target(root, out, false, msg, msg_len);
+    case DC_REQ_GRANT_FLOOR: return parse_grant_floor(root, out, msg, msg_len);
+    case DC_REQ_NEXT_FLOOR: return parse_seconds(root, out, msg, msg_len);
+    case DC_REQ_MUTE_PARTICIPANT: return parse_mute_participant(root, out, msg, msg_len);
+    case DC_REQ_REMOVE_PARTICIPANT: return parse_target(root, out, true, msg, msg_len);
+    case DC_REQ_LOCK_ROOM: return required_bool(root, "locked", &out->flag, msg, msg_len);
+    case DC_REQ_SET_ROOM_OPTIONS: return required_bool(root, "floor_may_share", &out->flag, msg, msg_len);
+    case DC_REQ_CHAT: return parse_chat(root, out, msg, msg_len);
+    case DC_REQ_SET_GALLERY: return parse_set_gallery(root, out, msg, msg_len);
     case DC_REQ_LEAVE:
-    case DC_REQ_PING: return DC_OK;
+    case DC_REQ_PING:
+    case DC_REQ_RAISE_HAND:
+    case DC_REQ_REVOKE_FLOOR:
+    case DC_REQ_MUTE_DELEGATES:
+    case DC_REQ_END_MEETING: return DC_OK;
     }
     return fail(msg, msg_len, DC_ERR_INTERNAL, "unhandled type");
 }

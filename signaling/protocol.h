@@ -36,6 +36,13 @@ typedef enum {
     DC_ERR_RESUME_FAILED,
     DC_ERR_RATE_LIMITED,
     DC_ERR_INTERNAL,
+    DC_ERR_TOKEN_EXPIRED, /* the join token is expired or not yet valid */
+    DC_ERR_WRONG_ROOM,    /* the join token admits to another room */
+    DC_ERR_FORBIDDEN,     /* the role's grants do not allow it */
+    DC_ERR_ROOM_LOCKED,
+    DC_ERR_SHARE_BUSY, /* someone else shares a screen */
+    DC_ERR_NOT_FOUND,  /* unknown participant_id */
+    DC_ERR_MEETING_ENDED,
 } dc_error_code;
 
 /* The stable code string ("bad_json" …) sent in error replies. */
@@ -50,7 +57,27 @@ typedef enum {
     DC_REQ_LEAVE,
     DC_REQ_RESUME,
     DC_REQ_PING,
+    /* the province meeting: floor, moderation, chat, layout */
+    DC_REQ_RAISE_HAND,
+    DC_REQ_LOWER_HAND,
+    DC_REQ_GRANT_FLOOR,
+    DC_REQ_REVOKE_FLOOR,
+    DC_REQ_NEXT_FLOOR,
+    DC_REQ_MUTE_PARTICIPANT,
+    DC_REQ_MUTE_DELEGATES,
+    DC_REQ_REMOVE_PARTICIPANT,
+    DC_REQ_LOCK_ROOM,
+    DC_REQ_END_MEETING,
+    DC_REQ_SET_ROOM_OPTIONS,
+    DC_REQ_CHAT,
+    DC_REQ_SET_GALLERY,
 } dc_request_type;
+
+#define DC_PARTICIPANT_ID_MAX_BYTES 15
+#define DC_GALLERY_DEFAULT 9
+#define DC_GALLERY_MAX 25
+#define DC_FLOOR_MAX_SECONDS (24 * 3600)
+#define DC_CHAT_MAX_BYTES (1000 * 4)
 
 typedef enum { DC_PC_PUBLISH = 0, DC_PC_SUBSCRIBE = 1 } dc_pc;
 
@@ -61,9 +88,11 @@ typedef struct {
 
     /* join */
     char room[DC_ROOM_MAX_BYTES + 1]; /* trimmed, NFC */
-    char name[DC_NAME_MAX_BYTES + 1]; /* trimmed */
+    char name[DC_NAME_MAX_BYTES + 1]; /* trimmed; "" if absent (the token names) */
     const char *token;                /* NULL if absent */
+    int gallery;                      /* join, set_gallery: video gallery slots, 0..DC_GALLERY_MAX */
     /* publish, subscribe_answer */
+    const char *screen_mid; /* publish: the m-line that carries a screen share, NULL if none */
     const char *sdp;
     size_t sdp_len;
     int64_t version; /* subscribe_answer, >= 1 */
@@ -74,6 +103,15 @@ typedef struct {
     bool muted;
     /* resume */
     const char *resume_token;
+    /* lower_hand, grant_floor, mute_participant, remove_participant: the participant acted
+     * on ("" = oneself, lower_hand only) */
+    char participant_id[DC_PARTICIPANT_ID_MAX_BYTES + 1];
+    int seconds; /* grant_floor, next_floor: time limit, 0 = none */
+    bool flag;   /* lock_room: locked; set_room_options: floor_may_share */
+    /* chat */
+    const char *text;
+    size_t text_len;
+    bool to_chair;
 } dc_request;
 
 /* Parses and validates one text message. On error, msg gets a human message naming the
@@ -81,6 +119,15 @@ typedef struct {
  * can carry it. Always call dc_request_clear afterwards. */
 dc_error_code dc_request_parse(const char *text, size_t len, dc_request *out, char *msg, size_t msg_len);
 void dc_request_clear(dc_request *req);
+
+/* join's "room" rules, also used for join tokens: trimmed, NFC, no control characters,
+ * 1 to DC_ROOM_MAX_CHARS code points; out gets the normalised room. field names it in msg. */
+dc_error_code dc_room_normalize(const char *field, const char *room, size_t len, char out[DC_ROOM_MAX_BYTES + 1],
+                                char *msg, size_t msg_len);
+/* join's "name" rules, also used for a token's name and site: trimmed, no control
+ * characters, 1 to DC_NAME_MAX_CHARS code points; out gets the trimmed text. */
+dc_error_code dc_label_normalize(const char *field, const char *text, size_t len, char out[DC_NAME_MAX_BYTES + 1],
+                                 char *msg, size_t msg_len);
 
 /* NULL when text is a candidate-attribute of RFC 8839 section 5.1 as RTCIceCandidate.candidate
  * carries it ("candidate:1 1 udp 2122252543 192.0.2.1 50000 typ host …"), else what is wrong. */

@@ -10,6 +10,7 @@ struct dc_registry {
     GHashTable *rooms;        /* name → dc_room* (owned) */
     GHashTable *by_token;     /* resume token → dc_participant* */
     GHashTable *by_transport; /* transport id → dc_participant* */
+    GHashTable *by_stream;    /* published stream id → dc_participant* */
     uint32_t next_id;
     uint32_t next_participant;
 };
@@ -23,6 +24,8 @@ static void free_room(gpointer data)
         free(p);
         p = next;
     }
+    dc_speaker_free(room->speakers);
+    if (room->removed_users) g_hash_table_destroy(room->removed_users);
     free(room);
 }
 
@@ -33,6 +36,7 @@ dc_registry *dc_registry_new(void)
     reg->rooms = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, free_room);
     reg->by_token = g_hash_table_new(g_str_hash, g_str_equal);
     reg->by_transport = g_hash_table_new(g_direct_hash, g_direct_equal);
+    reg->by_stream = g_hash_table_new(g_direct_hash, g_direct_equal);
     return reg;
 }
 
@@ -41,6 +45,7 @@ void dc_registry_free(dc_registry *reg)
     if (!reg) return;
     g_hash_table_destroy(reg->by_token);
     g_hash_table_destroy(reg->by_transport);
+    g_hash_table_destroy(reg->by_stream);
     g_hash_table_destroy(reg->rooms);
     free(reg);
 }
@@ -58,9 +63,24 @@ dc_room *dc_registry_room(dc_registry *reg, const char *name, bool create)
     room = calloc(1, sizeof *room);
     if (!room) return NULL;
     snprintf(room->name, sizeof room->name, "%s", name);
+    room->speakers = dc_speaker_new();
+    room->removed_users = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    if (!room->speakers) {
+        free_room(room);
+        return NULL;
+    }
+    dc_floor_init(&room->floor);
     room->room_id = dc_registry_next_id(reg);
     g_hash_table_insert(reg->rooms, room->name, room);
     return room;
+}
+
+void dc_registry_foreach_room(dc_registry *reg, void (*fn)(dc_room *room, void *user), void *user)
+{
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, reg->rooms);
+    while (g_hash_table_iter_next(&it, NULL, &value)) fn(value, user);
 }
 
 void dc_registry_drop_room_if_empty(dc_registry *reg, dc_room *room)
@@ -68,22 +88,12 @@ void dc_registry_drop_room_if_empty(dc_registry *reg, dc_room *room)
     if (room && !room->participants) g_hash_table_remove(reg->rooms, room->name);
 }
 
-/* A non-zero SSRC not yet used by another slot of this subscriber. */
-static uint32_t fresh_ssrc(const dc_participant *p)
-{
-    for (;;) {
-        uint32_t ssrc = g_random_int();
-        bool used = ssrc == 0;
-        for (size_t i = 0; i < p->n_slots && !used; i++) used = p->slots[i].out_ssrc == ssrc;
-        if (!used) return ssrc;
-    }
-}
-
 dc_participant *dc_participant_add(dc_registry *reg, dc_room *room, const char *name)
 {
     dc_participant *p = calloc(1, sizeof *p);
     if (!p) return NULL;
     snprintf(p->id, sizeof p->id, "p%u", ++reg->next_participant);
+    p->key = dc_registry_next_id(reg);
     snprintf(p->name, sizeof p->name, "%s", name);
     sfu_random_string(p->resume_token, DC_RESUME_TOKEN_LEN);
     sfu_random_string(p->pub_ufrag, DC_UFRAG_LEN);
@@ -106,6 +116,8 @@ void dc_participant_unlink(dc_registry *reg, dc_participant *p)
     g_hash_table_remove(reg->by_token, p->resume_token);
     if (p->pub_transport) g_hash_table_remove(reg->by_transport, GUINT_TO_POINTER(p->pub_transport));
     if (p->sub_transport) g_hash_table_remove(reg->by_transport, GUINT_TO_POINTER(p->sub_transport));
+    for (size_t i = 0; i < p->n_tracks; i++)
+        g_hash_table_remove(reg->by_stream, GUINT_TO_POINTER(p->tracks[i].stream_id));
     dc_room *room = p->room;
     for (dc_participant **link = &room->participants; *link; link = &(*link)->next) {
         if (*link == p) {
@@ -168,67 +180,38 @@ const dc_track *dc_room_find_stream(const dc_room *room, uint32_t stream_id, con
     return NULL;
 }
 
-static bool stream_shown(const dc_participant *s, uint32_t stream_id)
+void dc_registry_index_stream(dc_registry *reg, uint32_t stream_id, dc_participant *p)
 {
-    for (size_t i = 0; i < s->n_slots; i++)
-        if (s->slots[i].source_stream == stream_id) return true;
-    return false;
+    g_hash_table_insert(reg->by_stream, GUINT_TO_POINTER(stream_id), p);
 }
 
-static dc_slot *free_slot(dc_registry *reg, dc_participant *s, sfu_kind kind)
+void dc_registry_unindex_stream(dc_registry *reg, uint32_t stream_id)
 {
-    for (size_t i = 0; i < s->n_slots; i++) {
-        dc_slot *slot = &s->slots[i];
-        if (slot->source_stream || slot->kind != kind) continue;
-        /* A reused slot gets a new SSRC: Chromium keeps a receiver's output bound to the SSRC
-         * it had, so the same SSRC coming back after `inactive` decodes into nowhere (a black
-         * tile and a silent <audio> for the newcomer). */
-        slot->out_ssrc = fresh_ssrc(s);
-        return slot;
-    }
-    if (s->n_slots >= DC_MAX_SLOTS) return NULL;
-    dc_slot *slot = &s->slots[s->n_slots];
-    memset(slot, 0, sizeof *slot);
-    snprintf(slot->mid, sizeof slot->mid, "%zu", s->n_slots);
-    slot->kind = kind;
-    slot->slot_id = dc_registry_next_id(reg);
-    slot->out_ssrc = fresh_ssrc(s);
-    s->n_slots++;
-    return slot;
+    g_hash_table_remove(reg->by_stream, GUINT_TO_POINTER(stream_id));
 }
 
-static void clear_source(dc_slot *slot)
+dc_participant *dc_registry_by_stream(dc_registry *reg, uint32_t stream_id)
 {
-    slot->source_stream = 0;
-    slot->source_codec = 0;
-    slot->source_pid[0] = '\0';
-    slot->source_label[0] = '\0';
+    return g_hash_table_lookup(reg->by_stream, GUINT_TO_POINTER(stream_id));
 }
 
-bool dc_slots_reconcile(dc_registry *reg, dc_participant *s)
+dc_participant *dc_room_participant(const dc_room *room, const char *participant_id)
 {
-    bool changed = false;
-    for (size_t i = 0; i < s->n_slots; i++) {
-        dc_slot *slot = &s->slots[i];
-        const dc_participant *owner = NULL;
-        if (slot->source_stream && (!dc_room_find_stream(s->room, slot->source_stream, &owner) || owner == s)) {
-            clear_source(slot);
-            changed = true;
-        }
-    }
-    for (const dc_participant *o = s->room->participants; o; o = o->next) {
-        if (o == s) continue;
-        for (size_t i = 0; i < o->n_tracks; i++) {
-            const dc_track *t = &o->tracks[i];
-            if (stream_shown(s, t->stream_id)) continue;
-            dc_slot *slot = free_slot(reg, s, t->kind);
-            if (!slot) continue; /* all DC_MAX_SLOTS in use: this track is not delivered */
-            slot->source_stream = t->stream_id;
-            slot->source_codec = t->codec;
-            snprintf(slot->source_pid, sizeof slot->source_pid, "%s", o->id);
-            snprintf(slot->source_label, sizeof slot->source_label, "%s", t->label);
-            changed = true;
-        }
-    }
-    return changed;
+    for (dc_participant *p = room->participants; p; p = p->next)
+        if (!strcmp(p->id, participant_id)) return p;
+    return NULL;
+}
+
+dc_participant *dc_room_chair(const dc_room *room)
+{
+    for (dc_participant *p = room->participants; p; p = p->next)
+        if (p->role == DC_ROLE_CHAIR) return p;
+    return NULL;
+}
+
+const dc_track *dc_participant_track(const dc_participant *p, sfu_kind kind, bool screen)
+{
+    for (size_t i = 0; i < p->n_tracks; i++)
+        if (p->tracks[i].kind == kind && p->tracks[i].screen == screen) return &p->tracks[i];
+    return NULL;
 }

@@ -4,13 +4,19 @@
 #ifndef DC_ROOM_H
 #define DC_ROOM_H
 
+#include <glib.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chat.h"
+#include "floor.h"
 #include "protocol.h"
+#include "roles.h"
 #include "sdp.h"
 #include "sfu.h"
+#include "speaker.h"
+#include "token.h"
 
 #define DC_MAX_TRACKS 4               /* accepted m-lines per publish offer; more are rejected */
 #define DC_MAX_SLOTS DC_SDP_MAX_MEDIA /* m-lines per subscribe connection (what sdp.c can parse back) */
@@ -29,29 +35,53 @@ typedef struct {
     uint32_t ssrc; /* 0 = learnt by the engine from the mid extension */
     uint8_t mid_ext_id;
     char mid[32];   /* the publisher's m-line mid */
-    char label[48]; /* "<participant id>-<mid>": the msid track id subscribers see */
+    char label[48]; /* "<participant id>-<mid>" */
+    uint8_t audio_level_ext_id;
+    bool screen;    /* the publish request named this m-line screen_mid */
+    bool gate_open; /* what the engine was told (sfu_stream_set_forwarding) */
 } dc_track;
+
+/* What a subscriber's slot is for; the layout is fixed per subscriber (slots.h). */
+typedef enum {
+    DC_USE_CHAIR_AUDIO = 0,
+    DC_USE_CHAIR_VIDEO,
+    DC_USE_FLOOR_AUDIO,
+    DC_USE_FLOOR_VIDEO,
+    DC_USE_SCREEN,
+    DC_USE_AUDIO,   /* one of the loudest allowed speakers */
+    DC_USE_GALLERY, /* one of the gallery's video tiles */
+} dc_slot_use;
 
 typedef struct {
     char mid[8]; /* "0", "1", … in creation order */
     sfu_kind kind;
+    dc_slot_use use;
     uint32_t slot_id;  /* engine id */
-    uint32_t out_ssrc; /* fixed while the slot shows one source; new for the next */
-    /* what the slot shows; source_stream 0 = inactive */
+    uint32_t out_ssrc; /* fixed for the session: the slot is always sendonly */
+    /* what the slot shows; source_stream 0 = nothing now */
     uint32_t source_stream;
     sfu_codec source_codec;
     char source_pid[16];
-    char source_label[48];
-    uint32_t offered_stream; /* source_stream when the last subscribe offer was sent */
+    bool changed; /* source changed since the client was last told (slot_update) */
     /* what the engine has been told */
-    bool in_engine;          /* sfu_slot_add done */
-    uint32_t engine_ssrc;    /* the out_ssrc the engine slot was added with */
+    bool in_engine;          /* sfu_slot_add done (at the first answer that accepted it) */
+    uint8_t accepted_codecs; /* bit per sfu_codec the last answer accepted for this m-line */
     uint32_t pointed_stream; /* last sfu_slot_point target, 0 = none */
 } dc_slot;
 
 typedef struct dc_participant {
     char id[16];
+    uint32_t key; /* floor and speaker key: non-zero, grows with joining order */
     char name[DC_NAME_MAX_BYTES + 1];
+    /* from the join token */
+    char user_id[DC_TOKEN_SUB_MAX_BYTES + 1];
+    char site[DC_SITE_MAX_BYTES + 1];
+    dc_role role;
+    dc_grants grants;
+    bool muted_by_chair[2]; /* by sfu_kind: the gate stays closed until the chair lifts it */
+    int gallery;            /* gallery video slots asked for */
+    int64_t attendance_id;  /* the meeting record's row */
+    dc_chat_limiter chat;
     char resume_token[DC_RESUME_TOKEN_LEN + 1];
     dc_room *room;
     dc_conn *conn;             /* NULL while the WebSocket is gone (resume grace) */
@@ -77,6 +107,7 @@ typedef struct dc_participant {
     bool sub_offer_wanted; /* changed while an offer was unanswered: offer again after */
     dc_slot slots[DC_MAX_SLOTS];
     size_t n_slots;
+    size_t n_offered_slots; /* slots the last subscribe offer carried */
 
     struct dc_participant *next; /* in room */
 } dc_participant;
@@ -86,6 +117,18 @@ struct dc_room {
     uint32_t room_id; /* engine id */
     dc_participant *participants;
     size_t n_participants;
+
+    /* the meeting held in it */
+    int64_t meeting_id; /* the record's id */
+    dc_floor floor;
+    bool locked, floor_may_share;
+    dc_participant *screen_sharer; /* NULL = nobody shares */
+    dc_speaker_detector *speakers;
+    uint32_t dominant;   /* key of the dominant speaker last announced, 0 = none */
+    bool ranking_dirty;  /* speaking activity changed since the slots were last chosen */
+    bool speech_sampled; /* audio levels arrived in this engine poll */
+    int64_t ranking_applied_ms;
+    GHashTable *removed_users; /* token sub → 1: removed by the chair, may not rejoin */
 };
 
 typedef struct dc_registry dc_registry;
@@ -98,6 +141,8 @@ void dc_registry_free(dc_registry *reg);
 uint32_t dc_registry_next_id(dc_registry *reg);
 
 dc_room *dc_registry_room(dc_registry *reg, const char *name, bool create);
+/* Calls fn for every room; fn must not add or drop rooms. */
+void dc_registry_foreach_room(dc_registry *reg, void (*fn)(dc_room *room, void *user), void *user);
 /* Frees the room if nobody is in it. */
 void dc_registry_drop_room_if_empty(dc_registry *reg, dc_room *room);
 
@@ -111,6 +156,15 @@ dc_participant *dc_registry_by_resume_token(dc_registry *reg, const char *token)
 void dc_registry_index_transport(dc_registry *reg, uint32_t transport_id, dc_participant *p);
 void dc_registry_unindex_transport(dc_registry *reg, uint32_t transport_id);
 dc_participant *dc_registry_by_transport(dc_registry *reg, uint32_t transport_id, dc_pc *pc);
+/* Published stream id → participant (audio level events come by stream). */
+void dc_registry_index_stream(dc_registry *reg, uint32_t stream_id, dc_participant *p);
+void dc_registry_unindex_stream(dc_registry *reg, uint32_t stream_id);
+dc_participant *dc_registry_by_stream(dc_registry *reg, uint32_t stream_id);
+dc_participant *dc_room_participant(const dc_room *room, const char *participant_id);
+/* The presiding chair: the earliest-joined participant with the chair role, NULL if none. */
+dc_participant *dc_room_chair(const dc_room *room);
+/* The participant's camera (first video track that is not a screen share) / audio / screen track. */
+const dc_track *dc_participant_track(const dc_participant *p, sfu_kind kind, bool screen);
 
 /* Sweeps collect first and act after, so that acting may unlink participants safely. */
 typedef bool (*dc_participant_pred)(const dc_participant *p, void *user);
@@ -119,10 +173,5 @@ dc_participant **dc_registry_collect(dc_registry *reg, dc_participant_pred pred,
 
 const dc_track *dc_room_find_stream(const dc_room *room, uint32_t stream_id, const dc_participant **owner);
 
-/* Brings subscriber's slots in line with the room: a slot whose source track is gone
- * becomes inactive, and every track of the others that no slot shows gets one (an
- * inactive slot of its kind, else a new slot while there are fewer than DC_MAX_SLOTS).
- * Returns true if any slot changed (a new subscribe offer is due). */
-bool dc_slots_reconcile(dc_registry *reg, dc_participant *subscriber);
 
 #endif

@@ -711,14 +711,21 @@ static void write_rejected(GString *s, const dc_sdp_media *m)
     g_string_append(s, "a=inactive\r\n");
 }
 
+/* Echoes an offered header extension we use, with the offer's id. */
+static void write_extmap(GString *s, const dc_sdp_media *m, const char *uri)
+{
+    uint8_t id = dc_sdp_extmap_id(m, uri);
+    if (id) g_string_append_printf(s, "a=extmap:%u %s\r\n", (unsigned)id, uri);
+}
+
 static void write_accepted(GString *s, const dc_sdp_media *m, const dc_sdp_codec *codec, const dc_sdp_local *l)
 {
     g_string_append_printf(s, "m=%s %u %s %u\r\n", m->kind_name, (unsigned)l->candidate_port, m->proto,
                            (unsigned)codec->pt);
     write_transport(s, l, m->mid, "passive", m->rtcp_rsize);
     g_string_append(s, "a=recvonly\r\n");
-    uint8_t mid_ext = dc_sdp_extmap_id(m, DC_EXT_MID);
-    if (mid_ext) g_string_append_printf(s, "a=extmap:%u %s\r\n", (unsigned)mid_ext, DC_EXT_MID);
+    write_extmap(s, m, DC_EXT_MID);
+    if (m->kind == DC_MEDIA_AUDIO) write_extmap(s, m, DC_EXT_AUDIO_LEVEL);
     write_rtpmap(s, codec->pt, codec->name, codec->clock, codec->channels);
     if (codec->fmtp[0]) g_string_append_printf(s, "a=fmtp:%u %s\r\n", (unsigned)codec->pt, codec->fmtp);
     static const struct {

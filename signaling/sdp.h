@@ -101,6 +101,8 @@ int dc_sdp_pick_codec(const dc_sdp_media *m, dc_codec_id *which);
 uint8_t dc_sdp_extmap_id(const dc_sdp_media *m, const char *uri);
 
 #define DC_EXT_MID "urn:ietf:params:rtp-hdrext:sdes:mid"
+/* RFC 6464: the publisher's audio level in each packet (the engine's SFU_EV_AUDIO_LEVEL) */
+#define DC_EXT_AUDIO_LEVEL "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 
 /* What the server puts into SDP about itself. */
 typedef struct {

@@ -11,9 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dev_token.h"
 #include "heap_log.h"
+#include "http_lws.h"
 #include "meeting.h"
 #include "protocol.h"
+#include "record.h"
 #include "sfu.h"
 #include "startup.h"
 #include "tls_files.h"
@@ -28,8 +31,10 @@ struct dc_server {
     dc_config cfg;
     struct lws_context *context;
     struct lws_vhost *vhost;
-    struct lws_http_mount mount;
-    struct lws_protocols protocols[2];
+    struct lws_http_mount mount, api_mount, admin_mount; /* /api → /admin → / (files) */
+    struct lws_protocols protocols[3];
+    dc_http_api *api;
+    dc_record *record; /* the meeting record (record.h), NULL when record_path is "" */
     sfu *engine;
     dc_meeting *meeting; /* NULL while starting and shutting down */
     lws_sorted_usec_list_t sweep_timer;
@@ -336,6 +341,21 @@ dc_server *dc_server_new(const dc_config *cfg, char *err, size_t err_len)
          * longer messages (SDP offers and answers) come in parts, gathered in session.rx */
         .rx_buffer_size = 1024,
     };
+    s->api = dc_http_api_new();
+    if (!s->api) {
+        snprintf(err, err_len, "out of memory");
+        free(s);
+        return NULL;
+    }
+    if (s->cfg.record_path[0] && !(s->record = dc_record_open(s->cfg.record_path, err, err_len))) {
+        dc_http_api_free(s->api);
+        free(s);
+        return NULL;
+    }
+    dc_dev_token_routes(s->api, &s->cfg);
+    s->protocols[1] = dc_http_lws_protocol(s->api);
+    s->admin_mount = dc_http_lws_mount("/admin", &s->mount);
+    s->api_mount = dc_http_lws_mount("/api", &s->admin_mount);
 
     lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
     struct lws_context_creation_info info;
@@ -350,7 +370,7 @@ dc_server *dc_server_new(const dc_config *cfg, char *err, size_t err_len)
     static const lws_retry_bo_t keepalive = {.secs_since_valid_ping = 15, .secs_since_valid_hangup = 30};
     info.retry_and_idle_policy = &keepalive;
     info.protocols = s->protocols;
-    info.mounts = &s->mount;
+    info.mounts = &s->api_mount;
     info.user = s;
     if (s->cfg.tls_cert[0]) {
         /* a plain http:// request on the TLS port gets a redirect to https:// on the same
@@ -366,6 +386,8 @@ dc_server *dc_server_new(const dc_config *cfg, char *err, size_t err_len)
                  "libwebsockets could not start the web server on %s port %d (its own lines "
                  "above say why)",
                  s->cfg.bind_ip, s->cfg.http_port);
+        dc_record_close(s->record);
+        dc_http_api_free(s->api);
         free(s);
         return NULL;
     }
@@ -384,12 +406,14 @@ dc_server *dc_server_new(const dc_config *cfg, char *err, size_t err_len)
     if (!s->engine) {
         snprintf(err, err_len, "cannot start the media engine on %s port %d", s->cfg.media_bind_ip, s->cfg.media_port);
         lws_context_destroy(s->context);
+        dc_record_close(s->record);
+        dc_http_api_free(s->api);
         free(s);
         return NULL;
     }
 
     dc_meeting_io io = {.send = meeting_send, .close = meeting_close, .user = s};
-    s->meeting = dc_meeting_new(&s->cfg, s->engine, &io);
+    s->meeting = dc_meeting_new(&s->cfg, s->engine, s->record, &io);
     if (!s->meeting) {
         snprintf(err, err_len, "out of memory");
         dc_server_free(s);
@@ -433,5 +457,7 @@ void dc_server_free(dc_server *s)
     sfu_free(s->engine);
     s->engine = NULL;
     if (s->context) lws_context_destroy(s->context);
+    dc_record_close(s->record);
+    dc_http_api_free(s->api);
     free(s);
 }

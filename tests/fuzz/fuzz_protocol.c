@@ -65,17 +65,45 @@ static void check_accepted(const dc_request *req)
     switch (req->type) {
     case DC_REQ_JOIN: {
         checked_text_field(req->room, sizeof req->room);
-        size_t name_len = checked_text_field(req->name, sizeof req->name);
-        REQUIRE(!is_space(req->name[0]) && !is_space(req->name[name_len - 1]));
-        for (size_t i = 0; i < name_len; i++) REQUIRE((unsigned char)req->name[i] >= 0x20 && req->name[i] != 0x7f);
+        if (req->name[0]) { /* optional: the token names */
+            size_t name_len = checked_text_field(req->name, sizeof req->name);
+            REQUIRE(!is_space(req->name[0]) && !is_space(req->name[name_len - 1]));
+            for (size_t i = 0; i < name_len; i++) REQUIRE((unsigned char)req->name[i] >= 0x20 && req->name[i] != 0x7f);
+        }
         REQUIRE(!req->token || strlen(req->token) <= DC_JOIN_TOKEN_MAX_BYTES);
+        REQUIRE(req->gallery >= 0 && req->gallery <= DC_GALLERY_MAX);
         break;
     }
+    case DC_REQ_SET_GALLERY: REQUIRE(req->gallery >= 0 && req->gallery <= DC_GALLERY_MAX); break;
+    case DC_REQ_LOWER_HAND:
+        REQUIRE(strnlen(req->participant_id, sizeof req->participant_id) < sizeof req->participant_id);
+        break;
+    case DC_REQ_GRANT_FLOOR:
+    case DC_REQ_REMOVE_PARTICIPANT:
+    case DC_REQ_MUTE_PARTICIPANT:
+        checked_text_field(req->participant_id, sizeof req->participant_id);
+        REQUIRE(req->seconds >= 0 && req->seconds <= DC_FLOOR_MAX_SECONDS);
+        REQUIRE(req->kind == SFU_KIND_AUDIO || req->kind == SFU_KIND_VIDEO);
+        break;
+    case DC_REQ_NEXT_FLOOR: REQUIRE(req->seconds >= 0 && req->seconds <= DC_FLOOR_MAX_SECONDS); break;
+    case DC_REQ_CHAT:
+        REQUIRE(req->text && req->text_len >= 1 && req->text_len <= DC_CHAT_MAX_BYTES);
+        REQUIRE(req->text[req->text_len] == '\0');
+        break;
+    case DC_REQ_RAISE_HAND:
+    case DC_REQ_REVOKE_FLOOR:
+    case DC_REQ_MUTE_DELEGATES:
+    case DC_REQ_LOCK_ROOM:
+    case DC_REQ_END_MEETING:
+    case DC_REQ_SET_ROOM_OPTIONS: break;
     case DC_REQ_SUBSCRIBE_ANSWER:
         REQUIRE(req->version >= 1);
         check_sdp(req);
         break;
-    case DC_REQ_PUBLISH: check_sdp(req); break;
+    case DC_REQ_PUBLISH:
+        check_sdp(req);
+        REQUIRE(!req->screen_mid || (strlen(req->screen_mid) >= 1 && strlen(req->screen_mid) <= 31));
+        break;
     case DC_REQ_CANDIDATE: REQUIRE(req->pc == DC_PC_PUBLISH || req->pc == DC_PC_SUBSCRIBE); break;
     case DC_REQ_MUTE: REQUIRE(req->kind == SFU_KIND_AUDIO || req->kind == SFU_KIND_VIDEO); break;
     case DC_REQ_RESUME:

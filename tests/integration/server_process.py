@@ -11,6 +11,8 @@ AddressSanitizer / LeakSanitizer / UBSan report found in its output.
 """
 
 import os
+import shutil
+import tempfile
 import re
 import signal
 import subprocess
@@ -56,6 +58,11 @@ class DiemcauServer:
         self._listening = threading.Event()
         self._threads = []
         self.returncode = None
+        # each server its own meeting record, unless the test names one (--record)
+        self._record_dir = None
+        if "--record" not in self.extra_args:
+            self._record_dir = tempfile.mkdtemp(prefix="diemcau-record-")
+            self.extra_args += ["--record", os.path.join(self._record_dir, "record.sqlite")]
 
     # ---- lifecycle -------------------------------------------------------------
 
@@ -108,6 +115,9 @@ class DiemcauServer:
                 self.proc.wait(5)
         for t in self._threads:
             t.join(2)
+        if self._record_dir:
+            shutil.rmtree(self._record_dir, ignore_errors=True)
+            self._record_dir = None
         self.returncode = self.proc.returncode
         return self.returncode
 

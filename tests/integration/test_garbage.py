@@ -21,6 +21,7 @@ import pytest
 import websockets
 
 import garbage
+import tokens
 import webrtc_peer as wp
 from server_process import binary_has_asan
 
@@ -69,7 +70,7 @@ async def ws_garbage_connection(url, rng, offer_sdp, join_room):
         for kind, payload in msgs[:60]:
             await ws.send(payload)      # str: text frame, bytes: binary frame
         if join_room:
-            await ws.send(json.dumps({"type": "join", "id": "j", "room": join_room, "name": "rác"}))
+            await ws.send(json.dumps({"type": "join", "id": "j", **tokens.join_fields(url, join_room, "rác")}))
             for i, sdp in enumerate(garbage.garbage_sdp(rng, offer_sdp)):
                 await ws.send(json.dumps({"type": "publish", "id": f"p{i}", "sdp": sdp}))
             await ws.send(json.dumps({"type": "subscribe_answer", "id": "s", "version": 1, "sdp": offer_sdp}))
@@ -116,7 +117,7 @@ async def ws_vanishing_client(url, room, offer_sdp, rng):
     connection without a close frame or `leave`: a client gone mid-handshake."""
     ws = await ws_connect(url)
     try:
-        await ws.send(json.dumps({"type": "join", "id": 1, "room": room, "name": "biến mất"}))
+        await ws.send(json.dumps({"type": "join", "id": 1, **tokens.join_fields(url, room, "biến mất")}))
         m = await expect_message(ws)
         assert m.get("type") == "ok", m
         sdp = offer_sdp
@@ -277,9 +278,11 @@ async def websocket_errors(server):
         await check('{"type":"publish","id":5,"sdp":"v=0"}', "not_joined", 5)
         await ws.send('{"type":"ping","id":6}')
         assert await expect_message(ws) == {"type": "ok", "id": 6}
-        await ws.send(json.dumps({"type": "join", "id": 7, "room": room_name(), "name": "Lê C"}))
+        await ws.send(json.dumps({"type": "join", "id": 7, **tokens.join_fields(server.ws_url, room_name(), "Lê C")}))
         m = await expect_message(ws)
         assert m.get("type") == "ok" and m.get("id") == 7, m
+        m = await expect_message(ws)   # the offer of the participant's slots follows its join
+        assert m.get("type") == "subscribe_offer", m
         await check('{"type":"join","id":8,"room":"x","name":"y"}', "already_joined", 8)
         await check('{"type":"publish","id":9,"sdp":"not an sdp"}', "bad_sdp", 9)
         await check('{"type":"publish","id":10,"sdp":7}', "bad_request", 10)

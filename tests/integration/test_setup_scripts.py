@@ -32,7 +32,7 @@ def planned_install(tmp_path, *flags):
 
 def test_running_the_server_installs_no_test_tools(tmp_path):
     commands, packages = planned_install(tmp_path)
-    assert {"meson", "libwebsockets-dev", "libjansson-dev"} <= packages, packages
+    assert {"meson", "libwebsockets-dev", "libjansson-dev", "libsqlite3-dev"} <= packages, packages
     assert not packages & TEST_ONLY, packages & TEST_ONLY
     with open(os.path.join(ROOT, "scripts", "run.sh")) as f:
         calls = [line for line in f if line.startswith("bash scripts/install-deps.sh")]

@@ -14,6 +14,8 @@ import uuid
 import pytest
 import websockets
 
+import tokens
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CHROMIUM_OFFER = os.path.join(ROOT, "tests", "unit", "data", "chromium-publish-offer.sdp")
 CHROMIUM_SUB_ANSWER = os.path.join(ROOT, "tests", "unit", "data", "chromium-subscribe-answer.sdp")
@@ -38,14 +40,15 @@ def read_fixture(path):
 class Client:
     """One WebSocket speaking the protocol; keeps events that arrive while waiting for replies."""
 
-    def __init__(self, ws):
+    def __init__(self, ws, url=None):
         self.ws = ws
+        self.url = url  # the server's ws:// URL, for join tokens
         self.events = []
         self.next_id = 1
 
     @classmethod
     async def open(cls, server):
-        return cls(await websockets.connect(server.ws_url, max_size=None, open_timeout=TIMEOUT))
+        return cls(await websockets.connect(server.ws_url, max_size=None, open_timeout=TIMEOUT), server.ws_url)
 
     async def send(self, obj):
         await self.ws.send(obj if isinstance(obj, (str, bytes)) else json.dumps(obj))
@@ -77,8 +80,8 @@ class Client:
                 return msg
             self.events.append(msg)
 
-    async def join(self, room, name="Nguyễn Văn A"):
-        r = await self.call("join", room=room, name=name)
+    async def join(self, room, name="Nguyễn Văn A", role=tokens.DEFAULT_ROLE):
+        r = await self.call("join", **tokens.join_fields(self.url, room, name, role))
         assert r["type"] == "ok", r
         return r
 
@@ -187,7 +190,9 @@ def test_error_codes(diemcau):
         await c.join(room_name())
         assert_error(await c.call("join", room="x", name="y"), "already_joined")
         assert_error(await c.call("publish", sdp="v=0\r\nthis is not sdp\r\n"), "bad_sdp")
-        assert_error(await c.call("subscribe_answer", version=1, sdp="v=0"), "bad_request")
+        # join sent subscribe_offer version 1: a version never offered is bad_request
+        assert_error(await c.call("subscribe_answer", version=99, sdp="v=0"), "bad_request")
+        assert_error(await c.call("subscribe_answer", version=1, sdp="v=0"), "bad_sdp")
         assert_error(await c.call("mute", kind="smell", muted=True), "bad_request")
         await c.send({"type": "ping", "id": {"nested": True}})
         assert_error(await c.recv(), "bad_request")
@@ -241,6 +246,32 @@ def test_messages_in_websocket_fragments_are_gathered(diemcau):
 
 # ---- media negotiation --------------------------------------------------------------------------
 
+# The fixed slots of every subscriber (PROTOCOL.md, Media model), with the default gallery of 9.
+FIXED_SLOTS = [("0", "audio", "chair_audio"), ("1", "video", "chair_video"), ("2", "audio", "floor_audio"),
+               ("3", "video", "floor_video"), ("4", "video", "screen"), ("5", "audio", "audio"),
+               ("6", "audio", "audio"), ("7", "audio", "audio")]
+
+
+def gallery_slots(n):
+    return [(str(8 + i), "video", "gallery") for i in range(n)]
+
+
+def slot_layout(offer):
+    return [(s["mid"], s["kind"], s["use"]) for s in offer["slots"]]
+
+
+def showing(slots, participant_id):
+    """{mid: use} of the slots showing participant_id."""
+    return {s["mid"]: s["use"] for s in slots if s["participant_id"] == participant_id}
+
+
+async def no_offer_pending(c):
+    """True when no subscribe_offer reached c: the ping's reply comes after anything the
+    server sent c before it."""
+    assert (await c.call("ping"))["type"] == "ok"
+    return not [e for e in c.events if e["type"] == "subscribe_offer"]
+
+
 def test_publish_chromium_offer(diemcau):
     offer = read_fixture(CHROMIUM_OFFER)
 
@@ -249,6 +280,14 @@ def test_publish_chromium_offer(diemcau):
         a, b = await Client.open(diemcau), await Client.open(diemcau)
         ra = await a.join(room)
         await b.join(room, "Trần Thị B")
+        # join brings the offer of every slot at once, whatever the room holds
+        first = await b.event("subscribe_offer")
+        assert first["version"] == 1
+        assert slot_layout(first) == FIXED_SLOTS + gallery_slots(9)
+        assert all(s["participant_id"] is None for s in first["slots"])
+        assert "a=ice-lite" in first["sdp"] and "a=setup:actpass" in first["sdp"]
+        assert first["sdp"].count("\r\nm=") == 17 and first["sdp"].count("a=sendonly") == 17
+
         r = await a.call("publish", sdp=offer)
         assert r["type"] == "ok", r
         answer = r["sdp"]
@@ -256,22 +295,29 @@ def test_publish_chromium_offer(diemcau):
         assert any(f" {port} typ host" in answer for port in diemcau.media_ports)
         assert "a=setup:passive" in answer
 
-        # b was already there: it gets an offer with a slot per published track.
+        # b was already there: its offer came at its join, with its fixed slots (5 program,
+        # 3 audio, 9 gallery), showing nobody yet; A's tracks then fill two of them by
+        # slot_update, without a new offer.
         ev = await b.event("subscribe_offer")
-        assert ev["version"] == 1
-        assert sorted(s["kind"] for s in ev["slots"]) == ["audio", "video"]
-        assert all(s["participant_id"] == ra["participant_id"] and s["active"] for s in ev["slots"])
+        assert ev["version"] == 1 and len(ev["slots"]) == 17
+        assert all(s["participant_id"] is None for s in ev["slots"])
         assert "a=ice-lite" in ev["sdp"] and "a=setup:actpass" in ev["sdp"]
+        assert ev["sdp"].count("a=sendonly") == 17
+        update = await b.event("slot_update")
+        assert sorted((s["kind"], s["use"]) for s in update["slots"]) == [("audio", "audio"), ("video", "gallery")]
+        assert all(s["participant_id"] == ra["participant_id"] and s["active"] for s in update["slots"])
         updated = await b.event("participant_updated")
         assert len(updated["participant"]["tracks"]) == 2
+        assert await no_offer_pending(b)
 
-        # A newcomer gets the existing tracks right after join.
+        # A newcomer's offer shows A's tracks right away.
         c = await Client.open(diemcau)
         await c.join(room, "Lê Văn C")
         ev_c = await c.event("subscribe_offer")
-        assert len(ev_c["slots"]) == 2
+        assert len(ev_c["slots"]) == 17
+        assert sum(s["participant_id"] == ra["participant_id"] for s in ev_c["slots"]) == 2
 
-        # Answering: an older version is stale, an unparsable one is bad_sdp, a real one ok.
+        # Answering: an unparsable answer is bad_sdp, a real one ok, the same version again stale.
         assert_error(await b.call("subscribe_answer", version=1, sdp="garbage"), "bad_sdp")
         if os.path.exists(CHROMIUM_SUB_ANSWER):
             with open(CHROMIUM_SUB_ANSWER, encoding="utf-8") as f:
@@ -284,7 +330,8 @@ def test_publish_chromium_offer(diemcau):
     run(scenario())
 
 
-def test_publisher_leave_marks_slots_inactive(diemcau):
+def test_publisher_leave_repoints_slots_before_participant_left(diemcau):
+    """A leaver's slots are emptied by slot_update, before participant_left, without an offer."""
     offer = read_fixture(CHROMIUM_OFFER)
 
     async def scenario():
@@ -292,18 +339,26 @@ def test_publisher_leave_marks_slots_inactive(diemcau):
         a, b = await Client.open(diemcau), await Client.open(diemcau)
         ra = await a.join(room)
         await b.join(room, "B")
-        assert (await a.call("publish", sdp=offer))["type"] == "ok"
         first = await b.event("subscribe_offer")
-        # the next offer waits for the answer to this one (one offer in flight)
         answer = read_fixture(CHROMIUM_SUB_ANSWER)
         assert (await b.call("subscribe_answer", version=first["version"], sdp=answer))["type"] == "ok"
+        assert (await a.call("publish", sdp=offer))["type"] == "ok"
+        shown = await b.event("slot_update")
+        mids = {s["mid"] for s in shown["slots"] if s["participant_id"] == ra["participant_id"]}
+        assert len(mids) == 2
         assert (await a.call("leave"))["type"] == "ok"
-        second = await b.event("subscribe_offer")
-        assert second["version"] == first["version"] + 1
-        assert all(not s["active"] and s["participant_id"] is None for s in second["slots"])
-        assert "a=inactive" in second["sdp"]
+        # the order on b's socket: the slots emptied, then participant_left
+        while True:
+            msg = await b.recv()
+            if msg["type"] in ("slot_update", "participant_left", "subscribe_offer"):
+                break
+        assert msg["type"] == "slot_update", msg
+        assert {s["mid"] for s in msg["slots"]} == mids
+        assert all(not s["active"] and s["participant_id"] is None for s in msg["slots"])
         left = await b.event("participant_left")
         assert left["participant_id"] == ra["participant_id"]
+        assert (await b.call("ping"))["type"] == "ok"
+        assert not [e for e in b.events if e["type"] == "subscribe_offer"]
         await b.close()
     run(scenario())
 
@@ -319,66 +374,58 @@ def ssrc_by_mid(sdp):
     return out
 
 
-def test_reused_slot_gets_a_new_ssrc(diemcau):
-    """A slot freed by a leaver and reused for the next publisher announces a new SSRC:
-    Chromium keeps a receiver bound to the SSRC it last had, so the old SSRC coming back
-    after `inactive` is decoded but never shown (PROTOCOL.md, Media model)."""
+def test_slots_keep_their_ssrc_from_one_participant_to_the_next(diemcau):
+    """Every slot is sendonly with one SSRC for the whole session: a newcomer takes the slot
+    a leaver had by slot_update, with no offer and no inactive m-line in between (Chromium
+    binds a receiver to the SSRC it had; this model never takes it away)."""
     offer = read_fixture(CHROMIUM_OFFER)
     answer = read_fixture(CHROMIUM_SUB_ANSWER)
 
     async def scenario():
         room = room_name()
         a, b = await Client.open(diemcau), await Client.open(diemcau)
-        await a.join(room)
+        ra = await a.join(room)
         await b.join(room, "B")
-        assert (await a.call("publish", sdp=offer))["type"] == "ok"
         first = await b.event("subscribe_offer")
         assert (await b.call("subscribe_answer", version=first["version"], sdp=answer))["type"] == "ok"
+        assert "a=inactive" not in first["sdp"] and len(ssrc_by_mid(first["sdp"])) == 17
+        assert (await a.call("publish", sdp=offer))["type"] == "ok"
         assert (await a.call("leave"))["type"] == "ok"
-        second = await b.event("subscribe_offer")
-        assert (await b.call("subscribe_answer", version=second["version"], sdp=answer))["type"] == "ok"
+        await b.event("participant_left")
         c = await Client.open(diemcau)
         rc = await c.join(room, "C")
         assert (await c.call("publish", sdp=offer))["type"] == "ok"
-        third = await b.event("subscribe_offer")
-        before, after = ssrc_by_mid(first["sdp"]), ssrc_by_mid(third["sdp"])
-        reused = [s["mid"] for s in third["slots"] if s["participant_id"] == rc["participant_id"]]
-        assert reused and all(m in before for m in reused), (before, third["slots"])
-        for mid in reused:
-            assert after[mid] != before[mid], f"slot {mid} reused with its old SSRC {before[mid]}"
+        while True:
+            update = await b.event("slot_update")
+            if any(s["participant_id"] == rc["participant_id"] for s in update["slots"]):
+                break
+        assert (await b.call("ping"))["type"] == "ok"
+        assert not [e for e in b.events if e["type"] == "subscribe_offer"]
         for cl in (b, c):
             await cl.close()
     run(scenario())
 
 
-def test_changes_during_an_unanswered_offer_come_in_one_offer_after_the_answer(diemcau):
-    offer = read_fixture(CHROMIUM_OFFER)
+def test_gallery_growth_offer_waits_for_the_answer(diemcau):
+    """set_gallery adds m-lines through a new offer; while the last offer is unanswered it
+    waits, and one offer with all of them follows the answer."""
     answer = read_fixture(CHROMIUM_SUB_ANSWER)
 
     async def scenario():
         room = room_name()
-        a, b, c = await Client.open(diemcau), await Client.open(diemcau), await Client.open(diemcau)
-        ra = await a.join(room, "A")
+        b = await Client.open(diemcau)
         await b.join(room, "B")
-        rc = await c.join(room, "C")
-        assert (await a.call("publish", sdp=offer))["type"] == "ok"
         first = await b.event("subscribe_offer")
-        assert {s["participant_id"] for s in first["slots"]} == {ra["participant_id"]}
-        # c publishes while b has not answered: b gets no offer yet. The ping's reply comes
-        # after anything the server sent b while handling c's publish.
-        assert (await c.call("publish", sdp=offer))["type"] == "ok"
-        assert (await b.call("ping"))["type"] == "ok"
+        assert len(first["slots"]) == 17
+        assert (await b.call("set_gallery", gallery=12))["type"] == "ok"
+        assert (await b.call("set_gallery", gallery=14))["type"] == "ok"
         assert not [e for e in b.events if e["type"] == "subscribe_offer"]
-        # the answer is accepted (not stale), and one offer with both publishers follows
         assert (await b.call("subscribe_answer", version=first["version"], sdp=answer))["type"] == "ok"
         second = await b.event("subscribe_offer")
-        assert second["version"] == first["version"] + 1
-        assert len(second["slots"]) == 4 and all(s["active"] for s in second["slots"])
-        assert {s["participant_id"] for s in second["slots"]} == {ra["participant_id"], rc["participant_id"]}
-        assert (await b.call("ping"))["type"] == "ok"
-        assert not [e for e in b.events if e["type"] == "subscribe_offer"]
-        for cl in (a, b, c):
-            await cl.close()
+        assert second["version"] == first["version"] + 1 and len(second["slots"]) == 8 + 14
+        assert [s["mid"] for s in second["slots"]] == [str(i) for i in range(22)]
+        assert_error(await b.call("set_gallery", gallery=26), "bad_request")
+        await b.close()
     run(scenario())
 
 
@@ -486,7 +533,7 @@ def test_config_file_and_overrides(diemcau_factory):
         room = room_name()
         a, b = await Client.open(srv), await Client.open(srv)
         await a.join(room)
-        assert_error(await b.call("join", room=room, name="B"), "room_full")
+        assert_error(await b.call("join", **tokens.join_fields(srv.ws_url, room, "B")), "room_full")
         await b.join(room_name(), "B")   # another room is fine
         await a.close()
         await b.close()

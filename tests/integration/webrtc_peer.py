@@ -46,6 +46,8 @@ from gi.repository import Gst, GstSdp, GstWebRTC, Nice  # noqa: E402
 
 import websockets  # noqa: E402
 
+import tokens  # noqa: E402
+
 Gst.init(None)
 
 log = logging.getLogger("webrtc_peer")
@@ -324,10 +326,11 @@ class WebRTCPeer:
     def __init__(self, ws_url, room, name, video_codec="vp8", audio=True, video=True,
                  send_candidates=True, width=320, height=240, framerate=30,
                  keyframe_interval=30, latency_ms=100, timeout=DEFAULT_TIMEOUT,
-                 restart_subscribe=False):
+                 restart_subscribe=False, role=tokens.DEFAULT_ROLE):
         self.ws_url = ws_url
         self.room = room
         self.name = name
+        self.role = role
         self.video_codec = video_codec.lower()
         self.audio = audio
         self.video = video
@@ -350,6 +353,7 @@ class WebRTCPeer:
         self.subscribe_offers = []       # (version, sdp) in order of arrival
         self.subscribe_answers = []      # versions answered
         self.slots = {}                  # mid -> slot dict from the server
+        self.restart_next_offer = False  # answer the next subscribe offer from a new webrtcbin
         self.events = []                 # every event received (for debugging / asserts)
         self.errors = []                 # errors from our own tasks
 
@@ -361,6 +365,7 @@ class WebRTCPeer:
         self._lock = threading.Lock()
         self._video_frames = {}          # mid -> decoded frames
         self._audio_buffers = {}         # mid -> decoded audio buffers
+        self._rtp_packets = {}           # mid -> RTP packets received (before decoding)
         self._decoded_caps = {}          # mid -> caps string of decoded output
         self._encoding_names = {}        # mid -> RTP encoding-name
         self.connection_states = {"publish": "new", "subscribe": "new"}
@@ -379,6 +384,14 @@ class WebRTCPeer:
             if mid is not None:
                 return self._audio_buffers.get(mid, 0)
             return sum(self._audio_buffers.values())
+
+    def rtp_packets(self, mid=None):
+        """RTP packets the subscribe webrtcbin handed out on slot mid (all slots if None):
+        what the server forwarded, counted before any decoder could conceal a gap."""
+        with self._lock:
+            if mid is not None:
+                return self._rtp_packets.get(mid, 0)
+            return sum(self._rtp_packets.values())
 
     def counts(self):
         with self._lock:
@@ -402,7 +415,8 @@ class WebRTCPeer:
             await self.join()
 
     async def join(self):
-        res = await self.sig.request("join", timeout=self.timeout, room=self.room, name=self.name)
+        res = await self.sig.request("join", timeout=self.timeout,
+                                     **tokens.join_fields(self.ws_url, self.room, self.name, self.role))
         self.join_result = res
         self.participant_id = res.get("participant_id")
         if not isinstance(self.participant_id, str):
@@ -561,6 +575,10 @@ class WebRTCPeer:
         self._update_slots(ev.get("slots"))
         self.subscribe_offers.append((version, sdp))
         async with self._sub_lock:
+            if self._sub is not None and self.restart_next_offer:
+                # the test wants this offer answered from a new peer connection
+                self.restart_next_offer = False
+                await self._restart_subscribe_pipeline("a new peer connection asked for")
             if self._sub is None:
                 self._sub = self._new_subscribe_pipeline()
             try:
@@ -569,15 +587,8 @@ class WebRTCPeer:
                 if not (self.restart_subscribe and "direction changes are not implemented" in str(e)):
                     raise
                 # webrtcbin 1.22 cannot re-activate an inactive m-line (nor make any
-                # other direction change). Start a fresh subscribe webrtcbin (new ICE
-                # credentials and DTLS certificate) and answer the offer with it.
-                log.info("%s: webrtcbin cannot change directions; new subscribe webrtcbin",
-                         self.name)
-                self.subscribe_restarts += 1
-                old, self._sub = self._sub, None
-                self._retired.append(old)
-                await self._stop_pipeline(old)
-                self._sub = self._new_subscribe_pipeline()
+                # other direction change): answer from a fresh subscribe webrtcbin.
+                await self._restart_subscribe_pipeline("webrtcbin cannot change directions")
                 answer = await self._answer_offer(sdp)
             try:
                 await self.sig.request("subscribe_answer", timeout=self.timeout,
@@ -587,6 +598,15 @@ class WebRTCPeer:
                 if e.code != "stale_version":
                     raise
                 log.info("%s: answer to version %s is stale", self.name, version)
+
+    async def _restart_subscribe_pipeline(self, why):
+        """A fresh subscribe webrtcbin (new ICE credentials and DTLS certificate)."""
+        log.info("%s: %s; new subscribe webrtcbin", self.name, why)
+        self.subscribe_restarts += 1
+        old, self._sub = self._sub, None
+        self._retired.append(old)
+        await self._stop_pipeline(old)
+        self._sub = self._new_subscribe_pipeline()
 
     def _new_subscribe_pipeline(self):
         pipe = _Pipeline(f"webrtcbin name=sub bundle-policy=max-bundle latency={self.latency_ms}",
@@ -671,6 +691,12 @@ class WebRTCPeer:
         with self._lock:
             self._encoding_names[mid] = enc
         log.info("%s: incoming stream mid=%s encoding=%s", self.name, mid, enc)
+
+        def count_rtp(p, info):
+            with self._lock:
+                self._rtp_packets[mid] = self._rtp_packets.get(mid, 0) + 1
+            return Gst.PadProbeReturn.OK
+        pad.add_probe(Gst.PadProbeType.BUFFER, count_rtp)
 
         pipe = owner.pipe
         decode = Gst.ElementFactory.make("decodebin")

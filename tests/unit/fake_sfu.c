@@ -15,6 +15,7 @@ typedef struct {
     sfu_kind kind;         /* streams, slots */
     uint32_t source;       /* slots: the stream pointed at, 0 = none */
     bool peer_set;         /* transports: the peer's fingerprint is known */
+    bool forward;          /* streams: the gate is open */
 } fake_object;
 
 #define FAKE_MAX_EVENTS 64
@@ -214,8 +215,23 @@ void sfu_stream_add(sfu *s, const sfu_stream_desc *desc)
     c->pt = desc->pt;
     c->ssrc = desc->ssrc;
     snprintf(c->text, sizeof c->text, "%s", desc->mid);
+    c->forward = !desc->blocked;
+    c->audio_level_ext_id = desc->audio_level_ext_id;
     if (!desc->ssrc && !desc->mid_ext_id) problem(s, "stream %u has neither an SSRC nor a mid", desc->stream_id);
-    create(s, OBJ_STREAM, desc->stream_id, desc->room_id, desc->transport_id, desc->kind);
+    fake_object *st = create(s, OBJ_STREAM, desc->stream_id, desc->room_id, desc->transport_id, desc->kind);
+    if (st) st->forward = !desc->blocked;
+}
+
+void sfu_stream_set_forwarding(sfu *s, uint32_t stream_id, uint32_t room_id, bool forward)
+{
+    fake_call *c = record(s, FAKE_STREAM_SET_FORWARDING, stream_id, room_id);
+    c->forward = forward;
+    fake_object *st = find(s, OBJ_STREAM, stream_id);
+    if (!st || st->room_id != room_id) {
+        problem(s, "gate set on unknown stream %u (room %u)", stream_id, room_id);
+        return;
+    }
+    st->forward = forward;
 }
 
 void sfu_stream_remove(sfu *s, uint32_t stream_id, uint32_t room_id)
@@ -321,12 +337,29 @@ uint32_t fake_sfu_slot_source(const sfu *s, uint32_t slot_id)
     return slot ? slot->source : 0;
 }
 
+bool fake_sfu_stream_forwarding(const sfu *s, uint32_t stream_id)
+{
+    const fake_object *st = find(s, OBJ_STREAM, stream_id);
+    return st && st->forward;
+}
+
 size_t fake_sfu_alive_count(const sfu *s) { return s->n_objects; }
 
 size_t fake_sfu_problem_count(const sfu *s) { return s->problems; }
 
-void fake_sfu_push_event(sfu *s, sfu_event_type type, uint32_t id)
+static sfu_event *queue_event(sfu *s, sfu_event_type type, uint32_t id)
 {
     if (s->n_events == FAKE_MAX_EVENTS) abort();
-    s->events[s->n_events++] = (sfu_event){.type = type, .id = id, .detail = "injected by the test"};
+    sfu_event *ev = &s->events[s->n_events++];
+    *ev = (sfu_event){.type = type, .id = id, .detail = "injected by the test"};
+    return ev;
+}
+
+void fake_sfu_push_event(sfu *s, sfu_event_type type, uint32_t id) { queue_event(s, type, id); }
+
+void fake_sfu_push_audio_level(sfu *s, uint32_t stream_id, uint8_t audio_level, uint8_t voice_percent)
+{
+    sfu_event *ev = queue_event(s, SFU_EV_AUDIO_LEVEL, stream_id);
+    ev->audio_level = audio_level;
+    ev->voice_percent = voice_percent;
 }

@@ -4,7 +4,7 @@
  * and notes every call the real engine would ignore or get wrong: an id added twice, a
  * remove of something that does not exist, a stream or slot on an unknown transport, a
  * slot pointed at a stream that is gone or of another kind or room, a stream removed
- * while a slot still shows it. Tests inject engine events with fake_sfu_push_event.
+ * while a slot still shows it, a gate set on an unknown stream. Tests inject engine events with fake_sfu_push_event.
  * Written against today's sfu.h; keep every dependency on its signatures in fake_sfu.c. */
 #ifndef FAKE_SFU_H
 #define FAKE_SFU_H
@@ -28,6 +28,7 @@ typedef enum {
     FAKE_SLOT_POINT,
     FAKE_SLOT_REMOVE,
     FAKE_TRANSPORT_SET_PEER,
+    FAKE_STREAM_SET_FORWARDING,
 } fake_op;
 
 /* One engine call; fields the call does not have are 0. */
@@ -35,15 +36,17 @@ typedef struct {
     fake_op op;
     uint32_t id; /* the transport, stream or slot the call is about */
     uint32_t room_id;
-    uint32_t transport_id; /* stream_add, slot_add */
-    uint32_t stream_id;    /* slot_point: the new source, 0 = none */
-    sfu_kind kind;         /* stream_add, slot_add */
-    sfu_codec codec;       /* stream_add */
-    uint8_t pt;            /* stream_add: the publisher's; slot_point: the one sent with */
-    uint32_t ssrc;         /* stream_add: the publisher's (0 = from mid); slot_add: the slot's */
-    bool dtls_client;      /* transport_add, transport_set_peer */
-    char ice_ufrag[64];    /* transport_add: the server's ufrag */
-    char text[160];        /* transport_add, transport_set_peer: the peer's fingerprint ("" = not yet);
+    uint32_t transport_id;      /* stream_add, slot_add */
+    uint32_t stream_id;         /* slot_point: the new source, 0 = none */
+    sfu_kind kind;              /* stream_add, slot_add */
+    sfu_codec codec;            /* stream_add */
+    uint8_t pt;                 /* stream_add: the publisher's; slot_point: the one sent with */
+    uint32_t ssrc;              /* stream_add: the publisher's (0 = from mid); slot_add: the slot's */
+    bool dtls_client;           /* transport_add, transport_set_peer */
+    bool forward;               /* stream_add: !desc.blocked; stream_set_forwarding: the gate opens */
+    uint8_t audio_level_ext_id; /* stream_add */
+    char ice_ufrag[64];         /* transport_add: the server's ufrag */
+    char text[160];             /* transport_add, transport_set_peer: the peer's fingerprint ("" = not yet);
                               stream_add: the mid */
 } fake_call;
 
@@ -63,6 +66,9 @@ bool fake_sfu_transport_alive(const sfu *s, uint32_t id);
 bool fake_sfu_stream_alive(const sfu *s, uint32_t id);
 bool fake_sfu_slot_alive(const sfu *s, uint32_t id);
 uint32_t fake_sfu_slot_source(const sfu *s, uint32_t slot_id);
+/* A stream's gate as the engine has it now (its add's desc.blocked, then the last
+ * sfu_stream_set_forwarding); false for no stream. */
+bool fake_sfu_stream_forwarding(const sfu *s, uint32_t stream_id);
 size_t fake_sfu_alive_count(const sfu *s); /* transports + streams + slots */
 
 /* Calls the real engine would have ignored or mishandled; each also printed on stderr. */
@@ -70,5 +76,7 @@ size_t fake_sfu_problem_count(const sfu *s);
 
 /* Queues an event for the next sfu_poll_events. */
 void fake_sfu_push_event(sfu *s, sfu_event_type type, uint32_t id);
+/* Queues an SFU_EV_AUDIO_LEVEL for a stream: loudness 0–127, voice share 0–100. */
+void fake_sfu_push_audio_level(sfu *s, uint32_t stream_id, uint8_t audio_level, uint8_t voice_percent);
 
 #endif

@@ -1,6 +1,8 @@
 /* See meeting_harness.h. */
 #include "meeting_harness.h"
 
+#include "token.h"
+
 #include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +28,8 @@ gint64 g_get_monotonic_time(void) { return fake_now_us; }
 
 void advance_seconds(int seconds) { fake_now_us += (gint64)seconds * G_USEC_PER_SEC; }
 
+void advance_ms(int ms) { fake_now_us += (gint64)ms * 1000; }
+
 /* ---- a room of test clients ------------------------------------------------------------ */
 
 dc_config cfg;
@@ -40,6 +44,14 @@ static void io_send(void *user, dc_conn *conn, dc_frame *frame)
     json_t *msg = json_loadb((const char *)dc_frame_payload(frame), dc_frame_len(frame), 0, &err);
     MH_EXPECT(msg && json_is_object(msg) && json_is_string(json_object_get(msg, "type")));
     MH_EXPECT(c->n_inbox < MAX_INBOX);
+    /* the slot map follows offers and slot_updates as they arrive, as a page's does */
+    const char *type = msg ? json_string_value(json_object_get(msg, "type")) : "";
+    json_t *slots = json_object_get(msg, "slots");
+    if (!strcmp(type, "subscribe_offer")) json_object_clear(c->slots);
+    for (size_t i = 0; i < json_array_size(slots); i++) {
+        json_t *slot = json_array_get(slots, i);
+        json_object_set(c->slots, json_string_value(json_object_get(slot, "mid")), slot);
+    }
     if (msg && c->n_inbox < MAX_INBOX) c->inbox[c->n_inbox++] = msg;
     else json_decref(msg);
 }
@@ -55,18 +67,25 @@ void meeting_start_sized(int max_room_size)
 {
     dc_config_defaults(&cfg);
     if (max_room_size) cfg.max_room_size = max_room_size;
+    static const char secret[] = "the meeting harness's join token secret, 48 bytes";
+    memcpy(cfg.token_secret, secret, sizeof secret - 1);
+    cfg.token_secret_len = sizeof secret - 1;
     engine = fake_sfu_new();
     dc_meeting_io io = {.send = io_send, .close = io_close};
-    meeting = dc_meeting_new(&cfg, engine, &io);
+    meeting = dc_meeting_new(&cfg, engine, NULL, &io);
     MH_EXPECT(meeting != NULL);
 }
 
 void meeting_start(void) { meeting_start_sized(0); }
 
-void client_open(client *c, const char *name)
+void client_open(client *c, const char *name) { client_open_as(c, name, NULL); }
+
+void client_open_as(client *c, const char *name, const char *role)
 {
     memset(c, 0, sizeof *c);
     c->name = name;
+    c->role = role;
+    c->slots = json_object();
     c->conn.server_handle = c;
     c->next_id = 1;
     dc_meeting_conn_opened(meeting, &c->conn);
@@ -83,8 +102,10 @@ void client_free(client *c)
     client_drop_inbox(c);
     free(c->offer);
     json_decref(c->offer_msg);
+    json_decref(c->slots);
     c->offer = NULL;
     c->offer_msg = NULL;
+    c->slots = NULL;
 }
 
 /* Ends the meeting; the fake engine must not have seen a call the real one would mishandle. */
@@ -179,18 +200,35 @@ static const char *media_lines(const char *ufrag, const char *setup)
 /* sendonly Opus (mid 0) and VP8 (mid 1), SSRCs given, the mid extension offered. */
 char *publish_offer(const char *ufrag, const char *setup, uint32_t audio_ssrc, uint32_t video_ssrc)
 {
-    GString *s = g_string_new("v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
-                              "a=group:BUNDLE 0 1\r\na=msid-semantic: WMS\r\n");
+    return publish_offer_with_screen(ufrag, setup, audio_ssrc, video_ssrc, 0);
+}
+
+/* The same, plus (screen_ssrc not 0) a second VP8 m-line, mid 2, for a screen share; the
+ * audio m-line offers the RFC 6464 audio level extension (id 1). */
+char *publish_offer_with_screen(const char *ufrag, const char *setup, uint32_t audio_ssrc, uint32_t video_ssrc,
+                                uint32_t screen_ssrc)
+{
+    GString *s = g_string_new("v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n");
+    g_string_append(s, screen_ssrc ? "a=group:BUNDLE 0 1 2\r\n" : "a=group:BUNDLE 0 1\r\n");
+    g_string_append(s, "a=msid-semantic: WMS\r\n");
     g_string_append_printf(s, "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n%sa=mid:0\r\n", media_lines(ufrag, setup));
-    g_string_append_printf(s,
-                           "a=extmap:4 %s\r\na=sendonly\r\na=msid:s a\r\na=rtpmap:111 opus/48000/2\r\n"
-                           "a=fmtp:111 minptime=10;useinbandfec=1\r\na=ssrc:%u cname:c\r\n",
-                           DC_EXT_MID, audio_ssrc);
+    g_string_append_printf(
+        s,
+        "a=extmap:1 %s\r\na=extmap:4 %s\r\na=sendonly\r\na=msid:s a\r\n"
+        "a=rtpmap:111 opus/48000/2\r\na=fmtp:111 minptime=10;useinbandfec=1\r\na=ssrc:%u cname:c\r\n",
+        DC_EXT_AUDIO_LEVEL, DC_EXT_MID, audio_ssrc);
     g_string_append_printf(s, "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n%sa=mid:1\r\n", media_lines(ufrag, setup));
     g_string_append_printf(s,
                            "a=extmap:4 %s\r\na=sendonly\r\na=msid:s v\r\na=rtpmap:96 VP8/90000\r\n"
                            "a=rtcp-fb:96 nack pli\r\na=ssrc:%u cname:c\r\n",
                            DC_EXT_MID, video_ssrc);
+    if (screen_ssrc) {
+        g_string_append_printf(s, "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n%sa=mid:2\r\n", media_lines(ufrag, setup));
+        g_string_append_printf(s,
+                               "a=extmap:4 %s\r\na=sendonly\r\na=msid:s screen\r\na=rtpmap:96 VP8/90000\r\n"
+                               "a=rtcp-fb:96 nack pli\r\na=ssrc:%u cname:c\r\n",
+                               DC_EXT_MID, screen_ssrc);
+    }
     return g_string_free(s, FALSE);
 }
 
@@ -275,9 +313,24 @@ uint32_t slot_of(const client *c, const char *mid)
 
 /* ---- what a client does ------------------------------------------------------------------- */
 
+char *token_for(const client *c, const char *room, int64_t ttl_seconds)
+{
+    dc_token_claims claims = {.exp = g_get_real_time() / G_USEC_PER_SEC + ttl_seconds};
+    snprintf(claims.sub, sizeof claims.sub, "%s", c->name);
+    snprintf(claims.name, sizeof claims.name, "%s", c->name);
+    snprintf(claims.room, sizeof claims.room, "%s", room);
+    MH_EXPECT(dc_role_parse(c->role ? c->role : "official", &claims.role));
+    claims.grants = dc_role_default_grants(claims.role);
+    char *token = dc_token_sign(&claims, cfg.token_secret, cfg.token_secret_len);
+    MH_EXPECT(token != NULL);
+    return token;
+}
+
 json_t *join(client *c, const char *room)
 {
-    json_t *reply = request(c, json_pack("{s:s, s:s, s:s}", "type", "join", "room", room, "name", c->name));
+    char *token = token_for(c, room, 3600);
+    json_t *reply = request(c, json_pack("{s:s, s:s, s:s}", "type", "join", "room", room, "token", token));
+    free(token);
     if (is_ok(reply)) {
         snprintf(c->pid, sizeof c->pid, "%s", json_string_value(json_object_get(reply, "participant_id")));
         snprintf(c->resume_token, sizeof c->resume_token, "%s",
@@ -309,6 +362,15 @@ dc_sdp *publish(client *c, const char *ufrag)
 }
 
 void publish_ok(client *c) { free(publish(c, "pubufrag")); }
+
+json_t *publish_screen(client *c, bool with_screen)
+{
+    char *offer = publish_offer_with_screen("pubufrag", "actpass", 1111, 2222, with_screen ? 3333 : 0);
+    json_t *req = json_pack("{s:s, s:s}", "type", "publish", "sdp", offer);
+    if (with_screen) json_object_set_new(req, "screen_mid", json_string("2"));
+    g_free(offer);
+    return request(c, req);
+}
 
 /* Answers the one subscribe offer waiting in the inbox (accepting everything) and
  * returns the reply; the offer is kept in c->offer. */
@@ -348,17 +410,35 @@ const json_t *offered_slot(const client *c, const char *mid)
     return NULL;
 }
 
-/* The mid of the offered slot showing that participant's track of that kind, or NULL. */
+/* The mid of the slot showing that participant's track of that kind now, or NULL. */
 const char *mid_showing(const client *c, const client *source, const char *kind)
 {
-    json_t *slots = json_object_get(c->offer_msg, "slots");
-    for (size_t i = 0; i < json_array_size(slots); i++) {
-        json_t *slot = json_array_get(slots, i);
+    const char *mid;
+    json_t *slot;
+    json_object_foreach(c->slots, mid, slot)
+    {
         const char *pid = json_string_value(json_object_get(slot, "participant_id"));
-        if (pid && !strcmp(pid, source->pid) && !strcmp(json_string_value(json_object_get(slot, "kind")), kind))
-            return json_string_value(json_object_get(slot, "mid"));
+        if (pid && !strcmp(pid, source->pid) && !strcmp(json_string_value(json_object_get(slot, "kind")), kind) &&
+            strcmp(json_string_value(json_object_get(slot, "use")), "screen"))
+            return mid;
     }
     return NULL;
+}
+
+const char *slot_shows(const client *c, const char *mid)
+{
+    const char *pid = json_string_value(json_object_get(json_object_get(c->slots, mid), "participant_id"));
+    return pid ? pid : "";
+}
+
+size_t slots_showing(const client *c, const char *kind)
+{
+    size_t n = 0;
+    const char *mid;
+    json_t *slot;
+    json_object_foreach(c->slots, mid, slot) n += json_is_string(json_object_get(slot, "participant_id")) &&
+                                                  !strcmp(json_string_value(json_object_get(slot, "kind")), kind);
+    return n;
 }
 
 /* True if viewer's engine slot for source's track of that kind forwards source's stream. */
@@ -374,15 +454,15 @@ bool sees_both(const client *viewer, const client *source)
     return sees(viewer, source, SFU_KIND_AUDIO) && sees(viewer, source, SFU_KIND_VIDEO);
 }
 
-/* A joins and publishes; everyone already there answers the offer it causes. */
+/* c joins, answers the offer of its slots and publishes; the others only hear of it
+ * (participant_joined, slot_update): nobody renegotiates. */
 void enter_and_publish(client *c, const char *room, client *others[], size_t n_others)
 {
     join_ok(c, room);
+    answer_offer(c);
     publish_ok(c);
-    if (count_unread(c, "subscribe_offer")) answer_offer(c);
     for (size_t i = 0; i < n_others; i++) {
-        MH_EXPECT(count_unread(others[i], "subscribe_offer") == 1);
-        answer_offer(others[i]);
+        MH_EXPECT(count_unread(others[i], "subscribe_offer") == 0);
         client_drop_inbox(others[i]);
     }
     client_drop_inbox(c);

@@ -109,7 +109,54 @@ static void test_bad_request_and_unknown_type(void)
 
     /* join */
     CHECK(parse_code("{\"type\":\"join\",\"name\":\"A\"}") == DC_ERR_BAD_REQUEST);
-    CHECK(parse_code("{\"type\":\"join\",\"room\":\"r\"}") == DC_ERR_BAD_REQUEST);
+    CHECK(parse_code("{\"type\":\"join\",\"room\":\"r\"}") == DC_OK); /* the token names */
+    CHECK(parse_code("{\"type\":\"join\",\"room\":\"r\",\"gallery\":25}") == DC_OK);
+    CHECK(parse_code("{\"type\":\"join\",\"room\":\"r\",\"gallery\":26}") == DC_ERR_BAD_REQUEST);
+    CHECK(parse_code("{\"type\":\"join\",\"room\":\"r\",\"gallery\":\"9\"}") == DC_ERR_BAD_REQUEST);
+
+    /* the province meeting's requests */
+    static const struct {
+        const char *text;
+        dc_error_code code;
+    } meeting_requests[] = {
+        {"{\"type\":\"raise_hand\"}", DC_OK},
+        {"{\"type\":\"lower_hand\"}", DC_OK},
+        {"{\"type\":\"lower_hand\",\"participant_id\":\"p2\"}", DC_OK},
+        {"{\"type\":\"lower_hand\",\"participant_id\":\"\"}", DC_ERR_BAD_REQUEST},
+        {"{\"type\":\"grant_floor\",\"participant_id\":\"p2\"}", DC_OK},
+        {"{\"type\":\"grant_floor\",\"participant_id\":\"p2\",\"seconds\":86400}", DC_OK},
+        {"{\"type\":\"grant_floor\",\"participant_id\":\"p2\",\"seconds\":86401}", DC_ERR_BAD_REQUEST},
+        {"{\"type\":\"grant_floor\",\"participant_id\":\"p2\",\"seconds\":-1}", DC_ERR_BAD_REQUEST},
+        {"{\"type\":\"grant_floor\"}", DC_ERR_BAD_REQUEST},
+        {"{\"type\":\"grant_floor\",\"participant_id\":\"p1234567890123456\"}", DC_ERR_BAD_REQUEST},
+        {"{\"type\":\"revoke_floor\"}", DC_OK},
+        {"{\"type\":\"next_floor\",\"seconds\":60}", DC_OK},
+        {"{\"type\":\"mute_participant\",\"participant_id\":\"p2\",\"kind\":\"video\",\"muted\":true}", DC_OK},
+        {"{\"type\":\"mute_participant\",\"participant_id\":\"p2\",\"kind\":\"screen\",\"muted\":true}",
+         DC_ERR_BAD_REQUEST},
+        {"{\"type\":\"mute_participant\",\"kind\":\"audio\",\"muted\":true}", DC_ERR_BAD_REQUEST},
+        {"{\"type\":\"mute_delegates\"}", DC_OK},
+        {"{\"type\":\"remove_participant\",\"participant_id\":\"p2\"}", DC_OK},
+        {"{\"type\":\"lock_room\",\"locked\":false}", DC_OK},
+        {"{\"type\":\"lock_room\",\"locked\":1}", DC_ERR_BAD_REQUEST},
+        {"{\"type\":\"end_meeting\"}", DC_OK},
+        {"{\"type\":\"set_room_options\",\"floor_may_share\":true}", DC_OK},
+        {"{\"type\":\"set_room_options\"}", DC_ERR_BAD_REQUEST},
+        {"{\"type\":\"chat\",\"text\":\"xin chào\"}", DC_OK},
+        {"{\"type\":\"chat\",\"text\":\"x\",\"to\":\"chair\"}", DC_OK},
+        {"{\"type\":\"chat\",\"text\":\"x\",\"to\":\"p2\"}", DC_ERR_BAD_REQUEST},
+        {"{\"type\":\"chat\",\"text\":\"\"}", DC_ERR_BAD_REQUEST},
+        {"{\"type\":\"set_gallery\",\"gallery\":0}", DC_OK},
+        {"{\"type\":\"set_gallery\"}", DC_ERR_BAD_REQUEST},
+        {"{\"type\":\"publish\",\"sdp\":\"v=0\",\"screen_mid\":\"2\"}", DC_OK},
+        {"{\"type\":\"publish\",\"sdp\":\"v=0\",\"screen_mid\":\"\"}", DC_ERR_BAD_REQUEST},
+        {"{\"type\":\"publish\",\"sdp\":\"v=0\",\"screen_mid\":2}", DC_ERR_BAD_REQUEST},
+    };
+    for (size_t i = 0; i < sizeof meeting_requests / sizeof meeting_requests[0]; i++) {
+        dc_error_code got = parse_code(meeting_requests[i].text);
+        CHECK(got == meeting_requests[i].code);
+        if (got != meeting_requests[i].code) fprintf(stderr, "  for %s\n", meeting_requests[i].text);
+    }
     CHECK(parse_code("{\"type\":\"join\",\"room\":1,\"name\":\"A\"}") == DC_ERR_BAD_REQUEST);
     CHECK(parse_code("{\"type\":\"join\",\"room\":\"\",\"name\":\"A\"}") == DC_ERR_BAD_REQUEST);
     CHECK(parse_code("{\"type\":\"join\",\"room\":\"   \",\"name\":\"A\"}") == DC_ERR_BAD_REQUEST);

@@ -251,7 +251,11 @@ static void check_publish_answer_of(const char *fixture, int audio_pt, int video
                 CHECK(!strcmp(m->mid, offer->media[i].mid) && !m->rejected);
                 CHECK(m->direction == DC_DIR_RECVONLY && m->rtcp_mux && m->n_codecs == 1);
                 CHECK(m->rtcp_rsize == offer->media[i].rtcp_rsize);
-                CHECK(m->n_extmaps == 1 && dc_sdp_extmap_id(m, DC_EXT_MID) == mid_ext);
+                /* the mid on both; the audio level (RFC 6464) on audio, with the offer's id */
+                CHECK(m->n_extmaps == (i == 0 ? 2u : 1u) && dc_sdp_extmap_id(m, DC_EXT_MID) == mid_ext);
+                CHECK(dc_sdp_extmap_id(m, DC_EXT_AUDIO_LEVEL) ==
+                      (i == 0 ? dc_sdp_extmap_id(&offer->media[0], DC_EXT_AUDIO_LEVEL) : 0));
+                CHECK(i != 0 || dc_sdp_extmap_id(m, DC_EXT_AUDIO_LEVEL) != 0);
                 CHECK(m->n_ssrcs == 0);
             }
             CHECK(!strcmp(back->media[0].codecs[0].name, "opus") && back->media[0].codecs[0].pt == audio_pt);
@@ -277,6 +281,31 @@ static void test_publish_answers(void)
     check_publish_answer_of("firefox-publish-offer.sdp", 109, 120, 3, false);
     check_publish_answer_of("chromium-publish-offer-datachannel.sdp", 111, 96, 4, true);
     check_publish_answer_of("firefox-publish-offer-datachannel.sdp", 109, 120, 3, true);
+}
+
+/* The audio level extension is echoed only where it was offered, and only on audio: an
+ * offer without it on audio and with it on video gets an answer with none. */
+static void test_publish_answer_audio_level_only_when_offered(void)
+{
+    size_t len;
+    char *text = load_fixture("chromium-publish-offer.sdp", &len);
+    if (!text) return;
+    GString *edited = g_string_new(text);
+    const char *level = "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n";
+    CHECK(g_string_replace(edited, level, "", 1) == 1);
+    CHECK(g_string_replace(edited, "a=extmap:14 urn:ietf:params:rtp-hdrext:toffset\r\n",
+                           "a=extmap:14 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n", 1) == 1);
+    bool ok;
+    dc_sdp *offer = parse_or_report(edited->str, edited->len, &ok);
+    CHECK(ok && dc_sdp_extmap_id(&offer->media[1], DC_EXT_AUDIO_LEVEL) == 14);
+    dc_codec_id picked[DC_SDP_MAX_MEDIA];
+    uint8_t picked_pt[DC_SDP_MAX_MEDIA];
+    char *answer = ok ? dc_sdp_write_publish_answer(offer, &LOCAL, picked, picked_pt) : NULL;
+    CHECK(answer && !strstr(answer, DC_EXT_AUDIO_LEVEL) && strstr(answer, DC_EXT_MID));
+    free(answer);
+    free(offer);
+    g_string_free(edited, TRUE);
+    g_free(text);
 }
 
 static void test_subscribe_offer_round_trip(void)
@@ -610,6 +639,7 @@ int main(void)
     test_firefox_offer();
     test_subscribe_answers();
     test_publish_answers();
+    test_publish_answer_audio_level_only_when_offered();
     test_subscribe_offer_round_trip();
     test_codec_choice();
     test_answer_refuses_wrong_role();
