@@ -34,10 +34,7 @@ static bool client_allowed(const dc_config *cfg, const char *ip)
 }
 
 /* A string member, NULL when absent or not a string (the claims' checks then name it). */
-static const char *text_member(json_t *body, const char *key)
-{
-    return json_string_value(json_object_get(body, key));
-}
+static const char *text_member(json_t *body, const char *key) { return json_string_value(json_object_get(body, key)); }
 
 /* The claims a development token carries: the request's room, name, role and site, a
  * random sub (each mint is another person) and DC_DEV_TOKEN_TTL_SECONDS of validity. */
