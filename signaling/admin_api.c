@@ -106,7 +106,8 @@ static void export_response(const dc_config *cfg, const export_request *x, dc_ht
     dc_record *r = dc_record_open_readonly(cfg->record_path, err, sizeof err);
     if (!r) {
         fprintf(stderr, "admin: %s\n", err);
-        dc_http_api_error(resp, 500, "record_unreadable", "the meeting record cannot be read (the server log says why)");
+        dc_http_api_error(resp, 500, "record_unreadable",
+                          "the meeting record cannot be read (the server log says why)");
         return;
     }
     if (x->meeting_id && !dc_record_meeting_exists(r, x->meeting_id)) {

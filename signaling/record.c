@@ -206,6 +206,10 @@ static bool ensure_schema(dc_record *r, char *err, size_t err_len)
                 SCHEMA_VERSION);
         return false;
     }
+    if (version < 0) {
+        set_err(err, err_len, "the file is not a meeting record (%s)", sqlite3_errmsg(r->db));
+        return false;
+    }
     if (version != 0 || r->read_only) {
         set_err(err, err_len, "the file is not a meeting record (schema version %" PRId64 ")", version);
         return false;
@@ -358,6 +362,18 @@ void dc_record_chat(dc_record *r, int64_t meeting_id, const char *from, const ch
 bool dc_record_meeting_exists(dc_record *r, int64_t meeting_id)
 {
     return r && query_int(r, "SELECT 1 FROM meetings WHERE id = ?1", meeting_id, 0) == 1;
+}
+
+int64_t dc_record_last_meeting_in_room(dc_record *r, const char *room)
+{
+    sqlite3_stmt *st;
+    if (!r || !room ||
+        sqlite3_prepare_v2(r->db, "SELECT MAX(id) FROM meetings WHERE room = ?1", -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    sqlite3_bind_text(st, 1, room, -1, SQLITE_TRANSIENT);
+    int64_t id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0; /* NULL reads as 0 */
+    sqlite3_finalize(st);
+    return id;
 }
 
 /* ---- exports ------------------------------------------------------------------------- */

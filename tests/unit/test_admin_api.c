@@ -112,12 +112,21 @@ static void test_off_and_credential(void)
 
 static void test_paths(int64_t m)
 {
-    static const char *const unknown[] = {"/admin", "/admin/", "/admin/meeting", "/admin/meetings/",
-                                          "/admin/meetings/1", "/admin/meetings/1/", "/admin/meetings/1/people.csv",
-                                          "/admin/meetings/1/attendance", "/admin/meetings/1/attendance.xml",
-                                          "/admin/meetings/0/attendance.csv", "/admin/meetings/-1/attendance.csv",
-                                          "/admin/meetings/x1/attendance.csv", "/admin/meetings/1x/attendance.csv",
-                                          "/admin/meetings/1/attendance.csv/more", "/admin/meetings.xml"};
+    static const char *const unknown[] = {"/admin",
+                                          "/admin/",
+                                          "/admin/meeting",
+                                          "/admin/meetings/",
+                                          "/admin/meetings/1",
+                                          "/admin/meetings/1/",
+                                          "/admin/meetings/1/people.csv",
+                                          "/admin/meetings/1/attendance",
+                                          "/admin/meetings/1/attendance.xml",
+                                          "/admin/meetings/0/attendance.csv",
+                                          "/admin/meetings/-1/attendance.csv",
+                                          "/admin/meetings/x1/attendance.csv",
+                                          "/admin/meetings/1x/attendance.csv",
+                                          "/admin/meetings/1/attendance.csv/more",
+                                          "/admin/meetings.xml"};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++)
         CHECK(answers("GET", unknown[i], "Bearer " TOKEN, 404, "not_found"));
     CHECK(answers("GET", "/admin/meetings/42/attendance.csv", "Bearer " TOKEN, 404, "no_such_meeting"));
@@ -136,6 +145,8 @@ static void test_exports(int64_t m)
     char err[256] = "";
     dc_record *r = dc_record_open_readonly(cfg.record_path, err, sizeof err);
     CHECK(r != NULL);
+    /* `diemcau export --room` finds the meeting this way */
+    CHECK(dc_record_last_meeting_in_room(r, "hop-tinh") == m && dc_record_last_meeting_in_room(r, "hop") == 0);
     static const struct {
         const char *path, *what, *format, *type, *disposition;
     } cases[] = {
