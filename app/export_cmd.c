@@ -140,8 +140,9 @@ int dc_export_command(int argc, char **argv)
         return 1;
     }
     int64_t meeting = strcmp(a.what, "meetings") ? find_meeting(r, &a, why, sizeof why) : 0;
-    char *text = strcmp(a.what, "meetings") && !meeting ? NULL
-                                                        : dc_record_export(r, meeting, a.what, a.format, why, sizeof why);
+    char *text = strcmp(a.what, "meetings") && !meeting
+                     ? NULL
+                     : dc_record_export(r, meeting, a.what, a.format, why, sizeof why);
     dc_record_close(r);
     if (!text) {
         fprintf(stderr, "diemcau export: %s\n", why);

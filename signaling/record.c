@@ -414,7 +414,8 @@ static const export_query ATTENDANCE_QUERY = QUERY(
     " FROM attendance WHERE meeting_id = ?1 ORDER BY joined_ms, id",
     COL_INT, COL_TEXT, COL_TEXT, COL_TEXT, COL_TEXT, COL_TEXT, COL_TIME, COL_TIME, COL_INT, COL_TEXT);
 
-/* Events and chat lines merged by time; names looked up from the attendance. */
+/* Events and chat lines merged by time; names looked up from the attendance. The
+ * server_stopped event has the time of the meeting's last row: it sorts after that row. */
 #define NAME_OF(col) \
     "(SELECT a.name FROM attendance a WHERE a.meeting_id = ?1 AND a.participant_id = " col \
     " ORDER BY a.id DESC LIMIT 1)"
@@ -422,12 +423,13 @@ static const export_query ATTENDANCE_QUERY = QUERY(
 static const export_query EVENTS_QUERY = QUERY(
     "SELECT time_utc, kind, actor, actor_name, target, target_name, detail, \"to\", text FROM ("
     " SELECT ts_ms AS time_utc, kind, actor, " NAME_OF("actor") " AS actor_name,"
-    "  target, " NAME_OF("target") " AS target_name, detail, NULL AS \"to\", NULL AS text, 0 AS source, id"
+    "  target, " NAME_OF("target") " AS target_name, detail, NULL AS \"to\", NULL AS text,"
+    "  kind = 'server_stopped' AS closing, 0 AS source, id"
     "  FROM events WHERE meeting_id = ?1"
     " UNION ALL"
-    " SELECT ts_ms, 'chat', sender, " NAME_OF("sender") ", NULL, NULL, NULL, recipient, text, 1, id"
+    " SELECT ts_ms, 'chat', sender, " NAME_OF("sender") ", NULL, NULL, NULL, recipient, text, 0, 1, id"
     "  FROM chat WHERE meeting_id = ?1)"
-    " ORDER BY time_utc, source, id",
+    " ORDER BY time_utc, closing, source, id",
     COL_TIME, COL_TEXT, COL_TEXT, COL_TEXT, COL_TEXT, COL_TEXT, COL_JSON, COL_TEXT, COL_TEXT);
 // clang-format on
 
