@@ -139,10 +139,9 @@ int dc_export_command(int argc, char **argv)
         fprintf(stderr, "diemcau export: %s\n", why);
         return 1;
     }
-    int64_t meeting = strcmp(a.what, "meetings") ? find_meeting(r, &a, why, sizeof why) : 0;
-    char *text = strcmp(a.what, "meetings") && !meeting
-                     ? NULL
-                     : dc_record_export(r, meeting, a.what, a.format, why, sizeof why);
+    bool list = !strcmp(a.what, "meetings");
+    int64_t meeting = list ? 0 : find_meeting(r, &a, why, sizeof why);
+    char *text = list || meeting ? dc_record_export(r, meeting, a.what, a.format, why, sizeof why) : NULL;
     dc_record_close(r);
     if (!text) {
         fprintf(stderr, "diemcau export: %s\n", why);
