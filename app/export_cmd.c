@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli_options.h"
 #include "config.h"
 #include "record.h"
 
@@ -31,28 +32,13 @@ typedef struct {
 
 static bool parse_args(int argc, char **argv, export_args *a, char *why, size_t why_len)
 {
-    static const struct {
-        const char *flag;
-        size_t offset;
-    } options[] = {
+    static const dc_cli_option options[] = {
         {"--meeting", offsetof(export_args, meeting)}, {"--room", offsetof(export_args, room)},
         {"--what", offsetof(export_args, what)},       {"--format", offsetof(export_args, format)},
         {"--record", offsetof(export_args, record)},   {"--config", offsetof(export_args, config)},
     };
     *a = (export_args){.what = "attendance", .format = "json"};
-    for (int i = 1; i < argc; i++) {
-        size_t o = 0;
-        while (o < sizeof options / sizeof options[0] && strcmp(argv[i], options[o].flag)) o++;
-        if (o == sizeof options / sizeof options[0]) {
-            snprintf(why, why_len, "unknown option %s", argv[i]);
-            return false;
-        }
-        if (i + 1 >= argc) {
-            snprintf(why, why_len, "%s needs a value", argv[i]);
-            return false;
-        }
-        *(const char **)((char *)a + options[o].offset) = argv[++i];
-    }
+    if (!dc_cli_parse(argc, argv, options, sizeof options / sizeof options[0], a, why, why_len)) return false;
     bool list = !strcmp(a->what, "meetings");
     if (!list && strcmp(a->what, "attendance") && strcmp(a->what, "events")) {
         snprintf(why, why_len, "--what must be attendance, events or meetings");
