@@ -6,7 +6,9 @@
  * Answers: 404 when no admin credential is configured (the API is off), 401 without the
  * right `Authorization: Bearer …`, 404 for an unknown path or meeting, 200 with the export
  * (CSV as an attachment named after the meeting). Each request reads through its own
- * read-only connection, so an export never holds a lock the meeting's writer waits on. */
+ * read-only connection, so an export never holds a lock the meeting's writer waits on. It
+ * runs on the lws thread: a 20 000-row event log takes ~70 ms (CSV) to ~200 ms (JSON); a
+ * worker thread would be the next step if records grow much larger. */
 #ifndef DC_ADMIN_API_H
 #define DC_ADMIN_API_H
 

@@ -45,6 +45,12 @@ static const char SCHEMA[] =
     " ts_ms INTEGER NOT NULL, sender TEXT, recipient TEXT NOT NULL, text TEXT NOT NULL);"
     "CREATE INDEX chat_meeting ON chat(meeting_id, ts_ms);";
 
+/* Indexes added after version 1 was first written (created at each writable open, so
+ * older files get them too). The exports look names up by participant id for each event
+ * row: without this index a long meeting's event log took seconds. */
+static const char LATER_INDEXES[] =
+    "CREATE INDEX IF NOT EXISTS attendance_participant ON attendance(meeting_id, participant_id);";
+
 /* The writes, prepared once at open. */
 enum { ST_MEETING_START, ST_MEETING_END, ST_MEETING_END_ATTENDANCE, ST_JOIN, ST_LEAVE, ST_EVENT, ST_CHAT, ST_COUNT };
 static const char *const WRITE_SQL[ST_COUNT] = {
@@ -257,7 +263,7 @@ static dc_record *record_open(const char *path, bool read_only, char *err, size_
             ok = false;
         }
     }
-    ok = ok && ensure_schema(r, e, sizeof e);
+    ok = ok && ensure_schema(r, e, sizeof e) && (read_only || exec_sql(r, LATER_INDEXES, e, sizeof e));
     for (int i = 0; ok && !read_only && i < ST_COUNT; i++) {
         if (sqlite3_prepare_v3(r->db, WRITE_SQL[i], -1, SQLITE_PREPARE_PERSISTENT, &r->st[i], NULL) != SQLITE_OK) {
             snprintf(e, sizeof e, "%s", sqlite3_errmsg(r->db));
