@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "export_cmd.h"
 #include "server.h"
 #include "token_cmd.h"
 
@@ -32,6 +33,7 @@ static void install_signal_handlers(void)
 int main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "token")) return dc_token_command(argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "export")) return dc_export_command(argc - 1, argv + 1);
     dc_config cfg;
     char err[512];
     switch (dc_config_from_args(&cfg, argc, argv, err, sizeof err)) {

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli_options.h"
 #include "config.h"
 #include "token.h"
 
@@ -34,10 +35,7 @@ typedef struct {
 
 static bool parse_args(int argc, char **argv, token_args *a, char *why, size_t why_len)
 {
-    static const struct {
-        const char *flag;
-        size_t offset;
-    } options[] = {
+    static const dc_cli_option options[] = {
         {"--room", offsetof(token_args, room)},     {"--room-prefix", offsetof(token_args, room_prefix)},
         {"--role", offsetof(token_args, role)},     {"--name", offsetof(token_args, name)},
         {"--site", offsetof(token_args, site)},     {"--sub", offsetof(token_args, sub)},
@@ -45,20 +43,8 @@ static bool parse_args(int argc, char **argv, token_args *a, char *why, size_t w
         {"--config", offsetof(token_args, config)},
     };
     memset(a, 0, sizeof *a);
-    for (int i = 1; i < argc; i++) {
-        size_t o = 0;
-        while (o < sizeof options / sizeof options[0] && strcmp(argv[i], options[o].flag)) o++;
-        if (o == sizeof options / sizeof options[0]) {
-            snprintf(why, why_len, "unknown option %s", argv[i]);
-            return false;
-        }
-        if (i + 1 >= argc) {
-            snprintf(why, why_len, "%s needs a value", argv[i]);
-            return false;
-        }
-        *(const char **)((char *)a + options[o].offset) = argv[++i];
-    }
-    return true; /* what is missing, the claims' checks say */
+    /* what is missing, the claims' checks say */
+    return dc_cli_parse(argc, argv, options, sizeof options / sizeof options[0], a, why, why_len);
 }
 
 static bool parse_grants(const char *list, dc_grants *out, char *why, size_t why_len)

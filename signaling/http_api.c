@@ -68,6 +68,7 @@ void dc_http_api_error(dc_http_response *resp, int status, const char *code, con
     free(resp->body);
     resp->status = status;
     resp->content_type = "application/json";
+    free(resp->content_disposition);
     resp->content_disposition = NULL;
     resp->body = body ? json_dumps(body, JSON_COMPACT) : NULL;
     resp->body_len = resp->body ? strlen(resp->body) : 0;

@@ -28,7 +28,7 @@ typedef struct {
     const char *content_type; /* static string */
     char *body;               /* malloc'd, freed by the caller */
     size_t body_len;
-    const char *content_disposition; /* static or NULL (e.g. attachment for CSV) */
+    char *content_disposition; /* malloc'd or NULL (e.g. attachment for CSV), freed by the caller */
 } dc_http_response;
 
 /* A handler fills resp and returns true when it owns the path; false lets others try. */

@@ -30,6 +30,7 @@ static void reset(api_session *as)
 {
     free(as->body);
     free(as->resp.body);
+    free(as->resp.content_disposition);
     memset(as, 0, sizeof *as);
 }
 

@@ -45,6 +45,12 @@ static const char SCHEMA[] =
     " ts_ms INTEGER NOT NULL, sender TEXT, recipient TEXT NOT NULL, text TEXT NOT NULL);"
     "CREATE INDEX chat_meeting ON chat(meeting_id, ts_ms);";
 
+/* Indexes added after version 1 was first written (created at each writable open, so
+ * older files get them too). The exports look names up by participant id for each event
+ * row: without this index a long meeting's event log took seconds. */
+static const char LATER_INDEXES[] =
+    "CREATE INDEX IF NOT EXISTS attendance_participant ON attendance(meeting_id, participant_id);";
+
 /* The writes, prepared once at open. */
 enum { ST_MEETING_START, ST_MEETING_END, ST_MEETING_END_ATTENDANCE, ST_JOIN, ST_LEAVE, ST_EVENT, ST_CHAT, ST_COUNT };
 static const char *const WRITE_SQL[ST_COUNT] = {
@@ -206,6 +212,10 @@ static bool ensure_schema(dc_record *r, char *err, size_t err_len)
                 SCHEMA_VERSION);
         return false;
     }
+    if (version < 0) {
+        set_err(err, err_len, "the file is not a meeting record (%s)", sqlite3_errmsg(r->db));
+        return false;
+    }
     if (version != 0 || r->read_only) {
         set_err(err, err_len, "the file is not a meeting record (schema version %" PRId64 ")", version);
         return false;
@@ -253,7 +263,7 @@ static dc_record *record_open(const char *path, bool read_only, char *err, size_
             ok = false;
         }
     }
-    ok = ok && ensure_schema(r, e, sizeof e);
+    ok = ok && ensure_schema(r, e, sizeof e) && (read_only || exec_sql(r, LATER_INDEXES, e, sizeof e));
     for (int i = 0; ok && !read_only && i < ST_COUNT; i++) {
         if (sqlite3_prepare_v3(r->db, WRITE_SQL[i], -1, SQLITE_PREPARE_PERSISTENT, &r->st[i], NULL) != SQLITE_OK) {
             snprintf(e, sizeof e, "%s", sqlite3_errmsg(r->db));
@@ -360,6 +370,18 @@ bool dc_record_meeting_exists(dc_record *r, int64_t meeting_id)
     return r && query_int(r, "SELECT 1 FROM meetings WHERE id = ?1", meeting_id, 0) == 1;
 }
 
+int64_t dc_record_last_meeting_in_room(dc_record *r, const char *room)
+{
+    sqlite3_stmt *st;
+    if (!r || !room ||
+        sqlite3_prepare_v2(r->db, "SELECT MAX(id) FROM meetings WHERE room = ?1", -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    sqlite3_bind_text(st, 1, room, -1, SQLITE_TRANSIENT);
+    int64_t id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0; /* NULL reads as 0 */
+    sqlite3_finalize(st);
+    return id;
+}
+
 /* ---- exports ------------------------------------------------------------------------- */
 
 /* How a result column is written: its SQL alias is its name in both formats. */
@@ -398,7 +420,8 @@ static const export_query ATTENDANCE_QUERY = QUERY(
     " FROM attendance WHERE meeting_id = ?1 ORDER BY joined_ms, id",
     COL_INT, COL_TEXT, COL_TEXT, COL_TEXT, COL_TEXT, COL_TEXT, COL_TIME, COL_TIME, COL_INT, COL_TEXT);
 
-/* Events and chat lines merged by time; names looked up from the attendance. */
+/* Events and chat lines merged by time; names looked up from the attendance. The
+ * server_stopped event has the time of the meeting's last row: it sorts after that row. */
 #define NAME_OF(col) \
     "(SELECT a.name FROM attendance a WHERE a.meeting_id = ?1 AND a.participant_id = " col \
     " ORDER BY a.id DESC LIMIT 1)"
@@ -406,12 +429,13 @@ static const export_query ATTENDANCE_QUERY = QUERY(
 static const export_query EVENTS_QUERY = QUERY(
     "SELECT time_utc, kind, actor, actor_name, target, target_name, detail, \"to\", text FROM ("
     " SELECT ts_ms AS time_utc, kind, actor, " NAME_OF("actor") " AS actor_name,"
-    "  target, " NAME_OF("target") " AS target_name, detail, NULL AS \"to\", NULL AS text, 0 AS source, id"
+    "  target, " NAME_OF("target") " AS target_name, detail, NULL AS \"to\", NULL AS text,"
+    "  kind = 'server_stopped' AS closing, 0 AS source, id"
     "  FROM events WHERE meeting_id = ?1"
     " UNION ALL"
-    " SELECT ts_ms, 'chat', sender, " NAME_OF("sender") ", NULL, NULL, NULL, recipient, text, 1, id"
+    " SELECT ts_ms, 'chat', sender, " NAME_OF("sender") ", NULL, NULL, NULL, recipient, text, 0, 1, id"
     "  FROM chat WHERE meeting_id = ?1)"
-    " ORDER BY time_utc, source, id",
+    " ORDER BY time_utc, closing, source, id",
     COL_TIME, COL_TEXT, COL_TEXT, COL_TEXT, COL_TEXT, COL_TEXT, COL_JSON, COL_TEXT, COL_TEXT);
 // clang-format on
 

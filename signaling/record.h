@@ -43,6 +43,8 @@ void dc_record_chat(dc_record *r, int64_t meeting_id, const char *from, const ch
                     int64_t now_ms);
 
 bool dc_record_meeting_exists(dc_record *r, int64_t meeting_id);
+/* The newest meeting held in room (`diemcau export --room`): its id, 0 when there is none. */
+int64_t dc_record_last_meeting_in_room(dc_record *r, const char *room);
 
 /* Exports (malloc'd text, NULL on error with err set): what = "meetings" (meeting_id
  * ignored), "attendance" or "events" (events include chat); format = "json" or "csv". */

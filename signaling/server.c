@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin_api.h"
 #include "dev_token.h"
 #include "heap_log.h"
 #include "http_lws.h"
@@ -353,6 +354,7 @@ dc_server *dc_server_new(const dc_config *cfg, char *err, size_t err_len)
         return NULL;
     }
     dc_dev_token_routes(s->api, &s->cfg);
+    dc_admin_routes(s->api, &s->cfg);
     s->protocols[1] = dc_http_lws_protocol(s->api);
     s->admin_mount = dc_http_lws_mount("/admin", &s->mount);
     s->api_mount = dc_http_lws_mount("/api", &s->admin_mount);
