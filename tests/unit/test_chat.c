@@ -13,15 +13,15 @@ static bool text_ok(const char *text)
 static void test_text_rules(void)
 {
     CHECK(text_ok("Xin chào các đồng chí"));
-    CHECK(text_ok("dòng một\ndòng hai"));       /* newlines are allowed inside */
+    CHECK(text_ok("dòng một\ndòng hai"));          /* newlines are allowed inside */
     CHECK(text_ok("  có khoảng trắng quanh  \n")); /* trimmed, not refused */
     CHECK(!text_ok(""));
-    CHECK(!text_ok(" \n\t "));                   /* nothing left after trimming */
-    CHECK(!text_ok("tab\tinside"));              /* a control character */
+    CHECK(!text_ok(" \n\t "));      /* nothing left after trimming */
+    CHECK(!text_ok("tab\tinside")); /* a control character */
     CHECK(!text_ok("bell\x07"));
     CHECK(!text_ok("del\x7f"));
     CHECK(!text_ok("c1 \xc2\x85 next line")); /* U+0085, a C1 control */
-    CHECK(text_ok("nbsp\xc2\xa0ok"));        /* U+00A0 is not a control */
+    CHECK(text_ok("nbsp\xc2\xa0ok"));         /* U+00A0 is not a control */
     /* the limit counts code points, not bytes: 1000 three-byte characters pass, 1001 do not */
     char big[3 * 1001 + 1];
     for (int i = 0; i < 1001; i++) memcpy(big + 3 * i, "\xe1\xbb\x87", 3); /* ệ */
