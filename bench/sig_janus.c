@@ -361,9 +361,10 @@ static void hub_service(bench_sig_hub *h, int timeout_ms)
 /* Janus destroys a session (its handles and PeerConnections) when its WebSocket goes */
 static void hub_free(bench_sig_hub *h) { bench_ws_hub_free(ws_hub(h)); }
 
-static bench_sig *open_session(bench_sig_hub *h, const char *room, const char *name, const bench_sig_events *ev,
-                               void *user)
+static bench_sig *open_session(bench_sig_hub *h, const char *room, const char *name, const bench_sig_join *join,
+                               const bench_sig_events *ev, void *user)
 {
+    (void)join; /* no tokens; every feed is subscribed */
     bench_sig *s = calloc(1, sizeof *s);
     snprintf(s->room, sizeof s->room, "%s", room);
     snprintf(s->name, sizeof s->name, "%s", name);
