@@ -293,7 +293,7 @@ static void on_subscribe_offer(void *user, int64_t version, const char *text)
     if (answer) g.sig->subscribe_answer(p->sig, version, answer);
     free(answer);
     if (!p->sub_peer && p->receives) {
-        if (p->slots) { /* the slots' SSRCs, by mid: which slot each packet came on */
+        if (p->slots && g.sig->fixed_slots) { /* the slots' SSRCs, by mid: which slot each packet came on */
             p->slot_rx = calloc(1, sizeof *p->slot_rx);
             for (size_t i = 0; i < sdp->n_media; i++) {
                 int mid = atoi(sdp->media[i].mid);
@@ -612,6 +612,8 @@ static void usage(void)
             "                          POS a publisher's place in its room): its audio then carries a voice\n"
             "                          level (RFC 6464), else silence. Default: nobody speaks\n"
             "  --floor START-END:POS   the room's chair grants the floor to POS at START and revokes it at END\n"
+            "  --janus-select          Janus: each receives what our slots would show: the room's first\n"
+            "                          participant's feed whole and the first --gallery (9) others' video\n"
             "  --signaling NAME        signaling client: diemcau (default), janus if built\n"
             "  --srtp-profile P        DTLS-SRTP profiles the peers offer: gcm (SRTP_AEAD_AES_128_GCM only),\n"
             "                          cm (SRTP_AES128_CM_SHA1_80, i.e. AES_CM_128_HMAC_SHA1_80, only) or\n"
@@ -630,6 +632,7 @@ int main(int argc, char **argv)
                *srtp_offer = "any", *srtp_list = NULL, *rx_ring_if = NULL, *roles = "official", *speak = "",
                *floor_spec = "";
     int gallery = -1;
+    bool janus_select = false;
     long server_pid = 0, media_port = 0;
     size_t publishers = 1, receivers = 10, rooms = 1;
     unsigned video_kbps = 1500, fps = 30, keyframe_s = 2, duration = 10, warmup = 1, settle = 30, join_batch = 50,
@@ -667,7 +670,8 @@ int main(int argc, char **argv)
         O_ROLES,
         O_GALLERY,
         O_SPEAK,
-        O_FLOOR
+        O_FLOOR,
+        O_JSEL
     };
     static const struct option opts[] = {{"url", 1, 0, O_URL},
                                          {"server-pid", 1, 0, O_PID},
@@ -699,6 +703,7 @@ int main(int argc, char **argv)
                                          {"gallery", 1, 0, O_GALLERY},
                                          {"speak", 1, 0, O_SPEAK},
                                          {"floor", 1, 0, O_FLOOR},
+                                         {"janus-select", 0, 0, O_JSEL},
                                          {"help", 0, 0, 'h'},
                                          {0, 0, 0, 0}};
     int c;
@@ -734,6 +739,7 @@ int main(int argc, char **argv)
         case O_GALLERY: gallery = atoi(optarg); break;
         case O_SPEAK: speak = optarg; break;
         case O_FLOOR: floor_spec = optarg; break;
+        case O_JSEL: janus_select = true; break;
         case 'v': g.verbose++; break;
         default: usage(); return c == 'h' ? 0 : 1;
         }
@@ -875,14 +881,18 @@ int main(int argc, char **argv)
     /* publishers first, so that receivers' first offers already carry their tracks */
     for (size_t i = 0; i < npub; i++) {
         g.p[i].join_ns = mono_ns();
-        bench_sig_join join = {.token = g.p[i].token, .gallery = gallery};
+        bench_sig_join join = {.token = g.p[i].token,
+                               .gallery = gallery,
+                               .program_name = janus_select ? at_position(g.p[i].room_no, 0)->name : NULL};
         g.p[i].sig = g.sig->open(g.hub, room_name(room, &g.p[i]), g.p[i].name, &join, &events, &g.p[i]);
     }
     pump(settle * 1000LL, publishers_ready);
     double publishers_s = (double)(mono_ns() - t0) / 1e9;
     for (size_t i = npub; i < g.n && !interrupted; i++) {
         g.p[i].join_ns = mono_ns();
-        bench_sig_join join = {.token = g.p[i].token, .gallery = gallery};
+        bench_sig_join join = {.token = g.p[i].token,
+                               .gallery = gallery,
+                               .program_name = janus_select ? at_position(g.p[i].room_no, 0)->name : NULL};
         g.p[i].sig = g.sig->open(g.hub, room_name(room, &g.p[i]), g.p[i].name, &join, &events, &g.p[i]);
         if ((i - npub + 1) % join_batch == 0) pump(100, NULL);
     }
@@ -959,8 +969,8 @@ int main(int argc, char **argv)
     json_object_set_new(
         run.extra, "join_storm",
         json_pack("{s:f,s:f,s:b}", "s", setup_s, "publishers_connected_s", publishers_s, "complete", storm_complete));
-    run.config_extra = json_pack("{s:s,s:i,s:s,s:s}", "roles", g.sig->mint_token ? roles : "", "gallery", gallery,
-                                 "speak", speak, "floor", floor_spec);
+    run.config_extra = json_pack("{s:s,s:i,s:s,s:s,s:b}", "roles", g.sig->mint_token ? roles : "", "gallery", gallery,
+                                 "speak", speak, "floor", floor_spec, "janus_select", janus_select);
     if (md_header) bench_report_markdown_header(stdout);
     bench_report_markdown_row(stdout, &run);
     fprintf(stderr,

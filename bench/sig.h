@@ -32,6 +32,10 @@ typedef struct {
 typedef struct {
     const char *token; /* join token (ours: from mint_token); NULL: none */
     int gallery;       /* gallery video slots to ask for; < 0: the server's default */
+    /* Janus, to forward what our slots would (bench/compare.sh province): receive only
+     * the whole feed of the participant of this display name (the chair) and the video of
+     * the first `gallery` other feeds announced; NULL: every feed, whole */
+    const char *program_name;
 } bench_sig_join;
 
 typedef struct {
@@ -49,6 +53,7 @@ typedef struct {
 
 typedef struct {
     const char *name;   /* "diemcau", "janus" */
+    bool fixed_slots;   /* on_slots' SSRCs are those of the first offer for the whole session */
     bool rooms_on_join; /* joining a room that does not exist creates it (--rooms K needs it) */
     /* url: e.g. "ws://127.0.0.1:8080/ws". NULL on a bad URL or context failure. */
     bench_sig_hub *(*hub_new)(const char *url);

@@ -213,6 +213,7 @@ static void revoke_floor(bench_sig *s) { queue_json(s, json_pack("{s:s}", "type"
 
 const bench_sig_ops bench_sig_diemcau = {
     .name = "diemcau",
+    .fixed_slots = true,
     .rooms_on_join = true,
     .hub_new = hub_new,
     .hub_service = hub_service,
