@@ -49,13 +49,13 @@ typedef struct {
     size_t n; /* slots offered */
     bool video[BENCH_MAX_SLOTS];
     char use[BENCH_MAX_SLOTS][16];
-    char now[BENCH_MAX_SLOTS][16]; /* participant id, "" when empty */
+    char now[BENCH_MAX_SLOTS][64]; /* participant id, "" when empty (Janus: a UUID) */
     unsigned changes[BENCH_MAX_SLOTS];
-    char signaled[BENCH_MAX_SLOTS][SIGNALED_MAX][16];
+    char signaled[BENCH_MAX_SLOTS][SIGNALED_MAX][64];
     uint8_t n_signaled[BENCH_MAX_SLOTS];
     bool signaled_overflow[BENCH_MAX_SLOTS];
     /* at the window's begin */
-    char begin_now[BENCH_MAX_SLOTS][16];
+    char begin_now[BENCH_MAX_SLOTS][64];
     unsigned begin_changes[BENCH_MAX_SLOTS];
     uint64_t updates, updates_window, changed_window;
 } slot_state;
@@ -256,7 +256,8 @@ static void on_slots(void *user, const bench_sig_slot *slots, size_t n_slots, bo
         bool known = false;
         for (size_t k = 0; k < st->n_signaled[mid] && !known; k++) known = strcmp(st->signaled[mid][k], now) == 0;
         if (known) continue;
-        if (st->n_signaled[mid] < SIGNALED_MAX) snprintf(st->signaled[mid][st->n_signaled[mid]++], 16, "%s", now);
+        if (st->n_signaled[mid] < SIGNALED_MAX)
+            snprintf(st->signaled[mid][st->n_signaled[mid]++], sizeof st->signaled[0][0], "%s", now);
         else st->signaled_overflow[mid] = true;
     }
 }
@@ -272,6 +273,8 @@ static void settle_expectations(participant *p)
     for (size_t i = 0; i < st->n; i++) {
         if (st->changes[i] != st->begin_changes[i] || !st->now[i][0]) continue;
         participant *src = by_participant_id(st->now[i]);
+        if (g.verbose > 1)
+            fprintf(stderr, "bench: %zu slot %zu shows %s (%s)\n", p->idx, i, st->now[i], src ? "known" : "unknown");
         if (src && src->pub_index >= 0) p->expect[src->pub_index * 2 + (st->video[i] ? 1 : 0)] = 1;
     }
 }
