@@ -11,8 +11,15 @@
  * drain follows. Prints one Markdown row, writes JSON; both name the SRTP profile the
  * connections negotiated (--srtp-profile limits the ones offered). Exit status 0 if the
  * run completed, 2 if no packet was measured, 3 if loss passed --loss-limit, 4 if a participant failed
- * (join, SDP, ICE/DTLS), 1 on set-up errors. */
+ * (join, SDP, ICE/DTLS), 5 if a subscriber received more than its slots (a stream on no slot,
+ * or on a slot the server never said showed it), 1 on set-up errors.
+ *
+ * Our server (signaling/PROTOCOL.md): every participant joins with a development token of
+ * its role (--roles), publishers' audio carries the RFC 6464 level of a speaking schedule
+ * (--speak), the chair may pass the floor (--floor), and receivers follow their slots
+ * (offer, slot_update) and count what arrives on each. */
 #include <getopt.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +28,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <stdint.h>
+
+#include "gen.h"
 #include "ice/ice_lite.h"
 #include "media.h"
 #include "peer.h"
@@ -30,6 +40,25 @@
 #include "sdp_client.h"
 #include "sig.h"
 #include "srtp/srtp_session.h"
+
+/* A subscriber's slots as the server described them (offer, then slot_update): who each
+ * shows now, every participant it was pointed at (for the check that it carried nothing
+ * else), and how often it changed. Written and read on the signaling thread. */
+#define SIGNALED_MAX 16
+typedef struct {
+    size_t n; /* slots offered */
+    bool video[BENCH_MAX_SLOTS];
+    char use[BENCH_MAX_SLOTS][16];
+    char now[BENCH_MAX_SLOTS][64]; /* participant id, "" when empty (Janus: a UUID) */
+    unsigned changes[BENCH_MAX_SLOTS];
+    char signaled[BENCH_MAX_SLOTS][SIGNALED_MAX][64];
+    uint8_t n_signaled[BENCH_MAX_SLOTS];
+    bool signaled_overflow[BENCH_MAX_SLOTS];
+    /* at the window's begin */
+    char begin_now[BENCH_MAX_SLOTS][64];
+    unsigned begin_changes[BENCH_MAX_SLOTS];
+    uint64_t updates, updates_window, changed_window;
+} slot_state;
 
 typedef struct participant {
     size_t idx;
@@ -44,11 +73,18 @@ typedef struct participant {
     int64_t join_ns;
     char participant_id[64];
     size_t room_no;        /* which of the --rooms rooms it joins */
+    size_t pos;            /* its place in the room: publishers first, in joining order */
     uint8_t *expect;       /* per stream: the server gave this participant a slot for it */
     uint8_t *room_streams; /* per stream: published in its room (what the scenario wants it
                               to receive) */
     bool slots_known;
     char error[300];
+    const char *role; /* ours: the join token's role */
+    char name[64];
+    char *token;
+    uint8_t level_ext_id; /* the audio level extension id of its publish answer */
+    slot_state *slots;    /* what the server said its slots show (ours) */
+    bench_slot_rx *slot_rx;
 } participant;
 
 static size_t n_publishers_total, n_receivers_total, n_streams_total;
@@ -66,6 +102,15 @@ static struct {
     int64_t *to_connect_since;
     size_t n_connect;
     size_t connected, failed;
+    bool in_window;
+    int64_t window_t0;
+    /* the floor schedule: the chair of each room grants the floor to the participant at
+     * position floor_who of the room at floor_start_ms after the window begins and revokes
+     * it at floor_end_ms; floor_step: 0 before, 1 granted, 2 revoked */
+    long floor_who;
+    int64_t floor_start_ms, floor_end_ms;
+    int floor_step;
+    size_t per_room_pub, per_room_recv;
     sfu_srtp_profile profile; /* negotiated by the connections so far (NONE before the first) */
     bool profile_mixed;       /* … unless they negotiated different ones */
     int verbose;
@@ -164,7 +209,11 @@ static void on_publish_answer(void *user, const char *text)
     for (size_t i = 0; i < sdp->n_media; i++) {
         const dc_sdp_media *m = &sdp->media[i];
         if (m->rejected || !m->n_codecs) continue;
-        if (m->kind == DC_MEDIA_AUDIO) p->audio_pt = m->codecs[0].pt;
+        if (m->kind == DC_MEDIA_AUDIO) {
+            p->audio_pt = m->codecs[0].pt;
+            uint8_t id = dc_sdp_extmap_id(m, BENCH_AUDIO_LEVEL_URI);
+            p->level_ext_id = id >= 1 && id <= 14 && id != BENCH_EXT_ID ? id : 0; /* one-byte header ids */
+        }
         if (m->kind == DC_MEDIA_VIDEO) p->video_pt = m->codecs[0].pt;
     }
     p->pub_peer = peer_from(p, sdp, text, p->ufrag_pub);
@@ -172,19 +221,61 @@ static void on_publish_answer(void *user, const char *text)
     free(sdp);
 }
 
-/* Records which publishers' streams the server gave this participant slots for. */
-static void on_slots(void *user, const bench_sig_slot *slots, size_t n_slots)
+/* The participant whose id the server named, NULL if unknown. */
+static participant *by_participant_id(const char *id)
+{
+    for (size_t j = 0; j < g.n; j++)
+        if (id[0] && strcmp(g.p[j].participant_id, id) == 0) return &g.p[j];
+    return NULL;
+}
+
+/* Follows what the server says each slot of this participant shows (the offer's list,
+ * then slot_update). */
+static void on_slots(void *user, const bench_sig_slot *slots, size_t n_slots, bool update)
 {
     participant *p = user;
     p->slots_known = true;
-    memset(p->expect, 0, n_streams_total);
+    if (!p->slots) p->slots = calloc(1, sizeof *p->slots);
+    slot_state *st = p->slots;
+    if (update) {
+        st->updates++;
+        if (g.in_window) st->updates_window++;
+    }
     for (size_t i = 0; i < n_slots; i++) {
-        if (!slots[i].active || !slots[i].participant_id[0]) continue;
-        for (size_t j = 0; j < g.n; j++)
-            if (g.p[j].pub_index >= 0 && strcmp(g.p[j].participant_id, slots[i].participant_id) == 0) {
-                p->expect[g.p[j].pub_index * 2 + (slots[i].video ? 1 : 0)] = 1;
-                break;
-            }
+        int mid = slots[i].mid;
+        if (mid < 0 || mid >= BENCH_MAX_SLOTS) continue;
+        if ((size_t)mid >= st->n) st->n = (size_t)mid + 1;
+        st->video[mid] = slots[i].video;
+        if (slots[i].use[0]) snprintf(st->use[mid], sizeof st->use[mid], "%s", slots[i].use);
+        const char *now = slots[i].active ? slots[i].participant_id : "";
+        if (strcmp(st->now[mid], now) == 0) continue;
+        snprintf(st->now[mid], sizeof st->now[mid], "%s", now);
+        st->changes[mid]++;
+        if (g.in_window) st->changed_window++;
+        if (!now[0]) continue;
+        bool known = false;
+        for (size_t k = 0; k < st->n_signaled[mid] && !known; k++) known = strcmp(st->signaled[mid][k], now) == 0;
+        if (known) continue;
+        if (st->n_signaled[mid] < SIGNALED_MAX)
+            snprintf(st->signaled[mid][st->n_signaled[mid]++], sizeof st->signaled[0][0], "%s", now);
+        else st->signaled_overflow[mid] = true;
+    }
+}
+
+/* At the window's end: the streams this participant is owed are those a slot showed
+ * from the window's begin to its end without a change (the rest count as without a
+ * slot, not as loss). */
+static void settle_expectations(participant *p)
+{
+    slot_state *st = p->slots;
+    if (!st) return;
+    memset(p->expect, 0, n_streams_total);
+    for (size_t i = 0; i < st->n; i++) {
+        if (st->changes[i] != st->begin_changes[i] || !st->now[i][0]) continue;
+        participant *src = by_participant_id(st->now[i]);
+        if (g.verbose > 1)
+            fprintf(stderr, "bench: %zu slot %zu shows %s (%s)\n", p->idx, i, st->now[i], src ? "known" : "unknown");
+        if (src && src->pub_index >= 0) p->expect[src->pub_index * 2 + (st->video[i] ? 1 : 0)] = 1;
     }
 }
 
@@ -205,6 +296,15 @@ static void on_subscribe_offer(void *user, int64_t version, const char *text)
     if (answer) g.sig->subscribe_answer(p->sig, version, answer);
     free(answer);
     if (!p->sub_peer && p->receives) {
+        if (p->slots && g.sig->fixed_slots) { /* the slots' SSRCs, by mid: which slot each packet came on */
+            p->slot_rx = calloc(1, sizeof *p->slot_rx);
+            for (size_t i = 0; i < sdp->n_media; i++) {
+                int mid = atoi(sdp->media[i].mid);
+                if (mid < 0 || mid >= BENCH_MAX_SLOTS || !sdp->media[i].n_ssrcs) continue;
+                p->slot_rx->ssrc[mid] = sdp->media[i].ssrcs[0].ssrc;
+                if ((size_t)mid >= p->slot_rx->n) p->slot_rx->n = (size_t)mid + 1;
+            }
+        }
         p->sub_peer = peer_from(p, sdp, text, p->ufrag_sub);
         if (p->sub_peer) queue_connect(p, p->sub_peer, false);
     }
@@ -282,17 +382,43 @@ static void connect_queued(void)
         }
         if (is_pub) {
             bench_media_add_pub(g.media, peer, (size_t)p->pub_index, p->audio_ssrc, p->audio_pt, p->video_ssrc,
-                                p->video_pt);
+                                p->video_pt, p->level_ext_id);
             p->pub_handed = true;
         } else {
             bench_media_add_sub(g.media, peer, p->pub_index, p->room_streams, p->slots_known ? p->expect : NULL,
-                                p->join_ns);
+                                p->join_ns, p->slot_rx);
             p->sub_handed = true;
         }
         g.connected++;
         note_profile(dc_peer_srtp_profile(peer));
     }
     g.n_connect = keep;
+}
+
+/* The participant at position pos of room r. */
+static participant *at_position(size_t r, size_t pos)
+{
+    if (pos < g.per_room_pub) return &g.p[r * g.per_room_pub + pos];
+    pos -= g.per_room_pub;
+    return pos < g.per_room_recv ? &g.p[g.per_room_pub * g.rooms + r * g.per_room_recv + pos] : NULL;
+}
+
+/* The floor schedule (--floor): each room's first chair grants and revokes it. */
+static void floor_tick(void)
+{
+    if (g.floor_who < 0 || !g.in_window || g.floor_step >= 2) return;
+    int64_t t_ms = (mono_ns() - g.window_t0) / 1000000;
+    int step = t_ms >= g.floor_end_ms ? 2 : t_ms >= g.floor_start_ms ? 1 : 0;
+    if (step == g.floor_step) return;
+    for (size_t r = 0; r < g.rooms; r++) {
+        participant *chair = NULL, *who = at_position(r, (size_t)g.floor_who);
+        for (size_t pos = 0; !chair && at_position(r, pos); pos++)
+            if (strcmp(at_position(r, pos)->role, "chair") == 0) chair = at_position(r, pos);
+        if (!chair || !who || !who->participant_id[0] || chair->failed) continue;
+        if (step == 1 && g.floor_step == 0) g.sig->grant_floor(chair->sig, who->participant_id, 0);
+        if (step == 2) g.sig->revoke_floor(chair->sig);
+    }
+    g.floor_step = step;
 }
 
 /* Services signaling and connects peers for ms milliseconds, or until done() is true. */
@@ -302,6 +428,7 @@ static void pump(int64_t ms, bool (*done)(void))
     while (!interrupted && mono_ns() < until) {
         g.sig->hub_service(g.hub, g.n_connect ? 0 : 2);
         connect_queued();
+        floor_tick();
         if (done && done()) return;
     }
 }
@@ -345,6 +472,116 @@ static const char *room_name(const char *base, const participant *p)
     return buf;
 }
 
+/* --roles: the role of place pos in a room (the list's last for every place after it). */
+static const char *role_at(const char *list, size_t pos)
+{
+    static char roles[16][16];
+    static size_t n_roles;
+    if (!n_roles) {
+        const char *q = list;
+        while (n_roles < 16) {
+            size_t len = strcspn(q, ",");
+            snprintf(roles[n_roles], sizeof roles[0], "%.*s", (int)len, q);
+            n_roles++;
+            if (!q[len]) break;
+            q += len + 1;
+        }
+    }
+    return roles[pos < n_roles ? pos : n_roles - 1];
+}
+
+static bool valid_roles(const char *list)
+{
+    for (size_t i = 0; i < 16; i++) {
+        const char *r = role_at(list, i);
+        if (strcmp(r, "chair") && strcmp(r, "official") && strcmp(r, "delegate") && strcmp(r, "observer")) return false;
+    }
+    return true;
+}
+
+/* "START-END:POS[,…]" (seconds, fractions allowed) → segments; false if malformed. */
+typedef struct {
+    int64_t start_ms, end_ms;
+    size_t pos;
+} segment;
+
+static bool parse_segments(const char *spec, segment *out, size_t max, size_t *n)
+{
+    *n = 0;
+    while (*spec) {
+        double a, b;
+        unsigned long pos;
+        int used = 0;
+        if (*n == max || sscanf(spec, "%lf-%lf:%lu%n", &a, &b, &pos, &used) != 3 || a < 0 || b <= a) return false;
+        out[(*n)++] = (segment){(int64_t)(a * 1000), (int64_t)(b * 1000), pos};
+        spec += used;
+        if (*spec == ',') spec++;
+        else if (*spec) return false;
+    }
+    return true;
+}
+
+/* Every subscriber got no more than its slots: nothing on an SSRC that is not one of its
+ * slots, and on each slot only streams of participants the server said it showed (offer,
+ * slot_update). Adds the slot figures to *extra; returns the number of violations. */
+static uint64_t check_slots(json_t *extra)
+{
+    static const char *const uses[] = {"chair_audio", "chair_video", "floor_audio", "floor_video",
+                                       "screen",      "audio",       "gallery"};
+    uint64_t by_use[7] = {0}, off_slot = 0, wrong = 0, unchecked = 0, updates = 0, updates_window = 0,
+             changed_window = 0, subs = 0;
+    size_t offered_min = SIZE_MAX, offered_max = 0;
+    for (size_t i = 0; i < g.n; i++) {
+        participant *p = &g.p[i];
+        slot_state *st = p->slots;
+        bench_slot_rx *rx = p->slot_rx;
+        if (!st || !rx || !p->sub_handed) continue;
+        subs++;
+        updates += st->updates;
+        updates_window += st->updates_window;
+        changed_window += st->changed_window;
+        if (st->n < offered_min) offered_min = st->n;
+        if (st->n > offered_max) offered_max = st->n;
+        off_slot += rx->off_slot;
+        for (size_t k = 0; k < rx->n && k < st->n; k++) {
+            for (size_t u = 0; u < 7; u++)
+                if (strcmp(st->use[k], uses[u]) == 0) by_use[u] += rx->window_packets[k];
+            if (rx->seen_overflow[k] || st->signaled_overflow[k]) {
+                unchecked++;
+                continue;
+            }
+            for (size_t e = 0; e < rx->n_seen[k]; e++) {
+                const participant *src = &g.p[rx->seen[k][e] / 2]; /* publishers come first: pub_index = idx */
+                bool video = rx->seen[k][e] % 2, signaled = false;
+                for (size_t q = 0; q < st->n_signaled[k] && !signaled; q++)
+                    signaled = strcmp(st->signaled[k][q], src->participant_id) == 0;
+                if (signaled && video == st->video[k]) continue;
+                if (wrong < 5)
+                    fprintf(stderr, "bench: participant %zu slot %zu (%s) carried %s's %s, never signaled for it\n",
+                            p->idx, k, st->use[k], src->participant_id, video ? "video" : "audio");
+                wrong++;
+            }
+        }
+    }
+    json_t *use_json = json_object();
+    for (size_t u = 0; u < 7; u++) json_object_set_new(use_json, uses[u], json_integer((json_int_t)by_use[u]));
+    json_object_set_new(
+        extra, "slots",
+        json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "subscribers", (json_int_t)subs, "offered_min",
+                  (json_int_t)(subs ? offered_min : 0), "offered_max", (json_int_t)offered_max, "slot_updates",
+                  (json_int_t)updates, "slot_updates_in_window", (json_int_t)updates_window, "slots_changed_in_window",
+                  (json_int_t)changed_window, "off_slot_packets", (json_int_t)off_slot, "wrong_source_streams",
+                  (json_int_t)wrong, "unchecked_slots", (json_int_t)unchecked, "window_packets_by_use", use_json));
+    if (subs)
+        fprintf(stderr,
+                "bench: slots: %llu subscribers, %zu–%zu slots each, %llu slot_update (%llu in the window, %llu "
+                "slots re-pointed), packets off the slots %llu, streams never signaled for their slot %llu\n",
+                (unsigned long long)subs, offered_min, offered_max, (unsigned long long)updates,
+                (unsigned long long)updates_window, (unsigned long long)changed_window, (unsigned long long)off_slot,
+                (unsigned long long)wrong);
+    return off_slot + wrong;
+}
+
 static void usage(void)
 {
     fprintf(stderr,
@@ -371,6 +608,15 @@ static void usage(void)
             "                          split network's veth, whose ingress drops it before IP: bench/netsplit.sh)\n"
             "                          instead of their sockets\n"
             "  --room NAME             (bench)\n"
+            "  --roles LIST            roles by place in the room, joining order (publishers first), the last\n"
+            "                          one for everyone after: e.g. chair,delegate (official)\n"
+            "  --gallery N             gallery video slots each subscriber asks for (the server's default: 9)\n"
+            "  --speak LIST            who speaks when, as START-END:POS,… (seconds after the window begins,\n"
+            "                          POS a publisher's place in its room): its audio then carries a voice\n"
+            "                          level (RFC 6464), else silence. Default: nobody speaks\n"
+            "  --floor START-END:POS   the room's chair grants the floor to POS at START and revokes it at END\n"
+            "  --janus-select          Janus: each receives what our slots would show: the room's first\n"
+            "                          participant's feed whole and the first --gallery (9) others' video\n"
             "  --signaling NAME        signaling client: diemcau (default), janus if built\n"
             "  --srtp-profile P        DTLS-SRTP profiles the peers offer: gcm (SRTP_AEAD_AES_128_GCM only),\n"
             "                          cm (SRTP_AES128_CM_SHA1_80, i.e. AES_CM_128_HMAC_SHA1_80, only) or\n"
@@ -386,7 +632,10 @@ static void usage(void)
 int main(int argc, char **argv)
 {
     const char *url = NULL, *scenario = "custom", *room = "bench", *out = NULL, *note = "", *signaling = "diemcau",
-               *srtp_offer = "any", *srtp_list = NULL, *rx_ring_if = NULL;
+               *srtp_offer = "any", *srtp_list = NULL, *rx_ring_if = NULL, *roles = "official", *speak = "",
+               *floor_spec = "";
+    int gallery = -1;
+    bool janus_select = false;
     long server_pid = 0, media_port = 0;
     size_t publishers = 1, receivers = 10, rooms = 1;
     unsigned video_kbps = 1500, fps = 30, keyframe_s = 2, duration = 10, warmup = 1, settle = 30, join_batch = 50,
@@ -420,7 +669,12 @@ int main(int argc, char **argv)
         O_ROOMS,
         O_SEQ,
         O_RING,
-        O_VARY
+        O_VARY,
+        O_ROLES,
+        O_GALLERY,
+        O_SPEAK,
+        O_FLOOR,
+        O_JSEL
     };
     static const struct option opts[] = {{"url", 1, 0, O_URL},
                                          {"server-pid", 1, 0, O_PID},
@@ -448,6 +702,11 @@ int main(int argc, char **argv)
                                          {"rtp-seq-start", 1, 0, O_SEQ},
                                          {"rx-ring", 1, 0, O_RING},
                                          {"vary-sizes", 0, 0, O_VARY},
+                                         {"roles", 1, 0, O_ROLES},
+                                         {"gallery", 1, 0, O_GALLERY},
+                                         {"speak", 1, 0, O_SPEAK},
+                                         {"floor", 1, 0, O_FLOOR},
+                                         {"janus-select", 0, 0, O_JSEL},
                                          {"help", 0, 0, 'h'},
                                          {0, 0, 0, 0}};
     int c;
@@ -479,6 +738,11 @@ int main(int argc, char **argv)
         case O_SEQ: rtp_seq_start = atol(optarg); break;
         case O_RING: rx_ring_if = optarg; break;
         case O_VARY: vary_sizes = true; break;
+        case O_ROLES: roles = optarg; break;
+        case O_GALLERY: gallery = atoi(optarg); break;
+        case O_SPEAK: speak = optarg; break;
+        case O_FLOOR: floor_spec = optarg; break;
+        case O_JSEL: janus_select = true; break;
         case 'v': g.verbose++; break;
         default: usage(); return c == 'h' ? 0 : 1;
         }
@@ -488,6 +752,18 @@ int main(int argc, char **argv)
         usage();
         return 1;
     }
+    segment speech_segs[64], floor_seg[1];
+    size_t n_speech_segs = 0, n_floor = 0;
+    if (!valid_roles(roles) || gallery > 25 || !parse_segments(speak, speech_segs, 64, &n_speech_segs) ||
+        !parse_segments(floor_spec, floor_seg, 1, &n_floor)) {
+        fprintf(stderr, "bench: bad --roles, --gallery, --speak or --floor\n");
+        return 1;
+    }
+    g.floor_who = n_floor ? (long)floor_seg[0].pos : -1;
+    if (n_floor) {
+        g.floor_start_ms = floor_seg[0].start_ms;
+        g.floor_end_ms = floor_seg[0].end_ms;
+    }
     if (!srtp_offer_list(srtp_offer, &srtp_list)) {
         fprintf(stderr, "bench: --srtp-profile must be gcm, cm or any, not '%s'\n", srtp_offer);
         return 1;
@@ -496,6 +772,10 @@ int main(int argc, char **argv)
         if (strcmp(signaling, sig_clients[i]->name) == 0) g.sig = sig_clients[i];
     if (!g.sig) {
         fprintf(stderr, "bench: unknown signaling client '%s'\n", signaling);
+        return 1;
+    }
+    if (n_floor && !g.sig->grant_floor) {
+        fprintf(stderr, "bench: --floor needs a signaling client with floor control (diemcau)\n");
         return 1;
     }
     if (rooms > 1 && !g.sig->rooms_on_join) {
@@ -546,6 +826,15 @@ int main(int argc, char **argv)
     n_publishers_total = npub;
     n_streams_total = npub * 2;
     n_receivers_total = receivers * rooms + (publishers_receive ? npub : 0);
+    g.per_room_pub = publishers;
+    g.per_room_recv = receivers;
+    bench_speech *speech = calloc(n_speech_segs * rooms + 1, sizeof *speech);
+    size_t n_speech = 0;
+    for (size_t r = 0; r < rooms; r++)
+        for (size_t i = 0; i < n_speech_segs; i++)
+            if (speech_segs[i].pos < publishers)
+                speech[n_speech++] = (bench_speech){speech_segs[i].start_ms, speech_segs[i].end_ms,
+                                                    r * publishers + speech_segs[i].pos};
     bench_media_opts mo = {.n_publishers = npub,
                            .video_bps = video_kbps * 1000,
                            .fps = fps,
@@ -555,8 +844,11 @@ int main(int argc, char **argv)
                            .decrypt_every = decrypt_every,
                            .rtp_seq_start = (int32_t)rtp_seq_start,
                            .rx_ring_if = rx_ring_if,
-                           .vary_sizes = vary_sizes};
+                           .vary_sizes = vary_sizes,
+                           .speech = speech,
+                           .n_speech = n_speech};
     g.media = bench_media_new(&mo);
+    free(speech);
     srand((unsigned)getpid());
     for (size_t i = 0; i < g.n; i++) {
         participant *p = &g.p[i];
@@ -564,6 +856,9 @@ int main(int argc, char **argv)
         p->pub_index = i < npub ? (long)i : -1;
         p->receives = i >= npub || publishers_receive;
         p->room_no = i < npub ? i / publishers : (i - npub) / receivers;
+        p->pos = i < npub ? i % publishers : publishers + (i - npub) % receivers;
+        p->role = role_at(roles, p->pos);
+        snprintf(p->name, sizeof p->name, i < npub ? "bench-pub-%zu" : "bench-%zu", i);
         sfu_ice_random_string(p->ufrag_pub, 16);
         sfu_ice_random_string(p->pwd_pub, 32);
         sfu_ice_random_string(p->ufrag_sub, 16);
@@ -576,25 +871,46 @@ int main(int argc, char **argv)
         for (size_t j = p->room_no * publishers; j < (p->room_no + 1) * publishers; j++)
             p->room_streams[2 * j] = p->room_streams[2 * j + 1] = 1;
     }
+    /* every token before the first join: the joins are timed, not the minting */
+    for (size_t i = 0; i < g.n && g.sig->mint_token && !interrupted; i++) {
+        char err[300];
+        g.p[i].token = g.sig->mint_token(g.hub, room_name(room, &g.p[i]), g.p[i].name, g.p[i].role, err, sizeof err);
+        if (!g.p[i].token) {
+            fprintf(stderr, "bench: participant %zu: %s\n", i, err);
+            return 1;
+        }
+    }
     int64_t t0 = mono_ns();
     /* publishers first, so that receivers' first offers already carry their tracks */
-    char name[64];
     for (size_t i = 0; i < npub; i++) {
-        snprintf(name, sizeof name, "bench-pub-%zu", i);
         g.p[i].join_ns = mono_ns();
-        g.p[i].sig = g.sig->open(g.hub, room_name(room, &g.p[i]), name, &events, &g.p[i]);
+        bench_sig_join join = {.token = g.p[i].token,
+                               .gallery = gallery,
+                               .program_name = janus_select ? at_position(g.p[i].room_no, 0)->name : NULL};
+        g.p[i].sig = g.sig->open(g.hub, room_name(room, &g.p[i]), g.p[i].name, &join, &events, &g.p[i]);
     }
     pump(settle * 1000LL, publishers_ready);
+    double publishers_s = (double)(mono_ns() - t0) / 1e9;
     for (size_t i = npub; i < g.n && !interrupted; i++) {
-        snprintf(name, sizeof name, "bench-%zu", i);
         g.p[i].join_ns = mono_ns();
-        g.p[i].sig = g.sig->open(g.hub, room_name(room, &g.p[i]), name, &events, &g.p[i]);
+        bench_sig_join join = {.token = g.p[i].token,
+                               .gallery = gallery,
+                               .program_name = janus_select ? at_position(g.p[i].room_no, 0)->name : NULL};
+        g.p[i].sig = g.sig->open(g.hub, room_name(room, &g.p[i]), g.p[i].name, &join, &events, &g.p[i]);
         if ((i - npub + 1) % join_batch == 0) pump(100, NULL);
     }
     int64_t settle_end = t0 + settle * 1000000000LL;
     pump((settle_end - mono_ns()) / 1000000, all_have_media);
     double setup_s = (double)(mono_ns() - t0) / 1e9;
+    bool storm_complete = all_have_media();
     pump(warmup * 1000LL, NULL);
+    for (size_t i = 0; i < g.n; i++) /* the slots as the window begins (settle_expectations) */
+        if (g.p[i].slots) {
+            memcpy(g.p[i].slots->begin_now, g.p[i].slots->now, sizeof g.p[i].slots->now);
+            memcpy(g.p[i].slots->begin_changes, g.p[i].slots->changes, sizeof g.p[i].slots->changes);
+        }
+    g.in_window = true;
+    g.window_t0 = mono_ns();
 
     /* a line to start a probe on (bench/probe.sh): the window begins now */
     fprintf(stderr, "bench: window begins, %u s\n", duration);
@@ -614,6 +930,8 @@ int main(int argc, char **argv)
     double host0 = bench_cpus_read(NULL).busy_s;
     pump(duration * 1000LL, NULL);
     bench_media_window_end(g.media);
+    g.in_window = false;
+    for (size_t i = 0; i < g.n; i++) settle_expectations(&g.p[i]);
     double host1 = bench_cpus_read(NULL).busy_s;
     if (run.server_pinned) {
         cores1 = bench_cpus_read(&server_cpus);
@@ -649,6 +967,13 @@ int main(int argc, char **argv)
     g.sig->hub_free(g.hub);
 
     run.srtp_profile = srtp_profile_name();
+    run.extra = json_object();
+    uint64_t slot_violations = check_slots(run.extra);
+    json_object_set_new(
+        run.extra, "join_storm",
+        json_pack("{s:f,s:f,s:b}", "s", setup_s, "publishers_connected_s", publishers_s, "complete", storm_complete));
+    run.config_extra = json_pack("{s:s,s:i,s:s,s:s,s:b}", "roles", g.sig->mint_token ? roles : "", "gallery", gallery,
+                                 "speak", speak, "floor", floor_spec, "janus_select", janus_select);
     if (md_header) bench_report_markdown_header(stdout);
     bench_report_markdown_row(stdout, &run);
     fprintf(stderr,
@@ -667,10 +992,15 @@ int main(int argc, char **argv)
             run.media.rx_ring ? "packet ring" : "sockets", (unsigned long long)run.server_socket_drops,
             run.backlog_drops, (unsigned long long)run.media.streams_without_slot, run.srtp_profile, srtp_offer);
     if (out && !bench_report_json(&run, out)) fprintf(stderr, "bench: cannot write %s\n", out);
+    json_decref(run.extra);
+    json_decref(run.config_extra);
     sfu_dtls_cert_free(g.cert);
     for (size_t i = 0; i < g.n; i++) {
         free(g.p[i].expect);
         free(g.p[i].room_streams);
+        free(g.p[i].token);
+        free(g.p[i].slots);
+        free(g.p[i].slot_rx);
     }
     free(g.p);
     free(g.to_connect);
@@ -679,5 +1009,6 @@ int main(int argc, char **argv)
     free(g.to_connect_since);
     if (run.media.rx_packets == 0 || run.media.expected == 0 || run.media.lat_samples == 0) return 2;
     if (g.failed) return 4;
+    if (slot_violations) return 5;
     return loss_limit >= 0 && run.media.loss_max > loss_limit ? 3 : 0;
 }

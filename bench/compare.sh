@@ -5,8 +5,13 @@
 # medians over rounds and the ratio Janus / ours (issue 3, point 3).
 #
 #   bench/compare.sh fanout N   [options]   1 publisher (1.5 Mbit/s) → N receivers
-#   bench/compare.sh province   [options]   chair + floor speaker publish, 188 receive
-#   bench/compare.sh meeting25  [options]   25 participants, all publish (500 kbit/s) and receive
+#   bench/compare.sh province   [options]   1 chair + 199 delegates, all publish (500 kbit/s) and
+#                                           receive the chair and 9 others' video (bench/run.sh);
+#                                           Janus: each subscribes to the chair's feed and the
+#                                           first 9 others' video (--janus-select), no floor
+#   bench/compare.sh meeting25  [options]   25 officials, all publish (500 kbit/s); ours: each gets
+#                                           the 24 others' video and 3 audio slots; Janus: the 24
+#                                           others' video and the first one's audio (--janus-select)
 # options:
 #   --rounds R        rounds (3)
 #   --duration S      measurement window per run (fanout 10, others 20)
@@ -31,7 +36,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
-usage() { sed -n '2,28p' "$0" >&2; exit 2; }
+usage() { sed -n '2,34p' "$0" >&2; exit 2; }
 
 scenario=${1:-}; shift || true
 n=""
@@ -184,11 +189,11 @@ case $scenario in
   fanout)    dur=${duration:-10}; label="fanout-$n"
              args=(--publishers 1 --receivers "$n" --video-kbps 1500 --loss-limit 0.005 --note "1 publisher to $n receivers") ;;
   province)  dur=${duration:-20}; label=province
-             args=(--publishers 2 --publishers-receive --receivers 188 --video-kbps 1500
-                   --note "chair + floor speaker publish; 188 more sites, one room") ;;
+             args=(--publishers 200 --publishers-receive --receivers 0 --video-kbps 500 --janus-select --gallery 9
+                   --note "200 sites, all publish (500 kbit/s); each receives the first one's feed and 9 others' video") ;;
   meeting25) dur=${duration:-20}; label=meeting25
-             args=(--publishers 25 --publishers-receive --receivers 0 --video-kbps 500
-                   --note "25 participants, all publish (500 kbit/s) and receive") ;;
+             args=(--publishers 25 --publishers-receive --receivers 0 --video-kbps 500 --janus-select --gallery 24
+                   --note "25 participants, all publish (500 kbit/s); each receives the others' video and the first one's audio") ;;
 esac
 # joins to Janus are slower than to ours: give every run the same generous settle time
 args+=(--scenario "$scenario" --duration "$dur" --settle-timeout 120 --srtp-profile "$crypto")

@@ -5,7 +5,7 @@
 
 #include "rtp/rtp.h"
 
-#define HDR_LEN 36 /* 12 fixed + 4 extension header + 20 (1 + 16 record, padded) */
+#define HDR_LEN 36 /* 12 fixed + 4 extension header + 20 (1 + 16 record, 1 + 1 audio level, padded) */
 #define AUDIO_PAYLOAD 100
 
 static void put_record(uint8_t *p, const bench_record *r)
@@ -37,7 +37,11 @@ static size_t put_header(bench_gen_stream *g, uint8_t *b, bool marker, const ben
     sfu_wr16(b + 14, 5); /* 20 bytes */
     b[16] = (uint8_t)(BENCH_EXT_ID << 4 | (BENCH_RECORD_LEN - 1));
     put_record(b + 17, r);
-    b[33] = b[34] = b[35] = 0; /* padding */
+    b[33] = b[34] = b[35] = 0;          /* padding */
+    if (!g->video && g->level_ext_id) { /* RFC 6464 in the padding: one byte of header, one of level */
+        b[33] = (uint8_t)(g->level_ext_id << 4);
+        b[34] = g->level;
+    }
     return HDR_LEN;
 }
 
@@ -69,6 +73,7 @@ void bench_gen_init_audio(bench_gen_stream *g, uint16_t stream, uint32_t ssrc, u
     g->pt = pt;
     g->rtp_seq = (uint16_t)(ssrc * 7);
     g->rtp_ts = ssrc * 13;
+    g->level = 127; /* silence */
 }
 
 void bench_gen_vary_sizes(bench_gen_stream *g, uint32_t seed) { g->vary = seed * 2654435761u | 1; }

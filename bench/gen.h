@@ -7,7 +7,8 @@
  * as the last 16 bytes of the payload (readable after decrypting, should a server strip
  * extensions). The record: stream id (publisher index × 2 + kind), a per-stream
  * sequence, and the send time (CLOCK_REALTIME ns, comparable with the kernel receive
- * timestamps of SO_TIMESTAMPNS). */
+ * timestamps of SO_TIMESTAMPNS). Audio packets may also carry the RFC 6464 audio level
+ * (level_ext_id), which the SFU's speaker detection reads. */
 #ifndef BENCH_GEN_H
 #define BENCH_GEN_H
 
@@ -44,6 +45,9 @@ typedef struct {
     bool want_key; /* set on PLI/FIR */
     uint64_t keyframes;
     uint32_t vary; /* 0: fixed sizes; else the state drawing each frame's or packet's size */
+    /* audio: RFC 6464 audio level extension id (one-byte header, 1–13; 0: not sent) and
+     * the octet the next packets carry: V (voice) bit | level in −dBov (127: silence) */
+    uint8_t level_ext_id, level;
 } bench_gen_stream;
 
 /* bitrate_bps applies to video (fps frames per second, a keyframe every kf_seconds,

@@ -68,6 +68,7 @@ typedef struct {
     uint32_t *count; /* per stream: packets sent in the window and received */
     uint32_t ovfl;
     uint64_t rx_total;
+    bench_slot_rx *slots;
 } sub;
 
 enum { CMD_NONE = 0, CMD_BEGIN, CMD_END, CMD_STOP };
@@ -191,10 +192,32 @@ static int64_t wire_time(bench_media *m, const bench_record *rec)
     return rec->send_ns + (int64_t)(uint32_t)v;
 }
 
+/* Which slot the packet came on (by its SSRC, clear under SRTP) and the stream it carried
+ * (NULL: unknown). A short linear search: at most BENCH_MAX_SLOTS. */
+static void count_slot(side *d, sub *s, uint32_t ssrc, const bench_record *rec)
+{
+    bench_slot_rx *t = s->slots;
+    if (!t) return;
+    size_t i = 0;
+    while (i < t->n && t->ssrc[i] != ssrc) i++;
+    if (i == t->n) {
+        t->off_slot++;
+        return;
+    }
+    t->packets[i]++;
+    if (d->in_window) t->window_packets[i]++;
+    if (!rec) return;
+    for (size_t k = 0; k < t->n_seen[i]; k++)
+        if (t->seen[i][k] == rec->stream) return;
+    if (t->n_seen[i] < BENCH_SLOT_SEEN) t->seen[i][t->n_seen[i]++] = rec->stream;
+    else t->seen_overflow[i] = true;
+}
+
 static void on_sub_rtp(side *d, sub *s, uint8_t *buf, size_t len, int64_t rx_ns)
 {
     bench_media *m = d->m;
     bench_record rec;
+    uint32_t ssrc = sfu_rd32(buf + 8);
     bool have = bench_record_from_ext(buf, len, &rec);
     if (!have) m->no_record++;
     s->rx_total++;
@@ -202,11 +225,13 @@ static void on_sub_rtp(side *d, sub *s, uint8_t *buf, size_t len, int64_t rx_ns)
         m->decrypted++;
         if (sfu_srtp_unprotect_rtp(s->c.srtp, buf, &len) != 0) {
             d->decrypt_failures++;
+            count_slot(d, s, ssrc, NULL);
             return;
         }
         bench_record inner;
         if (!bench_record_from_payload(buf, len, &inner)) {
             m->mismatches++;
+            count_slot(d, s, ssrc, NULL);
             return;
         }
         if (have && (inner.seq != rec.seq || inner.stream != rec.stream || inner.send_ns != rec.send_ns))
@@ -215,8 +240,10 @@ static void on_sub_rtp(side *d, sub *s, uint8_t *buf, size_t len, int64_t rx_ns)
     }
     if (rec.stream >= m->n_streams) {
         m->mismatches++;
+        count_slot(d, s, ssrc, NULL);
         return;
     }
+    count_slot(d, s, ssrc, &rec);
     if (rec.seq >= bound(m->s0, rec.stream) && rec.seq < bound(m->s1, rec.stream)) {
         s->count[rec.stream]++;
         int64_t latency = rx_ns - wire_time(m, &rec);
@@ -406,6 +433,21 @@ static void note_lag(side *d, int64_t due, int64_t now)
     if (d->in_window) bench_hist_add(&d->m->send_lag, now - due);
 }
 
+#define LEVEL_SPEAKING (0x80 | 20) /* V bit, −20 dBov: a voice close to the microphone */
+#define LEVEL_SILENT 127           /* −127 dBov, no voice */
+
+/* The audio level octet p's audio carries now (bench_speech). */
+static uint8_t audio_level(const bench_media *m, const pub *p, int64_t now)
+{
+    if (!m->win_begin_ns) return LEVEL_SILENT;
+    int64_t t_ms = (now - m->win_begin_ns) / 1000000;
+    for (size_t i = 0; i < m->o.n_speech; i++) {
+        const bench_speech *sp = &m->o.speech[i];
+        if (sp->pub_index == p->pub_index && t_ms >= sp->start_ms && t_ms < sp->end_ms) return LEVEL_SPEAKING;
+    }
+    return LEVEL_SILENT;
+}
+
 /* Sends what is due; returns the next due time. */
 static int64_t send_due(side *d, pub *p, int64_t now)
 {
@@ -413,6 +455,7 @@ static int64_t send_due(side *d, pub *p, int64_t now)
     size_t lens[TX_BATCH], n = 0;
     int64_t rt = real_ns();
     if (m->o.audio) {
+        if (p->audio.level_ext_id) p->audio.level = audio_level(m, p, now);
         while (p->next_audio_ns <= now && n < TX_BATCH) {
             note_lag(d, p->next_audio_ns, now);
             lens[n] = bench_gen_audio(&p->audio, m->tx[n], rt);
@@ -628,6 +671,12 @@ bench_media *bench_media_new(const bench_media_opts *o)
 {
     bench_media *m = calloc(1, sizeof *m);
     m->o = *o;
+    m->o.speech = NULL;
+    if (o->n_speech) {
+        bench_speech *copy = malloc(o->n_speech * sizeof *copy);
+        memcpy(copy, o->speech, o->n_speech * sizeof *copy);
+        m->o.speech = copy;
+    }
     if (m->o.fps == 0) m->o.fps = 30;
     m->n_streams = o->n_publishers * 2;
     m->s0 = malloc((m->n_streams + 1) * sizeof *m->s0);
@@ -651,7 +700,7 @@ bench_media *bench_media_new(const bench_media_opts *o)
 }
 
 void bench_media_add_pub(bench_media *m, dc_peer *peer, size_t pub_index, uint32_t audio_ssrc, uint8_t audio_pt,
-                         uint32_t video_ssrc, uint8_t video_pt)
+                         uint32_t video_ssrc, uint8_t video_pt, uint8_t level_ext_id)
 {
     pub *p = calloc(1, sizeof *p);
     conn_init(&p->c, peer, true);
@@ -659,6 +708,7 @@ void bench_media_add_pub(bench_media *m, dc_peer *peer, size_t pub_index, uint32
     bench_gen_init_audio(&p->audio, (uint16_t)(pub_index * 2), audio_ssrc, audio_pt);
     bench_gen_init_video(&p->video, (uint16_t)(pub_index * 2 + 1), video_ssrc, video_pt, m->o.video_bps, m->o.fps,
                          m->o.keyframe_s);
+    p->audio.level_ext_id = level_ext_id;
     if (m->o.rtp_seq_start >= 0) p->audio.rtp_seq = p->video.rtp_seq = (uint16_t)m->o.rtp_seq_start;
     if (m->o.vary_sizes) {
         bench_gen_vary_sizes(&p->audio, (uint32_t)pub_index * 2 + 1);
@@ -668,7 +718,7 @@ void bench_media_add_pub(bench_media *m, dc_peer *peer, size_t pub_index, uint32
 }
 
 size_t bench_media_add_sub(bench_media *m, dc_peer *peer, long self_pub, const uint8_t *wanted, const uint8_t *expect,
-                           int64_t join_ns)
+                           int64_t join_ns, bench_slot_rx *slots)
 {
     sub *s = calloc(1, sizeof *s);
     conn_init(&s->c, peer, false);
@@ -676,6 +726,7 @@ size_t bench_media_add_sub(bench_media *m, dc_peer *peer, long self_pub, const u
     s->wanted = wanted;
     s->expect = expect;
     s->join_ns = join_ns;
+    s->slots = slots;
     s->count = calloc(m->n_streams + 1, sizeof *s->count);
     hand_over(&m->recv, &s->c);
     return atomic_fetch_add(&m->subs_total, 1);
@@ -766,6 +817,7 @@ void bench_media_finish(bench_media *m, bench_media_result *r)
     free(m->s0);
     free(m->s1);
     free(m->tx);
+    free((void *)m->o.speech);
     bench_hist_free(&m->lat);
     for (int c = 0; c < BENCH_LAT_CLASSES; c++) bench_hist_free(&m->lat_of[c]);
     bench_hist_free(&m->send_lag);

@@ -20,33 +20,61 @@
 
 #include "peer.h"
 
+/* Who "speaks" when: publisher pub_index's audio packets carry a voice level (RFC 6464, V
+ * set, −20 dBov) from start_ms to end_ms after the window begins; outside every segment,
+ * and before the window, they carry silence (127). */
+typedef struct {
+    int64_t start_ms, end_ms;
+    size_t pub_index;
+} bench_speech;
+
+/* A subscriber's slots (its subscribe connection's m-lines) and what arrived on each,
+ * found by the SSRC the server gave the slot. Owned by the caller: n and ssrc set before
+ * bench_media_add_sub (the first offer's; the bench adds no slots later), the rest written
+ * by the receiving thread and read after bench_media_finish. */
+#define BENCH_MAX_SLOTS 64
+#define BENCH_SLOT_SEEN 16
+typedef struct {
+    size_t n;
+    uint32_t ssrc[BENCH_MAX_SLOTS];
+    uint64_t packets[BENCH_MAX_SLOTS];               /* RTP received on the slot, all */
+    uint64_t window_packets[BENCH_MAX_SLOTS];        /* … in the window */
+    uint16_t seen[BENCH_MAX_SLOTS][BENCH_SLOT_SEEN]; /* distinct streams (records) it carried */
+    uint8_t n_seen[BENCH_MAX_SLOTS];
+    bool seen_overflow[BENCH_MAX_SLOTS];
+    uint64_t off_slot; /* RTP on an SSRC none of its slots has: more streams than slots */
+} bench_slot_rx;
+
 typedef struct {
     size_t n_publishers; /* stream ids are publisher index * 2 + kind */
     uint32_t video_bps;
     unsigned fps, keyframe_s;
     bool audio, video;
-    unsigned decrypt_every; /* 1 = every packet, 0 = never */
-    bool vary_sizes;        /* frame and audio packet sizes vary (bench_gen_vary_sizes) */
-    int32_t rtp_seq_start;  /* ≥ 0: first RTP sequence number of every stream (tests the
+    unsigned decrypt_every;     /* 1 = every packet, 0 = never */
+    bool vary_sizes;            /* frame and audio packet sizes vary (bench_gen_vary_sizes) */
+    int32_t rtp_seq_start;      /* ≥ 0: first RTP sequence number of every stream (tests the
                                  wrap into the rollover counter early); -1: from the SSRC */
-    const char *rx_ring_if; /* receive subscribers' RTP from a packet ring on this
+    const char *rx_ring_if;     /* receive subscribers' RTP from a packet ring on this
                                  interface (rx_ring.h) instead of their sockets; NULL: sockets */
+    const bench_speech *speech; /* the speaking schedule (copied), n_speech segments */
+    size_t n_speech;
 } bench_media_opts;
 
 typedef struct bench_media bench_media;
 
 bench_media *bench_media_new(const bench_media_opts *o);
-/* Starts sending on a connected publish connection of publisher pub_index. */
+/* Starts sending on a connected publish connection of publisher pub_index; level_ext_id:
+ * the audio level extension's id the server accepted (0: none, levels not sent). */
 void bench_media_add_pub(bench_media *m, dc_peer *peer, size_t pub_index, uint32_t audio_ssrc, uint8_t audio_pt,
-                         uint32_t video_ssrc, uint8_t video_pt);
+                         uint32_t video_ssrc, uint8_t video_pt, uint8_t level_ext_id);
 /* Starts receiving on a connected subscribe connection. The scenario wants it to receive
  * the streams in `wanted` (one byte per stream; NULL = every publisher's) except
  * self_pub's (-1: none); expect (one byte per stream) says which of them the server
  * actually gave it a slot for; NULL = all. Both are owned by the caller and read only by
- * bench_media_finish. join_ns: CLOCK_MONOTONIC time the join was sent. Returns the
- * subscriber's index. */
+ * bench_media_finish. join_ns: CLOCK_MONOTONIC time the join was sent. slots: its slot
+ * table (NULL: a server without slots). Returns the subscriber's index. */
 size_t bench_media_add_sub(bench_media *m, dc_peer *peer, long self_pub, const uint8_t *wanted, const uint8_t *expect,
-                           int64_t join_ns);
+                           int64_t join_ns, bench_slot_rx *slots);
 
 /* Measurement window: begin and end are applied by both media threads at their next loop turn
  * (within a few ms); they return once applied. */

@@ -94,6 +94,8 @@ bool bench_report_json(const bench_run *r, const char *path)
     json_object_set_new(
         json_object_get(j, "generator"), "us_per_packet",
         json_real(m->rx_packets + m->tx_packets ? m->gen_cpu_s * 1e6 / (double)(m->rx_packets + m->tx_packets) : 0.0));
+    if (r->config_extra) json_object_update(json_object_get(j, "config"), r->config_extra);
+    if (r->extra) json_object_update(j, r->extra);
     int rc = json_dump_file(j, path, JSON_INDENT(2));
     json_decref(j);
     return rc == 0;

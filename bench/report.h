@@ -29,6 +29,9 @@ typedef struct {
     double other_cpu_s;                     /* machine CPU in the window used by neither server nor bench */
     unsigned long long backlog_drops;       /* kernel input-backlog drops on any CPU in the window */
     bench_media_result media;
+    /* optional, owned by the caller: merged into the JSON's "config" and its top level
+     * (roles, slots, floor and speech schedules, the join storm) */
+    struct json_t *config_extra, *extra;
 } bench_run;
 
 /* derived figures */

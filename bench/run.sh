@@ -5,9 +5,13 @@
 #
 #   bench/run.sh fanout    [--short] [--build DIR]   1 publisher (1.5 Mbit/s) to N receivers,
 #                                                    N = 50,100,200,400,… until loss > 0.5 %
-#   bench/run.sh province  [--short] [--build DIR]   chair + floor speaker publish, 188 receive
-#                                                    (190 participants, one room: tiers come later)
-#   bench/run.sh meeting25 [--short] [--build DIR]   25 participants, each publishes and receives all;
+#   bench/run.sh province  [--short] [--build DIR]   1 chair + 199 delegates in one room, all join at
+#                                                    once (the join storm), all publish (video 500 kbit/s,
+#                                                    audio the server gates) and receive their slots
+#                                                    (gallery 9); the chair speaks, grants the floor to a
+#                                                    delegate who speaks, revokes it, speaks again
+#   bench/run.sh meeting25 [--short] [--build DIR]   25 officials, each publishes and receives the others'
+#                                                    video (gallery 24) and 3 audio slots;
 #                                                    ROOMS="1 2 4" runs 1, 2, then 4 such rooms at once
 #
 # --short: a few participants for a few seconds (CI: keeps the tool working; the bench's exit
@@ -43,7 +47,7 @@ for b in "$server_bin" "$bench_bin" "$plot_bin"; do
   [ -x "$b" ] || { echo "run.sh: $b not built (meson setup build && ninja -C build)" >&2; exit 1; }
 done
 case "$scenario" in fanout|province|meeting25) ;; *)
-  sed -n '2,21p' "$0" >&2; exit 1 ;;
+  sed -n '2,26p' "$0" >&2; exit 1 ;;
 esac
 
 out=${BENCH_OUT:-$root/bench/out}/$scenario-$(date +%Y%m%d-%H%M%S)$([ $short = 1 ] && echo -short || true)
@@ -79,17 +83,25 @@ fanout)
     if [ $r != 0 ]; then rc=$r; break; fi
   done ;;
 province)
-  DUR=${DURATION:-$([ $short = 1 ] && echo 5 || echo 20)}
-  recv=$([ $short = 1 ] && echo 18 || echo 188)
-  step province --publishers 2 --publishers-receive --receivers "$recv" --video-kbps "${KBPS:-1500}" \
-    --note "chair + floor speaker publish; 1 province + 9 district + 180 commune sites in ONE room (tiers/linked rooms not built yet)" || rc=$? ;;
+  DUR=${DURATION:-$([ $short = 1 ] && echo 6 || echo 20)}
+  n=${PROVINCE_N:-$([ $short = 1 ] && echo 20 || echo 200)}
+  # the schedule, in shares of the window: the chair (place 0) speaks, the floor goes to a
+  # delegate (place n/3), who speaks; the floor is revoked and the chair speaks again;
+  # delegate 3 talks in its hall all along (its audio reaches the server, which drops it)
+  sched=$(awk -v d="$DUR" -v f=$((n / 3)) 'BEGIN { printf "--speak 0-%g:0,%g-%g:%d,%g-%g:0,0-%g:3 --floor %g-%g:%d",
+    0.3*d, 0.35*d, 0.7*d, f, 0.75*d, d, d, 0.3*d, 0.7*d, f }')
+  # shellcheck disable=SC2086
+  step province --publishers "$n" --publishers-receive --receivers 0 --roles chair,delegate --video-kbps "${KBPS:-500}" \
+    $sched --settle-timeout 120 \
+    --note "1 chair + $((n - 1)) delegates in one room, all join at once; video ${KBPS:-500} kbit/s, gallery 9; floor to place $((n / 3))" || rc=$? ;;
 meeting25)
   DUR=${DURATION:-$([ $short = 1 ] && echo 5 || echo 20)}
   n=$([ $short = 1 ] && echo 5 || echo 25)
   for k in ${ROOMS:-1}; do  # one step per room count: load on the worker against latency
     name=meeting25$([ "$k" = 1 ] || printf -- '-rooms%02d' "$k")
     step "$name" --publishers "$n" --publishers-receive --receivers 0 --video-kbps "${KBPS:-500}" --rooms "$k" \
-      --note "$k room(s) of $n participants, all publish (video ${KBPS:-500} kbit/s) and receive" || { rc=$?; break; }
+      --roles official --gallery 24 \
+      --note "$k room(s) of $n officials, all publish (video ${KBPS:-500} kbit/s) and receive (gallery 24, 3 audio slots)" || { rc=$?; break; }
   done ;;
 esac
 

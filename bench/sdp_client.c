@@ -31,6 +31,8 @@ static void send_section(GString *s, const bench_sdp_local *l, bool video, const
                            "a=mid:%s\r\na=extmap:1 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
                            "a=extmap:%d " BENCH_EXT_URI "\r\na=sendonly\r\na=msid:bench-%s %s-%s\r\na=rtcp-mux\r\n",
                            mid, BENCH_EXT_ID, l->cname, l->cname, video ? "v" : "a");
+    if (!video) /* browsers offer it: the server's speaker detection reads it */
+        g_string_append_printf(s, "a=extmap:%d " BENCH_AUDIO_LEVEL_URI "\r\n", BENCH_AUDIO_LEVEL_EXT_ID);
     if (video)
         g_string_append(s, "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 goog-remb\r\na=rtcp-fb:96 ccm fir\r\n"
                            "a=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli\r\n");

@@ -20,6 +20,9 @@ typedef struct {
 /* Extension the bench puts into every RTP packet (one-byte header, id BENCH_EXT_ID):
  * see gen.h. Offered so that a server which negotiates extensions keeps it. */
 #define BENCH_EXT_URI "urn:diemcau:bench:send-info"
+/* RFC 6464 audio level on the audio m-line (the id the bench offers; the answer's counts) */
+#define BENCH_AUDIO_LEVEL_URI "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
+#define BENCH_AUDIO_LEVEL_EXT_ID 2
 
 char *bench_sdp_publish_offer(const bench_sdp_local *l, bool audio, bool video, uint32_t audio_ssrc,
                               uint32_t video_ssrc);

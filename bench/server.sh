@@ -37,8 +37,12 @@ stop_server() {
 }
 
 start_server() {
-  local log=$1
-  "${in_srv[@]}" "${server_cpu[@]}" "$server_bin" --http-port 0 --media-port 0 --bind "$srv_addr" \
+  local log=$1 config=()
+  if [ -n "${gen_ip:-}" ]; then # split: the generator mints its join tokens from its own namespace
+    printf '{"dev_token_clients": ["127.0.0.1/32", "%s/32"]}\n' "$gen_ip" >"$log.config"
+    config=(--config "$log.config")
+  fi
+  "${in_srv[@]}" "${server_cpu[@]}" "$server_bin" "${config[@]}" --http-port 0 --media-port 0 --bind "$srv_addr" \
     --media-bind "$srv_addr" --announce-ip "$srv_addr" --workers "${WORKERS:-1}" --max-room-size 5000 ${SERVER_ARGS:-} \
     >"$log.out" 2>"$log.err" &
   srv_pid=$!

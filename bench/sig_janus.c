@@ -68,6 +68,14 @@ struct bench_sig {
     json_t *to_subscribe; /* feed ids learnt and not asked for yet */
     sub_state sub;
     int64_t sub_version; /* version of the last offer handed to the bench */
+    /* a selection (bench_sig_join.program_name): the program feed whole, `gallery`
+     * others' video only (video_only); slots: what each subscribed stream is, told to
+     * the bench with every offer (on_slots) */
+    char program[65];
+    int gallery, n_gallery;
+    json_t *video_only;
+    bench_sig_slot slots[64];
+    size_t n_slots;
 };
 
 static int64_t mono_ns(void)
@@ -159,8 +167,21 @@ static void sub_advance(bench_sig *s)
     json_t *v;
     json_array_foreach(s->to_subscribe, i, v)
     {
-        json_array_append_new(streams, json_pack("{s:O}", "feed", v));
+        bool video_only = feed_in(s->video_only, v);
+        if (video_only) /* the bench publishes audio as mid 0, video as mid 1 */
+            json_array_append_new(streams, json_pack("{s:O,s:s}", "feed", v, "mid", "1"));
+        else json_array_append_new(streams, json_pack("{s:O}", "feed", v));
         json_array_append(s->subscribed, v);
+        for (int video = video_only; video < 2 && s->program[0] && s->n_slots < 64; video++) {
+            bench_sig_slot *slot = &s->slots[s->n_slots];
+            slot->mid = (int)s->n_slots++;
+            if (json_is_string(v))
+                snprintf(slot->participant_id, sizeof slot->participant_id, "%s", json_string_value(v));
+            else snprintf(slot->participant_id, sizeof slot->participant_id, "%lld", (long long)json_integer_value(v));
+            snprintf(slot->use, sizeof slot->use, "%s", video_only ? "gallery" : video ? "chair_video" : "chair_audio");
+            slot->video = video;
+            slot->active = true;
+        }
     }
     json_array_clear(s->to_subscribe);
     if (s->sub == SUB_ATTACHED)
@@ -184,6 +205,15 @@ static void learn_publishers(bench_sig *s, json_t *list)
         json_t *id = json_object_get(p, "id");
         if (!id || (s->my_id && json_equal(id, s->my_id))) continue;
         if (feed_in(s->subscribed, id) || feed_in(s->to_subscribe, id)) continue;
+        if (s->program[0]) { /* a selection: the program whole, then the first others' video */
+            const char *display = json_string_value(json_object_get(p, "display"));
+            bool program = display && strcmp(display, s->program) == 0;
+            if (!program && s->n_gallery >= s->gallery) continue;
+            if (!program) {
+                s->n_gallery++;
+                json_array_append(s->video_only, id);
+            }
+        }
         json_array_append(s->to_subscribe, id);
     }
     sub_advance(s);
@@ -193,6 +223,7 @@ static void deliver_offer(bench_sig *s, const char *sdp)
 {
     s->sub = SUB_OFFERED;
     s->sub_version++;
+    if (s->program[0] && s->ev->on_slots) s->ev->on_slots(s->user, s->slots, s->n_slots, false);
     if (s->ev->on_subscribe_offer) s->ev->on_subscribe_offer(s->user, s->sub_version, sdp);
 }
 
@@ -335,6 +366,7 @@ static void free_session(void *user)
     json_decref(s->my_id);
     json_decref(s->subscribed);
     json_decref(s->to_subscribe);
+    json_decref(s->video_only);
     free(s);
 }
 
@@ -361,12 +393,17 @@ static void hub_service(bench_sig_hub *h, int timeout_ms)
 /* Janus destroys a session (its handles and PeerConnections) when its WebSocket goes */
 static void hub_free(bench_sig_hub *h) { bench_ws_hub_free(ws_hub(h)); }
 
-static bench_sig *open_session(bench_sig_hub *h, const char *room, const char *name, const bench_sig_events *ev,
-                               void *user)
+static bench_sig *open_session(bench_sig_hub *h, const char *room, const char *name, const bench_sig_join *join,
+                               const bench_sig_events *ev, void *user)
 {
     bench_sig *s = calloc(1, sizeof *s);
     snprintf(s->room, sizeof s->room, "%s", room);
     snprintf(s->name, sizeof s->name, "%s", name);
+    if (join && join->program_name) { /* no tokens; a selection of feeds, or all */
+        snprintf(s->program, sizeof s->program, "%s", join->program_name);
+        s->gallery = join->gallery < 0 ? 9 : join->gallery;
+    }
+    s->video_only = json_array();
     s->ev = ev;
     s->user = user;
     s->subscribed = json_array();
