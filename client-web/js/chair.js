@@ -45,6 +45,7 @@ export class ChairTools {
     this.confirm = confirm;
     this.state = { hands: [], floor_holder: null, floor_until: null, locked: false, floor_may_share: false };
     this.timer = null;
+    this.entries = new Map(); // participant id → its entry in the hand queue
 
     const root = el('section', 'chair-tools');
     root.setAttribute('aria-labelledby', 'chair-tools-heading');
@@ -82,8 +83,10 @@ export class ChairTools {
     this.queueEmpty = el('p', 'panel-empty', t('panel.queueEmpty'));
     this.queueEmpty.dataset.i18n = 'panel.queueEmpty';
 
-    // The room.
-    const room = el('div', 'room-box');
+    // The room: used rarely, so folded away until wanted.
+    const room = el('details', 'room-box');
+    const summary = el('summary', null, t('panel.roomControls'));
+    summary.dataset.i18n = 'panel.roomControls';
     this.lockBtn = button('btn-small', 'panel.lock', 'lock');
     this.muteAllBtn = button('btn-small', 'panel.muteDelegates', 'mute-delegates');
     const shareLabel = el('label', 'switch');
@@ -96,7 +99,7 @@ export class ChairTools {
     this.endBtn = button('btn-small btn-danger', 'panel.endMeeting', 'end');
     const roomButtons = el('div', 'button-row');
     roomButtons.append(this.muteAllBtn, this.lockBtn);
-    room.append(roomButtons, shareLabel, this.endBtn);
+    room.append(summary, roomButtons, shareLabel, this.endBtn);
 
     root.append(heading, floor, queueHeading, this.queueEmpty, this.queue, room);
     container.append(root);
@@ -142,6 +145,17 @@ export class ChairTools {
     return null;
   }
 
+  createEntry(id) {
+    const li = el('li', 'hand-entry');
+    li.dataset.participantId = id;
+    const entry = { li, name: el('span', 'hand-name'), who: null,
+      grant: button('btn-small btn-primary', 'panel.grant', 'grant'),
+      lower: button('btn-small', 'panel.lowerHand', 'lower') };
+    li.append(entry.name, entry.grant, entry.lower);
+    this.entries.set(id, entry);
+    return entry;
+  }
+
   setRoomState(state) {
     this.state = state;
     this.render();
@@ -153,18 +167,23 @@ export class ChairTools {
   render() {
     const s = this.state;
     const hands = s.hands || [];
-    // The queue is short (people waiting to speak): rebuilding it is cheap and simple.
-    this.queue.textContent = '';
+    // In a room of 250 the queue can be long: entries are kept and only renumbered.
+    const keep = new Set(hands);
+    for (const [id, entry] of this.entries) {
+      if (!keep.has(id)) { entry.li.remove(); this.entries.delete(id); }
+    }
     hands.forEach((id, i) => {
-      const li = el('li', 'hand-entry');
-      li.dataset.participantId = id;
-      const name = el('span', 'hand-name', `${i + 1}. ${this.nameOf(id)}`);
-      const grant = button('btn-small btn-primary', 'panel.grant', 'grant');
-      grant.setAttribute('aria-label', t('panel.grantTo', { name: this.nameOf(id) }));
-      const lower = button('btn-small', 'panel.lowerHand', 'lower');
-      lower.setAttribute('aria-label', t('panel.lowerHandOf', { name: this.nameOf(id) }));
-      li.append(name, grant, lower);
-      this.queue.append(li);
+      const entry = this.entries.get(id) || this.createEntry(id);
+      const name = this.nameOf(id);
+      const text = `${i + 1}. ${name}`;
+      if (entry.name.textContent !== text) entry.name.textContent = text;
+      if (entry.who !== name) {
+        entry.who = name;
+        entry.grant.setAttribute('aria-label', t('panel.grantTo', { name }));
+        entry.lower.setAttribute('aria-label', t('panel.lowerHandOf', { name }));
+      }
+      const at = this.queue.children[i] || null;
+      if (at !== entry.li) this.queue.insertBefore(entry.li, at);
     });
     this.queueEmpty.hidden = hands.length > 0;
     this.nextBtn.disabled = hands.length === 0;
@@ -187,7 +206,10 @@ export class ChairTools {
     if (this.floorText.textContent !== text) this.floorText.textContent = text;
   }
 
-  relabel() { this.render(); }
+  relabel() {
+    for (const entry of this.entries.values()) entry.who = null; // aria-labels in the new language
+    this.render();
+  }
 
   destroy() { clearInterval(this.timer); }
 }

@@ -51,7 +51,9 @@ export class Roster {
     list.addEventListener('click', (ev) => {
       const b = ev.target.closest('button[data-action]');
       const li = b?.closest('li[data-participant-id]');
-      if (b && li) onAction(b.dataset.action, li.dataset.participantId);
+      if (!b || !li) return;
+      if (b.dataset.action === 'menu') this.toggleMenu(li.dataset.participantId);
+      else onAction(b.dataset.action, li.dataset.participantId);
     });
   }
 
@@ -145,7 +147,15 @@ export class Roster {
     li.append(main, badges);
     const parts = { name, you, site, role, floor, hand, mic, cam };
     if (this.moderator && p.id !== this.selfId) {
+      // The chair's buttons fold behind one per row, so 250 rows stay short.
+      parts.menu = el('button', 'btn-small person-menu');
+      parts.menu.type = 'button';
+      parts.menu.dataset.action = 'menu';
+      parts.menu.setAttribute('aria-expanded', 'false');
+      main.append(parts.menu);
       const actions = el('div', 'person-actions');
+      actions.hidden = true;
+      parts.actions = actions;
       parts.muteAudio = el('button', 'btn-small');
       parts.muteAudio.type = 'button';
       parts.muteAudio.dataset.action = 'mute-audio';
@@ -213,6 +223,8 @@ export class Roster {
     li.classList.toggle('has-hand', v.hand > 0);
     li.dataset.role = v.role;
     if (parts.grant) {
+      setText(parts.menu, t('panel.actions'));
+      parts.menu.setAttribute('aria-label', t('panel.actionsFor', { name: v.name }));
       setShown(parts.grant, v.canSpeak && !v.floor);
       setText(parts.grant, t('panel.grant'));
       parts.grant.setAttribute('aria-label', t('panel.grantTo', { name: v.name }));
@@ -227,6 +239,23 @@ export class Roster {
       setText(parts.remove, t('panel.remove'));
       parts.remove.setAttribute('aria-label', t('panel.removeWho', { name: v.name }));
     }
+  }
+
+  /** Shows or hides the chair's buttons of one row (one row open at a time). */
+  toggleMenu(id) {
+    const row = this.rows.get(id);
+    if (!row?.parts.actions) return;
+    const open = row.parts.actions.hidden;
+    const prev = this.rows.get(this.openMenu);
+    if (prev && prev !== row) this.setMenu(prev, false);
+    this.setMenu(row, open);
+    this.openMenu = open ? id : null;
+  }
+
+  setMenu(row, open) {
+    row.parts.actions.hidden = !open;
+    row.parts.menu.setAttribute('aria-expanded', String(open));
+    row.li.classList.toggle('menu-open', open);
   }
 
   sortKey(p) {

@@ -55,10 +55,10 @@ async function startHarnessServer() {
 }
 
 /** A join token from the server's development endpoint. */
-async function devToken(server, { name, role, site }) {
+async function devToken(server, { name, role, site }, room = ROOM) {
   const res = await fetch(`${server.url}api/dev-token`, {
     method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ room: ROOM, name, role, ...(site ? { site } : {}) }),
+    body: JSON.stringify({ room, name, role, ...(site ? { site } : {}) }),
   });
   assert.equal(res.status, 200, `dev-token: ${await res.clone().text()}`);
   return (await res.json()).token;
@@ -105,6 +105,20 @@ function messages(page) {
 
 function tabText(page, name) {
   return page.evaluate((n) => document.querySelector(`#panel-tab-${n}`).textContent, name);
+}
+
+/** The chair's room controls (lock, mute all, end) are folded away: unfold them. */
+async function openRoomControls(page) {
+  if (!(await page.evaluate(() => document.querySelector('#side-panel details.room-box').open))) {
+    await page.click('#side-panel details.room-box summary');
+  }
+}
+
+/** Clicks one of the chair's buttons on a participant's row (they fold behind "Thao tác"). */
+async function rowButton(page, id, action) {
+  const row = `#side-panel .roster li[data-participant-id="${id}"]`;
+  if (await page.isHidden(`${row} button[data-action="${action}"]`)) await page.click(`${row} button[data-action="menu"]`);
+  await page.click(`${row} button[data-action="${action}"]`);
 }
 
 async function shot(page, file) {
@@ -202,7 +216,7 @@ describe('province meeting: side panel (participants, chair tools, chat)', { tim
   });
 
   it('the chair turns off the delegate\'s camera: the delegate sees "muted by chair" on its own row', STEP, async () => {
-    await pages.chair.click(`.roster li[data-participant-id="${ids.delegate}"] button[data-action="mute-video"]`);
+    await rowButton(pages.chair, ids.delegate, 'mute-video');
     for (const who of ['delegate', 'official', 'chair']) {
       await waitUntil(`${who} to show the chair's mute`, async () => {
         const d = await rowOf(pages[who], PEOPLE.delegate.name);
@@ -279,7 +293,7 @@ describe('province meeting: side panel (participants, chair tools, chat)', { tim
 
   it('the chair removes the delegate after confirming: the delegate gets `removed`, the lists drop it', STEP, async () => {
     await pages.chair.click('#panel-tab-people');
-    await pages.chair.click(`.roster li[data-participant-id="${ids.delegate}"] button[data-action="remove"]`);
+    await rowButton(pages.chair, ids.delegate, 'remove');
     await pages.chair.waitForSelector('dialog.panel-confirm[open]');
     assert.match(await pages.chair.textContent('.panel-confirm-text'), /UBND xã Tân Lập/);
     await shot(pages.chair, 'panels-chair-remove-confirm.png');
@@ -298,6 +312,8 @@ describe('province meeting: side panel (participants, chair tools, chat)', { tim
   });
 
   it('the chair locks the room: a new join gets room_locked; unlocked, it gets in', STEP, async () => {
+    await pages.chair.click('#panel-tab-people');
+    await openRoomControls(pages.chair);
     await pages.chair.click('button[data-action="lock"]');
     await waitUntil('the lock button to offer unlocking', async () => {
       const text = await pages.chair.textContent('button[data-action="lock"]');
@@ -340,3 +356,108 @@ describe('province meeting: side panel (participants, chair tools, chat)', { tim
     }
   });
 });
+
+describe('province meeting: the chair\'s list in a room of 250', { timeout: 300000 }, () => {
+  const BIG_ROOM = 'Hội nghị trực tuyến toàn tỉnh — e2e 250';
+  const CROWD = 249; // with the chair: 250 participants
+  let server;
+  let harness;
+  let browser;
+  let chair;
+  let crowd;
+  let crowdIds;
+
+  before(async () => {
+    server = await startServer('province-meeting-250');
+    harness = await startHarnessServer();
+    browser = await launchChromium('province-meeting-250');
+  }, STEP);
+
+  after(async () => {
+    try {
+      if (browser) await browser.close();
+    } finally {
+      await harness?.close();
+      await server?.stop();
+    }
+  });
+
+  it('250 join: the chair\'s list has a row for each, each event handled in milliseconds', STEP, async () => {
+    const context = browser.page.context();
+    chair = await openHarness(context, harness, server);
+    const token = await devToken(server, PEOPLE.chair, BIG_ROOM);
+    await chair.evaluate((f) => window.harness.join(f), { room: BIG_ROOM, token });
+    const tokens = [];
+    for (let i = 0; i < CROWD; i += 25) {
+      const batch = Array.from({ length: Math.min(25, CROWD - i) }, (_, k) => i + k + 1);
+      tokens.push(...await Promise.all(batch.map((n) => devToken(server,
+        { name: `UBND xã số ${String(n).padStart(3, '0')}`, role: 'delegate', site: `Xã số ${n}` }, BIG_ROOM))));
+    }
+    crowd = await openHarness(context, harness, server);
+    crowdIds = await crowd.evaluate(([room, t]) => window.harness.crowdJoin(room, t), [BIG_ROOM, tokens]);
+    assert.equal(new Set(crowdIds).size, CROWD);
+    await waitUntil('the chair to list 250 rows', async () => {
+      const n = await chair.evaluate(() => document.querySelectorAll('#side-panel .roster > li').length);
+      return { ok: n === CROWD + 1, detail: `${n} rows` };
+    });
+    assert.match(await tabText(chair, 'people'), /Người tham dự\s*250/);
+    const names = await chair.evaluate(() => [...document.querySelectorAll('#side-panel .roster .person-name')].map((e) => e.textContent));
+    assert.equal(names[0], PEOPLE.chair.name);
+    assert.deepEqual(names.slice(1), Array.from({ length: CROWD }, (_, k) => `UBND xã số ${String(k + 1).padStart(3, '0')}`), 'the sites by name');
+    const joined = await chair.evaluate(() => window.harness.handled.participant_joined);
+    const ms = stats(joined);
+    console.log(`participant_joined handled in the panel: ${JSON.stringify(ms)} (ms, over ${joined.length} events)`);
+    assert.ok(ms.mean < 10, `a join costs the chair's page ${ms.mean} ms on average`);
+  });
+
+  it('one participant\'s change touches its row only; 50 raised hands move 50 rows, none rebuilt', STEP, async () => {
+    const target = crowdIds[100];
+    // Watch the list: which rows leave or enter it, and keep one row's node to compare.
+    await chair.evaluate((id) => {
+      window.__moves = 0;
+      window.__row = document.querySelector(`#side-panel .roster li[data-participant-id="${id}"]`);
+      window.__rows = new Set(document.querySelectorAll('#side-panel .roster > li'));
+      new MutationObserver((recs) => { for (const r of recs) window.__moves += r.addedNodes.length + r.removedNodes.length; })
+        .observe(document.querySelector('#side-panel .roster'), { childList: true });
+    }, target);
+    await rowButton(chair, target, 'mute-video');
+    await waitUntil('the chair\'s row for the site to show the chair\'s mute', async () => {
+      const r = (await rows(chair)).find((x) => x.id === target);
+      return { ok: r?.badges.includes('Chủ trì tắt camera'), detail: JSON.stringify(r) };
+    });
+    assert.equal(await chair.evaluate(() => window.__moves), 0, 'no row left or entered the list');
+
+    const HANDS = 50;
+    const t0 = await chair.evaluate(() => window.harness.handled.room_state?.length || 0);
+    for (let i = 0; i < HANDS; i++) {
+      const r = await crowd.evaluate((k) => window.harness.crowdRequest(k, 'raise_hand'), i + 150);
+      assert.equal(r.position, i + 1);
+    }
+    await waitUntil('the chair\'s queue and list to show 50 hands in order', async () => {
+      const q = await chair.evaluate(() => document.querySelectorAll('.hand-queue li').length);
+      const r = await rows(chair);
+      const ok = q === HANDS && r.slice(1, HANDS + 1).every((x, k) => x.id === crowdIds[150 + k] && x.badges.includes(`Giơ tay · thứ ${k + 1}`));
+      return { ok, detail: `${q} in queue; rows 1..3: ${JSON.stringify(r.slice(1, 4))}` };
+    });
+    const seen = await chair.evaluate(() => ({
+      moves: window.__moves,
+      sameRow: window.__row === document.querySelector(`#side-panel .roster li[data-participant-id="${window.__row.dataset.participantId}"]`),
+      sameRows: [...document.querySelectorAll('#side-panel .roster > li')].every((li) => window.__rows.has(li)),
+    }));
+    // Each hand moves its own row up: out of the list and back in, two nodes.
+    assert.ok(seen.moves <= 2 * HANDS, `${seen.moves} row moves for ${HANDS} hands`);
+    assert.ok(seen.sameRow && seen.sameRows, 'every row is the node it was before (updated, not rebuilt)');
+    const handled = (await chair.evaluate(() => window.harness.handled.room_state)).slice(t0);
+    const ms = stats(handled);
+    console.log(`room_state handled in the panel with 250 rows: ${JSON.stringify(ms)} (ms, over ${handled.length} events); row moves ${seen.moves}`);
+    assert.ok(ms.mean < 20, `a room_state costs the chair's page ${ms.mean} ms on average`);
+    await shot(chair, 'panels-chair-250.png');
+  });
+});
+
+/** mean, p95 and max of a list of milliseconds, rounded to 0.01. */
+function stats(list) {
+  const s = [...list].sort((a, b) => a - b);
+  const r = (x) => Math.round(x * 100) / 100;
+  return { mean: r(s.reduce((a, b) => a + b, 0) / s.length), p95: r(s[Math.floor(s.length * 0.95)] ?? 0), max: r(s[s.length - 1] ?? 0) };
+}
