@@ -209,6 +209,8 @@ describe('province meeting: side panel (participants, chair tools, chat)', { tim
         return { ok: d.badges.includes('Đang phát biểu') && !d.badges.some((b) => b.startsWith('Giơ tay')), detail: JSON.stringify(d) };
       });
     }
+    const order = (await rows(pages.official)).map((r) => r.name);
+    assert.deepEqual(order.slice(0, 2), [PEOPLE.chair.name, PEOPLE.delegate.name], 'the floor holder comes right after the chair');
     const status = await pages.chair.textContent('.floor-status');
     assert.match(status, new RegExp(`^Đang phát biểu: ${PEOPLE.delegate.name} · còn (2:00|1:[0-5]\\d)$`));
     assert.equal(await pages.chair.evaluate(() => document.querySelectorAll('.hand-queue li').length), 0, 'the queue is empty again');
@@ -282,6 +284,34 @@ describe('province meeting: side panel (participants, chair tools, chat)', { tim
     assert.match(sys[0].text, /quá nhanh/);
     assert.equal(await page.inputValue('#chat-input'), `tin ${refusedAt}`, 'the refused text stays for sending again');
     await shot(page, 'panels-official-rate-limited.png');
+  });
+
+  it('chat: with the whole panel closed, a message counts as unread until the panel opens on the chat', STEP, async () => {
+    const count = () => pages.official.evaluate(() => document.querySelector('#panel-tab-chat .panel-tab-count').textContent);
+    // The meeting page closes the panel by setting `hidden` on it; the chat tab stays selected.
+    await pages.official.evaluate(() => { document.getElementById('side-panel').hidden = true; });
+    await pages.chair.click('#panel-tab-chat');
+    await pages.chair.fill('#chat-input', 'Mời các đại biểu mở tài liệu số 2.');
+    await pages.chair.press('#chat-input', 'Enter');
+    await waitUntil('the official\'s chat tab to count one unread message', async () => {
+      const c = await count();
+      return { ok: c === '1', detail: JSON.stringify(c) };
+    });
+    await pages.official.evaluate(() => { document.getElementById('side-panel').hidden = false; });
+    await waitUntil('opening the panel to clear the count', async () => {
+      const c = await count();
+      return { ok: c === '', detail: JSON.stringify(c) };
+    });
+  });
+
+  it('the active speaker\'s row is highlighted (dominant_speaker handed to the panel)', STEP, async () => {
+    // Media are not part of this page, so the server never names a speaker here; the page
+    // hands the event over as the meeting page does.
+    const speaking = async () => (await rows(pages.chair)).filter((r) => r.speaking).map((r) => r.id);
+    await pages.chair.evaluate((id) => window.harness.panels.onDominantSpeaker(id), ids.official);
+    assert.deepEqual(await speaking(), [ids.official]);
+    await pages.chair.evaluate(() => window.harness.panels.onDominantSpeaker(null));
+    assert.deepEqual(await speaking(), []);
   });
 
   it('a refused chair action becomes a toast (next with no raised hand: not_found)', STEP, async () => {
