@@ -49,7 +49,7 @@ export class ChairTools {
 
     const root = el('section', 'chair-tools');
     root.setAttribute('aria-labelledby', 'chair-tools-heading');
-    const heading = el('h3', 'panel-heading', t('panel.chairTools'));
+    const heading = el('h3', 'panel-heading visually-hidden', t('panel.chairTools'));
     heading.id = 'chair-tools-heading';
     heading.dataset.i18n = 'panel.chairTools';
 
@@ -57,11 +57,14 @@ export class ChairTools {
     const floor = el('div', 'floor-box');
     this.floorText = el('p', 'floor-status');
     this.floorText.setAttribute('aria-live', 'polite');
-    const limitLabel = el('label', 'floor-limit');
-    const limitText = el('span', null, t('panel.floorLimit'));
+    // Next to "next speaker" the options read as how long ("for 2 minutes"); the label is
+    // for screen readers and the tooltip.
+    const limitText = el('label', 'visually-hidden', t('panel.floorLimit'));
     limitText.dataset.i18n = 'panel.floorLimit';
+    limitText.htmlFor = 'floor-limit';
     this.limit = el('select', 'floor-limit-select');
     this.limit.id = 'floor-limit';
+    this.limit.title = t('panel.floorLimit');
     for (const s of FLOOR_LIMITS) {
       const o = el('option');
       o.value = String(s);
@@ -69,14 +72,16 @@ export class ChairTools {
       o.textContent = t(o.dataset.i18n);
       this.limit.append(o);
     }
-    limitLabel.append(limitText, this.limit);
     const floorButtons = el('div', 'button-row');
     this.nextBtn = button('btn-small btn-primary', 'panel.next', 'next');
-    this.revokeBtn = button('btn-small', 'panel.revoke', 'revoke');
-    floorButtons.append(this.nextBtn, this.revokeBtn);
-    floor.append(this.floorText, limitLabel, floorButtons);
+    this.revokeBtn = button('btn-small btn-danger', 'panel.revoke', 'revoke');
+    floorButtons.append(limitText, this.limit, this.nextBtn);
+    const status = el('div', 'floor-line');
+    status.append(this.floorText, this.revokeBtn);
+    floor.append(status, floorButtons);
 
-    // The hand queue, oldest first.
+    // The hand queue, oldest first; it scrolls on its own when long.
+    const queueBox = el('div', 'queue-box');
     const queueHeading = el('h4', 'panel-subheading', t('panel.queue'));
     queueHeading.dataset.i18n = 'panel.queue';
     this.queue = el('ol', 'hand-queue');
@@ -101,7 +106,8 @@ export class ChairTools {
     roomButtons.append(this.muteAllBtn, this.lockBtn);
     room.append(summary, roomButtons, shareLabel, this.endBtn);
 
-    root.append(heading, floor, queueHeading, this.queueEmpty, this.queue, room);
+    queueBox.append(queueHeading, this.queueEmpty, this.queue);
+    root.append(heading, floor, queueBox, room);
     container.append(root);
     this.root = root;
 
@@ -187,7 +193,7 @@ export class ChairTools {
     });
     this.queueEmpty.hidden = hands.length > 0;
     this.nextBtn.disabled = hands.length === 0;
-    this.revokeBtn.disabled = !s.floor_holder;
+    this.revokeBtn.hidden = !s.floor_holder;
     this.lockBtn.dataset.i18n = s.locked ? 'panel.unlock' : 'panel.lock';
     this.lockBtn.textContent = t(this.lockBtn.dataset.i18n);
     this.lockBtn.setAttribute('aria-pressed', String(!!s.locked));
@@ -207,6 +213,7 @@ export class ChairTools {
   }
 
   relabel() {
+    this.limit.title = t('panel.floorLimit');
     for (const entry of this.entries.values()) entry.who = null; // aria-labels in the new language
     this.render();
   }

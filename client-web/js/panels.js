@@ -46,8 +46,6 @@ export class MeetingPanels {
     const root = this.root;
     root.textContent = '';
     root.classList.add('panels');
-    root.dataset.i18nLabel = 'panel.label';
-    root.setAttribute('aria-label', t('panel.label'));
 
     const tabs = el('div', 'panel-tabs');
     tabs.setAttribute('role', 'tablist');
@@ -256,7 +254,6 @@ export class MeetingPanels {
   onDelegatesMuted() { this.roster.delegatesMuted(); }
 
   relabel() {
-    this.root.setAttribute('aria-label', t('panel.label'));
     this.roster.relabel();
     this.chair?.relabel();
     this.updateCounts();

@@ -169,8 +169,8 @@ describe('province meeting: side panel (participants, chair tools, chat)', { tim
       assert.deepEqual(seen.slice(1).map((r) => r.name), [PEOPLE.official.name, PEOPLE.delegate.name].sort((a, b) => a.localeCompare(b, 'vi')),
         `${who}: the others by name`);
       assert.ok(seen[0].badges.includes('Chủ trì'), `${who}: chair badge ${JSON.stringify(seen[0])}`);
-      assert.ok((await rowOf(page, PEOPLE.delegate.name)).badges.includes('Điểm cầu'));
-      assert.ok((await rowOf(page, PEOPLE.official.name)).badges.includes('Đại biểu'));
+      assert.ok((await rowOf(page, PEOPLE.delegate.name)).badges.includes('Đại biểu'));
+      assert.ok((await rowOf(page, PEOPLE.official.name)).badges.includes('Cán bộ'));
       assert.equal((await rowOf(page, PEOPLE.delegate.name)).site, PEOPLE.delegate.site);
       assert.match(await tabText(page, 'people'), /Người tham dự\s*3/);
     }
@@ -214,7 +214,7 @@ describe('province meeting: side panel (participants, chair tools, chat)', { tim
     const status = await pages.chair.textContent('.floor-status');
     assert.match(status, new RegExp(`^Đang phát biểu: ${PEOPLE.delegate.name} · còn (2:00|1:[0-5]\\d)$`));
     assert.equal(await pages.chair.evaluate(() => document.querySelectorAll('.hand-queue li').length), 0, 'the queue is empty again');
-    assert.equal(await pages.chair.isDisabled('button[data-action="revoke"]'), false);
+    assert.equal(await pages.chair.isVisible('button[data-action="revoke"]'), true, 'revoke is offered while someone holds the floor');
   });
 
   it('the chair turns off the delegate\'s camera: the delegate sees "muted by chair" on its own row', STEP, async () => {
@@ -228,6 +228,18 @@ describe('province meeting: side panel (participants, chair tools, chat)', { tim
     const label = await pages.chair.textContent(`.roster li[data-participant-id="${ids.delegate}"] button[data-action="mute-video"]`);
     assert.equal(label, 'Mở camera', 'the chair\'s button now offers to turn it back on');
     await shot(pages.delegate, 'panels-delegate-floor-muted.png');
+  });
+
+  it('the chair takes the floor back: no holder in any list, revoke no longer offered', STEP, async () => {
+    await pages.chair.click('button[data-action="revoke"]');
+    for (const who of ['chair', 'delegate', 'official']) {
+      await waitUntil(`${who} to show nobody holding the floor`, async () => {
+        const r = await rows(pages[who]);
+        return { ok: !r.some((x) => x.badges.includes('Đang phát biểu')), detail: JSON.stringify(r) };
+      });
+    }
+    assert.equal(await pages.chair.textContent('.floor-status'), 'Chưa mời ai phát biểu.');
+    assert.equal(await pages.chair.isVisible('button[data-action="revoke"]'), false);
   });
 
   it('chat: to the chair arrives at the chair only, to everyone at everyone; unread count on the hidden tab', STEP, async () => {
