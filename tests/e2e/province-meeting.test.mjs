@@ -281,20 +281,17 @@ describe('province meeting: side panel (participants, chair tools, chat)', { tim
 
   it('chat: beyond 5 messages in 10 s the page says so in the log and keeps the text', STEP, async () => {
     const page = pages.official;
-    let refusedAt = 0;
-    for (let i = 1; i <= 7 && !refusedAt; i++) {
-      await page.fill('#chat-input', `tin ${i}`);
-      await page.click('.chat-send');
-      await page.waitForFunction((n) => {
-        const sys = document.querySelectorAll('.chat-log .chat-system').length;
-        return document.querySelector('#chat-input').value === '' || sys > 0;
-      }, i, { timeout: 10000 });
-      if ((await messages(page)).some((m) => m.system)) refusedAt = i;
-    }
-    assert.ok(refusedAt >= 1 && refusedAt <= 6, `refused at message ${refusedAt}`);
+    // Five go out at once, straight through the connection (within milliseconds, so well
+    // inside the server's 10 s window however slow the machine); the sixth is typed.
+    await page.evaluate(() => Promise.all([1, 2, 3, 4, 5].map((i) => window.harness.request('chat', { text: `tin ${i}` }))));
+    await page.fill('#chat-input', 'tin 6');
+    await page.click('.chat-send');
+    await page.waitForSelector('.chat-log .chat-system', { timeout: 10000 });
     const sys = (await messages(page)).filter((m) => m.system);
+    assert.equal(sys.length, 1);
     assert.match(sys[0].text, /quá nhanh/);
-    assert.equal(await page.inputValue('#chat-input'), `tin ${refusedAt}`, 'the refused text stays for sending again');
+    assert.equal(await page.inputValue('#chat-input'), 'tin 6', 'the refused text stays for sending again');
+    assert.ok(!(await messages(page)).some((m) => m.text === 'tin 6'), 'and was not shown as sent');
     await shot(page, 'panels-official-rate-limited.png');
   });
 
