@@ -14,7 +14,7 @@ import { readFile, mkdir } from 'node:fs/promises';
 import { join, dirname, normalize, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer, ARTIFACTS, ROOT } from './lib/server.mjs';
-import { launchChromium, waitUntil } from './lib/participants.mjs';
+import { launchChromium, launchFirefox, waitUntil } from './lib/participants.mjs';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const HARNESS = '__panels/panels-harness.html';
@@ -513,6 +513,87 @@ describe('province meeting: the chair\'s list in a room of 250', { timeout: 3000
     console.log(`room_state handled in the panel with 250 rows: ${JSON.stringify(ms)} (ms, over ${handled.length} events); row moves ${seen.moves}`);
     assert.ok(ms.mean < 50, `a room_state costs the chair's page ${ms.mean} ms on average`);
     await shot(chair, 'panels-chair-250.png');
+  });
+});
+
+describe('province meeting: the side panel in Firefox ESR', { timeout: 240000 }, () => {
+  const FF_ROOM = 'Họp UBND tỉnh — e2e Firefox';
+  let server;
+  let harness;
+  let ff;
+  let chair;
+  let delegate;
+  const ffIds = {};
+
+  // puppeteer-core's page (WebDriver BiDi): waitForFunction takes its options second.
+  async function open(page) {
+    await page.goto(`${harness.url}${HARNESS}?server=127.0.0.1:${server.httpPort}`);
+    await page.waitForFunction(() => window.harness?.ready === true, { timeout: 20000 });
+  }
+
+  async function join(page, who) {
+    const token = await devToken(server, who, FF_ROOM);
+    const self = await page.evaluate((f) => window.harness.join(f).then((r) => r.participant_id), { room: FF_ROOM, token });
+    return self;
+  }
+
+  before(async () => {
+    server = await startServer('province-meeting-firefox');
+    harness = await startHarnessServer();
+    ff = await launchFirefox('province-meeting-firefox');
+    chair = ff.page;
+    delegate = await chair.browser().newPage();
+    await Promise.all([open(chair), open(delegate)]);
+    ffIds.chair = await join(chair, PEOPLE.chair);
+    ffIds.delegate = await join(delegate, PEOPLE.delegate);
+  }, STEP);
+
+  after(async () => {
+    try {
+      if (ff) await ff.close();
+    } finally {
+      await harness?.close();
+      await server?.stop();
+    }
+  });
+
+  it('hand, grant from the queue, private chat and removal after the confirm dialog work as in Chromium', STEP, async () => {
+    await waitUntil('the chair to list both', async () => {
+      const r = await rows(chair);
+      return { ok: r.length === 2 && r[0].name === PEOPLE.chair.name, detail: JSON.stringify(r) };
+    });
+    await delegate.evaluate(() => window.harness.request('raise_hand'));
+    await chair.waitForSelector(`.hand-queue li[data-participant-id="${ffIds.delegate}"] button[data-action="grant"]`, { timeout: 10000 });
+    await chair.click(`.hand-queue li[data-participant-id="${ffIds.delegate}"] button[data-action="grant"]`);
+    await waitUntil('the delegate to see itself holding the floor', async () => {
+      const d = await rowOf(delegate, PEOPLE.delegate.name);
+      return { ok: d?.badges.includes('Đang phát biểu'), detail: JSON.stringify(d) };
+    });
+
+    const text = 'Xã Tân Lập xin báo cáo tiến độ.';
+    await delegate.click('#panel-tab-chat');
+    await delegate.select('#chat-to', 'chair');
+    await delegate.type('#chat-input', text);
+    await delegate.keyboard.press('Enter');
+    await waitUntil('the chair to get the private message', async () => {
+      const m = await messages(chair);
+      return { ok: m.some((x) => x.text === text && x.private === 'Riêng với chủ trì' && x.from === PEOPLE.delegate.name), detail: JSON.stringify(m) };
+    });
+    assert.match(await tabText(chair, 'chat'), /Trò chuyện\s*1$/, 'unread on the chair\'s hidden chat tab');
+
+    await chair.click(`#side-panel .roster li[data-participant-id="${ffIds.delegate}"] button[data-action="menu"]`);
+    await chair.click(`#side-panel .roster li[data-participant-id="${ffIds.delegate}"] button[data-action="remove"]`);
+    await chair.waitForSelector('dialog.panel-confirm[open]', { timeout: 10000 });
+    await shot(chair, 'panels-firefox-remove-confirm.png');
+    await chair.click('.panel-confirm-ok');
+    await waitUntil('the delegate to get `removed`', async () => {
+      const ev = await delegate.evaluate(() => window.harness.events.filter((e) => e.type === 'removed').length);
+      return { ok: ev === 1, detail: String(ev) };
+    });
+    await waitUntil('the chair\'s list to drop the delegate', async () => {
+      const r = await rows(chair);
+      return { ok: r.length === 1, detail: JSON.stringify(r) };
+    });
   });
 });
 
