@@ -4,25 +4,10 @@
 // result comes back as room_state / participant_updated, so nothing here guesses state.
 
 import { t } from './i18n.js';
+import { el, actionButton } from './panel-dom.js';
 
 // Floor time limits offered, in seconds (0: no limit).
 const FLOOR_LIMITS = [0, 120, 300, 600];
-
-function el(tag, className, text) {
-  const e = document.createElement(tag);
-  if (className) e.className = className;
-  if (text != null) e.textContent = text;
-  return e;
-}
-
-function button(className, i18nKey, action) {
-  const b = el('button', className);
-  b.type = 'button';
-  b.dataset.i18n = i18nKey;
-  b.textContent = t(i18nKey);
-  if (action) b.dataset.action = action;
-  return b;
-}
 
 /** m:ss (or h:mm:ss) left until `until` (ms since the epoch). */
 export function remaining(until, now = Date.now()) {
@@ -73,8 +58,8 @@ export class ChairTools {
       this.limit.append(o);
     }
     const floorButtons = el('div', 'button-row');
-    this.nextBtn = button('btn-small btn-primary', 'panel.next', 'next');
-    this.revokeBtn = button('btn-small btn-danger', 'panel.revoke', 'revoke');
+    this.nextBtn = actionButton('btn-small btn-primary', 'panel.next', 'next');
+    this.revokeBtn = actionButton('btn-small btn-danger', 'panel.revoke', 'revoke');
     floorButtons.append(limitText, this.limit, this.nextBtn);
     const status = el('div', 'floor-line');
     status.append(this.floorText, this.revokeBtn);
@@ -92,8 +77,8 @@ export class ChairTools {
     const room = el('details', 'room-box');
     const summary = el('summary', null, t('panel.roomControls'));
     summary.dataset.i18n = 'panel.roomControls';
-    this.lockBtn = button('btn-small', 'panel.lock', 'lock');
-    this.muteAllBtn = button('btn-small', 'panel.muteDelegates', 'mute-delegates');
+    this.lockBtn = actionButton('btn-small', 'panel.lock', 'lock');
+    this.muteAllBtn = actionButton('btn-small', 'panel.muteDelegates', 'mute-delegates');
     const shareLabel = el('label', 'switch');
     this.share = el('input');
     this.share.type = 'checkbox';
@@ -101,7 +86,7 @@ export class ChairTools {
     const shareText = el('span', null, t('panel.floorMayShare'));
     shareText.dataset.i18n = 'panel.floorMayShare';
     shareLabel.append(this.share, shareText);
-    this.endBtn = button('btn-small btn-danger', 'panel.endMeeting', 'end');
+    this.endBtn = actionButton('btn-small btn-danger', 'panel.endMeeting', 'end');
     const roomButtons = el('div', 'button-row');
     roomButtons.append(this.muteAllBtn, this.lockBtn);
     room.append(summary, roomButtons, shareLabel, this.endBtn);
@@ -155,8 +140,8 @@ export class ChairTools {
     const li = el('li', 'hand-entry');
     li.dataset.participantId = id;
     const entry = { li, name: el('span', 'hand-name'), who: null,
-      grant: button('btn-small btn-primary', 'panel.grant', 'grant'),
-      lower: button('btn-small', 'panel.lowerHand', 'lower') };
+      grant: actionButton('btn-small btn-primary', 'panel.grant', 'grant'),
+      lower: actionButton('btn-small', 'panel.lowerHand', 'lower') };
     li.append(entry.name, entry.grant, entry.lower);
     this.entries.set(id, entry);
     return entry;

@@ -3,16 +3,10 @@
 // own included, so what the log shows is what the room got.
 
 import { t, errorText } from './i18n.js';
+import { el } from './panel-dom.js';
 
 export const CHAT_MAX_CHARS = 1000;
 const KEEP_MESSAGES = 500; // older ones leave the page (the meeting record keeps them)
-
-function el(tag, className, text) {
-  const e = document.createElement(tag);
-  if (className) e.className = className;
-  if (text != null) e.textContent = text;
-  return e;
-}
 
 /**
  * The text as the server will count it: CRLF and tabs made plain (the server refuses

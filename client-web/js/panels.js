@@ -7,13 +7,7 @@ import { t, errorText, onLangChange } from './i18n.js';
 import { Roster } from './roster.js';
 import { ChairTools } from './chair.js';
 import { Chat } from './chat.js';
-
-function el(tag, className, text) {
-  const e = document.createElement(tag);
-  if (className) e.className = className;
-  if (text != null) e.textContent = text;
-  return e;
-}
+import { el } from './panel-dom.js';
 
 /** An action's error in words: the panel's own sentence when it has one, else the page's. */
 function actionErrorText(err) {

@@ -3,6 +3,7 @@
 // an event moves only the rows whose place changed, so a room of 250 stays cheap.
 
 import { t } from './i18n.js';
+import { el, setText, setShown } from './panel-dom.js';
 
 const collator = new Intl.Collator('vi', { sensitivity: 'base', numeric: true });
 
@@ -16,22 +17,6 @@ const RANK_OTHER = 3;
 function selfMuted(p, kind) {
   const tr = (p.tracks || []).find((x) => x.kind === kind && !x.screen);
   return !tr || tr.muted;
-}
-
-function el(tag, className, text) {
-  const e = document.createElement(tag);
-  if (className) e.className = className;
-  if (text != null) e.textContent = text;
-  return e;
-}
-
-/** Sets text only when it changed (no layout work for an unchanged row). */
-function setText(node, text) {
-  if (node.textContent !== text) node.textContent = text;
-}
-
-function setShown(node, shown) {
-  if (node.hidden === shown) node.hidden = !shown;
 }
 
 export class Roster {
@@ -147,27 +132,24 @@ export class Roster {
     li.append(main, badges);
     const parts = { name, you, site, role, floor, hand, mic, cam };
     if (this.moderator && p.id !== this.selfId) {
-      // The chair's buttons fold behind one per row, so 250 rows stay short.
-      parts.menu = el('button', 'btn-small person-menu');
-      parts.menu.type = 'button';
-      parts.menu.dataset.action = 'menu';
+      // The chair's buttons fold behind one per row, so 250 rows stay short. Their words
+      // depend on the row's state: paint() writes them.
+      const rowButton = (className, action) => {
+        const b = el('button', className);
+        b.type = 'button';
+        b.dataset.action = action;
+        return b;
+      };
+      parts.menu = rowButton('btn-small person-menu', 'menu');
       parts.menu.setAttribute('aria-expanded', 'false');
       main.append(parts.menu);
       const actions = el('div', 'person-actions');
       actions.hidden = true;
       parts.actions = actions;
-      parts.muteAudio = el('button', 'btn-small');
-      parts.muteAudio.type = 'button';
-      parts.muteAudio.dataset.action = 'mute-audio';
-      parts.muteVideo = el('button', 'btn-small');
-      parts.muteVideo.type = 'button';
-      parts.muteVideo.dataset.action = 'mute-video';
-      parts.grant = el('button', 'btn-small');
-      parts.grant.type = 'button';
-      parts.grant.dataset.action = 'grant';
-      parts.remove = el('button', 'btn-small btn-danger');
-      parts.remove.type = 'button';
-      parts.remove.dataset.action = 'remove';
+      parts.grant = rowButton('btn-small', 'grant');
+      parts.muteAudio = rowButton('btn-small', 'mute-audio');
+      parts.muteVideo = rowButton('btn-small', 'mute-video');
+      parts.remove = rowButton('btn-small btn-danger', 'remove');
       actions.append(parts.grant, parts.muteAudio, parts.muteVideo, parts.remove);
       li.append(actions);
     }
