@@ -295,6 +295,21 @@ describe('province meeting: side panel (participants, chair tools, chat)', { tim
     await shot(page, 'panels-official-rate-limited.png');
   });
 
+  it('chat: 1 to 1000 characters (counted as the server counts them), else no sending', STEP, async () => {
+    const page = pages.official;
+    const state = () => page.evaluate(() => ({
+      disabled: document.querySelector('.chat-send').disabled,
+      counter: document.querySelector('.chat-counter').textContent,
+    }));
+    await page.fill('#chat-input', '   \n  ');
+    assert.deepEqual(await state(), { disabled: true, counter: '' }, 'blank is not a message');
+    await page.fill('#chat-input', 'ệ'.repeat(1000));
+    assert.deepEqual(await state(), { disabled: false, counter: '1000/1000' }, '1000 Vietnamese letters are 1000 characters, not bytes');
+    await page.fill('#chat-input', 'ệ'.repeat(1001));
+    assert.deepEqual(await state(), { disabled: true, counter: '1001/1000' });
+    await page.fill('#chat-input', '');
+  });
+
   it('chat: with the whole panel closed, a message counts as unread until the panel opens on the chat', STEP, async () => {
     const count = () => pages.official.evaluate(() => document.querySelector('#panel-tab-chat .panel-tab-count').textContent);
     // The meeting page closes the panel by setting `hidden` on it; the chat tab stays selected.
