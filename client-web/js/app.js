@@ -653,6 +653,8 @@ function renderLeft(why = app.leftWhy || 'left') {
   const key = { left: 'left', removed: 'removed', ended: 'ended' }[why] || 'left';
   $('left-heading').textContent = t(`left.heading.${key}`);
   $('left-text').textContent = t(`left.text.${key}`, { room: app.room || '' });
+  // Removed, or the meeting ended: the server would refuse the same room now.
+  $('rejoin').hidden = key !== 'left';
 }
 
 /** "Join again": open the devices, then join the same room under the same name. */
@@ -731,7 +733,10 @@ async function setUpCredentials(params) {
     const c = claimsOf(urlToken) || {};
     const lock = (el, value) => { el.value = value; el.readOnly = true; el.setAttribute('aria-readonly', 'true'); };
     if (typeof c.name === 'string' && c.name) lock($('name'), c.name);
-    if (typeof c.room === 'string' && c.room) lock($('room'), c.room);
+    if (typeof c.room === 'string' && c.room) {
+      lock($('room'), c.room);
+      $('room-hint').hidden = true; // nothing to type
+    }
     else if (typeof c.room_prefix === 'string' && !$('room').value.startsWith(c.room_prefix)) $('room').value = c.room_prefix;
     $('role').value = ROLES.includes(c.role) ? c.role : 'official';
     $('role').disabled = true;

@@ -1,5 +1,5 @@
-// A province meeting as the sites see it: a chair, an official and a delegate (and an
-// observer) join through the page in development mode. The chair is large in the others'
+// A province meeting as the sites see it: a chair, an official and a delegate join through
+// the page in development mode, an observer by an invitation link. The chair is large in the others'
 // program area, the delegate small in the gallery strip with its microphone "waiting for
 // the floor"; the observer publishes nothing and is never asked for a camera. When the
 // chair gives the delegate the floor, the delegate fills the others' program (floor slot)
@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { startServer } from './lib/server.mjs';
 import { launchChromium, waitForTiles, waitUntil, endAll } from './lib/participants.mjs';
 import { waitForLiveTiles } from './lib/live.mjs';
+import { devToken } from './lib/tokens.mjs';
 
 const ROOM = 'Giao ban UBND tỉnh';
 const STEP = { timeout: 90000 };
@@ -45,7 +46,9 @@ describe('speaker layout: chair in the program, delegate in the gallery, the flo
 
   it('chair, official, delegate and observer join with their roles', STEP, async () => {
     for (const role of ['chair', 'official', 'delegate', 'observer']) {
-      await p[role].join(server.url, NAMES[role], ROOM, { role });
+      // The observer comes by an invitation link: its page must never ask for a camera.
+      if (role === 'observer') await p[role].joinWithToken(server.url, await devToken(server, { room: ROOM, name: NAMES[role], role }), NAMES[role]);
+      else await p[role].join(server.url, NAMES[role], ROOM, { role });
       await waitUntil(`${role} to be in the meeting`, async () => {
         const s = await p[role].page.evaluate(() => ({ state: window.diemcau.state, role: window.diemcau.role, id: window.diemcau.participantId }));
         id[role] = s.id;

@@ -104,8 +104,10 @@ describe('join tokens: development mode, invitation links, refusals, removal and
     const still = await leftView(guest);
     assert.equal(still.phase, 'left', `no automatic rejoin: ${JSON.stringify(still)}`);
     console.log(`screenshot: ${await guest.screenshot('tokens-removed.png')}`);
+    assert.equal(await guest.page.evaluate(() => document.querySelector('#rejoin').hidden), true, 'no "join again" button after removal');
     // The same invitation cannot come back into this meeting.
-    await guest.page.click('#rejoin');
+    await guest.openForm(`${server.url}?token=${encodeURIComponent(token)}`);
+    await guest.page.click('#join');
     const back = await waitUntil('the rejoin to be refused', async () => {
       const ff = await form(guest);
       return { ok: ff.phase === 'join' && !!ff.error, detail: JSON.stringify(ff), f: ff };
