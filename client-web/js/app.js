@@ -830,6 +830,8 @@ window.diemcau = {
     if (!app.signaling) return Promise.reject(new Error('not connected'));
     return app.signaling.request(type, fields).catch((e) => { throw new Error(e.code || e.message); });
   },
+  /** Drop the signaling socket as a network failure would (tests of resume and rejoin). */
+  dropConnection: () => app.signaling?.drop(),
   stats: () => collectStats(app.publisher, app.subscriber),
 };
 

@@ -159,6 +159,12 @@ export class Signaling extends EventTarget {
     await this.reconnect();
   }
 
+  /** Drop the socket as a network failure would (its onclose runs: reconnect and resume).
+   * For tests and diagnostics. */
+  drop() {
+    try { this.ws?.close(4000, 'dropped'); } catch { /* ignore */ }
+  }
+
   close() {
     this.wantOpen = false;
     clearTimeout(this.reconnectTimer);
