@@ -406,7 +406,10 @@ function wireSignaling(sig) {
   on('participant_updated', ({ participant }) => {
     if (!participant?.id) return;
     app.panels?.participantUpdated(participant);
-    if (participant.id === app.participantId) return;
+    if (participant.id === app.participantId) {
+      noticeChairMutes(participant.muted_by_chair);
+      return;
+    }
     const prev = app.participants.get(participant.id) || {};
     app.participants.set(participant.id, { ...prev, ...participant });
     renderMeeting();
@@ -466,6 +469,15 @@ function onConnectionState(state) {
     teardown();
     backToForm(t('error.closed'));
   }
+}
+
+/** The chair closed (or reopened) our microphone or camera at the server: say so once. */
+function noticeChairMutes(now = {}) {
+  const before = app.mutedByChair || {};
+  for (const kind of ['audio', 'video']) {
+    if (!!now[kind] !== !!before[kind]) notices.toast(t(`notice.chair.${kind}.${now[kind] ? 'muted' : 'unmuted'}`));
+  }
+  app.mutedByChair = { audio: !!now.audio, video: !!now.video };
 }
 
 /** The grace period passed: join anew on the open socket (with a fresh development token
@@ -687,6 +699,7 @@ function teardown() {
   app.participants = new Map();
   app.participantId = null;
   app.roomState = null;
+  app.mutedByChair = null;
   app.grants = new Set();
   app.gallery = 0;
   app.mediaState = { publish: 'new', subscribe: 'new' };

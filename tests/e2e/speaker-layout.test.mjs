@@ -134,6 +134,17 @@ describe('speaker layout: chair in the program, delegate in the gallery, the flo
     const after = await p.official.page.evaluate(() => window.diemcau.gallery);
     assert.ok(after > before, `gallery ${before} → ${after}`);
     await waitForLiveTiles(p.official, [id.chair, id.delegate], { timeoutMs: 15000 });
+    // The active speaker (dominant_speaker) is the tile drawn highlighted.
+    const hl = await waitUntil('the official to highlight the dominant speaker', async () => {
+      const h = await p.official.page.evaluate(() => ({
+        dominant: window.diemcau.roomState?.dominant_speaker ?? null,
+        self: window.diemcau.participantId,
+        speaking: [...document.querySelectorAll('.tile.speaking, .self-tile.speaking')].map((t) => t.dataset.participantId || (t.id === 'self-view' ? 'self' : '?')),
+      }));
+      const want = h.dominant === h.self ? 'self' : h.dominant;
+      return { ok: !!h.dominant && h.speaking.length === 1 && h.speaking[0] === want, detail: JSON.stringify(h), h };
+    }, { timeoutMs: 15000, intervalMs: 200 });
+    console.log(`highlighted speaker: ${JSON.stringify(hl.h)}`);
     console.log(`screenshot: ${await p.official.screenshot('speaker-official-grid.png')}`);
     await p.chair.request('revoke_floor');
     await waitUntil('the delegate\'s audio to leave the official\'s sinks', async () => {
