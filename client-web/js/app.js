@@ -163,7 +163,7 @@ async function restartOne(pc, attempt) {
 
 function renderControls() {
   drawControls({
-    grants: app.grants, role: app.role, selfId: app.participantId, muted: app.muted,
+    grants: app.grants, selfId: app.participantId, muted: app.muted,
     roomState: app.roomState, sharing: screen.sharing, shareBusy: screen.busy,
     shareSupported: ScreenShare.supported(), layout: app.layout, panelOpen: app.panelOpen,
   });
@@ -245,7 +245,8 @@ function formRole() {
 
 async function onJoinSubmit(ev) {
   ev.preventDefault();
-  if (app.phase !== 'join') return;
+  // Not before the page knows where its token comes from (an Enter pressed early).
+  if (app.phase !== 'join' || document.body.dataset.ready !== 'true') return;
   const name = $('name').value.trim();
   const room = normalRoom($('room').value);
   const role = formRole();

@@ -19,7 +19,7 @@ function setButton(id, { hidden = false, state, icon, text, disabled = false, pr
 }
 
 /**
- * s: {grants:Set, role, selfId, muted:{audio,video}, roomState, sharing, shareBusy,
+ * s: {grants:Set, selfId, muted:{audio,video}, roomState, sharing, shareBusy,
  *     shareSupported, layout, panelOpen}
  */
 export function renderControls(s) {
