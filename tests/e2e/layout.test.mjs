@@ -104,4 +104,24 @@ describe('layout at desktop and phone sizes', { timeout: 240000 }, () => {
     await a.page.click('#toggle-panel');
     assert.equal(await a.page.evaluate(() => document.querySelector('#side-panel').hidden), true);
   });
+
+  it('in English the control bar and the tiles speak English and still fit one row', { timeout: 30000 }, async () => {
+    const a = people[0];
+    await a.page.click('#lang-switch');
+    const m = await a.page.evaluate(() => {
+      const buttons = [...document.querySelectorAll('#controls .ctl')].filter((b) => !b.hidden);
+      return {
+        lang: document.documentElement.lang,
+        texts: buttons.map((b) => b.textContent.trim()),
+        rows: new Set(buttons.map((b) => Math.round(b.getBoundingClientRect().top))).size,
+        roles: [...document.querySelectorAll('.tile[data-participant-id] .role-chip')].map((c) => c.textContent),
+      };
+    });
+    assert.equal(m.lang, 'en');
+    assert.ok(m.texts.includes('Leave') && m.texts.includes('Raise hand'), JSON.stringify(m));
+    assert.ok(m.roles.every((r) => r === 'Official'), JSON.stringify(m));
+    assert.equal(m.rows, 1, `one row of buttons at 1280 px: ${JSON.stringify(m)}`);
+    console.log(`screenshot: ${await a.screenshot('layout-desktop-english.png')}`);
+    await a.page.click('#lang-switch');
+  });
 });
