@@ -1,7 +1,8 @@
-// Screen sharing from the control bar: an official shares (getDisplayMedia; Chromium's fake
-// capture), and the others see the screen large in their program area, moving; a second
-// official who tries meanwhile is told someone else is sharing; a delegate has no share
-// button; stopping the share gives the program back to the camera tiles.
+// Screen sharing from the control bar: the chair shares (getDisplayMedia; Chromium's fake
+// capture), and the others see the screen large in their program area, moving; an official
+// who tries meanwhile is told someone else is sharing; a delegate has no share button until
+// it holds the floor and the chair lets the floor share; stopping the share gives the
+// program back to the camera tiles.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from './lib/server.mjs';
@@ -39,12 +40,13 @@ describe('screen sharing', { timeout: 200000 }, () => {
 
   after(() => endAll(server, [a, b, c], 'share'));
 
-  it('two officials and a delegate meet; only the officials have a share button', STEP, async () => {
-    await a.join(server.url, 'Sở Kế hoạch', ROOM, { role: 'official' });
+  it('a chair, an official and a delegate meet; only the chair and the official have a share button', STEP, async () => {
+    await a.join(server.url, 'Sở Kế hoạch', ROOM, { role: 'chair' });
     await b.join(server.url, 'Sở Tài chính', ROOM, { role: 'official' });
     await c.join(server.url, 'UBND xã Hòa Bình', ROOM, { role: 'delegate' });
     const tiles = await waitForTiles(c, [a.name, b.name]);
     id.A = tiles.find((t) => t.name === a.name).id;
+    id.C = (await waitForTiles(a, [b.name, c.name])).find((t) => t.name === c.name).id;
     await waitForTiles(a, [b.name, c.name]);
     const shown = async (p) => p.page.evaluate(() => !document.querySelector('#toggle-share').hidden);
     assert.equal(await shown(a), true);
@@ -92,5 +94,19 @@ describe('screen sharing', { timeout: 200000 }, () => {
       }, { timeoutMs: 10000, intervalMs: 200 });
     }
     assert.equal(await a.page.evaluate(() => window.diemcau.sharing), false);
+  });
+
+  it('the delegate gets a share button while it holds a floor the chair lets share', STEP, async () => {
+    const shareShown = () => c.page.evaluate(() => !document.querySelector('#toggle-share').hidden);
+    await a.request('grant_floor', { participant_id: id.C });
+    await waitUntil('the delegate to hold the floor', async () => {
+      const f = await c.page.evaluate(() => document.querySelector('#toggle-audio').dataset.floor);
+      return { ok: f === 'held', detail: f };
+    }, { timeoutMs: 5000, intervalMs: 100 });
+    assert.equal(await shareShown(), false, 'the floor alone does not let a delegate share');
+    await a.request('set_room_options', { floor_may_share: true });
+    await waitUntil('the delegate\'s share button', async () => ({ ok: await shareShown(), detail: 'hidden' }), { timeoutMs: 5000, intervalMs: 100 });
+    await a.request('revoke_floor');
+    await waitUntil('the delegate\'s share button to go', async () => ({ ok: !(await shareShown()), detail: 'shown' }), { timeoutMs: 5000, intervalMs: 100 });
   });
 });
