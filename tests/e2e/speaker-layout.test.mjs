@@ -124,6 +124,25 @@ describe('speaker layout: chair in the program, delegate in the gallery, the flo
     console.log(`screenshot: ${await p.delegate.screenshot('speaker-delegate-has-floor.png')}`);
   });
 
+  it('on a phone the program and the strip stay apart, names inside their tiles', STEP, async () => {
+    const o = p.official;
+    await o.page.setViewportSize({ width: 390, height: 844 });
+    await o.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    const m = await o.page.evaluate(() => {
+      const rect = (el) => { const b = el.getBoundingClientRect(); return { x: b.x, y: b.y, w: b.width, h: b.height }; };
+      const tiles = [...document.querySelectorAll('#program .tile:not([hidden]), #grid .tile:not([hidden]), #self-view')];
+      return tiles.map((t) => ({ where: t.closest('#program') ? 'program' : 'grid', tile: rect(t), label: rect(t.querySelector('.tile-label')) }));
+    });
+    const overlap = (a, b) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+    const inside = (a, b) => a.x >= b.x - 0.5 && a.y >= b.y - 0.5 && a.x + a.w <= b.x + b.w + 0.5 && a.y + a.h <= b.y + b.h + 0.5;
+    const prog = m.find((t) => t.where === 'program');
+    assert.ok(prog && prog.tile.h > 150, `a program tile of some size: ${JSON.stringify(m)}`);
+    for (const t of m.filter((x) => x !== prog)) assert.ok(!overlap(prog.tile, t.tile), `strip tile ${JSON.stringify(t.tile)} clear of the program ${JSON.stringify(prog.tile)}`);
+    for (const t of m) assert.ok(inside(t.label, t.tile), `label inside its tile: ${JSON.stringify(t)}`);
+    console.log(`screenshot: ${await o.screenshot('speaker-official-phone.png')}`);
+    await o.page.setViewportSize({ width: 1280, height: 720 });
+  });
+
   it('the grid button shows every tile alike and asks for the grid\'s gallery size', STEP, async () => {
     const before = await p.official.page.evaluate(() => window.diemcau.gallery);
     await p.official.page.click('#toggle-layout');
