@@ -319,6 +319,7 @@ function onJoined(res) {
   if (res.role) app.role = res.role;
   if (Array.isArray(res.grants)) app.grants = new Set(res.grants);
   app.roomState = res.room_state || null;
+  tickFloorClock();
   app.gallery = app.gallery || wantedGallery();
   app.participants = new Map();
   for (const p of res.participants || []) app.participants.set(p.id, p);
@@ -424,6 +425,7 @@ function wireSignaling(sig) {
     if (!state) return;
     const hadFloor = app.roomState?.floor_holder === app.participantId;
     app.roomState = state;
+    tickFloorClock();
     app.panels?.setRoomState(state);
     const hasFloor = state.floor_holder === app.participantId;
     if (hasFloor !== hadFloor) notices.toast(t(hasFloor ? 'notice.floorGranted' : 'notice.floorEnded'));
@@ -470,6 +472,14 @@ function onConnectionState(state) {
     teardown();
     backToForm(t('error.closed'));
   }
+}
+
+/** While the floor is time-limited, redraw each second so its time left counts down. */
+let floorClock = null;
+function tickFloorClock() {
+  const limited = !!app.roomState?.floor_until && !!app.signaling;
+  if (limited && !floorClock) floorClock = setInterval(() => renderMeeting(), 1000);
+  if (!limited && floorClock) { clearInterval(floorClock); floorClock = null; }
 }
 
 /** The chair closed (or reopened) our microphone or camera at the server: say so once. */
@@ -700,6 +710,7 @@ function teardown() {
   app.participants = new Map();
   app.participantId = null;
   app.roomState = null;
+  tickFloorClock();
   app.mutedByChair = null;
   app.grants = new Set();
   app.gallery = 0;

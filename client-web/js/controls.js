@@ -4,6 +4,7 @@
 
 import { t } from './i18n.js';
 import { icons } from './icons.js';
+import { clock } from './tile.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -50,7 +51,9 @@ export function renderControls(s) {
     hidden: !publish || s.grants.has('moderate'),
     state: hasFloor ? 'floor' : position ? 'raised' : 'down',
     icon: icons.hand,
-    text: hasFloor ? t('control.hasFloor') : position ? t('control.handLower', { n: position }) : t('control.handRaise'),
+    text: hasFloor
+      ? (rs.floor_until ? t('control.hasFloorLeft', { left: clock(rs.floor_until - Date.now()) }) : t('control.hasFloor'))
+      : position ? t('control.handLower', { n: position }) : t('control.handRaise'),
     disabled: hasFloor,
     pressed: position > 0,
   });

@@ -22,6 +22,12 @@ export function colorFor(id) {
   return COLORS[h % COLORS.length];
 }
 
+/** m:ss of a time left (a time-limited floor), rounded up so 0:00 is never shown while it runs. */
+export function clock(ms) {
+  const s = Math.max(0, Math.ceil(ms / 1000));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
 function trackMuted(participant, kind) {
   const tr = participant?.tracks?.find((x) => x.kind === kind && !x.screen);
   return !tr || !!tr.muted || !!participant?.muted_by_chair?.[kind];
@@ -71,7 +77,7 @@ export class SlotTile {
   /**
    * slot: {participantId, track}; p: the participant it shows (or undefined);
    * media: 'live' | 'connecting' | 'retrying' | 'stalled' | 'waiting' | 'failed';
-   * extra: {speaking, handPosition}.
+   * extra: {speaking, handPosition, floorLeftMs (a time-limited floor's time left)}.
    */
   update(slot, p, media, extra = {}) {
     const el = this.el;
@@ -101,7 +107,8 @@ export class SlotTile {
     stateLine.textContent = media === 'live' ? '' : t(`tile.${media}`, { name });
     el.querySelector('.avatar span').textContent = initials(name);
     el.querySelector('.name').textContent = isScreen ? t('tile.screenOf', { name }) : name;
-    const role = isScreen ? '' : this.use === 'floor_video' ? t('tile.hasFloor') : p?.role ? t(`role.${p.role}`) : '';
+    const floor = extra.floorLeftMs > 0 ? t('tile.hasFloorLeft', { left: clock(extra.floorLeftMs) }) : t('tile.hasFloor');
+    const role = isScreen ? '' : this.use === 'floor_video' ? floor : p?.role ? t(`role.${p.role}`) : '';
     const roleChip = el.querySelector('.role-chip');
     roleChip.textContent = role;
     roleChip.hidden = !role;

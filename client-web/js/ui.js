@@ -46,6 +46,7 @@ export class MeetingView {
     this.last = { slots, participants, mediaOf, layout, roomState };
     const hands = roomState?.hands || [];
     const dominant = roomState?.dominant_speaker ?? null;
+    const floorLeftMs = roomState?.floor_until ? roomState.floor_until - Date.now() : 0;
     const video = slots.filter((s) => s.kind === 'video');
     for (const s of video) {
       let tile = this.tiles.get(s.mid);
@@ -57,7 +58,7 @@ export class MeetingView {
       // Someone who publishes nothing (yet) has no media to wait for.
       const media = s.participantId && (s.use === 'screen' || p?.tracks?.length) ? mediaOf(s.participantId) : 'live';
       const hand = hands.indexOf(s.participantId);
-      tile.update(s, p, media, { speaking: s.participantId === dominant, handPosition: hand >= 0 ? hand + 1 : 0 });
+      tile.update(s, p, media, { speaking: s.participantId === dominant, handPosition: hand >= 0 ? hand + 1 : 0, floorLeftMs });
     }
     const shown = video.filter((s) => s.participantId);
     shown.sort((a, b) => (VIDEO_ORDER[a.use] ?? 9) - (VIDEO_ORDER[b.use] ?? 9) || Number(a.mid) - Number(b.mid));

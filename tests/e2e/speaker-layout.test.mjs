@@ -104,7 +104,7 @@ describe('speaker layout: chair in the program, delegate in the gallery, the flo
     }, { timeoutMs: 5000, intervalMs: 100 });
 
     const t0 = Date.now();
-    await p.chair.request('grant_floor', { participant_id: id.delegate });
+    await p.chair.request('grant_floor', { participant_id: id.delegate, seconds: 600 });
     for (const viewer of [p.official, p.observer]) {
       await waitUntil(`${viewer.label} to show the delegate in the program`, async () => {
         const s = await stageOf(viewer);
@@ -120,6 +120,15 @@ describe('speaker layout: chair in the program, delegate in the gallery, the flo
     assert.ok(s.grid.some((t) => t.id === id.chair && t.use === 'chair_video'), `the chair moved to the strip: ${JSON.stringify(s)}`);
     const mic = await p.delegate.page.evaluate(() => document.querySelector('#toggle-audio').dataset.floor);
     assert.equal(mic, 'held', 'the delegate\'s microphone is now live for everyone');
+    // A 10-minute floor: its time left is shown on the floor tile and counts down.
+    const chip = () => p.official.page.evaluate(() => document.querySelector('#program .tile[data-use="floor_video"] .role-chip')?.textContent);
+    const first = await chip();
+    assert.match(first, /^Đang phát biểu · còn (10:00|9:5\d)$/);
+    await waitUntil('the floor\'s time left to count down', async () => {
+      const now = await chip();
+      return { ok: now !== first && /còn 9:\d\d$/.test(now), detail: `${first} → ${now}` };
+    }, { timeoutMs: 4000, intervalMs: 200 });
+    assert.match(await p.delegate.page.evaluate(() => document.querySelector('#toggle-hand').textContent), /Bạn đang phát biểu · còn 9:\d\d/);
     console.log(`screenshot: ${await p.official.screenshot('speaker-official-delegate-has-floor.png')}`);
     console.log(`screenshot: ${await p.delegate.screenshot('speaker-delegate-has-floor.png')}`);
   });
