@@ -740,6 +740,7 @@ function relabelAll() {
   notices.relabel();
   const key = $('media-error').dataset.key;
   if (key) $('media-error').textContent = mediaErrorText(key);
+  if (formRole() === 'observer') $('preview-off').textContent = t('join.observerNoCamera');
   fillSelects($('audio-device'), $('video-device'), app.choice, app.stream);
 }
 
