@@ -11,7 +11,8 @@ import { MeetingView, galleryFor } from './ui.js';
 import { renderControls as drawControls } from './controls.js';
 import { ScreenShare } from './screen-share.js';
 import { MeetingPanels } from './panels.js';
-import { JoinCredentials, tokenFromUrl, claimsOf, fetchDevMode, ROLES } from './token.js';
+import { JoinCredentials } from './token.js';
+import { setUpJoinForm, renderTokenNotice, formRole } from './join-form.js';
 import { Notices } from './notices.js';
 import { icons } from './icons.js';
 import { collectStats } from './stats.js';
@@ -235,12 +236,6 @@ function showJoinError(text) {
   const el = $('join-error');
   el.textContent = text || '';
   el.hidden = !text;
-}
-
-/** The role chosen in the form (development mode) or carried by the invitation. */
-function formRole() {
-  const v = $('role').value;
-  return ROLES.includes(v) ? v : 'official';
 }
 
 async function onJoinSubmit(ev) {
@@ -747,44 +742,6 @@ function relabelAll() {
 
 // ---------- start ----------
 
-/** Fill the form from an invitation token (read-only), or offer development-mode roles. */
-async function setUpCredentials(params) {
-  const urlToken = tokenFromUrl();
-  let savedName = '';
-  try { savedName = localStorage.getItem(NAME_KEY) || ''; } catch { /* ignore */ }
-  $('name').value = savedName;
-  $('room').value = params.get('room') || '';
-  if (urlToken) {
-    app.credentials = new JoinCredentials({ urlToken });
-    const c = claimsOf(urlToken) || {};
-    const lock = (el, value) => { el.value = value; el.readOnly = true; el.setAttribute('aria-readonly', 'true'); };
-    if (typeof c.name === 'string' && c.name) lock($('name'), c.name);
-    if (typeof c.room === 'string' && c.room) {
-      lock($('room'), c.room);
-      $('room-hint').hidden = true; // nothing to type
-    }
-    else if (typeof c.room_prefix === 'string' && !$('room').value.startsWith(c.room_prefix)) $('room').value = c.room_prefix;
-    $('role').value = ROLES.includes(c.role) ? c.role : 'official';
-    $('role').disabled = true;
-    $('token-notice').dataset.kind = 'invitation';
-    $('token-notice').hidden = false;
-    document.body.dataset.tokenSource = 'invitation';
-    return;
-  }
-  $('role').value = 'official';
-  const devMode = await fetchDevMode();
-  app.credentials = new JoinCredentials({ devMode });
-  $('token-notice').dataset.kind = devMode ? 'dev' : 'none';
-  $('token-notice').hidden = false;
-  $('role-field').hidden = !devMode;
-  document.body.dataset.tokenSource = devMode ? 'dev' : 'none';
-}
-
-function renderTokenNotice() {
-  const n = $('token-notice');
-  n.textContent = n.dataset.kind ? t(`join.token.${n.dataset.kind}`) : '';
-}
-
 async function init() {
   staticIcons();
   applyTranslations();
@@ -814,8 +771,9 @@ async function init() {
   window.addEventListener('pagehide', () => app.signaling?.leaveNow());
   setPhase('join');
   $('join').disabled = true; // until we know where the token comes from
-  await setUpCredentials(params);
-  renderTokenNotice();
+  let savedName = '';
+  try { savedName = localStorage.getItem(NAME_KEY) || ''; } catch { /* ignore */ }
+  app.credentials = await setUpJoinForm({ savedName, room: params.get('room') || '' });
   setPhase('join');
   renderControls();
   const first = [$('name'), $('room')].find((el) => !el.readOnly && !el.value) || $('join');
