@@ -1,8 +1,9 @@
 // Join tokens as people meet them: the plain page says it is in development mode and
 // offers the roles; an invitation link fills the form read-only (name, room, role) and
 // joins with that role; an expired link and a link for another room are refused with their
-// own Vietnamese sentence; a participant the chair removes, and everyone when the chair
-// ends the meeting, lands on the "left" view with its own message and does not rejoin.
+// own Vietnamese sentence, as are a locked room and a meeting just ended; a participant the
+// chair removes, and everyone when the chair ends the meeting, lands on the "left" view with
+// its own message and does not rejoin.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from './lib/server.mjs';
@@ -115,7 +116,18 @@ describe('join tokens: development mode, invitation links, refusals, removal and
     assert.match(back.f.error, /không có quyền|mời ra khỏi/);
   });
 
-  it('when the chair ends the meeting, the others see "the meeting has ended"', STEP, async () => {
+  it('a locked room refuses a newcomer with its own message until the chair unlocks it', STEP, async () => {
+    await chair.request('lock_room', { locked: true });
+    await guest.join(server.url, 'Trường tiểu học', ROOM, { role: 'official' });
+    const r = await waitUntil('the locked-room message', async () => {
+      const f = await form(guest);
+      return { ok: f.phase === 'join' && !!f.error, detail: JSON.stringify(f), f };
+    }, { timeoutMs: 10000, intervalMs: 100 });
+    assert.match(r.f.error, /đã khóa phòng họp/);
+    await chair.request('lock_room', { locked: false });
+  });
+
+  it('when the chair ends the meeting, the others see "the meeting has ended", and it cannot be joined again', STEP, async () => {
     await guest.join(server.url, 'Trường tiểu học', ROOM, { role: 'official' });
     await waitUntil('the guest to be in the meeting', async () => {
       const s = await guest.page.evaluate(() => window.diemcau.state);
@@ -128,6 +140,13 @@ describe('join tokens: development mode, invitation links, refusals, removal and
       return { ok: v.phase === 'left' && v.reason === 'ended', detail: JSON.stringify(v), v };
     }, { timeoutMs: 10000, intervalMs: 100 });
     assert.match(r.v.heading, /Cuộc họp đã kết thúc/);
+    assert.equal(await guest.page.evaluate(() => document.querySelector('#rejoin').hidden), true, 'no "join again" after the end');
     console.log(`screenshot: ${await guest.screenshot('tokens-ended.png')}`);
+    await guest.join(server.url, 'Trường tiểu học', ROOM, { role: 'official' });
+    const again = await waitUntil('the meeting-ended refusal', async () => {
+      const f = await form(guest);
+      return { ok: f.phase === 'join' && !!f.error, detail: JSON.stringify(f), f };
+    }, { timeoutMs: 10000, intervalMs: 100 });
+    assert.match(again.f.error, /vừa kết thúc/);
   });
 });
