@@ -78,7 +78,9 @@ export class MeetingView {
     this.grid.dataset.count = String(cells - 1);
     this.grid.style.setProperty('--cols', String(cells <= 1 ? 1 : cells <= 4 ? 2 : cells <= 9 ? 3 : cells <= 16 ? 4 : 5));
     this.grid.classList.toggle('many', cells > 12);
+    // Nobody else, or others whose pictures no slot shows (observers, no camera): say which.
     this.empty.hidden = shown.length > 0;
+    this.empty.textContent = t(participants.size ? 'meeting.noVideo' : 'meeting.empty', { n: participants.size });
     this.updateCount(participants.size);
   }
 
