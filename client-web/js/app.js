@@ -30,6 +30,8 @@ const roomOk = (s) => s.length > 0 && [...s].length <= 64 && !CONTROL_RE.test(s)
 const NAME_KEY = 'diemcau.name';
 const ROOM_KEY = 'diemcau.room';
 const LAYOUT_KEY = 'diemcau.layout';
+// In a large meeting (a province's sites) comings and goings are for the list, not toasts.
+const QUIET_ABOVE = 12;
 
 const app = {
   phase: 'join', // join | joining | meeting | reconnecting | leaving | left
@@ -388,7 +390,7 @@ function wireSignaling(sig) {
     if (!participant?.id || participant.id === app.participantId) return;
     app.participants.set(participant.id, participant);
     app.panels?.participantJoined(participant);
-    notices.toast(t('notice.joined', { name: participant.name }));
+    if (app.participants.size <= QUIET_ABOVE) notices.toast(t('notice.joined', { name: participant.name }));
     renderMeeting();
   });
   on('participant_left', ({ participant_id: id, reason }) => {
@@ -397,7 +399,7 @@ function wireSignaling(sig) {
     app.participants.delete(id);
     app.panels?.participantLeft(id);
     const key = { timeout: 'notice.leftTimeout', removed: 'notice.kicked', ended: 'notice.leftEnded' }[reason] || 'notice.left';
-    notices.toast(t(key, { name: p.name }));
+    if (app.participants.size < QUIET_ABOVE) notices.toast(t(key, { name: p.name }));
     renderMeeting();
   });
   on('participant_updated', ({ participant }) => {
