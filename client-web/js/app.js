@@ -1,13 +1,17 @@
 // app.js — page flow: join form with preview → meeting → "you left" screen (camera off)
 // or, when the connection is lost for good, back to the form.
-// Wires signaling, publisher, subscriber and the view together and exposes
-// window.diemcau for tests.
+// Wires the join token, signaling, publisher, subscriber, the stage, the control bar and
+// the side panel together and exposes window.diemcau for tests.
 
 import { t, errorText, getLang, setLang, onLangChange, applyTranslations } from './i18n.js';
-import { Signaling } from './signaling.js';
+import { Signaling, SignalingError } from './signaling.js';
 import { Publisher } from './publisher.js';
 import { Subscriber } from './subscriber.js';
-import { MeetingView } from './ui.js';
+import { MeetingView, galleryFor } from './ui.js';
+import { renderControls as drawControls } from './controls.js';
+import { ScreenShare } from './screen-share.js';
+import { MeetingPanels } from './panels.js';
+import { JoinCredentials, tokenFromUrl, claimsOf, fetchDevMode, ROLES } from './token.js';
 import { Notices } from './notices.js';
 import { icons } from './icons.js';
 import { collectStats } from './stats.js';
@@ -24,12 +28,21 @@ const normalRoom = (s) => s.normalize('NFC').trim();
 const roomOk = (s) => s.length > 0 && [...s].length <= 64 && !CONTROL_RE.test(s);
 const NAME_KEY = 'diemcau.name';
 const ROOM_KEY = 'diemcau.room';
+const LAYOUT_KEY = 'diemcau.layout';
 
 const app = {
   phase: 'join', // join | joining | meeting | reconnecting | leaving | left
   participantId: null,
   room: null,
   name: null,
+  role: 'official',
+  grants: new Set(),
+  roomState: null,
+  layout: loadLayout(),
+  gallery: 0, // gallery slots asked of the server
+  panelOpen: false,
+  panels: null,
+  credentials: new JoinCredentials(),
   participants: new Map(),
   stream: new MediaStream(),
   choice: loadChoice(),
@@ -42,7 +55,13 @@ const app = {
   previewDone: Promise.resolve(),
 };
 
+function loadLayout() {
+  try { return localStorage.getItem(LAYOUT_KEY) === 'grid' ? 'grid' : 'speaker'; } catch { return 'speaker'; }
+}
+
 const view = new MeetingView({
+  stage: $('stage'),
+  program: $('program'),
   grid: $('grid'),
   audioSinks: $('audio-sinks'),
   count: $('participant-count'),
@@ -55,6 +74,8 @@ const notices = new Notices({ banner: $('connection-banner'), toasts: $('toasts'
 const health = new MediaHealth(restartMedia);
 const flow = new FlowWatch();
 const meter = new MicMeter($('mic-meter'));
+const screen = new ScreenShare();
+screen.addEventListener('change', () => renderMeeting());
 health.addEventListener('change', () => renderMeeting());
 flow.addEventListener('change', () => renderMeeting());
 
@@ -76,10 +97,17 @@ function setPhase(phase) {
 
 function renderMeeting() {
   if (app.phase !== 'meeting' && app.phase !== 'reconnecting') return;
-  view.render(app.participants, app.subscriber ? app.subscriber.activeTracks() : [], tileMedia);
+  view.render({
+    slots: app.subscriber ? app.subscriber.slotViews() : [],
+    participants: app.participants,
+    mediaOf: tileMedia,
+    layout: app.layout,
+    roomState: app.roomState,
+  });
   renderMediaStatus();
-  view.renderSelf(app.stream, app.name, app.muted);
+  view.renderSelf(app.stream, app.name, app.muted, app.participantId);
   $('self-view').dataset.selfId = app.participantId || '';
+  $('self-view').hidden = !app.grants.has('publish'); // an observer sends nothing to show
   $('room-label').textContent = t('meeting.room', { room: app.room || '' });
   $('meeting-heading').textContent = t('meeting.room', { room: app.room || '' });
   renderControls();
@@ -134,20 +162,19 @@ async function restartOne(pc, attempt) {
 }
 
 function renderControls() {
-  const a = $('toggle-audio');
-  const v = $('toggle-video');
-  a.dataset.state = app.muted.audio ? 'off' : 'on';
-  v.dataset.state = app.muted.video ? 'off' : 'on';
-  a.querySelector('.ctl-icon').innerHTML = app.muted.audio ? icons.micOff : icons.mic;
-  v.querySelector('.ctl-icon').innerHTML = app.muted.video ? icons.camOff : icons.cam;
-  a.querySelector('.ctl-text').textContent = t(app.muted.audio ? 'control.micOn' : 'control.micOff');
-  v.querySelector('.ctl-text').textContent = t(app.muted.video ? 'control.camOn' : 'control.camOff');
+  drawControls({
+    grants: app.grants, role: app.role, selfId: app.participantId, muted: app.muted,
+    roomState: app.roomState, sharing: screen.sharing, shareBusy: screen.busy,
+    shareSupported: ScreenShare.supported(), layout: app.layout, panelOpen: app.panelOpen,
+  });
+  $('side-panel').hidden = !app.panelOpen;
 }
 
 function staticIcons() {
   $('open-settings').querySelector('.ctl-icon').innerHTML = icons.settings;
   $('leave').querySelector('.ctl-icon').innerHTML = icons.leave;
   $('participant-count').querySelector('.count-icon').innerHTML = icons.people;
+  $('toggle-layout').querySelector('.ctl-icon').innerHTML = icons.grid;
   $('self-view').querySelector('.mic-off').innerHTML = icons.micOff;
 }
 
@@ -161,6 +188,17 @@ function startPreview() {
 async function runPreview() {
   const token = ++app.previewToken;
   stopStream(app.stream);
+  if (formRole() === 'observer') { // an observer only watches: no camera or microphone prompt
+    app.stream = new MediaStream();
+    $('preview').srcObject = null;
+    meter.detach();
+    $('preview-off').hidden = false;
+    $('preview-off').textContent = t('join.observerNoCamera');
+    $('media-error').textContent = '';
+    $('media-error').dataset.key = '';
+    return;
+  }
+  $('preview-off').textContent = t('join.previewOff');
   const { stream, error } = await openMedia(app.choice);
   if (token !== app.previewToken) { stopStream(stream); return; }
   app.stream = stream;
@@ -199,11 +237,18 @@ function showJoinError(text) {
   el.hidden = !text;
 }
 
+/** The role chosen in the form (development mode) or carried by the invitation. */
+function formRole() {
+  const v = $('role').value;
+  return ROLES.includes(v) ? v : 'official';
+}
+
 async function onJoinSubmit(ev) {
   ev.preventDefault();
   if (app.phase !== 'join') return;
   const name = $('name').value.trim();
   const room = normalRoom($('room').value);
+  const role = formRole();
   $('name').setAttribute('aria-invalid', 'false');
   $('room').setAttribute('aria-invalid', 'false');
   if (!name || [...name].length > 64) {
@@ -220,11 +265,12 @@ async function onJoinSubmit(ev) {
   }
   showJoinError('');
   try {
-    localStorage.setItem(NAME_KEY, name);
-    localStorage.setItem(ROOM_KEY, room);
+    if (!$('name').readOnly) localStorage.setItem(NAME_KEY, name);
+    if (!$('room').readOnly) localStorage.setItem(ROOM_KEY, room);
   } catch { /* ignore */ }
   app.name = name;
   app.room = room;
+  app.role = role;
   setPhase('joining');
   await app.previewDone; // publish the previewed devices, not an empty stream
 
@@ -232,8 +278,9 @@ async function onJoinSubmit(ev) {
   app.signaling = sig;
   wireSignaling(sig);
   try {
+    const token = await app.credentials.token({ room, name, role });
     await sig.connect();
-    const res = await sig.join(room, name);
+    const res = await sig.join({ room, token, name, gallery: wantedGallery() });
     if (app.signaling !== sig) return;
     onJoined(res);
   } catch (e) {
@@ -245,18 +292,33 @@ async function onJoinSubmit(ev) {
     return;
   }
   const url = new URL(location.href);
-  url.searchParams.set('room', room);
+  url.searchParams.set('room', app.room);
   history.replaceState(null, '', url);
   setPhase('meeting');
   meter.detach();
   renderMeeting();
-  $('toggle-audio').focus();
-  await startPublishing();
+  if (app.grants.has('publish')) {
+    $('toggle-audio').focus();
+    await startPublishing();
+  } else {
+    // Receives only: nothing to capture.
+    app.previewToken++;
+    stopStream(app.stream);
+    app.stream = new MediaStream();
+    $('toggle-layout').focus();
+    renderMeeting();
+  }
 }
 
+/** A join or resume result: who we are, what we may do, who is here, the room's state. */
 function onJoined(res) {
   app.participantId = res.participant_id;
   if (res.room) app.room = res.room;
+  if (res.name) app.name = res.name;
+  if (res.role) app.role = res.role;
+  if (Array.isArray(res.grants)) app.grants = new Set(res.grants);
+  app.roomState = res.room_state || null;
+  app.gallery = app.gallery || wantedGallery();
   app.participants = new Map();
   for (const p of res.participants || []) app.participants.set(p.id, p);
   if (!app.subscriber) {
@@ -268,6 +330,24 @@ function onJoined(res) {
     flow.start(app.subscriber);
   }
   app.subscriber.signaling = app.signaling;
+  if (!app.panels) {
+    app.panels = new MeetingPanels({
+      root: $('side-panel'),
+      request: (type, fields) => (app.signaling ? app.signaling.request(type, fields) : Promise.reject(new SignalingError('closed'))),
+      self: res,
+      notify: (text) => notices.toast(text),
+    });
+  }
+  app.panels.setParticipants([...app.participants.values(), selfEntry(res)]);
+  if (app.roomState) app.panels.setRoomState(app.roomState);
+}
+
+/** Ourselves as a participants-list entry. */
+function selfEntry(res = {}) {
+  return {
+    id: app.participantId, name: app.name, site: res.site || '', role: app.role, hand: false,
+    muted_by_chair: { audio: false, video: false }, tracks: [], self: true,
+  };
 }
 
 async function startPublishing() {
@@ -310,6 +390,7 @@ function wireSignaling(sig) {
   on('participant_joined', ({ participant }) => {
     if (!participant?.id || participant.id === app.participantId) return;
     app.participants.set(participant.id, participant);
+    app.panels?.participantJoined(participant);
     notices.toast(t('notice.joined', { name: participant.name }));
     renderMeeting();
   });
@@ -317,21 +398,52 @@ function wireSignaling(sig) {
     const p = app.participants.get(id);
     if (!p) return;
     app.participants.delete(id);
-    const key = reason === 'timeout' ? 'notice.leftTimeout' : reason === 'kicked' ? 'notice.kicked' : 'notice.left';
+    app.panels?.participantLeft(id);
+    const key = { timeout: 'notice.leftTimeout', removed: 'notice.kicked', ended: 'notice.leftEnded' }[reason] || 'notice.left';
     notices.toast(t(key, { name: p.name }));
     renderMeeting();
   });
   on('participant_updated', ({ participant }) => {
-    if (!participant?.id || participant.id === app.participantId) return;
+    if (!participant?.id) return;
+    app.panels?.participantUpdated(participant);
+    if (participant.id === app.participantId) {
+      noticeChairMutes(participant.muted_by_chair);
+      return;
+    }
     const prev = app.participants.get(participant.id) || {};
     app.participants.set(participant.id, { ...prev, ...participant });
     renderMeeting();
   });
   on('subscribe_offer', (msg) => {
-    if (!app.subscriber) onJoined({ participant_id: app.participantId, participants: [...app.participants.values()] });
+    if (!app.subscriber) onJoined({ participant_id: app.participantId, participants: [...app.participants.values()], room_state: app.roomState });
     app.subscriber.handleOffer(msg);
   });
   on('slot_update', ({ slots }) => app.subscriber?.applySlots(slots));
+  on('room_state', ({ room_state: state }) => {
+    if (!state) return;
+    const hadFloor = app.roomState?.floor_holder === app.participantId;
+    app.roomState = state;
+    app.panels?.setRoomState(state);
+    const hasFloor = state.floor_holder === app.participantId;
+    if (hasFloor !== hadFloor) notices.toast(t(hasFloor ? 'notice.floorGranted' : 'notice.floorEnded'));
+    renderMeeting();
+  });
+  on('dominant_speaker', ({ participant_id: id }) => {
+    app.roomState = { ...(app.roomState || {}), dominant_speaker: id ?? null };
+    app.panels?.onDominantSpeaker(id ?? null);
+    renderMeeting();
+  });
+  on('delegates_muted', () => {
+    for (const [id, p] of app.participants) {
+      if (p.role === 'delegate') app.participants.set(id, { ...p, muted_by_chair: { ...(p.muted_by_chair || {}), audio: true } });
+    }
+    app.panels?.onDelegatesMuted();
+    if (app.role === 'delegate') notices.toast(t('notice.delegatesMuted'));
+    renderMeeting();
+  });
+  on('chat', (ev) => app.panels?.onChat(ev));
+  on('removed', () => endedByServer('removed'));
+  on('meeting_ended', () => endedByServer('ended'));
   on('media_state', ({ pc, state }) => {
     document.body.dataset[pc === 'publish' ? 'serverPublishState' : 'serverSubscribeState'] = state;
     if (state === 'failed' || state === 'timeout') health.serverFailed(pc);
@@ -359,29 +471,109 @@ function onConnectionState(state) {
   }
 }
 
-/** The grace period passed: join anew on the open socket, publish again. */
+/** The chair closed (or reopened) our microphone or camera at the server: say so once. */
+function noticeChairMutes(now = {}) {
+  const before = app.mutedByChair || {};
+  for (const kind of ['audio', 'video']) {
+    if (!!now[kind] !== !!before[kind]) notices.toast(t(`notice.chair.${kind}.${now[kind] ? 'muted' : 'unmuted'}`));
+  }
+  app.mutedByChair = { audio: !!now.audio, video: !!now.video };
+}
+
+/** The grace period passed: join anew on the open socket (with a fresh development token
+ * if the last one ran out), publish again. */
 async function rejoin() {
   const sig = app.signaling;
   app.subscriber?.close();
   app.subscriber = null;
+  screen.forget();
   app.publisher?.close();
   app.participants = new Map();
   health.reset();
   flow.stop();
   try {
-    const res = await sig.join(app.room, app.name);
+    const token = await app.credentials.token({ room: app.room, name: app.name, role: app.role });
+    const res = await sig.join({ room: app.room, token, name: app.name, gallery: app.gallery || wantedGallery() });
     if (app.signaling !== sig) return;
     onJoined(res);
-    app.publisher.signaling = sig;
+    if (app.publisher) app.publisher.signaling = sig;
     setPhase('meeting');
     notices.setBanner('rejoined');
     renderMeeting();
-    await startPublishing();
+    if (app.grants.has('publish')) await startPublishing();
   } catch (e) {
     if (app.signaling !== sig) return;
     teardown();
     backToForm(errorText(e.code, e.message));
   }
+}
+
+/** The chair removed us or ended the meeting: the "left" view with its own message; the
+ * server closes the socket and nothing rejoins by itself. */
+function endedByServer(why) {
+  if (app.phase !== 'meeting' && app.phase !== 'reconnecting') return;
+  teardown();
+  closeDevices();
+  setPhase('left');
+  renderLeft(why);
+  $('left-heading').focus();
+}
+
+// ---------- layout, hand, screen, panel ----------
+
+function wantedGallery() {
+  return Math.min(25, galleryFor(app.layout));
+}
+
+/** Tell the server how many gallery tiles the layout shows, when that changed. */
+async function syncGallery() {
+  const want = wantedGallery();
+  if (!app.signaling || app.phase !== 'meeting' || want === app.gallery) return;
+  app.gallery = want;
+  try {
+    await app.signaling.request('set_gallery', { gallery: want });
+  } catch (e) {
+    reportError(e);
+  }
+}
+
+function toggleLayout() {
+  app.layout = app.layout === 'speaker' ? 'grid' : 'speaker';
+  try { localStorage.setItem(LAYOUT_KEY, app.layout); } catch { /* ignore */ }
+  renderMeeting();
+  syncGallery();
+}
+
+async function toggleHand() {
+  const sig = app.signaling;
+  if (!sig) return;
+  const raised = (app.roomState?.hands || []).includes(app.participantId);
+  try {
+    const res = await sig.request(raised ? 'lower_hand' : 'raise_hand');
+    if (!raised && res.position) notices.toast(t('notice.handRaised', { n: res.position }));
+  } catch (e) {
+    reportError(e);
+  }
+}
+
+async function toggleShare() {
+  if (screen.sharing) {
+    await screen.stop();
+    return;
+  }
+  if (!app.publisher) return;
+  try {
+    await screen.start(app.publisher);
+  } catch (e) {
+    if (e?.code) reportError(e); // the server refused (share_busy, forbidden)
+    else if (e?.name !== 'NotAllowedError' && e?.name !== 'AbortError') notices.toast(t('error.share'), 'error');
+  }
+}
+
+function togglePanel() {
+  app.panelOpen = !app.panelOpen;
+  renderControls();
+  if (app.panelOpen) $('side-panel').focus();
 }
 
 // ---------- controls ----------
@@ -442,27 +634,39 @@ async function onSettingsChange(kind, value) {
   renderMeeting();
 }
 
-async function leave() {
-  if (app.phase !== 'meeting' && app.phase !== 'reconnecting') return;
-  const sig = app.signaling;
-  setPhase('leaving');
-  await sig?.leave();
-  teardown();
-  // Nothing keeps the camera and microphone open after leaving: they open again only
-  // when the user chooses to join again.
+/** Nothing keeps the camera and microphone open outside a meeting: they open again only
+ * when the user chooses to join again. */
+function closeDevices() {
   app.previewToken++; // a preview still opening stops itself
   stopStream(app.stream);
   app.stream = new MediaStream();
   $('preview').srcObject = null;
   meter.detach();
   app.muted = { audio: false, video: false };
+}
+
+async function leave() {
+  if (app.phase !== 'meeting' && app.phase !== 'reconnecting') return;
+  const sig = app.signaling;
+  setPhase('leaving');
+  await screen.stop();
+  await sig?.leave();
+  teardown();
+  closeDevices();
   setPhase('left');
-  renderLeft();
+  renderLeft('left');
   $('left-heading').focus();
 }
 
-function renderLeft() {
-  $('left-text').textContent = t('left.textRoom', { room: app.room || '' });
+/** why: 'left' (the user's choice), 'removed' (by the chair), 'ended' (the meeting). */
+function renderLeft(why = app.leftWhy || 'left') {
+  app.leftWhy = why;
+  document.body.dataset.leftReason = why;
+  const key = { left: 'left', removed: 'removed', ended: 'ended' }[why] || 'left';
+  $('left-heading').textContent = t(`left.heading.${key}`);
+  $('left-text').textContent = t(`left.text.${key}`, { room: app.room || '' });
+  // Removed, or the meeting ended: the server would refuse the same room now.
+  $('rejoin').hidden = key !== 'left';
 }
 
 /** "Join again": open the devices, then join the same room under the same name. */
@@ -477,19 +681,27 @@ function toForm() {
   setPhase('join');
   showJoinError('');
   startPreview();
-  $('room').focus();
+  ($('room').readOnly ? $('join') : $('room')).focus();
 }
 
 function teardown() {
   const sig = app.signaling;
   app.signaling = null;
   sig?.close();
+  screen.forget();
   app.publisher?.close();
   app.publisher = null;
   app.subscriber?.close();
   app.subscriber = null;
+  app.panels?.destroy();
+  app.panels = null;
+  app.panelOpen = false;
   app.participants = new Map();
   app.participantId = null;
+  app.roomState = null;
+  app.mutedByChair = null;
+  app.grants = new Set();
+  app.gallery = 0;
   app.mediaState = { publish: 'new', subscribe: 'new' };
   health.reset();
   flow.stop();
@@ -510,6 +722,7 @@ function backToForm(message) {
 function relabelAll() {
   applyTranslations();
   setPhase(app.phase);
+  renderTokenNotice();
   if (app.phase === 'left') renderLeft();
   else if (app.phase !== 'join' && app.phase !== 'joining') renderMeeting();
   notices.relabel();
@@ -518,23 +731,63 @@ function relabelAll() {
   fillSelects($('audio-device'), $('video-device'), app.choice, app.stream);
 }
 
+
 // ---------- start ----------
 
-function init() {
-  staticIcons();
-  applyTranslations();
-  const params = new URLSearchParams(location.search);
+/** Fill the form from an invitation token (read-only), or offer development-mode roles. */
+async function setUpCredentials(params) {
+  const urlToken = tokenFromUrl();
   let savedName = '';
   try { savedName = localStorage.getItem(NAME_KEY) || ''; } catch { /* ignore */ }
   $('name').value = savedName;
   $('room').value = params.get('room') || '';
+  if (urlToken) {
+    app.credentials = new JoinCredentials({ urlToken });
+    const c = claimsOf(urlToken) || {};
+    const lock = (el, value) => { el.value = value; el.readOnly = true; el.setAttribute('aria-readonly', 'true'); };
+    if (typeof c.name === 'string' && c.name) lock($('name'), c.name);
+    if (typeof c.room === 'string' && c.room) {
+      lock($('room'), c.room);
+      $('room-hint').hidden = true; // nothing to type
+    }
+    else if (typeof c.room_prefix === 'string' && !$('room').value.startsWith(c.room_prefix)) $('room').value = c.room_prefix;
+    $('role').value = ROLES.includes(c.role) ? c.role : 'official';
+    $('role').disabled = true;
+    $('token-notice').dataset.kind = 'invitation';
+    $('token-notice').hidden = false;
+    document.body.dataset.tokenSource = 'invitation';
+    return;
+  }
+  $('role').value = 'official';
+  const devMode = await fetchDevMode();
+  app.credentials = new JoinCredentials({ devMode });
+  $('token-notice').dataset.kind = devMode ? 'dev' : 'none';
+  $('token-notice').hidden = false;
+  $('role-field').hidden = !devMode;
+  document.body.dataset.tokenSource = devMode ? 'dev' : 'none';
+}
+
+function renderTokenNotice() {
+  const n = $('token-notice');
+  n.textContent = n.dataset.kind ? t(`join.token.${n.dataset.kind}`) : '';
+}
+
+async function init() {
+  staticIcons();
+  applyTranslations();
+  const params = new URLSearchParams(location.search);
   $('lang-switch').addEventListener('click', () => setLang(getLang() === 'vi' ? 'en' : 'vi'));
   onLangChange(relabelAll);
   $('join-form').addEventListener('submit', onJoinSubmit);
   $('audio-device').addEventListener('change', onPreviewDeviceChange);
   $('video-device').addEventListener('change', onPreviewDeviceChange);
+  $('role').addEventListener('change', () => startPreview());
   $('toggle-audio').addEventListener('click', () => toggle('audio'));
   $('toggle-video').addEventListener('click', () => toggle('video'));
+  $('toggle-hand').addEventListener('click', toggleHand);
+  $('toggle-share').addEventListener('click', toggleShare);
+  $('toggle-layout').addEventListener('click', toggleLayout);
+  $('toggle-panel').addEventListener('click', togglePanel);
   $('open-settings').addEventListener('click', openSettings);
   $('settings-audio').addEventListener('change', (e) => onSettingsChange('audio', e.target.value));
   $('settings-video').addEventListener('change', (e) => onSettingsChange('video', e.target.value));
@@ -543,10 +796,18 @@ function init() {
   $('to-form').addEventListener('click', toForm);
   $('media-retry').addEventListener('click', () => health.retry());
   $('speaker-test').addEventListener('click', testSpeakers);
+  let resizeTimer = null;
+  window.addEventListener('resize', () => { clearTimeout(resizeTimer); resizeTimer = setTimeout(syncGallery, 400); });
   window.addEventListener('pagehide', () => app.signaling?.leaveNow());
   setPhase('join');
+  $('join').disabled = true; // until we know where the token comes from
+  await setUpCredentials(params);
+  renderTokenNotice();
+  setPhase('join');
   renderControls();
-  (savedName ? $('room').value ? $('join') : $('room') : $('name')).focus();
+  const first = [$('name'), $('room')].find((el) => !el.readOnly && !el.value) || $('join');
+  first.focus();
+  document.body.dataset.ready = 'true';
   startPreview();
 }
 
@@ -554,9 +815,16 @@ window.diemcau = {
   get state() { return app.phase; },
   get participantId() { return app.participantId; },
   get room() { return app.room; },
+  get name() { return app.name; },
+  get role() { return app.role; },
+  get grants() { return [...app.grants]; },
+  get roomState() { return app.roomState; },
+  get layout() { return app.layout; },
+  get gallery() { return app.gallery; },
   get connection() { return app.signaling?.state ?? 'idle'; },
   get participants() { return [...app.participants.values()]; },
   get slots() { return app.subscriber ? [...app.subscriber.slots.values()] : []; },
+  get sharing() { return screen.sharing; },
   get media() {
     return {
       publish: app.publisher?.pc?.connectionState ?? 'new',
@@ -570,6 +838,13 @@ window.diemcau = {
       attempt: health.attempt, flow: Object.fromEntries(flow.states),
     };
   },
+  /** A signaling request as the page would send it (tests drive the chair's moderation with it). */
+  request: (type, fields = {}) => {
+    if (!app.signaling) return Promise.reject(new Error('not connected'));
+    return app.signaling.request(type, fields).catch((e) => { throw new Error(e.code || e.message); });
+  },
+  /** Drop the signaling socket as a network failure would (tests of resume and rejoin). */
+  dropConnection: () => app.signaling?.drop(),
   stats: () => collectStats(app.publisher, app.subscriber),
 };
 

@@ -1,6 +1,7 @@
 // publisher.js — the publish PeerConnection: one sendonly audio and one
-// sendonly video transceiver, offer → `publish` → answer. Mute via
-// track.enabled plus a `mute` message; device switch via replaceTrack.
+// sendonly video transceiver (and a second video one while sharing a screen),
+// offer → `publish` → answer. Mute via track.enabled plus a `mute` message;
+// device switch via replaceTrack.
 
 export class Publisher extends EventTarget {
   constructor(signaling) {
@@ -10,6 +11,7 @@ export class Publisher extends EventTarget {
     this.transceivers = { audio: null, video: null };
     this.tracks = { audio: null, video: null };
     this.muted = { audio: false, video: false };
+    this.screenTrack = null;
   }
 
   /** Create the connection with the stream's tracks and negotiate. */
@@ -29,9 +31,25 @@ export class Publisher extends EventTarget {
       this.transceivers[kind] = pc.addTransceiver(track || kind, { direction: 'sendonly', streams });
     }
     preferCodecs(this.transceivers.video);
-    const offer = await pc.createOffer();
-    await pc.setLocalDescription(offer);
-    const res = await this.signaling.request('publish', { sdp: pc.localDescription.sdp });
+    if (this.screenTrack) this.addScreenTransceiver();
+    await this.negotiate();
+  }
+
+  /** Offer → `publish` (naming the screen m-line while a screen is shared) → answer. */
+  async negotiate(offerOptions = {}) {
+    const pc = this.pc;
+    if (!pc) return;
+    await pc.setLocalDescription(await pc.createOffer(offerOptions));
+    const fields = { sdp: pc.localDescription.sdp };
+    if (this.screenTrack && this.transceivers.screen?.mid != null) fields.screen_mid = this.transceivers.screen.mid;
+    let res;
+    try {
+      res = await this.signaling.request('publish', fields);
+    } catch (e) {
+      // Refused (share_busy, forbidden): leave the offer pending no longer.
+      if (this.pc === pc && pc.signalingState === 'have-local-offer') await pc.setLocalDescription({ type: 'rollback' }).catch(() => {});
+      throw e;
+    }
     if (this.pc !== pc) return; // closed meanwhile
     await pc.setRemoteDescription({ type: 'answer', sdp: res.sdp });
   }
@@ -39,12 +57,41 @@ export class Publisher extends EventTarget {
   /** Restart ICE on the same connection: a new offer with new credentials (the server
    * then gives it a new transport, see PROTOCOL.md `publish`). */
   async restartIce() {
-    const pc = this.pc;
-    if (!pc) return;
-    await pc.setLocalDescription(await pc.createOffer({ iceRestart: true }));
-    const res = await this.signaling.request('publish', { sdp: pc.localDescription.sdp });
-    if (this.pc !== pc) return;
-    await pc.setRemoteDescription({ type: 'answer', sdp: res.sdp });
+    await this.negotiate({ iceRestart: true });
+  }
+
+  /** Put a track on the screen m-line (kept once created); inactive while nothing is shared. */
+  async showScreen(track) {
+    const tr = this.transceivers.screen;
+    await tr.sender.replaceTrack(track);
+    tr.direction = track ? 'sendonly' : 'inactive';
+  }
+
+  addScreenTransceiver() {
+    this.transceivers.screen = this.pc.addTransceiver(this.screenTrack, { direction: 'sendonly' });
+    preferCodecs(this.transceivers.screen);
+  }
+
+  /**
+   * Share a screen track (getDisplayMedia), or stop sharing with null. A third video m-line
+   * carries it, named by `screen_mid`; stopping renegotiates without naming it. Rejects with
+   * the server's SignalingError (share_busy, forbidden) and then shares nothing.
+   */
+  async setScreen(track) {
+    const old = this.screenTrack;
+    this.screenTrack = track;
+    if (!this.pc) return;
+    if (track && !this.transceivers.screen) this.addScreenTransceiver();
+    else if (this.transceivers.screen) await this.showScreen(track);
+    try {
+      await this.negotiate();
+    } catch (e) {
+      this.screenTrack = null;
+      await this.showScreen(null).catch(() => {});
+      throw e;
+    } finally {
+      if (old && old !== track) old.stop();
+    }
   }
 
   hasTrack(kind) { return !!this.tracks[kind]; }
@@ -78,7 +125,7 @@ export class Publisher extends EventTarget {
       this.pc.close();
     }
     this.pc = null;
-    this.transceivers = { audio: null, video: null };
+    this.transceivers = { audio: null, video: null, screen: null };
   }
 }
 

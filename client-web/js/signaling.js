@@ -112,8 +112,12 @@ export class Signaling extends EventTarget {
     });
   }
 
-  async join(room, name) {
-    const res = await this.request('join', { room, name });
+  /** Join with a token (PROTOCOL.md `join`); name is used only when the token has none. */
+  async join({ room, token, name, gallery }) {
+    const fields = { room, gallery };
+    if (token) fields.token = token;
+    if (name) fields.name = name;
+    const res = await this.request('join', fields);
     this.resumeToken = res.resume_token || null;
     this.attempt = 0;
     return res;
@@ -153,6 +157,12 @@ export class Signaling extends EventTarget {
     this.attempt = 0;
     clearTimeout(this.reconnectTimer);
     await this.reconnect();
+  }
+
+  /** Drop the socket as a network failure would (its onclose runs: reconnect and resume).
+   * For tests and diagnostics. */
+  drop() {
+    try { this.ws?.close(4000, 'dropped'); } catch { /* ignore */ }
   }
 
   close() {

@@ -11,7 +11,7 @@ export class Subscriber extends EventTarget {
     super();
     this.signaling = signaling;
     this.pc = null;
-    this.slots = new Map(); // mid → {mid, kind, participant_id, active}
+    this.slots = new Map(); // mid → {mid, kind, use, participant_id, active}
     this.tracks = new Map(); // mid → MediaStreamTrack
     this.queue = Promise.resolve();
     this.version = -1;
@@ -74,6 +74,7 @@ export class Subscriber extends EventTarget {
       this.slots.set(mid, {
         mid,
         kind: s.kind ?? prev.kind,
+        use: s.use ?? prev.use,
         participant_id: s.active === false ? null : (s.participant_id ?? null),
         active: s.active !== false && s.participant_id != null,
       });
@@ -81,15 +82,21 @@ export class Subscriber extends EventTarget {
     this.emitChange();
   }
 
-  /** Active tracks: [{mid, kind, participantId, track}]. */
-  activeTracks() {
+  /**
+   * Every slot the offers carried, in mid order: [{mid, kind, use, participantId, active,
+   * track}]; an inactive slot (or one whose track ended) has participantId null.
+   */
+  slotViews() {
     const out = [];
     for (const [mid, slot] of this.slots) {
-      const track = this.tracks.get(mid);
-      if (!slot.active || !track || track.readyState === 'ended') continue;
-      out.push({ mid, kind: slot.kind || track.kind, participantId: slot.participant_id, track });
+      const track = this.tracks.get(mid) || null;
+      const live = slot.active && !!track && track.readyState !== 'ended';
+      out.push({
+        mid, kind: slot.kind || track?.kind, use: slot.use || 'gallery',
+        participantId: live ? slot.participant_id : null, active: live, track,
+      });
     }
-    return out;
+    return out.sort((a, b) => Number(a.mid) - Number(b.mid));
   }
 
   emitChange() {

@@ -1,33 +1,31 @@
-// ui.js — the meeting grid: one tile per remote participant (video or an
-// avatar with initials, name label, muted indicators, and a plain-language line
-// when their media is not arriving), one <audio> per remote audio slot, the self
-// view and the participant count.
+// ui.js — the meeting stage: the video slot tiles placed by layout, one <audio> per audio
+// slot, the self view and the participant count.
+//
+// Layouts: `speaker` puts one tile large in the program area — the screen share when there
+// is one, else whoever holds the floor, else the chair — with the other tiles in a strip
+// beside it; `grid` shows every tile alike. Speaker layout with nothing for the program
+// shows the grid. The tiles belong to slots (tile.js); this module only decides where
+// each goes.
 
 import { t } from './i18n.js';
-import { icons } from './icons.js';
+import { SlotTile, initials } from './tile.js';
 
-export function initials(name) {
-  const words = String(name || '').trim().split(/\s+/).filter(Boolean);
-  if (!words.length) return '?';
-  const first = [...words[0]][0];
-  const last = words.length > 1 ? [...words[words.length - 1]][0] : '';
-  return (first + last).toLocaleUpperCase('vi');
-}
+export { initials };
 
-const COLORS = ['#1d4f91', '#7a2e8c', '#0b6e4f', '#9c4a00', '#a4133c', '#35597a', '#5b4a00', '#2f5d2f'];
-function colorFor(id) {
-  let h = 0;
-  for (const c of String(id)) h = (h * 31 + c.charCodeAt(0)) >>> 0;
-  return COLORS[h % COLORS.length];
-}
+const PROGRAM_ORDER = ['screen', 'floor_video', 'chair_video'];
+const VIDEO_ORDER = { screen: 0, chair_video: 1, floor_video: 2, gallery: 3 };
 
-function trackMuted(participant, kind) {
-  const tr = participant?.tracks?.find((x) => x.kind === kind);
-  return !tr || !!tr.muted;
+/** How many gallery slots a layout shows (PROTOCOL.md `set_gallery`, 0–25). */
+export function galleryFor(layout, width = window.innerWidth) {
+  if (layout === 'speaker') return width < 700 ? 3 : 6;
+  if (width < 700) return 4;
+  return width >= 1600 ? 16 : 9;
 }
 
 export class MeetingView {
-  constructor({ grid, audioSinks, count, selfVideo, selfTile, selfName, empty }) {
+  constructor({ stage, program, grid, audioSinks, count, selfVideo, selfTile, selfName, empty }) {
+    this.stage = stage;
+    this.program = program;
     this.grid = grid;
     this.audioSinks = audioSinks;
     this.count = count;
@@ -35,144 +33,87 @@ export class MeetingView {
     this.selfTile = selfTile;
     this.selfName = selfName;
     this.empty = empty;
-    this.tiles = new Map(); // participantId → tile element
+    this.tiles = new Map(); // mid → SlotTile
     this.audios = new Map(); // mid → <audio>
-    this.participants = new Map();
-    this.tracks = [];
+    this.last = null;
   }
 
   /**
-   * participants: Map id → {id, name, tracks}; tracks: subscriber.activeTracks();
-   * mediaOf(id) → 'live' | 'connecting' | 'retrying' | 'stalled' | 'waiting' | 'failed'.
+   * slots: subscriber.slotViews(); participants: Map id → participant; mediaOf(id) → tile
+   * media state; layout: 'speaker' | 'grid'; roomState: the server's room_state (or null).
    */
-  render(participants, tracks, mediaOf = () => 'live') {
-    this.participants = participants;
-    this.tracks = tracks;
-    this.mediaOf = mediaOf;
-    for (const [id, tile] of this.tiles) {
-      if (!participants.has(id)) {
-        tile.remove();
-        this.tiles.delete(id);
-      }
-    }
-    for (const p of participants.values()) {
-      let tile = this.tiles.get(p.id);
+  render({ slots, participants, mediaOf = () => 'live', layout = 'speaker', roomState = null }) {
+    this.last = { slots, participants, mediaOf, layout, roomState };
+    const hands = roomState?.hands || [];
+    const dominant = roomState?.dominant_speaker ?? null;
+    const video = slots.filter((s) => s.kind === 'video');
+    for (const s of video) {
+      let tile = this.tiles.get(s.mid);
       if (!tile) {
-        tile = this.createTile(p);
-        this.tiles.set(p.id, tile);
+        tile = new SlotTile(s.mid, s.use);
+        this.tiles.set(s.mid, tile);
       }
-      this.grid.append(tile); // keeps join order
-      const video = tracks.find((x) => x.kind === 'video' && x.participantId === p.id);
-      this.updateTile(tile, p, video?.track || null);
+      const p = participants.get(s.participantId);
+      // Someone who publishes nothing (yet) has no media to wait for.
+      const media = s.participantId && (s.use === 'screen' || p?.tracks?.length) ? mediaOf(s.participantId) : 'live';
+      const hand = hands.indexOf(s.participantId);
+      tile.update(s, p, media, { speaking: s.participantId === dominant, handPosition: hand >= 0 ? hand + 1 : 0 });
     }
+    const shown = video.filter((s) => s.participantId);
+    shown.sort((a, b) => (VIDEO_ORDER[a.use] ?? 9) - (VIDEO_ORDER[b.use] ?? 9) || Number(a.mid) - Number(b.mid));
+    const program = layout === 'speaker'
+      ? PROGRAM_ORDER.map((use) => shown.find((s) => s.use === use)).find(Boolean) || null
+      : null;
+    const effective = program ? 'speaker' : 'grid';
+    this.stage.dataset.layout = effective;
+    this.program.hidden = !program;
+    if (program) this.program.append(this.tiles.get(program.mid).el);
+    for (const s of shown) if (s !== program) this.grid.append(this.tiles.get(s.mid).el);
+    for (const s of video) if (!s.participantId) this.grid.append(this.tiles.get(s.mid).el); // hidden, kept
     this.grid.append(this.selfTile); // last cell
-    this.renderAudio(tracks);
-    const n = participants.size;
-    const cells = n + 1; // with the self view
-    this.grid.dataset.count = String(n);
-    this.grid.style.setProperty('--cols', String(cells <= 1 ? 1 : cells <= 4 ? 2 : cells <= 9 ? 3 : 4));
+    this.selfTile.classList.toggle('speaking', !!dominant && dominant === this.selfId);
+    this.renderAudio(slots.filter((s) => s.kind === 'audio'));
+    const cells = shown.length - (program ? 1 : 0) + 1; // with the self view
+    this.grid.dataset.count = String(cells - 1);
+    this.grid.style.setProperty('--cols', String(cells <= 1 ? 1 : cells <= 4 ? 2 : cells <= 9 ? 3 : cells <= 16 ? 4 : 5));
     this.grid.classList.toggle('many', cells > 12);
-    this.empty.hidden = n > 0;
-    this.updateCount();
+    this.empty.hidden = shown.length > 0;
+    this.updateCount(participants.size);
   }
 
-  createTile(p) {
-    const tile = document.createElement('figure');
-    tile.className = 'tile';
-    tile.dataset.participantId = p.id;
-    tile.style.setProperty('--avatar', colorFor(p.id));
-    tile.innerHTML = `
-      <video autoplay playsinline muted></video>
-      <div class="avatar" aria-hidden="true"><span></span></div>
-      <p class="tile-state" role="status" hidden></p>
-      <figcaption class="tile-label">
-        <span class="mic-off" hidden>${icons.micOff}</span>
-        <span class="name"></span>
-      </figcaption>`;
-    const video = tile.querySelector('video');
-    video.addEventListener('loadeddata', () => tile.classList.add('has-frames'));
-    return tile;
-  }
-
-  updateTile(tile, p, track) {
-    const video = tile.querySelector('video');
-    if (tile._track !== track) {
-      if (tile._track) {
-        tile._track.removeEventListener('mute', tile._onMute);
-        tile._track.removeEventListener('unmute', tile._onMute);
-      }
-      tile._track = track;
-      tile.classList.remove('has-frames');
-      video.srcObject = track ? new MediaStream([track]) : null;
-      if (track) {
-        tile._onMute = () => this.updateTile(tile, this.participants.get(p.id) || p, track);
-        track.addEventListener('mute', tile._onMute);
-        track.addEventListener('unmute', tile._onMute);
-        video.play().catch(() => {});
-      }
-    }
-    const videoMuted = trackMuted(p, 'video');
-    const audioMuted = trackMuted(p, 'audio');
-    // A participant who publishes nothing has no media to wait for.
-    const media = p.tracks?.length ? this.mediaOf(p.id) : 'live';
-    const showVideo = !!track && !videoMuted && !track.muted && media === 'live';
-    tile.dataset.media = media;
-    const stateLine = tile.querySelector('.tile-state');
-    stateLine.hidden = media === 'live';
-    stateLine.textContent = media === 'live' ? '' : t(`tile.${media}`, { name: p.name });
-    tile.dataset.videoMuted = String(videoMuted);
-    tile.dataset.audioMuted = String(audioMuted);
-    tile.dataset.hasVideo = String(!!track);
-    tile.classList.toggle('show-video', showVideo);
-    tile.querySelector('.avatar span').textContent = initials(p.name);
-    tile.querySelector('.name').textContent = p.name;
-    const micOff = tile.querySelector('.mic-off');
-    micOff.hidden = !audioMuted;
-    micOff.title = t('meeting.micMuted');
-    const states = [p.name];
-    if (media !== 'live') states.push(stateLine.textContent);
-    if (audioMuted) states.push(t('meeting.micMuted'));
-    if (videoMuted) states.push(t('meeting.camMuted'));
-    tile.setAttribute('aria-label', states.join(', '));
-  }
-
-  renderAudio(tracks) {
-    const audioTracks = tracks.filter((x) => x.kind === 'audio');
-    const live = new Set(audioTracks.map((x) => x.mid));
-    for (const [mid, el] of this.audios) {
-      if (!live.has(mid)) {
-        el.srcObject = null;
-        el.remove();
-        this.audios.delete(mid);
-      }
-    }
-    for (const x of audioTracks) {
-      let el = this.audios.get(x.mid);
+  /** One <audio> per audio slot mid, playing whatever the slot carries now. */
+  renderAudio(slots) {
+    for (const s of slots) {
+      let el = this.audios.get(s.mid);
       if (!el) {
         el = document.createElement('audio');
         el.autoplay = true;
-        el.dataset.mid = x.mid;
+        el.dataset.mid = s.mid;
         this.audioSinks.append(el);
-        this.audios.set(x.mid, el);
+        this.audios.set(s.mid, el);
       }
-      el.dataset.participantId = x.participantId;
-      if (el._track !== x.track) {
-        el._track = x.track;
-        el.srcObject = new MediaStream([x.track]);
-        el.play().catch(() => {});
+      el.dataset.use = s.use;
+      if (s.participantId) el.dataset.participantId = s.participantId;
+      else delete el.dataset.participantId;
+      const track = s.participantId ? s.track : null;
+      if (el._track !== track) {
+        el._track = track;
+        el.srcObject = track ? new MediaStream([track]) : null;
+        if (track) el.play().catch(() => {});
       }
     }
   }
 
-  updateCount() {
-    const total = this.participants.size + 1; // including you
+  updateCount(remote) {
+    const total = remote + 1; // including you
     this.count.dataset.count = String(total);
-    this.count.dataset.remoteCount = String(this.participants.size);
+    this.count.dataset.remoteCount = String(remote);
     this.count.querySelector('.count-text').textContent = t('meeting.count', { n: total });
   }
 
-  /** Self view: local stream, own name, own mute state. */
-  renderSelf(stream, name, muted) {
+  /** Self view: local stream, own name, own mute state; id for the speaking highlight. */
+  renderSelf(stream, name, muted, id) {
+    this.selfId = id;
     if (this.selfVideo.srcObject !== stream) this.selfVideo.srcObject = stream;
     const hasVideo = !!stream?.getVideoTracks().length;
     this.selfTile.classList.toggle('show-video', hasVideo && !muted.video);
@@ -186,7 +127,7 @@ export class MeetingView {
 
   /** Re-render texts after a language switch. */
   relabel() {
-    this.render(this.participants, this.tracks, this.mediaOf);
+    if (this.last) this.render(this.last);
   }
 
   clear() {
@@ -194,8 +135,8 @@ export class MeetingView {
     this.tiles.clear();
     for (const el of this.audios.values()) { el.srcObject = null; el.remove(); }
     this.audios.clear();
-    this.participants = new Map();
-    this.tracks = [];
+    this.last = null;
+    this.program.hidden = true;
     this.selfVideo.srcObject = null;
   }
 }

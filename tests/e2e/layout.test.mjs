@@ -80,4 +80,28 @@ describe('layout at desktop and phone sizes', { timeout: 240000 }, () => {
       console.log(`screenshot: ${await a.screenshot(`layout-${size.name}.png`)}`);
     });
   }
+
+  it('desktop: the list button opens the side panel beside the stage, covering no tile', { timeout: 30000 }, async () => {
+    const a = people[0];
+    await a.page.setViewportSize({ width: 1280, height: 720 });
+    await a.page.click('#toggle-panel');
+    const m = await a.page.evaluate(() => {
+      const panel = document.querySelector('#side-panel');
+      const r = panel.getBoundingClientRect();
+      return {
+        panel: { x: r.x, y: r.y, w: r.width, h: r.height }, hidden: panel.hidden,
+        expanded: document.querySelector('#toggle-panel').getAttribute('aria-expanded'),
+        tiles: [...document.querySelectorAll('.tile[data-participant-id], #self-view')].map((t) => {
+          const b = t.getBoundingClientRect();
+          return { x: b.x, y: b.y, w: b.width, h: b.height };
+        }),
+      };
+    });
+    assert.ok(!m.hidden && m.panel.w > 200 && m.panel.h > 100, JSON.stringify(m));
+    assert.equal(m.expanded, 'true');
+    for (const t of m.tiles) assert.ok(!intersects(m.panel, t), `the panel ${JSON.stringify(m.panel)} covers a tile ${JSON.stringify(t)}`);
+    console.log(`screenshot: ${await a.screenshot('layout-desktop-panel.png')}`);
+    await a.page.click('#toggle-panel');
+    assert.equal(await a.page.evaluate(() => document.querySelector('#side-panel').hidden), true);
+  });
 });

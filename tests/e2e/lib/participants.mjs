@@ -1,5 +1,6 @@
 // Browser participants driving the real meeting page through its documented hooks:
-// #name, #room, #join, #leave, #participant-count, .tile[data-participant-id] and
+// #name, #room, #role, #join, #leave, #participant-count, .tile[data-participant-id] (a
+// video slot's tile while it shows someone's camera) and
 // window.diemcau.stats() → {inbound:[{participantId, kind, framesDecoded, packetsReceived,
 // bytesReceived, …}], outbound:[…]}.
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -61,14 +62,17 @@ class Participant {
     page.on('pageerror', (e) => this.consoleLog.write(`[pageerror] ${e?.stack || e}\n`));
   }
 
-  /** Opens the page, fills the form and clicks #join. */
-  async join(url, name, room) {
+  /**
+   * Opens the page (development mode: the page fetches its own token), fills the form —
+   * name, room and role (default `official`) — and clicks #join.
+   */
+  async join(url, name, room, { role = 'official' } = {}) {
     this.name = name;
-    await this.page.goto(url, { timeout: 20000 });
-    await this.page.waitForSelector('#join', { timeout: 20000 });
+    this.role = role;
+    await this.openForm(url);
     await this.page.evaluate(
-      ([n, r]) => {
-        for (const [sel, v] of [['#name', n], ['#room', r]]) {
+      ([n, r, role]) => {
+        for (const [sel, v] of [['#name', n], ['#room', r], ['#role', role]]) {
           const el = document.querySelector(sel);
           if (!el) throw new Error(`page has no ${sel}`);
           el.value = v;
@@ -76,9 +80,29 @@ class Participant {
           el.dispatchEvent(new Event('change', { bubbles: true }));
         }
       },
-      [name, room],
+      [name, room, role],
     );
     await this.page.click('#join');
+  }
+
+  /** Opens an invitation link (…/?token=…) and clicks #join without typing anything. */
+  async joinWithToken(url, token, name) {
+    this.name = name;
+    const u = new URL(url);
+    u.searchParams.set('token', token);
+    await this.openForm(u.href);
+    await this.page.click('#join');
+  }
+
+  /** Loads the page and waits until it knows where its token comes from (body[data-ready]). */
+  async openForm(url) {
+    await this.page.goto(url, { timeout: 20000 });
+    await this.page.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
+  }
+
+  /** A signaling request sent by this page (window.diemcau.request); resolves with the `ok`. */
+  async request(type, fields = {}) {
+    return this.page.evaluate(([ty, f]) => window.diemcau.request(ty, f), [type, fields]);
   }
 
   /**
