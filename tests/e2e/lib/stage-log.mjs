@@ -21,6 +21,7 @@ function installInPage() {
       floor: ids('.tile[data-use="floor_video"]'),
       chair: ids('.tile[data-use="chair_video"]'),
       gallery: ids('.tile[data-use="gallery"]'),
+      showingVideo: ids('.tile.show-video'), // the rest show the avatar
     };
     const key = JSON.stringify(state);
     const m = log.max;
