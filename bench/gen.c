@@ -8,6 +8,30 @@
 #define HDR_LEN 36 /* 12 fixed + 4 extension header + 20 (1 + 16 record, 1 + 1 audio level, padded) */
 #define AUDIO_PAYLOAD 100
 
+/* Real VP8 frames, so that a browser among the generator's participants decodes and shows
+ * their video: a keyframe of a flat blue-grey 320x180 picture and an inter frame that keeps
+ * it (libvpx via GStreamer: videotestsrc pattern=solid-color foreground-color=0xff2f5d7a !
+ * video/x-raw,width=320,height=180 ! vp8enc deadline=1, frames 1 and 3). Each video frame
+ * begins with one of them; the filler after it is data the decoder never reads. Both fit in
+ * a frame's first packet (sizes below are at least MIN_FRAME_BYTES), so the record at the end
+ * of every packet never lands inside them. */
+static const uint8_t vp8_key[] = {
+    0xd0, 0x0f, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x01, 0xb4, 0x00, 0x00, 0x47, 0x08, 0x85, 0x85, 0x88, 0x99, 0x84,
+    0x88, 0x02, 0x02, 0x02, 0x75, 0xaa, 0x03, 0xf8, 0x03, 0xf8, 0x02, 0x06, 0xb6, 0xa5, 0x69, 0x7d, 0xaf, 0x6e,
+    0x6c, 0x9c, 0xe1, 0xec, 0x9c, 0xe1, 0xec, 0x9c, 0xe1, 0xec, 0x9c, 0xe1, 0xec, 0x9c, 0xe1, 0xec, 0x9c, 0xe1,
+    0xec, 0x9c, 0xe1, 0xec, 0x9c, 0xe1, 0xec, 0x9c, 0xe1, 0xec, 0x9c, 0xe1, 0xec, 0x9c, 0xe1, 0xec, 0x9c, 0xe1,
+    0xec, 0x9c, 0xe1, 0xec, 0x9c, 0xe1, 0xec, 0x9c, 0xe1, 0xec, 0x9c, 0xe1, 0xec, 0x9c, 0xe1, 0xec, 0x9c, 0xe1,
+    0xec, 0x9c, 0xe1, 0xec, 0x9c, 0xe1, 0xec, 0x9c, 0xe1, 0xec, 0x9c, 0xe1, 0xec, 0x9c, 0xe1, 0xec, 0x9c, 0xe1,
+    0xec, 0x9c, 0xe1, 0xec, 0x9c, 0xe1, 0xec, 0x9c, 0xe1, 0xec, 0x9c, 0xe1, 0xec, 0x9c, 0xe1, 0xec, 0x9c, 0xe1,
+    0xec, 0x9c, 0xe1, 0xec, 0x9c, 0xe1, 0xec, 0x9c, 0xde, 0x00, 0xfe, 0xfc, 0xb8, 0x4b, 0xff, 0xa8, 0x2d, 0x0d,
+    0x7c, 0xbf, 0x1a, 0x2f, 0xfd, 0x4e, 0x0c, 0x1c, 0xf9, 0xf8, 0xff, 0x00,
+};
+static const uint8_t vp8_inter[] = {
+    0xb1, 0x02, 0x00, 0x06, 0x10, 0x8c, 0x00, 0x18, 0x00, 0x18, 0x58, 0x2f, 0xf4,
+    0x00, 0x08, 0x80, 0x04, 0x33, 0x5f, 0xad, 0x72, 0x4f, 0x95, 0x80, 0x00,
+};
+#define MIN_FRAME_BYTES 256 /* ≥ sizeof vp8_key even when --vary-sizes draws 70 % */
+
 static void put_record(uint8_t *p, const bench_record *r)
 {
     sfu_wr32(p, r->seq);
@@ -57,11 +81,13 @@ void bench_gen_init_video(bench_gen_stream *g, uint16_t stream, uint32_t ssrc, u
     g->rtp_ts = ssrc * 13;
     g->picture_id = (uint16_t)(ssrc & 0x7fff);
     if (fps == 0) fps = 30;
+    g->ts_step = 90000 / fps; /* the 90 kHz video clock: browsers pace playout by it */
     g->kf_interval = fps * (kf_seconds ? kf_seconds : 2);
     size_t avg = bitrate_bps / 8 / fps;
     g->key_bytes = 3 * avg;
     g->inter_bytes = g->kf_interval > 1 ? (g->kf_interval * avg - g->key_bytes) / (g->kf_interval - 1) : avg;
-    if (g->inter_bytes < 200) g->inter_bytes = 200;
+    if (g->key_bytes < MIN_FRAME_BYTES) g->key_bytes = MIN_FRAME_BYTES;
+    if (g->inter_bytes < MIN_FRAME_BYTES) g->inter_bytes = MIN_FRAME_BYTES;
     g->want_key = true;
 }
 
@@ -127,16 +153,12 @@ size_t bench_gen_video_frame(bench_gen_stream *g, uint8_t (*bufs)[BENCH_PKT_CAP]
         b[off + 2] = (uint8_t)(0x80 | (g->picture_id >> 8));
         b[off + 3] = (uint8_t)g->picture_id;
         size_t p = off + 4, end = off + 4 + per + BENCH_RECORD_LEN;
-        if (i == 0) {
-            if (key) { /* frame tag (P=0, show_frame), start code, 640x360 */
-                static const uint8_t kh[10] = {0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0x68, 0x01};
-                memcpy(b + p, kh, sizeof kh);
-                p += sizeof kh;
-            } else {
-                static const uint8_t ih[3] = {0x11, 0x02, 0x00};
-                memcpy(b + p, ih, sizeof ih);
-                p += sizeof ih;
-            }
+        if (i == 0) { /* the frame tag (P=0 on a keyframe) and the picture */
+            const uint8_t *f = key ? vp8_key : vp8_inter;
+            size_t flen = key ? sizeof vp8_key : sizeof vp8_inter;
+            if (flen > end - BENCH_RECORD_LEN - p) flen = end - BENCH_RECORD_LEN - p;
+            memcpy(b + p, f, flen);
+            p += flen;
         }
         memset(b + p, 0x5a, end - BENCH_RECORD_LEN - p);
         put_record(b + end - BENCH_RECORD_LEN, &r);
@@ -144,7 +166,7 @@ size_t bench_gen_video_frame(bench_gen_stream *g, uint8_t (*bufs)[BENCH_PKT_CAP]
     }
     g->frame_no++;
     g->picture_id = (uint16_t)((g->picture_id + 1) & 0x7fff);
-    g->rtp_ts += 3000;
+    g->rtp_ts += g->ts_step;
     return n;
 }
 

@@ -41,6 +41,7 @@ typedef struct {
     uint16_t picture_id;
     uint32_t frame_no;
     uint32_t kf_interval; /* frames between periodic keyframes */
+    uint32_t ts_step;     /* RTP timestamp units per frame (90 kHz / fps) */
     size_t key_bytes, inter_bytes;
     bool want_key; /* set on PLI/FIR */
     uint64_t keyframes;
