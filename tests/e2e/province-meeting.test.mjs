@@ -664,7 +664,8 @@ function rememberToasts(page) {
 function stageOf(page) {
   return page.evaluate(() => {
     const list = (sel) => [...document.querySelectorAll(sel)].filter((t) => !t.hidden)
-      .map((t) => ({ id: t.dataset.participantId, use: t.dataset.use, videoMuted: t.dataset.videoMuted, showVideo: t.classList.contains('show-video') }));
+      .map((t) => ({ id: t.dataset.participantId, use: t.dataset.use, videoMuted: t.dataset.videoMuted, showVideo: t.classList.contains('show-video'),
+        note: t.querySelector('.tile-note')?.getClientRects().length ? t.querySelector('.tile-note').textContent : null }));
     return { program: document.querySelector('#program').hidden ? [] : list('#program .tile'), grid: list('#grid .tile') };
   });
 }
@@ -781,7 +782,7 @@ for (const delegateBrowser of ['chromium', 'firefox']) {
       await waitUntil('the official\'s floor tile to show the camera off by the chair', async () => {
         const s = await stageOf(p.official.page);
         const t = s.program[0];
-        return { ok: t?.id === id.delegate && t.videoMuted === 'true' && !t.showVideo, detail: JSON.stringify(s) };
+        return { ok: t?.id === id.delegate && t.videoMuted === 'true' && !t.showVideo && t.note === 'Chủ trì đã tắt camera', detail: JSON.stringify(s) };
       });
       // No picture reaches the official's <video> any more; the delegate is still heard.
       const r = await waitUntil('the official\'s video of the delegate to stop', async () => {
