@@ -108,7 +108,10 @@ function renderMeeting() {
     roomState: app.roomState,
   });
   renderMediaStatus();
-  view.renderSelf(app.stream, app.name, app.muted, app.participantId);
+  // The self view shows what the others get: nothing of a camera the chair closed.
+  const byChair = app.mutedByChair || {};
+  const shownMuted = { audio: app.muted.audio || !!byChair.audio, video: app.muted.video || !!byChair.video };
+  view.renderSelf(app.stream, app.name, shownMuted, app.participantId);
   $('self-view').dataset.selfId = app.participantId || '';
   $('self-view').hidden = !app.grants.has('publish'); // an observer sends nothing to show
   $('room-label').textContent = t('meeting.room', { room: app.room || '' });
@@ -166,7 +169,7 @@ async function restartOne(pc, attempt) {
 
 function renderControls() {
   drawControls({
-    grants: app.grants, selfId: app.participantId, muted: app.muted,
+    grants: app.grants, selfId: app.participantId, muted: app.muted, mutedByChair: app.mutedByChair,
     roomState: app.roomState, sharing: screen.sharing, shareBusy: screen.busy,
     shareSupported: ScreenShare.supported(), layout: app.layout, panelOpen: app.panelOpen,
   });
@@ -407,6 +410,7 @@ function wireSignaling(sig) {
     app.panels?.participantUpdated(participant);
     if (participant.id === app.participantId) {
       noticeChairMutes(participant.muted_by_chair);
+      renderMeeting();
       return;
     }
     const prev = app.participants.get(participant.id) || {};

@@ -20,8 +20,8 @@ function setButton(id, { hidden = false, state, icon, text, disabled = false, pr
 }
 
 /**
- * s: {grants:Set, selfId, muted:{audio,video}, roomState, sharing, shareBusy,
- *     shareSupported, layout, panelOpen}
+ * s: {grants:Set, selfId, muted:{audio,video}, mutedByChair:{audio,video}, roomState, sharing,
+ *     shareBusy, shareSupported, layout, panelOpen}
  */
 export function renderControls(s) {
   const publish = s.grants.has('publish');
@@ -30,19 +30,25 @@ export function renderControls(s) {
   // Without `speak` the server forwards this microphone only while it holds the floor.
   const floorNeeded = publish && !s.grants.has('speak') && !hasFloor;
 
-  const micText = s.muted.audio ? t('control.micOn') : floorNeeded ? t('control.micFloorNeeded') : t('control.micOff');
+  // Closed by the chair at the server: only the chair reopens it, so the button says so and
+  // does nothing (the user would otherwise think it is on, or keep pressing it).
+  const byChair = s.mutedByChair || {};
+  const micText = byChair.audio ? t('control.micByChair') : s.muted.audio ? t('control.micOn')
+    : floorNeeded ? t('control.micFloorNeeded') : t('control.micOff');
   setButton('toggle-audio', {
     hidden: !publish,
-    state: s.muted.audio ? 'off' : floorNeeded ? 'floor' : 'on',
-    icon: s.muted.audio || floorNeeded ? icons.micOff : icons.mic,
+    state: byChair.audio ? 'chair' : s.muted.audio ? 'off' : floorNeeded ? 'floor' : 'on',
+    icon: byChair.audio || s.muted.audio || floorNeeded ? icons.micOff : icons.mic,
     text: micText,
+    disabled: !!byChair.audio,
   });
   $('toggle-audio').dataset.floor = floorNeeded ? 'needed' : hasFloor ? 'held' : 'free';
   setButton('toggle-video', {
     hidden: !publish,
-    state: s.muted.video ? 'off' : 'on',
-    icon: s.muted.video ? icons.camOff : icons.cam,
-    text: t(s.muted.video ? 'control.camOn' : 'control.camOff'),
+    state: byChair.video ? 'chair' : s.muted.video ? 'off' : 'on',
+    icon: byChair.video || s.muted.video ? icons.camOff : icons.cam,
+    text: t(byChair.video ? 'control.camByChair' : s.muted.video ? 'control.camOn' : 'control.camOff'),
+    disabled: !!byChair.video,
   });
 
   const hands = rs.hands || [];

@@ -45,7 +45,7 @@ export class SlotTile {
     this.el.hidden = true;
     this.el.innerHTML = `
       <video autoplay playsinline muted></video>
-      <div class="avatar" aria-hidden="true"><span></span></div>
+      <div class="avatar" aria-hidden="true"><span></span><p class="tile-note" hidden></p></div>
       <p class="tile-state" role="status" hidden></p>
       <figcaption class="tile-label">
         <span class="mic-off" hidden>${icons.micOff}</span>
@@ -105,6 +105,11 @@ export class SlotTile {
     const stateLine = el.querySelector('.tile-state');
     stateLine.hidden = media === 'live';
     stateLine.textContent = media === 'live' ? '' : t(`tile.${media}`, { name });
+    // No picture because the chair closed the camera, not a fault: say who did, quietly.
+    const note = el.querySelector('.tile-note');
+    const byChair = !isScreen && media === 'live' && !!p?.muted_by_chair?.video;
+    note.hidden = !byChair;
+    note.textContent = byChair ? t('tile.camByChair') : '';
     el.querySelector('.avatar span').textContent = initials(name);
     el.querySelector('.name').textContent = isScreen ? t('tile.screenOf', { name }) : name;
     const floor = extra.floorLeftMs > 0 ? t('tile.hasFloorLeft', { left: clock(extra.floorLeftMs) }) : t('tile.hasFloor');

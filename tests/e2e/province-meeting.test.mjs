@@ -14,7 +14,8 @@ import { readFile, mkdir } from 'node:fs/promises';
 import { join, dirname, normalize, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer, ARTIFACTS, ROOT } from './lib/server.mjs';
-import { launchChromium, launchFirefox, waitUntil } from './lib/participants.mjs';
+import { launchChromium, launchFirefox, waitUntil, endAll } from './lib/participants.mjs';
+import { waitForLiveTiles, probeTiles } from './lib/live.mjs';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const HARNESS = '__panels/panels-harness.html';
@@ -610,6 +611,243 @@ describe('province meeting: the side panel in Firefox ESR', { timeout: 240000 },
     });
   });
 });
+
+// ---- the real meeting page ------------------------------------------------------------
+// The same story on client-web/index.html as its users click it: each person opens the page,
+// fills the join form (development mode: the role is chosen in the form) and works the
+// control bar and the side panel. The delegate's browser is Chromium (playwright-core) or
+// Firefox ESR (puppeteer-core): the few calls that differ go through the helpers below.
+
+/** Types into a field, replacing what it held. */
+async function typeInto(page, sel, text) {
+  if (page.fill) return page.fill(sel, text);
+  await page.$eval(sel, (e) => { e.value = ''; });
+  return page.type(sel, text);
+}
+
+/** Chooses an option of a <select>. */
+function choose(page, sel, value) {
+  return page.selectOption ? page.selectOption(sel, value) : page.select(sel, value);
+}
+
+/** Is the element there and drawn (not hidden, not display:none)? */
+function shown(page, sel) {
+  return page.evaluate((s) => { const e = document.querySelector(s); return !!e && e.getClientRects().length > 0; }, sel);
+}
+
+/** Opens the meeting page and joins through its form with the role chosen there. */
+async function joinThroughForm(p, server, room, { name, role }) {
+  await p.openForm(server.url);
+  await typeInto(p.page, '#name', name);
+  await typeInto(p.page, '#room', room);
+  await choose(p.page, '#role', role);
+  await p.page.click('#join');
+  const s = await waitUntil(`${p.label} to be in the meeting as ${role}`, async () => {
+    const r = await p.page.evaluate(() => ({ state: window.diemcau.state, role: window.diemcau.role, id: window.diemcau.participantId,
+      error: document.querySelector('#join-error').hidden ? null : document.querySelector('#join-error').textContent }));
+    return { ok: r.state === 'meeting' && r.role === role && !!r.id, detail: JSON.stringify(r), id: r.id };
+  });
+  return s.id;
+}
+
+/** From now on, every toast the page shows is remembered in window.__toastsSeen (toasts fade after 4 s). */
+function rememberToasts(page) {
+  return page.evaluate(() => {
+    window.__toastsSeen = [];
+    new MutationObserver((recs) => {
+      for (const r of recs) for (const n of r.addedNodes) window.__toastsSeen.push(n.textContent);
+    }).observe(document.querySelector('#toasts'), { childList: true });
+  });
+}
+
+/** The stage as the user sees it: who is in the program tile, who in the strip. */
+function stageOf(page) {
+  return page.evaluate(() => {
+    const list = (sel) => [...document.querySelectorAll(sel)].filter((t) => !t.hidden)
+      .map((t) => ({ id: t.dataset.participantId, use: t.dataset.use, videoMuted: t.dataset.videoMuted, showVideo: t.classList.contains('show-video'),
+        note: t.querySelector('.tile-note')?.getClientRects().length ? t.querySelector('.tile-note').textContent : null }));
+    return { program: document.querySelector('#program').hidden ? [] : list('#program .tile'), grid: list('#grid .tile') };
+  });
+}
+
+/** What the left view says: why, its heading, whether "join again" is offered. */
+function leftView(page) {
+  return page.evaluate(() => ({
+    phase: document.body.dataset.phase,
+    reason: document.body.dataset.leftReason,
+    shown: !document.querySelector('#left-view').hidden,
+    heading: document.querySelector('#left-heading').textContent,
+    text: document.querySelector('#left-text').textContent,
+    rejoin: document.querySelector('#rejoin').getClientRects().length > 0,
+  }));
+}
+
+for (const delegateBrowser of ['chromium', 'firefox']) {
+  describe(`province meeting on the real page: hand, floor, private chat, mute, removal, end (delegate in ${delegateBrowser})`, { timeout: 360000 }, () => {
+    const ROOM_REAL = `Họp UBND tỉnh — trang thật ${delegateBrowser}`;
+    const tag = `real-${delegateBrowser}`;
+    const STEP_REAL = { timeout: 90000 };
+    let server;
+    const p = {};
+    const id = {};
+
+    before(async () => {
+      server = await startServer(`province-${tag}`);
+      [p.chair, p.official, p.delegate] = await Promise.all([
+        launchChromium(`${tag}-chair`), launchChromium(`${tag}-official`),
+        delegateBrowser === 'firefox' ? launchFirefox(`${tag}-delegate`) : launchChromium(`${tag}-delegate`),
+      ]);
+    }, STEP_REAL);
+
+    after(() => endAll(server, Object.values(p), `province-${tag}`));
+
+    it('chair, official and delegate join through the form, each with the role chosen there', STEP_REAL, async () => {
+      for (const who of ['chair', 'official', 'delegate']) id[who] = await joinThroughForm(p[who], server, ROOM_REAL, PEOPLE[who]);
+      // The chair opens its panel: the list shows the three.
+      await p.chair.page.click('#toggle-panel');
+      await waitUntil('the chair\'s panel to list three people', async () => {
+        const r = await rows(p.chair.page);
+        return { ok: r.length === 3 && r[0].id === id.chair, detail: JSON.stringify(r) };
+      });
+      assert.equal(await shown(p.chair.page, '#side-panel .chair-tools'), true, 'the chair\'s tools are in its panel');
+    });
+
+    it('the delegate raises its hand: the chair\'s queue shows it', STEP_REAL, async () => {
+      await p.delegate.page.click('#toggle-hand');
+      await waitUntil('the delegate\'s hand button to show its place', async () => {
+        const pos = await p.delegate.page.evaluate(() => document.querySelector('#toggle-hand').dataset.position);
+        return { ok: pos === '1', detail: pos };
+      });
+      await waitUntil('the chair\'s queue to show the delegate', async () => {
+        const q = await p.chair.page.evaluate(() => [...document.querySelectorAll('#side-panel .hand-queue li')]
+          .map((li) => ({ id: li.dataset.participantId, text: li.querySelector('.hand-name').textContent, shown: li.getClientRects().length > 0 })));
+        return { ok: q.length === 1 && q[0].id === id.delegate && q[0].text === `1. ${PEOPLE.delegate.name}` && q[0].shown, detail: JSON.stringify(q) };
+      });
+      console.log(`screenshot: ${await p.chair.screenshot(`${tag}-chair-queue.png`)}`);
+    });
+
+    it('the chair grants the floor from its queue: the official sees the delegate in the program and hears it', STEP_REAL, async () => {
+      await p.chair.page.click(`#side-panel .hand-queue li[data-participant-id="${id.delegate}"] button[data-action="grant"]`);
+      await waitUntil('the official to show the delegate in the program', async () => {
+        const s = await stageOf(p.official.page);
+        return { ok: s.program.length === 1 && s.program[0].id === id.delegate && s.program[0].use === 'floor_video', detail: JSON.stringify(s) };
+      });
+      const r = await waitForLiveTiles(p.official, [id.delegate]);
+      console.log(`official sees and hears the delegate on the floor: ${JSON.stringify(r.seen)}`);
+      const mic = await p.delegate.page.evaluate(() => document.querySelector('#toggle-audio').dataset.floor);
+      assert.equal(mic, 'held', 'the delegate\'s microphone goes to everyone now');
+    });
+
+    it('the delegate writes to the chair in the panel: the chair sees it marked private, the official does not get it', STEP_REAL, async () => {
+      const d = p.delegate.page;
+      const privateText = 'Xã Tân Lập xin báo cáo riêng với chủ trì.';
+      await d.click('#toggle-panel');
+      await d.click('#panel-tab-chat');
+      await choose(d, '#chat-to', 'chair');
+      await typeInto(d, '#chat-input', privateText);
+      await d.keyboard.press('Enter');
+      await waitUntil('the delegate\'s own copy in its log', async () => {
+        const m = await messages(d);
+        return { ok: m.some((x) => x.text === privateText && x.from === 'Bạn'), detail: JSON.stringify(m) };
+      });
+      // The chair sees the unread count on its chat tab, opens it and reads.
+      await waitUntil('the chair\'s chat tab to count one unread message', async () => {
+        const text = await tabText(p.chair.page, 'chat');
+        return { ok: /Trò chuyện\s*1$/.test(text), detail: text };
+      });
+      await p.chair.page.click('#panel-tab-chat');
+      const priv = (await messages(p.chair.page)).find((m) => m.text === privateText);
+      assert.equal(priv?.from, PEOPLE.delegate.name, 'from the delegate');
+      assert.equal(priv?.private, 'Riêng với chủ trì', 'marked private for the chair');
+      assert.equal(await shown(p.chair.page, '#side-panel .chat-log .chat-private'), true, 'the mark is on screen');
+      // The chair answers everyone: the server sends each connection its messages in order, so
+      // once the official has the answer, the private message would be there had it gone out.
+      const publicText = 'Chủ trì đã nhận, mời xã tiếp tục.';
+      await typeInto(p.chair.page, '#chat-input', publicText);
+      await p.chair.page.keyboard.press('Enter');
+      await p.official.page.click('#toggle-panel');
+      await p.official.page.click('#panel-tab-chat');
+      await waitUntil('the official to read the chair\'s answer', async () => {
+        const m = await messages(p.official.page);
+        return { ok: m.some((x) => x.text === publicText), detail: JSON.stringify(m) };
+      });
+      assert.deepEqual((await messages(p.official.page)).map((m) => m.text), [publicText], 'the official never sees the private message');
+      await p.chair.page.click('#panel-tab-people');
+      await p.official.page.click('#toggle-panel'); // closed again: the stage gets the room
+    });
+
+    it('the chair turns off the delegate\'s camera from its row: the official\'s picture of it stops, the delegate is told', STEP_REAL, async () => {
+      await rememberToasts(p.delegate.page);
+      await rowButton(p.chair.page, id.delegate, 'mute-video');
+      await waitUntil('the official\'s floor tile to show the camera off by the chair', async () => {
+        const s = await stageOf(p.official.page);
+        const t = s.program[0];
+        return { ok: t?.id === id.delegate && t.videoMuted === 'true' && !t.showVideo && t.note === 'Chủ trì đã tắt camera', detail: JSON.stringify(s) };
+      });
+      // No picture reaches the official's <video> any more; the delegate is still heard.
+      const r = await waitUntil('the official\'s video of the delegate to stop', async () => {
+        const seen = (await probeTiles(p.official, [id.delegate]))[id.delegate];
+        const heard = seen.audio.some((a) => a.track === 'live' && !a.paused && a.peak > 0.01);
+        return { ok: seen.video?.frames === 0 && heard, detail: JSON.stringify(seen), seen };
+      }, { timeoutMs: 20000, intervalMs: 200 });
+      console.log(`official after the chair's mute: ${JSON.stringify(r.seen)}`);
+      // The delegate is told once (a toast), and its control bar keeps saying so: the camera
+      // button is the chair's now, and its self view shows what the others get (no picture).
+      const told = await waitUntil('the delegate\'s page to say the chair turned its camera off', async () => {
+        const s = await p.delegate.page.evaluate(() => {
+          const cam = document.querySelector('#toggle-video');
+          return {
+            toasts: window.__toastsSeen,
+            cam: { state: cam.dataset.state, text: cam.textContent.trim(), disabled: cam.disabled },
+            selfShowsVideo: document.querySelector('#self-view').classList.contains('show-video'),
+          };
+        });
+        const ok = s.toasts.includes('Chủ trì đã tắt camera của bạn.') && s.cam.state === 'chair'
+          && s.cam.text === 'Chủ trì đã tắt camera' && s.cam.disabled && !s.selfShowsVideo;
+        return { ok, detail: JSON.stringify(s) };
+      });
+      assert.ok(told.ok);
+      console.log(`screenshot: ${await p.delegate.screenshot(`${tag}-delegate-camera-off-by-chair.png`)}`);
+      console.log(`screenshot: ${await p.official.screenshot(`${tag}-official-delegate-camera-off.png`)}`);
+    });
+
+    it('the chair removes the delegate after confirming: the delegate\'s page says so, with no way back in', STEP_REAL, async () => {
+      await rowButton(p.chair.page, id.delegate, 'remove');
+      await p.chair.page.waitForSelector('dialog.panel-confirm[open]');
+      const ask = await p.chair.page.textContent('.panel-confirm-text');
+      assert.ok(ask.includes(PEOPLE.delegate.name), `the dialog names who: ${ask}`);
+      await p.chair.page.click('.panel-confirm-ok');
+      const v = await waitUntil('the delegate\'s page to show the removal', async () => {
+        const l = await leftView(p.delegate.page);
+        return { ok: l.reason === 'removed' && l.shown, detail: JSON.stringify(l), l };
+      });
+      assert.equal(v.l.heading, 'Bạn đã được mời ra khỏi cuộc họp');
+      assert.match(v.l.text, /Người chủ trì đã mời bạn ra khỏi phòng/);
+      assert.equal(v.l.rejoin, false, 'no "join again" button');
+      console.log(`screenshot: ${await p.delegate.screenshot(`${tag}-delegate-removed.png`)}`);
+      await waitUntil('the chair\'s list and the official\'s stage to drop the delegate', async () => {
+        const r = await rows(p.chair.page);
+        const s = await stageOf(p.official.page);
+        const gone = !r.some((x) => x.id === id.delegate) && ![...s.program, ...s.grid].some((x) => x.id === id.delegate);
+        return { ok: gone, detail: JSON.stringify({ r, s }) };
+      });
+    });
+
+    it('the chair ends the meeting after confirming: the official\'s page says the meeting ended', STEP_REAL, async () => {
+      await openRoomControls(p.chair.page);
+      await p.chair.page.click('#side-panel button[data-action="end"]');
+      await p.chair.page.waitForSelector('dialog.panel-confirm[open]');
+      await p.chair.page.click('.panel-confirm-ok');
+      const v = await waitUntil('the official\'s page to show the meeting ended', async () => {
+        const l = await leftView(p.official.page);
+        return { ok: l.reason === 'ended' && l.shown, detail: JSON.stringify(l), l };
+      });
+      assert.equal(v.l.heading, 'Cuộc họp đã kết thúc');
+      assert.equal(v.l.rejoin, false, 'no "join again" into an ended meeting');
+      console.log(`screenshot: ${await p.official.screenshot(`${tag}-official-ended.png`)}`);
+    });
+  });
+}
 
 /** mean, p95 and max of a list of milliseconds, rounded to 0.01. */
 function stats(list) {
