@@ -111,8 +111,9 @@ static struct {
     int64_t floor_start_ms, floor_end_ms;
     int floor_step;
     size_t per_room_pub, per_room_recv;
-    sfu_srtp_profile profile; /* negotiated by the connections so far (NONE before the first) */
-    bool profile_mixed;       /* … unless they negotiated different ones */
+    int64_t connect_timeout_ns; /* a connection not up this long after its answer fails */
+    sfu_srtp_profile profile;   /* negotiated by the connections so far (NONE before the first) */
+    bool profile_mixed;         /* … unless they negotiated different ones */
     int verbose;
 } g;
 
@@ -356,7 +357,7 @@ static bool srtp_offer_list(const char *name, const char **list)
 
 /* Advances the connections in progress a little (checks and handshakes of all of them
  * together, ~20 ms, so that signaling keeps being serviced) and hands the connected ones
- * to the media threads; a connection not up after 10 s fails. */
+ * to the media threads; a connection not up after --connect-timeout (10 s) fails. */
 static void connect_queued(void)
 {
     if (!g.n_connect) return;
@@ -368,7 +369,7 @@ static void connect_queued(void)
         dc_peer *peer = g.to_connect[i];
         bool is_pub = g.to_connect_is_pub[i];
         if (!dc_peer_connected(peer)) {
-            if (now - g.to_connect_since[i] > 10000000000LL)
+            if (now - g.to_connect_since[i] > g.connect_timeout_ns)
                 fail_participant(p, is_pub ? "publish connection failed (ICE/DTLS)"
                                            : "subscribe connection failed (ICE/DTLS)");
             else {
@@ -472,31 +473,50 @@ static const char *room_name(const char *base, const participant *p)
     return buf;
 }
 
-/* --roles: the role of place pos in a room (the list's last for every place after it). */
-static const char *role_at(const char *list, size_t pos)
+/* --roles "ROLE[*COUNT],…": roles by place in a room, in joining order (publishers first);
+ * ROLE*COUNT gives COUNT places that role, and the last entry's role holds for every place
+ * after (chair,official*9,delegate: place 0 the chair, 1–9 officials, the rest delegates). */
+#define ROLE_RUNS_MAX 16
+static struct {
+    char name[16];
+    size_t upto; /* places below it (and above the previous run's) have this role */
+} role_runs[ROLE_RUNS_MAX];
+static size_t n_role_runs;
+
+static bool known_role(const char *r)
 {
-    static char roles[16][16];
-    static size_t n_roles;
-    if (!n_roles) {
-        const char *q = list;
-        while (n_roles < 16) {
-            size_t len = strcspn(q, ",");
-            snprintf(roles[n_roles], sizeof roles[0], "%.*s", (int)len, q);
-            n_roles++;
-            if (!q[len]) break;
-            q += len + 1;
-        }
-    }
-    return roles[pos < n_roles ? pos : n_roles - 1];
+    return !strcmp(r, "chair") || !strcmp(r, "official") || !strcmp(r, "delegate") || !strcmp(r, "observer");
 }
 
-static bool valid_roles(const char *list)
+static bool parse_roles(const char *list)
 {
-    for (size_t i = 0; i < 16; i++) {
-        const char *r = role_at(list, i);
-        if (strcmp(r, "chair") && strcmp(r, "official") && strcmp(r, "delegate") && strcmp(r, "observer")) return false;
+    size_t upto = 0;
+    n_role_runs = 0;
+    for (const char *q = list;; q++) {
+        size_t len = strcspn(q, ",*");
+        unsigned long count = 1;
+        if (n_role_runs == ROLE_RUNS_MAX || len >= sizeof role_runs[0].name) return false;
+        snprintf(role_runs[n_role_runs].name, sizeof role_runs[0].name, "%.*s", (int)len, q);
+        if (!known_role(role_runs[n_role_runs].name)) return false;
+        q += len;
+        if (*q == '*') {
+            char *end;
+            count = strtoul(q + 1, &end, 10);
+            if (count == 0 || count > 100000 || end == q + 1) return false;
+            q = end;
+        }
+        upto += count;
+        role_runs[n_role_runs++].upto = upto;
+        if (!*q) return true;
+        if (*q != ',') return false;
     }
-    return true;
+}
+
+static const char *role_at(size_t pos)
+{
+    for (size_t i = 0; i + 1 < n_role_runs; i++)
+        if (pos < role_runs[i].upto) return role_runs[i].name;
+    return role_runs[n_role_runs - 1].name;
 }
 
 /* "START-END:POS[,…]" (seconds, fractions allowed) → segments; false if malformed. */
@@ -599,6 +619,9 @@ static void usage(void)
             "  --warmup S              after everyone has media (1)\n"
             "  --settle-timeout S      give up waiting for joins after (30)\n"
             "  --join-batch B          receivers opened per 100 ms (50)\n"
+            "  --join-spread S         the publishers' joins spread evenly over S seconds (join i at i*S/P)\n"
+            "                          instead of all at once (0)\n"
+            "  --connect-timeout S     a connection not up (ICE + DTLS) S seconds after its SDP fails (10)\n"
             "  --decrypt-every K       SRTP-decrypt one received packet in K (16; 1 = all, 0 = none)\n"
             "  --vary-sizes            video frame (70-130 %% of the mean) and audio packet (60-140 bytes)\n"
             "                          sizes vary per frame and packet, as encoders' do (default: fixed)\n"
@@ -608,8 +631,9 @@ static void usage(void)
             "                          split network's veth, whose ingress drops it before IP: bench/netsplit.sh)\n"
             "                          instead of their sockets\n"
             "  --room NAME             (bench)\n"
-            "  --roles LIST            roles by place in the room, joining order (publishers first), the last\n"
-            "                          one for everyone after: e.g. chair,delegate (official)\n"
+            "  --roles LIST            roles by place in the room, joining order (publishers first), ROLE*COUNT\n"
+            "                          for COUNT places, the last one for everyone after: e.g. chair,delegate\n"
+            "                          or chair,official*9,delegate (official)\n"
             "  --gallery N             gallery video slots each subscriber asks for (the server's default: 9)\n"
             "  --speak LIST            who speaks when, as START-END:POS,… (seconds after the window begins,\n"
             "                          POS a publisher's place in its room): its audio then carries a voice\n"
@@ -639,7 +663,8 @@ int main(int argc, char **argv)
     long server_pid = 0, media_port = 0;
     size_t publishers = 1, receivers = 10, rooms = 1;
     unsigned video_kbps = 1500, fps = 30, keyframe_s = 2, duration = 10, warmup = 1, settle = 30, join_batch = 50,
-             decrypt_every = 16;
+             decrypt_every = 16, connect_timeout = 10;
+    double join_spread = 0;
     bool publishers_receive = false, md_header = false, vary_sizes = false;
     double loss_limit = -1;
     long rtp_seq_start = -1;
@@ -674,7 +699,9 @@ int main(int argc, char **argv)
         O_GALLERY,
         O_SPEAK,
         O_FLOOR,
-        O_JSEL
+        O_JSEL,
+        O_SPREAD,
+        O_CTIMEOUT
     };
     static const struct option opts[] = {{"url", 1, 0, O_URL},
                                          {"server-pid", 1, 0, O_PID},
@@ -707,6 +734,8 @@ int main(int argc, char **argv)
                                          {"speak", 1, 0, O_SPEAK},
                                          {"floor", 1, 0, O_FLOOR},
                                          {"janus-select", 0, 0, O_JSEL},
+                                         {"join-spread", 1, 0, O_SPREAD},
+                                         {"connect-timeout", 1, 0, O_CTIMEOUT},
                                          {"help", 0, 0, 'h'},
                                          {0, 0, 0, 0}};
     int c;
@@ -743,22 +772,26 @@ int main(int argc, char **argv)
         case O_SPEAK: speak = optarg; break;
         case O_FLOOR: floor_spec = optarg; break;
         case O_JSEL: janus_select = true; break;
+        case O_SPREAD: join_spread = atof(optarg); break;
+        case O_CTIMEOUT: connect_timeout = (unsigned)atoi(optarg); break;
         case 'v': g.verbose++; break;
         default: usage(); return c == 'h' ? 0 : 1;
         }
     }
     if (!url || publishers == 0 || rooms == 0 || publishers * rooms > 1000 || receivers * rooms > 5000 ||
-        duration == 0 || duration > 3600 || fps == 0 || fps > 120 || rtp_seq_start < -1 || rtp_seq_start > 65535) {
+        duration == 0 || duration > 3600 || join_spread < 0 || join_spread > 600 || connect_timeout == 0 || fps == 0 ||
+        fps > 120 || rtp_seq_start < -1 || rtp_seq_start > 65535) {
         usage();
         return 1;
     }
     segment speech_segs[64], floor_seg[1];
     size_t n_speech_segs = 0, n_floor = 0;
-    if (!valid_roles(roles) || gallery > 25 || !parse_segments(speak, speech_segs, 64, &n_speech_segs) ||
+    if (!parse_roles(roles) || gallery > 25 || !parse_segments(speak, speech_segs, 64, &n_speech_segs) ||
         !parse_segments(floor_spec, floor_seg, 1, &n_floor)) {
         fprintf(stderr, "bench: bad --roles, --gallery, --speak or --floor\n");
         return 1;
     }
+    g.connect_timeout_ns = connect_timeout * 1000000000LL;
     g.floor_who = n_floor ? (long)floor_seg[0].pos : -1;
     if (n_floor) {
         g.floor_start_ms = floor_seg[0].start_ms;
@@ -857,7 +890,7 @@ int main(int argc, char **argv)
         p->receives = i >= npub || publishers_receive;
         p->room_no = i < npub ? i / publishers : (i - npub) / receivers;
         p->pos = i < npub ? i % publishers : publishers + (i - npub) % receivers;
-        p->role = role_at(roles, p->pos);
+        p->role = role_at(p->pos);
         snprintf(p->name, sizeof p->name, i < npub ? "bench-pub-%zu" : "bench-%zu", i);
         sfu_ice_random_string(p->ufrag_pub, 16);
         sfu_ice_random_string(p->pwd_pub, 32);
@@ -881,8 +914,11 @@ int main(int argc, char **argv)
         }
     }
     int64_t t0 = mono_ns();
-    /* publishers first, so that receivers' first offers already carry their tracks */
+    /* publishers first, so that receivers' first offers already carry their tracks; all at
+     * once, or publisher i at t0 + i * join_spread / npub */
     for (size_t i = 0; i < npub; i++) {
+        if (join_spread > 0)
+            pump((t0 + (int64_t)(join_spread * 1e9 * (double)i / (double)npub) - mono_ns()) / 1000000, NULL);
         g.p[i].join_ns = mono_ns();
         bench_sig_join join = {.token = g.p[i].token,
                                .gallery = gallery,
@@ -969,9 +1005,23 @@ int main(int argc, char **argv)
     run.srtp_profile = srtp_profile_name();
     run.extra = json_object();
     uint64_t slot_violations = check_slots(run.extra);
-    json_object_set_new(
-        run.extra, "join_storm",
-        json_pack("{s:f,s:f,s:b}", "s", setup_s, "publishers_connected_s", publishers_s, "complete", storm_complete));
+    size_t joined = 0; /* accepted by the server, no connection failed */
+    for (size_t i = 0; i < g.n; i++) joined += g.p[i].participant_id[0] && !g.p[i].failed;
+    bool all_joined = joined == g.n && storm_complete;
+    json_object_set_new(run.extra, "join_storm",
+                        json_pack("{s:f,s:f,s:b,s:f,s:I,s:I,s:b,s:f,s:f,s:f,s:I,s:I}", "s", setup_s,
+                                  "publishers_connected_s", publishers_s, "complete", storm_complete, "spread_s",
+                                  join_spread, "joins", (json_int_t)g.n, "joined", (json_int_t)joined, "all_joined",
+                                  all_joined, "first_media_p50_ms", run.media.join_p50_ms, "first_media_p99_ms",
+                                  run.media.join_p99_ms, "first_media_max_ms", run.media.join_max_ms, "with_media",
+                                  (json_int_t)run.media.join_count, "connect_timeout_s", (json_int_t)connect_timeout));
+    fprintf(stderr,
+            "bench: join storm: %zu joins %s, %zu joined, %s; every publish connection up after %.2f s, every "
+            "subscriber with media after %.2f s; join to first media p50 %.0f ms, p99 %.0f ms, max %.0f ms "
+            "(%zu with media, %zu without)\n",
+            g.n, join_spread > 0 ? "spread" : "at once", joined, all_joined ? "all joined" : "NOT all joined",
+            publishers_s, setup_s, run.media.join_p50_ms, run.media.join_p99_ms, run.media.join_max_ms,
+            run.media.join_count, run.media.join_missing);
     run.config_extra = json_pack("{s:s,s:i,s:s,s:s,s:b}", "roles", g.sig->mint_token ? roles : "", "gallery", gallery,
                                  "speak", speak, "floor", floor_spec, "janus_select", janus_select);
     if (md_header) bench_report_markdown_header(stdout);

@@ -5,8 +5,8 @@
 # medians over rounds and the ratio Janus / ours (issue 3, point 3).
 #
 #   bench/compare.sh fanout N   [options]   1 publisher (1.5 Mbit/s) → N receivers
-#   bench/compare.sh province   [options]   1 chair + 199 delegates, all publish (500 kbit/s) and
-#                                           receive the chair and 9 others' video (bench/run.sh);
+#   bench/compare.sh province   [options]   1 chair + 9 officials + 180 delegates, all publish
+#                                           (500 kbit/s) and receive their slots (bench/run.sh);
 #                                           Janus: each subscribes to the chair's feed and the
 #                                           first 9 others' video (--janus-select), no floor
 #   bench/compare.sh meeting25  [options]   25 officials, all publish (500 kbit/s); ours: each gets
@@ -28,20 +28,25 @@
 #                     irq/softirq on its CPU" adds the server's receive work done while its
 #                     CPU was idle (charged to no process), as an upper bound (from the
 #                     tick-sampled /proc/stat: indicative only on a VM, bench/README.md)
+#   --janus-connect-timeout S
+#                     Janus runs only: a connection not up S s after its SDP fails (10, as
+#                     ours); a longer one lets a slow set-up finish (say so with the figures)
 #   --build DIR       build directory (build/)
 #   --table-only DIR  rebuild the table from an earlier compare run's folder
-# Environment: BENCH_ARGS (more diemcau-bench options, given to every run), BENCH_OUT.
+# Environment: BENCH_ARGS (more diemcau-bench options, given to every run), BENCH_OUT,
+# JOIN_SPREAD (province: the joins spread over that many seconds, both targets; 0: at once).
 # Output: bench/out/compare-<scenario>-<time>/ (r<round>-<target>.json, runs.tsv with the
 # load average at each run's start, table.md), the table on stdout.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
-usage() { sed -n '2,34p' "$0" >&2; exit 2; }
+usage() { sed -n '2,38p' "$0" >&2; exit 2; }
 
 scenario=${1:-}; shift || true
 n=""
 [[ $scenario == fanout ]] && { n=${1:-}; [[ $n =~ ^[0-9]+$ ]] || usage; shift; }
 rounds=3 duration="" targets="ours,janus-default,janus-2" crypto=gcm net=loopback build="" table_only=""
+janus_connect_timeout=10
 while (($#)); do
   case $1 in
     --rounds) rounds=$2; shift 2 ;;
@@ -50,6 +55,7 @@ while (($#)); do
     --crypto) crypto=$2; shift 2 ;;
     --net) net=$2; shift 2 ;;
     --build) build=$2; shift 2 ;;
+    --janus-connect-timeout) janus_connect_timeout=$2; shift 2 ;;
     --table-only) table_only=$2; shift 2 ;;
     -h|--help) usage ;;
     *) echo "compare.sh: unknown option $1" >&2; usage ;;
@@ -103,7 +109,11 @@ rows = [  # label, keys, format, ratio?
     ("latency p50 µs", ("latency_us", "p50"), "{:.0f}", True),
     ("latency p99 µs", ("latency_us", "p99"), "{:.0f}", True),
     ("join p50 ms", ("join_ms", "p50"), "{:.0f}", True),
+    ("join p99 ms", ("join_ms", "p99"), "{:.0f}", True),
     ("join max ms", ("join_ms", "max"), "{:.0f}", True),
+    ("join storm: s until every subscriber has media", ("join_storm", "s"), "{:.2f}", True),
+    ("join storm: connect limit s (ICE + DTLS)", ("join_storm", "connect_timeout_s"), "{:.0f}", False),
+    ("join storm: rounds with all joined", "all_joined", None, False),
     ("generator µs per packet", ("generator", "us_per_packet"), "{:.2f}", False),
     ("other CPUs busy (host.other_cpus)", ("host", "other_cpus"), "{:.2f}", False),
     ("server socket drops", ("server", "socket_drops"), "{:.0f}", False),
@@ -143,6 +153,10 @@ out.append("|---|" + "---:|" * (len(hdr) - 1))
 out.append("| " + " | ".join(["SRTP profile negotiated"] + [", ".join(profiles(t)) for t in order]
                             + [""] * (len(hdr) - 1 - len(order))) + " |")
 for label, keys, f, ratio in rows:
+    if keys == "all_joined":
+        cells = [f"{sum(1 for j in runs[t] if get(j, 'join_storm', 'all_joined'))}/{len(runs[t])}" for t in order]
+        out.append("| " + " | ".join([label] + cells + [""] * (len(hdr) - 1 - len(cells))) + " |")
+        continue
     if keys is None:
         cells = [f"{sum(get(j,'config','connected') or 0 for j in runs[t])}/{sum(get(j,'config','failed') or 0 for j in runs[t])}" for t in order]
         out.append("| " + " | ".join([label + " (sum over rounds)"] + cells + [""] * (len(hdr) - 1 - len(cells))) + " |")
@@ -188,9 +202,10 @@ fi
 case $scenario in
   fanout)    dur=${duration:-10}; label="fanout-$n"
              args=(--publishers 1 --receivers "$n" --video-kbps 1500 --loss-limit 0.005 --note "1 publisher to $n receivers") ;;
-  province)  dur=${duration:-20}; label=province
-             args=(--publishers 200 --publishers-receive --receivers 0 --video-kbps 500 --janus-select --gallery 9
-                   --note "200 sites, all publish (500 kbit/s); each receives the first one's feed and 9 others' video") ;;
+  province)  dur=${duration:-30}; label=province
+             args=(--publishers 190 --publishers-receive --receivers 0 --video-kbps 500 --janus-select --gallery 9
+                   --join-spread "${JOIN_SPREAD:-0}"
+                   --note "190 sites, all publish (500 kbit/s); each receives the first one's feed and 9 others' video") ;;
   meeting25) dur=${duration:-20}; label=meeting25
              args=(--publishers 25 --publishers-receive --receivers 0 --video-kbps 500 --janus-select --gallery 24
                    --note "25 participants, all publish (500 kbit/s); each receives the others' video and the first one's audio") ;;
@@ -223,7 +238,7 @@ run_ours() { # round json
 run_janus() { # round json loops
   local rc=0
   timeout $((dur + 400)) bash "$here/janus/bench.sh" --build "$build" --event-loops "$3" -- \
-    "${args[@]}" --out "$2" ${BENCH_ARGS:-} >"${2%.json}.row" 2>"${2%.json}.log" || rc=$?
+    "${args[@]}" --connect-timeout "$janus_connect_timeout" --out "$2" ${BENCH_ARGS:-} >"${2%.json}.row" 2>"${2%.json}.log" || rc=$?
   return $rc
 }
 for ((r = 1; r <= rounds; r++)); do

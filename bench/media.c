@@ -796,6 +796,7 @@ void bench_media_finish(bench_media *m, bench_media_result *r)
     }
     r->loss_mean = n_subs ? loss_sum / (double)n_subs : 0;
     r->join_p50_ms = bench_quantile(joins, r->join_count, 0.5);
+    r->join_p99_ms = bench_quantile(joins, r->join_count, 0.99);
     r->join_max_ms = r->join_count ? joins[r->join_count - 1] : 0;
     free(joins);
     r->lat_samples = m->lat.count;

@@ -98,9 +98,9 @@ typedef struct {
     double lat_p50_us, lat_p99_us, lat_max_us, lat_mean_us;
     double lat_p99_of_us[BENCH_LAT_CLASSES];
     uint64_t lat_samples;
-    size_t join_count, join_missing; /* subscribers with / without media */
-    double join_p50_ms, join_max_ms;
-    uint64_t gen_socket_drops; /* SO_RXQ_OVFL: the generator's own receive buffers overflowed */
+    size_t join_count, join_missing;              /* subscribers with / without media */
+    double join_p50_ms, join_p99_ms, join_max_ms; /* join sent → first RTP on its subscription */
+    uint64_t gen_socket_drops;                    /* SO_RXQ_OVFL: the generator's own receive buffers overflowed */
     uint64_t decrypted, decrypt_failures, record_mismatches, no_record;
     uint64_t plis, keyframes;
     double gen_cpu_s;       /* media threads' CPU in the window */

@@ -10,7 +10,7 @@
 
 typedef struct {
     json_t *j;
-    double n, loss_max, loss_mean, us_pkt, gen_us_pkt, other, pps, p50, p99, max, rss, kib, join50, joinmax;
+    double n, loss_max, loss_mean, us_pkt, gen_us_pkt, other, pps, p50, p99, max, rss, kib, join50, join99, joinmax;
     const char *scenario, *server, *srtp; /* srtp: negotiated profile */
 } row;
 
@@ -134,23 +134,24 @@ int main(int argc, char **argv)
         x->rss = num(j, "server", "rss_kib");
         x->kib = num(j, "server", "kib_per_participant");
         x->join50 = num(j, "join_ms", "p50");
+        x->join99 = num(j, "join_ms", "p99");
         x->joinmax = num(j, "join_ms", "max");
     }
     qsort(r, n, sizeof *r, by_n);
     FILE *f = md ? fopen(md, "w") : stdout;
     if (!f) return 1;
-    fprintf(f, "| scenario | server | participants | pkt/s forwarded | loss max %% | loss mean %% | latency p50 / p99 "
-               "/ max µs | "
-               "server µs/pkt | server RSS MiB | KiB/participant | join p50 / max ms | generator µs/pkt | other load "
-               "(CPUs) | SRTP |\n"
+    fprintf(f, "| scenario | server | participants | pkt/s forwarded | loss max %% | loss mean %% | "
+               "latency p50 / p99 / max µs | server µs/pkt | server RSS MiB | KiB/participant | "
+               "join p50 / p99 / max ms | generator µs/pkt | other load (CPUs) | SRTP |\n"
                "|---|---|---:|---:|---:|---:|---|---:|---:|---:|---|---:|---:|---|\n");
     for (size_t i = 0; i < n; i++)
         fprintf(f,
-                "| %s | %s | %.0f | %.0f | %.3f | %.3f | %.0f / %.0f / %.0f | %.2f | %.1f | %.1f | %.0f / %.0f | %.2f "
-                "| %.2f | %s |\n",
+                "| %s | %s | %.0f | %.0f | %.3f | %.3f | %.0f / %.0f / %.0f | %.2f | %.1f | %.1f | %.0f / %.0f / %.0f "
+                "| %.2f | %.2f | %s |\n",
                 r[i].scenario ? r[i].scenario : "?", r[i].server ? r[i].server : "?", r[i].n, r[i].pps,
                 r[i].loss_max * 100, r[i].loss_mean * 100, r[i].p50, r[i].p99, r[i].max, r[i].us_pkt, r[i].rss / 1024,
-                r[i].kib, r[i].join50, r[i].joinmax, r[i].gen_us_pkt, r[i].other, r[i].srtp ? r[i].srtp : "?");
+                r[i].kib, r[i].join50, r[i].join99, r[i].joinmax, r[i].gen_us_pkt, r[i].other,
+                r[i].srtp ? r[i].srtp : "?");
     if (md) fclose(f);
     if (svg_path && n) {
         FILE *s = fopen(svg_path, "w");

@@ -5,11 +5,13 @@
 #
 #   bench/run.sh fanout    [--short] [--build DIR]   1 publisher (1.5 Mbit/s) to N receivers,
 #                                                    N = 50,100,200,400,… until loss > 0.5 %
-#   bench/run.sh province  [--short] [--build DIR]   1 chair + 199 delegates in one room, all join at
-#                                                    once (the join storm), all publish (video 500 kbit/s,
-#                                                    audio the server gates) and receive their slots
-#                                                    (gallery 9); the chair speaks, grants the floor to a
-#                                                    delegate who speaks, revokes it, speaks again
+#   bench/run.sh province  [--short] [--build DIR]   the province meeting: 1 chair + 9 district officials
+#                                                    + 180 commune delegates in one room, all join at once
+#                                                    (the join storm; JOIN_SPREAD=S: over S s), all publish
+#                                                    (video 500 kbit/s, audio the server gates for delegates)
+#                                                    and receive their slots (gallery 9); the chair speaks,
+#                                                    the officials speak in turns, the chair grants the floor
+#                                                    to a delegate who speaks, revokes it, speaks again
 #   bench/run.sh meeting25 [--short] [--build DIR]   25 officials, each publishes and receives the others'
 #                                                    video (gallery 24) and 3 audio slots;
 #                                                    ROOMS="1 2 4" runs 1, 2, then 4 such rooms at once
@@ -47,7 +49,7 @@ for b in "$server_bin" "$bench_bin" "$plot_bin"; do
   [ -x "$b" ] || { echo "run.sh: $b not built (meson setup build && ninja -C build)" >&2; exit 1; }
 done
 case "$scenario" in fanout|province|meeting25) ;; *)
-  sed -n '2,26p' "$0" >&2; exit 1 ;;
+  sed -n '2,28p' "$0" >&2; exit 1 ;;
 esac
 
 out=${BENCH_OUT:-$root/bench/out}/$scenario-$(date +%Y%m%d-%H%M%S)$([ $short = 1 ] && echo -short || true)
@@ -83,17 +85,23 @@ fanout)
     if [ $r != 0 ]; then rc=$r; break; fi
   done ;;
 province)
-  DUR=${DURATION:-$([ $short = 1 ] && echo 6 || echo 20)}
-  n=${PROVINCE_N:-$([ $short = 1 ] && echo 20 || echo 200)}
-  # the schedule, in shares of the window: the chair (place 0) speaks, the floor goes to a
-  # delegate (place n/3), who speaks; the floor is revoked and the chair speaks again;
-  # delegate 3 talks in its hall all along (its audio reaches the server, which drops it)
-  sched=$(awk -v d="$DUR" -v f=$((n / 3)) 'BEGIN { printf "--speak 0-%g:0,%g-%g:%d,%g-%g:0,0-%g:3 --floor %g-%g:%d",
-    0.3*d, 0.35*d, 0.7*d, f, 0.75*d, d, d, 0.3*d, 0.7*d, f }')
+  DUR=${DURATION:-$([ $short = 1 ] && echo 6 || echo 30)}
+  n=${PROVINCE_N:-$([ $short = 1 ] && echo 20 || echo 190)}
+  [ "$n" -ge 12 ] || { echo "run.sh: PROVINCE_N must be at least 12 (chair, 9 officials, delegates)" >&2; exit 1; }
+  # places: 0 the chair, 1-9 officials, 10 on delegates. The schedule, in shares of the window:
+  # the chair speaks, then the 9 officials in turns; the chair grants the floor to a delegate
+  # (place 10 + (n-10)/3), who speaks; the floor is revoked and the chair speaks again;
+  # delegate 11 talks in its hall all along (its audio reaches the server, which drops it)
+  f=$((10 + (n - 10) / 3))
+  sched=$(awk -v d="$DUR" -v f=$f 'BEGIN {
+    s = sprintf("0-%g:0", 0.1*d)
+    for (k = 1; k <= 9; k++) s = s sprintf(",%g-%g:%d", (0.1 + 0.05*(k-1))*d, (0.1 + 0.05*k)*d, k)
+    printf "--speak %s,%g-%g:%d,%g-%g:0,0-%g:11 --floor %g-%g:%d", s, 0.6*d, 0.88*d, f, 0.92*d, d, d, 0.58*d, 0.9*d, f }')
+  spread=${JOIN_SPREAD:-0}
   # shellcheck disable=SC2086
-  step province --publishers "$n" --publishers-receive --receivers 0 --roles chair,delegate --video-kbps "${KBPS:-500}" \
-    $sched --settle-timeout 120 \
-    --note "1 chair + $((n - 1)) delegates in one room, all join at once; video ${KBPS:-500} kbit/s, gallery 9; floor to place $((n / 3))" || rc=$? ;;
+  step province --publishers "$n" --publishers-receive --receivers 0 --roles 'chair,official*9,delegate' \
+    --video-kbps "${KBPS:-500}" $sched --join-spread "$spread" --settle-timeout 120 \
+    --note "1 chair + 9 officials + $((n - 10)) delegates in one room, $([ "$spread" = 0 ] && echo 'all join at once' || echo "joins spread over $spread s"); video ${KBPS:-500} kbit/s, gallery 9; officials speak in turns; floor to place $f" || rc=$? ;;
 meeting25)
   DUR=${DURATION:-$([ $short = 1 ] && echo 5 || echo 20)}
   n=$([ $short = 1 ] && echo 5 || echo 25)
