@@ -430,6 +430,9 @@ function wireSignaling(sig) {
     app.panels?.setRoomState(state);
     const hasFloor = state.floor_holder === app.participantId;
     if (hasFloor !== hadFloor) notices.toast(t(hasFloor ? 'notice.floorGranted' : 'notice.floorEnded'));
+    // A share made by the floor ends with it at the server (PROTOCOL.md `publish`): stop
+    // capturing too, since the share button, hidden now, is no longer there to do it.
+    if (hadFloor && !hasFloor && screen.sharing && !app.grants.has('share_screen')) screen.stop();
     renderMeeting();
   });
   on('dominant_speaker', ({ participant_id: id }) => {

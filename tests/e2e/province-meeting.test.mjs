@@ -14,8 +14,8 @@ import { readFile, mkdir } from 'node:fs/promises';
 import { join, dirname, normalize, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer, ARTIFACTS, ROOT } from './lib/server.mjs';
-import { launchChromium, launchFirefox, waitUntil, endAll } from './lib/participants.mjs';
-import { waitForLiveTiles, probeTiles } from './lib/live.mjs';
+import { launchChromium, launchFirefox, waitUntil, endAll, FAKE_SCREEN_CAPTURE } from './lib/participants.mjs';
+import { waitForLiveTiles, probeTiles, probeScreen } from './lib/live.mjs';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const HARNESS = '__panels/panels-harness.html';
@@ -615,8 +615,9 @@ describe('province meeting: the side panel in Firefox ESR', { timeout: 240000 },
 // ---- the real meeting page ------------------------------------------------------------
 // The same story on client-web/index.html as its users click it: each person opens the page,
 // fills the join form (development mode: the role is chosen in the form) and works the
-// control bar and the side panel. The delegate's browser is Chromium (playwright-core) or
-// Firefox ESR (puppeteer-core): the few calls that differ go through the helpers below.
+// control bar and the side panel: a chair and three delegate sites, two in Chromium
+// (playwright-core), one in Firefox ESR (puppeteer-core); the few calls that differ go
+// through the helpers below.
 
 /** Types into a field, replacing what it held. */
 async function typeInto(page, sel, text) {
@@ -635,19 +636,29 @@ function shown(page, sel) {
   return page.evaluate((s) => { const e = document.querySelector(s); return !!e && e.getClientRects().length > 0; }, sel);
 }
 
-/** Opens the meeting page and joins through its form with the role chosen there. */
-async function joinThroughForm(p, server, room, { name, role }) {
+/** Opens the meeting page, fills its form (the role chosen there) and clicks #join. */
+async function fillJoinForm(p, server, room, { name, role }) {
   await p.openForm(server.url);
   await typeInto(p.page, '#name', name);
   await typeInto(p.page, '#room', room);
   await choose(p.page, '#role', role);
   await p.page.click('#join');
+}
+
+/** Waits until p's page is in the meeting with the role; resolves to its participant id. */
+async function inMeeting(p, role) {
   const s = await waitUntil(`${p.label} to be in the meeting as ${role}`, async () => {
     const r = await p.page.evaluate(() => ({ state: window.diemcau.state, role: window.diemcau.role, id: window.diemcau.participantId,
       error: document.querySelector('#join-error').hidden ? null : document.querySelector('#join-error').textContent }));
     return { ok: r.state === 'meeting' && r.role === role && !!r.id, detail: JSON.stringify(r), id: r.id };
   });
   return s.id;
+}
+
+/** Opens the meeting page and joins through its form with the role chosen there. */
+async function joinThroughForm(p, server, room, who) {
+  await fillJoinForm(p, server, room, who);
+  return inMeeting(p, who.role);
 }
 
 /** From now on, every toast the page shows is remembered in window.__toastsSeen (toasts fade after 4 s). */
@@ -682,172 +693,302 @@ function leftView(page) {
   }));
 }
 
-for (const delegateBrowser of ['chromium', 'firefox']) {
-  describe(`province meeting on the real page: hand, floor, private chat, mute, removal, end (delegate in ${delegateBrowser})`, { timeout: 360000 }, () => {
-    const ROOM_REAL = `Họp UBND tỉnh — trang thật ${delegateBrowser}`;
-    const tag = `real-${delegateBrowser}`;
-    const STEP_REAL = { timeout: 90000 };
-    let server;
-    const p = {};
-    const id = {};
+// The issue's meeting: a chair and three delegate sites, one of them in Firefox ESR.
+const SITES = {
+  chair: PEOPLE.chair,
+  tanLap: { name: 'UBND xã Tân Lập', role: 'delegate' }, // Chromium; takes the floor and shares its screen
+  hoaBinh: { name: 'UBND xã Hòa Bình', role: 'delegate' }, // Firefox ESR; writes to the chair, is removed
+  dongKinh: { name: 'UBND phường Đông Kinh', role: 'delegate' }, // Chromium; the chair closes its camera
+};
+const LATE = { name: 'UBND xã Yên Trạch', role: 'delegate' };
 
-    before(async () => {
-      server = await startServer(`province-${tag}`);
-      [p.chair, p.official, p.delegate] = await Promise.all([
-        launchChromium(`${tag}-chair`), launchChromium(`${tag}-official`),
-        delegateBrowser === 'firefox' ? launchFirefox(`${tag}-delegate`) : launchChromium(`${tag}-delegate`),
-      ]);
-    }, STEP_REAL);
+/** The chair's hand queue as shown: [{id, text}] in order. */
+function handQueue(page) {
+  return page.evaluate(() => [...document.querySelectorAll('#side-panel .hand-queue li')]
+    .filter((li) => li.getClientRects().length > 0)
+    .map((li) => ({ id: li.dataset.participantId, text: li.querySelector('.hand-name').textContent })));
+}
 
-    after(() => endAll(server, Object.values(p), `province-${tag}`));
+/** The floor tile as p's page shows it (on the stage, program or strip), or null. */
+async function floorTile(page) {
+  const s = await stageOf(page);
+  return [...s.program, ...s.grid].find((t) => t.use === 'floor_video') || null;
+}
 
-    it('chair, official and delegate join through the form, each with the role chosen there', STEP_REAL, async () => {
-      for (const who of ['chair', 'official', 'delegate']) id[who] = await joinThroughForm(p[who], server, ROOM_REAL, PEOPLE[who]);
-      // The chair opens its panel: the list shows the three.
-      await p.chair.page.click('#toggle-panel');
-      await waitUntil('the chair\'s panel to list three people', async () => {
-        const r = await rows(p.chair.page);
-        return { ok: r.length === 3 && r[0].id === id.chair, detail: JSON.stringify(r) };
-      });
-      assert.equal(await shown(p.chair.page, '#side-panel .chair-tools'), true, 'the chair\'s tools are in its panel');
+describe('province meeting on the real page: chair + 3 delegates (one in Firefox ESR): hands, floor, screen, chat, revoke, mute, removal, lock', { timeout: 420000 }, () => {
+  const ROOM_REAL = 'Họp UBND tỉnh — trang thật';
+  const tag = 'real';
+  const STEP_REAL = { timeout: 90000 };
+  let server;
+  const p = {};
+  const id = {};
+  let latePage; // the site that joins late: a tab in Đông Kinh's browser
+  const others = (who) => Object.keys(SITES).filter((w) => w !== who);
+  const shoot = async (who, file) => console.log(`screenshot: ${await p[who].screenshot(`${tag}-${file}.png`)}`);
+
+  before(async () => {
+    server = await startServer(`province-${tag}`);
+    [p.chair, p.tanLap, p.hoaBinh, p.dongKinh] = await Promise.all([
+      launchChromium(`${tag}-chair`), launchChromium(`${tag}-tanLap`, FAKE_SCREEN_CAPTURE),
+      launchFirefox(`${tag}-hoaBinh`), launchChromium(`${tag}-dongKinh`),
+    ]);
+  }, STEP_REAL);
+
+  after(() => endAll(server, Object.values(p), `province-${tag}`));
+
+  it('the chair and three delegates join through the form; the chair sees every site\'s camera moving', STEP_REAL, async () => {
+    for (const who of Object.keys(SITES)) id[who] = await joinThroughForm(p[who], server, ROOM_REAL, SITES[who]);
+    await p.chair.page.click('#toggle-panel');
+    await waitUntil('the chair\'s panel to list four people', async () => {
+      const r = await rows(p.chair.page);
+      return { ok: r.length === 4 && r[0].id === id.chair, detail: JSON.stringify(r) };
     });
+    // Delegates' video is always forwarded (their sound only with the floor).
+    const r = await waitForLiveTiles(p.chair, others('chair').map((w) => id[w]), { audio: false });
+    console.log(`the chair sees the three sites: ${JSON.stringify(r.seen)}`);
+    for (const who of others('chair')) {
+      await waitUntil(`${who}'s stage to show the other three`, async () => {
+        const s = await stageOf(p[who].page);
+        const seen = [...s.program, ...s.grid].map((t) => t.id).filter(Boolean).sort();
+        return { ok: JSON.stringify(seen) === JSON.stringify(others(who).map((w) => id[w]).sort()), detail: JSON.stringify(s) };
+      });
+    }
+  });
 
-    it('the delegate raises its hand: the chair\'s queue shows it', STEP_REAL, async () => {
-      await p.delegate.page.click('#toggle-hand');
-      await waitUntil('the delegate\'s hand button to show its place', async () => {
-        const pos = await p.delegate.page.evaluate(() => document.querySelector('#toggle-hand').dataset.position);
-        return { ok: pos === '1', detail: pos };
+  it('two delegates raise hands (Chromium, then Firefox): the chair\'s queue shows both, in order', STEP_REAL, async () => {
+    for (const [who, place] of [['tanLap', '1'], ['hoaBinh', '2']]) {
+      await p[who].page.click('#toggle-hand');
+      await waitUntil(`${who}'s hand button to show place ${place}`, async () => {
+        const pos = await p[who].page.evaluate(() => document.querySelector('#toggle-hand').dataset.position);
+        return { ok: pos === place, detail: pos };
       });
-      await waitUntil('the chair\'s queue to show the delegate', async () => {
-        const q = await p.chair.page.evaluate(() => [...document.querySelectorAll('#side-panel .hand-queue li')]
-          .map((li) => ({ id: li.dataset.participantId, text: li.querySelector('.hand-name').textContent, shown: li.getClientRects().length > 0 })));
-        return { ok: q.length === 1 && q[0].id === id.delegate && q[0].text === `1. ${PEOPLE.delegate.name}` && q[0].shown, detail: JSON.stringify(q) };
-      });
-      console.log(`screenshot: ${await p.chair.screenshot(`${tag}-chair-queue.png`)}`);
+    }
+    await waitUntil('the chair\'s queue to show both hands in order', async () => {
+      const q = await handQueue(p.chair.page);
+      const want = [{ id: id.tanLap, text: `1. ${SITES.tanLap.name}` }, { id: id.hoaBinh, text: `2. ${SITES.hoaBinh.name}` }];
+      return { ok: JSON.stringify(q) === JSON.stringify(want), detail: JSON.stringify(q) };
     });
+    await shoot('chair', 'chair-queue-two-hands');
+  });
 
-    it('the chair grants the floor from its queue: the official sees the delegate in the program and hears it', STEP_REAL, async () => {
-      await p.chair.page.click(`#side-panel .hand-queue li[data-participant-id="${id.delegate}"] button[data-action="grant"]`);
-      await waitUntil('the official to show the delegate in the program', async () => {
-        const s = await stageOf(p.official.page);
-        return { ok: s.program.length === 1 && s.program[0].id === id.delegate && s.program[0].use === 'floor_video', detail: JSON.stringify(s) };
+  it('the chair grants the first: the others show it in the floor slot and hear it (Firefox too)', STEP_REAL, async () => {
+    await p.chair.page.click(`#side-panel .hand-queue li[data-participant-id="${id.tanLap}"] button[data-action="grant"]`);
+    for (const who of ['chair', 'hoaBinh', 'dongKinh']) {
+      await waitUntil(`${who} to show Tân Lập in the floor slot`, async () => {
+        const t = await floorTile(p[who].page);
+        return { ok: t?.id === id.tanLap, detail: JSON.stringify(await stageOf(p[who].page)) };
       });
-      const r = await waitForLiveTiles(p.official, [id.delegate]);
-      console.log(`official sees and hears the delegate on the floor: ${JSON.stringify(r.seen)}`);
-      const mic = await p.delegate.page.evaluate(() => document.querySelector('#toggle-audio').dataset.floor);
-      assert.equal(mic, 'held', 'the delegate\'s microphone goes to everyone now');
+    }
+    for (const who of ['dongKinh', 'hoaBinh']) {
+      const r = await waitForLiveTiles(p[who], [id.tanLap]);
+      console.log(`${who} sees and hears the floor: ${JSON.stringify(r.seen)}`);
+    }
+    assert.equal(await p.tanLap.page.evaluate(() => document.querySelector('#toggle-audio').dataset.floor), 'held');
+    const q = await handQueue(p.chair.page);
+    assert.deepEqual(q.map((x) => x.id), [id.hoaBinh], 'the granted hand left the queue; the second one waits');
+    await shoot('hoaBinh', 'firefox-sees-floor');
+  });
+
+  it('the chair lets the floor share; the holder shares its screen: the others see it large and moving', STEP_REAL, async () => {
+    const shareShown = () => shown(p.tanLap.page, '#toggle-share');
+    assert.equal(await shareShown(), false, 'the floor alone does not let a delegate share');
+    await openRoomControls(p.chair.page);
+    await p.chair.page.click('#floor-may-share');
+    await waitUntil('the chair\'s switch to follow the room', async () => {
+      const on = await p.chair.page.isChecked('#floor-may-share');
+      return { ok: on, detail: String(on) };
     });
+    await waitUntil('the holder\'s share button', async () => ({ ok: await shareShown(), detail: 'hidden' }));
+    await p.tanLap.page.click('#toggle-share');
+    await waitUntil('the holder to be sharing', async () => {
+      const s = await p.tanLap.page.evaluate(() => ({ sharing: window.diemcau.sharing, state: document.querySelector('#toggle-share').dataset.state }));
+      return { ok: s.sharing && s.state === 'sharing', detail: JSON.stringify(s) };
+    }, { timeoutMs: 15000, intervalMs: 100 });
+    for (const who of ['chair', 'hoaBinh', 'dongKinh']) {
+      // A still screen makes few new frames, and fewer on a busy machine: moving is 3 in 3 s.
+      const r = await waitUntil(`${who} to show Tân Lập's screen`, async () => {
+        const s = await probeScreen(p[who], 3000);
+        return { ok: !!s && s.sharer === id.tanLap && s.inProgram && s.shown && s.width > 0 && s.height > 0 && s.frames >= 3, detail: JSON.stringify(s), s };
+      }, { timeoutMs: 20000, intervalMs: 200 });
+      assert.equal(r.s.label, `Màn hình của ${SITES.tanLap.name}`);
+      console.log(`${who} sees the screen: ${JSON.stringify(r.s)}`);
+    }
+    await shoot('dongKinh', 'sees-screen');
+    await shoot('hoaBinh', 'firefox-sees-screen');
+  });
 
-    it('the delegate writes to the chair in the panel: the chair sees it marked private, the official does not get it', STEP_REAL, async () => {
-      const d = p.delegate.page;
-      const privateText = 'Xã Tân Lập xin báo cáo riêng với chủ trì.';
-      await d.click('#toggle-panel');
-      await d.click('#panel-tab-chat');
-      await choose(d, '#chat-to', 'chair');
-      await typeInto(d, '#chat-input', privateText);
-      await d.keyboard.press('Enter');
-      await waitUntil('the delegate\'s own copy in its log', async () => {
-        const m = await messages(d);
-        return { ok: m.some((x) => x.text === privateText && x.from === 'Bạn'), detail: JSON.stringify(m) };
-      });
-      // The chair sees the unread count on its chat tab, opens it and reads.
-      await waitUntil('the chair\'s chat tab to count one unread message', async () => {
-        const text = await tabText(p.chair.page, 'chat');
-        return { ok: /Trò chuyện\s*1$/.test(text), detail: text };
-      });
-      await p.chair.page.click('#panel-tab-chat');
-      const priv = (await messages(p.chair.page)).find((m) => m.text === privateText);
-      assert.equal(priv?.from, PEOPLE.delegate.name, 'from the delegate');
-      assert.equal(priv?.private, 'Riêng với chủ trì', 'marked private for the chair');
-      assert.equal(await shown(p.chair.page, '#side-panel .chat-log .chat-private'), true, 'the mark is on screen');
-      // The chair answers everyone: the server sends each connection its messages in order, so
-      // once the official has the answer, the private message would be there had it gone out.
-      const publicText = 'Chủ trì đã nhận, mời xã tiếp tục.';
-      await typeInto(p.chair.page, '#chat-input', publicText);
-      await p.chair.page.keyboard.press('Enter');
-      await p.official.page.click('#toggle-panel');
-      await p.official.page.click('#panel-tab-chat');
-      await waitUntil('the official to read the chair\'s answer', async () => {
-        const m = await messages(p.official.page);
+  it('chat: Firefox writes privately to the chair, the chair to everyone; only the chair gets the private one', STEP_REAL, async () => {
+    const d = p.hoaBinh.page;
+    const privateText = 'Xã Hòa Bình xin báo cáo riêng với chủ trì.';
+    await d.click('#toggle-panel');
+    await d.click('#panel-tab-chat');
+    await choose(d, '#chat-to', 'chair');
+    await typeInto(d, '#chat-input', privateText);
+    await d.keyboard.press('Enter');
+    await waitUntil('the sender\'s own copy in its log', async () => {
+      const m = await messages(d);
+      return { ok: m.some((x) => x.text === privateText && x.from === 'Bạn'), detail: JSON.stringify(m) };
+    });
+    await d.click('#toggle-panel'); // closed again: the stage gets the room
+    await waitUntil('the chair\'s chat tab to count one unread message', async () => {
+      const text = await tabText(p.chair.page, 'chat');
+      return { ok: /Trò chuyện\s*1$/.test(text), detail: text };
+    });
+    await p.chair.page.click('#panel-tab-chat');
+    const priv = (await messages(p.chair.page)).find((m) => m.text === privateText);
+    assert.equal(priv?.from, SITES.hoaBinh.name, 'from the Firefox site');
+    assert.equal(priv?.private, 'Riêng với chủ trì', 'marked private for the chair');
+    assert.equal(await shown(p.chair.page, '#side-panel .chat-log .chat-private'), true, 'the mark is on screen');
+    // The server sends each connection its messages in order: once a delegate has the
+    // chair's answer, the private message would be there had it gone out to it.
+    const publicText = 'Chủ trì đã nhận, mời các điểm cầu theo dõi màn hình.';
+    await typeInto(p.chair.page, '#chat-input', publicText);
+    await p.chair.page.keyboard.press('Enter');
+    for (const who of ['tanLap', 'dongKinh']) {
+      await p[who].page.click('#toggle-panel');
+      await p[who].page.click('#panel-tab-chat');
+      await waitUntil(`${who} to read the chair's message`, async () => {
+        const m = await messages(p[who].page);
         return { ok: m.some((x) => x.text === publicText), detail: JSON.stringify(m) };
       });
-      assert.deepEqual((await messages(p.official.page)).map((m) => m.text), [publicText], 'the official never sees the private message');
-      await p.chair.page.click('#panel-tab-people');
-      await p.official.page.click('#toggle-panel'); // closed again: the stage gets the room
+      const m = await messages(p[who].page);
+      assert.deepEqual(m.map((x) => x.text), [publicText], `${who} never sees the private message`);
+      assert.equal(m[0].from, SITES.chair.name);
+      if (who === 'dongKinh') await shoot(who, 'chat-from-chair');
+      await p[who].page.click('#toggle-panel');
+    }
+    await waitUntil('the Firefox site to get the chair\'s message too', async () => {
+      const m = await messages(d);
+      return { ok: m.some((x) => x.text === publicText && x.from === SITES.chair.name), detail: JSON.stringify(m) };
     });
+    await shoot('chair', 'chair-chat');
+    await p.chair.page.click('#panel-tab-people');
+  });
 
-    it('the chair turns off the delegate\'s camera from its row: the official\'s picture of it stops, the delegate is told', STEP_REAL, async () => {
-      await rememberToasts(p.delegate.page);
-      await rowButton(p.chair.page, id.delegate, 'mute-video');
-      await waitUntil('the official\'s floor tile to show the camera off by the chair', async () => {
-        const s = await stageOf(p.official.page);
-        const t = s.program[0];
-        return { ok: t?.id === id.delegate && t.videoMuted === 'true' && !t.showVideo && t.note === 'Chủ trì đã tắt camera', detail: JSON.stringify(s) };
+  it('the chair revokes: the holder is heard no more, its floor tile and its screen leave the others\' stages', STEP_REAL, async () => {
+    await p.chair.page.click('#side-panel button[data-action="revoke"]');
+    for (const who of ['chair', 'hoaBinh', 'dongKinh']) {
+      const r = await waitUntil(`${who} to drop the floor and the screen and hear Tân Lập no more`, async () => {
+        const [floor, screen, seen] = await Promise.all([floorTile(p[who].page), probeScreen(p[who], 200), probeTiles(p[who], [id.tanLap])]);
+        // No <audio> element plays its sound any longer (its floor audio slot is empty).
+        const heard = seen[id.tanLap].audio.filter((a) => a.track === 'live' && !a.paused && a.peak > 0.01);
+        return { ok: floor === null && screen === null && heard.length === 0, detail: JSON.stringify({ floor, screen, seen }), seen };
       });
-      // No picture reaches the official's <video> any more; the delegate is still heard.
-      const r = await waitUntil('the official\'s video of the delegate to stop', async () => {
-        const seen = (await probeTiles(p.official, [id.delegate]))[id.delegate];
-        const heard = seen.audio.some((a) => a.track === 'live' && !a.paused && a.peak > 0.01);
-        return { ok: seen.video?.frames === 0 && heard, detail: JSON.stringify(seen), seen };
+      console.log(`${who} after the revoke: ${JSON.stringify(r.seen)}`);
+    }
+    assert.notEqual(await p.tanLap.page.evaluate(() => document.querySelector('#toggle-audio').dataset.floor), 'held');
+    await waitUntil('the holder\'s page to stop sharing with the floor gone', async () => {
+      const s = await p.tanLap.page.evaluate(() => ({ sharing: window.diemcau.sharing, button: document.querySelector('#toggle-share').hidden }));
+      return { ok: !s.sharing && s.button, detail: JSON.stringify(s) };
+    }, { timeoutMs: 10000, intervalMs: 100 });
+    assert.equal(await shown(p.chair.page, '#side-panel button[data-action="revoke"]'), false);
+    await shoot('dongKinh', 'after-revoke');
+  });
+
+  it('the chair closes a delegate\'s camera from its row: the others\' pictures of it stop, it is told', STEP_REAL, async () => {
+    const watchers = ['tanLap', 'hoaBinh'];
+    for (const who of watchers) await waitForLiveTiles(p[who], [id.dongKinh], { audio: false });
+    await rememberToasts(p.dongKinh.page);
+    await rowButton(p.chair.page, id.dongKinh, 'mute-video');
+    for (const who of watchers) {
+      // The server forwards the camera no more: a gallery slot goes to a site whose camera
+      // it forwards, so the tile leaves the gallery; a tile that stays says why, still.
+      const r = await waitUntil(`${who}'s picture of Đông Kinh to stop`, async () => {
+        const s = await stageOf(p[who].page);
+        const t = [...s.program, ...s.grid].find((x) => x.id === id.dongKinh);
+        const seen = (await probeTiles(p[who], [id.dongKinh]))[id.dongKinh];
+        const still = t?.videoMuted === 'true' && !t.showVideo && t.note === 'Chủ trì đã tắt camera' && seen.video?.frames === 0;
+        return { ok: !t || still, detail: JSON.stringify({ s, seen }), s };
       }, { timeoutMs: 20000, intervalMs: 200 });
-      console.log(`official after the chair's mute: ${JSON.stringify(r.seen)}`);
-      // The delegate is told once (a toast), and its control bar keeps saying so: the camera
-      // button is the chair's now, and its self view shows what the others get (no picture).
-      const told = await waitUntil('the delegate\'s page to say the chair turned its camera off', async () => {
-        const s = await p.delegate.page.evaluate(() => {
-          const cam = document.querySelector('#toggle-video');
-          return {
-            toasts: window.__toastsSeen,
-            cam: { state: cam.dataset.state, text: cam.textContent.trim(), disabled: cam.disabled },
-            selfShowsVideo: document.querySelector('#self-view').classList.contains('show-video'),
-          };
-        });
-        const ok = s.toasts.includes('Chủ trì đã tắt camera của bạn.') && s.cam.state === 'chair'
-          && s.cam.text === 'Chủ trì đã tắt camera' && s.cam.disabled && !s.selfShowsVideo;
-        return { ok, detail: JSON.stringify(s) };
+      console.log(`${who} after the chair closed Đông Kinh's camera: ${JSON.stringify(r.s)}`);
+    }
+    // It is told once (a toast), and its control bar keeps saying so: the camera button is
+    // the chair's now, and its self view shows what the others get (no picture).
+    await waitUntil('Đông Kinh\'s page to say the chair closed its camera', async () => {
+      const s = await p.dongKinh.page.evaluate(() => {
+        const cam = document.querySelector('#toggle-video');
+        return { toasts: window.__toastsSeen, cam: { state: cam.dataset.state, text: cam.textContent.trim(), disabled: cam.disabled },
+          selfShowsVideo: document.querySelector('#self-view').classList.contains('show-video') };
       });
-      assert.ok(told.ok);
-      console.log(`screenshot: ${await p.delegate.screenshot(`${tag}-delegate-camera-off-by-chair.png`)}`);
-      console.log(`screenshot: ${await p.official.screenshot(`${tag}-official-delegate-camera-off.png`)}`);
+      const ok = s.toasts.includes('Chủ trì đã tắt camera của bạn.') && s.cam.state === 'chair'
+        && s.cam.text === 'Chủ trì đã tắt camera' && s.cam.disabled && !s.selfShowsVideo;
+      return { ok, detail: JSON.stringify(s) };
     });
+    await shoot('dongKinh', 'camera-closed-by-chair');
+    await shoot('hoaBinh', 'firefox-sees-camera-closed');
+  });
 
-    it('the chair removes the delegate after confirming: the delegate\'s page says so, with no way back in', STEP_REAL, async () => {
-      await rowButton(p.chair.page, id.delegate, 'remove');
-      await p.chair.page.waitForSelector('dialog.panel-confirm[open]');
-      const ask = await p.chair.page.textContent('.panel-confirm-text');
-      assert.ok(ask.includes(PEOPLE.delegate.name), `the dialog names who: ${ask}`);
-      await p.chair.page.click('.panel-confirm-ok');
-      const v = await waitUntil('the delegate\'s page to show the removal', async () => {
-        const l = await leftView(p.delegate.page);
-        return { ok: l.reason === 'removed' && l.shown, detail: JSON.stringify(l), l };
-      });
-      assert.equal(v.l.heading, 'Bạn đã được mời ra khỏi cuộc họp');
-      assert.match(v.l.text, /Người chủ trì đã mời bạn ra khỏi phòng/);
-      assert.equal(v.l.rejoin, false, 'no "join again" button');
-      console.log(`screenshot: ${await p.delegate.screenshot(`${tag}-delegate-removed.png`)}`);
-      await waitUntil('the chair\'s list and the official\'s stage to drop the delegate', async () => {
-        const r = await rows(p.chair.page);
-        const s = await stageOf(p.official.page);
-        const gone = !r.some((x) => x.id === id.delegate) && ![...s.program, ...s.grid].some((x) => x.id === id.delegate);
-        return { ok: gone, detail: JSON.stringify({ r, s }) };
-      });
+  it('the chair removes the Firefox site after confirming: its page says so, with no way back in', STEP_REAL, async () => {
+    await rowButton(p.chair.page, id.hoaBinh, 'remove');
+    await p.chair.page.waitForSelector('dialog.panel-confirm[open]');
+    assert.ok((await p.chair.page.textContent('.panel-confirm-text')).includes(SITES.hoaBinh.name), 'the dialog names who');
+    await p.chair.page.click('.panel-confirm-ok');
+    const v = await waitUntil('the Firefox page to show the removal', async () => {
+      const l = await leftView(p.hoaBinh.page);
+      return { ok: l.reason === 'removed' && l.shown, detail: JSON.stringify(l), l };
     });
+    assert.equal(v.l.heading, 'Bạn đã được mời ra khỏi cuộc họp');
+    assert.match(v.l.text, /Người chủ trì đã mời bạn ra khỏi phòng/);
+    assert.equal(v.l.rejoin, false, 'no "join again" button');
+    await shoot('hoaBinh', 'firefox-removed');
+    await waitUntil('the chair\'s list and the others\' stages to drop the site', async () => {
+      const r = await rows(p.chair.page);
+      const stages = await Promise.all(['tanLap', 'dongKinh'].map((w) => stageOf(p[w].page)));
+      const gone = !r.some((x) => x.id === id.hoaBinh) && !stages.some((s) => [...s.program, ...s.grid].some((x) => x.id === id.hoaBinh));
+      return { ok: gone, detail: JSON.stringify({ r, stages }) };
+    });
+  });
 
-    it('the chair ends the meeting after confirming: the official\'s page says the meeting ended', STEP_REAL, async () => {
-      await openRoomControls(p.chair.page);
-      await p.chair.page.click('#side-panel button[data-action="end"]');
-      await p.chair.page.waitForSelector('dialog.panel-confirm[open]');
-      await p.chair.page.click('.panel-confirm-ok');
-      const v = await waitUntil('the official\'s page to show the meeting ended', async () => {
-        const l = await leftView(p.official.page);
+  it('the chair locks the room: a new site\'s join is refused with the "room locked" text; unlocked, it gets in', STEP_REAL, async () => {
+    const lockText = () => p.chair.page.textContent('#side-panel button[data-action="lock"]');
+    await openRoomControls(p.chair.page);
+    await p.chair.page.click('#side-panel button[data-action="lock"]');
+    await waitUntil('the lock button to offer unlocking', async () => {
+      const text = await lockText();
+      return { ok: text === 'Mở khóa phòng', detail: text };
+    });
+    const late = { label: 'late', page: await p.dongKinh.page.context().newPage() };
+    late.openForm = (url) => p.dongKinh.openForm.call(late, url);
+    await fillJoinForm(late, server, ROOM_REAL, LATE);
+    const refused = await waitUntil('the late site to be refused', async () => {
+      const r = await late.page.evaluate(() => ({ phase: document.body.dataset.phase, state: window.diemcau.state,
+        error: document.querySelector('#join-error').hidden ? null : document.querySelector('#join-error').textContent }));
+      return { ok: r.phase === 'join' && !!r.error, detail: JSON.stringify(r), r };
+    });
+    assert.equal(refused.r.error, 'Người chủ trì đã khóa phòng họp. Vui lòng liên hệ người chủ trì để được vào.');
+    await shot(late.page, `${tag}-late-room-locked.png`);
+    await p.chair.page.click('#side-panel button[data-action="lock"]');
+    await waitUntil('the lock button to offer locking', async () => {
+      const text = await lockText();
+      return { ok: text === 'Khóa phòng', detail: text };
+    });
+    await late.page.click('#join');
+    const lateId = await inMeeting(late, LATE.role);
+    await waitUntil('the chair to list the late site', async () => {
+      const r = await rows(p.chair.page);
+      return { ok: r.some((x) => x.id === lateId && x.name === LATE.name), detail: JSON.stringify(r) };
+    });
+    await waitForLiveTiles(p.chair, [lateId], { audio: false });
+    await shoot('chair', 'chair-late-site-in');
+    latePage = late.page;
+  });
+
+  it('the chair ends the meeting after confirming: the others\' pages say it ended, with no way back in', STEP_REAL, async () => {
+    await openRoomControls(p.chair.page);
+    await p.chair.page.click('#side-panel button[data-action="end"]');
+    await p.chair.page.waitForSelector('dialog.panel-confirm[open]');
+    await p.chair.page.click('.panel-confirm-ok');
+    for (const [who, page] of [['tanLap', p.tanLap.page], ['dongKinh', p.dongKinh.page], ['late', latePage]]) {
+      const v = await waitUntil(`${who}'s page to show the meeting ended`, async () => {
+        const l = await leftView(page);
         return { ok: l.reason === 'ended' && l.shown, detail: JSON.stringify(l), l };
       });
       assert.equal(v.l.heading, 'Cuộc họp đã kết thúc');
       assert.equal(v.l.rejoin, false, 'no "join again" into an ended meeting');
-      console.log(`screenshot: ${await p.official.screenshot(`${tag}-official-ended.png`)}`);
-    });
+    }
+    await shoot('tanLap', 'ended');
   });
-}
+});
 
 /** mean, p95 and max of a list of milliseconds, rounded to 0.01. */
 function stats(list) {

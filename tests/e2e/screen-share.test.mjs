@@ -6,26 +6,12 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from './lib/server.mjs';
-import { launchChromium, waitForTiles, waitUntil, endAll } from './lib/participants.mjs';
+import { launchChromium, waitForTiles, waitUntil, endAll, FAKE_SCREEN_CAPTURE } from './lib/participants.mjs';
+import { probeScreen } from './lib/live.mjs';
 
 const ROOM = 'e2e-screen-share';
 const STEP = { timeout: 60000 };
-// Chromium picks the whole (fake) screen without showing its picker.
-const CAPTURE = ['--auto-select-desktop-capture-source=Entire screen', '--enable-usermedia-screen-capturing'];
-
-/** The screen tile on p's page as the user sees it: where it is, its size, frames presented in 1 s. */
-const screenTile = (p) => p.page.evaluate(() => new Promise((resolve) => {
-  const tile = [...document.querySelectorAll('.tile-screen')].find((t) => !t.hidden);
-  if (!tile) return resolve(null);
-  const video = tile.querySelector('video');
-  let frames = 0;
-  const tick = () => { frames++; video.requestVideoFrameCallback(tick); };
-  video.requestVideoFrameCallback(tick);
-  setTimeout(() => resolve({
-    sharer: tile.dataset.sharerId, inProgram: !!tile.closest('#program'), label: tile.querySelector('.name').textContent,
-    width: video.videoWidth, height: video.videoHeight, frames, shown: tile.classList.contains('show-video'),
-  }), 1000);
-}));
+const CAPTURE = FAKE_SCREEN_CAPTURE;
 
 describe('screen sharing', { timeout: 200000 }, () => {
   let server, a, b, c;
@@ -62,7 +48,7 @@ describe('screen sharing', { timeout: 200000 }, () => {
     }, { timeoutMs: 15000, intervalMs: 100 });
     for (const p of [b, c]) {
       const r = await waitUntil(`${p.label} to show A's screen`, async () => {
-        const s = await screenTile(p);
+        const s = await probeScreen(p);
         return { ok: !!s && s.sharer === id.A && s.inProgram && s.shown && s.width > 0 && s.height > 0 && s.frames >= 3, detail: JSON.stringify(s), s };
       }, { timeoutMs: 20000, intervalMs: 200 });
       assert.match(r.s.label, /Màn hình của Sở Kế hoạch/);
@@ -81,7 +67,7 @@ describe('screen sharing', { timeout: 200000 }, () => {
       return { ok: s.toasts.some((x) => /Đang có người khác chia sẻ màn hình/.test(x)), detail: JSON.stringify(s), s };
     }, { timeoutMs: 15000, intervalMs: 100 });
     assert.equal(r.s.sharing, false);
-    const s = await screenTile(c);
+    const s = await probeScreen(c);
     assert.equal(s?.sharer, id.A, 'A\'s share goes on');
   });
 
@@ -89,7 +75,7 @@ describe('screen sharing', { timeout: 200000 }, () => {
     await a.page.click('#toggle-share');
     for (const p of [b, c]) {
       await waitUntil(`${p.label} to drop the screen`, async () => {
-        const s = await screenTile(p);
+        const s = await probeScreen(p);
         return { ok: s === null, detail: JSON.stringify(s) };
       }, { timeoutMs: 10000, intervalMs: 200 });
     }

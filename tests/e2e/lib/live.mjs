@@ -109,3 +109,35 @@ export async function waitForLiveTiles(p, ids, { timeoutMs = 40000, sampleMs = 1
 export async function probeTiles(p, ids, sampleMs = 1000) {
   return p.page.evaluate(probeInPage, [ids, sampleMs]);
 }
+
+/**
+ * Runs inside the page: the screen-share tile as the user sees it (whose screen, in the
+ * program or not, its label, size and frames presented during sampleMs), or null when no
+ * screen is shown. Frames are counted as in probeInPage.
+ */
+function screenInPage(sampleMs) {
+  return new Promise((resolve) => {
+    const tile = [...document.querySelectorAll('.tile-screen')].find((t) => !t.hidden);
+    if (!tile) return resolve(null);
+    const video = tile.querySelector('video');
+    let frames = 0;
+    let done = false;
+    const before = video.getVideoPlaybackQuality().totalVideoFrames;
+    const rvfc = typeof video.requestVideoFrameCallback === 'function';
+    const tick = () => { if (!done) { frames++; video.requestVideoFrameCallback(tick); } };
+    if (rvfc) video.requestVideoFrameCallback(tick);
+    setTimeout(() => {
+      done = true;
+      resolve({
+        sharer: tile.dataset.sharerId, inProgram: !!tile.closest('#program'), label: tile.querySelector('.name').textContent,
+        width: video.videoWidth, height: video.videoHeight, shown: tile.classList.contains('show-video'),
+        frames: rvfc ? frames : video.getVideoPlaybackQuality().totalVideoFrames - before,
+      });
+    }, sampleMs);
+  });
+}
+
+/** The screen tile on p's page now: {sharer, inProgram, label, width, height, shown, frames} or null. */
+export function probeScreen(p, sampleMs = 1000) {
+  return p.page.evaluate(screenInPage, sampleMs);
+}

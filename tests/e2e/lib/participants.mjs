@@ -31,6 +31,10 @@ const CHROMIUM_FLAGS = [
   '--disable-backgrounding-occluded-windows',
 ];
 
+// For launchChromium's extraArgs: getDisplayMedia picks the whole (fake) screen without
+// showing its picker.
+export const FAKE_SCREEN_CAPTURE = ['--auto-select-desktop-capture-source=Entire screen', '--enable-usermedia-screen-capturing'];
+
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls fn() (→ {ok, detail}) until ok or the deadline; throws with the last detail. */
