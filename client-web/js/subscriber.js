@@ -21,6 +21,10 @@ export class Subscriber extends EventTarget {
   /** Queue an offer; answers strictly in order. */
   handleOffer(msg) {
     const gen = this.generation;
+    // The offer's slots are the server's state when it sent the offer: apply them now, in
+    // the order of the wire, not after the queue and setRemoteDescription — a slot_update
+    // that arrives meanwhile is newer and must not be overwritten by them.
+    this.applySlots(msg.slots);
     this.queue = this.queue.then(() => (gen === this.generation ? this.answer(msg) : null)).catch((e) => {
       if (e?.code === 'stale_version') return; // a newer offer is coming
       this.dispatchEvent(new CustomEvent('error', { detail: e }));
@@ -56,7 +60,7 @@ export class Subscriber extends EventTarget {
         this.tracks.set(tr.mid, tr.receiver.track);
       }
     }
-    this.applySlots(msg.slots);
+    this.emitChange(); // the new m-lines' tracks are known now
     const answer = await pc.createAnswer();
     await pc.setLocalDescription(answer);
     if (this.pc !== pc) return;
