@@ -186,13 +186,15 @@ class Participant {
   }
 }
 
-/** extraArgs: more Chromium switches, e.g. to take UDP away from one participant. */
-export async function launchChromium(label, extraArgs = []) {
+/** extraArgs: more Chromium switches, e.g. to take UDP away from one participant;
+ * executablePath: another way to start Chromium (lib/netns.mjs starts it in a site's
+ * own network namespace). */
+export async function launchChromium(label, extraArgs = [], { executablePath = CHROMIUM_PATH } = {}) {
   const dir = await mkdtemp(join(tmpdir(), `diemcau-e2e-${label}-`));
   let ctx;
   try {
     ctx = await chromium.launchPersistentContext(dir, {
-      executablePath: CHROMIUM_PATH,
+      executablePath,
       headless: true,
       args: [...CHROMIUM_FLAGS, ...extraArgs],
       viewport: { width: 1280, height: 720 },
