@@ -765,6 +765,18 @@ describe('province meeting on the real page: chair + 3 delegates (one in Firefox
       const want = [{ id: id.tanLap, text: `1. ${SITES.tanLap.name}` }, { id: id.hoaBinh, text: `2. ${SITES.hoaBinh.name}` }];
       return { ok: JSON.stringify(q) === JSON.stringify(want), detail: JSON.stringify(q) };
     });
+    // On the chair's 1280×720 screen both entries are in view without scrolling, and the
+    // heading counts them.
+    const seen = await p.chair.page.evaluate(() => {
+      const box = document.querySelector('#side-panel .queue-box').getBoundingClientRect();
+      const inView = [...document.querySelectorAll('#side-panel .hand-queue li')].filter((li) => {
+        const r = li.getBoundingClientRect();
+        return r.height > 0 && r.top >= box.top - 1 && r.bottom <= box.bottom + 1;
+      }).length;
+      return { inView, heading: document.querySelector('#side-panel .queue-box h4').textContent };
+    });
+    assert.equal(seen.inView, 2, `queue entries in view: ${JSON.stringify(seen)}`);
+    assert.match(seen.heading, /\(2\)$/);
     await shoot('chair', 'chair-queue-two-hands');
   });
 
