@@ -18,6 +18,7 @@ import { icons } from './icons.js';
 import { collectStats } from './stats.js';
 import { MediaHealth } from './health.js';
 import { FlowWatch } from './flow.js';
+import { LinkQuality } from './link-quality.js';
 import { MicMeter, playTestSound } from './meter.js';
 import { loadChoice, saveChoice, openMedia, openTrack, stopStream, fillSelects } from './devices.js';
 
@@ -76,11 +77,13 @@ const view = new MeetingView({
 const notices = new Notices({ banner: $('connection-banner'), toasts: $('toasts') });
 const health = new MediaHealth(restartMedia);
 const flow = new FlowWatch();
+const links = new LinkQuality();
 const meter = new MicMeter($('mic-meter'));
 const screen = new ScreenShare();
 screen.addEventListener('change', () => renderMeeting());
 health.addEventListener('change', () => renderMeeting());
 flow.addEventListener('change', () => renderMeeting());
+links.addEventListener('change', () => renderMeeting());
 
 // ---------- phase and rendering ----------
 
@@ -104,6 +107,7 @@ function renderMeeting() {
     slots: app.subscriber ? app.subscriber.slotViews() : [],
     participants: app.participants,
     mediaOf: tileMedia,
+    linkOf: (id) => links.levelOf(id),
     layout: app.layout,
     roomState: app.roomState,
   });
@@ -134,6 +138,12 @@ function renderMediaStatus() {
   chip.textContent = chip.hidden ? '' : t(`media.${state}`, { n: health.attempt });
   $('media-help').hidden = state !== 'failed';
   $('media-help-text').textContent = t('media.failedHelp');
+  // Our own link, while connected: the strip says what the user will notice and why.
+  const own = state === 'connected' ? links.own : 'good';
+  const notice = $('link-notice');
+  notice.hidden = own === 'good';
+  notice.dataset.level = own;
+  notice.textContent = own === 'good' ? '' : t(own === 'bad' ? 'link.ownBad' : 'link.ownWeak');
 }
 
 /**
@@ -330,6 +340,7 @@ function onJoined(res) {
     app.subscriber.addEventListener('error', (e) => reportError(e.detail));
     app.subscriber.addEventListener('pc', (e) => health.watch('subscribe', e.detail));
     flow.start(app.subscriber);
+    links.start(() => app.subscriber, () => app.publisher);
   }
   app.subscriber.signaling = app.signaling;
   if (!app.panels) {
@@ -721,6 +732,7 @@ function teardown() {
   app.mediaState = { publish: 'new', subscribe: 'new' };
   health.reset();
   flow.stop();
+  links.stop();
   view.clear();
   notices.clear();
 }
@@ -817,6 +829,11 @@ window.diemcau = {
       state: health.state, publish: health.stateOf('publish'), subscribe: health.stateOf('subscribe'),
       attempt: health.attempt, flow: Object.fromEntries(flow.states),
     };
+  },
+  /** link-quality.js's levels: {own, remote: {participant id → level}}. */
+  get linkQuality() {
+    const remote = [...links.remote].map(([id, j]) => [id, { level: j.level, loss: j.loss, frozen: j.frozen, packets: j.packets }]);
+    return { own: links.own, remote: Object.fromEntries(remote) };
   },
   /** A signaling request as the page would send it (tests drive the chair's moderation with it). */
   request: (type, fields = {}) => {
