@@ -61,7 +61,7 @@ export async function startTurn(name, ip) {
   mkdirSync(LOGS, { recursive: true });
   const log = createWriteStream(join(LOGS, `turn-${name}.log`));
   const args = [
-    '-n', '--no-cli', '--no-dtls', '--fingerprint', '--simple-log', '--log-file', 'stdout',
+    '-n', '-v', '--no-cli', '--no-dtls', '--fingerprint', '--simple-log', '--log-file', 'stdout',
     '--listening-ip', ip, '--relay-ip', ip, '--listening-port', String(port), '--tls-listening-port', String(tlsPort),
     '--min-port', String(relayMin), '--max-port', String(relayMin + 99),
     '--use-auth-secret', '--static-auth-secret', secret, '--realm', 'diemcau.test',
