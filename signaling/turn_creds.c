@@ -46,7 +46,7 @@ json_t *dc_turn_ice_servers(const dc_config *cfg, const char *participant, int64
         json_decref(urls);
         return servers;
     }
-    json_array_append_new(servers, json_pack("{s:o, s:s, s:s}", "urls", urls, "username", username, "credential",
-                                             password));
+    json_array_append_new(servers,
+                          json_pack("{s:o, s:s, s:s}", "urls", urls, "username", username, "credential", password));
     return servers;
 }

@@ -150,7 +150,8 @@ static void set_want_write(sfu_tcp_conns *s, conn *c, bool want)
 static bool write_conn(sfu_tcp_conns *s, conn *c)
 {
     while (sfu_tcp_writer_pending(&c->tx)) {
-        ssize_t n = send(c->fd, sfu_tcp_writer_data(&c->tx), sfu_tcp_writer_pending(&c->tx), MSG_DONTWAIT | MSG_NOSIGNAL);
+        ssize_t n = send(c->fd, sfu_tcp_writer_data(&c->tx), sfu_tcp_writer_pending(&c->tx),
+                         MSG_DONTWAIT | MSG_NOSIGNAL);
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {

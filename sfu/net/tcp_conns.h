@@ -24,8 +24,8 @@ typedef enum {
 
 /* A packet arrived on a connection; return false to close it as junk (SFU_TCP_CLOSED_BAD).
  * `frame` is valid only during the call. */
-typedef bool (*sfu_tcp_frame_fn)(void *user, uint32_t conn_id, const struct sockaddr_storage *peer,
-                                 socklen_t peer_len, const uint8_t *frame, size_t len);
+typedef bool (*sfu_tcp_frame_fn)(void *user, uint32_t conn_id, const struct sockaddr_storage *peer, socklen_t peer_len,
+                                 const uint8_t *frame, size_t len);
 /* Called once per connection when it is gone (not for SFU_TCP_CLOSED_OWNER at free). */
 typedef void (*sfu_tcp_closed_fn)(void *user, uint32_t conn_id, sfu_tcp_close_reason why);
 /* A read is done: the frames it gave may be handled as one batch now. */

@@ -13,9 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SFU_TCP_FRAME_MAX 1500          /* largest packet carried (= SFU_PKT_MAX) */
-#define SFU_TCP_RX_BUF (8 * 1024)       /* read buffer per connection */
-#define SFU_TCP_TX_BUF (256 * 1024)     /* queued output per connection (~1 s of video) */
+#define SFU_TCP_FRAME_MAX 1500      /* largest packet carried (= SFU_PKT_MAX) */
+#define SFU_TCP_RX_BUF (8 * 1024)   /* read buffer per connection */
+#define SFU_TCP_TX_BUF (256 * 1024) /* queued output per connection (~1 s of video) */
 
 typedef struct {
     uint8_t buf[SFU_TCP_RX_BUF];
@@ -37,7 +37,7 @@ void sfu_tcp_reader_wrote(sfu_tcp_reader *r, size_t n); /* n ≤ room */
 sfu_tcp_frame_result sfu_tcp_reader_next(sfu_tcp_reader *r, const uint8_t **frame, size_t *len);
 
 typedef struct {
-    uint8_t *buf; /* SFU_TCP_TX_BUF bytes, allocated once per connection */
+    uint8_t *buf;      /* SFU_TCP_TX_BUF bytes, allocated once per connection */
     size_t start, end; /* unsent bytes are buf[start, end) */
 } sfu_tcp_writer;
 

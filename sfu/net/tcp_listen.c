@@ -95,7 +95,7 @@ sfu_tcp_listen *sfu_tcp_listen_new(const char *bind_ip, uint16_t port, sfu_tcp_r
     socklen_t blen = sizeof bound;
     getsockname(l->fd, (struct sockaddr *)&bound, &blen);
     l->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
-                                                 : ((struct sockaddr_in *)&bound)->sin_port);
+                                                : ((struct sockaddr_in *)&bound)->sin_port);
     l->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
     l->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     struct epoll_event lev = {.events = EPOLLIN, .data.u32 = LISTEN_ID};
@@ -172,8 +172,7 @@ static void accept_all(sfu_tcp_listen *l)
  * ICE opens with. The worker does the full check. */
 static bool looks_like_binding_request(const uint8_t *p, size_t len)
 {
-    return len >= 20 && p[0] == 0x00 && p[1] == 0x01 && p[4] == 0x21 && p[5] == 0x12 && p[6] == 0xa4 &&
-           p[7] == 0x42;
+    return len >= 20 && p[0] == 0x00 && p[1] == 0x01 && p[4] == 0x21 && p[5] == 0x12 && p[6] == 0xa4 && p[7] == 0x42;
 }
 
 static void read_first_frame(sfu_tcp_listen *l, pending *c)

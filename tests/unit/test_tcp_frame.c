@@ -89,7 +89,7 @@ static void test_partial_frame_waits(void)
     sfu_tcp_reader r;
     sfu_tcp_reader_init(&r);
     int empties = 0;
-    CHECK(read_all(&r, stream, 1, 1, frames, lens, 64, &empties) == 0);          /* half a length */
+    CHECK(read_all(&r, stream, 1, 1, frames, lens, 64, &empties) == 0);           /* half a length */
     CHECK(read_all(&r, stream + 1, n - 2, 100, frames, lens, 64, &empties) == 0); /* all but one byte */
     CHECK(read_all(&r, stream + n - 1, 1, 1, frames, lens, 64, &empties) == 1);
     CHECK(lens[0] == sizeof pkt && frames[0][299] == 0xab);
