@@ -378,7 +378,7 @@ static void print_usage(const char *prog)
             snprintf(usage, sizeof usage, "%s %s", keys[i].flag,
                      keys[i].type == KEY_INT    ? "N"
                      : keys[i].type == KEY_BOOL ? "BOOL"
-                     : keys[i].type == KEY_TEXT ? "IP"
+                     : keys[i].type == KEY_TEXT ? (strstr(keys[i].json_name, "urls") ? "URLS" : "IP")
                                                 : "PATH");
             printf("  %-22s %s\n", usage, keys[i].help);
         }
