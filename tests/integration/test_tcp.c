@@ -93,10 +93,9 @@ static size_t binding_request(uint8_t *buf, size_t cap, const char *ufrag, const
                     STUN_AGENT_USAGE_SHORT_TERM_CREDENTIALS | STUN_AGENT_USAGE_USE_FINGERPRINT);
     char username[128];
     snprintf(username, sizeof username, "%s:client", ufrag);
-    return stun_usage_ice_conncheck_create(&agent, &msg, buf, cap, (const uint8_t *)username, strlen(username),
-                                           (const uint8_t *)pwd, strlen(pwd), true, true, 0x6e7f00ff,
-                                           ((uint64_t)rand() << 32) | (uint64_t)rand(), NULL,
-                                           STUN_USAGE_ICE_COMPATIBILITY_RFC5245);
+    return stun_usage_ice_conncheck_create(
+        &agent, &msg, buf, cap, (const uint8_t *)username, strlen(username), (const uint8_t *)pwd, strlen(pwd), true,
+        true, 0x6e7f00ff, ((uint64_t)rand() << 32) | (uint64_t)rand(), NULL, STUN_USAGE_ICE_COMPATIBILITY_RFC5245);
 }
 
 /* Sends a binding request on fd and waits for the framed success response. */
@@ -223,7 +222,7 @@ static void test_half_open_and_many(const char *ufrag, const char *pwd)
     CHECK(fds[0] >= 0 && fds[MANY - 1] >= 0);
     WAIT_STAT(tcp_accepted, before.tcp_accepted + MANY);
     WAIT_STAT(tcp_refused, before.tcp_refused + (MANY - 256)); /* the oldest made room */
-    int ok = tcp_connect(); /* a good one among them is still served */
+    int ok = tcp_connect();                                    /* a good one among them is still served */
     CHECK(check_answered(ok, ufrag, pwd));
     close(ok);
     /* the rest are closed when their time to send a first frame is over (5 s) */
