@@ -5,7 +5,8 @@
  * binding request or names no transport, connections that never send, more connections
  * than may wait, junk after a good start — is closed and counted while the engine goes on
  * answering good connections. A transport whose connection closes ends as on a consent
- * loss (SFU_EV_TRANSPORT_TIMEOUT). */
+ * loss (SFU_EV_TRANSPORT_TIMEOUT). A peer that stops reading costs whole packets, counted
+ * as tcp_full, never a blocked worker or a split frame. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <glib.h>
@@ -264,6 +265,50 @@ static void test_junk_after_binding(void)
     CHECK(stats().tcp_connections == 0);
 }
 
+/* A peer that stops reading: its replies fill the kernel's buffers and then the
+ * connection's own (256 KiB), after which whole packets are dropped and counted as
+ * tcp_full; the worker never blocks (another connection is answered meanwhile), and what
+ * does arrive is whole frames, none split. */
+static void test_slow_reader(const char *ufrag, const char *pwd)
+{
+    sfu_stats before = stats();
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int small = 4096;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(tcp_port)};
+    inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+    CHECK(connect(fd, (struct sockaddr *)&to, sizeof to) == 0);
+    uint8_t req[512], framed[514];
+    size_t n = binding_request(req, sizeof req, ufrag, pwd);
+    framed[0] = (uint8_t)(n >> 8), framed[1] = (uint8_t)n;
+    memcpy(framed + 2, req, n);
+    size_t sent = 0;
+    for (int round = 0; round < 200 && stats().drops[SFU_DROP_TCP_FULL] == before.drops[SFU_DROP_TCP_FULL]; round++) {
+        for (int i = 0; i < 500; i++, sent++) send_all(fd, framed, n + 2); /* the same check again and again */
+        usleep(10000);
+    }
+    CHECK(stats().drops[SFU_DROP_TCP_FULL] > before.drops[SFU_DROP_TCP_FULL]);
+    int other = tcp_connect();
+    CHECK(check_answered(other, ufrag, pwd)); /* the worker is not stuck on the slow one */
+    close(other);
+    /* what arrives is whole STUN success responses, fewer than were asked for */
+    size_t replies = 0;
+    bool whole = true;
+    uint8_t head[2], reply[1500];
+    while (recv_exact(fd, head, 2, 500)) {
+        size_t len = (size_t)head[0] << 8 | head[1];
+        whole = whole && len >= 20 && len <= sizeof reply && recv_exact(fd, reply, len, 500) && reply[0] == 0x01 &&
+                reply[1] == 0x01;
+        if (!whole) break;
+        replies++;
+    }
+    CHECK(whole);
+    CHECK(replies > 0 && replies < sent);
+    printf("slow reader: %zu checks sent, %zu answers arrived, %llu dropped as tcp_full\n", sent, replies,
+           (unsigned long long)(stats().drops[SFU_DROP_TCP_FULL] - before.drops[SFU_DROP_TCP_FULL]));
+    close(fd);
+}
+
 int main(void)
 {
     srand(4571);
@@ -280,6 +325,7 @@ int main(void)
     test_answers_on_tcp(ufrag, pwd);
     test_junk_at_the_door(ufrag, pwd);
     test_half_open_and_many(ufrag, pwd);
+    test_slow_reader(ufrag, pwd);
     test_junk_after_binding();
 
     sfu_stats st = stats();

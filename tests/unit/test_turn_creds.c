@@ -21,7 +21,8 @@ int main(void)
     CHECK(json_is_array(none) && json_array_size(none) == 0);
     json_decref(none);
 
-    snprintf(cfg.turn_urls, sizeof cfg.turn_urls, "turns:t.example.vn:443?transport=tcp, turn:t.example.vn:3478?transport=tcp");
+    snprintf(cfg.turn_urls, sizeof cfg.turn_urls,
+             "turns:t.example.vn:443?transport=tcp, turn:t.example.vn:3478?transport=tcp");
     none = dc_turn_ice_servers(&cfg, "p7", 1700000000); /* URLs without a secret: nothing usable */
     CHECK(json_array_size(none) == 0);
     json_decref(none);
