@@ -144,7 +144,8 @@ typedef struct {
     uint64_t tx_gso_sends;    /* UDP GSO super-datagrams (their datagrams are in tx_packets) */
     uint64_t tx_gso_segments; /* datagrams those super-datagrams carried */
     /* ICE-TCP: connections open now; accepted by the listener; refused by it (no valid
-     * first binding request in time, unknown ufrag, too many waiting); closed by a worker
+     * first binding request in time, unknown ufrag, too many waiting; a peer that closes
+     * before sending a byte is not refused); closed by a worker
      * for junk (a frame too long, or not STUN/DTLS/RTP/RTCP) */
     uint64_t tcp_connections, tcp_accepted, tcp_refused, tcp_closed_bad;
 } sfu_stats;

@@ -186,6 +186,12 @@ static void read_first_frame(sfu_tcp_listen *l, pending *c)
         if (c->have == want) break;
         ssize_t n = recv(c->fd, c->buf + c->have, want - c->have, MSG_DONTWAIT);
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+        if (n == 0 && c->have == 0) {
+            /* closed before a byte: a browser that found a better pair (UDP) drops the TCP
+             * one it had opened; not a refusal */
+            g_hash_table_remove(l->pending, GUINT_TO_POINTER(c->id));
+            return;
+        }
         if (n <= 0) {
             refuse(l, c);
             return;

@@ -33,7 +33,8 @@ sfu_tcp_listen *sfu_tcp_listen_new(const char *bind_ip, uint16_t port, sfu_tcp_r
 bool sfu_tcp_listen_start(sfu_tcp_listen *l);
 void sfu_tcp_listen_free(sfu_tcp_listen *l); /* stops the thread, closes what is pending */
 uint16_t sfu_tcp_listen_port(const sfu_tcp_listen *l);
-/* Connections accepted, and those refused (junk, too slow, too many waiting). */
+/* Connections accepted, and those refused (junk, too slow, too many waiting; not those the
+ * peer closed before sending anything, as a browser does with a TCP pair it no longer needs). */
 void sfu_tcp_listen_counts(const sfu_tcp_listen *l, uint64_t *accepted, uint64_t *refused);
 
 #endif
