@@ -3,6 +3,7 @@
 // Wires the join token, signaling, publisher, subscriber, the stage, the control bar and
 // the side panel together and exposes window.diemcau for tests.
 
+import { setIceServers } from './ice.js';
 import { t, errorText, getLang, setLang, onLangChange, applyTranslations } from './i18n.js';
 import { Signaling, SignalingError } from './signaling.js';
 import { Publisher } from './publisher.js';
@@ -324,6 +325,7 @@ async function onJoinSubmit(ev) {
 /** A join or resume result: who we are, what we may do, who is here, the room's state. */
 function onJoined(res) {
   app.participantId = res.participant_id;
+  setIceServers(res.ice_servers); // TURN, for networks that block UDP
   if (res.room) app.room = res.room;
   if (res.name) app.name = res.name;
   if (res.role) app.role = res.role;

@@ -3,6 +3,8 @@
 // offer → `publish` → answer. Mute via track.enabled plus a `mute` message;
 // device switch via replaceTrack.
 
+import { rtcConfiguration } from './ice.js';
+
 export class Publisher extends EventTarget {
   constructor(signaling) {
     super();
@@ -17,7 +19,7 @@ export class Publisher extends EventTarget {
   /** Create the connection with the stream's tracks and negotiate. */
   async start(stream) {
     this.close();
-    const pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
+    const pc = new RTCPeerConnection(rtcConfiguration());
     this.pc = pc;
     pc.onconnectionstatechange = () => {
       this.dispatchEvent(new CustomEvent('state', { detail: pc.connectionState }));
