@@ -27,7 +27,8 @@ int sfu_simulcast_choose_layer(sfu_quality requested, unsigned n_layers, unsigne
     int layer = want;
     while (layer >= 0 && !(active_mask & 1u << layer)) layer--;
     if (layer < 0) /* only higher layers arrive: the lowest of them */
-        for (layer = want + 1; !(active_mask & 1u << layer); layer++) {}
+        for (layer = want + 1; !(active_mask & 1u << layer); layer++) {
+        }
     /* the budget steps down through the active layers below */
     while (layer_bps && layer > 0 && layer_bps[layer] > budget_bps) {
         int lower = layer - 1;
@@ -64,7 +65,8 @@ int sfu_simulcast_learn(sfu_stream *st, const uint8_t *buf, const sfu_rtp_header
     const uint8_t *val;
     size_t len;
     /* with mid negotiated, a rid is only this stream's under this stream's mid */
-    if (d->mid_ext_id && sfu_rtp_find_ext(buf, h, d->mid_ext_id, &val, &len) && !ext_equals(buf, h, d->mid_ext_id, d->mid))
+    if (d->mid_ext_id && sfu_rtp_find_ext(buf, h, d->mid_ext_id, &val, &len) &&
+        !ext_equals(buf, h, d->mid_ext_id, d->mid))
         return -1;
     for (unsigned i = 0; i < d->n_layers; i++) {
         if (!ext_equals(buf, h, d->rid_ext_id, d->rids[i])) continue;
@@ -86,8 +88,8 @@ void sfu_simulcast_retarget_slot(sfu_slot *slot, int64_t now)
         bps[i] = ly->bps;
     }
     /* no budget yet: bandwidth estimation will pass the subscriber's here */
-    slot->layers.target =
-        (int8_t)sfu_simulcast_choose_layer(slot->layers.quality, st->desc.n_layers, active, UINT32_MAX, bps);
+    slot->layers.target = (int8_t)sfu_simulcast_choose_layer(slot->layers.quality, st->desc.n_layers, active,
+                                                             UINT32_MAX, bps);
 }
 
 void sfu_simulcast_retarget(sfu_stream *st, int64_t now)

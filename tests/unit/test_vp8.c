@@ -18,8 +18,9 @@ static size_t build(uint8_t *p, unsigned flags, bool key, uint16_t pid, uint8_t 
     size_t n = 0;
     bool x = flags & (F_I | F_L | F_T | F_K);
     p[n++] = (uint8_t)((x ? 0x80 : 0) | 0x10); /* S=1, PID=0 */
-    if (x) p[n++] = (uint8_t)((flags & F_I ? 0x80 : 0) | (flags & F_L ? 0x40 : 0) | (flags & F_T ? 0x20 : 0) |
-                              (flags & F_K ? 0x10 : 0));
+    if (x)
+        p[n++] = (uint8_t)((flags & F_I ? 0x80 : 0) | (flags & F_L ? 0x40 : 0) | (flags & F_T ? 0x20 : 0) |
+                           (flags & F_K ? 0x10 : 0));
     if (flags & F_I) {
         if (flags & F_M) {
             p[n++] = (uint8_t)(0x80 | (pid >> 8 & 0x7f));
@@ -62,7 +63,7 @@ static void test_combinations(void)
             CHECK(sfu_vp8_parse_descriptor(copy, n, &again));
             CHECK(again.descriptor_len == d.descriptor_len && again.keyframe == d.keyframe);
             CHECK(again.has_tid == d.has_tid && again.tid == d.tid);
-            if (d.has_picture_id) CHECK(again.picture_id == 1 &&  again.picture_id_15bit == d.picture_id_15bit);
+            if (d.has_picture_id) CHECK(again.picture_id == 1 && again.picture_id_15bit == d.picture_id_15bit);
             if (d.has_tl0picidx) CHECK(again.tl0picidx == 1);
             CHECK(memcmp(copy + d.descriptor_len, p + d.descriptor_len, n - d.descriptor_len) == 0);
             if (!d.has_picture_id && !d.has_tl0picidx) CHECK(memcmp(copy, p, n) == 0);
