@@ -3,6 +3,8 @@
 // offer → `publish` → answer. Mute via track.enabled plus a `mute` message;
 // device switch via replaceTrack.
 
+import { cameraEncodings } from './quality.js';
+
 export class Publisher extends EventTarget {
   constructor(signaling) {
     super();
@@ -28,7 +30,8 @@ export class Publisher extends EventTarget {
       this.tracks[kind] = track;
       if (track) track.enabled = !this.muted[kind];
       const streams = track ? [stream] : [];
-      this.transceivers[kind] = pc.addTransceiver(track || kind, { direction: 'sendonly', streams });
+      const sendEncodings = kind === 'video' ? cameraEncodings(track) : undefined; // screen shares: one layer
+      this.transceivers[kind] = pc.addTransceiver(track || kind, { direction: 'sendonly', streams, ...(sendEncodings && { sendEncodings }) });
     }
     preferCodecs(this.transceivers.video);
     if (this.screenTrack) this.addScreenTransceiver();
