@@ -759,11 +759,12 @@ static void test_readings_give_way(void)
 /* A simulcast VP8 packet: the rid in a one-byte header extension (id SC_RID_EXT), then
  * the payload descriptor with a 15-bit picture id, TL0PICIDX and TID, a frame start. */
 #define SC_RID_EXT 10
-static size_t simulcast_packet(uint8_t *buf, uint32_t ssrc, const char *rid, uint16_t seq, uint32_t ts, bool key,
-                               uint16_t pid, uint8_t tl0, uint8_t tid)
+/* RTP with the rid in a one-byte header extension, then `payload`. */
+static size_t rid_packet(uint8_t *buf, uint32_t ssrc, const char *rid, uint16_t seq, uint32_t ts,
+                         const uint8_t *payload, size_t payload_len)
 {
     size_t rid_len = strlen(rid), ext_words = (1 + rid_len + 3) / 4, n = 12;
-    memset(buf, 0, 200);
+    memset(buf, 0, 12 + 4 + ext_words * 4);
     buf[0] = 0x90;
     buf[1] = 96;
     sfu_wr16(buf + 2, seq);
@@ -774,15 +775,26 @@ static size_t simulcast_packet(uint8_t *buf, uint32_t ssrc, const char *rid, uin
     buf[n + 4] = (uint8_t)(SC_RID_EXT << 4 | (rid_len - 1));
     memcpy(buf + n + 5, rid, rid_len);
     n += 4 + ext_words * 4;
-    buf[n++] = 0x90; /* X, S, PID 0 */
-    buf[n++] = 0xe0; /* I, L, T */
-    sfu_wr16(buf + n, (uint16_t)(0x8000 | pid));
+    memcpy(buf + n, payload, payload_len);
+    return n + payload_len;
+}
+
+/* A simulcast VP8 packet: the payload descriptor with a 15-bit picture id, TL0PICIDX and
+ * TID, a frame start, then payload. */
+static size_t simulcast_packet(uint8_t *buf, uint32_t ssrc, const char *rid, uint16_t seq, uint32_t ts, bool key,
+                               uint16_t pid, uint8_t tl0, uint8_t tid)
+{
+    uint8_t payload[80];
+    size_t n = 0;
+    payload[n++] = 0x90; /* X, S, PID 0 */
+    payload[n++] = 0xe0; /* I, L, T */
+    sfu_wr16(payload + n, (uint16_t)(0x8000 | pid));
     n += 2;
-    buf[n++] = tl0;
-    buf[n++] = (uint8_t)(tid << 6);
-    buf[n++] = key ? 0x10 : 0x11;
-    memset(buf + n, 0xab, 60);
-    return n + 60;
+    payload[n++] = tl0;
+    payload[n++] = (uint8_t)(tid << 6);
+    payload[n++] = key ? 0x10 : 0x11;
+    memset(payload + n, 0xab, 60);
+    return rid_packet(buf, ssrc, rid, seq, ts, payload, n + 60);
 }
 
 typedef struct {
@@ -978,6 +990,79 @@ static void test_simulcast(void)
     free_peers((peer *[]){&pub, &sub}, 2);
 }
 
+/* H.264 layers: the switch waits for the target's IDR (SPS first, in a STAP-A), with
+ * sequence numbers and timestamps continuous; there is no descriptor to rewrite. */
+static void test_simulcast_h264(void)
+{
+    peer pub = connect_peer(83, 5083), sub = connect_peer(84, 5084);
+    sfu_cmd add = {.type = SFU_CMD_STREAM_ADD,
+                   .id = 93,
+                   .room_id = ROOM,
+                   .stream = {.stream_id = 93,
+                              .transport_id = 83,
+                              .room_id = ROOM,
+                              .kind = SFU_KIND_VIDEO,
+                              .codec = SFU_CODEC_H264,
+                              .pt = 96,
+                              .n_layers = 2,
+                              .rids = {"lo", "hi"},
+                              .layer_ssrcs = {0xd0, 0}, /* one from SDP, one learnt */
+                              .rid_ext_id = SC_RID_EXT}};
+    sfu_core_apply(core, &add);
+    add_slot(94, &sub, SFU_KIND_VIDEO, 0x9494);
+    point(94, 93, 102);
+    set_quality(94, SFU_QUALITY_LOW, 0xff);
+    forget_sent();
+    static const uint8_t idr[] = {24, 0, 2, 0x67, 0x42, 0, 2, 0x68, 0xce, 0, 3, 0x65, 0x88, 0x84};
+    static const uint8_t delta[] = {0x41, 0x9a, 0x02, 0x03};
+    uint8_t pkt[256];
+    int64_t now = 200 * SEC;
+    uint16_t seq[2] = {10, 5000};
+    uint32_t ts[2] = {0, 777777};
+    for (int f = 0; f < 4; f++) { /* low starts at its IDR; high arrives, not forwarded */
+        core->now_us = now += 33000;
+        for (unsigned l = 0; l < 2; l++) {
+            const char *rid = l ? "hi" : "lo";
+            bool key = f == 1;
+            feed(&pub, pkt,
+                 rid_packet(pkt, 0xd0 + l, rid, seq[l]++, ts[l], key ? idr : delta, key ? sizeof idr : sizeof delta),
+                 false);
+            ts[l] += 3000;
+        }
+        end_batch();
+        size_t n = count_rtp(gs, received(&sub, gs, 512));
+        CHECK(n == (f == 0 ? 0u : 1u));
+        forget_sent();
+    }
+    set_quality(94, SFU_QUALITY_HIGH, 0xff);
+    got g;
+    uint16_t last_seq = 0;
+    for (int f = 0; f < 3; f++) { /* the high IDR comes at f == 1, after that batch's low packet */
+        core->now_us = now += 33000;
+        for (unsigned l = 0; l < 2; l++) {
+            bool key = l == 1 && f == 1;
+            feed(&pub, pkt,
+                 rid_packet(pkt, 0xd0 + l, l ? "hi" : "lo", seq[l]++, ts[l], key ? idr : delta,
+                            key ? sizeof idr : sizeof delta),
+                 false);
+            ts[l] += 3000;
+        }
+        end_batch();
+        size_t n = received(&sub, gs, 512);
+        CHECK(count_rtp(gs, n) == (f == 1 ? 2u : 1u));
+        if (f == 1 && n == 2) CHECK(gs[1].h.seq == (uint16_t)(gs[0].h.seq + 1)); /* low, then high's IDR */
+        g = gs[n - 1];
+        CHECK(g.h.ssrc == 0x9494 && g.h.pt == 102);
+        if (f > 0) CHECK(g.h.seq == (uint16_t)(last_seq + (f == 1 ? 2 : 1)));
+        if (f == 1) CHECK(sfu_h264_is_keyframe(g.buf + g.h.payload_off, g.h.payload_len));
+        last_seq = g.h.seq;
+        forget_sent();
+    }
+    sfu_stream *st = g_hash_table_lookup(core->streams, GUINT_TO_POINTER(93));
+    CHECK(st && st->desc.layer_ssrcs[1] == 0xd1);
+    free_peers((peer *[]){&pub, &sub}, 2);
+}
+
 int main(void)
 {
     CHECK(sfu_srtp_global_init());
@@ -998,6 +1083,7 @@ int main(void)
     test_audio_levels();
     test_readings_give_way();
     test_simulcast();
+    test_simulcast_h264();
 
     sfu_core_free(core);
     sfu_dtls_cert_free(server_cert);
