@@ -858,7 +858,8 @@ static void handle_subscribe_answer(dc_meeting *m, dc_conn *conn, dc_participant
         s->accepted_codecs = accepted_codecs(answer, s);
         if (!s->in_engine && s->accepted_codecs) {
             sfu_slot_add(m->engine, s->slot_id, p->sub_transport, room_id, s->kind, s->out_ssrc);
-            if (s->quality != SFU_QUALITY_HIGH) sfu_slot_set_quality(m->engine, s->slot_id, room_id, s->quality, 0xff);
+            if (s->quality != SFU_QUALITY_HIGH || s->max_tid != 0xff)
+                sfu_slot_set_quality(m->engine, s->slot_id, room_id, s->quality, s->max_tid);
             s->in_engine = true;
         }
         point_slot(m, p, s);
@@ -897,9 +898,10 @@ static void handle_set_quality(dc_meeting *m, dc_conn *conn, dc_participant *p, 
     }
     for (size_t i = 0; i < req->n_qualities; i++) {
         dc_slot *s = found[i];
-        if (s->quality == req->qualities[i].quality) continue;
+        if (s->quality == req->qualities[i].quality && s->max_tid == req->max_temporal_layer) continue;
         s->quality = req->qualities[i].quality;
-        if (s->in_engine) sfu_slot_set_quality(m->engine, s->slot_id, p->room->room_id, s->quality, 0xff);
+        s->max_tid = req->max_temporal_layer;
+        if (s->in_engine) sfu_slot_set_quality(m->engine, s->slot_id, p->room->room_id, s->quality, s->max_tid);
     }
     dc_mt_reply_ok(m, conn, req, dc_reply_ok(req->id));
 }

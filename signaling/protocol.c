@@ -467,7 +467,10 @@ static dc_error_code parse_set_quality(json_t *root, dc_request *r, char *msg, s
         snprintf(r->qualities[r->n_qualities].mid, sizeof r->qualities[0].mid, "%s", mid);
         r->qualities[r->n_qualities++].quality = (sfu_quality)k;
     }
-    return DC_OK;
+    int tid;
+    dc_error_code e = optional_int(root, "max_temporal_layer", 0, 3, 0xff, &tid, msg, msg_len);
+    r->max_temporal_layer = (uint8_t)tid;
+    return e;
 }
 
 static dc_error_code parse_id(json_t *root, dc_request *r, char *msg, size_t msg_len)

@@ -120,6 +120,7 @@ typedef struct {
         sfu_quality quality;
     } qualities[DC_QUALITY_MAX_ENTRIES];
     size_t n_qualities;
+    uint8_t max_temporal_layer; /* set_quality: VP8 TIDs above are not forwarded; 0xff: all */
 } dc_request;
 
 /* Parses and validates one text message. On error, msg gets a human message naming the

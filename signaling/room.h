@@ -74,6 +74,7 @@ typedef struct {
     uint8_t accepted_codecs; /* bit per sfu_codec the last answer accepted for this m-line */
     uint32_t pointed_stream; /* last sfu_slot_point target, 0 = none */
     sfu_quality quality;     /* what the client asked for it (set_quality); HIGH until asked */
+    uint8_t max_tid;         /* and the VP8 temporal layers (0xff: all) */
 } dc_slot;
 
 typedef struct dc_participant {

@@ -271,9 +271,9 @@ void sfu_slot_point(sfu *s, uint32_t slot_id, uint32_t room_id, uint32_t stream_
 
 void sfu_slot_set_quality(sfu *s, uint32_t slot_id, uint32_t room_id, sfu_quality quality, uint8_t max_temporal_layer)
 {
-    (void)max_temporal_layer;
     fake_call *c = record(s, FAKE_SLOT_SET_QUALITY, slot_id, room_id);
     c->quality = quality;
+    c->max_tid = max_temporal_layer;
     const fake_object *slot = find(s, OBJ_SLOT, slot_id);
     if (!slot) problem(s, "slot_set_quality of unknown slot %u", slot_id);
     else if (slot->room_id != room_id)

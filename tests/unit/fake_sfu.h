@@ -48,6 +48,7 @@ typedef struct {
     uint8_t audio_level_ext_id; /* stream_add */
     uint8_t n_layers;           /* stream_add: simulcast layers */
     sfu_quality quality;        /* slot_set_quality */
+    uint8_t max_tid;            /* slot_set_quality */
     char ice_ufrag[64];         /* transport_add: the server's ufrag */
     char text[160];             /* transport_add, transport_set_peer: the peer's fingerprint ("" = not yet);
                               stream_add: the mid */

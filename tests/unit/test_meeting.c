@@ -107,10 +107,15 @@ static void test_simulcast_quality(void)
         before = fake_sfu_call_count(engine);
         request_ok(&b, json_pack("{s:s, s:{s:s}}", "type", "set_quality", "qualities", mid, "low"));
         const fake_call *q = fake_sfu_find(engine, before, FAKE_SLOT_SET_QUALITY, slot_of(&b, mid));
-        CHECK(q && q->quality == SFU_QUALITY_LOW);
+        CHECK(q && q->quality == SFU_QUALITY_LOW && q->max_tid == 0xff);
         before = fake_sfu_call_count(engine);
         request_ok(&b, json_pack("{s:s, s:{s:s}}", "type", "set_quality", "qualities", mid, "low")); /* no change */
         CHECK(fake_sfu_count_since(engine, before, FAKE_SLOT_SET_QUALITY) == 0);
+        before = fake_sfu_call_count(engine);
+        request_ok(&b, json_pack("{s:s, s:{s:s}, s:i}", "type", "set_quality", "qualities", mid, "low",
+                                 "max_temporal_layer", 0));
+        q = fake_sfu_find(engine, before, FAKE_SLOT_SET_QUALITY, slot_of(&b, mid));
+        CHECK(q && q->quality == SFU_QUALITY_LOW && q->max_tid == 0);
     }
     json_t *bad = request(&b, json_pack("{s:s, s:{s:s}}", "type", "set_quality", "qualities", "99", "high"));
     CHECK(is_error(bad, "bad_request"));
