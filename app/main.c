@@ -61,7 +61,7 @@ int main(int argc, char **argv)
     size_t n_ports = dc_server_media_ports(server, ports, 256);
     printf("LISTENING http=%u media=", dc_server_http_port(server));
     for (size_t i = 0; i < n_ports; i++) printf(i ? ",%u" : "%u", ports[i]);
-    printf("\n");
+    printf(" tcp=%u\n", dc_server_media_tcp_port(server)); /* 0: ICE-TCP off */
     printf("Điểm Cầu: ready; open the address above in a browser (Ctrl+C stops the server)\n");
     fflush(stdout);
     dc_server_run(server, &stop_requested);

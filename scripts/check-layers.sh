@@ -11,10 +11,10 @@ SFU_DIR=${1:-"$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/sfu"}
 floor_of() {
   case "$1" in
     include/sfu | rtp/rtp | ice/ice_lite | arena_thread) echo 0 ;; # leaves, public types
-    rtp/rtcp | rtp/vp8 | srtp/gcm_sender) echo 1 ;;
+    rtp/rtcp | rtp/vp8 | srtp/gcm_sender | net/tcp_frame) echo 1 ;; # net/tcp_frame: bytes only
     srtp/srtp_session) echo 2 ;;
     dtls/dtls) echo 3 ;;
-    net/*) echo 4 ;;             # sockets, batches, addresses
+    net/*) echo 4 ;;             # sockets, batches, addresses, ICE-TCP connections
     events) echo 5 ;;            # the event ring
     types) echo 6 ;;             # the engine's objects, types only
     output | simulcast) echo 7 ;; # what leaves a core; simulcast layer choice and switching

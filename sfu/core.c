@@ -127,6 +127,7 @@ static const char *apply(sfu_core *c, const sfu_cmd *cmd, uint32_t *about)
         sfu_slot_apply_quality(slot, (sfu_quality)cmd->quality, cmd->max_tid);
         return NULL;
     }
+    case SFU_CMD_TCP_ADOPT: return "tcp: not a core command"; /* the worker takes these */
     case SFU_CMD_SLOT_REMOVE: {
         sfu_slot *slot = find(c->slots, cmd->id);
         if (slot && slot->room_id == cmd->room_id) sfu_slot_destroy(slot);
@@ -170,6 +171,15 @@ void sfu_core_on_datagram(sfu_core *c, uint8_t *buf, size_t len, const struct so
     if (kind == SFU_PKT_DTLS) sfu_transport_on_dtls(t, buf, len);
     else if (kind == SFU_PKT_RTP) sfu_router_on_rtp(t, buf, len);
     else sfu_router_on_rtcp(t, buf, len);
+}
+
+void sfu_core_on_tcp_closed(sfu_core *c, uint32_t conn_id, const char *why)
+{
+    struct sockaddr_storage addr;
+    socklen_t len;
+    struct sockaddr_storage none = {0};
+    sfu_tcp_addr_make(&addr, &len, conn_id, &none, 0);
+    sfu_transport_on_path_closed(c, &addr, why);
 }
 
 void sfu_core_end_batch(sfu_core *c) { sfu_router_fan_out(c); }

@@ -20,6 +20,7 @@ typedef enum {
     SFU_CMD_SLOT_POINT,
     SFU_CMD_SLOT_REMOVE,
     SFU_CMD_SLOT_SET_QUALITY,
+    SFU_CMD_TCP_ADOPT, /* for the worker, not the core: an ICE-TCP socket and its first frame */
 } sfu_cmd_type;
 
 typedef struct {
@@ -33,6 +34,12 @@ typedef struct {
     uint8_t quality, max_tid; /* slot_set_quality */
     char ufrag[SFU_ICE_UFRAG_MAX + 1], pwd[128], fingerprint[160];
     sfu_stream_desc stream;
+    /* tcp_adopt: the socket, its peer and its first frame (malloc'd; the worker owns both) */
+    int tcp_fd;
+    struct sockaddr_storage tcp_peer;
+    socklen_t tcp_peer_len;
+    uint8_t *tcp_frame;
+    size_t tcp_frame_len;
 } sfu_cmd;
 
 /* NULL if memory or a helper thread could not be had. */
@@ -46,6 +53,9 @@ void sfu_core_apply(sfu_core *c, const sfu_cmd *cmd);
  * sfu_core_end_batch. */
 void sfu_core_on_datagram(sfu_core *c, uint8_t *buf, size_t len, const struct sockaddr_storage *from,
                           socklen_t from_len, bool late);
+/* An ICE-TCP connection of the owner closed: a transport bound to it ends as if its
+ * consent were lost. */
+void sfu_core_on_tcp_closed(sfu_core *c, uint32_t conn_id, const char *why);
 void sfu_core_end_batch(sfu_core *c);            /* fans out what the batch queued */
 void sfu_core_tick(sfu_core *c, int64_t now_us); /* timers: DTLS, consent, REMB */
 

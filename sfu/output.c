@@ -17,6 +17,15 @@ void sfu_out_reserve(sfu_core *c, unsigned n)
     if (c->tx->count + n > SFU_TX_BATCH && c->tx_full) c->tx_full(c->tx_full_user, c->tx);
 }
 
+/* The packet is in the batch's next free buffer (sfu_out_buf), not committed: the
+ * connection copies it into its framed output, and the buffer serves the next packet. */
+void sfu_out_tcp(sfu_core *c, const struct sockaddr_storage *to, size_t len)
+{
+    const sfu_tcp_addr *a = (const sfu_tcp_addr *)to;
+    const uint8_t *buf = c->tx->bufs[c->tx->count];
+    if (!c->tcp_send || !c->tcp_send(c->tcp_send_user, a->conn_id, buf, len)) sfu_count_drop(c, SFU_DROP_TCP_FULL);
+}
+
 void sfu_out_copy(sfu_core *c, const struct sockaddr_storage *to, socklen_t to_len, const uint8_t *data, size_t len)
 {
     if (len > SFU_TX_BUF) return;

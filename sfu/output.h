@@ -26,10 +26,13 @@ static inline uint8_t *sfu_out_buf(sfu_core *c)
 /* Hands the batch to the owner unless n more datagrams fit: keeps a run for one
  * receiver in one send (n ≤ SFU_TX_BATCH). */
 void sfu_out_reserve(sfu_core *c, unsigned n);
-/* Queues the buffer sfu_out_buf returned, `len` bytes, to `to`. */
+void sfu_out_tcp(sfu_core *c, const struct sockaddr_storage *to, size_t len);
+/* Queues the buffer sfu_out_buf returned, `len` bytes, to `to` (an ICE-TCP connection's
+ * address takes it out of the batch, to the connection). */
 static inline void sfu_out_commit(sfu_core *c, const struct sockaddr_storage *to, socklen_t to_len, size_t len)
 {
-    sfu_tx_batch_commit(c->tx, to, to_len, len);
+    if (__builtin_expect(to->ss_family == SFU_AF_TCP, 0)) sfu_out_tcp(c, to, len);
+    else sfu_tx_batch_commit(c->tx, to, to_len, len);
 }
 /* Queues a copy of data (control traffic: STUN replies, DTLS flights), in order with media. */
 void sfu_out_copy(sfu_core *c, const struct sockaddr_storage *to, socklen_t to_len, const uint8_t *data, size_t len);

@@ -5,12 +5,15 @@
  * kept here and no lock is taken. */
 #include "sfu.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dtls/dtls.h"
 #include "ice/ice_lite.h"
+#include "net/tcp_listen.h"
 #include "sfu_internal.h"
 #include "srtp/srtp_session.h"
 #include "worker.h"
@@ -21,6 +24,14 @@ struct sfu {
     sfu_worker **workers;
     int n_workers;
     _Atomic unsigned poll_start; /* the worker sfu_poll_events drains first, in turn */
+
+    /* ICE-TCP: one listener for every worker; a connection goes to the worker of the room
+     * whose transport its first binding request names, looked up here (the signaling
+     * thread writes, the listener thread reads: a lock, never on the packet path) */
+    sfu_tcp_listen *tcp;
+    pthread_mutex_t ufrag_lock;
+    GHashTable *room_by_ufrag;      /* char* ufrag → room id */
+    GHashTable *ufrag_by_transport; /* transport id → char* ufrag (owns the key strings) */
 };
 
 static const char *const drop_names[SFU_DROP_REASONS] = {
@@ -28,11 +39,45 @@ static const char *const drop_names[SFU_DROP_REASONS] = {
     [SFU_DROP_STUN_AUTH] = "stun_auth", [SFU_DROP_SRTP] = "srtp",
     [SFU_DROP_DTLS] = "dtls",           [SFU_DROP_TX_FULL] = "tx_full",
     [SFU_DROP_LATE] = "late",           [SFU_DROP_NOT_ALLOWED] = "not_allowed",
+    [SFU_DROP_TCP_FULL] = "tcp_full",
 };
 
 const char *sfu_drop_reason_name(sfu_drop_reason r) { return (unsigned)r < SFU_DROP_REASONS ? drop_names[r] : "?"; }
 
 void sfu_random_string(char *buf, size_t len) { sfu_ice_random_string(buf, len); }
+
+static sfu_worker *worker_for_room(const sfu *s, uint32_t room_id);
+
+/* The listener's question (tcp_listen.h): whose is this connection? The worker of the
+ * transport named by the first binding request's ufrag gets the socket and the frame. */
+static bool route_tcp(void *user, int fd, const struct sockaddr_storage *peer, socklen_t peer_len, const uint8_t *frame,
+                      size_t len)
+{
+    sfu *s = user;
+    char ufrag[SFU_ICE_UFRAG_MAX + 1];
+    if (!sfu_ice_local_ufrag(frame, len, ufrag)) return false;
+    pthread_mutex_lock(&s->ufrag_lock);
+    gpointer room;
+    bool known = g_hash_table_lookup_extended(s->room_by_ufrag, ufrag, NULL, &room);
+    pthread_mutex_unlock(&s->ufrag_lock);
+    if (!known) return false;
+    sfu_cmd c = {.type = SFU_CMD_TCP_ADOPT,
+                 .room_id = GPOINTER_TO_UINT(room),
+                 .tcp_fd = fd,
+                 .tcp_peer_len = peer_len,
+                 .tcp_frame_len = len};
+    memcpy(&c.tcp_peer, peer, peer_len);
+    c.tcp_frame = malloc(len);
+    if (!c.tcp_frame) return false;
+    memcpy(c.tcp_frame, frame, len);
+    if (!sfu_worker_post(worker_for_room(s, c.room_id), &c)) {
+        free(c.tcp_frame);
+        return false;
+    }
+    return true;
+}
+
+uint16_t sfu_tcp_port(const sfu *s) { return s->tcp ? sfu_tcp_listen_port(s->tcp) : 0; }
 
 sfu *sfu_new(const sfu_config *cfg, sfu_wake_fn wake, void *wake_user)
 {
@@ -47,6 +92,9 @@ sfu *sfu_new(const sfu_config *cfg, sfu_wake_fn wake, void *wake_user)
     if (s->cfg.consent_timeout_ms <= 0) s->cfg.consent_timeout_ms = 30000;
     if (s->cfg.dtls_linger_ms <= 0) s->cfg.dtls_linger_ms = 10000;
     if (s->cfg.max_queue_delay_ms == 0) s->cfg.max_queue_delay_ms = 250;
+    pthread_mutex_init(&s->ufrag_lock, NULL);
+    s->room_by_ufrag = g_hash_table_new(g_str_hash, g_str_equal);
+    s->ufrag_by_transport = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
     s->cert = sfu_dtls_cert_new();
     s->workers = calloc((size_t)s->cfg.workers, sizeof *s->workers);
     if (!s->cert || !s->workers) {
@@ -73,11 +121,22 @@ sfu *sfu_new(const sfu_config *cfg, sfu_wake_fn wake, void *wake_user)
         }
         s->n_workers = i + 1;
     }
+    if (s->cfg.ice_tcp) {
+        s->tcp = sfu_tcp_listen_new(cfg->bind_ip ? cfg->bind_ip : "0.0.0.0", cfg->tcp_port, route_tcp, s);
+        if (!s->tcp) {
+            sfu_free(s);
+            return NULL;
+        }
+    }
     for (int i = 0; i < s->n_workers; i++) {
         if (!sfu_worker_start(s->workers[i])) {
             sfu_free(s);
             return NULL;
         }
+    }
+    if (s->tcp && !sfu_tcp_listen_start(s->tcp)) {
+        sfu_free(s);
+        return NULL;
     }
     return s;
 }
@@ -85,7 +144,11 @@ sfu *sfu_new(const sfu_config *cfg, sfu_wake_fn wake, void *wake_user)
 void sfu_free(sfu *s)
 {
     if (!s) return;
+    sfu_tcp_listen_free(s->tcp); /* first: it hands sockets to the workers */
     for (int i = 0; i < s->n_workers; i++) sfu_worker_free(s->workers[i]);
+    if (s->room_by_ufrag) g_hash_table_destroy(s->room_by_ufrag);
+    if (s->ufrag_by_transport) g_hash_table_destroy(s->ufrag_by_transport);
+    pthread_mutex_destroy(&s->ufrag_lock);
     free(s->workers);
     if (s->cert) sfu_dtls_cert_free(s->cert);
     free(s);
@@ -118,6 +181,15 @@ void sfu_transport_add(sfu *s, uint32_t transport_id, uint32_t room_id, const ch
     copy_str(c.ufrag, sizeof c.ufrag, ice_ufrag);
     copy_str(c.pwd, sizeof c.pwd, ice_pwd);
     copy_str(c.fingerprint, sizeof c.fingerprint, peer_fingerprint);
+    if (s->tcp && c.ufrag[0]) {
+        char *key = g_strdup(c.ufrag);
+        pthread_mutex_lock(&s->ufrag_lock);
+        const char *old = g_hash_table_lookup(s->ufrag_by_transport, GUINT_TO_POINTER(transport_id));
+        if (old) g_hash_table_remove(s->room_by_ufrag, old);
+        g_hash_table_insert(s->room_by_ufrag, key, GUINT_TO_POINTER(room_id));
+        g_hash_table_replace(s->ufrag_by_transport, GUINT_TO_POINTER(transport_id), key);
+        pthread_mutex_unlock(&s->ufrag_lock);
+    }
     post(s, &c, transport_id);
 }
 
@@ -133,6 +205,13 @@ void sfu_transport_set_peer(sfu *s, uint32_t transport_id, uint32_t room_id, con
 void sfu_transport_remove(sfu *s, uint32_t transport_id, uint32_t room_id)
 {
     sfu_cmd c = {.type = SFU_CMD_TRANSPORT_REMOVE, .id = transport_id, .room_id = room_id};
+    if (s->tcp) {
+        pthread_mutex_lock(&s->ufrag_lock);
+        const char *key = g_hash_table_lookup(s->ufrag_by_transport, GUINT_TO_POINTER(transport_id));
+        if (key) g_hash_table_remove(s->room_by_ufrag, key);
+        g_hash_table_remove(s->ufrag_by_transport, GUINT_TO_POINTER(transport_id)); /* frees key */
+        pthread_mutex_unlock(&s->ufrag_lock);
+    }
     post(s, &c, transport_id);
 }
 
@@ -218,5 +297,8 @@ void sfu_get_stats(const sfu *s, sfu_stats *out)
         out->transports += load(&c->transports);
         out->streams += load(&c->streams);
         out->slots += load(&c->slots);
+        out->tcp_connections += load(&c->tcp_connections);
+        out->tcp_closed_bad += load(&c->tcp_closed_bad);
     }
+    if (s->tcp) sfu_tcp_listen_counts(s->tcp, &out->tcp_accepted, &out->tcp_refused);
 }

@@ -173,8 +173,9 @@ void sfu_transport_on_stun(sfu_core *c, const uint8_t *buf, size_t len, const st
                            socklen_t from_len)
 {
     sfu_ice_answer_t answer;
-    sfu_ice_result r = sfu_ice_answer(c->ice, buf, len, (const struct sockaddr *)from, from_len, lookup_pwd, c,
-                                      &answer);
+    socklen_t wire_len = from_len;
+    const struct sockaddr *wire = sfu_addr_wire(from, &wire_len); /* an ICE-TCP peer's own address */
+    sfu_ice_result r = sfu_ice_answer(c->ice, buf, len, wire, wire_len, lookup_pwd, c, &answer);
     if (r == SFU_ICE_ROLE_CONFLICT) {
         sfu_out_copy(c, from, from_len, answer.reply, answer.reply_len);
         return;
@@ -264,4 +265,14 @@ void sfu_transport_tick(sfu_transport *t, int64_t now_us)
         unbind_addr(t);
         report_timeout(t, now_us - last, now_us);
     }
+}
+
+void sfu_transport_on_path_closed(sfu_core *c, const struct sockaddr_storage *addr, const char *why)
+{
+    sfu_transport *t = sfu_transport_by_addr(c, addr);
+    if (!t) return; /* no transport uses it (any more): nothing is lost */
+    unbind_addr(t);
+    if (t->timeout_reported) return;
+    t->timeout_reported = true; /* as a consent loss: signaling decides the rest */
+    sfu_out_event(c, SFU_EV_TRANSPORT_TIMEOUT, t->id, why);
 }

@@ -17,6 +17,9 @@ void sfu_transport_on_stun(sfu_core *c, const uint8_t *buf, size_t len, const st
                            socklen_t from_len);
 void sfu_transport_on_dtls(sfu_transport *t, const uint8_t *buf, size_t len);
 void sfu_transport_tick(sfu_transport *t, int64_t now_us);
+/* The path a transport is bound to is gone (its ICE-TCP connection closed): ended like a
+ * consent loss, reported as SFU_EV_TRANSPORT_TIMEOUT with `why`. */
+void sfu_transport_on_path_closed(sfu_core *c, const struct sockaddr_storage *addr, const char *why);
 sfu_transport *sfu_transport_by_addr(sfu_core *c, const struct sockaddr_storage *from);
 
 #endif

@@ -125,7 +125,8 @@ typedef struct {
     _Atomic uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes, rtp_forwarded;
     _Atomic uint64_t drops[SFU_DROP_REASONS];
     _Atomic uint64_t tx_gso_sends, tx_gso_segments;
-    _Atomic uint64_t transports, streams, slots; /* in the tables now */
+    _Atomic uint64_t transports, streams, slots;      /* in the tables now */
+    _Atomic uint64_t tcp_connections, tcp_closed_bad; /* ICE-TCP: open now, closed as junk */
 } sfu_counters;
 
 /* An RTP packet of the current receive batch, decrypted and parsed, waiting to be fanned
@@ -166,6 +167,9 @@ typedef struct {
 /* Called when the send batch is full: the owner sends and empties it (the worker), or
  * keeps what it holds (a test). The core itself never sends. */
 typedef void (*sfu_tx_full_fn)(void *user, sfu_tx_batch *tx);
+/* Queues one packet to an ICE-TCP connection of the owner (net/udp.h SFU_AF_TCP); false
+ * if it could not (its buffer is full, or it is gone). */
+typedef bool (*sfu_tcp_send_fn)(void *user, uint32_t conn_id, const uint8_t *data, size_t len);
 
 /* One worker's engine without its socket and thread: everything the packet path and the
  * commands touch. Only the worker's thread uses it (events and counters excepted). */
@@ -182,7 +186,9 @@ struct sfu_core {
     sfu_tx_batch *tx;
     sfu_tx_full_fn tx_full;
     void *tx_full_user;
-    bool pad_for_gso; /* the sender regroups for GSO: pad runs to one size */
+    bool pad_for_gso;         /* the sender regroups for GSO: pad runs to one size */
+    sfu_tcp_send_fn tcp_send; /* NULL: no ICE-TCP (set by the owner after creation) */
+    void *tcp_send_user;
     sfu_rx_batch rx;
     sfu_event_queue events;
     sfu_counters counters;

@@ -47,6 +47,81 @@ static void send_batch(void *user, sfu_tx_batch *tx)
 static void flush(sfu_worker *w)
 {
     if (w->core->tx->count) send_batch(w, w->core->tx);
+    sfu_tcp_conns_flush(&w->tcp);
+}
+
+/* --- ICE-TCP ------------------------------------------------------------------------ */
+
+static bool tcp_send(void *user, uint32_t conn_id, const uint8_t *data, size_t len)
+{
+    sfu_worker *w = user;
+    if (!sfu_tcp_conns_send(&w->tcp, conn_id, data, len)) return false;
+    sfu_count(&w->core->counters.tx_packets, 1);
+    sfu_count(&w->core->counters.tx_bytes, len);
+    return true;
+}
+
+/* The frames of one TCP read go to the core as one receive batch, like datagrams. */
+static void tcp_deliver(void *user)
+{
+    sfu_worker *w = user;
+    if (!w->tcp_rx_count) return;
+    w->core->now_us = sfu_now_us();
+    sfu_rx_datagrams *rx = w->rx;
+    for (unsigned i = 0; i < w->tcp_rx_count; i++)
+        sfu_core_on_datagram(w->core, rx->bufs[i], rx->len[i], &rx->from[i], rx->from_len[i], false);
+    w->tcp_rx_count = 0;
+    sfu_core_end_batch(w->core);
+    flush(w);
+}
+
+/* A frame is copied into the receive buffers (which leave room after a packet for what
+ * SRTP appends); what is not STUN, DTLS, RTP or RTCP closes the connection as junk. */
+static bool tcp_frame(void *user, uint32_t conn_id, const struct sockaddr_storage *peer, socklen_t peer_len,
+                      const uint8_t *frame, size_t len)
+{
+    sfu_worker *w = user;
+    if (len > SFU_PKT_MAX || sfu_pkt_classify(frame, len) == SFU_PKT_UNKNOWN) return false;
+    if (w->tcp_rx_count == SFU_RX_BATCH) tcp_deliver(w);
+    unsigned i = w->tcp_rx_count++;
+    memcpy(w->rx->bufs[i], frame, len);
+    w->rx->len[i] = len;
+    sfu_tcp_addr_make(&w->rx->from[i], &w->rx->from_len[i], conn_id, peer, peer_len);
+    return true;
+}
+
+static void tcp_closed(void *user, uint32_t conn_id, sfu_tcp_close_reason why)
+{
+    sfu_worker *w = user;
+    tcp_deliver(w); /* what it sent before it closed */
+    if (why == SFU_TCP_CLOSED_BAD) sfu_count(&w->core->counters.tcp_closed_bad, 1);
+    sfu_count(&w->core->counters.tcp_connections, (uint64_t)-1);
+    sfu_core_on_tcp_closed(w->core, conn_id,
+                           why == SFU_TCP_CLOSED_BAD ? "ICE-TCP connection closed: junk from the peer"
+                                                     : "ICE-TCP connection closed");
+}
+
+static void tcp_adopt(sfu_worker *w, sfu_cmd *c)
+{
+    uint32_t id = sfu_tcp_conns_adopt(&w->tcp, c->tcp_fd, &c->tcp_peer, c->tcp_peer_len);
+    if (id) {
+        sfu_count(&w->core->counters.tcp_connections, 1);
+        /* the first binding request, read by the listener, is this connection's first frame */
+        if (!tcp_frame(w, id, &c->tcp_peer, c->tcp_peer_len, c->tcp_frame, c->tcp_frame_len))
+            sfu_tcp_conns_close(&w->tcp, id);
+        tcp_deliver(w);
+    }
+    free(c->tcp_frame);
+}
+
+static void free_cmd(void *p)
+{
+    sfu_cmd *c = p;
+    if (c->type == SFU_CMD_TCP_ADOPT) {
+        close(c->tcp_fd);
+        free(c->tcp_frame);
+    }
+    free(c);
 }
 
 sfu_worker *sfu_worker_new(const sfu_worker_settings *cfg)
@@ -64,12 +139,15 @@ sfu_worker *sfu_worker_new(const sfu_worker_settings *cfg)
     w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     w->core = sfu_core_new(&cfg->core, send_batch, w);
     w->rx = calloc(1, sizeof *w->rx);
-    if (!ok || w->wake_fd < 0 || !w->core || !w->rx) {
+    bool tcp_ok = sfu_tcp_conns_init(&w->tcp, tcp_frame, tcp_closed, tcp_deliver, w);
+    if (!ok || w->wake_fd < 0 || !w->core || !w->rx || !tcp_ok) {
         if (ok) fprintf(stderr, "sfu: worker %d: out of memory or file descriptors\n", cfg->core.index);
         sfu_worker_free(w);
         return NULL;
     }
     w->core->pad_for_gso = w->udp.gso;
+    w->core->tcp_send = tcp_send;
+    w->core->tcp_send_user = w;
     return w;
 }
 
@@ -105,7 +183,8 @@ static void apply_commands(sfu_worker *w)
     pthread_mutex_unlock(&w->cmd_lock);
     w->core->now_us = sfu_now_us();
     for (sfu_cmd *c; (c = g_queue_pop_head(&pending));) {
-        sfu_core_apply(w->core, c);
+        if (c->type == SFU_CMD_TCP_ADOPT) tcp_adopt(w, c);
+        else sfu_core_apply(w->core, c);
         free(c);
     }
     flush(w);
@@ -148,6 +227,8 @@ static void receive_batch(sfu_worker *w)
 
 static void tick(sfu_worker *w, int64_t now)
 {
+    /* a connection silent for the consent timeout is gone even without a FIN */
+    sfu_tcp_conns_close_idle(&w->tcp, (int64_t)w->core->cfg.consent_timeout_ms * 1000);
     sfu_core_tick(w->core, now);
     flush(w);
     if (w->core->released_memory && now >= w->next_trim_us) {
@@ -171,11 +252,14 @@ static void *worker_main(void *arg)
     while (!atomic_load_explicit(&w->stop, memory_order_relaxed)) {
         int64_t now = sfu_now_us();
         int wait_ms = now >= w->next_tick_us ? 0 : (int)((w->next_tick_us - now + 999) / 1000);
-        struct pollfd pfd[2] = {{.fd = w->udp.fd, .events = POLLIN}, {.fd = w->wake_fd, .events = POLLIN}};
-        int r = poll(pfd, 2, wait_ms);
+        struct pollfd pfd[3] = {{.fd = w->udp.fd, .events = POLLIN},
+                                {.fd = w->wake_fd, .events = POLLIN},
+                                {.fd = w->tcp.epoll_fd, .events = POLLIN}};
+        int r = poll(pfd, 3, wait_ms);
         if (r < 0 && errno != EINTR) break;
         if (pfd[1].revents & POLLIN) apply_commands(w);
         if (pfd[0].revents & POLLIN) receive_batch(w);
+        if (pfd[2].revents & POLLIN) sfu_tcp_conns_service(&w->tcp);
         now = sfu_now_us();
         if (now >= w->next_tick_us) {
             tick(w, now);
@@ -198,8 +282,12 @@ void sfu_worker_free(sfu_worker *w)
         wake(w);
         pthread_join(w->thread, NULL);
     }
+    if (w->tcp.by_id) {
+        w->tcp.on_closed = NULL; /* the core goes too: nobody to tell */
+        sfu_tcp_conns_free(&w->tcp);
+    }
     sfu_core_free(w->core);
-    g_queue_clear_full(&w->cmd_queue, free);
+    g_queue_clear_full(&w->cmd_queue, free_cmd);
     pthread_mutex_destroy(&w->cmd_lock);
     sfu_udp_close(&w->udp);
     if (w->wake_fd >= 0) close(w->wake_fd);

@@ -1,4 +1,5 @@
-/* One media worker: a thread that owns one UDP socket and a core (core.h) with every
+/* One media worker: a thread that owns one UDP socket (and the ICE-TCP connections of
+ * its rooms) and a core (core.h) with every
  * transport, stream and slot of the rooms pinned to it. Shared with other threads: the
  * command queue (in), the core's event queue and counters (out).
  *
@@ -13,6 +14,7 @@
 #include <stdint.h>
 
 #include "core.h"
+#include "net/tcp_conns.h"
 #include "net/udp.h"
 
 typedef struct {
@@ -33,6 +35,8 @@ typedef struct {
     GQueue cmd_queue; /* sfu_cmd* */
 
     sfu_rx_datagrams *rx;
+    sfu_tcp_conns tcp;          /* ICE-TCP connections handed to this worker */
+    unsigned tcp_rx_count;      /* frames of the current TCP read waiting in rx */
     int64_t max_queue_delay_ns; /* 0: no limit */
     int64_t next_tick_us;
     int64_t next_trim_us; /* at most one malloc_trim per second */

@@ -88,6 +88,16 @@ static const config_key keys[] = {
     INT_KEY("consent_timeout_ms", NULL, consent_timeout_ms, 1000, 600000, "ICE consent timeout"),
     INT_KEY("max_queue_delay_ms", "--max-queue-delay-ms", max_queue_delay_ms, 0, 10000,
             "media that waited longer for a busy worker is dropped, not sent late (0 = never)"),
+    BOOL_KEY("ice_tcp", "--ice-tcp", ice_tcp,
+             "also offer media over TCP (passive ICE-TCP) for networks that block UDP (true|false)"),
+    INT_KEY("media_tcp_port", "--media-tcp-port", media_tcp_port, -1, 65535,
+            "the one ICE-TCP media port (0 = any free port, -1 = the number of media_port)"),
+    TEXT_KEY("turn_urls", "--turn-urls", turn_urls,
+             "TURN server URLs given to pages, e.g. turns:turn.example.vn:5349?transport=tcp (\"\" = none)"),
+    SECRET_KEY("turn_secret", NULL, KEY_SECRET, turn_secret, "TURN REST API shared secret (coturn static-auth-secret)"),
+    SECRET_KEY("turn_secret_file", "--turn-secret-file", KEY_SECRET_FILE, turn_secret,
+               "file holding the TURN shared secret"),
+    INT_KEY("turn_ttl_seconds", NULL, turn_ttl_seconds, 60, 7 * 86400, "lifetime of the TURN credentials a page gets"),
 };
 #define N_KEYS (sizeof keys / sizeof keys[0])
 
@@ -159,6 +169,9 @@ void dc_config_defaults(dc_config *cfg)
     cfg->consent_timeout_ms = 30000;
     cfg->max_queue_delay_ms = 250;
     cfg->dev_mode = true;
+    cfg->ice_tcp = true;
+    cfg->media_tcp_port = -1; /* TCP on the first media port's number */
+    cfg->turn_ttl_seconds = 6 * 3600;
     default_dev_token_clients(cfg);
     in_program_root("data/record.sqlite", cfg->record_path, sizeof cfg->record_path);
 }
@@ -365,7 +378,7 @@ static void print_usage(const char *prog)
             snprintf(usage, sizeof usage, "%s %s", keys[i].flag,
                      keys[i].type == KEY_INT    ? "N"
                      : keys[i].type == KEY_BOOL ? "BOOL"
-                     : keys[i].type == KEY_TEXT ? "IP"
+                     : keys[i].type == KEY_TEXT ? (strstr(keys[i].json_name, "urls") ? "URLS" : "IP")
                                                 : "PATH");
             printf("  %-22s %s\n", usage, keys[i].help);
         }

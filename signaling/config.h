@@ -46,6 +46,16 @@ typedef struct {
     char admin_token[DC_CONFIG_ADMIN_TOKEN_MAX]; /* bearer credential for /admin; "" = no admin API */
     size_t admin_token_len;
     char record_path[DC_CONFIG_PATH_MAX]; /* SQLite meeting record; "" = none */
+
+    /* Networks that block UDP: passive ICE-TCP on one TCP port beside the UDP candidate,
+     * and a TURN server (TCP/TLS) the pages are told about, with short-lived credentials
+     * from its REST API shared secret (coturn use-auth-secret). */
+    bool ice_tcp;
+    int media_tcp_port;                     /* 0 = any free port */
+    char turn_urls[DC_CONFIG_PATH_MAX];     /* space- or comma-separated turn:/turns: URLs; "" = no TURN */
+    char turn_secret[DC_CONFIG_SECRET_MAX]; /* coturn static-auth-secret; never logged */
+    size_t turn_secret_len;
+    int turn_ttl_seconds; /* how long the credentials a page gets are valid */
 } dc_config;
 
 void dc_config_defaults(dc_config *cfg);

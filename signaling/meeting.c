@@ -13,6 +13,7 @@
 #include "join_auth.h"
 #include "meeting_internal.h"
 #include "slots.h"
+#include "turn_creds.h"
 
 /* After the chair ends a meeting, joins to its room are refused for this long, so that
  * sites reconnecting on their own do not start a new, empty meeting. */
@@ -273,6 +274,7 @@ static dc_sdp_local local_description(dc_meeting *m, const dc_participant *p, co
         .fingerprint = sfu_fingerprint(m->engine),
         .candidate_ip = m->cfg.announce_ip,
         .candidate_port = sfu_room_port(m->engine, p->room->room_id),
+        .tcp_port = sfu_tcp_port(m->engine),
         .session_id = p->sdp_session_id,
         .session_version = version,
     };
@@ -375,7 +377,7 @@ void dc_mt_remove_participant(dc_meeting *m, dc_participant *p, const char *reas
 
 /* ---- joining -------------------------------------------------------------------------- */
 
-static json_t *join_result(const dc_request *req, const dc_participant *p)
+static json_t *join_result(const dc_meeting *m, const dc_request *req, const dc_participant *p)
 {
     json_t *others = json_array();
     for (const dc_participant *o = p->room->participants; o; o = o->next)
@@ -390,6 +392,7 @@ static json_t *join_result(const dc_request *req, const dc_participant *p)
     json_object_set_new(ok, "resume_token", json_string(p->resume_token));
     json_object_set_new(ok, "room_state", dc_mt_room_state_json(p->room));
     json_object_set_new(ok, "participants", others);
+    json_object_set_new(ok, "ice_servers", dc_turn_ice_servers(&m->cfg, p->id, dc_mt_wall_ms() / 1000));
     return ok;
 }
 
@@ -470,7 +473,7 @@ static void handle_join(dc_meeting *m, dc_conn *conn, const dc_request *req)
                                .role = dc_role_name(p->role)};
     p->attendance_id = dc_record_join(m->record, room->meeting_id, &person, dc_mt_wall_ms());
 
-    dc_mt_reply_ok(m, conn, req, join_result(req, p));
+    dc_mt_reply_ok(m, conn, req, join_result(m, req, p));
     dc_mt_broadcast(m, room, p,
                     json_pack("{s:s, s:o}", "type", "participant_joined", "participant", dc_mt_participant_json(p)));
     if (dc_room_chair(room) == p) dc_mt_broadcast_room_state(m, room); /* the meeting has its chair */
@@ -499,7 +502,7 @@ static void handle_resume(dc_meeting *m, dc_conn *conn, const dc_request *req)
     }
     p->conn = conn;
     conn->participant = p;
-    dc_mt_reply_ok(m, conn, req, join_result(req, p));
+    dc_mt_reply_ok(m, conn, req, join_result(m, req, p));
     send_subscribe_offer(m, p); /* always a fresh one: the client may have missed some */
 }
 

@@ -750,10 +750,16 @@ static void write_transport(GString *s, const dc_sdp_local *l, const char *mid, 
     if (rsize) g_string_append(s, "a=rtcp-rsize\r\n");
 }
 
+/* UDP first; a passive ICE-TCP candidate (RFC 6544) at a lower priority beside it, for
+ * networks that block UDP: a browser pairs it only with its active TCP candidates. */
 static void write_candidate(GString *s, const dc_sdp_local *l)
 {
-    g_string_append_printf(s, "a=candidate:1 1 udp 2130706431 %s %u typ host\r\na=end-of-candidates\r\n",
-                           l->candidate_ip, (unsigned)l->candidate_port);
+    g_string_append_printf(s, "a=candidate:1 1 udp 2130706431 %s %u typ host\r\n", l->candidate_ip,
+                           (unsigned)l->candidate_port);
+    if (l->tcp_port)
+        g_string_append_printf(s, "a=candidate:2 1 tcp 1518280447 %s %u typ host tcptype passive\r\n", l->candidate_ip,
+                               (unsigned)l->tcp_port);
+    g_string_append(s, "a=end-of-candidates\r\n");
 }
 
 static void write_rtpmap(GString *s, uint8_t pt, const char *name, uint32_t clock, uint8_t channels)

@@ -128,6 +128,7 @@ typedef struct {
     const char *fingerprint;  /* "AB:CD:…" sha-256 */
     const char *candidate_ip; /* announced address */
     uint16_t candidate_port;  /* the worker's UDP port */
+    uint16_t tcp_port;        /* the engine's passive ICE-TCP port; 0 = none */
     uint64_t session_id;
     uint32_t session_version;
 } dc_sdp_local;

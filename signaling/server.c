@@ -292,8 +292,9 @@ static void log_engine_counters(const sfu *engine)
             st.rtp_forwarded);
     for (int r = 0; r < SFU_DROP_REASONS; r++)
         fprintf(stderr, " drop_%s=%" PRIu64, sfu_drop_reason_name((sfu_drop_reason)r), st.drops[r]);
-    fprintf(stderr, " transports=%" PRIu64 " streams=%" PRIu64 " slots=%" PRIu64 "\n", st.transports, st.streams,
-            st.slots);
+    fprintf(stderr, " transports=%" PRIu64 " streams=%" PRIu64 " slots=%" PRIu64, st.transports, st.streams, st.slots);
+    fprintf(stderr, " tcp=%" PRIu64 " tcp_accepted=%" PRIu64 " tcp_refused=%" PRIu64 " tcp_closed_bad=%" PRIu64 "\n",
+            st.tcp_connections, st.tcp_accepted, st.tcp_refused, st.tcp_closed_bad);
     fflush(stderr);
 }
 
@@ -403,6 +404,8 @@ dc_server *dc_server_new(const dc_config *cfg, char *err, size_t err_len)
         .workers = dc_config_workers(&s->cfg),
         .consent_timeout_ms = s->cfg.consent_timeout_ms,
         .max_queue_delay_ms = s->cfg.max_queue_delay_ms > 0 ? s->cfg.max_queue_delay_ms : -1,
+        .ice_tcp = s->cfg.ice_tcp,
+        .tcp_port = (uint16_t)(s->cfg.media_tcp_port < 0 ? s->cfg.media_port : s->cfg.media_tcp_port),
     };
     s->engine = sfu_new(&engine_cfg, wake_lws, s);
     if (!s->engine) {
@@ -426,10 +429,19 @@ dc_server *dc_server_new(const dc_config *cfg, char *err, size_t err_len)
     uint16_t ports[256];
     size_t n_ports = dc_server_media_ports(s, ports, 256);
     dc_startup_banner(stdout, stderr, &s->cfg, s->http_port, ports, n_ports);
+    uint16_t tcp_port = sfu_tcp_port(s->engine);
+    if (tcp_port)
+        printf("  media (TCP)           %s port %u, ICE-TCP for networks that block UDP\n", s->cfg.media_bind_ip,
+               tcp_port);
+    else printf("  media (TCP)           off (ice_tcp false): a network that blocks UDP needs TURN\n");
+    printf("  TURN                  %s\n", s->cfg.turn_urls[0] && s->cfg.turn_secret_len ? s->cfg.turn_urls : "none");
+    fflush(stdout);
     return s;
 }
 
 uint16_t dc_server_http_port(const dc_server *s) { return s->http_port; }
+
+uint16_t dc_server_media_tcp_port(const dc_server *s) { return sfu_tcp_port(s->engine); }
 
 size_t dc_server_media_ports(const dc_server *s, uint16_t *ports, size_t max)
 {

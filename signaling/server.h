@@ -18,6 +18,7 @@ dc_server *dc_server_new(const dc_config *cfg, char *err, size_t err_len);
 uint16_t dc_server_http_port(const dc_server *s);
 /* The UDP port of each media worker, in worker order; returns how many were written. */
 size_t dc_server_media_ports(const dc_server *s, uint16_t *ports, size_t max);
+uint16_t dc_server_media_tcp_port(const dc_server *s); /* 0: ICE-TCP is off */
 /* Serves until *stop becomes non-zero (set it from a signal handler). */
 void dc_server_run(dc_server *s, volatile sig_atomic_t *stop);
 /* Stops the engine, closes every connection, frees everything. */

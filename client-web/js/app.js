@@ -3,6 +3,7 @@
 // Wires the join token, signaling, publisher, subscriber, the stage, the control bar and
 // the side panel together and exposes window.diemcau for tests.
 
+import { setIceServers } from './ice.js';
 import { t, errorText, getLang, setLang, onLangChange, applyTranslations } from './i18n.js';
 import { Signaling, SignalingError } from './signaling.js';
 import { Publisher } from './publisher.js';
@@ -19,6 +20,7 @@ import { icons } from './icons.js';
 import { collectStats } from './stats.js';
 import { MediaHealth } from './health.js';
 import { FlowWatch } from './flow.js';
+import { LinkQuality } from './link-quality.js';
 import { MicMeter, playTestSound } from './meter.js';
 import { loadChoice, saveChoice, openMedia, openTrack, stopStream, fillSelects } from './devices.js';
 
@@ -77,11 +79,13 @@ const view = new MeetingView({
 const notices = new Notices({ banner: $('connection-banner'), toasts: $('toasts') });
 const health = new MediaHealth(restartMedia);
 const flow = new FlowWatch();
+const links = new LinkQuality();
 const meter = new MicMeter($('mic-meter'));
 const screen = new ScreenShare();
 screen.addEventListener('change', () => renderMeeting());
 health.addEventListener('change', () => renderMeeting());
 flow.addEventListener('change', () => renderMeeting());
+links.addEventListener('change', () => renderMeeting());
 
 // ---------- phase and rendering ----------
 
@@ -105,6 +109,7 @@ function renderMeeting() {
     slots: app.subscriber ? app.subscriber.slotViews() : [],
     participants: app.participants,
     mediaOf: tileMedia,
+    linkOf: (id) => links.levelOf(id),
     layout: app.layout,
     roomState: app.roomState,
   });
@@ -136,6 +141,12 @@ function renderMediaStatus() {
   chip.textContent = chip.hidden ? '' : t(`media.${state}`, { n: health.attempt });
   $('media-help').hidden = state !== 'failed';
   $('media-help-text').textContent = t('media.failedHelp');
+  // Our own link, while connected: the strip says what the user will notice and why.
+  const own = state === 'connected' ? links.own : 'good';
+  const notice = $('link-notice');
+  notice.hidden = own === 'good';
+  notice.dataset.level = own;
+  notice.textContent = own === 'good' ? '' : t(own === 'bad' ? 'link.ownBad' : 'link.ownWeak');
 }
 
 /**
@@ -316,6 +327,7 @@ async function onJoinSubmit(ev) {
 /** A join or resume result: who we are, what we may do, who is here, the room's state. */
 function onJoined(res) {
   app.participantId = res.participant_id;
+  setIceServers(res.ice_servers); // TURN, for networks that block UDP
   if (res.room) app.room = res.room;
   if (res.name) app.name = res.name;
   if (res.role) app.role = res.role;
@@ -332,6 +344,7 @@ function onJoined(res) {
     app.subscriber.addEventListener('error', (e) => reportError(e.detail));
     app.subscriber.addEventListener('pc', (e) => health.watch('subscribe', e.detail));
     flow.start(app.subscriber);
+    links.start(() => app.subscriber, () => app.publisher);
   }
   app.subscriber.signaling = app.signaling;
   if (!app.panels) {
@@ -725,6 +738,7 @@ function teardown() {
   app.mediaState = { publish: 'new', subscribe: 'new' };
   health.reset();
   flow.stop();
+  links.stop();
   view.clear();
   notices.clear();
 }
@@ -821,6 +835,11 @@ window.diemcau = {
       state: health.state, publish: health.stateOf('publish'), subscribe: health.stateOf('subscribe'),
       attempt: health.attempt, flow: Object.fromEntries(flow.states),
     };
+  },
+  /** link-quality.js's levels: {own, remote: {participant id → level}}. */
+  get linkQuality() {
+    const remote = [...links.remote].map(([id, j]) => [id, { level: j.level, loss: j.loss, frozen: j.frozen, packets: j.packets }]);
+    return { own: links.own, remote: Object.fromEntries(remote) };
   },
   /** A signaling request as the page would send it (tests drive the chair's moderation with it). */
   request: (type, fields = {}) => {

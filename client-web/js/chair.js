@@ -67,14 +67,20 @@ export class ChairTools {
 
     // The hand queue, oldest first; it scrolls on its own when long.
     const queueBox = el('div', 'queue-box');
-    const queueHeading = el('h4', 'panel-subheading', t('panel.queue'));
-    queueHeading.dataset.i18n = 'panel.queue';
+    // The count tells the chair how many wait even when the list has scrolled.
+    const queueHeading = el('h4', 'panel-subheading');
+    const queueTitle = el('span', null, t('panel.queue'));
+    queueTitle.dataset.i18n = 'panel.queue';
+    this.queueCount = el('span', 'queue-count');
+    queueHeading.append(queueTitle, this.queueCount);
     this.queue = el('ol', 'hand-queue');
     this.queueEmpty = el('p', 'panel-empty', t('panel.queueEmpty'));
     this.queueEmpty.dataset.i18n = 'panel.queueEmpty';
 
-    // The room: used rarely, so folded away until wanted.
+    // The room: used rarely, so folded away until wanted, and placed by the panel at the
+    // foot of the list (roomBox), leaving the queue the height.
     const room = el('details', 'room-box');
+    this.roomBox = room;
     const summary = el('summary', null, t('panel.roomControls'));
     summary.dataset.i18n = 'panel.roomControls';
     this.lockBtn = actionButton('btn-small', 'panel.lock', 'lock');
@@ -92,14 +98,16 @@ export class ChairTools {
     room.append(summary, roomButtons, shareLabel, this.endBtn);
 
     queueBox.append(queueHeading, this.queueEmpty, this.queue);
-    root.append(heading, floor, queueBox, room);
+    root.append(heading, floor, queueBox);
     container.append(root);
     this.root = root;
 
-    root.addEventListener('click', (ev) => {
+    const onClick = (ev) => {
       const b = ev.target.closest('button[data-action]');
       if (b) this.onButton(b.dataset.action, b.closest('li[data-participant-id]')?.dataset.participantId);
-    });
+    };
+    root.addEventListener('click', onClick);
+    room.addEventListener('click', onClick);
     this.share.addEventListener('change', () => {
       const want = this.share.checked;
       this.share.checked = !!this.state.floor_may_share; // the room_state that follows sets it
@@ -177,6 +185,7 @@ export class ChairTools {
       if (at !== entry.li) this.queue.insertBefore(entry.li, at);
     });
     this.queueEmpty.hidden = hands.length > 0;
+    this.queueCount.textContent = hands.length ? ` (${hands.length})` : '';
     this.nextBtn.disabled = hands.length === 0;
     this.revokeBtn.hidden = !s.floor_holder;
     this.lockBtn.dataset.i18n = s.locked ? 'panel.unlock' : 'panel.lock';

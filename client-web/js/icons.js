@@ -14,5 +14,7 @@ export const icons = {
   screen: wrap('<rect x="2" y="3" width="20" height="14" rx="2"/><path d="M8 21h8"/><path d="M12 17v4"/><path d="M9 10l3-3 3 3"/><path d="M12 7v6"/>'),
   grid: wrap('<rect x="3" y="3" width="7" height="7" rx="1"/><rect x="14" y="3" width="7" height="7" rx="1"/><rect x="3" y="14" width="7" height="7" rx="1"/><rect x="14" y="14" width="7" height="7" rx="1"/>'),
   speaker: wrap('<rect x="2" y="3" width="20" height="13" rx="2"/><rect x="3" y="18" width="5" height="3" rx="1"/><rect x="9.5" y="18" width="5" height="3" rx="1"/><rect x="16" y="18" width="5" height="3" rx="1"/>'),
+  // signal bars: the tile's link chip colours the bars its level leaves lit (app.css)
+  signal: wrap('<path class="bar1" d="M4 20v-3"/><path class="bar2" d="M10 20v-8"/><path class="bar3" d="M16 20V8"/><path class="bar4" d="M22 20V4"/>'),
   people: wrap('<circle cx="9" cy="7" r="4"/><path d="M2 21v-2a4 4 0 0 1 4-4h6a4 4 0 0 1 4 4v2"/><path d="M16 3.1a4 4 0 0 1 0 7.8"/><path d="M22 21v-2a4 4 0 0 0-3-3.9"/>'),
 };

@@ -87,6 +87,7 @@ export class MeetingPanels {
     list.setAttribute('aria-label', t('panel.tabPeople'));
     list.dataset.i18nLabel = 'panel.tabPeople';
     this.pages.people.append(listHeading, list);
+    if (this.chair) this.pages.people.append(this.chair.roomBox);
     this.roster = new Roster({
       list, selfId: this.selfId, moderator: this.moderator,
       onAction: (action, id) => this.rowAction(action, id),

@@ -3,6 +3,7 @@
 // offer → `publish` → answer. Mute via track.enabled plus a `mute` message;
 // device switch via replaceTrack.
 
+import { rtcConfiguration } from './ice.js';
 import { cameraEncodings } from './quality.js';
 
 export class Publisher extends EventTarget {
@@ -19,7 +20,7 @@ export class Publisher extends EventTarget {
   /** Create the connection with the stream's tracks and negotiate. */
   async start(stream) {
     this.close();
-    const pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
+    const pc = new RTCPeerConnection(rtcConfiguration());
     this.pc = pc;
     pc.onconnectionstatechange = () => {
       this.dispatchEvent(new CustomEvent('state', { detail: pc.connectionState }));

@@ -6,6 +6,8 @@
 // creates a connection, and `state` with the connection state. close() forgets the
 // connection; the next offer builds a new one.
 
+import { rtcConfiguration } from './ice.js';
+
 export class Subscriber extends EventTarget {
   constructor(signaling) {
     super();
@@ -34,7 +36,7 @@ export class Subscriber extends EventTarget {
 
   ensurePc() {
     if (this.pc) return this.pc;
-    const pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
+    const pc = new RTCPeerConnection(rtcConfiguration());
     this.pc = pc;
     pc.ontrack = (ev) => {
       const mid = ev.transceiver?.mid;

@@ -52,6 +52,7 @@ export class SlotTile {
         <span class="name"></span>
         <span class="role-chip"></span>
         <span class="hand-chip" hidden></span>
+        <span class="link-chip" hidden>${icons.signal}<span class="link-text"></span></span>
       </figcaption>`;
     this.video = this.el.querySelector('video');
     this.video.addEventListener('loadeddata', () => this.el.classList.add('has-frames'));
@@ -77,7 +78,8 @@ export class SlotTile {
   /**
    * slot: {participantId, track}; p: the participant it shows (or undefined);
    * media: 'live' | 'connecting' | 'retrying' | 'stalled' | 'waiting' | 'failed';
-   * extra: {speaking, handPosition, floorLeftMs (a time-limited floor's time left)}.
+   * extra: {speaking, handPosition, floorLeftMs (a time-limited floor's time left),
+   * link ('good' | 'weak' | 'bad': how their media reaches us, link-quality.js)}.
    */
   update(slot, p, media, extra = {}) {
     const el = this.el;
@@ -121,6 +123,13 @@ export class SlotTile {
     const hand = el.querySelector('.hand-chip');
     hand.hidden = !extra.handPosition;
     hand.textContent = extra.handPosition ? t('tile.hand', { n: extra.handPosition }) : '';
+    // Shown only when it is not good: a quiet tile means all is well.
+    const link = media === 'live' && extra.link ? extra.link : 'good';
+    el.dataset.link = link;
+    const linkChip = el.querySelector('.link-chip');
+    linkChip.hidden = link === 'good';
+    linkChip.dataset.level = link;
+    linkChip.querySelector('.link-text').textContent = link === 'good' ? '' : t(`tile.link.${link}`);
     const micOff = el.querySelector('.mic-off');
     micOff.hidden = !audioMuted;
     micOff.title = t('meeting.micMuted');
@@ -130,6 +139,7 @@ export class SlotTile {
     if (audioMuted) states.push(t('meeting.micMuted'));
     if (videoMuted) states.push(t('meeting.camMuted'));
     if (extra.handPosition) states.push(hand.textContent);
+    if (link !== 'good') states.push(t(`tile.link.${link}`));
     el.setAttribute('aria-label', states.join(', '));
   }
 

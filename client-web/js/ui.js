@@ -40,10 +40,11 @@ export class MeetingView {
 
   /**
    * slots: subscriber.slotViews(); participants: Map id → participant; mediaOf(id) → tile
-   * media state; layout: 'speaker' | 'grid'; roomState: the server's room_state (or null).
+   * media state; linkOf(id) → 'good' | 'weak' | 'bad'; layout: 'speaker' | 'grid';
+   * roomState: the server's room_state (or null).
    */
-  render({ slots, participants, mediaOf = () => 'live', layout = 'speaker', roomState = null }) {
-    this.last = { slots, participants, mediaOf, layout, roomState };
+  render({ slots, participants, mediaOf = () => 'live', linkOf = () => 'good', layout = 'speaker', roomState = null }) {
+    this.last = { slots, participants, mediaOf, linkOf, layout, roomState };
     const hands = roomState?.hands || [];
     const dominant = roomState?.dominant_speaker ?? null;
     const floorLeftMs = roomState?.floor_until ? roomState.floor_until - Date.now() : 0;
@@ -58,7 +59,10 @@ export class MeetingView {
       // Someone who publishes nothing (yet) has no media to wait for.
       const media = s.participantId && (s.use === 'screen' || p?.tracks?.length) ? mediaOf(s.participantId) : 'live';
       const hand = hands.indexOf(s.participantId);
-      tile.update(s, p, media, { speaking: s.participantId === dominant, handPosition: hand >= 0 ? hand + 1 : 0, floorLeftMs });
+      tile.update(s, p, media, {
+        speaking: s.participantId === dominant, handPosition: hand >= 0 ? hand + 1 : 0, floorLeftMs,
+        link: s.participantId ? linkOf(s.participantId) : 'good',
+      });
     }
     const shown = video.filter((s) => s.participantId);
     shown.sort((a, b) => (VIDEO_ORDER[a.use] ?? 9) - (VIDEO_ORDER[b.use] ?? 9) || Number(a.mid) - Number(b.mid));

@@ -218,3 +218,28 @@ void sfu_ice_random_string(char *buf, size_t len)
     }
     buf[len] = '\0';
 }
+
+bool sfu_ice_local_ufrag(const uint8_t *msg, size_t len, char out[SFU_ICE_UFRAG_MAX + 1])
+{
+    if (len < 20 || (msg[0] & 0xc0)) return false;
+    size_t body = (size_t)msg[2] << 8 | msg[3];
+    if (body > len - 20) return false;
+    size_t at = 20, end = 20 + body;
+    while (end - at >= 4) {
+        unsigned type = (unsigned)msg[at] << 8 | msg[at + 1];
+        size_t alen = (size_t)msg[at + 2] << 8 | msg[at + 3];
+        at += 4;
+        if (alen > end - at) return false;
+        if (type == 0x0006) { /* USERNAME */
+            const uint8_t *colon = memchr(msg + at, ':', alen);
+            size_t n = colon ? (size_t)(colon - (msg + at)) : 0;
+            if (n == 0 || n > SFU_ICE_UFRAG_MAX) return false;
+            memcpy(out, msg + at, n);
+            out[n] = 0;
+            return strlen(out) == n; /* no NUL inside */
+        }
+        at += (alen + 3) & ~(size_t)3; /* attributes are padded to 4 bytes */
+        if (at > end) return false;
+    }
+    return false;
+}

@@ -55,6 +55,11 @@ sfu_ice_result sfu_ice_answer(sfu_ice_agent *agent, const uint8_t *msg, size_t l
 
 const char *sfu_ice_result_str(sfu_ice_result r);
 
+/* The local ufrag a STUN request's USERNAME ("<local>:<remote>") names, without checking
+ * anything else (the ICE-TCP listener routes a connection by it; the worker then
+ * authenticates the request with sfu_ice_answer). false if there is none. */
+bool sfu_ice_local_ufrag(const uint8_t *msg, size_t len, char out[SFU_ICE_UFRAG_MAX + 1]);
+
 /* Fills buf with `len` random characters from the ICE alphabet [A-Za-z0-9+/] and a NUL.
  * Uses OpenSSL RAND_bytes. ufrag: len 16 (>= 4), pwd: len 24 (>= 22). */
 void sfu_ice_random_string(char *buf, size_t len);

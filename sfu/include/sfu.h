@@ -26,6 +26,8 @@ typedef struct {
     int dtls_linger_ms;     /* release the DTLS state this long after the handshake (10000) */
     int max_queue_delay_ms; /* RTP that waited longer in a worker's receive queue is dropped,
                                not forwarded late (250; < 0: never) */
+    bool ice_tcp;           /* also listen for ICE-TCP (RFC 6544 passive) on one TCP port */
+    uint16_t tcp_port;      /* that port (0: any free port), shared by all workers */
 } sfu_config;
 
 typedef enum { SFU_KIND_AUDIO = 0, SFU_KIND_VIDEO = 1 } sfu_kind;
@@ -65,6 +67,9 @@ void sfu_free(sfu *s); /* stops and joins the workers, frees everything */
 
 const char *sfu_fingerprint(const sfu *s);              /* sha-256 "AB:CD:…" of the DTLS certificate */
 uint16_t sfu_room_port(const sfu *s, uint32_t room_id); /* the UDP port serving a room */
+/* The ICE-TCP port (one for all rooms: a connection is handed to its room's worker by the
+ * ufrag of its first binding request); 0 when ICE-TCP is off. */
+uint16_t sfu_tcp_port(const sfu *s);
 
 /* A transport is one PeerConnection: ICE-lite credentials, DTLS, SRTP, one 5-tuple.
  * peer_fingerprint is "sha-256 AB:…" from the remote SDP. dtls_client: we take the DTLS
@@ -143,6 +148,7 @@ typedef enum {
     SFU_DROP_TX_FULL,        /* the socket refused outgoing datagrams (buffer full, dead peer) */
     SFU_DROP_LATE,           /* RTP older than max_queue_delay_ms when the worker read it */
     SFU_DROP_NOT_ALLOWED,    /* RTP of a stream whose gate is closed (no grant, no floor, muted by the chair) */
+    SFU_DROP_TCP_FULL,       /* a packet for an ICE-TCP connection whose output buffer was full (or that is gone) */
     SFU_DROP_REASONS
 } sfu_drop_reason;
 const char *sfu_drop_reason_name(sfu_drop_reason r); /* "malformed", "tx_full" … */
@@ -155,6 +161,11 @@ typedef struct {
     uint64_t transports, streams, slots;
     uint64_t tx_gso_sends;    /* UDP GSO super-datagrams (their datagrams are in tx_packets) */
     uint64_t tx_gso_segments; /* datagrams those super-datagrams carried */
+    /* ICE-TCP: connections open now; accepted by the listener; refused by it (no valid
+     * first binding request in time, unknown ufrag, too many waiting; a peer that closes
+     * before sending a byte is not refused); closed by a worker
+     * for junk (a frame too long, or not STUN/DTLS/RTP/RTCP) */
+    uint64_t tcp_connections, tcp_accepted, tcp_refused, tcp_closed_bad;
 } sfu_stats;
 void sfu_get_stats(const sfu *s, sfu_stats *out);
 

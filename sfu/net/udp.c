@@ -27,6 +27,9 @@ void sfu_addr_key_from(sfu_addr_key *k, const struct sockaddr_storage *ss)
         const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
         k->port = sin6->sin6_port;
         memcpy(k->addr, &sin6->sin6_addr, 16);
+    } else if (ss->ss_family == SFU_AF_TCP) {
+        const sfu_tcp_addr *a = (const sfu_tcp_addr *)ss;
+        memcpy(k->addr, &a->conn_id, sizeof a->conn_id);
     }
 }
 

@@ -51,6 +51,39 @@ typedef union {
     struct sockaddr_in6 v6;
 } sfu_net_addr;
 
+/* A transport's peer may also be one of the worker's ICE-TCP connections
+ * (net/tcp_conns.h): its address is then an sfu_tcp_addr in the sockaddr_storage, of
+ * family SFU_AF_TCP (no family the kernel has), keyed by the connection id and carrying
+ * the peer's real address for STUN's XOR-MAPPED-ADDRESS. It never reaches the UDP batch:
+ * sfu_out_commit hands its packets to the connection (output.h). */
+#define SFU_AF_TCP ((sa_family_t)0xfffe)
+typedef struct {
+    sa_family_t family; /* SFU_AF_TCP */
+    uint32_t conn_id;
+    socklen_t peer_len;
+    sfu_net_addr peer;
+} sfu_tcp_addr;
+_Static_assert(sizeof(sfu_tcp_addr) <= sizeof(struct sockaddr_storage), "a TCP peer fits an address");
+
+static inline void sfu_tcp_addr_make(struct sockaddr_storage *ss, socklen_t *len, uint32_t conn_id,
+                                     const struct sockaddr_storage *peer, socklen_t peer_len)
+{
+    sfu_tcp_addr a = {.family = SFU_AF_TCP, .conn_id = conn_id};
+    a.peer_len = peer_len < sizeof a.peer ? peer_len : sizeof a.peer;
+    memcpy(&a.peer, peer, a.peer_len);
+    memset(ss, 0, sizeof *ss);
+    memcpy(ss, &a, sizeof a);
+    *len = sizeof a;
+}
+/* The address on the wire: a TCP connection's peer, or the address itself. */
+static inline const struct sockaddr *sfu_addr_wire(const struct sockaddr_storage *ss, socklen_t *len)
+{
+    if (ss->ss_family != SFU_AF_TCP) return (const struct sockaddr *)ss;
+    const sfu_tcp_addr *a = (const sfu_tcp_addr *)ss;
+    *len = a->peer_len;
+    return &a->peer.sa;
+}
+
 /* Outgoing datagrams, sent with one sendmmsg (or fewer, larger GSO messages). */
 typedef struct {
     struct mmsghdr msgs[SFU_TX_BATCH]; /* one plain datagram per entry (commit) */

@@ -55,6 +55,30 @@ async function startHarnessServer() {
   };
 }
 
+/** A suite's fixtures: the server, the harness file server and one browser (`launch`:
+ * launchChromium or launchFirefox); what started is stopped again if a later one fails. */
+async function startSuite(label, launch) {
+  const started = {};
+  try {
+    started.server = await startServer(label);
+    started.harness = await startHarnessServer();
+    started.browser = await launch(label);
+    return started;
+  } catch (e) {
+    await stopSuite(started);
+    throw e;
+  }
+}
+
+async function stopSuite({ browser, harness, server }) {
+  try {
+    if (browser) await browser.close();
+  } finally {
+    await harness?.close();
+    await server?.stop();
+  }
+}
+
 /** A join token from the server's development endpoint. */
 async function devToken(server, { name, role, site }, room = ROOM) {
   const res = await fetch(`${server.url}api/dev-token`, {
@@ -138,20 +162,11 @@ describe('province meeting: side panel (participants, chair tools, chat)', { tim
   const ids = {};
 
   before(async () => {
-    server = await startServer('province-meeting');
-    harness = await startHarnessServer();
-    browser = await launchChromium('province-meeting');
+    ({ server, harness, browser } = await startSuite('province-meeting', launchChromium));
     context = browser.page.context();
   }, STEP);
 
-  after(async () => {
-    try {
-      if (browser) await browser.close();
-    } finally {
-      await harness?.close();
-      await server?.stop();
-    }
-  });
+  after(() => stopSuite({ browser, harness, server }));
 
   it('chair, delegate and official join: each list shows all three, chair first, with role badges', STEP, async () => {
     for (const [who, p] of Object.entries(PEOPLE)) {
@@ -443,19 +458,10 @@ describe('province meeting: the chair\'s list in a room of 250', { timeout: 3000
   let crowdIds;
 
   before(async () => {
-    server = await startServer('province-meeting-250');
-    harness = await startHarnessServer();
-    browser = await launchChromium('province-meeting-250');
+    ({ server, harness, browser } = await startSuite('province-meeting-250', launchChromium));
   }, STEP);
 
-  after(async () => {
-    try {
-      if (browser) await browser.close();
-    } finally {
-      await harness?.close();
-      await server?.stop();
-    }
-  });
+  after(() => stopSuite({ browser, harness, server }));
 
   it('250 join: the chair\'s list has a row for each, in name order (time per event logged)', STEP, async () => {
     const context = browser.page.context();
@@ -553,9 +559,7 @@ describe('province meeting: the side panel in Firefox ESR', { timeout: 240000 },
   }
 
   before(async () => {
-    server = await startServer('province-meeting-firefox');
-    harness = await startHarnessServer();
-    ff = await launchFirefox('province-meeting-firefox');
+    ({ server, harness, browser: ff } = await startSuite('province-meeting-firefox', launchFirefox));
     chair = ff.page;
     delegate = await chair.browser().newPage();
     await Promise.all([open(chair), open(delegate)]);
@@ -563,14 +567,7 @@ describe('province meeting: the side panel in Firefox ESR', { timeout: 240000 },
     ffIds.delegate = await join(delegate, PEOPLE.delegate);
   }, STEP);
 
-  after(async () => {
-    try {
-      if (ff) await ff.close();
-    } finally {
-      await harness?.close();
-      await server?.stop();
-    }
-  });
+  after(() => stopSuite({ browser: ff, harness, server }));
 
   it('hand, grant from the queue, private chat and removal after the confirm dialog work as in Chromium', STEP, async () => {
     await waitUntil('the chair to list both', async () => {
@@ -768,6 +765,18 @@ describe('province meeting on the real page: chair + 3 delegates (one in Firefox
       const want = [{ id: id.tanLap, text: `1. ${SITES.tanLap.name}` }, { id: id.hoaBinh, text: `2. ${SITES.hoaBinh.name}` }];
       return { ok: JSON.stringify(q) === JSON.stringify(want), detail: JSON.stringify(q) };
     });
+    // On the chair's 1280×720 screen both entries are in view without scrolling, and the
+    // heading counts them.
+    const seen = await p.chair.page.evaluate(() => {
+      const box = document.querySelector('#side-panel .queue-box').getBoundingClientRect();
+      const inView = [...document.querySelectorAll('#side-panel .hand-queue li')].filter((li) => {
+        const r = li.getBoundingClientRect();
+        return r.height > 0 && r.top >= box.top - 1 && r.bottom <= box.bottom + 1;
+      }).length;
+      return { inView, heading: document.querySelector('#side-panel .queue-box h4').textContent };
+    });
+    assert.equal(seen.inView, 2, `queue entries in view: ${JSON.stringify(seen)}`);
+    assert.match(seen.heading, /\(2\)$/);
     await shoot('chair', 'chair-queue-two-hands');
   });
 

@@ -90,6 +90,11 @@ static void answer_once(sfu_ice_agent *agent, const uint8_t *d, size_t n, bool i
     if (has_reply != (out.reply_len > 0) || out.reply_len > SFU_ICE_REPLY_MAX) abort();
     if (r == SFU_ICE_REPLY && strcmp(out.local_ufrag, FUZZ_UFRAG) != 0) abort();
     if (r != SFU_ICE_REPLY && out.local_ufrag[0] != '\0') abort();
+    /* the ICE-TCP listener's routing: the same ufrag as the full check, never longer */
+    char ufrag[SFU_ICE_UFRAG_MAX + 1];
+    bool named = sfu_ice_local_ufrag(d, n, ufrag);
+    if (named && (!ufrag[0] || strlen(ufrag) > SFU_ICE_UFRAG_MAX)) abort();
+    if (r == SFU_ICE_REPLY && (!named || strcmp(ufrag, FUZZ_UFRAG) != 0)) abort();
 }
 
 #define GUARDED_CAPACITY (70 * 1024) /* > largest STUN message, 65535 + 20 */

@@ -695,8 +695,29 @@ static void test_simulcast_offers(void)
     g_free(long_rid);
 }
 
+/* ICE-TCP: the passive TCP candidate beside the UDP one, at a lower priority, before
+ * end-of-candidates; none when the engine has no TCP port. */
+static void test_tcp_candidate(void)
+{
+    dc_sdp_slot slot = {"0", DC_MEDIA_AUDIO, true, 11111111, "p3", "p3-audio", "p3cname"};
+    dc_sdp_local with_tcp = LOCAL;
+    with_tcp.tcp_port = 40000;
+    char *offer = dc_sdp_write_subscribe_offer(&slot, 1, &with_tcp);
+    CHECK(offer != NULL);
+    if (!offer) return;
+    const char *udp = strstr(offer, "a=candidate:1 1 udp 2130706431 203.0.113.7 40000 typ host\r\n");
+    const char *tcp = strstr(offer, "a=candidate:2 1 tcp 1518280447 203.0.113.7 40000 typ host tcptype passive\r\n");
+    const char *end = strstr(offer, "a=end-of-candidates\r\n");
+    CHECK(udp && tcp && end && udp < tcp && tcp < end);
+    free(offer);
+    offer = dc_sdp_write_subscribe_offer(&slot, 1, &LOCAL);
+    CHECK(offer && !strstr(offer, " tcp ") && strstr(offer, "a=end-of-candidates\r\n"));
+    free(offer);
+}
+
 int main(void)
 {
+    test_tcp_candidate();
     test_chromium_offer();
     test_simulcast_offers();
     test_firefox_offer();
