@@ -11,13 +11,13 @@ SFU_DIR=${1:-"$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/sfu"}
 floor_of() {
   case "$1" in
     include/sfu | rtp/rtp | ice/ice_lite | arena_thread) echo 0 ;; # leaves, public types
-    rtp/rtcp | srtp/gcm_sender | net/tcp_frame) echo 1 ;; # net/tcp_frame: bytes only
+    rtp/rtcp | rtp/vp8 | srtp/gcm_sender | net/tcp_frame) echo 1 ;; # net/tcp_frame: bytes only
     srtp/srtp_session) echo 2 ;;
     dtls/dtls) echo 3 ;;
     net/*) echo 4 ;;             # sockets, batches, addresses, ICE-TCP connections
     events) echo 5 ;;            # the event ring
     types) echo 6 ;;             # the engine's objects, types only
-    output) echo 7 ;;            # what leaves a core: datagrams, events, counts
+    output | simulcast) echo 7 ;; # what leaves a core; simulcast layer choice and switching
     router) echo 8 ;;            # forwarding
     transport) echo 9 ;;         # ICE, DTLS, SRTP of one PeerConnection
     core) echo 10 ;;             # one worker's engine in memory

@@ -120,6 +120,13 @@ static const char *apply(sfu_core *c, const sfu_cmd *cmd, uint32_t *about)
         if (cmd->target_id && !st) return "slot: unknown stream";
         return sfu_slot_set_source(slot, st, cmd->pt) ? NULL : "slot: stream of another kind or room";
     }
+    case SFU_CMD_SLOT_SET_QUALITY: {
+        sfu_slot *slot = find(c->slots, cmd->id);
+        if (!slot || slot->room_id != cmd->room_id) return "slot: unknown slot";
+        *about = slot->transport->id;
+        sfu_slot_apply_quality(slot, (sfu_quality)cmd->quality, cmd->max_tid);
+        return NULL;
+    }
     case SFU_CMD_TCP_ADOPT: return "tcp: not a core command"; /* the worker takes these */
     case SFU_CMD_SLOT_REMOVE: {
         sfu_slot *slot = find(c->slots, cmd->id);

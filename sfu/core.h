@@ -19,6 +19,7 @@ typedef enum {
     SFU_CMD_SLOT_ADD,
     SFU_CMD_SLOT_POINT,
     SFU_CMD_SLOT_REMOVE,
+    SFU_CMD_SLOT_SET_QUALITY,
     SFU_CMD_TCP_ADOPT, /* for the worker, not the core: an ICE-TCP socket and its first frame */
 } sfu_cmd_type;
 
@@ -29,7 +30,8 @@ typedef struct {
     uint32_t ssrc;
     uint8_t pt;
     bool dtls_client;
-    bool forward; /* stream_set_forwarding: the gate opens */
+    bool forward;             /* stream_set_forwarding: the gate opens */
+    uint8_t quality, max_tid; /* slot_set_quality */
     char ufrag[SFU_ICE_UFRAG_MAX + 1], pwd[128], fingerprint[160];
     sfu_stream_desc stream;
     /* tcp_adopt: the socket, its peer and its first frame (malloc'd; the worker owns both) */

@@ -19,6 +19,7 @@
 #include "output.h"
 #include "rtp/rtcp.h"
 #include "rtp/rtp.h"
+#include "simulcast.h"
 
 #define KEYFRAME_REQUEST_INTERVAL_US 300000
 #define SLOTS_PER_SRTP_GROUP 8
@@ -26,6 +27,8 @@
 #define REMB_INTERVAL_US 1000000
 /* Until bandwidth estimation lands, publishers are told this ceiling for video. */
 #define PUBLISH_VIDEO_BITRATE_BPS 1500000
+/* …and a simulcast publisher this, room for its three layers (150 k + 500 k + 1.5 M) */
+#define PUBLISH_SIMULCAST_BITRATE_BPS 2500000
 
 /* --- tables ----------------------------------------------------------------------- */
 
@@ -93,6 +96,7 @@ sfu_slot *sfu_slot_create(sfu_core *c, uint32_t id, uint32_t room_id, uint32_t t
         return NULL;
     }
     slot->resync = true;
+    sfu_simulcast_slot_init(&slot->layers);
     g_ptr_array_add(t->slots, slot);
     g_hash_table_insert(c->slots, GUINT_TO_POINTER(id), slot);
     sfu_count(&c->counters.slots, 1);
@@ -122,14 +126,19 @@ static void send_rtcp(sfu_transport *t, unsigned srtp_group, uint8_t *buf, size_
     sfu_out_commit(t->core, &t->addr, t->addr_len, len);
 }
 
-static void request_keyframe(sfu_stream *st, int64_t now)
+/* A PLI to the publisher for the stream (a simulcast stream: for one layer), throttled
+ * per stream (per layer). */
+static void request_keyframe(sfu_stream *st, int layer, int64_t now)
 {
-    if (st->desc.kind != SFU_KIND_VIDEO || st->desc.ssrc == 0) return;
-    if (now - st->last_keyframe_request_us < KEYFRAME_REQUEST_INTERVAL_US) return;
-    st->last_keyframe_request_us = now;
+    if (st->desc.kind != SFU_KIND_VIDEO) return;
+    bool layered = st->desc.n_layers && layer >= 0 && layer < st->desc.n_layers;
+    uint32_t ssrc = layered ? st->desc.layer_ssrcs[layer] : st->desc.ssrc;
+    int64_t *last = layered ? &st->layers[layer].last_keyframe_request_us : &st->last_keyframe_request_us;
+    if (ssrc == 0 || now - *last < KEYFRAME_REQUEST_INTERVAL_US) return;
+    *last = now;
     sfu_transport *t = st->transport;
     uint8_t *buf = sfu_out_buf(t->core);
-    if (buf) send_rtcp(t, 0, buf, sfu_rtcp_write_pli(buf, SFU_TX_BUF, t->rtcp_ssrc, st->desc.ssrc));
+    if (buf) send_rtcp(t, 0, buf, sfu_rtcp_write_pli(buf, SFU_TX_BUF, t->rtcp_ssrc, ssrc));
 }
 
 bool sfu_slot_set_source(sfu_slot *slot, sfu_stream *source, uint8_t out_pt)
@@ -141,10 +150,21 @@ bool sfu_slot_set_source(sfu_slot *slot, sfu_stream *source, uint8_t out_pt)
     if (slot->source) g_ptr_array_remove_fast(slot->source->slots, slot);
     slot->source = source;
     slot->resync = true;
+    slot->layers.current = -1;
     if (source) g_ptr_array_add(source->slots, slot);
+    sfu_simulcast_retarget_slot(slot, slot->transport->core->now_us);
     /* the keyframe request goes out when the first packet from the new source is held
      * back (forward_to_slot), i.e. only once the subscriber can actually receive */
     return fits;
+}
+
+void sfu_slot_apply_quality(sfu_slot *slot, sfu_quality quality, uint8_t max_temporal_layer)
+{
+    sfu_slot_layers *l = &slot->layers;
+    if (l->quality == SFU_QUALITY_OFF && quality != SFU_QUALITY_OFF) slot->resync = true; /* resumes at a keyframe */
+    l->quality = (uint8_t)quality;
+    l->max_tid = max_temporal_layer;
+    sfu_simulcast_retarget_slot(slot, slot->transport->core->now_us);
 }
 
 /* A closed gate leaves a gap in the stream's sequence numbers and timestamps: the slots
@@ -156,25 +176,37 @@ void sfu_stream_set_gate(sfu_stream *st, bool forward)
     if (st->desc.blocked == !forward) return;
     st->desc.blocked = !forward;
     for (guint i = 0; i < st->slots->len; i++) ((sfu_slot *)g_ptr_array_index(st->slots, i))->resync = true;
-    if (forward && st->slots->len) request_keyframe(st, st->transport->core->now_us);
+    if (forward && st->slots->len) request_keyframe(st, -1, st->transport->core->now_us);
 }
 
 /* --- forwarding ------------------------------------------------------------------- */
 
-static sfu_stream *stream_by_ssrc(sfu_transport *t, uint32_t ssrc)
+/* The stream of an SSRC and, for a simulcast stream, its layer. */
+static sfu_stream *stream_by_ssrc(sfu_transport *t, uint32_t ssrc, int *layer)
 {
-    for (size_t i = 0; i < t->n_streams; i++)
-        if (t->streams[i]->desc.ssrc == ssrc) return t->streams[i];
+    *layer = 0;
+    for (size_t i = 0; i < t->n_streams; i++) {
+        sfu_stream *st = t->streams[i];
+        if (st->desc.ssrc == ssrc && !st->desc.n_layers) return st;
+        if (st->desc.n_layers && (*layer = sfu_simulcast_layer_of(st, ssrc)) >= 0) return st;
+    }
+    *layer = 0;
     return NULL;
 }
 
-static sfu_stream *find_stream(sfu_transport *t, const uint8_t *buf, const sfu_rtp_header *h)
+static sfu_stream *find_stream(sfu_transport *t, const uint8_t *buf, const sfu_rtp_header *h, int *layer)
 {
-    sfu_stream *known = stream_by_ssrc(t, h->ssrc);
+    sfu_stream *known = stream_by_ssrc(t, h->ssrc, layer);
     if (known) return known;
-    /* an SSRC the SDP did not announce: bind it through the mid header extension */
+    /* an SSRC the SDP did not announce: bind it through the mid header extension (the rid
+     * extension for a simulcast layer) */
     for (size_t i = 0; i < t->n_streams; i++) {
         sfu_stream *st = t->streams[i];
+        if (st->desc.n_layers) {
+            if ((*layer = sfu_simulcast_learn(st, buf, h)) >= 0) return st;
+            *layer = 0;
+            continue;
+        }
         const uint8_t *mid;
         size_t mid_len;
         if (st->desc.ssrc || !st->desc.mid_ext_id) continue;
@@ -199,9 +231,11 @@ static void measure_audio_level(sfu_stream *st, const uint8_t *buf, const sfu_rt
     st->voice_packets += val[0] >> 7;
 }
 
-static bool is_keyframe(const sfu_stream *st, const uint8_t *buf, const sfu_rtp_header *h)
+static bool is_keyframe(const sfu_stream *st, const uint8_t *buf, const sfu_rtp_header *h, sfu_vp8_descriptor *vp8)
 {
     if (st->desc.kind != SFU_KIND_VIDEO) return false;
+    if (st->desc.n_layers && st->desc.codec == SFU_CODEC_VP8) /* kept: a slot renumbers it */
+        return sfu_vp8_parse_descriptor(buf + h->payload_off, h->payload_len, vp8) && vp8->keyframe;
     const uint8_t *payload = buf + h->payload_off;
     return st->desc.codec == SFU_CODEC_H264 ? sfu_h264_is_keyframe(payload, h->payload_len)
                                             : sfu_vp8_is_keyframe(payload, h->payload_len);
@@ -226,15 +260,24 @@ static void rebase(sfu_slot *slot, const sfu_rtp_header *h, int64_t now)
     slot->resync = false;
 }
 
-static void forward_to_slot(sfu_slot *slot, sfu_stream *st, const uint8_t *buf, size_t len, const sfu_rtp_header *h,
-                            bool keyframe, size_t pad, int64_t now)
+static void forward_to_slot(sfu_slot *slot, sfu_stream *st, const sfu_rx_pending *p, int64_t now)
 {
     sfu_transport *out = slot->transport;
     sfu_core *c = out->core;
+    const uint8_t *buf = p->buf;
+    size_t len = p->len, pad = p->pad;
+    const sfu_rtp_header *h = &p->h;
     if (!out->srtp || !out->has_addr) return; /* subscriber not connected (yet) */
+    if (st->desc.n_layers || slot->layers.quality == SFU_QUALITY_OFF) {
+        sfu_sc_verdict v = sfu_simulcast_admit(slot, p);
+        if (v == SFU_SC_WANT_KEYFRAME) request_keyframe(st, p->layer, now);
+        if (v == SFU_SC_DROP || v == SFU_SC_WANT_KEYFRAME) return;
+        if (v == SFU_SC_SWITCH) slot->resync = true; /* a new layer: re-based like a new source */
+    }
+    bool rebased = slot->resync;
     if (slot->resync) {
-        if (slot->kind == SFU_KIND_VIDEO && !keyframe) {
-            request_keyframe(st, now); /* a decoder can only start at a keyframe */
+        if (slot->kind == SFU_KIND_VIDEO && !p->keyframe) {
+            request_keyframe(st, -1, now); /* a decoder can only start at a keyframe */
             return;
         }
         rebase(slot, h, now);
@@ -248,6 +291,7 @@ static void forward_to_slot(sfu_slot *slot, sfu_stream *st, const uint8_t *buf, 
     sfu_rtp_set_seq(ob, seq);
     sfu_rtp_set_ts(ob, ts);
     sfu_rtp_set_pt(ob, slot->out_pt);
+    if (p->vp8.has_picture_id) sfu_simulcast_rewrite_vp8(&slot->layers, ob, p, rebased);
     size_t out_len = len;
     if (pad) sfu_rtp_add_padding(ob, &out_len, SFU_PKT_MAX, h, pad); /* best effort */
     if (sfu_srtp_protect_rtp_indexed(out->srtp, slot->srtp_group, &slot->srtp_index, ob, &out_len, SFU_TX_BUF) != 0) {
@@ -277,7 +321,8 @@ void sfu_router_on_rtp(sfu_transport *t, uint8_t *buf, size_t len)
         sfu_count_drop(c, SFU_DROP_MALFORMED);
         return;
     }
-    sfu_stream *st = find_stream(t, buf, &h);
+    int layer;
+    sfu_stream *st = find_stream(t, buf, &h, &layer);
     if (!st || h.pt != st->desc.pt) {
         sfu_count_drop(c, SFU_DROP_UNKNOWN_SOURCE);
         return;
@@ -287,6 +332,7 @@ void sfu_router_on_rtp(sfu_transport *t, uint8_t *buf, size_t len)
         sfu_out_event(c, SFU_EV_STREAM_ACTIVE, st->desc.stream_id, st->desc.mid);
     }
     if (st->desc.audio_level_ext_id) measure_audio_level(st, buf, &h);
+    if (st->desc.n_layers) sfu_simulcast_on_rx(st, (unsigned)layer, len, c->now_us);
     if (st->desc.blocked) {
         sfu_count_drop(c, SFU_DROP_NOT_ALLOWED);
         return;
@@ -298,8 +344,9 @@ void sfu_router_on_rtp(sfu_transport *t, uint8_t *buf, size_t len)
     sfu_rx_batch *rx = &c->rx;
     if (rx->count == SFU_RX_BATCH) sfu_router_fan_out(c); /* only if a caller skipped it */
     unsigned i = rx->count++;
-    rx->pkts[i] = (sfu_rx_pending){
-        .buf = buf, .len = len, .h = h, .keyframe = is_keyframe(st, buf, &h), .next = UINT16_MAX};
+    sfu_rx_pending *p = &rx->pkts[i];
+    *p = (sfu_rx_pending){.buf = buf, .len = len, .h = h, .layer = (uint8_t)layer, .next = UINT16_MAX};
+    p->keyframe = is_keyframe(st, buf, &h, &p->vp8);
     if (st->batch_no != rx->batch_no) {
         st->batch_no = rx->batch_no;
         st->batch_first = (uint16_t)i;
@@ -340,10 +387,8 @@ static void fan_out_stream(sfu_core *c, sfu_stream *st)
     for (guint s = 0; s < st->slots->len; s++) {
         sfu_slot *slot = g_ptr_array_index(st->slots, s);
         sfu_out_reserve(c, st->batch_count);
-        for (unsigned i = st->batch_first; i != UINT16_MAX; i = c->rx.pkts[i].next) {
-            const sfu_rx_pending *p = &c->rx.pkts[i];
-            forward_to_slot(slot, st, p->buf, p->len, &p->h, p->keyframe, p->pad, now);
-        }
+        for (unsigned i = st->batch_first; i != UINT16_MAX; i = c->rx.pkts[i].next)
+            forward_to_slot(slot, st, &c->rx.pkts[i], now);
     }
 }
 
@@ -388,7 +433,7 @@ static sfu_slot *slot_by_out_ssrc(sfu_transport *t, uint32_t ssrc)
 static void keyframe_wanted(sfu_transport *t, uint32_t out_ssrc, int64_t now)
 {
     sfu_slot *slot = slot_by_out_ssrc(t, out_ssrc);
-    if (slot && slot->source) request_keyframe(slot->source, now);
+    if (slot && slot->source) request_keyframe(slot->source, slot->layers.current, now);
 }
 
 /* A publisher's sender report, translated into each slot's SSRC and timestamp space, lets
@@ -397,11 +442,13 @@ static void relay_sender_report(sfu_transport *t, const sfu_rtcp_packet *p)
 {
     uint64_t ntp;
     uint32_t rtp_ts, packets, octets;
-    sfu_stream *st = stream_by_ssrc(t, p->sender_ssrc);
+    int layer;
+    sfu_stream *st = stream_by_ssrc(t, p->sender_ssrc, &layer);
     if (!st || !sfu_rtcp_sr_info(p, &ntp, &rtp_ts, &packets, &octets)) return;
     for (guint i = 0; i < st->slots->len; i++) {
         sfu_slot *slot = g_ptr_array_index(st->slots, i);
-        if (slot->resync || !slot->sent_any) continue; /* offsets not known yet */
+        if (slot->resync || !slot->sent_any) continue;                    /* offsets not known yet */
+        if (st->desc.n_layers && slot->layers.current != layer) continue; /* another layer's clock */
         uint8_t *buf = sfu_out_buf(t->core);
         if (!buf) return;
         send_rtcp(slot->transport, slot->srtp_group, buf,
@@ -439,15 +486,20 @@ void sfu_router_on_rtcp(sfu_transport *t, uint8_t *buf, size_t len)
 /* Tells each video publisher the bitrate ceiling (REMB), so its encoder ramps up to it. */
 static void send_remb(sfu_core *c, sfu_transport *t)
 {
-    uint32_t ssrcs[SFU_MAX_STREAMS_PER_TRANSPORT];
+    uint32_t ssrcs[SFU_MAX_STREAMS_PER_TRANSPORT * SFU_MAX_LAYERS];
     size_t n = 0;
-    for (size_t i = 0; i < t->n_streams; i++)
-        if (t->streams[i]->desc.kind == SFU_KIND_VIDEO && t->streams[i]->desc.ssrc)
-            ssrcs[n++] = t->streams[i]->desc.ssrc;
+    uint32_t bitrate = PUBLISH_VIDEO_BITRATE_BPS;
+    for (size_t i = 0; i < t->n_streams; i++) {
+        const sfu_stream_desc *d = &t->streams[i]->desc;
+        if (d->kind != SFU_KIND_VIDEO) continue;
+        if (d->ssrc && !d->n_layers) ssrcs[n++] = d->ssrc;
+        for (unsigned l = 0; l < d->n_layers; l++)
+            if (d->layer_ssrcs[l]) ssrcs[n++] = d->layer_ssrcs[l];
+        if (d->n_layers) bitrate = PUBLISH_SIMULCAST_BITRATE_BPS;
+    }
     if (n == 0) return;
     uint8_t *buf = sfu_out_buf(c);
-    if (buf)
-        send_rtcp(t, 0, buf, sfu_rtcp_write_remb(buf, SFU_TX_BUF, t->rtcp_ssrc, PUBLISH_VIDEO_BITRATE_BPS, ssrcs, n));
+    if (buf) send_rtcp(t, 0, buf, sfu_rtcp_write_remb(buf, SFU_TX_BUF, t->rtcp_ssrc, bitrate, ssrcs, n));
 }
 
 /* One SFU_EV_AUDIO_LEVEL per stream that carried levels since the last report: the mean
@@ -477,12 +529,23 @@ static void report_audio_levels(sfu_core *c)
     if (n) sfu_out_readings(c, evs, n);
 }
 
+/* Layers come and go (a publisher drops its top layer when its uplink is short): each
+ * simulcast slot's target follows what arrives. */
+static void retarget_layers(sfu_core *c, int64_t now_us)
+{
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, c->streams);
+    while (g_hash_table_iter_next(&it, NULL, &value)) sfu_simulcast_retarget(value, now_us);
+}
+
 void sfu_router_tick(sfu_core *c, int64_t now_us)
 {
     /* the worker ticks every 100 ms (at least), the interval of the audio level reports */
     if (now_us >= c->next_audio_level_us) {
         c->next_audio_level_us = now_us + SFU_AUDIO_LEVEL_INTERVAL_MS * 1000;
         report_audio_levels(c);
+        retarget_layers(c, now_us);
     }
     if (now_us < c->next_remb_us) return;
     c->next_remb_us = now_us + REMB_INTERVAL_US;

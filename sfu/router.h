@@ -20,6 +20,8 @@ void sfu_slot_destroy(sfu_slot *slot);
 /* Points the slot at a stream of its kind and room (or at none: source NULL); false,
  * and the slot points at none, if the stream is of another kind or room. */
 bool sfu_slot_set_source(sfu_slot *slot, sfu_stream *source, uint8_t out_pt);
+/* What the slot asks for (sfu_slot_set_quality in sfu.h); its target layer follows. */
+void sfu_slot_apply_quality(sfu_slot *slot, sfu_quality quality, uint8_t max_temporal_layer);
 
 /* SRTP from a transport's bound address: unprotected, parsed and queued for the fan-out. */
 void sfu_router_on_rtp(sfu_transport *t, uint8_t *buf, size_t len);

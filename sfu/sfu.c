@@ -257,6 +257,16 @@ void sfu_slot_remove(sfu *s, uint32_t slot_id, uint32_t room_id)
     post(s, &c, 0);
 }
 
+void sfu_slot_set_quality(sfu *s, uint32_t slot_id, uint32_t room_id, sfu_quality quality, uint8_t max_temporal_layer)
+{
+    sfu_cmd c = {.type = SFU_CMD_SLOT_SET_QUALITY,
+                 .id = slot_id,
+                 .room_id = room_id,
+                 .quality = (uint8_t)quality,
+                 .max_tid = max_temporal_layer};
+    post(s, &c, 0);
+}
+
 size_t sfu_poll_events(sfu *s, sfu_event *out, size_t max)
 {
     /* start at a different worker each call, so a busy one cannot starve the others */

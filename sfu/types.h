@@ -59,9 +59,17 @@ struct sfu_transport {
     uint32_t slots_made; /* spreads slots over the SRTP outbound groups */
 };
 
+/* One simulcast layer of a stream as it arrives (simulcast.c). */
+typedef struct {
+    int64_t last_rx_us;               /* its last packet: a layer quiet for a while is not offered */
+    int64_t last_keyframe_request_us; /* PLIs are throttled per layer */
+    uint32_t octets;                  /* received this second */
+    uint32_t bps;                     /* over the last second */
+} sfu_stream_layer;
+
 struct sfu_stream {
-    sfu_stream_desc desc; /* desc.ssrc is filled in when learnt from the mid extension;
-                             desc.blocked is the gate as it is now */
+    sfu_stream_desc desc; /* desc.ssrc (desc.layer_ssrcs) is filled in when learnt from the
+                             mid (rid) extension; desc.blocked is the gate as it is now */
     sfu_transport *transport;
     GPtrArray *slots; /* sfu_slot* pointed at this stream */
     bool active_reported;
@@ -72,7 +80,24 @@ struct sfu_stream {
     uint32_t batch_no;
     uint16_t batch_first, batch_last, batch_count;
     int64_t last_keyframe_request_us;
+    sfu_stream_layer layers[SFU_MAX_LAYERS]; /* desc.n_layers of them */
+    int64_t layers_rate_since_us;
 };
+
+/* What a slot asks of a simulcast source and which layer it gets (simulcast.c). The
+ * layer's own sequence numbers and timestamps go through the slot's offsets (rebase in
+ * router.c); VP8 picture ids and TL0PICIDX through the offsets here, re-based at each
+ * switch, and reduced by the frames a temporal-layer cap leaves out. */
+typedef struct {
+    uint8_t quality; /* sfu_quality */
+    uint8_t max_tid; /* VP8 temporal layers above are not forwarded */
+    int8_t current;  /* layer forwarded now; -1: none yet */
+    int8_t target;   /* layer wanted; forwarding moves to it at its next keyframe; -1: off */
+    bool vp8_sent;   /* last_pid/last_tl0 are set */
+    uint16_t pid_offset, last_pid, next_in_pid;
+    uint8_t tl0_offset, last_tl0;
+    uint16_t next_in_seq; /* the current layer's next sequence number (temporal dropping) */
+} sfu_slot_layers;
 
 struct sfu_slot {
     uint32_t id, room_id;
@@ -91,6 +116,7 @@ struct sfu_slot {
     uint16_t last_seq; /* highest sequence number sent */
     uint32_t last_ts;
     int64_t last_sent_us;
+    sfu_slot_layers layers;
 };
 
 /* One worker's counters (see sfu_stats). Written by the worker thread only, read by
@@ -113,8 +139,10 @@ typedef struct {
     size_t len;
     sfu_rtp_header h;
     bool keyframe;
-    uint8_t pad;   /* RTP padding to add so the run has one size (router.c) */
-    uint16_t next; /* next pending packet of the same stream, in arrival order */
+    uint8_t pad;            /* RTP padding to add so the run has one size (router.c) */
+    uint8_t layer;          /* simulcast layer of the packet's SSRC (0 for other streams) */
+    sfu_vp8_descriptor vp8; /* parsed for simulcast VP8 streams only (vp8.has_* false otherwise) */
+    uint16_t next;          /* next pending packet of the same stream, in arrival order */
 } sfu_rx_pending;
 
 typedef struct {

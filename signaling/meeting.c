@@ -536,10 +536,33 @@ static sfu_codec engine_codec(dc_codec_id id)
     return id == DC_CODEC_OPUS ? SFU_CODEC_OPUS : id == DC_CODEC_H264 ? SFU_CODEC_H264 : SFU_CODEC_VP8;
 }
 
+static bool same_layers(const dc_track *a, const dc_track *b)
+{
+    return a->n_layers == b->n_layers && a->rid_ext_id == b->rid_ext_id && !memcmp(a->rids, b->rids, sizeof a->rids) &&
+           !memcmp(a->layer_ssrcs, b->layer_ssrcs, sizeof a->layer_ssrcs);
+}
+
 static bool same_track(const dc_track *a, const dc_track *b)
 {
     return a->kind == b->kind && a->codec == b->codec && a->pt == b->pt && a->ssrc == b->ssrc &&
-           a->mid_ext_id == b->mid_ext_id && a->audio_level_ext_id == b->audio_level_ext_id && !strcmp(a->mid, b->mid);
+           a->mid_ext_id == b->mid_ext_id && a->audio_level_ext_id == b->audio_level_ext_id &&
+           !strcmp(a->mid, b->mid) && same_layers(a, b);
+}
+
+/* A video m-line sent in simulcast layers (the answer accepted them): its rids, and
+ * SSRCs when the offer named them. */
+static void track_layers(dc_track *t, const dc_sdp_media *md)
+{
+    size_t n = dc_sdp_simulcast_layers(md);
+    if (n == 0 || n > SFU_MAX_LAYERS) return;
+    t->n_layers = (uint8_t)n;
+    for (size_t l = 0; l < n; l++) {
+        snprintf(t->rids[l], sizeof t->rids[l], "%s", md->rids[l]);
+        t->layer_ssrcs[l] = md->n_sim_ssrcs == n ? md->sim_ssrcs[l] : 0;
+    }
+    t->rid_ext_id = dc_sdp_extmap_id(md, DC_EXT_RID);
+    t->repaired_rid_ext_id = dc_sdp_extmap_id(md, DC_EXT_REPAIRED_RID);
+    t->ssrc = 0;
 }
 
 static bool has_stream(const dc_track *tracks, size_t n, uint32_t stream_id)
@@ -568,6 +591,7 @@ static size_t tracks_from_offer(dc_meeting *m, const dc_participant *p, const dc
         t->mid_ext_id = dc_sdp_extmap_id(md, DC_EXT_MID);
         t->audio_level_ext_id = t->kind == SFU_KIND_AUDIO ? dc_sdp_extmap_id(md, DC_EXT_AUDIO_LEVEL) : 0;
         t->screen = screen_mid && !strcmp(screen_mid, md->mid);
+        track_layers(t, md);
         snprintf(t->mid, sizeof t->mid, "%s", md->mid);
         snprintf(t->label, sizeof t->label, "%s-%s", p->id, md->mid);
         for (size_t j = 0; j < p->n_tracks && !new_transport; j++) {
@@ -604,8 +628,13 @@ static void add_published(dc_meeting *m, dc_participant *p, const dc_track *old,
             .mid_ext_id = t->mid_ext_id,
             .audio_level_ext_id = t->audio_level_ext_id,
             .blocked = !t->gate_open,
+            .n_layers = t->n_layers,
+            .rid_ext_id = t->rid_ext_id,
+            .repaired_rid_ext_id = t->repaired_rid_ext_id,
         };
         snprintf(desc.mid, sizeof desc.mid, "%s", t->mid);
+        memcpy(desc.rids, t->rids, sizeof desc.rids);
+        memcpy(desc.layer_ssrcs, t->layer_ssrcs, sizeof desc.layer_ssrcs);
         sfu_stream_add(m->engine, &desc);
         dc_registry_index_stream(m->reg, t->stream_id, p);
     }
@@ -832,6 +861,8 @@ static void handle_subscribe_answer(dc_meeting *m, dc_conn *conn, dc_participant
         s->accepted_codecs = accepted_codecs(answer, s);
         if (!s->in_engine && s->accepted_codecs) {
             sfu_slot_add(m->engine, s->slot_id, p->sub_transport, room_id, s->kind, s->out_ssrc);
+            if (s->quality != SFU_QUALITY_HIGH || s->max_tid != 0xff)
+                sfu_slot_set_quality(m->engine, s->slot_id, room_id, s->quality, s->max_tid);
             s->in_engine = true;
         }
         point_slot(m, p, s);
@@ -851,6 +882,31 @@ static void handle_set_gallery(dc_meeting *m, dc_conn *conn, dc_participant *p, 
     dc_mt_reply_ok(m, conn, req, dc_reply_ok(req->id));
     dc_mt_refresh_slots(m, p->room);
     if (grew) offer_when_possible(m, p);
+}
+
+/* The quality each named slot's tile needs (its size; off when hidden): a simulcast
+ * source's layer follows it (the engine maps it to the layers there are). Kept for the
+ * slot, applied again when it re-enters the engine. Unknown mids are refused, none set. */
+static void handle_set_quality(dc_meeting *m, dc_conn *conn, dc_participant *p, const dc_request *req)
+{
+    dc_slot *found[DC_QUALITY_MAX_ENTRIES];
+    for (size_t i = 0; i < req->n_qualities; i++) {
+        found[i] = NULL;
+        for (size_t j = 0; j < p->n_slots && !found[i]; j++)
+            if (!strcmp(p->slots[j].mid, req->qualities[i].mid)) found[i] = &p->slots[j];
+        if (!found[i]) {
+            dc_mt_reply_error(m, conn, req->id, DC_ERR_BAD_REQUEST, "no slot with mid \"%s\"", req->qualities[i].mid);
+            return;
+        }
+    }
+    for (size_t i = 0; i < req->n_qualities; i++) {
+        dc_slot *s = found[i];
+        if (s->quality == req->qualities[i].quality && s->max_tid == req->max_temporal_layer) continue;
+        s->quality = req->qualities[i].quality;
+        s->max_tid = req->max_temporal_layer;
+        if (s->in_engine) sfu_slot_set_quality(m->engine, s->slot_id, p->room->room_id, s->quality, s->max_tid);
+    }
+    dc_mt_reply_ok(m, conn, req, dc_reply_ok(req->id));
 }
 
 static void handle_mute(dc_meeting *m, dc_conn *conn, dc_participant *p, const dc_request *req)
@@ -898,6 +954,7 @@ void dc_meeting_handle_text(dc_meeting *m, dc_conn *conn, const char *text, size
     case DC_REQ_MUTE: handle_mute(m, conn, p, &req); break;
     case DC_REQ_LEAVE: handle_leave(m, conn, p, &req); break;
     case DC_REQ_SET_GALLERY: handle_set_gallery(m, conn, p, &req); break;
+    case DC_REQ_SET_QUALITY: handle_set_quality(m, conn, p, &req); break;
     case DC_REQ_RAISE_HAND:
     case DC_REQ_LOWER_HAND:
     case DC_REQ_GRANT_FLOOR:

@@ -65,6 +65,7 @@ static const struct {
     {"set_room_options", DC_REQ_SET_ROOM_OPTIONS},
     {"chat", DC_REQ_CHAT},
     {"set_gallery", DC_REQ_SET_GALLERY},
+    {"set_quality", DC_REQ_SET_QUALITY},
 };
 
 bool dc_request_allowed_before_join(dc_request_type type)
@@ -446,6 +447,32 @@ static dc_error_code parse_set_gallery(json_t *root, dc_request *r, char *msg, s
     return optional_int(root, "gallery", 0, DC_GALLERY_MAX, DC_GALLERY_DEFAULT, &r->gallery, msg, msg_len);
 }
 
+/* "qualities": {"<slot mid>": "off"|"low"|"medium"|"high", …} */
+static dc_error_code parse_set_quality(json_t *root, dc_request *r, char *msg, size_t msg_len)
+{
+    static const char *const names[] = {"off", "low", "medium", "high"}; /* sfu_quality order */
+    json_t *q = json_object_get(root, "qualities");
+    if (!json_is_object(q) || json_object_size(q) == 0 || json_object_size(q) > DC_QUALITY_MAX_ENTRIES)
+        return fail(msg, msg_len, DC_ERR_BAD_REQUEST, "\"qualities\" must be an object of 1 to %d slot mids",
+                    DC_QUALITY_MAX_ENTRIES);
+    const char *mid;
+    json_t *v;
+    json_object_foreach(q, mid, v)
+    {
+        size_t k = 0;
+        while (k < 4 && !(json_is_string(v) && !strcmp(json_string_value(v), names[k]))) k++;
+        if (k == 4 || !mid[0] || strlen(mid) >= sizeof r->qualities[0].mid)
+            return fail(msg, msg_len, DC_ERR_BAD_REQUEST,
+                        "\"qualities\" maps a slot mid to \"off\", \"low\", \"medium\" or \"high\"");
+        snprintf(r->qualities[r->n_qualities].mid, sizeof r->qualities[0].mid, "%s", mid);
+        r->qualities[r->n_qualities++].quality = (sfu_quality)k;
+    }
+    int tid;
+    dc_error_code e = optional_int(root, "max_temporal_layer", 0, 3, 0xff, &tid, msg, msg_len);
+    r->max_temporal_layer = (uint8_t)tid;
+    return e;
+}
+
 static dc_error_code parse_id(json_t *root, dc_request *r, char *msg, size_t msg_len)
 {
     json_t *id = json_object_get(root, "id");
@@ -505,6 +532,7 @@ dc_error_code dc_request_parse(const char *text, size_t len, dc_request *out, ch
     case DC_REQ_SET_ROOM_OPTIONS: return required_bool(root, "floor_may_share", &out->flag, msg, msg_len);
     case DC_REQ_CHAT: return parse_chat(root, out, msg, msg_len);
     case DC_REQ_SET_GALLERY: return parse_set_gallery(root, out, msg, msg_len);
+    case DC_REQ_SET_QUALITY: return parse_set_quality(root, out, msg, msg_len);
     case DC_REQ_LEAVE:
     case DC_REQ_PING:
     case DC_REQ_RAISE_HAND:

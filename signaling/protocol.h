@@ -71,6 +71,7 @@ typedef enum {
     DC_REQ_SET_ROOM_OPTIONS,
     DC_REQ_CHAT,
     DC_REQ_SET_GALLERY,
+    DC_REQ_SET_QUALITY,
 } dc_request_type;
 
 #define DC_PARTICIPANT_ID_MAX_BYTES 15
@@ -78,6 +79,7 @@ typedef enum {
 #define DC_GALLERY_MAX 25
 #define DC_FLOOR_MAX_SECONDS (24 * 3600)
 #define DC_CHAT_MAX_BYTES (1000 * 4)
+#define DC_QUALITY_MAX_ENTRIES 40 /* set_quality: slots in one request (a full layout has 33) */
 
 typedef enum { DC_PC_PUBLISH = 0, DC_PC_SUBSCRIBE = 1 } dc_pc;
 
@@ -112,6 +114,13 @@ typedef struct {
     const char *text;
     size_t text_len;
     bool to_chair;
+    /* set_quality: slot mid → sfu_quality, validated (n_qualities entries) */
+    struct {
+        char mid[8];
+        sfu_quality quality;
+    } qualities[DC_QUALITY_MAX_ENTRIES];
+    size_t n_qualities;
+    uint8_t max_temporal_layer; /* set_quality: VP8 TIDs above are not forwarded; 0xff: all */
 } dc_request;
 
 /* Parses and validates one text message. On error, msg gets a human message naming the

@@ -39,6 +39,12 @@ typedef struct {
     uint8_t audio_level_ext_id;
     bool screen;    /* the publish request named this m-line screen_mid */
     bool gate_open; /* what the engine was told (sfu_stream_set_forwarding) */
+    /* simulcast: n_layers rids, lowest first as the publisher lists them; their SSRCs
+     * from a=ssrc-group:SIM or 0 (learnt from the rid extension) */
+    uint8_t n_layers;
+    char rids[SFU_MAX_LAYERS][SFU_RID_MAX];
+    uint32_t layer_ssrcs[SFU_MAX_LAYERS];
+    uint8_t rid_ext_id, repaired_rid_ext_id;
 } dc_track;
 
 /* What a subscriber's slot is for; the layout is fixed per subscriber (slots.h). */
@@ -67,6 +73,8 @@ typedef struct {
     bool in_engine;          /* sfu_slot_add done (at the first answer that accepted it) */
     uint8_t accepted_codecs; /* bit per sfu_codec the last answer accepted for this m-line */
     uint32_t pointed_stream; /* last sfu_slot_point target, 0 = none */
+    sfu_quality quality;     /* what the client asked for it (set_quality); HIGH until asked */
+    uint8_t max_tid;         /* and the VP8 temporal layers (0xff: all) */
 } dc_slot;
 
 typedef struct dc_participant {

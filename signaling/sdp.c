@@ -305,11 +305,25 @@ static bool attr_ssrc(parse_ctx *c, char *value)
     return true;
 }
 
+/* a=ssrc-group:SIM a b c (RFC 8853 leaves it out; older senders and munged SDP give it) */
+static bool attr_ssrc_group_sim(parse_ctx *c, char *cursor)
+{
+    dc_sdp_media *m = c->cur;
+    m->n_sim_ssrcs = 0;
+    for (char *tok; (tok = next_token(&cursor));) {
+        uint64_t ssrc;
+        if (!parse_uint_all(tok, UINT32_MAX, &ssrc)) return fail(c, "bad ssrc-group:SIM");
+        if (m->n_sim_ssrcs < DC_SDP_MAX_RIDS) m->sim_ssrcs[m->n_sim_ssrcs++] = (uint32_t)ssrc;
+    }
+    return true;
+}
+
 static bool attr_ssrc_group(parse_ctx *c, char *value)
 {
     char *cursor = value, *semantics = next_token(&cursor);
     if (!semantics) return fail(c, "bad ssrc-group");
-    if (strcmp(semantics, "FID")) return true; /* SIM, FEC-FR …: not used */
+    if (!strcmp(semantics, "SIM")) return attr_ssrc_group_sim(c, cursor);
+    if (strcmp(semantics, "FID")) return true; /* FEC-FR …: not used */
     char *a = next_token(&cursor), *b = next_token(&cursor);
     uint64_t primary, rtx;
     if (!a || !b || !parse_uint_all(a, UINT32_MAX, &primary) || !parse_uint_all(b, UINT32_MAX, &rtx))
@@ -317,6 +331,53 @@ static bool attr_ssrc_group(parse_ctx *c, char *value)
     c->cur->fid_primary = (uint32_t)primary;
     c->cur->fid_rtx = (uint32_t)rtx;
     return true;
+}
+
+/* RFC 8851: a=rid:<id> send [restrictions]. Only sending rids can be simulcast layers. */
+static bool attr_rid(parse_ctx *c, char *value)
+{
+    dc_sdp_media *m = c->cur;
+    char *cursor = value, *id = next_token(&cursor), *dir = next_token(&cursor);
+    if (!id || !dir || !is_token(id, DC_SDP_RID_MAX - 1)) return fail(c, "bad or too long rid");
+    if (strcmp(dir, "send") || m->n_rid_send == DC_SDP_MAX_RIDS * 2) return true;
+    copy_field(m->rid_send[m->n_rid_send++], DC_SDP_RID_MAX, id);
+    return true;
+}
+
+/* RFC 8853: a=simulcast:send q;h;f [recv …] — the send list, first alternative of each
+ * ("a,b" → a), a paused "~q" kept as q; old Firefox wrote "send rid=q;h;f". */
+static bool attr_simulcast(parse_ctx *c, char *value)
+{
+    dc_sdp_media *m = c->cur;
+    char *cursor = value;
+    for (char *dir; (dir = next_token(&cursor));) {
+        char *list = next_token(&cursor);
+        if (!list) return fail(c, "bad simulcast");
+        if (strcmp(dir, "send")) continue;
+        if (!strncmp(list, "rid=", 4)) list += 4;
+        m->n_rids = 0;
+        for (char *save = NULL, *alt = strtok_r(list, ";", &save); alt; alt = strtok_r(NULL, ";", &save)) {
+            alt[strcspn(alt, ",")] = '\0';
+            if (*alt == '~') alt++;
+            if (!is_token(alt, DC_SDP_RID_MAX - 1)) return fail(c, "bad or too long simulcast rid");
+            if (m->n_rids < DC_SDP_MAX_RIDS) copy_field(m->rids[m->n_rids++], DC_SDP_RID_MAX, alt);
+        }
+    }
+    return true;
+}
+
+/* The layers are the send list's rids that an a=rid line declares as sending (either
+ * attribute may come first); a single one is no simulcast. */
+static void resolve_simulcast(dc_sdp_media *m)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m->n_rids; i++) {
+        bool declared = false;
+        for (size_t j = 0; j < m->n_rid_send && !declared; j++) declared = !strcmp(m->rid_send[j], m->rids[i]);
+        if (declared) memmove(m->rids[n++], m->rids[i], DC_SDP_RID_MAX);
+    }
+    m->n_rids = n >= 2 && m->kind == DC_MEDIA_VIDEO ? n : 0;
+    if (m->n_sim_ssrcs != m->n_rids) m->n_sim_ssrcs = 0;
 }
 
 static bool attr_group(parse_ctx *c, char *value)
@@ -404,6 +465,8 @@ static bool media_attr(parse_ctx *c, const char *name, char *value)
     if (!strcmp(name, "extmap")) return attr_extmap(c, value);
     if (!strcmp(name, "ssrc")) return attr_ssrc(c, value);
     if (!strcmp(name, "ssrc-group")) return attr_ssrc_group(c, value);
+    if (!strcmp(name, "rid")) return attr_rid(c, value);
+    if (!strcmp(name, "simulcast")) return attr_simulcast(c, value);
     return true;
 }
 
@@ -521,6 +584,7 @@ static bool check_complete(parse_ctx *c)
         if (!m->mid[0] && !m->rejected) return fail(c, "m-line %zu has no a=mid", i);
         for (size_t j = 0; j < i && m->mid[0]; j++)
             if (!strcmp(s->media[j].mid, m->mid)) return fail(c, "mid '%s' used twice", m->mid);
+        resolve_simulcast(&s->media[i]);
     }
     for (size_t i = 0; i < s->n_bundle; i++)
         if (!media_by_mid(s, s->bundle[i])) return fail(c, "BUNDLE names unknown mid '%s'", s->bundle[i]);
@@ -724,6 +788,26 @@ static void write_extmap(GString *s, const dc_sdp_media *m, const char *uri)
     if (id) g_string_append_printf(s, "a=extmap:%u %s\r\n", (unsigned)id, uri);
 }
 
+/* The layers received: the rid extensions, a=rid:… recv each, a=simulcast:recv. */
+static void write_simulcast(GString *s, const dc_sdp_media *m)
+{
+    write_extmap(s, m, DC_EXT_RID);
+    write_extmap(s, m, DC_EXT_REPAIRED_RID);
+    for (size_t i = 0; i < m->n_rids; i++) g_string_append_printf(s, "a=rid:%s recv\r\n", m->rids[i]);
+    g_string_append(s, "a=simulcast:recv ");
+    for (size_t i = 0; i < m->n_rids; i++) g_string_append_printf(s, "%s%s", i ? ";" : "", m->rids[i]);
+    g_string_append(s, "\r\n");
+}
+
+size_t dc_sdp_simulcast_layers(const dc_sdp_media *m)
+{
+    if (m->kind != DC_MEDIA_VIDEO || m->n_rids < 2 || m->n_rids > DC_SDP_MAX_RIDS) return 0;
+    for (size_t i = 0; i < m->n_rids; i++)
+        if (!memchr(m->rids[i], '\0', DC_SDP_RID_MAX) || !is_token(m->rids[i], DC_SDP_RID_MAX - 1)) return 0;
+    /* without the rid extension the layers cannot be told apart unless SIM names them */
+    return dc_sdp_extmap_id(m, DC_EXT_RID) || m->n_sim_ssrcs == m->n_rids ? m->n_rids : 0;
+}
+
 static void write_accepted(GString *s, const dc_sdp_media *m, const dc_sdp_codec *codec, const dc_sdp_local *l)
 {
     g_string_append_printf(s, "m=%s %u %s %u\r\n", m->kind_name, (unsigned)l->candidate_port, m->proto,
@@ -732,6 +816,7 @@ static void write_accepted(GString *s, const dc_sdp_media *m, const dc_sdp_codec
     g_string_append(s, "a=recvonly\r\n");
     write_extmap(s, m, DC_EXT_MID);
     if (m->kind == DC_MEDIA_AUDIO) write_extmap(s, m, DC_EXT_AUDIO_LEVEL);
+    if (dc_sdp_simulcast_layers(m)) write_simulcast(s, m);
     write_rtpmap(s, codec->pt, codec->name, codec->clock, codec->channels);
     if (codec->fmtp[0]) g_string_append_printf(s, "a=fmtp:%u %s\r\n", (unsigned)codec->pt, codec->fmtp);
     static const struct {

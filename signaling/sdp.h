@@ -14,6 +14,8 @@
 #define DC_SDP_MAX_CODECS 24
 #define DC_SDP_MAX_EXTMAPS 16
 #define DC_SDP_MAX_SSRCS 8
+#define DC_SDP_MAX_RIDS 3          /* simulcast layers (the engine's SFU_MAX_LAYERS) */
+#define DC_SDP_RID_MAX 16          /* a rid's length + 1 */
 #define DC_SDP_MAX_TEXT (8192 * 8) /* a larger SDP is refused */
 #define DC_SDP_MAX_LINE 4096       /* a longer line is refused */
 
@@ -57,6 +59,15 @@ typedef struct {
     dc_sdp_ssrc ssrcs[DC_SDP_MAX_SSRCS];
     size_t n_ssrcs;
     uint32_t fid_primary, fid_rtx; /* a=ssrc-group:FID, 0 if none */
+    /* simulcast (RFC 8853, RFC 8851): the rids of a=simulcast:send that an a=rid:… send
+     * line declares, in the order listed (the first alternative of each; a paused "~"
+     * one too), and the SSRCs of a=ssrc-group:SIM when given (same order) */
+    char rids[DC_SDP_MAX_RIDS][DC_SDP_RID_MAX];
+    size_t n_rids;
+    uint32_t sim_ssrcs[DC_SDP_MAX_RIDS];
+    size_t n_sim_ssrcs;
+    char rid_send[DC_SDP_MAX_RIDS * 2][DC_SDP_RID_MAX]; /* a=rid:<id> send, as parsed */
+    size_t n_rid_send;
     bool rtcp_mux;
     bool rtcp_rsize;
     /* transport attributes may sit at media level; parse merges them into the session */
@@ -97,12 +108,19 @@ typedef enum { DC_CODEC_NONE = 0, DC_CODEC_OPUS, DC_CODEC_VP8, DC_CODEC_H264 } d
  * m->codecs or -1 if nothing usable. */
 int dc_sdp_pick_codec(const dc_sdp_media *m, dc_codec_id *which);
 
+/* The number of simulcast layers of a media section that the server accepts (its rids
+ * valid, the rid extension offered or a=ssrc-group:SIM matching), 0: none. */
+size_t dc_sdp_simulcast_layers(const dc_sdp_media *m);
+
 /* Finds the extmap id for a URI, 0 if not negotiated. */
 uint8_t dc_sdp_extmap_id(const dc_sdp_media *m, const char *uri);
 
 #define DC_EXT_MID "urn:ietf:params:rtp-hdrext:sdes:mid"
 /* RFC 6464: the publisher's audio level in each packet (the engine's SFU_EV_AUDIO_LEVEL) */
 #define DC_EXT_AUDIO_LEVEL "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
+/* RFC 8852: the rid of a simulcast layer, and of the layer an RTX packet repairs */
+#define DC_EXT_RID "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"
+#define DC_EXT_REPAIRED_RID "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id"
 
 /* What the server puts into SDP about itself. */
 typedef struct {
@@ -117,7 +135,9 @@ typedef struct {
 
 /* Writes the server's answer to a publish offer (server receives): each offered
  * audio/video m-line is accepted recvonly with the picked codec (plus nothing else),
- * the mid extension if offered, rtcp-fb nack pli / ccm fir / goog-remb as offered;
+ * the mid extension if offered, a video m-line's simulcast (n_rids > 0, with the rid
+ * extension offered) as a=rid:… recv and a=simulcast:recv with the rid and repaired-rid
+ * extensions, rtcp-fb nack pli / ccm fir / goog-remb as offered;
  * other m-lines (data channels, unusable codecs) are rejected with port 0.
  * picked[i] receives the codec picked for media i (DC_CODEC_NONE if rejected) and
  * picked_pt[i] its payload type. Returns a malloc'd string (free()), NULL on error. */

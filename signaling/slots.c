@@ -34,6 +34,8 @@ static void add_slot(dc_registry *reg, dc_participant *p, dc_slot_use use)
                                                                                                : SFU_KIND_VIDEO;
     slot->slot_id = dc_registry_next_id(reg);
     slot->out_ssrc = fresh_ssrc(p);
+    slot->quality = SFU_QUALITY_HIGH;
+    slot->max_tid = 0xff;
     p->n_slots++;
 }
 

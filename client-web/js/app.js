@@ -9,6 +9,7 @@ import { Signaling, SignalingError } from './signaling.js';
 import { Publisher } from './publisher.js';
 import { Subscriber } from './subscriber.js';
 import { MeetingView, galleryFor } from './ui.js';
+import { QualityRequests } from './quality.js';
 import { renderControls as drawControls } from './controls.js';
 import { ScreenShare } from './screen-share.js';
 import { MeetingPanels } from './panels.js';
@@ -113,6 +114,7 @@ function renderMeeting() {
     roomState: app.roomState,
   });
   renderMediaStatus();
+  qualities.update(app.subscriber, app.signaling, view.tiles, view.program);
   // The self view shows what the others get: nothing of a camera the chair closed.
   const byChair = app.mutedByChair || {};
   const shownMuted = { audio: app.muted.audio || !!byChair.audio, video: app.muted.video || !!byChair.video };
@@ -549,6 +551,8 @@ function endedByServer(why) {
 
 // ---------- layout, hand, screen, panel ----------
 
+const qualities = new QualityRequests();
+
 function wantedGallery() {
   return Math.min(25, galleryFor(app.layout));
 }
@@ -790,7 +794,7 @@ async function init() {
   $('media-retry').addEventListener('click', () => health.retry());
   $('speaker-test').addEventListener('click', testSpeakers);
   let resizeTimer = null;
-  window.addEventListener('resize', () => { clearTimeout(resizeTimer); resizeTimer = setTimeout(syncGallery, 400); });
+  window.addEventListener('resize', () => { clearTimeout(resizeTimer); resizeTimer = setTimeout(() => { syncGallery(); renderMeeting(); }, 400); });
   window.addEventListener('pagehide', () => app.signaling?.leaveNow());
   setPhase('join');
   $('join').disabled = true; // until we know where the token comes from
@@ -845,6 +849,13 @@ window.diemcau = {
   /** Drop the signaling socket as a network failure would (tests of resume and rejoin). */
   dropConnection: () => app.signaling?.drop(),
   stats: () => collectStats(app.publisher, app.subscriber),
+  /** The camera's send encodings (simulcast layers) and its width, for tests. */
+  publishEncodings: () => {
+    const tr = app.publisher?.transceivers.video;
+    if (!tr) return null;
+    const encodings = tr.sender.getParameters().encodings || [];
+    return { width: tr.sender.track?.getSettings().width || 0, layers: encodings.map((e) => ({ rid: e.rid, scale: e.scaleResolutionDownBy, maxBitrate: e.maxBitrate })) };
+  },
 };
 
 init();

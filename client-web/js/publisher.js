@@ -4,6 +4,7 @@
 // device switch via replaceTrack.
 
 import { rtcConfiguration } from './ice.js';
+import { cameraEncodings } from './quality.js';
 
 export class Publisher extends EventTarget {
   constructor(signaling) {
@@ -30,7 +31,8 @@ export class Publisher extends EventTarget {
       this.tracks[kind] = track;
       if (track) track.enabled = !this.muted[kind];
       const streams = track ? [stream] : [];
-      this.transceivers[kind] = pc.addTransceiver(track || kind, { direction: 'sendonly', streams });
+      const sendEncodings = kind === 'video' ? cameraEncodings(track) : undefined; // screen shares: one layer
+      this.transceivers[kind] = pc.addTransceiver(track || kind, { direction: 'sendonly', streams, ...(sendEncodings && { sendEncodings }) });
     }
     preferCodecs(this.transceivers.video);
     if (this.screenTrack) this.addScreenTransceiver();

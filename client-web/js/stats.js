@@ -1,6 +1,13 @@
 // stats.js — per-track numbers from getStats of both PeerConnections,
 // for tests and diagnostics (window.diemcau.stats()).
 
+/** Every report of a type (a simulcast sender has one outbound-rtp per layer). */
+async function reportsOf(getter, type) {
+  try {
+    return [...(await getter.getStats()).values()].filter((s) => s.type === type);
+  } catch { return []; } /* closed */
+}
+
 async function reportOf(getter, type) {
   try {
     const report = await getter.getStats();
@@ -41,6 +48,10 @@ export async function collectStats(publisher, subscriber) {
         framesEncoded: s?.framesEncoded ?? 0,
         packetsSent: s?.packetsSent ?? 0,
         bytesSent: s?.bytesSent ?? 0,
+        // simulcast: each layer as the encoder makes it now
+        layers: (await reportsOf(tr.sender, 'outbound-rtp')).filter((r) => r.rid).map((r) => ({
+          rid: r.rid, width: r.frameWidth ?? 0, fps: r.framesPerSecond ?? 0, limit: r.qualityLimitationReason ?? '',
+        })),
       });
     }
   }

@@ -88,7 +88,13 @@ void sfu_transport_set_peer(sfu *s, uint32_t transport_id, uint32_t room_id, con
 void sfu_transport_remove(sfu *s, uint32_t transport_id, uint32_t room_id);
 
 /* A published stream arriving on a transport. ssrc may be 0 when the SDP did not say:
- * the stream is then bound by the RTP mid header extension (mid_ext_id, mid). */
+ * the stream is then bound by the RTP mid header extension (mid_ext_id, mid).
+ * A simulcast stream (RFC 8853) has n_layers > 0 encodings of one source, lowest
+ * resolution first, each named by its rid; its ssrc is unused and each layer's SSRC is
+ * layer_ssrcs[i], or 0 to learn it from the rid header extension (rid_ext_id). Each slot
+ * pointed at it receives one layer (sfu_slot_set_quality). */
+#define SFU_MAX_LAYERS 3
+#define SFU_RID_MAX 16
 typedef struct {
     uint32_t stream_id, transport_id, room_id;
     sfu_kind kind;
@@ -99,6 +105,10 @@ typedef struct {
     char mid[32];
     uint8_t audio_level_ext_id; /* RFC 6464 ssrc-audio-level extension id; 0 = not negotiated */
     bool blocked;               /* starts gated (see sfu_stream_set_forwarding) */
+    uint8_t n_layers;           /* 0: one encoding (ssrc above) */
+    char rids[SFU_MAX_LAYERS][SFU_RID_MAX];
+    uint32_t layer_ssrcs[SFU_MAX_LAYERS];
+    uint8_t rid_ext_id, repaired_rid_ext_id; /* 0 = not negotiated */
 } sfu_stream_desc;
 void sfu_stream_add(sfu *s, const sfu_stream_desc *desc);
 void sfu_stream_remove(sfu *s, uint32_t stream_id, uint32_t room_id);
@@ -116,6 +126,14 @@ void sfu_slot_add(sfu *s, uint32_t slot_id, uint32_t transport_id, uint32_t room
 /* out_pt: payload type to send with (the one the subscription SDP gives the codec). */
 void sfu_slot_point(sfu *s, uint32_t slot_id, uint32_t room_id, uint32_t stream_id, uint8_t out_pt);
 void sfu_slot_remove(sfu *s, uint32_t slot_id, uint32_t room_id);
+/* The quality a slot asks for (what its tile needs); kept across re-pointing. From a
+ * simulcast stream the slot gets the layer it maps to (low: the lowest, medium: the
+ * middle one, high: the highest), never one the publisher is not sending, switching only
+ * at a keyframe of the new layer; OFF forwards nothing (any stream) until asked again.
+ * max_temporal_layer: VP8 packets with a higher TID are not forwarded (0xff: all). New
+ * slots ask for HIGH. */
+typedef enum { SFU_QUALITY_OFF = 0, SFU_QUALITY_LOW, SFU_QUALITY_MEDIUM, SFU_QUALITY_HIGH } sfu_quality;
+void sfu_slot_set_quality(sfu *s, uint32_t slot_id, uint32_t room_id, sfu_quality quality, uint8_t max_temporal_layer);
 
 /* Drains up to max events; returns how many were written. Call from the signaling thread. */
 size_t sfu_poll_events(sfu *s, sfu_event *out, size_t max);

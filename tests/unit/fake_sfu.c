@@ -223,6 +223,7 @@ void sfu_stream_add(sfu *s, const sfu_stream_desc *desc)
     snprintf(c->text, sizeof c->text, "%s", desc->mid);
     c->forward = !desc->blocked;
     c->audio_level_ext_id = desc->audio_level_ext_id;
+    c->n_layers = desc->n_layers;
     if (!desc->ssrc && !desc->mid_ext_id) problem(s, "stream %u has neither an SSRC nor a mid", desc->stream_id);
     fake_object *st = create(s, OBJ_STREAM, desc->stream_id, desc->room_id, desc->transport_id, desc->kind);
     if (st) st->forward = !desc->blocked;
@@ -272,6 +273,17 @@ void sfu_slot_point(sfu *s, uint32_t slot_id, uint32_t room_id, uint32_t stream_
     if (st && (st->room_id != slot->room_id || st->kind != slot->kind))
         problem(s, "slot %u pointed at stream %u of another room or kind", slot_id, stream_id);
     slot->source = st ? stream_id : 0;
+}
+
+void sfu_slot_set_quality(sfu *s, uint32_t slot_id, uint32_t room_id, sfu_quality quality, uint8_t max_temporal_layer)
+{
+    fake_call *c = record(s, FAKE_SLOT_SET_QUALITY, slot_id, room_id);
+    c->quality = quality;
+    c->max_tid = max_temporal_layer;
+    const fake_object *slot = find(s, OBJ_SLOT, slot_id);
+    if (!slot) problem(s, "slot_set_quality of unknown slot %u", slot_id);
+    else if (slot->room_id != room_id)
+        problem(s, "slot %u of room %u set with room %u", slot_id, slot->room_id, room_id);
 }
 
 void sfu_slot_remove(sfu *s, uint32_t slot_id, uint32_t room_id)

@@ -29,6 +29,7 @@ typedef enum {
     FAKE_SLOT_REMOVE,
     FAKE_TRANSPORT_SET_PEER,
     FAKE_STREAM_SET_FORWARDING,
+    FAKE_SLOT_SET_QUALITY,
 } fake_op;
 
 /* One engine call; fields the call does not have are 0. */
@@ -45,6 +46,9 @@ typedef struct {
     bool dtls_client;           /* transport_add, transport_set_peer */
     bool forward;               /* stream_add: !desc.blocked; stream_set_forwarding: the gate opens */
     uint8_t audio_level_ext_id; /* stream_add */
+    uint8_t n_layers;           /* stream_add: simulcast layers */
+    sfu_quality quality;        /* slot_set_quality */
+    uint8_t max_tid;            /* slot_set_quality */
     char ice_ufrag[64];         /* transport_add: the server's ufrag */
     char text[160];             /* transport_add, transport_set_peer: the peer's fingerprint ("" = not yet);
                               stream_add: the mid */

@@ -66,6 +66,66 @@ static void test_join_and_publish(void)
     meeting_end((client *[]){&a}, 1);
 }
 
+/* A camera published in three simulcast layers becomes one stream with them; a
+ * subscriber's set_quality reaches the engine for the named slots (and only for known
+ * mids and quality names), and is applied again when the slot re-enters the engine. */
+static void test_simulcast_quality(void)
+{
+    meeting_start();
+    client a, b;
+    client_open(&a, "Xã A");
+    join_ok(&a, "tinh");
+    answer_offer(&a);
+    client_open(&b, "Xã B");
+    join_ok(&b, "tinh");
+    answer_offer(&b);
+
+    char *plain = publish_offer("pubufrag", "actpass", 1111, 2222);
+    GString *g = g_string_new(plain);
+    g_string_replace(g, "a=ssrc:2222 cname:c\r\n",
+                     "a=extmap:5 " DC_EXT_RID "\r\na=rid:q send\r\na=rid:h send\r\na=rid:f send\r\n"
+                     "a=simulcast:send q;h;f\r\n",
+                     0);
+    size_t before = fake_sfu_call_count(engine);
+    json_t *reply = request(&a, json_pack("{s:s, s:s}", "type", "publish", "sdp", g->str));
+    CHECK(is_ok(reply));
+    const char *answer = json_string_value(json_object_get(reply, "sdp"));
+    CHECK(answer && strstr(answer, "a=simulcast:recv q;h;f\r\n"));
+    json_decref(reply);
+    g_string_free(g, TRUE);
+    g_free(plain);
+    const fake_call *video = NULL;
+    for (size_t i = before; i < fake_sfu_call_count(engine); i++) {
+        const fake_call *call = fake_sfu_call(engine, i);
+        if (call->op == FAKE_STREAM_ADD && call->kind == SFU_KIND_VIDEO) video = call;
+    }
+    CHECK(video && video->n_layers == 3 && video->ssrc == 0);
+
+    const char *mid = mid_showing(&b, &a, "video");
+    CHECK(mid != NULL);
+    if (mid) {
+        before = fake_sfu_call_count(engine);
+        request_ok(&b, json_pack("{s:s, s:{s:s}}", "type", "set_quality", "qualities", mid, "low"));
+        const fake_call *q = fake_sfu_find(engine, before, FAKE_SLOT_SET_QUALITY, slot_of(&b, mid));
+        CHECK(q && q->quality == SFU_QUALITY_LOW && q->max_tid == 0xff);
+        before = fake_sfu_call_count(engine);
+        request_ok(&b, json_pack("{s:s, s:{s:s}}", "type", "set_quality", "qualities", mid, "low")); /* no change */
+        CHECK(fake_sfu_count_since(engine, before, FAKE_SLOT_SET_QUALITY) == 0);
+        before = fake_sfu_call_count(engine);
+        request_ok(&b, json_pack("{s:s, s:{s:s}, s:i}", "type", "set_quality", "qualities", mid, "low",
+                                 "max_temporal_layer", 0));
+        q = fake_sfu_find(engine, before, FAKE_SLOT_SET_QUALITY, slot_of(&b, mid));
+        CHECK(q && q->quality == SFU_QUALITY_LOW && q->max_tid == 0);
+    }
+    json_t *bad = request(&b, json_pack("{s:s, s:{s:s}}", "type", "set_quality", "qualities", "99", "high"));
+    CHECK(is_error(bad, "bad_request"));
+    json_decref(bad);
+    bad = request(&b, json_pack("{s:s, s:{s:s}}", "type", "set_quality", "qualities", "1", "ultra"));
+    CHECK(is_error(bad, "bad_request"));
+    json_decref(bad);
+    meeting_end((client *[]){&a, &b}, 2);
+}
+
 static const json_t *offer_slot_at(const client *c, size_t i)
 {
     return json_array_get(json_object_get(c->offer_msg, "slots"), i);
@@ -842,6 +902,7 @@ int main(void)
 {
     mh_on_failure = count_failure;
     test_join_and_publish();
+    test_simulcast_quality();
     test_join_tokens();
     test_fixed_slots();
     test_gallery_follows_speakers();

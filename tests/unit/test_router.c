@@ -9,7 +9,10 @@
  * shortest-first ordering, padding for GSO and the GSO regrouping of a send batch,
  * commands that fail reported as events, the stream gate (drops counted, continuity and a
  * keyframe request when it opens), RFC 6464 audio level reports and the room events keep
- * in a queue full of them. */
+ * in a queue full of them; simulcast: layers learnt by rid, a slot's switch waiting for
+ * the target layer's keyframe (requested, throttled per layer), sequence numbers,
+ * timestamps, VP8 picture ids and TL0PICIDX continuous across it, temporal-layer
+ * dropping without a gap, quiet layers not offered, quality off. */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +22,7 @@
 #include "router.h"
 #include "rtp/rtcp.h"
 #include "rtp/rtp.h"
+#include "simulcast.h"
 
 #define ROOM 7
 #define SEC 1000000
@@ -752,6 +756,313 @@ static void test_readings_give_way(void)
     sfu_event_queue_free(&q);
 }
 
+/* A simulcast VP8 packet: the rid in a one-byte header extension (id SC_RID_EXT), then
+ * the payload descriptor with a 15-bit picture id, TL0PICIDX and TID, a frame start. */
+#define SC_RID_EXT 10
+/* RTP with the rid in a one-byte header extension, then `payload`. */
+static size_t rid_packet(uint8_t *buf, uint32_t ssrc, const char *rid, uint16_t seq, uint32_t ts,
+                         const uint8_t *payload, size_t payload_len)
+{
+    size_t rid_len = strlen(rid), ext_words = (1 + rid_len + 3) / 4, n = 12;
+    memset(buf, 0, 12 + 4 + ext_words * 4);
+    buf[0] = 0x90;
+    buf[1] = 96;
+    sfu_wr16(buf + 2, seq);
+    sfu_wr32(buf + 4, ts);
+    sfu_wr32(buf + 8, ssrc);
+    sfu_wr16(buf + n, 0xBEDE);
+    sfu_wr16(buf + n + 2, (uint16_t)ext_words);
+    buf[n + 4] = (uint8_t)(SC_RID_EXT << 4 | (rid_len - 1));
+    memcpy(buf + n + 5, rid, rid_len);
+    n += 4 + ext_words * 4;
+    memcpy(buf + n, payload, payload_len);
+    return n + payload_len;
+}
+
+/* A simulcast VP8 packet: the payload descriptor with a 15-bit picture id, TL0PICIDX and
+ * TID, a frame start, then payload. */
+static size_t simulcast_packet(uint8_t *buf, uint32_t ssrc, const char *rid, uint16_t seq, uint32_t ts, bool key,
+                               uint16_t pid, uint8_t tl0, uint8_t tid)
+{
+    uint8_t payload[80];
+    size_t n = 0;
+    payload[n++] = 0x90; /* X, S, PID 0 */
+    payload[n++] = 0xe0; /* I, L, T */
+    sfu_wr16(payload + n, (uint16_t)(0x8000 | pid));
+    n += 2;
+    payload[n++] = tl0;
+    payload[n++] = (uint8_t)(tid << 6);
+    payload[n++] = key ? 0x10 : 0x11;
+    memset(payload + n, 0xab, 60);
+    return rid_packet(buf, ssrc, rid, seq, ts, payload, n + 60);
+}
+
+typedef struct {
+    const peer *pub;
+    uint32_t ssrc[3];
+    uint16_t seq[3], pid[3];
+    uint32_t ts[3];
+    uint8_t tl0[3];
+} sc_publisher;
+
+/* One frame (one packet) of layer i: its own numbering, 3000 ticks (33 ms) a frame. */
+static void sc_frame(sc_publisher *p, unsigned i, bool key, uint8_t tid)
+{
+    static const char *const rids[] = {"q", "h", "f"};
+    uint8_t pkt[256];
+    if (tid == 0) p->tl0[i]++;
+    feed(p->pub, pkt,
+         simulcast_packet(pkt, p->ssrc[i], rids[i], p->seq[i]++, p->ts[i], key, p->pid[i]++, p->tl0[i], tid), false);
+    p->ts[i] += 3000;
+}
+
+static void set_quality(uint32_t slot_id, sfu_quality q, uint8_t max_tid)
+{
+    sfu_cmd c = {
+        .type = SFU_CMD_SLOT_SET_QUALITY, .id = slot_id, .room_id = ROOM, .quality = (uint8_t)q, .max_tid = max_tid};
+    sfu_core_apply(core, &c);
+}
+
+/* What the subscriber got: one RTP packet, its VP8 descriptor */
+static bool sc_got_one(const peer *sub, got *g, sfu_vp8_descriptor *d)
+{
+    size_t n = received(sub, gs, 512);
+    if (count_rtp(gs, n) != 1) return false;
+    for (size_t i = 0; i < n; i++)
+        if (!gs[i].rtcp) *g = gs[i];
+    return sfu_vp8_parse_descriptor(g->buf + g->h.payload_off, g->h.payload_len, d);
+}
+
+static void test_simulcast(void)
+{
+    peer pub = connect_peer(81, 5081), sub = connect_peer(82, 5082);
+    sfu_cmd add = {.type = SFU_CMD_STREAM_ADD,
+                   .id = 91,
+                   .room_id = ROOM,
+                   .stream = {.stream_id = 91,
+                              .transport_id = 81,
+                              .room_id = ROOM,
+                              .kind = SFU_KIND_VIDEO,
+                              .codec = SFU_CODEC_VP8,
+                              .pt = 96,
+                              .n_layers = 3,
+                              .rids = {"q", "h", "f"},
+                              .rid_ext_id = SC_RID_EXT}};
+    sfu_core_apply(core, &add);
+    add_slot(92, &sub, SFU_KIND_VIDEO, 0x9292);
+    point(92, 91, 100);
+    forget_sent();
+    sc_publisher p = {.pub = &pub,
+                      .ssrc = {0xc0, 0xc1, 0xc2},
+                      .seq = {100, 2000, 30000},
+                      .pid = {10, 500, 32760}, /* the high layer's ids wrap */
+                      .ts = {1000, 50000, 900000},
+                      .tl0 = {5, 77, 250}};
+    int64_t now = 100 * SEC; /* after the other tests' clocks */
+
+    /* every layer's SSRC is learnt from its rid; the slot (high by default) waits for the
+     * high layer's keyframe and asks that layer for one, once per 300 ms */
+    for (int f = 0; f < 3; f++) {
+        core->now_us = now += 33000;
+        for (unsigned i = 0; i < 3; i++) sc_frame(&p, i, i == 0, 0); /* the low layer even sends a key */
+        end_batch();
+        sfu_router_tick(core, now);
+    }
+    sfu_stream *st = g_hash_table_lookup(core->streams, GUINT_TO_POINTER(91));
+    CHECK(st && st->desc.layer_ssrcs[0] == 0xc0 && st->desc.layer_ssrcs[1] == 0xc1 && st->desc.layer_ssrcs[2] == 0xc2);
+    size_t n = received(&sub, gs, 512);
+    CHECK(count_rtp(gs, n) == 0);
+    n = received(&pub, gs, 512);
+    CHECK(count_rtcp(gs, n, SFU_RTCP_PSFB, 1, 0xc2, NULL) == 1);
+    CHECK(count_rtcp(gs, n, SFU_RTCP_PSFB, 1, 0xc0, NULL) == 0);
+    forget_sent();
+
+    /* the high layer's keyframe starts the slot: its numbers as they come */
+    core->now_us = now += 33000;
+    sc_frame(&p, 0, false, 0);
+    sc_frame(&p, 2, true, 0);
+    end_batch();
+    got g;
+    sfu_vp8_descriptor d;
+    CHECK(sc_got_one(&sub, &g, &d));
+    CHECK(g.h.ssrc == 0x9292 && g.h.pt == 100 && g.h.seq == 30003 && d.keyframe && d.picture_id == 32763 &&
+          d.tl0picidx == 254);
+    forget_sent();
+    uint16_t seq = g.h.seq, pid = d.picture_id;
+    uint32_t ts = g.h.ts;
+    uint8_t tl0 = d.tl0picidx;
+    for (int f = 0; f < 6; f++) { /* high frames pass (ids wrapping 32767 → 0), the others do not */
+        core->now_us = now += 33000;
+        for (unsigned i = 0; i < 3; i++) sc_frame(&p, i, false, 0);
+        end_batch();
+        CHECK(sc_got_one(&sub, &g, &d));
+        CHECK(g.h.seq == (uint16_t)(seq + 1) && g.h.ts == ts + 3000 && d.picture_id == ((pid + 1) & 0x7fff) &&
+              d.tl0picidx == (uint8_t)(tl0 + 1));
+        seq = g.h.seq, ts = g.h.ts, pid = d.picture_id, tl0 = d.tl0picidx;
+        forget_sent();
+    }
+
+    /* asked for low: the high layer goes on until the low layer's keyframe, which was
+     * asked for once (the second delta is within 300 ms) */
+    set_quality(92, SFU_QUALITY_LOW, 0xff);
+    for (int f = 0; f < 2; f++) {
+        core->now_us = now += 33000;
+        for (unsigned i = 0; i < 3; i++) sc_frame(&p, i, false, 0);
+        end_batch();
+        CHECK(sc_got_one(&sub, &g, &d));
+        CHECK(g.h.seq == (uint16_t)(seq + 1) && d.picture_id == ((pid + 1) & 0x7fff));
+        seq = g.h.seq, ts = g.h.ts, pid = d.picture_id, tl0 = d.tl0picidx;
+        CHECK(count_rtcp(gs, received(&pub, gs, 512), SFU_RTCP_PSFB, 1, 0xc0, NULL) == (f == 0 ? 1 : 0));
+        forget_sent();
+    }
+    /* the low keyframe: every number continues the last one sent (ts by the 33 ms since) */
+    core->now_us = now += 33000;
+    sc_frame(&p, 0, true, 0);
+    sc_frame(&p, 2, false, 0);
+    end_batch();
+    CHECK(sc_got_one(&sub, &g, &d));
+    CHECK(g.h.ssrc == 0x9292 && d.keyframe && g.h.seq == (uint16_t)(seq + 1) && g.h.ts == ts + 33000 * 90 / 1000);
+    CHECK(d.picture_id == ((pid + 1) & 0x7fff) && d.tl0picidx == (uint8_t)(tl0 + 1));
+    seq = g.h.seq, ts = g.h.ts, pid = d.picture_id, tl0 = d.tl0picidx;
+    forget_sent();
+
+    /* temporal cap at TID 0: TID 1 frames are left out and leave no gap behind */
+    set_quality(92, SFU_QUALITY_LOW, 0);
+    for (int f = 0; f < 4; f++) {
+        core->now_us = now += 33000;
+        sc_frame(&p, 0, false, (uint8_t)(f % 2));
+        end_batch();
+        if (f % 2) {
+            CHECK(count_rtp(gs, received(&sub, gs, 512)) == 0);
+        } else {
+            CHECK(sc_got_one(&sub, &g, &d));
+            CHECK(g.h.seq == (uint16_t)(seq + 1) && d.picture_id == ((pid + 1) & 0x7fff) &&
+                  d.tl0picidx == (uint8_t)(tl0 + 1));
+            seq = g.h.seq, pid = d.picture_id, tl0 = d.tl0picidx;
+        }
+        forget_sent();
+    }
+
+    /* high asked while only the low and middle layers arrive (the top one quiet for more
+     * than a second): the middle one is chosen, and at its keyframe forwarded */
+    set_quality(92, SFU_QUALITY_HIGH, 0xff);
+    for (int f = 0; f < 40; f++) {
+        core->now_us = now += 33000;
+        sc_frame(&p, 0, false, 0);
+        sc_frame(&p, 1, f == 39, 0);
+        end_batch();
+        sfu_router_tick(core, now);
+    }
+    sfu_slot *slot = g_hash_table_lookup(core->slots, GUINT_TO_POINTER(92));
+    CHECK(slot && slot->layers.target == 1 && slot->layers.current == 1);
+    forget_sent();
+
+    /* off: nothing; back on: from the next keyframe */
+    set_quality(92, SFU_QUALITY_OFF, 0xff);
+    core->now_us = now += 33000;
+    sc_frame(&p, 1, true, 0);
+    end_batch();
+    CHECK(count_rtp(gs, received(&sub, gs, 512)) == 0);
+    set_quality(92, SFU_QUALITY_MEDIUM, 0xff);
+    core->now_us = now += 33000;
+    sc_frame(&p, 1, false, 0);
+    end_batch();
+    CHECK(count_rtp(gs, received(&sub, gs, 512)) == 0);
+    core->now_us = now += 33000;
+    sc_frame(&p, 1, true, 0);
+    end_batch();
+    CHECK(count_rtp(gs, received(&sub, gs, 512)) == 1);
+    forget_sent();
+
+    /* the choice itself: mapping, quiet layers, budget */
+    uint32_t bps[3] = {150000, 500000, 1500000};
+    CHECK(sfu_simulcast_choose_layer(SFU_QUALITY_HIGH, 3, 7, UINT32_MAX, bps) == 2);
+    CHECK(sfu_simulcast_choose_layer(SFU_QUALITY_MEDIUM, 3, 7, UINT32_MAX, bps) == 1);
+    CHECK(sfu_simulcast_choose_layer(SFU_QUALITY_LOW, 3, 7, UINT32_MAX, bps) == 0);
+    CHECK(sfu_simulcast_choose_layer(SFU_QUALITY_OFF, 3, 7, UINT32_MAX, bps) == -1);
+    CHECK(sfu_simulcast_choose_layer(SFU_QUALITY_HIGH, 3, 0, UINT32_MAX, bps) == 2); /* none yet: as asked */
+    CHECK(sfu_simulcast_choose_layer(SFU_QUALITY_HIGH, 3, 1, UINT32_MAX, bps) == 0);
+    CHECK(sfu_simulcast_choose_layer(SFU_QUALITY_LOW, 3, 6, UINT32_MAX, bps) == 1); /* lowest there is */
+    CHECK(sfu_simulcast_choose_layer(SFU_QUALITY_HIGH, 3, 7, 600000, bps) == 1);
+    CHECK(sfu_simulcast_choose_layer(SFU_QUALITY_HIGH, 3, 5, 600000, bps) == 0);
+    CHECK(sfu_simulcast_choose_layer(SFU_QUALITY_HIGH, 3, 7, 1000, bps) == 0); /* never below the lowest */
+    CHECK(sfu_simulcast_choose_layer(SFU_QUALITY_HIGH, 2, 3, UINT32_MAX, bps) == 1);
+    free_peers((peer *[]){&pub, &sub}, 2);
+}
+
+/* H.264 layers: the switch waits for the target's IDR (SPS first, in a STAP-A), with
+ * sequence numbers and timestamps continuous; there is no descriptor to rewrite. */
+static void test_simulcast_h264(void)
+{
+    peer pub = connect_peer(83, 5083), sub = connect_peer(84, 5084);
+    sfu_cmd add = {.type = SFU_CMD_STREAM_ADD,
+                   .id = 93,
+                   .room_id = ROOM,
+                   .stream = {.stream_id = 93,
+                              .transport_id = 83,
+                              .room_id = ROOM,
+                              .kind = SFU_KIND_VIDEO,
+                              .codec = SFU_CODEC_H264,
+                              .pt = 96,
+                              .n_layers = 2,
+                              .rids = {"lo", "hi"},
+                              .layer_ssrcs = {0xd0, 0}, /* one from SDP, one learnt */
+                              .rid_ext_id = SC_RID_EXT}};
+    sfu_core_apply(core, &add);
+    add_slot(94, &sub, SFU_KIND_VIDEO, 0x9494);
+    point(94, 93, 102);
+    set_quality(94, SFU_QUALITY_LOW, 0xff);
+    forget_sent();
+    static const uint8_t idr[] = {24, 0, 2, 0x67, 0x42, 0, 2, 0x68, 0xce, 0, 3, 0x65, 0x88, 0x84};
+    static const uint8_t delta[] = {0x41, 0x9a, 0x02, 0x03};
+    uint8_t pkt[256];
+    int64_t now = 200 * SEC;
+    uint16_t seq[2] = {10, 5000};
+    uint32_t ts[2] = {0, 777777};
+    for (int f = 0; f < 4; f++) { /* low starts at its IDR; high arrives, not forwarded */
+        core->now_us = now += 33000;
+        for (unsigned l = 0; l < 2; l++) {
+            const char *rid = l ? "hi" : "lo";
+            bool key = f == 1;
+            feed(&pub, pkt,
+                 rid_packet(pkt, 0xd0 + l, rid, seq[l]++, ts[l], key ? idr : delta, key ? sizeof idr : sizeof delta),
+                 false);
+            ts[l] += 3000;
+        }
+        end_batch();
+        size_t n = count_rtp(gs, received(&sub, gs, 512));
+        CHECK(n == (f == 0 ? 0u : 1u));
+        forget_sent();
+    }
+    set_quality(94, SFU_QUALITY_HIGH, 0xff);
+    got g;
+    uint16_t last_seq = 0;
+    for (int f = 0; f < 3; f++) { /* the high IDR comes at f == 1, after that batch's low packet */
+        core->now_us = now += 33000;
+        for (unsigned l = 0; l < 2; l++) {
+            bool key = l == 1 && f == 1;
+            feed(&pub, pkt,
+                 rid_packet(pkt, 0xd0 + l, l ? "hi" : "lo", seq[l]++, ts[l], key ? idr : delta,
+                            key ? sizeof idr : sizeof delta),
+                 false);
+            ts[l] += 3000;
+        }
+        end_batch();
+        size_t n = received(&sub, gs, 512);
+        CHECK(count_rtp(gs, n) == (f == 1 ? 2u : 1u));
+        if (f == 1 && n == 2) CHECK(gs[1].h.seq == (uint16_t)(gs[0].h.seq + 1)); /* low, then high's IDR */
+        g = gs[n - 1];
+        CHECK(g.h.ssrc == 0x9494 && g.h.pt == 102);
+        if (f > 0) CHECK(g.h.seq == (uint16_t)(last_seq + (f == 1 ? 2 : 1)));
+        if (f == 1) CHECK(sfu_h264_is_keyframe(g.buf + g.h.payload_off, g.h.payload_len));
+        last_seq = g.h.seq;
+        forget_sent();
+    }
+    sfu_stream *st = g_hash_table_lookup(core->streams, GUINT_TO_POINTER(93));
+    CHECK(st && st->desc.layer_ssrcs[1] == 0xd1);
+    free_peers((peer *[]){&pub, &sub}, 2);
+}
+
 int main(void)
 {
     CHECK(sfu_srtp_global_init());
@@ -771,6 +1082,8 @@ int main(void)
     test_gate();
     test_audio_levels();
     test_readings_give_way();
+    test_simulcast();
+    test_simulcast_h264();
 
     sfu_core_free(core);
     sfu_dtls_cert_free(server_cert);

@@ -633,6 +633,68 @@ static void test_malformed(void)
     g_free(offer);
 }
 
+/* Simulcast offers as Chromium and Firefox ESR write them (rid q/h/f): three layers in
+ * the send list's order, the answer receiving them with the offer's rid extension ids. */
+static void check_simulcast_offer(const char *fixture, uint8_t rid_ext, uint8_t repaired_ext)
+{
+    size_t len = 0;
+    char *text = load_fixture(fixture, &len);
+    bool ok;
+    dc_sdp *offer = parse_or_report(text, len, &ok);
+    CHECK(ok);
+    const dc_sdp_media *v = ok ? &offer->media[0] : NULL;
+    CHECK(v && v->kind == DC_MEDIA_VIDEO && v->n_rids == 3 && dc_sdp_simulcast_layers(v) == 3);
+    if (v) CHECK(!strcmp(v->rids[0], "q") && !strcmp(v->rids[1], "h") && !strcmp(v->rids[2], "f"));
+    char *answer = ok ? dc_sdp_write_publish_answer(offer, &LOCAL, NULL, NULL) : NULL;
+    CHECK(answer && strstr(answer, "a=rid:q recv\r\na=rid:h recv\r\na=rid:f recv\r\na=simulcast:recv q;h;f\r\n"));
+    dc_sdp *back = answer ? parse_or_report(answer, strlen(answer), &ok) : NULL;
+    CHECK(back && ok);
+    if (back && ok) {
+        CHECK(dc_sdp_extmap_id(&back->media[0], DC_EXT_RID) == rid_ext);
+        CHECK(dc_sdp_extmap_id(&back->media[0], DC_EXT_REPAIRED_RID) == repaired_ext);
+        CHECK(back->media[0].n_rids == 0); /* recv: not a sender's layers */
+    }
+    free(back);
+    free(answer);
+    free(offer);
+    g_free(text);
+}
+
+static void test_simulcast_offers(void)
+{
+    check_simulcast_offer("chromium-publish-offer-simulcast.sdp", 10, 11);
+    check_simulcast_offer("firefox-publish-offer-simulcast.sdp", 9, 10);
+
+    bool ok;
+    /* only rids declared as sending count, alternatives and paused ones by their first
+     * name; SIM ssrcs kept when they match; one layer left is no simulcast */
+    const char *variants[][3] = {
+        {"a=rid:q send\r\na=rid:f send max-width=1280\r\na=rid:x recv\r\na=simulcast:send ~q;h;f,x recv x\r\n", "q,f",
+         "2"},
+        {"a=simulcast:send rid=a;b\r\na=rid:a send\r\na=rid:b send\r\n", "a,b", "2"},
+        {"a=rid:a send\r\na=simulcast:send a;b\r\n", "", "0"},
+        {"a=rid:a send\r\na=rid:b send\r\na=simulcast:send a;b\r\na=ssrc-group:SIM 5 6\r\n", "a,b", "2"},
+    };
+    for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
+        char *attrs = g_strdup_printf("a=extmap:9 %s\r\na=rtpmap:96 VP8/90000\r\n%s", DC_EXT_RID, variants[i][0]);
+        char *t = video_offer("96", attrs);
+        dc_sdp *o = parse_or_report(t, strlen(t), &ok);
+        CHECK(ok);
+        const dc_sdp_media *v = &o->media[1];
+        GString *got = g_string_new("");
+        for (size_t r = 0; ok && r < v->n_rids; r++) g_string_append_printf(got, "%s%s", r ? "," : "", v->rids[r]);
+        CHECK(ok && !strcmp(got->str, variants[i][1]) && dc_sdp_simulcast_layers(v) == (size_t)atoi(variants[i][2]));
+        if (i == 3) CHECK(v->n_sim_ssrcs == 2 && v->sim_ssrcs[0] == 5 && v->sim_ssrcs[1] == 6);
+        g_string_free(got, TRUE);
+        free(o);
+        g_free(t);
+        g_free(attrs);
+    }
+    char *long_rid = video_offer("96", "a=rtpmap:96 VP8/90000\r\na=rid:waytoolongridnameforus send\r\n");
+    expect_refused(long_rid, strlen(long_rid), "long rid");
+    g_free(long_rid);
+}
+
 /* ICE-TCP: the passive TCP candidate beside the UDP one, at a lower priority, before
  * end-of-candidates; none when the engine has no TCP port. */
 static void test_tcp_candidate(void)
@@ -657,6 +719,7 @@ int main(void)
 {
     test_tcp_candidate();
     test_chromium_offer();
+    test_simulcast_offers();
     test_firefox_offer();
     test_subscribe_answers();
     test_publish_answers();
