@@ -1,0 +1,276 @@
+/* Send-side bandwidth estimation of one transport: see bwe.h for the idea. The constants
+ * are GCC's (draft-ietf-rmcat-gcc and the values libwebrtc ships). */
+#include "bwe/bwe.h"
+
+#include <math.h>
+#include <string.h>
+
+#define BURST_US 5000            /* packets sent this close form one group */
+#define TREND_SMOOTHING 0.9      /* of the accumulated delay */
+#define TREND_GAIN 4.0           /* the slope is scaled by this and by the deltas seen (≤ 60) */
+#define TREND_MAX_DELTAS 60
+#define THRESHOLD_START_MS 12.5
+#define THRESHOLD_MIN_MS 6.0
+#define THRESHOLD_MAX_MS 600.0
+#define THRESHOLD_K_UP 0.0087 /* the threshold follows the trend slowly up, faster down */
+#define THRESHOLD_K_DOWN 0.039
+#define OVERUSE_TIME_MS 10.0
+#define DECREASE_FACTOR 0.85
+#define DECREASE_INTERVAL_US 200000 /* one cut per round trip or so */
+#define INCREASE_PER_S 1.08
+#define ADDITIVE_BPS_PER_S 50000.0 /* about a packet per response time, near capacity */
+#define ACKED_HEADROOM 1.5
+#define ACKED_HEADROOM_BPS 10000.0
+#define LOSS_HIGH 0.10
+#define LOSS_LOW 0.02
+#define LOSS_WINDOW_US 500000 /* loss is judged over this much feedback time … */
+#define LOSS_WINDOW_MIN_PACKETS 20 /* … and at least this many packets */
+#define LOSS_DECREASE_INTERVAL_US 300000
+#define ACK_BUCKET_US 100000
+
+void sfu_bwe_init(sfu_bwe *b, int64_t now_us)
+{
+    memset(b, 0, sizeof *b);
+    b->threshold_ms = THRESHOLD_START_MS;
+    b->time_over_using_ms = -1;
+    b->delay_bps = b->loss_bps = b->estimate_bps = SFU_BWE_START_BPS;
+    b->last_rate_us = b->loss_window_start_us = b->started_us = now_us;
+}
+
+static double clamp(double v, double lo, double hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+/* --- acknowledged bitrate ------------------------------------------------------------ */
+
+static int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
+static size_t ack_index(int64_t bucket)
+{
+    int64_t i = bucket % SFU_BWE_ACK_BUCKETS;
+    return (size_t)(i < 0 ? i + SFU_BWE_ACK_BUCKETS : i);
+}
+
+static void ack_add(sfu_bwe *b, int64_t arrival_us, unsigned size)
+{
+    int64_t bucket = floor_div(arrival_us, ACK_BUCKET_US);
+    if (!b->ack_started) {
+        b->ack_started = true;
+        b->ack_bucket = b->ack_first_bucket = bucket;
+    }
+    if (bucket > b->ack_bucket) {
+        for (int64_t k = b->ack_bucket + 1; k <= bucket && k <= b->ack_bucket + SFU_BWE_ACK_BUCKETS; k++)
+            b->ack_bytes[ack_index(k)] = 0;
+        if (bucket - b->ack_bucket > SFU_BWE_ACK_BUCKETS) /* a long silence: start over */
+            b->ack_first_bucket = bucket;
+        b->ack_bucket = bucket;
+    }
+    if (b->ack_bucket - bucket >= SFU_BWE_ACK_BUCKETS) return; /* older than the window */
+    b->ack_bytes[ack_index(bucket)] += size;
+}
+
+/* Over the complete buckets of the last second (the newest is still filling); 0 until
+ * two are complete. */
+static void ack_update_rate(sfu_bwe *b)
+{
+    int64_t complete = b->ack_bucket - b->ack_first_bucket;
+    if (!b->ack_started || complete < 2) return;
+    if (complete > SFU_BWE_ACK_BUCKETS - 1) complete = SFU_BWE_ACK_BUCKETS - 1;
+    uint64_t bytes = 0;
+    for (int64_t k = b->ack_bucket - complete; k < b->ack_bucket; k++) bytes += b->ack_bytes[ack_index(k)];
+    b->acked_bps = (double)bytes * 8.0 * 1e6 / (double)(complete * ACK_BUCKET_US);
+}
+
+/* --- delay-based: trendline and over-use detection ------------------------------------ */
+
+/* Least-squares slope of the smoothed accumulated delay over arrival time. */
+static double trend_slope(const sfu_bwe *b)
+{
+    double mx = 0, my = 0;
+    for (unsigned i = 0; i < b->trend_n; i++) {
+        mx += b->trend_x[i];
+        my += b->trend_y[i];
+    }
+    mx /= b->trend_n;
+    my /= b->trend_n;
+    double num = 0, den = 0;
+    for (unsigned i = 0; i < b->trend_n; i++) {
+        num += (b->trend_x[i] - mx) * (b->trend_y[i] - my);
+        den += (b->trend_x[i] - mx) * (b->trend_x[i] - mx);
+    }
+    return den > 0 ? num / den : b->slope;
+}
+
+static void update_threshold(sfu_bwe *b, double modified_trend, int64_t arrival_us)
+{
+    if (!b->threshold_updated_us) b->threshold_updated_us = arrival_us;
+    double abs_trend = fabs(modified_trend);
+    /* a spike far above the threshold (a route change, a pause) must not drag it up */
+    if (abs_trend > b->threshold_ms + 15.0) {
+        b->threshold_updated_us = arrival_us;
+        return;
+    }
+    double k = abs_trend < b->threshold_ms ? THRESHOLD_K_DOWN : THRESHOLD_K_UP;
+    double dt_ms = clamp((double)(arrival_us - b->threshold_updated_us) / 1000.0, 0, 100);
+    b->threshold_ms = clamp(b->threshold_ms + k * (abs_trend - b->threshold_ms) * dt_ms, THRESHOLD_MIN_MS,
+                            THRESHOLD_MAX_MS);
+    b->threshold_updated_us = arrival_us;
+}
+
+static void detect(sfu_bwe *b, double send_delta_ms, int64_t arrival_us)
+{
+    if (b->num_deltas < 2) return;
+    unsigned deltas = b->num_deltas < TREND_MAX_DELTAS ? b->num_deltas : TREND_MAX_DELTAS;
+    double modified_trend = deltas * b->slope * TREND_GAIN;
+    if (modified_trend > b->threshold_ms) {
+        /* over the threshold long enough, more than once, and not already easing */
+        b->time_over_using_ms = b->time_over_using_ms < 0 ? send_delta_ms / 2 : b->time_over_using_ms + send_delta_ms;
+        b->overuse_count++;
+        if (b->time_over_using_ms > OVERUSE_TIME_MS && b->overuse_count > 1 && b->slope >= b->prev_slope) {
+            b->time_over_using_ms = 0;
+            b->overuse_count = 0;
+            b->usage = SFU_BWE_OVERUSE;
+        }
+    } else if (modified_trend < -b->threshold_ms) {
+        b->time_over_using_ms = -1;
+        b->overuse_count = 0;
+        b->usage = SFU_BWE_UNDERUSE;
+    } else {
+        b->time_over_using_ms = -1;
+        b->overuse_count = 0;
+        b->usage = SFU_BWE_NORMAL;
+    }
+    b->prev_slope = b->slope;
+    update_threshold(b, modified_trend, arrival_us);
+}
+
+/* A group is complete: its delay growth against the previous one goes into the trend. */
+static void group_done(sfu_bwe *b)
+{
+    if (b->have_prev_group) {
+        double send_delta_ms = (double)(b->group.last_send_us - b->prev_group.last_send_us) / 1000.0;
+        double arrival_delta_ms = (double)(b->group.last_arrival_us - b->prev_group.last_arrival_us) / 1000.0;
+        double delay_ms = arrival_delta_ms - send_delta_ms;
+        if (b->num_deltas < 1000) b->num_deltas++;
+        b->accumulated_ms += delay_ms;
+        b->smoothed_ms = TREND_SMOOTHING * b->smoothed_ms + (1 - TREND_SMOOTHING) * b->accumulated_ms;
+        unsigned i = (b->trend_head + b->trend_n) % SFU_BWE_TREND_WINDOW;
+        if (b->trend_n == SFU_BWE_TREND_WINDOW) {
+            i = b->trend_head;
+            b->trend_head = (b->trend_head + 1) % SFU_BWE_TREND_WINDOW;
+        } else {
+            b->trend_n++;
+        }
+        b->trend_x[i] = (double)(b->group.last_arrival_us - b->first_arrival_us) / 1000.0;
+        b->trend_y[i] = b->smoothed_ms;
+        if (b->trend_n == SFU_BWE_TREND_WINDOW) b->slope = trend_slope(b);
+        detect(b, send_delta_ms, b->group.last_arrival_us);
+    }
+    b->prev_group = b->group;
+    b->have_prev_group = true;
+}
+
+static void delay_packet(sfu_bwe *b, int64_t send_us, int64_t arrival_us)
+{
+    if (!b->have_group) {
+        b->group = (sfu_bwe_group){send_us, send_us, arrival_us};
+        b->have_group = true;
+        if (!b->first_arrival_us) b->first_arrival_us = arrival_us;
+        return;
+    }
+    if (send_us < b->group.first_send_us) return; /* reordered: sent before this group */
+    if (send_us - b->group.first_send_us <= BURST_US) {
+        if (send_us > b->group.last_send_us) b->group.last_send_us = send_us;
+        if (arrival_us > b->group.last_arrival_us) b->group.last_arrival_us = arrival_us;
+        return;
+    }
+    group_done(b);
+    b->group = (sfu_bwe_group){send_us, send_us, arrival_us};
+}
+
+/* --- rate control ----------------------------------------------------------------------- */
+
+static void delay_rate_update(sfu_bwe *b, int64_t now_us)
+{
+    double dt_s = clamp((double)(now_us - b->last_rate_us) / 1e6, 0, 1);
+    b->last_rate_us = now_us;
+    switch (b->usage) { /* AIMD: over-use → decrease, under-use → hold, normal → increase */
+    case SFU_BWE_OVERUSE: b->rate_state = SFU_BWE_DECREASE; break;
+    case SFU_BWE_UNDERUSE: b->rate_state = SFU_BWE_HOLD; break;
+    case SFU_BWE_NORMAL:
+        if (b->rate_state != SFU_BWE_INCREASE) b->rate_state = SFU_BWE_INCREASE;
+        break;
+    }
+    double rate = b->delay_bps;
+    if (b->rate_state == SFU_BWE_INCREASE) {
+        /* far above the last cut's level, that level is stale */
+        if (b->link_capacity_bps && rate > 1.5 * b->link_capacity_bps) b->link_capacity_bps = 0;
+        bool near_capacity = b->link_capacity_bps && rate > 0.9 * b->link_capacity_bps;
+        rate = near_capacity ? rate + ADDITIVE_BPS_PER_S * dt_s : rate * pow(INCREASE_PER_S, dt_s);
+        if (b->acked_bps > rate) rate = b->acked_bps; /* it went through without congestion */
+    } else if (b->rate_state == SFU_BWE_DECREASE) {
+        if (now_us - b->last_decrease_us >= DECREASE_INTERVAL_US) {
+            double cut = DECREASE_FACTOR * (b->acked_bps > 0 ? b->acked_bps : rate);
+            if (cut < rate) rate = cut;
+            b->link_capacity_bps = b->acked_bps > 0 ? b->acked_bps : rate;
+            b->last_decrease_us = now_us;
+        }
+        b->rate_state = SFU_BWE_HOLD;
+        b->usage = SFU_BWE_NORMAL; /* one cut per detection */
+    }
+    if (b->acked_bps > 0) rate = fmin(rate, ACKED_HEADROOM * b->acked_bps + ACKED_HEADROOM_BPS);
+    b->delay_bps = clamp(rate, SFU_BWE_MIN_BPS, SFU_BWE_MAX_BPS);
+}
+
+static void loss_rate_update(sfu_bwe *b, int64_t now_us)
+{
+    if (b->loss_window_total < LOSS_WINDOW_MIN_PACKETS || now_us - b->loss_window_start_us < LOSS_WINDOW_US) return;
+    double dt_s = clamp((double)(now_us - b->loss_window_start_us) / 1e6, 0, 1);
+    double loss = (double)b->loss_window_lost / b->loss_window_total;
+    b->loss_fraction = loss;
+    b->loss_window_lost = b->loss_window_total = 0;
+    b->loss_window_start_us = now_us;
+    double rate = b->loss_bps;
+    if (loss > LOSS_HIGH) {
+        if (now_us - b->last_loss_decrease_us >= LOSS_DECREASE_INTERVAL_US) {
+            /* cut what we estimate now, but not below most of what still gets through */
+            rate = fmax(b->estimate_bps * (1 - 0.5 * loss), DECREASE_FACTOR * b->acked_bps);
+            rate = fmin(rate, b->estimate_bps);
+            b->last_loss_decrease_us = now_us;
+        }
+    } else if (loss < LOSS_LOW) {
+        rate = fmax(rate * pow(INCREASE_PER_S, dt_s), b->acked_bps);
+    }
+    if (b->acked_bps > 0) rate = fmin(rate, ACKED_HEADROOM * b->acked_bps + ACKED_HEADROOM_BPS);
+    b->loss_bps = clamp(rate, SFU_BWE_MIN_BPS, SFU_BWE_MAX_BPS);
+}
+
+/* --- feedback ----------------------------------------------------------------------------- */
+
+void sfu_bwe_on_feedback(sfu_bwe *b, const sfu_twcc_status *st, size_t n, int64_t now_us)
+{
+    for (size_t i = 0; i < n; i++) {
+        sfu_bwe_sent *e = &b->sent[st[i].seq % SFU_BWE_HISTORY];
+        if (e->send_us == 0 || e->seq != st[i].seq || e->reported) continue;
+        e->reported = true;
+        b->loss_window_total++;
+        if (!st[i].received) {
+            b->loss_window_lost++;
+            continue;
+        }
+        ack_add(b, st[i].arrival_us, e->size);
+        delay_packet(b, e->send_us, st[i].arrival_us);
+    }
+    ack_update_rate(b);
+    delay_rate_update(b, now_us);
+    loss_rate_update(b, now_us);
+    b->estimate_bps = fmin(b->delay_bps, b->loss_bps);
+}
+
+void sfu_bwe_get_figures(const sfu_bwe *b, sfu_bwe_figures *out)
+{
+    *out = (sfu_bwe_figures){.estimate_bps = (uint32_t)b->estimate_bps,
+                             .delay_based_bps = (uint32_t)b->delay_bps,
+                             .loss_based_bps = (uint32_t)b->loss_bps,
+                             .acked_bps = (uint32_t)b->acked_bps,
+                             .loss_percent = (uint8_t)lround(b->loss_fraction * 100),
+                             .usage = b->usage};
+}
