@@ -13,6 +13,7 @@ typedef enum {
     SFU_CMD_TRANSPORT_ADD,
     SFU_CMD_TRANSPORT_SET_PEER,
     SFU_CMD_TRANSPORT_REMOVE,
+    SFU_CMD_TRANSPORT_SET_TWCC,
     SFU_CMD_STREAM_ADD,
     SFU_CMD_STREAM_REMOVE,
     SFU_CMD_STREAM_SET_FORWARDING,
@@ -27,6 +28,7 @@ typedef struct {
     sfu_kind kind;
     uint32_t ssrc;
     uint8_t pt;
+    uint8_t ext_id; /* transport_set_twcc */
     bool dtls_client;
     bool forward; /* stream_set_forwarding: the gate opens */
     char ufrag[SFU_ICE_UFRAG_MAX + 1], pwd[128], fingerprint[160];

@@ -819,6 +819,8 @@ static void handle_subscribe_answer(dc_meeting *m, dc_conn *conn, dc_participant
         snprintf(p->sub_peer_ufrag, sizeof p->sub_peer_ufrag, "%s", answer->ice_ufrag);
         sfu_transport_set_peer(m->engine, p->sub_transport, room_id, p->sub_peer_fingerprint,
                                answer->setup == DC_SETUP_PASSIVE);
+        /* the bandwidth estimate toward this subscriber, if it numbers what it gets */
+        sfu_transport_set_twcc(m->engine, p->sub_transport, room_id, dc_sdp_session_extmap_id(answer, DC_EXT_TWCC));
     }
     p->sub_answered_version = req->version;
 

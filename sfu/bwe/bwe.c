@@ -5,9 +5,9 @@
 #include <math.h>
 #include <string.h>
 
-#define BURST_US 5000            /* packets sent this close form one group */
-#define TREND_SMOOTHING 0.9      /* of the accumulated delay */
-#define TREND_GAIN 4.0           /* the slope is scaled by this and by the deltas seen (≤ 60) */
+#define BURST_US 5000       /* packets sent this close form one group */
+#define TREND_SMOOTHING 0.9 /* of the accumulated delay */
+#define TREND_GAIN 4.0      /* the slope is scaled by this and by the deltas seen (≤ 60) */
 #define TREND_MAX_DELTAS 60
 #define THRESHOLD_START_MS 12.5
 #define THRESHOLD_MIN_MS 6.0
@@ -23,7 +23,7 @@
 #define ACKED_HEADROOM_BPS 10000.0
 #define LOSS_HIGH 0.10
 #define LOSS_LOW 0.02
-#define LOSS_WINDOW_US 500000 /* loss is judged over this much feedback time … */
+#define LOSS_WINDOW_US 500000      /* loss is judged over this much feedback time … */
 #define LOSS_WINDOW_MIN_PACKETS 20 /* … and at least this many packets */
 #define LOSS_DECREASE_INTERVAL_US 300000
 #define ACK_BUCKET_US 100000

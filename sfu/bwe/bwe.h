@@ -97,7 +97,8 @@ static inline uint16_t sfu_bwe_take_seq(sfu_bwe *b) { return b->next_seq++; }
 static inline void sfu_bwe_sent_packet(sfu_bwe *b, uint16_t seq, size_t size, int64_t now_us)
 {
     sfu_bwe_sent *e = &b->sent[seq % SFU_BWE_HISTORY];
-    *e = (sfu_bwe_sent){.send_us = now_us ? now_us : 1, .seq = seq, .size = size > UINT16_MAX ? UINT16_MAX : (uint16_t)size};
+    *e = (sfu_bwe_sent){
+        .send_us = now_us ? now_us : 1, .seq = seq, .size = size > UINT16_MAX ? UINT16_MAX : (uint16_t)size};
 }
 /* The number was taken but the packet did not leave (protection failed): gives it back
  * when it was the last one taken, so the receiver sees no gap. */

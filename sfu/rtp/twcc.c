@@ -20,7 +20,7 @@ static bool two_byte_profile(uint16_t profile) { return (profile & 0xfff0u) == 0
  * padding starts there). Returns 1 if an element was rewritten, 0 if not, -1 if the block
  * is malformed or stops early (id 15): a receiver would not read what we add. */
 static int rewrite_elements(uint8_t *data, size_t len, bool two_byte, uint8_t id, uint8_t in_id, uint16_t seq,
-                             size_t *end)
+                            size_t *end)
 {
     bool stamped = false;
     size_t i = 0;
@@ -125,7 +125,7 @@ static bool next_symbol(chunk_reader *r, unsigned *symbol)
         r->off += 2;
         r->index = 0;
         if (!(r->chunk & 0x8000)) r->left = r->chunk & 0x1fff; /* run length */
-        else r->left = (r->chunk & 0x4000) ? 7 : 14;            /* status vector */
+        else r->left = (r->chunk & 0x4000) ? 7 : 14;           /* status vector */
     }
     if (!(r->chunk & 0x8000)) *symbol = (r->chunk >> 13) & 3;
     else if (r->chunk & 0x4000) *symbol = (r->chunk >> (12 - 2 * r->index)) & 3;

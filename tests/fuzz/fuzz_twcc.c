@@ -16,7 +16,8 @@ static void fuzz_feedback(const uint8_t *d, size_t n)
     static bool bwe_ready;
     if (!bwe_ready) {
         sfu_bwe_init(&bwe, 1);
-        for (unsigned i = 0; i < SFU_BWE_HISTORY; i++) sfu_bwe_sent_packet(&bwe, sfu_bwe_take_seq(&bwe), 1000, 1 + i * 100);
+        for (unsigned i = 0; i < SFU_BWE_HISTORY; i++)
+            sfu_bwe_sent_packet(&bwe, sfu_bwe_take_seq(&bwe), 1000, 1 + i * 100);
         bwe_ready = true;
     }
     sfu_rtcp_iter it;
@@ -57,8 +58,7 @@ static void fuzz_stamp(const uint8_t *d, size_t n)
     size_t val_len;
     if (!sfu_rtp_parse(out, got, &h2)) abort();
     if (!sfu_rtp_find_ext(out, &h2, id, &val, &val_len) || val_len != 2 || sfu_rd16(val) != 0xbeef) abort();
-    if (h2.payload_len != h.payload_len || memcmp(out + h2.payload_off, d + 2 + h.payload_off, h.payload_len))
-        abort();
+    if (h2.payload_len != h.payload_len || memcmp(out + h2.payload_off, d + 2 + h.payload_off, h.payload_len)) abort();
     if (h2.ssrc != h.ssrc || h2.seq != h.seq || h2.padding != h.padding) abort();
 }
 

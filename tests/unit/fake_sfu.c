@@ -200,6 +200,11 @@ static void remove_in_room(sfu *s, obj_type type, const char *what, uint32_t id,
     destroy(s, type, id);
 }
 
+void sfu_transport_set_twcc(sfu *s, uint32_t transport_id, uint32_t room_id, uint8_t ext_id)
+{
+    record(s, FAKE_TRANSPORT_SET_TWCC, transport_id, room_id)->audio_level_ext_id = ext_id;
+}
+
 void sfu_transport_remove(sfu *s, uint32_t transport_id, uint32_t room_id)
 {
     record(s, FAKE_TRANSPORT_REMOVE, transport_id, room_id);

@@ -29,6 +29,7 @@ typedef enum {
     FAKE_SLOT_REMOVE,
     FAKE_TRANSPORT_SET_PEER,
     FAKE_STREAM_SET_FORWARDING,
+    FAKE_TRANSPORT_SET_TWCC,
 } fake_op;
 
 /* One engine call; fields the call does not have are 0. */
@@ -44,7 +45,7 @@ typedef struct {
     uint32_t ssrc;              /* stream_add: the publisher's (0 = from mid); slot_add: the slot's */
     bool dtls_client;           /* transport_add, transport_set_peer */
     bool forward;               /* stream_add: !desc.blocked; stream_set_forwarding: the gate opens */
-    uint8_t audio_level_ext_id; /* stream_add */
+    uint8_t audio_level_ext_id; /* stream_add; transport_set_twcc: the extension id */
     char ice_ufrag[64];         /* transport_add: the server's ufrag */
     char text[160];             /* transport_add, transport_set_peer: the peer's fingerprint ("" = not yet);
                               stream_add: the mid */

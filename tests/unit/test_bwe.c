@@ -16,10 +16,10 @@
 #define PROPAGATION_US 20000
 
 typedef struct {
-    double send_bps;          /* what the sender sends */
-    double capacity_bps;      /* the bottleneck; 0: unlimited */
-    int64_t max_queue_us;     /* tail drop beyond this much queue */
-    unsigned loss_per_mille;  /* random loss before the bottleneck */
+    double send_bps;         /* what the sender sends */
+    double capacity_bps;     /* the bottleneck; 0: unlimited */
+    int64_t max_queue_us;    /* tail drop beyond this much queue */
+    unsigned loss_per_mille; /* random loss before the bottleneck */
 } path;
 
 typedef struct {

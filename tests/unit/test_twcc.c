@@ -216,14 +216,14 @@ static void test_malformed(void)
     sfu_twcc_status st[8];
     size_t n = 99;
     uint16_t chunk = 0x2000 | 3; /* three small deltas … */
-    uint8_t deltas[] = {1, 2};  /* … but two octets */
+    uint8_t deltas[] = {1, 2};   /* … but two octets */
     size_t len = make_feedback(b, 0, 3, 0, &chunk, 1, deltas, sizeof deltas);
     CHECK(!parse(b, len, &fb, st, 8, &n) && n == 0); /* deltas truncated */
     len = make_feedback(b, 0, 2, 0, &chunk, 1, deltas, sizeof deltas);
     CHECK(parse(b, len, &fb, st, 8, &n) && n == 2); /* the run is longer than the count: fine */
     len = make_feedback(b, 0, 5, 0, &chunk, 1, deltas, sizeof deltas);
     CHECK(!parse(b, len, &fb, st, 8, &n) && n == 0); /* statuses run past the chunks */
-    chunk = 0x6000 | 2; /* reserved symbol 3 */
+    chunk = 0x6000 | 2;                              /* reserved symbol 3 */
     len = make_feedback(b, 0, 2, 0, &chunk, 1, NULL, 0);
     CHECK(!parse(b, len, &fb, st, 8, &n));
     chunk = 0x4000 | 300; /* 300 large deltas: 600 octets that are not there */
