@@ -1022,6 +1022,13 @@ void dc_meeting_sweep(dc_meeting *m)
 
 static void forward_engine_event(dc_meeting *m, const sfu_event *ev)
 {
+    if (ev->type == SFU_EV_BANDWIDTH) { /* kept for the admin figures (meeting_figures.c) */
+        dc_pc pc;
+        dc_participant *p = dc_registry_by_transport(m->reg, ev->id, &pc);
+        if (p && pc == DC_PC_SUBSCRIBE)
+            p->sub_bandwidth = (dc_bandwidth){ev->estimate_bps, ev->acked_bps, ev->loss_percent, dc_mt_now_ms()};
+        return;
+    }
     if (ev->type == SFU_EV_AUDIO_LEVEL) {
         dc_participant *p = dc_registry_by_stream(m->reg, ev->id);
         const dc_track *mic = p ? dc_participant_track(p, SFU_KIND_AUDIO, false) : NULL;
