@@ -582,6 +582,7 @@ static void report_bandwidth(sfu_core *c, int64_t now_us)
         if (!t->bwe) continue;
         sfu_bwe_figures f;
         sfu_bwe_get_figures(t->bwe, &f);
+        if (!f.feedbacks) continue; /* nothing sent or no feedback yet: no estimate */
         uint32_t last = t->bwe_reported_bps;
         bool moved = f.estimate_bps * 10ull > last * 11ull || f.estimate_bps * 10ull < last * 9ull;
         if (!moved && now_us - t->bwe_reported_us < 5000000) continue;

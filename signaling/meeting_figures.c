@@ -20,8 +20,8 @@ json_t *dc_meeting_room_figures(dc_meeting *m, const char *room_name)
     int64_t now = dc_mt_now_ms();
     json_t *people = json_array();
     for (const dc_participant *p = room->participants; p; p = p->next)
-        json_array_append_new(people, json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", p->id, "name", p->name, "site",
-                                                p->site, "role", dc_role_name(p->role), "subscribe",
-                                                bandwidth_json(p, now)));
+        json_array_append_new(people,
+                              json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", p->id, "name", p->name, "site", p->site,
+                                        "role", dc_role_name(p->role), "subscribe", bandwidth_json(p, now)));
     return json_pack("{s:s, s:o}", "room", room->name, "participants", people);
 }

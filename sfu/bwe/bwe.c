@@ -21,6 +21,10 @@
 #define ADDITIVE_BPS_PER_S 50000.0 /* about a packet per response time, near capacity */
 #define ACKED_HEADROOM 1.5
 #define ACKED_HEADROOM_BPS 10000.0
+#define KEEPING_UP \
+    0.75          /* acknowledged/sent above this: the path carries what we send (a
+                           receiver's stall of a few hundred ms still does) */
+#define QUIET 0.5 /* sent/estimate below this: we do not test the estimate */
 #define LOSS_HIGH 0.10
 #define LOSS_LOW 0.02
 #define LOSS_WINDOW_US 500000      /* loss is judged over this much feedback time … */
@@ -43,40 +47,46 @@ static double clamp(double v, double lo, double hi) { return v < lo ? lo : v > h
 
 static int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
-static size_t ack_index(int64_t bucket)
+static size_t bucket_index(int64_t bucket)
 {
     int64_t i = bucket % SFU_BWE_ACK_BUCKETS;
     return (size_t)(i < 0 ? i + SFU_BWE_ACK_BUCKETS : i);
 }
 
-static void ack_add(sfu_bwe *b, int64_t arrival_us, unsigned size)
+static void rate_add(sfu_bwe_rate *r, int64_t at_us, unsigned size)
 {
-    int64_t bucket = floor_div(arrival_us, ACK_BUCKET_US);
-    if (!b->ack_started) {
-        b->ack_started = true;
-        b->ack_bucket = b->ack_first_bucket = bucket;
+    int64_t bucket = floor_div(at_us, ACK_BUCKET_US);
+    if (!r->started) {
+        r->started = true;
+        r->bucket = r->first_bucket = bucket;
     }
-    if (bucket > b->ack_bucket) {
-        for (int64_t k = b->ack_bucket + 1; k <= bucket && k <= b->ack_bucket + SFU_BWE_ACK_BUCKETS; k++)
-            b->ack_bytes[ack_index(k)] = 0;
-        if (bucket - b->ack_bucket > SFU_BWE_ACK_BUCKETS) /* a long silence: start over */
-            b->ack_first_bucket = bucket;
-        b->ack_bucket = bucket;
+    if (bucket > r->bucket) {
+        for (int64_t k = r->bucket + 1; k <= bucket && k <= r->bucket + SFU_BWE_ACK_BUCKETS; k++)
+            r->bytes[bucket_index(k)] = 0;
+        if (bucket - r->bucket > SFU_BWE_ACK_BUCKETS) r->first_bucket = bucket; /* a long silence: start over */
+        r->bucket = bucket;
     }
-    if (b->ack_bucket - bucket >= SFU_BWE_ACK_BUCKETS) return; /* older than the window */
-    b->ack_bytes[ack_index(bucket)] += size;
+    if (r->bucket - bucket >= SFU_BWE_ACK_BUCKETS) return; /* older than the window */
+    r->bytes[bucket_index(bucket)] += size;
 }
 
-/* Over the complete buckets of the last second (the newest is still filling); 0 until
- * two are complete. */
-static void ack_update_rate(sfu_bwe *b)
+/* Over the complete buckets of the last second (the newest is still filling). */
+static void rate_update(sfu_bwe_rate *r)
 {
-    int64_t complete = b->ack_bucket - b->ack_first_bucket;
-    if (!b->ack_started || complete < 2) return;
+    int64_t complete = r->bucket - r->first_bucket;
+    if (!r->started || complete < 2) return;
     if (complete > SFU_BWE_ACK_BUCKETS - 1) complete = SFU_BWE_ACK_BUCKETS - 1;
     uint64_t bytes = 0;
-    for (int64_t k = b->ack_bucket - complete; k < b->ack_bucket; k++) bytes += b->ack_bytes[ack_index(k)];
-    b->acked_bps = (double)bytes * 8.0 * 1e6 / (double)(complete * ACK_BUCKET_US);
+    for (int64_t k = r->bucket - complete; k < r->bucket; k++) bytes += r->bytes[bucket_index(k)];
+    r->bps = (double)bytes * 8.0 * 1e6 / (double)(complete * ACK_BUCKET_US);
+}
+
+/* Growth stops at 1.5 × the acknowledged bitrate; a rate already above stays. */
+static double limit_growth(const sfu_bwe *b, double before, double after)
+{
+    if (b->acked.bps <= 0 || after <= before) return after;
+    double limit = ACKED_HEADROOM * b->acked.bps + ACKED_HEADROOM_BPS;
+    return after <= limit ? after : fmax(before, limit);
 }
 
 /* --- delay-based: trendline and over-use detection ------------------------------------ */
@@ -199,24 +209,31 @@ static void delay_rate_update(sfu_bwe *b, int64_t now_us)
         if (b->rate_state != SFU_BWE_INCREASE) b->rate_state = SFU_BWE_INCREASE;
         break;
     }
-    double rate = b->delay_bps;
+    double rate = b->delay_bps, acked = b->acked.bps;
     if (b->rate_state == SFU_BWE_INCREASE) {
         /* far above the last cut's level, that level is stale */
         if (b->link_capacity_bps && rate > 1.5 * b->link_capacity_bps) b->link_capacity_bps = 0;
         bool near_capacity = b->link_capacity_bps && rate > 0.9 * b->link_capacity_bps;
-        rate = near_capacity ? rate + ADDITIVE_BPS_PER_S * dt_s : rate * pow(INCREASE_PER_S, dt_s);
-        if (b->acked_bps > rate) rate = b->acked_bps; /* it went through without congestion */
+        rate = limit_growth(b, rate,
+                            near_capacity ? rate + ADDITIVE_BPS_PER_S * dt_s : rate * pow(INCREASE_PER_S, dt_s));
+        if (acked > rate) rate = acked; /* it went through without congestion */
     } else if (b->rate_state == SFU_BWE_DECREASE) {
         if (now_us - b->last_decrease_us >= DECREASE_INTERVAL_US) {
-            double cut = DECREASE_FACTOR * (b->acked_bps > 0 ? b->acked_bps : rate);
-            if (cut < rate) rate = cut;
-            b->link_capacity_bps = b->acked_bps > 0 ? b->acked_bps : rate;
-            b->last_decrease_us = now_us;
+            /* less gets through than we send: the path's rate is what gets through; all
+             * of it gets through, at a rate far below the estimate: the delay is not ours
+             * (a busy receiver), nothing says the path is narrower than the estimate */
+            bool limited = acked > 0 && acked < KEEPING_UP * b->sent_rate.bps;
+            bool quiet = !limited && b->sent_rate.bps < QUIET * rate;
+            double cut = DECREASE_FACTOR * (limited ? acked : fmax(rate, acked));
+            if (!quiet && cut < rate) {
+                rate = cut;
+                b->link_capacity_bps = limited ? acked : rate;
+                b->last_decrease_us = now_us;
+            }
         }
         b->rate_state = SFU_BWE_HOLD;
         b->usage = SFU_BWE_NORMAL; /* one cut per detection */
     }
-    if (b->acked_bps > 0) rate = fmin(rate, ACKED_HEADROOM * b->acked_bps + ACKED_HEADROOM_BPS);
     b->delay_bps = clamp(rate, SFU_BWE_MIN_BPS, SFU_BWE_MAX_BPS);
 }
 
@@ -232,14 +249,13 @@ static void loss_rate_update(sfu_bwe *b, int64_t now_us)
     if (loss > LOSS_HIGH) {
         if (now_us - b->last_loss_decrease_us >= LOSS_DECREASE_INTERVAL_US) {
             /* cut what we estimate now, but not below most of what still gets through */
-            rate = fmax(b->estimate_bps * (1 - 0.5 * loss), DECREASE_FACTOR * b->acked_bps);
+            rate = fmax(b->estimate_bps * (1 - 0.5 * loss), DECREASE_FACTOR * b->acked.bps);
             rate = fmin(rate, b->estimate_bps);
             b->last_loss_decrease_us = now_us;
         }
     } else if (loss < LOSS_LOW) {
-        rate = fmax(rate * pow(INCREASE_PER_S, dt_s), b->acked_bps);
+        rate = fmax(limit_growth(b, rate, rate * pow(INCREASE_PER_S, dt_s)), b->acked.bps);
     }
-    if (b->acked_bps > 0) rate = fmin(rate, ACKED_HEADROOM * b->acked_bps + ACKED_HEADROOM_BPS);
     b->loss_bps = clamp(rate, SFU_BWE_MIN_BPS, SFU_BWE_MAX_BPS);
 }
 
@@ -252,17 +268,20 @@ void sfu_bwe_on_feedback(sfu_bwe *b, const sfu_twcc_status *st, size_t n, int64_
         if (e->send_us == 0 || e->seq != st[i].seq || e->reported) continue;
         e->reported = true;
         b->loss_window_total++;
+        rate_add(&b->sent_rate, e->send_us, e->size);
         if (!st[i].received) {
             b->loss_window_lost++;
             continue;
         }
-        ack_add(b, st[i].arrival_us, e->size);
+        rate_add(&b->acked, st[i].arrival_us, e->size);
         delay_packet(b, e->send_us, st[i].arrival_us);
     }
-    ack_update_rate(b);
+    rate_update(&b->acked);
+    rate_update(&b->sent_rate);
     delay_rate_update(b, now_us);
     loss_rate_update(b, now_us);
     b->estimate_bps = fmin(b->delay_bps, b->loss_bps);
+    b->feedbacks++;
 }
 
 void sfu_bwe_get_figures(const sfu_bwe *b, sfu_bwe_figures *out)
@@ -270,7 +289,8 @@ void sfu_bwe_get_figures(const sfu_bwe *b, sfu_bwe_figures *out)
     *out = (sfu_bwe_figures){.estimate_bps = (uint32_t)b->estimate_bps,
                              .delay_based_bps = (uint32_t)b->delay_bps,
                              .loss_based_bps = (uint32_t)b->loss_bps,
-                             .acked_bps = (uint32_t)b->acked_bps,
+                             .acked_bps = (uint32_t)b->acked.bps,
                              .loss_percent = (uint8_t)lround(b->loss_fraction * 100),
-                             .usage = b->usage};
+                             .usage = b->usage,
+                             .feedbacks = b->feedbacks};
 }

@@ -11,11 +11,18 @@
  *  - loss-based: over > 10 % loss the rate is cut by half the loss fraction, under 2 % it
  *    may grow again.
  *
- * The estimate is the lower of the two, between 50 kbit/s and 20 Mbit/s, and never more
- * than 1.5 × the acknowledged bitrate (the rate the receiver got, over the last second):
- * we can only vouch for what we have seen go through. Conversely, while nothing signals
- * congestion, what went through is a floor: a forwarding SFU does not pace to its
- * estimate, so once a limit is gone the acknowledged rate shows it at once.
+ * The estimate is the lower of the two, between 50 kbit/s and 20 Mbit/s. It does not grow
+ * beyond 1.5 × the acknowledged bitrate (what the receiver got over the last second): we
+ * can only vouch for what we have seen go through; but sending less for a while (a quiet
+ * publisher) does not lower it either. While nothing signals congestion, what went through
+ * is a floor: a forwarding SFU does not pace to its estimate, so once a limit is gone the
+ * acknowledged rate shows it at once. A cut goes to 0.85 × the acknowledged bitrate when
+ * clearly less gets through than we send (a queue or a limit in the path); when what we
+ * send gets through, a delay signal trims the estimate by 15 % (not below 0.85 × what gets
+ * through), and is ignored while we send less than half the estimate: jitter of a busy
+ * receiver tells nothing of rates we are not even trying, and without probing an estimate
+ * cut to a quiet sender's rate could never grow back (growth is capped by what gets
+ * through).
  *
  * Pure and in memory (tested with synthetic feedback, tests/unit/test_bwe.c); times are
  * the caller's clock (send, now) and the receiver's clock (arrival), in microseconds. */
@@ -47,6 +54,14 @@ typedef struct {
     int64_t first_send_us, last_send_us, last_arrival_us;
 } sfu_bwe_group;
 
+/* Bytes per 100 ms over the last second of some clock: a bitrate. */
+typedef struct {
+    uint32_t bytes[SFU_BWE_ACK_BUCKETS];
+    int64_t bucket, first_bucket; /* the newest bucket, the first ever */
+    bool started;
+    double bps; /* over the complete buckets; 0 until two are */
+} sfu_bwe_rate;
+
 typedef struct sfu_bwe {
     uint16_t next_seq; /* the transport-wide sequence number of the next packet */
     sfu_bwe_sent sent[SFU_BWE_HISTORY];
@@ -72,14 +87,13 @@ typedef struct sfu_bwe {
     int64_t loss_window_start_us, last_loss_decrease_us;
     double loss_fraction; /* of the last complete window */
 
-    /* acknowledged bitrate: bytes received per 100 ms of the receiver's clock */
-    uint32_t ack_bytes[SFU_BWE_ACK_BUCKETS];
-    int64_t ack_bucket, ack_first_bucket; /* the newest bucket, the first ever */
-    bool ack_started;
-    double acked_bps;
+    /* the reported packets: received ones by arrival (the acknowledged bitrate), all of
+     * them by send time (what we sent, for comparison) */
+    sfu_bwe_rate acked, sent_rate;
 
     double estimate_bps;
     int64_t started_us;
+    uint32_t feedbacks; /* messages taken */
 } sfu_bwe;
 
 /* What the estimator shows (the signaling side gets these in SFU_EV_BANDWIDTH). */
@@ -87,6 +101,7 @@ typedef struct {
     uint32_t estimate_bps, delay_based_bps, loss_based_bps, acked_bps;
     uint8_t loss_percent; /* of the last loss window */
     sfu_bwe_usage usage;
+    uint32_t feedbacks; /* feedback messages taken so far: 0, the estimate is a guess */
 } sfu_bwe_figures;
 
 void sfu_bwe_init(sfu_bwe *b, int64_t now_us);

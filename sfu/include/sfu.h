@@ -44,9 +44,10 @@ typedef enum {
                                        whose packets carried the RFC 6464 audio level in that
                                        interval (gated streams too): id is the stream id */
     SFU_EV_BANDWIDTH,               /* a transport with transport-wide congestion control
-                                       (sfu_transport_set_twcc): its send-side bandwidth
-                                       estimate, at most every SFU_BANDWIDTH_INTERVAL_MS, when
-                                       it moved by 10 % or more, and at least every 5 s */
+                                       (sfu_transport_set_twcc) once its peer's feedback came:
+                                       its send-side bandwidth estimate, at most every
+                                       SFU_BANDWIDTH_INTERVAL_MS, when it moved by 10 % or
+                                       more, and at least every 5 s */
 } sfu_event_type;
 
 #define SFU_AUDIO_LEVEL_INTERVAL_MS 100
