@@ -83,25 +83,28 @@ size_t sfu_twcc_copy_stamped(uint8_t *dst, size_t cap, const uint8_t *src, size_
         memcpy(dst + fixed + 8, src + after, tail);
         return fixed + 8 + tail;
     }
+    /* the header and its block first, then the payload once, where it goes */
     bool two_byte = h->ext_profile != EXT_ONE_BYTE;
-    memcpy(dst, src, len);
+    size_t block_end = h->ext_off + h->ext_len, tail = len - block_end;
+    memcpy(dst, src, block_end);
     size_t end;
     int stamped = rewrite_elements(dst + h->ext_off, h->ext_len, two_byte, id, in_id, seq, &end);
     if (stamped < 0) return 0;
-    if (stamped) return len;
     size_t need = two_byte ? 4 : 3;
-    if (h->ext_len - end >= need) { /* trailing padding takes it */
-        uint8_t el[4];
-        write_element(el, two_byte, id, seq);
-        memcpy(dst + h->ext_off + end, el, need);
+    if (stamped || h->ext_len - end >= need) {
+        if (!stamped) { /* trailing padding takes it */
+            uint8_t el[4];
+            write_element(el, two_byte, id, seq);
+            memcpy(dst + h->ext_off + end, el, need);
+        }
+        memcpy(dst + block_end, src + block_end, tail);
         return len;
     }
-    /* grow the block by one word and move the payload behind it */
-    size_t block_end = h->ext_off + h->ext_len;
+    /* the block grows by one word, the payload goes behind it */
     if (len + 4 > cap) return 0;
-    memmove(dst + block_end + 4, dst + block_end, len - block_end);
     write_element(dst + block_end, two_byte, id, seq);
     sfu_wr16(dst + h->ext_off - 2, (uint16_t)((h->ext_len + 4) / 4));
+    memcpy(dst + block_end + 4, src + block_end, tail);
     return len + 4;
 }
 
