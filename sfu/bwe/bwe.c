@@ -21,9 +21,10 @@
 #define ADDITIVE_BPS_PER_S 50000.0 /* about a packet per response time, near capacity */
 #define ACKED_HEADROOM 1.5
 #define ACKED_HEADROOM_BPS 10000.0
-#define KEEPING_UP \
-    0.75          /* acknowledged/sent above this: the path carries what we send (a
-                           receiver's stall of a few hundred ms still does) */
+/* acknowledged/sent below this for SHORTFALL_US: the path does not carry what we send (a
+ * receiver's stall of a few hundred ms also empties the acknowledged window, for a while) */
+#define KEEPING_UP 0.75
+#define SHORTFALL_US 500000
 #define QUIET 0.5 /* sent/estimate below this: we do not test the estimate */
 #define LOSS_HIGH 0.10
 #define LOSS_LOW 0.02
@@ -210,6 +211,9 @@ static void delay_rate_update(sfu_bwe *b, int64_t now_us)
         break;
     }
     double rate = b->delay_bps, acked = b->acked.bps;
+    bool short_now = acked > 0 && acked < KEEPING_UP * b->sent_rate.bps;
+    if (!short_now) b->short_since_us = 0;
+    else if (!b->short_since_us) b->short_since_us = now_us;
     if (b->rate_state == SFU_BWE_INCREASE) {
         /* far above the last cut's level, that level is stale */
         if (b->link_capacity_bps && rate > 1.5 * b->link_capacity_bps) b->link_capacity_bps = 0;
@@ -219,10 +223,11 @@ static void delay_rate_update(sfu_bwe *b, int64_t now_us)
         if (acked > rate) rate = acked; /* it went through without congestion */
     } else if (b->rate_state == SFU_BWE_DECREASE) {
         if (now_us - b->last_decrease_us >= DECREASE_INTERVAL_US) {
-            /* less gets through than we send: the path's rate is what gets through; all
-             * of it gets through, at a rate far below the estimate: the delay is not ours
-             * (a busy receiver), nothing says the path is narrower than the estimate */
-            bool limited = acked > 0 && acked < KEEPING_UP * b->sent_rate.bps;
+            /* less gets through than we send, for a while: the path's rate is what gets
+             * through; all of it gets through, at a rate far below the estimate: the delay
+             * is not ours (a busy receiver), nothing says the path is narrower than the
+             * estimate; otherwise a trim */
+            bool limited = short_now && now_us - b->short_since_us >= SHORTFALL_US;
             bool quiet = !limited && b->sent_rate.bps < QUIET * rate;
             double cut = DECREASE_FACTOR * (limited ? acked : fmax(rate, acked));
             if (!quiet && cut < rate) {

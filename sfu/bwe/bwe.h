@@ -17,7 +17,8 @@
  * publisher) does not lower it either. While nothing signals congestion, what went through
  * is a floor: a forwarding SFU does not pace to its estimate, so once a limit is gone the
  * acknowledged rate shows it at once. A cut goes to 0.85 × the acknowledged bitrate when
- * clearly less gets through than we send (a queue or a limit in the path); when what we
+ * clearly less gets through than we send, for half a second (a queue or a limit in the
+ * path, not a receiver's stall); when what we
  * send gets through, a delay signal trims the estimate by 15 % (not below 0.85 × what gets
  * through), and is ignored while we send less than half the estimate: jitter of a busy
  * receiver tells nothing of rates we are not even trying, and without probing an estimate
@@ -79,6 +80,7 @@ typedef struct sfu_bwe {
     sfu_bwe_usage usage;
     enum { SFU_BWE_HOLD, SFU_BWE_INCREASE, SFU_BWE_DECREASE } rate_state;
     double delay_bps, link_capacity_bps; /* capacity: the level of the last cut, 0 unknown */
+    int64_t short_since_us;              /* less acknowledged than sent since (0: not) */
     int64_t last_rate_us, last_decrease_us;
 
     /* loss-based */

@@ -204,6 +204,22 @@ static void test_quiet_sender_jitter_holds(void)
     free(s);
 }
 
+/* A busy receiver on a wide path (it stalls for 300 ms every 2 s, then takes everything
+ * at once) while we send 1.2 Mbit/s: no cut to what got through during a stall. */
+static void test_receiver_stalls_hold(void)
+{
+    sim *s = malloc(sizeof *s);
+    sim_init(s);
+    path stalls = {.send_bps = 1200000, .jitter_us = 5000, .stall_us = 300000};
+    int64_t fell = run(s, &stalls, 20000000, 900000, 0);
+    sfu_bwe_figures f;
+    sfu_bwe_get_figures(&s->bwe, &f);
+    printf("receiver stalls: estimate %u (delay %u, loss %u), acked %u, fell below 900 kbit/s at %.1f s\n",
+           f.estimate_bps, f.delay_based_bps, f.loss_based_bps, f.acked_bps, fell / 1e6);
+    CHECK(fell < 0);
+    free(s);
+}
+
 /* A quiet sender slightly over a narrow link (380 kbit/s into 300, 500 ms of queue): the
  * delay signal is weak (most gets through, little is sent), the overflowing queue's loss
  * then brings the estimate down to what gets through. */
@@ -246,6 +262,7 @@ int main(void)
     test_loss_decreases();
     test_quiet_sender_jitter_holds();
     test_slightly_over_capacity_falls();
+    test_receiver_stalls_hold();
     test_history_ignores_unknown_and_repeats();
     return CHECK_RESULT();
 }
