@@ -18,6 +18,8 @@
 #define DECREASE_FACTOR 0.85
 #define DECREASE_INTERVAL_US 200000 /* one cut per round trip or so */
 #define INCREASE_PER_S 1.08
+#define RECOVER_PER_S 1.25         /* back toward the level before a cut (see growth_per_s) */
+#define RECOVER_FOR_US 60000000    /* … for at most this long after the cut */
 #define ADDITIVE_BPS_PER_S 50000.0 /* about a packet per response time, near capacity */
 #define ACKED_HEADROOM 1.5
 #define ACKED_HEADROOM_BPS 10000.0
@@ -88,6 +90,23 @@ static double limit_growth(const sfu_bwe *b, double before, double after)
     if (b->acked.bps <= 0 || after <= before) return after;
     double limit = ACKED_HEADROOM * b->acked.bps + ACKED_HEADROOM_BPS;
     return after <= limit ? after : fmax(before, limit);
+}
+
+/* Below the level the estimate had before its last cuts, growth is faster: a limit that went
+ * away (the usual case on a commune's link: someone else's download ended) is not relearnt
+ * at 8 %/s. Still capped at 1.5 × what gets through, so it cannot outrun what is sent. */
+static double growth_per_s(sfu_bwe *b, double rate, int64_t now_us)
+{
+    if (b->recover_to_bps && (rate >= b->recover_to_bps || now_us - b->recover_from_us > RECOVER_FOR_US))
+        b->recover_to_bps = 0;
+    return b->recover_to_bps ? RECOVER_PER_S : INCREASE_PER_S;
+}
+
+/* A cut from `before`: the level to recover to (the first of a series of cuts sets it). */
+static void note_cut(sfu_bwe *b, double before, int64_t now_us)
+{
+    if (before > b->recover_to_bps) b->recover_to_bps = before;
+    b->recover_from_us = now_us;
 }
 
 /* --- delay-based: trendline and over-use detection ------------------------------------ */
@@ -218,8 +237,9 @@ static void delay_rate_update(sfu_bwe *b, int64_t now_us)
         /* far above the last cut's level, that level is stale */
         if (b->link_capacity_bps && rate > 1.5 * b->link_capacity_bps) b->link_capacity_bps = 0;
         bool near_capacity = b->link_capacity_bps && rate > 0.9 * b->link_capacity_bps;
-        rate = limit_growth(b, rate,
-                            near_capacity ? rate + ADDITIVE_BPS_PER_S * dt_s : rate * pow(INCREASE_PER_S, dt_s));
+        double grown = near_capacity && !b->recover_to_bps ? rate + ADDITIVE_BPS_PER_S * dt_s
+                                                           : rate * pow(growth_per_s(b, rate, now_us), dt_s);
+        rate = limit_growth(b, rate, grown);
         if (acked > rate) rate = acked; /* it went through without congestion */
     } else if (b->rate_state == SFU_BWE_DECREASE) {
         if (now_us - b->last_decrease_us >= DECREASE_INTERVAL_US) {
@@ -231,6 +251,7 @@ static void delay_rate_update(sfu_bwe *b, int64_t now_us)
             bool quiet = !limited && b->sent_rate.bps < QUIET * rate;
             double cut = DECREASE_FACTOR * (limited ? acked : fmax(rate, acked));
             if (!quiet && cut < rate) {
+                note_cut(b, rate, now_us);
                 rate = cut;
                 b->link_capacity_bps = limited ? acked : rate;
                 b->last_decrease_us = now_us;
@@ -256,10 +277,11 @@ static void loss_rate_update(sfu_bwe *b, int64_t now_us)
             /* cut what we estimate now, but not below most of what still gets through */
             rate = fmax(b->estimate_bps * (1 - 0.5 * loss), DECREASE_FACTOR * b->acked.bps);
             rate = fmin(rate, b->estimate_bps);
+            note_cut(b, b->estimate_bps, now_us);
             b->last_loss_decrease_us = now_us;
         }
     } else if (loss < LOSS_LOW) {
-        rate = fmax(limit_growth(b, rate, rate * pow(INCREASE_PER_S, dt_s)), b->acked.bps);
+        rate = fmax(limit_growth(b, rate, rate * pow(growth_per_s(b, rate, now_us), dt_s)), b->acked.bps);
     }
     b->loss_bps = clamp(rate, SFU_BWE_MIN_BPS, SFU_BWE_MAX_BPS);
 }

@@ -7,7 +7,9 @@
  *    from group to group is accumulated and smoothed, and the slope of that over the last
  *    20 groups (a trendline) is compared with an adaptive threshold: over-use (a queue is
  *    building) cuts the rate to 0.85 × what was acknowledged, under-use holds it, normal
- *    lets it grow (8 %/s, or ~50 kbit/s per second near the last cut's level);
+ *    lets it grow (8 %/s, or ~50 kbit/s per second near the last cut's level; 25 %/s while
+ *    below the level it had before its last cuts, for up to a minute after them, since
+ *    without probing a limit that went away is otherwise relearnt slowly);
  *  - loss-based: over > 10 % loss the rate is cut by half the loss fraction, under 2 % it
  *    may grow again.
  *
@@ -81,6 +83,8 @@ typedef struct sfu_bwe {
     enum { SFU_BWE_HOLD, SFU_BWE_INCREASE, SFU_BWE_DECREASE } rate_state;
     double delay_bps, link_capacity_bps; /* capacity: the level of the last cut, 0 unknown */
     int64_t short_since_us;              /* less acknowledged than sent since (0: not) */
+    double recover_to_bps;               /* the level before the last cuts (0: none) */
+    int64_t recover_from_us;             /* the last cut */
     int64_t last_rate_us, last_decrease_us;
 
     /* loss-based */
