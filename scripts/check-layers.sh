@@ -12,8 +12,8 @@ floor_of() {
   case "$1" in
     include/sfu | rtp/rtp | ice/ice_lite | arena_thread) echo 0 ;; # leaves, public types
     rtp/rtcp | rtp/vp8 | srtp/gcm_sender | net/tcp_frame) echo 1 ;; # net/tcp_frame: bytes only
-    srtp/srtp_session) echo 2 ;;
-    dtls/dtls) echo 3 ;;
+    srtp/srtp_session | rtp/twcc) echo 2 ;;
+    dtls/dtls | bwe/bwe) echo 3 ;;
     net/*) echo 4 ;;             # sockets, batches, addresses, ICE-TCP connections
     events) echo 5 ;;            # the event ring
     types) echo 6 ;;             # the engine's objects, types only

@@ -85,6 +85,13 @@ static const char *apply(sfu_core *c, const sfu_cmd *cmd, uint32_t *about)
         sfu_transport_learn_peer(t, cmd->fingerprint, cmd->dtls_client);
         return NULL;
     }
+    case SFU_CMD_TRANSPORT_SET_TWCC: {
+        sfu_transport *t = find(c->transports, cmd->id);
+        *about = cmd->id;
+        if (!t || t->room_id != cmd->room_id) return "transport: unknown transport";
+        if (cmd->ext_id > 14) return "transport: a transport-wide-cc extension id must be 1–14";
+        return sfu_router_set_twcc(t, cmd->ext_id) ? NULL : "transport: out of memory";
+    }
     case SFU_CMD_TRANSPORT_REMOVE: {
         sfu_transport *t = find(c->transports, cmd->id);
         if (t && t->room_id == cmd->room_id) sfu_transport_destroy(t);

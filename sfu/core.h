@@ -13,6 +13,7 @@ typedef enum {
     SFU_CMD_TRANSPORT_ADD,
     SFU_CMD_TRANSPORT_SET_PEER,
     SFU_CMD_TRANSPORT_REMOVE,
+    SFU_CMD_TRANSPORT_SET_TWCC,
     SFU_CMD_STREAM_ADD,
     SFU_CMD_STREAM_REMOVE,
     SFU_CMD_STREAM_SET_FORWARDING,
@@ -29,6 +30,7 @@ typedef struct {
     sfu_kind kind;
     uint32_t ssrc;
     uint8_t pt;
+    uint8_t ext_id; /* transport_set_twcc */
     bool dtls_client;
     bool forward;             /* stream_set_forwarding: the gate opens */
     uint8_t quality, max_tid; /* slot_set_quality */

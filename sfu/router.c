@@ -16,9 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bwe/bwe.h"
 #include "output.h"
 #include "rtp/rtcp.h"
 #include "rtp/rtp.h"
+#include "rtp/twcc.h"
 #include "simulcast.h"
 
 #define KEYFRAME_REQUEST_INTERVAL_US 300000
@@ -260,6 +262,10 @@ static void rebase(sfu_slot *slot, const sfu_rtp_header *h, int64_t now)
     slot->resync = false;
 }
 
+static size_t copy_out(uint8_t *ob, sfu_transport *out, const uint8_t *buf, size_t len, const sfu_rtp_header *h,
+                       int *twcc_seq);
+static void sent_out(sfu_transport *out, int twcc_seq, size_t len, bool sent);
+
 static void forward_to_slot(sfu_slot *slot, sfu_stream *st, const sfu_rx_pending *p, int64_t now)
 {
     sfu_transport *out = slot->transport;
@@ -284,21 +290,25 @@ static void forward_to_slot(sfu_slot *slot, sfu_stream *st, const sfu_rx_pending
     }
     uint8_t *ob = sfu_out_buf(c);
     if (!ob) return;
-    memcpy(ob, buf, len);
+    int twcc_seq;
+    size_t out_len = copy_out(ob, out, buf, len, h, &twcc_seq);
     uint16_t seq = (uint16_t)(h->seq + slot->seq_offset);
     uint32_t ts = h->ts + slot->ts_offset;
     sfu_rtp_set_ssrc(ob, slot->out_ssrc);
     sfu_rtp_set_seq(ob, seq);
     sfu_rtp_set_ts(ob, ts);
     sfu_rtp_set_pt(ob, slot->out_pt);
-    if (p->vp8.has_picture_id) sfu_simulcast_rewrite_vp8(&slot->layers, ob, p, rebased);
-    size_t out_len = len;
+    /* the transport-wide number may have grown the header: the payload moved with it */
+    if (p->vp8.has_picture_id)
+        sfu_simulcast_rewrite_vp8(&slot->layers, ob + out_len - len + h->payload_off, p, rebased);
     if (pad) sfu_rtp_add_padding(ob, &out_len, SFU_PKT_MAX, h, pad); /* best effort */
     if (sfu_srtp_protect_rtp_indexed(out->srtp, slot->srtp_group, &slot->srtp_index, ob, &out_len, SFU_TX_BUF) != 0) {
         sfu_count_drop(c, SFU_DROP_SRTP);
+        sent_out(out, twcc_seq, 0, false);
         return;
     }
     sfu_out_commit(c, &out->addr, out->addr_len, out_len);
+    sent_out(out, twcc_seq, out_len, true);
     if (!slot->sent_any || (int16_t)(seq - slot->last_seq) > 0) {
         slot->last_seq = seq;
         slot->last_ts = ts;
@@ -456,6 +466,8 @@ static void relay_sender_report(sfu_transport *t, const sfu_rtcp_packet *p)
     }
 }
 
+static void on_transport_feedback(sfu_transport *t, const sfu_rtcp_packet *p);
+
 void sfu_router_on_rtcp(sfu_transport *t, uint8_t *buf, size_t len)
 {
     sfu_core *c = t->core;
@@ -478,8 +490,10 @@ void sfu_router_on_rtcp(sfu_transport *t, uint8_t *buf, size_t len)
                 uint8_t seq;
                 if (sfu_rtcp_fir_entry(&p, i, &ssrc, &seq)) keyframe_wanted(t, ssrc, c->now_us);
             }
+        } else if (p.pt == SFU_RTCP_RTPFB && p.fmt == SFU_TWCC_FMT) {
+            on_transport_feedback(t, &p);
         }
-        /* RR/SDES/NACK/REMB from peers are read by later features (NACK, BWE) */
+        /* RR/SDES/NACK/REMB from peers are read by later features (NACK) */
     }
 }
 
@@ -539,6 +553,8 @@ static void retarget_layers(sfu_core *c, int64_t now_us)
     while (g_hash_table_iter_next(&it, NULL, &value)) sfu_simulcast_retarget(value, now_us);
 }
 
+static void report_bandwidth(sfu_core *c, int64_t now_us);
+
 void sfu_router_tick(sfu_core *c, int64_t now_us)
 {
     /* the worker ticks every 100 ms (at least), the interval of the audio level reports */
@@ -547,10 +563,105 @@ void sfu_router_tick(sfu_core *c, int64_t now_us)
         report_audio_levels(c);
         retarget_layers(c, now_us);
     }
+    if (now_us >= c->next_bandwidth_us) {
+        c->next_bandwidth_us = now_us + SFU_BANDWIDTH_INTERVAL_MS * 1000;
+        report_bandwidth(c, now_us);
+    }
     if (now_us < c->next_remb_us) return;
     c->next_remb_us = now_us + REMB_INTERVAL_US;
     GHashTableIter it;
     gpointer value;
     g_hash_table_iter_init(&it, c->transports);
     while (g_hash_table_iter_next(&it, NULL, &value)) send_remb(c, value);
+}
+
+/* --- transport-wide congestion control ------------------------------------------------ */
+
+/* The copy into the send buffer: with congestion control on, numbered with the transport's
+ * next sequence number (*twcc_seq, else -1) in the same copy. */
+static size_t copy_out(uint8_t *ob, sfu_transport *out, const uint8_t *buf, size_t len, const sfu_rtp_header *h,
+                       int *twcc_seq)
+{
+    *twcc_seq = -1;
+    if (out->bwe) {
+        uint16_t seq = sfu_bwe_take_seq(out->bwe);
+        size_t n = sfu_twcc_copy_stamped(ob, SFU_PKT_MAX, buf, len, h, out->twcc_ext_id, 0, seq);
+        if (n) {
+            *twcc_seq = seq;
+            return n;
+        }
+        sfu_bwe_unsent(out->bwe, seq); /* a malformed extension block: sent unnumbered */
+    }
+    memcpy(ob, buf, len);
+    return len;
+}
+
+static void sent_out(sfu_transport *out, int twcc_seq, size_t len, bool sent)
+{
+    if (twcc_seq < 0) return;
+    if (sent) sfu_bwe_sent_packet(out->bwe, (uint16_t)twcc_seq, len, out->core->now_us);
+    else sfu_bwe_unsent(out->bwe, (uint16_t)twcc_seq);
+}
+
+bool sfu_router_set_twcc(sfu_transport *t, uint8_t ext_id)
+{
+    free(t->bwe);
+    t->bwe = NULL;
+    t->twcc_ext_id = 0;
+    if (ext_id == 0 || ext_id > 14) return ext_id == 0;
+    t->bwe = malloc(sizeof *t->bwe);
+    if (!t->bwe) return false;
+    sfu_bwe_init(t->bwe, t->core->now_us);
+    t->twcc_ext_id = ext_id;
+    t->bwe_reported_us = 0;
+    t->bwe_reported_bps = 0;
+    return true;
+}
+
+static void on_transport_feedback(sfu_transport *t, const sfu_rtcp_packet *p)
+{
+    enum { MAX_STATUSES = 1024 }; /* more than a feedback covers between two reports */
+    static _Thread_local sfu_twcc_status statuses[MAX_STATUSES];
+    sfu_twcc_feedback fb;
+    size_t n;
+    if (!t->bwe) return;
+    if (!sfu_twcc_parse(p, &fb, statuses, MAX_STATUSES, &n)) {
+        sfu_count_drop(t->core, SFU_DROP_MALFORMED);
+        return;
+    }
+    sfu_bwe_on_feedback(t->bwe, statuses, n, t->core->now_us);
+}
+
+/* SFU_EV_BANDWIDTH for each transport whose estimate moved by 10 % since its last report,
+ * or whose last report is 5 s old. */
+static void report_bandwidth(sfu_core *c, int64_t now_us)
+{
+    enum { CHUNK = 64 };
+    sfu_event evs[CHUNK];
+    size_t n = 0;
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, c->transports);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        sfu_transport *t = value;
+        if (!t->bwe) continue;
+        sfu_bwe_figures f;
+        sfu_bwe_get_figures(t->bwe, &f);
+        if (!f.feedbacks) continue; /* nothing sent or no feedback yet: no estimate */
+        uint32_t last = t->bwe_reported_bps;
+        bool moved = f.estimate_bps * 10ull > last * 11ull || f.estimate_bps * 10ull < last * 9ull;
+        if (!moved && now_us - t->bwe_reported_us < 5000000) continue;
+        t->bwe_reported_bps = f.estimate_bps;
+        t->bwe_reported_us = now_us;
+        evs[n++] = (sfu_event){.type = SFU_EV_BANDWIDTH,
+                               .id = t->id,
+                               .estimate_bps = f.estimate_bps,
+                               .acked_bps = f.acked_bps,
+                               .loss_percent = f.loss_percent};
+        if (n == CHUNK) {
+            sfu_out_readings(c, evs, n);
+            n = 0;
+        }
+    }
+    if (n) sfu_out_readings(c, evs, n);
 }

@@ -29,6 +29,9 @@ void sfu_router_on_rtp(sfu_transport *t, uint8_t *buf, size_t len);
 void sfu_router_fan_out(sfu_core *c);
 void sfu_router_on_rtcp(sfu_transport *t, uint8_t *buf, size_t len);
 /* Timers: REMB to publishers, audio levels (SFU_EV_AUDIO_LEVEL) to signaling. */
+/* Turns transport-wide congestion control on (ext_id 1–14, the one-byte header form) or off
+ * (0) for what t sends; the estimate starts over. false if out of memory or ext_id > 14. */
+bool sfu_router_set_twcc(sfu_transport *t, uint8_t ext_id);
 void sfu_router_tick(sfu_core *c, int64_t now_us);
 
 #endif

@@ -148,7 +148,7 @@ sfu_sc_verdict sfu_simulcast_admit(sfu_slot *slot, const sfu_rx_pending *p)
     return SFU_SC_FORWARD;
 }
 
-void sfu_simulcast_rewrite_vp8(sfu_slot_layers *l, uint8_t *ob, const sfu_rx_pending *p, bool rebase)
+void sfu_simulcast_rewrite_vp8(sfu_slot_layers *l, uint8_t *payload, const sfu_rx_pending *p, bool rebase)
 {
     const sfu_vp8_descriptor *d = &p->vp8;
     if (!d->has_picture_id) return;
@@ -157,7 +157,6 @@ void sfu_simulcast_rewrite_vp8(sfu_slot_layers *l, uint8_t *ob, const sfu_rx_pen
         l->pid_offset = l->vp8_sent ? (uint16_t)(l->last_pid + 1 - d->picture_id) : 0;
         l->tl0_offset = l->vp8_sent && d->has_tl0picidx ? (uint8_t)(l->last_tl0 + 1 - d->tl0picidx) : 0;
     }
-    uint8_t *payload = ob + p->h.payload_off;
     uint16_t pid = (uint16_t)((d->picture_id + l->pid_offset) & mask);
     sfu_vp8_set_picture_id(payload, p->h.payload_len, d, pid);
     uint8_t tl0 = (uint8_t)(d->tl0picidx + l->tl0_offset);

@@ -55,9 +55,9 @@ typedef enum {
  * sequence offset (and picture id offset at a frame start) so the output has no gap. */
 sfu_sc_verdict sfu_simulcast_admit(sfu_slot *slot, const sfu_rx_pending *p);
 
-/* For a forwarded VP8 packet of a simulcast slot (ob: the output copy, payload at
- * p->h.payload_off): at a switch (rebase) the offsets are set so the first picture
- * continues the last one sent; then the descriptor is rewritten. */
-void sfu_simulcast_rewrite_vp8(sfu_slot_layers *l, uint8_t *ob, const sfu_rx_pending *p, bool rebase);
+/* For a forwarded VP8 packet of a simulcast slot (payload: where the payload of p sits in
+ * the output copy, whose header may have grown): at a switch (rebase) the offsets are set
+ * so the first picture continues the last one sent; then the descriptor is rewritten. */
+void sfu_simulcast_rewrite_vp8(sfu_slot_layers *l, uint8_t *payload, const sfu_rx_pending *p, bool rebase);
 
 #endif

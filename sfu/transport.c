@@ -132,6 +132,7 @@ void sfu_transport_destroy(sfu_transport *t)
     g_hash_table_remove(c->transports, GUINT_TO_POINTER(t->id));
     if (t->dtls) dtls_run(t, DTLS_FREE, NULL, 0);
     if (t->srtp) sfu_srtp_free(t->srtp);
+    free(t->bwe);
     free(t);
     sfu_count(&c->counters.transports, (uint64_t)-1);
     c->released_memory = true;

@@ -57,6 +57,12 @@ struct sfu_transport {
     size_t n_streams;
     GPtrArray *slots;    /* sfu_slot*: subscriptions sent on this transport */
     uint32_t slots_made; /* spreads slots over the SRTP outbound groups */
+
+    /* transport-wide congestion control on what we send (router.c), NULL if off */
+    struct sfu_bwe *bwe;
+    uint8_t twcc_ext_id;
+    int64_t bwe_reported_us;
+    uint32_t bwe_reported_bps;
 };
 
 /* One simulcast layer of a stream as it arrives (simulcast.c). */
@@ -193,7 +199,7 @@ struct sfu_core {
     sfu_event_queue events;
     sfu_counters counters;
     int64_t now_us; /* the clock, given by the owner (once per receive batch) */
-    int64_t next_remb_us, next_audio_level_us;
+    int64_t next_remb_us, next_audio_level_us, next_bandwidth_us;
     bool released_memory; /* DTLS states or transports were freed: give the pages back */
 };
 

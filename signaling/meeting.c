@@ -851,6 +851,8 @@ static void handle_subscribe_answer(dc_meeting *m, dc_conn *conn, dc_participant
         snprintf(p->sub_peer_ufrag, sizeof p->sub_peer_ufrag, "%s", answer->ice_ufrag);
         sfu_transport_set_peer(m->engine, p->sub_transport, room_id, p->sub_peer_fingerprint,
                                answer->setup == DC_SETUP_PASSIVE);
+        /* the bandwidth estimate toward this subscriber, if it numbers what it gets */
+        sfu_transport_set_twcc(m->engine, p->sub_transport, room_id, dc_sdp_session_extmap_id(answer, DC_EXT_TWCC));
     }
     p->sub_answered_version = req->version;
 
@@ -1080,6 +1082,13 @@ void dc_meeting_sweep(dc_meeting *m)
 
 static void forward_engine_event(dc_meeting *m, const sfu_event *ev)
 {
+    if (ev->type == SFU_EV_BANDWIDTH) { /* kept for the admin figures (meeting_figures.c) */
+        dc_pc pc;
+        dc_participant *p = dc_registry_by_transport(m->reg, ev->id, &pc);
+        if (p && pc == DC_PC_SUBSCRIBE)
+            p->sub_bandwidth = (dc_bandwidth){ev->estimate_bps, ev->acked_bps, ev->loss_percent, dc_mt_now_ms()};
+        return;
+    }
     if (ev->type == SFU_EV_AUDIO_LEVEL) {
         dc_participant *p = dc_registry_by_stream(m->reg, ev->id);
         const dc_track *mic = p ? dc_participant_track(p, SFU_KIND_AUDIO, false) : NULL;

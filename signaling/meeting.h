@@ -50,4 +50,10 @@ void dc_meeting_sweep(dc_meeting *m);
 /* Drains the engine's events; call when the engine's wake callback fired. */
 void dc_meeting_poll_engine(dc_meeting *m);
 
+/* The live transport figures of a room's participants, for technicians (admin_live.c):
+ * {"room", "participants": [{"id", "name", "site", "role", "subscribe": {"transport",
+ * "estimate_bps", "acked_bps", "loss_percent", "age_ms"} or null}]}; NULL if there is no
+ * such room. meeting_figures.c. */
+json_t *dc_meeting_room_figures(dc_meeting *m, const char *room);
+
 #endif

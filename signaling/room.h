@@ -77,6 +77,13 @@ typedef struct {
     uint8_t max_tid;         /* and the VP8 temporal layers (0xff: all) */
 } dc_slot;
 
+/* What the engine last said it can send to a transport's peer (SFU_EV_BANDWIDTH). */
+typedef struct {
+    uint32_t estimate_bps, acked_bps;
+    uint8_t loss_percent;
+    int64_t at_ms; /* when it said so (monotonic); 0: never */
+} dc_bandwidth;
+
 typedef struct dc_participant {
     char id[16];
     uint32_t key; /* floor and speaker key: non-zero, grows with joining order */
@@ -116,6 +123,7 @@ typedef struct dc_participant {
     dc_slot slots[DC_MAX_SLOTS];
     size_t n_slots;
     size_t n_offered_slots; /* slots the last subscribe offer carried */
+    dc_bandwidth sub_bandwidth;
 
     struct dc_participant *next; /* in room */
 } dc_participant;

@@ -693,6 +693,16 @@ int dc_sdp_pick_codec(const dc_sdp_media *m, dc_codec_id *which)
     return -1;
 }
 
+uint8_t dc_sdp_session_extmap_id(const dc_sdp *sdp, const char *uri)
+{
+    for (size_t i = 0; i < sdp->n_media && i < DC_SDP_MAX_MEDIA; i++) {
+        const dc_sdp_media *m = &sdp->media[i];
+        uint8_t id = m->kind == DC_MEDIA_AUDIO || m->kind == DC_MEDIA_VIDEO ? dc_sdp_extmap_id(m, uri) : 0;
+        if (id) return id;
+    }
+    return 0;
+}
+
 uint8_t dc_sdp_extmap_id(const dc_sdp_media *m, const char *uri)
 {
     for (size_t i = 0; i < m->n_extmaps && i < DC_SDP_MAX_EXTMAPS; i++)
@@ -907,10 +917,13 @@ static void write_slot(GString *s, const dc_sdp_slot *slot, const dc_sdp_local *
                                DC_PT_H264);
     write_transport(s, l, slot->mid, "actpass", true);
     g_string_append(s, slot->active ? "a=sendonly\r\n" : "a=inactive\r\n");
+    /* the transport's sequence numbers on what we send, for the bandwidth estimate */
+    g_string_append_printf(s, "a=extmap:%d %s\r\n", DC_SUB_TWCC_EXT_ID, DC_EXT_TWCC);
     if (slot->active) g_string_append_printf(s, "a=msid:%s %s\r\n", slot->msid_stream, slot->msid_track);
     if (audio) {
         write_rtpmap(s, DC_PT_OPUS, "opus", 48000, 2);
         g_string_append_printf(s, "a=fmtp:%d minptime=10;useinbandfec=1\r\n", DC_PT_OPUS);
+        g_string_append_printf(s, "a=rtcp-fb:%d transport-cc\r\n", DC_PT_OPUS);
     } else {
         static const int pts[] = {DC_PT_VP8, DC_PT_H264};
         for (size_t i = 0; i < 2; i++) {
@@ -922,6 +935,7 @@ static void write_slot(GString *s, const dc_sdp_slot *slot, const dc_sdp_local *
                                        DC_PT_H264);
             g_string_append_printf(s, "a=rtcp-fb:%d nack\r\na=rtcp-fb:%d nack pli\r\na=rtcp-fb:%d ccm fir\r\n", pts[i],
                                    pts[i], pts[i]);
+            g_string_append_printf(s, "a=rtcp-fb:%d transport-cc\r\n", pts[i]);
         }
     }
     if (slot->active)

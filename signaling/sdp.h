@@ -121,6 +121,12 @@ uint8_t dc_sdp_extmap_id(const dc_sdp_media *m, const char *uri);
 /* RFC 8852: the rid of a simulcast layer, and of the layer an RTX packet repairs */
 #define DC_EXT_RID "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"
 #define DC_EXT_REPAIRED_RID "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id"
+/* transport-wide congestion control (the server's offers, to estimate what it can send) */
+#define DC_EXT_TWCC "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
+
+/* The id an answer gives a header extension in its first audio/video m-line that has it
+ * (under BUNDLE one id for all), 0 if none does. */
+uint8_t dc_sdp_session_extmap_id(const dc_sdp *sdp, const char *uri);
 
 /* What the server puts into SDP about itself. */
 typedef struct {
@@ -160,11 +166,16 @@ typedef struct {
 
 /* Fixed payload types the server uses on the subscription side. */
 enum { DC_PT_OPUS = 111, DC_PT_VP8 = 96, DC_PT_H264 = 102 };
+/* The id the subscription offers give transport-wide-cc (libwebrtc's own choice for it, so
+ * a Chromium publisher's numbered packets are renumbered in place). */
+enum { DC_SUB_TWCC_EXT_ID = 3 };
 
 /* Writes the server's subscription offer: a=ice-lite, setup:actpass, BUNDLE of all
  * slots, audio slots with opus/48000/2 (DC_PT_OPUS, fmtp minptime=10;useinbandfec=1),
  * video slots with VP8 (DC_PT_VP8) and H.264 (DC_PT_H264, 42e01f, packetization-mode=1)
- * and rtcp-fb nack pli, ccm fir. Returns a malloc'd string, NULL on error. */
+ * and rtcp-fb nack pli, ccm fir; every slot offers the transport-wide-cc extension with
+ * id DC_SUB_TWCC_EXT_ID and rtcp-fb transport-cc on each codec. Returns a
+ * malloc'd string, NULL on error. */
 char *dc_sdp_write_subscribe_offer(const dc_sdp_slot *slots, size_t n_slots, const dc_sdp_local *local);
 
 #endif

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "admin_api.h"
+#include "admin_live.h"
 #include "dev_token.h"
 #include "heap_log.h"
 #include "http_lws.h"
@@ -356,6 +357,7 @@ dc_server *dc_server_new(const dc_config *cfg, char *err, size_t err_len)
     }
     dc_dev_token_routes(s->api, &s->cfg);
     dc_admin_routes(s->api, &s->cfg);
+    dc_admin_live_routes(s->api, &s->cfg, &s->meeting);
     s->protocols[1] = dc_http_lws_protocol(s->api);
     s->admin_mount = dc_http_lws_mount("/admin", &s->mount);
     s->api_mount = dc_http_lws_mount("/api", &s->admin_mount);

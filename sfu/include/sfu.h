@@ -45,9 +45,15 @@ typedef enum {
     SFU_EV_AUDIO_LEVEL,             /* every SFU_AUDIO_LEVEL_INTERVAL_MS, for each audio stream
                                        whose packets carried the RFC 6464 audio level in that
                                        interval (gated streams too): id is the stream id */
+    SFU_EV_BANDWIDTH,               /* a transport with transport-wide congestion control
+                                       (sfu_transport_set_twcc) once its peer's feedback came:
+                                       its send-side bandwidth estimate, at most every
+                                       SFU_BANDWIDTH_INTERVAL_MS, when it moved by 10 % or
+                                       more, and at least every 5 s */
 } sfu_event_type;
 
 #define SFU_AUDIO_LEVEL_INTERVAL_MS 100
+#define SFU_BANDWIDTH_INTERVAL_MS 1000
 
 typedef struct {
     sfu_event_type type;
@@ -57,6 +63,10 @@ typedef struct {
      * (0 dBov), i.e. 127 minus the mean level field; and the share (0–100) of the
      * interval's packets whose V (voice activity) bit was set */
     uint8_t audio_level, voice_percent;
+    /* SFU_EV_BANDWIDTH: what the server can send to the transport's peer (estimate), what
+     * the peer acknowledged receiving over the last second, and the share lost (0–100) */
+    uint32_t estimate_bps, acked_bps;
+    uint8_t loss_percent;
 } sfu_event;
 
 typedef void (*sfu_wake_fn)(void *user);
@@ -86,6 +96,11 @@ void sfu_transport_add(sfu *s, uint32_t transport_id, uint32_t room_id, const ch
 void sfu_transport_set_peer(sfu *s, uint32_t transport_id, uint32_t room_id, const char *peer_fingerprint,
                             bool dtls_client);
 void sfu_transport_remove(sfu *s, uint32_t transport_id, uint32_t room_id);
+/* Transport-wide congestion control on what the server sends a transport: ext_id is the
+ * id (1–14) the peer accepted for the transport-wide-cc header extension (0 turns it off). Every RTP packet sent then carries the transport's
+ * sequence number, the peer's transport-cc feedback drives a bandwidth estimate, and
+ * SFU_EV_BANDWIDTH reports it. Called again, the estimate starts over (a new peer). */
+void sfu_transport_set_twcc(sfu *s, uint32_t transport_id, uint32_t room_id, uint8_t ext_id);
 
 /* A published stream arriving on a transport. ssrc may be 0 when the SDP did not say:
  * the stream is then bound by the RTP mid header extension (mid_ext_id, mid).

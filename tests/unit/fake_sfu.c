@@ -206,6 +206,11 @@ static void remove_in_room(sfu *s, obj_type type, const char *what, uint32_t id,
     destroy(s, type, id);
 }
 
+void sfu_transport_set_twcc(sfu *s, uint32_t transport_id, uint32_t room_id, uint8_t ext_id)
+{
+    record(s, FAKE_TRANSPORT_SET_TWCC, transport_id, room_id)->audio_level_ext_id = ext_id;
+}
+
 void sfu_transport_remove(sfu *s, uint32_t transport_id, uint32_t room_id)
 {
     record(s, FAKE_TRANSPORT_REMOVE, transport_id, room_id);
@@ -374,6 +379,15 @@ static sfu_event *queue_event(sfu *s, sfu_event_type type, uint32_t id)
 }
 
 void fake_sfu_push_event(sfu *s, sfu_event_type type, uint32_t id) { queue_event(s, type, id); }
+
+void fake_sfu_push_bandwidth(sfu *s, uint32_t transport_id, uint32_t estimate_bps, uint32_t acked_bps,
+                             uint8_t loss_percent)
+{
+    sfu_event *ev = queue_event(s, SFU_EV_BANDWIDTH, transport_id);
+    ev->estimate_bps = estimate_bps;
+    ev->acked_bps = acked_bps;
+    ev->loss_percent = loss_percent;
+}
 
 void fake_sfu_push_audio_level(sfu *s, uint32_t stream_id, uint8_t audio_level, uint8_t voice_percent)
 {

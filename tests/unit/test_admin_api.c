@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "admin_api.h"
+#include "admin_live.h"
 #include "check.h"
 #include "config.h"
 #include "http_api.h"
@@ -233,6 +234,24 @@ static void test_no_record(const char *tmp)
     printf("ok no record\n");
 }
 
+/* The live figures' route (admin_live.c) beside the export: the same credential, its own
+ * paths, 503 while there is no meeting (starting); the figures themselves are tested with
+ * a meeting in test_meeting.c and end to end in tests/e2e/bandwidth.test.mjs. */
+static void test_live_routes(void)
+{
+    set_admin_token("");
+    CHECK(answers("GET", "/admin/rooms/r/transports.json", "Bearer " TOKEN, 404, "not_found"));
+    set_admin_token(TOKEN);
+    CHECK(answers("GET", "/admin/rooms/r/transports.json", "", 401, "unauthorized"));
+    CHECK(answers("GET", "/admin/rooms/r/transports.json", "Bearer wrong", 401, "unauthorized"));
+    CHECK(answers("GET", "/admin/rooms/r/transports.json", "Bearer " TOKEN, 503, "starting"));
+    CHECK(answers("POST", "/admin/rooms/r/transports.json", "Bearer " TOKEN, 405, "method_not_allowed"));
+    CHECK(answers("GET", "/admin/rooms/r", "Bearer " TOKEN, 404, "not_found"));
+    CHECK(answers("GET", "/admin/rooms//transports.json", "Bearer " TOKEN, 404, "not_found"));
+    CHECK(answers("GET", "/admin/rooms/r/transports.json/x", "Bearer " TOKEN, 404, "not_found"));
+    CHECK(answers("GET", "/admin/meetings", "Bearer " TOKEN, 200, NULL)); /* the export is still there */
+}
+
 int main(void)
 {
     char *tmp = g_dir_make_tmp("test_admin_api.XXXXXX", NULL);
@@ -242,11 +261,14 @@ int main(void)
     int64_t m = write_meeting(path);
     api = dc_http_api_new();
     dc_admin_routes(api, &cfg);
+    static dc_meeting *const no_meeting = NULL; /* as while the server starts */
+    dc_admin_live_routes(api, &cfg, &no_meeting);
 
     test_off_and_credential();
     test_paths(m);
     test_exports(m);
     test_export_beside_a_writer();
+    test_live_routes();
     test_no_record(tmp);
 
     dc_http_api_free(api);

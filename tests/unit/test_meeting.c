@@ -869,6 +869,44 @@ static void test_engine_events(void)
 /* An answer from a new peer connection (other ufrag) gives the subscribe transport a new
  * peer: slots out, the new peer in, slots back; the transport (and the address the new
  * connection's early checks bound) stays. */
+/* SFU_EV_BANDWIDTH is kept per subscriber and shown in the room's live figures; the
+ * engine is told whether each subscriber numbers what it gets (its answer's extmap). */
+static void test_bandwidth_figures(void)
+{
+    meeting_start();
+    size_t before = fake_sfu_call_count(engine);
+    client a, b;
+    room_of_two(&a, &b);
+    CHECK(fake_sfu_count_since(engine, before, FAKE_TRANSPORT_SET_TWCC) == 2);
+    fake_sfu_push_bandwidth(engine, b.sub_transport, 420000, 300000, 12);
+    fake_sfu_push_bandwidth(engine, b.pub_transport, 1, 1, 1); /* not a subscription: ignored */
+    fake_sfu_push_bandwidth(engine, 999999, 1, 1, 1);          /* unknown: ignored */
+    dc_meeting_poll_engine(meeting);
+    CHECK(a.n_inbox == 0 && b.n_inbox == 0); /* nothing told to the clients (yet) */
+    json_t *fig = dc_meeting_room_figures(meeting, "r");
+    CHECK(fig && json_array_size(json_object_get(fig, "participants")) == 2);
+    size_t seen = 0;
+    json_t *p;
+    size_t i;
+    json_array_foreach(json_object_get(fig, "participants"), i, p)
+    {
+        json_t *sub = json_object_get(p, "subscribe");
+        if (!strcmp(json_string_value(json_object_get(p, "name")), "B")) {
+            seen++;
+            CHECK(json_integer_value(json_object_get(sub, "estimate_bps")) == 420000);
+            CHECK(json_integer_value(json_object_get(sub, "acked_bps")) == 300000);
+            CHECK(json_integer_value(json_object_get(sub, "loss_percent")) == 12);
+            CHECK(json_integer_value(json_object_get(sub, "transport")) == b.sub_transport);
+        } else {
+            CHECK(json_is_null(sub));
+        }
+    }
+    CHECK(seen == 1);
+    json_decref(fig);
+    CHECK(dc_meeting_room_figures(meeting, "nobody-here") == NULL);
+    meeting_end((client *[]){&a, &b}, 2);
+}
+
 static void test_subscribe_ice_restart(void)
 {
     meeting_start();
@@ -917,5 +955,6 @@ int main(void)
     test_rate_limit();
     test_engine_events();
     test_subscribe_ice_restart();
+    test_bandwidth_figures();
     return CHECK_RESULT();
 }

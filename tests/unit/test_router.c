@@ -12,16 +12,19 @@
  * in a queue full of them; simulcast: layers learnt by rid, a slot's switch waiting for
  * the target layer's keyframe (requested, throttled per layer), sequence numbers,
  * timestamps, VP8 picture ids and TL0PICIDX continuous across it, temporal-layer
- * dropping without a gap, quiet layers not offered, quality off. */
+ * dropping without a gap, quiet layers not offered, quality off; transport-wide congestion control (numbered packets, feedback
+ * read, SFU_EV_BANDWIDTH). */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "bwe/bwe.h"
 #include "check.h"
 #include "core.h"
 #include "router.h"
 #include "rtp/rtcp.h"
 #include "rtp/rtp.h"
+#include "rtp/twcc.h"
 #include "simulcast.h"
 
 #define ROOM 7
@@ -1063,6 +1066,88 @@ static void test_simulcast_h264(void)
     free_peers((peer *[]){&pub, &sub}, 2);
 }
 
+static void set_twcc(const peer *p, uint8_t ext_id)
+{
+    sfu_cmd c = {.type = SFU_CMD_TRANSPORT_SET_TWCC, .id = p->id, .room_id = ROOM, .ext_id = ext_id};
+    sfu_core_apply(core, &c);
+}
+
+/* Transport-cc feedback from p: packets base.. base+count-1 all received, 1 ms apart. */
+static void send_feedback(const peer *p, uint16_t base, uint16_t count)
+{
+    uint8_t b[128] = {0};
+    size_t len = 20 + 2 + count;
+    while (len % 4) len++;
+    b[0] = 0x80 | SFU_TWCC_FMT;
+    b[1] = SFU_RTCP_RTPFB;
+    sfu_wr16(b + 2, (uint16_t)(len / 4 - 1));
+    sfu_wr32(b + 4, 0x5eed);
+    sfu_wr32(b + 8, 0);
+    sfu_wr16(b + 12, base);
+    sfu_wr16(b + 14, count);
+    b[18] = 100;                                  /* reference time: 6.4 s */
+    sfu_wr16(b + 20, (uint16_t)(0x2000 | count)); /* a run of small deltas */
+    memset(b + 22, 4, count);
+    feed(p, b, len, true);
+}
+
+/* Every packet a transport with transport-wide cc gets carries its next sequence number
+ * under the negotiated id; its feedback moves the estimate, reported as SFU_EV_BANDWIDTH. */
+static void test_transport_cc(void)
+{
+    count_events(0, 0, NULL, 0);
+    peer pub = connect_peer(161, 5161), sub = connect_peer(162, 5162), plain = connect_peer(163, 5163);
+    add_stream(171, &pub, SFU_KIND_VIDEO, 96, 0x171);
+    add_slot(181, &sub, SFU_KIND_VIDEO, 0x181);
+    add_slot(182, &plain, SFU_KIND_VIDEO, 0x182);
+    point(181, 171, 96);
+    point(182, 171, 96);
+    set_twcc(&sub, 3);
+    core->now_us = 300 * SEC; /* after the other tests' clocks (the report timer only moves forward) */
+    forget_sent();
+    for (uint16_t i = 0; i < 10; i++) send_video(&pub, 0x171, (uint16_t)(500 + i), 9000, i == 0);
+    end_batch();
+    size_t n = received(&sub, gs, 512);
+    CHECK(count_rtp(gs, n) == 10);
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *val;
+        size_t len;
+        CHECK(sfu_rtp_find_ext(gs[i].buf, &gs[i].h, 3, &val, &len) && len == 2 && sfu_rd16(val) == i);
+        CHECK(gs[i].h.payload_len == 114 - 12 && gs[i].buf[gs[i].h.payload_off] == 0x10);
+        CHECK(gs[i].h.seq == 500 + i && gs[i].h.ssrc == 0x181);
+    }
+    got other[16];
+    size_t m = received(&plain, other, 16);
+    CHECK(m == 10 && other[0].h.ext_profile == 0 && other[0].len == 114); /* unnumbered, as before */
+    forget_sent();
+
+    sfu_transport *t = g_hash_table_lookup(core->transports, GUINT_TO_POINTER(162));
+    CHECK(t && t->bwe && t->bwe->loss_window_total == 0);
+    uint64_t malformed = drops(SFU_DROP_MALFORMED);
+    send_feedback(&sub, 0, 10);
+    end_batch();
+    CHECK(t && t->bwe && t->bwe->loss_window_total == 10);
+    CHECK(drops(SFU_DROP_MALFORMED) == malformed);
+    sfu_router_tick(core, core->now_us + SEC);
+    sfu_event evs[64];
+    size_t ne = sfu_event_drain(&core->events, evs, 64), bandwidth = 0;
+    for (size_t i = 0; i < ne; i++)
+        if (evs[i].type == SFU_EV_BANDWIDTH) {
+            bandwidth++;
+            CHECK(evs[i].id == 162 && evs[i].estimate_bps >= SFU_BWE_MIN_BPS);
+        }
+    CHECK(bandwidth == 1);
+    /* turned off: plain copies again */
+    set_twcc(&sub, 0);
+    CHECK(t && !t->bwe);
+    send_video(&pub, 0x171, 510, 12000, false);
+    end_batch();
+    n = received(&sub, gs, 512);
+    CHECK(n == 1 && gs[0].h.ext_profile == 0);
+    forget_sent();
+    free_peers((peer *[]){&pub, &sub, &plain}, 3);
+}
+
 int main(void)
 {
     CHECK(sfu_srtp_global_init());
@@ -1084,6 +1169,7 @@ int main(void)
     test_readings_give_way();
     test_simulcast();
     test_simulcast_h264();
+    test_transport_cc();
 
     sfu_core_free(core);
     sfu_dtls_cert_free(server_cert);

@@ -325,11 +325,16 @@ static void test_subscribe_offer_round_trip(void)
     if (ok) {
         CHECK(s->setup == DC_SETUP_ACTPASS && s->ice_lite && !strcmp(s->ice_ufrag, "srvU"));
         CHECK(s->n_bundle == 4 && s->n_media == 4);
+        CHECK(dc_sdp_session_extmap_id(s, DC_EXT_TWCC) == DC_SUB_TWCC_EXT_ID);
+        CHECK(dc_sdp_session_extmap_id(s, "urn:example:absent") == 0);
         for (size_t i = 0; i < 4; i++) {
             const dc_sdp_media *m = &s->media[i];
             CHECK(!strcmp(m->mid, slots[i].mid) && m->kind == slots[i].kind && !m->rejected);
             CHECK(m->direction == (slots[i].active ? DC_DIR_SENDONLY : DC_DIR_INACTIVE));
             CHECK(m->n_ssrcs == (slots[i].active ? 1u : 0u));
+            /* the server numbers what it sends: transport-wide cc on every slot and codec */
+            CHECK(dc_sdp_extmap_id(m, DC_EXT_TWCC) == DC_SUB_TWCC_EXT_ID);
+            for (size_t k = 0; k < m->n_codecs; k++) CHECK(m->codecs[k].fb_transport_cc);
             if (slots[i].active) {
                 char msid[160];
                 snprintf(msid, sizeof msid, "%s %s", slots[i].msid_stream, slots[i].msid_track);

@@ -1,0 +1,21 @@
+/* The admin API's live part: figures of the meeting as it runs, for technicians, with the
+ * same bearer credential as the record export (admin_api.h). Routes, all GET:
+ *   /admin/rooms/<room>/transports.json   each participant's connection figures: the
+ *                                         server's bandwidth estimate toward it, what it
+ *                                         acknowledged, the loss (meeting.h)
+ * Answers: as admin_api.h for a missing credential or an unknown path; 404 for a room
+ * nobody is in; 503 while the server starts or stops. */
+#ifndef DC_ADMIN_LIVE_H
+#define DC_ADMIN_LIVE_H
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "http_api.h"
+#include "meeting.h"
+
+/* Adds /admin/rooms; *meeting is read at each request (NULL while starting); cfg and
+ * meeting must outlive api. */
+void dc_admin_live_routes(dc_http_api *api, const dc_config *cfg, dc_meeting *const *meeting);
+
+#endif
