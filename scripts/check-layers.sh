@@ -11,19 +11,21 @@ SFU_DIR=${1:-"$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/sfu"}
 floor_of() {
   case "$1" in
     include/sfu | rtp/rtp | ice/ice_lite | arena_thread) echo 0 ;; # leaves, public types
-    rtp/rtcp | srtp/gcm_sender) echo 1 ;;
+    rtp/rtcp | rtp/rtx | srtp/gcm_sender | rtx_cache) echo 1 ;;
+    rtp/recv_stats) echo 2 ;;    # receive statistics, missing list
     srtp/srtp_session) echo 2 ;;
     dtls/dtls) echo 3 ;;
     net/*) echo 4 ;;             # sockets, batches, addresses
     events) echo 5 ;;            # the event ring
     types) echo 6 ;;             # the engine's objects, types only
     output) echo 7 ;;            # what leaves a core: datagrams, events, counts
-    router) echo 8 ;;            # forwarding
-    transport) echo 9 ;;         # ICE, DTLS, SRTP of one PeerConnection
-    core) echo 10 ;;             # one worker's engine in memory
-    worker) echo 11 ;;           # the loop: thread, socket, commands
-    sfu_internal) echo 12 ;;     # white-box access for tests
-    sfu) echo 13 ;;              # the public API (include/sfu.h declares it)
+    repair) echo 8 ;;            # NACK/RTX both ways, receiver reports
+    router) echo 9 ;;            # forwarding
+    transport) echo 10 ;;        # ICE, DTLS, SRTP of one PeerConnection
+    core) echo 11 ;;             # one worker's engine in memory
+    worker) echo 12 ;;           # the loop: thread, socket, commands
+    sfu_internal) echo 13 ;;     # white-box access for tests
+    sfu) echo 14 ;;              # the public API (include/sfu.h declares it)
     *) echo "" ;;
   esac
 }

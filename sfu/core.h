@@ -19,6 +19,7 @@ typedef enum {
     SFU_CMD_SLOT_ADD,
     SFU_CMD_SLOT_POINT,
     SFU_CMD_SLOT_REMOVE,
+    SFU_CMD_SLOT_SET_RTX,
 } sfu_cmd_type;
 
 typedef struct {
@@ -31,6 +32,7 @@ typedef struct {
     bool forward; /* stream_set_forwarding: the gate opens */
     char ufrag[SFU_ICE_UFRAG_MAX + 1], pwd[128], fingerprint[160];
     sfu_stream_desc stream;
+    sfu_slot_rtx rtx;
 } sfu_cmd;
 
 /* NULL if memory or a helper thread could not be had. */

@@ -26,6 +26,8 @@ typedef struct {
     int dtls_linger_ms;     /* release the DTLS state this long after the handshake (10000) */
     int max_queue_delay_ms; /* RTP that waited longer in a worker's receive queue is dropped,
                                not forwarded late (250; < 0: never) */
+    bool nack_disabled;     /* no loss repair: subscribers' NACKs go unanswered, publishers are
+                               sent none (a comparison switch; repair is on by default) */
 } sfu_config;
 
 typedef enum { SFU_KIND_AUDIO = 0, SFU_KIND_VIDEO = 1 } sfu_kind;
@@ -94,6 +96,10 @@ typedef struct {
     char mid[32];
     uint8_t audio_level_ext_id; /* RFC 6464 ssrc-audio-level extension id; 0 = not negotiated */
     bool blocked;               /* starts gated (see sfu_stream_set_forwarding) */
+    /* RFC 4588: the publisher's retransmission stream (video), unwrapped into this one;
+     * rtx_ssrc 0 = learn it from the mid extension of packets with rtx_pt; rtx_pt 0 = none */
+    uint32_t rtx_ssrc;
+    uint8_t rtx_pt;
 } sfu_stream_desc;
 void sfu_stream_add(sfu *s, const sfu_stream_desc *desc);
 void sfu_stream_remove(sfu *s, uint32_t stream_id, uint32_t room_id);
@@ -111,6 +117,17 @@ void sfu_slot_add(sfu *s, uint32_t slot_id, uint32_t transport_id, uint32_t room
 /* out_pt: payload type to send with (the one the subscription SDP gives the codec). */
 void sfu_slot_point(sfu *s, uint32_t slot_id, uint32_t room_id, uint32_t stream_id, uint8_t out_pt);
 void sfu_slot_remove(sfu *s, uint32_t slot_id, uint32_t room_id);
+
+/* RFC 4588 retransmissions of a video slot: the SSRC they are sent with and the RTX payload
+ * type for each payload type the slot may send (apt). A slot without (ssrc 0, the default)
+ * answers a NACK by resending the packet as it was. */
+#define SFU_RTX_MAX_PTS 4
+typedef struct {
+    uint32_t ssrc;
+    uint8_t n_pts;
+    uint8_t apt[SFU_RTX_MAX_PTS], pt[SFU_RTX_MAX_PTS];
+} sfu_slot_rtx;
+void sfu_slot_set_rtx(sfu *s, uint32_t slot_id, uint32_t room_id, const sfu_slot_rtx *rtx);
 
 /* Drains up to max events; returns how many were written. Call from the signaling thread. */
 size_t sfu_poll_events(sfu *s, sfu_event *out, size_t max);

@@ -326,7 +326,7 @@ static void test_switching(void)
     forget_sent();
 
     /* re-pointed: pub2's delta frames are held and ask for a keyframe, throttled to one per
-     * 300 ms however many arrive */
+     * 500 ms however many arrive */
     point(21, 12, 100);
     for (int i = 0; i < 3; i++) {
         core->now_us = 1 * SEC + 100000 + i * 100000; /* 1.1, 1.2, 1.3 s */
@@ -336,22 +336,22 @@ static void test_switching(void)
     CHECK(count_rtp(gs, received(&sub, gs, 512)) == 0);
     CHECK(count_rtcp(gs, received(&pub2, gs, 512), SFU_RTCP_PSFB, 1, 0x2222, NULL) == 1);
     forget_sent();
-    core->now_us = 1 * SEC + 400001; /* past the throttle: asked again */
+    core->now_us = 1 * SEC + 600001; /* past the throttle: asked again */
     send_video(&pub2, 0x2222, 43, 7700, false);
     end_batch();
     CHECK(count_rtcp(gs, received(&pub2, gs, 512), SFU_RTCP_PSFB, 1, 0x2222, NULL) == 1);
     forget_sent();
 
     /* pub2's keyframe continues the slot: next sequence number, and the timestamp advanced
-     * by the wall time since the last packet sent (1.043 s → 1.5 s: 457 ms × 90 kHz) */
-    core->now_us = 1 * SEC + 500000;
+     * by the wall time since the last packet sent (1.043 s → 1.7 s: 657 ms × 90 kHz) */
+    core->now_us = 1 * SEC + 700000;
     send_video(&pub2, 0x2222, 50, 7777, true);
     end_batch();
     n = received(&sub, gs, 512);
-    uint32_t switched_ts = 93000 + 457000 * 90 / 1000;
+    uint32_t switched_ts = 93000 + 657000 * 90 / 1000;
     CHECK(n == 1 && gs[0].h.ssrc == 0x5555 && gs[0].h.seq == 1002 && gs[0].h.ts == switched_ts);
     forget_sent();
-    core->now_us = 1 * SEC + 533000;
+    core->now_us = 1 * SEC + 733000;
     send_video(&pub2, 0x2222, 51, 10777, false);
     end_batch();
     n = received(&sub, gs, 512);
@@ -360,7 +360,7 @@ static void test_switching(void)
 
     /* the subscriber's PLI for its slot reaches the slot's current source, throttled too */
     uint8_t rtcp[64];
-    core->now_us = 2 * SEC;
+    core->now_us = 2 * SEC + 200000;
     feed(&sub, rtcp, sfu_rtcp_write_pli(rtcp, sizeof rtcp, 0x9999, 0x5555), true);
     feed(&sub, rtcp, sfu_rtcp_write_pli(rtcp, sizeof rtcp, 0x9999, 0x5555), true);
     end_batch();
