@@ -119,8 +119,7 @@ static void resend(sfu_slot *slot, uint16_t out_seq, int64_t now)
     sfu_transport *out = slot->transport;
     sfu_core *c = out->core;
     /* only this epoch's packets: before it the offsets (or the source) were others */
-    if (!rp->epoch_valid || (int16_t)(out_seq - rp->epoch_first) < 0 || (int16_t)(slot->last_seq - out_seq) < 0)
-        return;
+    if (!rp->epoch_valid || (int16_t)(out_seq - rp->epoch_first) < 0 || (int16_t)(slot->last_seq - out_seq) < 0) return;
     size_t len;
     const uint8_t *pkt = sfu_rtx_cache_get(slot->source->cache, (uint16_t)(out_seq - slot->seq_offset), &len);
     sfu_rtp_header h;
@@ -174,7 +173,10 @@ void sfu_repair_on_nack(sfu_slot *slot, const sfu_rtcp_packet *p)
 
 /* --- reports ------------------------------------------------------------------------ */
 
-void sfu_repair_on_publisher_sr(sfu_stream *st, uint64_t ntp) { sfu_recv_on_sr(&st->recv, ntp, st->transport->core->now_us); }
+void sfu_repair_on_publisher_sr(sfu_stream *st, uint64_t ntp)
+{
+    sfu_recv_on_sr(&st->recv, ntp, st->transport->core->now_us);
+}
 
 void sfu_repair_sr_relayed(sfu_slot *slot, uint64_t ntp)
 {

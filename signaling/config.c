@@ -88,6 +88,7 @@ static const config_key keys[] = {
     INT_KEY("consent_timeout_ms", NULL, consent_timeout_ms, 1000, 600000, "ICE consent timeout"),
     INT_KEY("max_queue_delay_ms", "--max-queue-delay-ms", max_queue_delay_ms, 0, 10000,
             "media that waited longer for a busy worker is dropped, not sent late (0 = never)"),
+    BOOL_KEY("nack", "--nack", nack, "repair lost video packets: NACK answered by retransmission, RTX (true|false)"),
 };
 #define N_KEYS (sizeof keys / sizeof keys[0])
 
@@ -158,6 +159,7 @@ void dc_config_defaults(dc_config *cfg)
     cfg->rate_limit_burst = 100;
     cfg->consent_timeout_ms = 30000;
     cfg->max_queue_delay_ms = 250;
+    cfg->nack = true;
     cfg->dev_mode = true;
     default_dev_token_clients(cfg);
     in_program_root("data/record.sqlite", cfg->record_path, sizeof cfg->record_path);

@@ -403,6 +403,7 @@ dc_server *dc_server_new(const dc_config *cfg, char *err, size_t err_len)
         .workers = dc_config_workers(&s->cfg),
         .consent_timeout_ms = s->cfg.consent_timeout_ms,
         .max_queue_delay_ms = s->cfg.max_queue_delay_ms > 0 ? s->cfg.max_queue_delay_ms : -1,
+        .nack_disabled = !s->cfg.nack,
     };
     s->engine = sfu_new(&engine_cfg, wake_lws, s);
     if (!s->engine) {

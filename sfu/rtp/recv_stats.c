@@ -127,7 +127,7 @@ int64_t sfu_rtt_from_report(const sfu_rtcp_report_block *rb, uint64_t ntp_now)
     if (!rb->lsr) return -1;
     uint32_t now_mid = (uint32_t)(ntp_now >> 16);
     int64_t rtt = (int64_t)(uint32_t)(now_mid - rb->lsr - rb->dlsr); /* 1/65536 s */
-    if (rtt > 65536 * 10) return -1;                                   /* nonsense (or > 10 s) */
+    if (rtt > 65536 * 10) return -1;                                 /* nonsense (or > 10 s) */
     return rtt * 1000000 / 65536;
 }
 
