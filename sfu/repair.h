@@ -25,8 +25,8 @@ void sfu_repair_stream_free(sfu_stream *st);
  * it was RTX (an empty one, padding for probing, returns NULL). */
 sfu_stream *sfu_repair_unwrap(sfu_transport *t, uint8_t *buf, size_t *len, sfu_rtp_header *h, bool *is_rtx);
 /* Every authenticated packet of a stream, gated or not: counted, cached, and a new gap
- * NACKed. */
-void sfu_repair_on_rtp(sfu_stream *st, const uint8_t *buf, size_t len, const sfu_rtp_header *h, bool repaired);
+ * NACKed. false: not worth forwarding (a repaired packet nobody was waiting for). */
+bool sfu_repair_on_rtp(sfu_stream *st, const uint8_t *buf, size_t len, const sfu_rtp_header *h, bool repaired);
 
 /* The slot's offsets were re-based: out sequence numbers from first_out_seq on are the
  * new epoch. Re-pointed (sfu_slot_set_source): no epoch until the next re-base. */

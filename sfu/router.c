@@ -282,7 +282,7 @@ void sfu_router_on_rtp(sfu_transport *t, uint8_t *buf, size_t len)
         if (!repaired) sfu_count_drop(c, SFU_DROP_UNKNOWN_SOURCE); /* (empty RTX: probing) */
         return;
     }
-    sfu_repair_on_rtp(st, buf, len, &h, repaired);
+    if (!sfu_repair_on_rtp(st, buf, len, &h, repaired)) return; /* a duplicate */
     if (!st->active_reported) {
         st->active_reported = true;
         sfu_out_event(c, SFU_EV_STREAM_ACTIVE, st->desc.stream_id, st->desc.mid);

@@ -28,6 +28,13 @@ export async function collectStats(publisher, subscriber) {
         packetsReceived: s?.packetsReceived ?? 0,
         bytesReceived: s?.bytesReceived ?? 0,
         packetsLost: s?.packetsLost ?? 0,
+        // what loss does to the picture and the sound, and how much repair asked for
+        nackCount: s?.nackCount ?? 0,
+        retransmittedPacketsReceived: s?.retransmittedPacketsReceived ?? 0,
+        freezeCount: s?.freezeCount ?? 0,
+        totalFreezesDuration: s?.totalFreezesDuration ?? 0,
+        concealedSamples: s?.concealedSamples ?? 0,
+        totalSamplesReceived: s?.totalSamplesReceived ?? 0,
       });
     }
   }

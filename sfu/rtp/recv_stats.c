@@ -9,14 +9,15 @@ void sfu_recv_init(sfu_recv_stats *s, uint32_t clock_rate)
     s->clock_rate = clock_rate;
 }
 
-static void forget_missing(sfu_recv_stats *s, uint16_t seq)
+static bool forget_missing(sfu_recv_stats *s, uint16_t seq)
 {
     for (size_t i = 0; i < s->n_missing; i++) {
         if (s->missing[i].seq != seq) continue;
         memmove(&s->missing[i], &s->missing[i + 1], (s->n_missing - i - 1) * sizeof s->missing[0]);
         s->n_missing--;
-        return;
+        return true;
     }
+    return false;
 }
 
 /* The list is kept in arrival order of the gaps, i.e. ascending; a full list drops its
@@ -45,7 +46,7 @@ static void update_jitter(sfu_recv_stats *s, uint32_t rtp_ts, int64_t now_us)
     s->has_transit = true;
 }
 
-void sfu_recv_on_packet(sfu_recv_stats *s, uint16_t seq, uint32_t rtp_ts, int64_t now_us, bool repaired,
+bool sfu_recv_on_packet(sfu_recv_stats *s, uint16_t seq, uint32_t rtp_ts, int64_t now_us, bool repaired,
                         bool track_missing)
 {
     if (!s->started) {
@@ -54,11 +55,11 @@ void sfu_recv_on_packet(sfu_recv_stats *s, uint16_t seq, uint32_t rtp_ts, int64_
         s->base_seq = seq;
         s->received = 1;
         if (!repaired) update_jitter(s, rtp_ts, now_us);
-        return;
+        return true;
     }
     uint16_t delta = (uint16_t)(seq - s->max_seq);
-    if (delta == 0) return; /* a duplicate */
-    if (delta < 0x8000) {   /* newer */
+    if (delta == 0) return false; /* a duplicate */
+    if (delta < 0x8000) {         /* newer */
         if (delta > SFU_RECV_GAP_MAX) {
             s->n_missing = 0; /* the source restarted its numbering: start over */
         } else if (track_missing) {
@@ -67,10 +68,12 @@ void sfu_recv_on_packet(sfu_recv_stats *s, uint16_t seq, uint32_t rtp_ts, int64_
         if (seq < s->max_seq) s->cycles += 1u << 16;
         s->max_seq = seq;
     } else {
-        forget_missing(s, seq); /* late or repaired */
+        bool was_missing = forget_missing(s, seq); /* late or repaired */
+        if (repaired && !was_missing) return false;
     }
     s->received++;
     if (!repaired) update_jitter(s, rtp_ts, now_us);
+    return true;
 }
 
 void sfu_recv_on_sr(sfu_recv_stats *s, uint64_t ntp, int64_t now_us)

@@ -43,8 +43,10 @@ typedef struct {
 
 void sfu_recv_init(sfu_recv_stats *s, uint32_t clock_rate);
 /* A packet arrived (or a repaired one: `repaired` skips jitter, whose arrival time says
- * nothing of the path). `track_missing` adds the gaps it reveals to the missing list. */
-void sfu_recv_on_packet(sfu_recv_stats *s, uint16_t seq, uint32_t rtp_ts, int64_t now_us, bool repaired,
+ * nothing of the path). `track_missing` adds the gaps it reveals to the missing list.
+ * Returns whether the packet is worth forwarding: not a duplicate of the newest, and, if
+ * repaired, one that was missing (a sender also resends what arrived, e.g. as probing). */
+bool sfu_recv_on_packet(sfu_recv_stats *s, uint16_t seq, uint32_t rtp_ts, int64_t now_us, bool repaired,
                         bool track_missing);
 void sfu_recv_on_sr(sfu_recv_stats *s, uint64_t ntp, int64_t now_us);
 /* The report block for the source `ssrc` now; starts the next interval (fraction lost). */

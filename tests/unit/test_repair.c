@@ -1,7 +1,8 @@
 /* The leaves of loss repair, without an engine: the retransmission cache (wrap-around of
  * sequence numbers and of its ring, misses), RFC 4588 wrapping and unwrapping, the NACK
  * and receiver report writers read back by the parsers, and receive statistics (loss
- * fraction, jitter, the missing list and its retries) from crafted sequences. */
+ * fraction, jitter, the missing list and its retries, which repaired packets are worth
+ * forwarding) from crafted sequences. */
 #include <math.h>
 #include <string.h>
 
@@ -127,7 +128,13 @@ static void test_nack_rr_writers(void)
     CHECK(sfu_rtcp_nack_entry(&p, 0, &pid, &blp) && pid == 65535 && blp == 0x3);
 
     sfu_rtcp_report_block blocks[2] = {
-        {.ssrc = 5, .fraction_lost = 25, .cumulative_lost = -3, .highest_seq = 70000, .jitter = 9, .lsr = 77, .dlsr = 8},
+        {.ssrc = 5,
+         .fraction_lost = 25,
+         .cumulative_lost = -3,
+         .highest_seq = 70000,
+         .jitter = 9,
+         .lsr = 77,
+         .dlsr = 8},
         {.ssrc = 6, .cumulative_lost = 0x1234567}, /* saturates */
     };
     len = sfu_rtcp_write_rr(buf, sizeof buf, 0x99, blocks, 2);
@@ -190,7 +197,10 @@ static void test_missing(void)
     size_t n = sfu_recv_due_nacks(&s, now, 100000, out, 64);
     CHECK(n == 3 && out[0] == 101 && out[2] == 103);
     CHECK(sfu_recv_due_nacks(&s, now + 50000, 100000, out, 64) == 0); /* not yet again */
-    sfu_recv_on_packet(&s, 102, 0, now + 60000, true, true);          /* repaired */
+    CHECK(sfu_recv_on_packet(&s, 102, 0, now + 60000, true, true));   /* repaired: forwarded */
+    CHECK(!sfu_recv_on_packet(&s, 102, 0, now + 60000, true, true));  /* twice: not */
+    CHECK(!sfu_recv_on_packet(&s, 100, 0, now + 60000, true, true));  /* had arrived: not */
+    CHECK(!sfu_recv_on_packet(&s, 104, 0, now + 60000, false, true)); /* the newest again */
     n = sfu_recv_due_nacks(&s, now + 100000, 100000, out, 64);
     CHECK(n == 2 && out[0] == 101 && out[1] == 103);
     for (int k = 2; k < 10; k++) sfu_recv_due_nacks(&s, now + k * 100000, 100000, out, 64);
