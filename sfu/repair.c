@@ -185,7 +185,7 @@ void sfu_repair_sr_relayed(sfu_slot *slot, uint64_t ntp)
     slot->repair.sr_sent_us = slot->transport->core->now_us;
 }
 
-static sfu_slot *slot_by_ssrc(sfu_transport *t, uint32_t ssrc)
+sfu_slot *sfu_slot_by_out_ssrc(sfu_transport *t, uint32_t ssrc)
 {
     for (guint i = 0; i < t->slots->len; i++) {
         sfu_slot *slot = g_ptr_array_index(t->slots, i);
@@ -201,7 +201,7 @@ void sfu_repair_on_reports(sfu_transport *t, const sfu_rtcp_packet *p)
     for (size_t i = 0, n = sfu_rtcp_report_count(p); i < n; i++) {
         sfu_rtcp_report_block rb;
         if (!sfu_rtcp_report_block_at(p, i, &rb)) break;
-        sfu_slot *slot = slot_by_ssrc(t, rb.ssrc);
+        sfu_slot *slot = sfu_slot_by_out_ssrc(t, rb.ssrc);
         if (!slot) continue;
         t->link.fraction_lost = rb.fraction_lost;
         t->link.jitter = rb.jitter;

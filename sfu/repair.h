@@ -33,6 +33,9 @@ bool sfu_repair_on_rtp(sfu_stream *st, const uint8_t *buf, size_t len, const sfu
 void sfu_repair_rebased(sfu_slot *slot, uint16_t first_out_seq);
 void sfu_repair_repointed(sfu_slot *slot);
 
+/* The transport's slot sending with `ssrc`, or NULL. */
+sfu_slot *sfu_slot_by_out_ssrc(sfu_transport *t, uint32_t ssrc);
+
 /* RTCP from a peer: a NACK for one of its slots, its SR/RR report blocks, a publisher's SR. */
 void sfu_repair_on_nack(sfu_slot *slot, const sfu_rtcp_packet *p);
 void sfu_repair_on_reports(sfu_transport *t, const sfu_rtcp_packet *p);

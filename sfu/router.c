@@ -377,18 +377,9 @@ void sfu_router_fan_out(sfu_core *c)
 
 /* --- feedback from subscribers ------------------------------------------------------ */
 
-static sfu_slot *slot_by_out_ssrc(sfu_transport *t, uint32_t ssrc)
-{
-    for (guint i = 0; i < t->slots->len; i++) {
-        sfu_slot *slot = g_ptr_array_index(t->slots, i);
-        if (slot->out_ssrc == ssrc) return slot;
-    }
-    return NULL;
-}
-
 static void keyframe_wanted(sfu_transport *t, uint32_t out_ssrc, int64_t now)
 {
-    sfu_slot *slot = slot_by_out_ssrc(t, out_ssrc);
+    sfu_slot *slot = sfu_slot_by_out_ssrc(t, out_ssrc);
     if (slot && slot->source) request_keyframe(slot->source, now);
 }
 
@@ -429,7 +420,7 @@ void sfu_router_on_rtcp(sfu_transport *t, uint8_t *buf, size_t len)
             if (p.pt == SFU_RTCP_SR) relay_sender_report(t, &p);
             sfu_repair_on_reports(t, &p);
         } else if (p.pt == SFU_RTCP_RTPFB && p.fmt == 1) {
-            sfu_slot *slot = slot_by_out_ssrc(t, p.media_ssrc);
+            sfu_slot *slot = sfu_slot_by_out_ssrc(t, p.media_ssrc);
             if (slot) sfu_repair_on_nack(slot, &p);
         } else if (p.pt == SFU_RTCP_PSFB && p.fmt == 1) {
             keyframe_wanted(t, p.media_ssrc, c->now_us);

@@ -892,7 +892,8 @@ static void test_nack_answered(void)
 /* The publisher's side: a gap is NACKed at once and again after the retry interval (the
  * tick), the publisher's RTX packet is unwrapped into the stream and reaches the
  * subscriber as the packet it lost, a closed gate stops repaired packets too, and the
- * receiver report says what was lost. */
+ * receiver report says what was lost; the subscriber's round trip from its report on the
+ * sender report relayed to it. */
 static void test_upstream_repair(void)
 {
     peer pub = connect_peer(231, 5231), sub = connect_peer(232, 5232);
@@ -943,6 +944,24 @@ static void test_upstream_repair(void)
     n = received(&sub, gs, 512);
     CHECK(n == 1 && gs[0].h.seq == 102 && gs[0].h.ssrc == 0x5251 && gs[0].h.pt == 96 && gs[0].len == len);
     CHECK(t->link.rtx_received == 1 && t->link.nacks_sent == 2);
+    forget_sent();
+
+    /* the subscriber's round trip: its report on the SR relayed to it, held 50 ms (DLSR),
+     * arriving 80 ms after the SR left: 30 ms */
+    uint8_t rtcp[128];
+    uint64_t ntp = 0x0000123456789abcull;
+    core->now_us = 40 * SEC + 200000;
+    feed(&pub, rtcp, sfu_rtcp_write_sr(rtcp, sizeof rtcp, 0x2411, ntp, 9000, 5, 500), true);
+    end_batch();
+    CHECK(count_rtcp(gs, received(&sub, gs, 512), SFU_RTCP_SR, 0, 0x5251, NULL) == 1);
+    forget_sent();
+    core->now_us = 40 * SEC + 280000;
+    sfu_rtcp_report_block block = {
+        .ssrc = 0x5251, .fraction_lost = 12, .lsr = (uint32_t)(ntp >> 16), .dlsr = 65536 / 20};
+    feed(&sub, rtcp, sfu_rtcp_write_rr(rtcp, sizeof rtcp, 0x9999, &block, 1), true);
+    end_batch();
+    sfu_transport *ts = transport_of(&sub);
+    CHECK(ts->link.rtt_us > 29000 && ts->link.rtt_us < 31000 && ts->link.fraction_lost == 12);
     forget_sent();
 
     /* gated: the RTX of 103 is dropped like the original would be */
