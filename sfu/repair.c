@@ -78,9 +78,10 @@ sfu_stream *sfu_repair_unwrap(sfu_transport *t, uint8_t *buf, size_t *len, sfu_r
 bool sfu_repair_on_rtp(sfu_stream *st, const uint8_t *buf, size_t len, const sfu_rtp_header *h, bool repaired)
 {
     sfu_core *c = st->transport->core;
-    bool video = st->desc.kind == SFU_KIND_VIDEO;
+    /* what nobody is shown (no slot, or a closed gate) is not worth asking for again */
+    bool wanted = st->desc.kind == SFU_KIND_VIDEO && repair_on(c) && !st->desc.blocked && st->slots->len;
     size_t missing_before = st->recv.n_missing;
-    if (!sfu_recv_on_packet(&st->recv, h->seq, h->ts, c->now_us, repaired, video && repair_on(c))) return false;
+    if (!sfu_recv_on_packet(&st->recv, h->seq, h->ts, c->now_us, repaired, wanted)) return false;
     if (st->cache) sfu_rtx_cache_put(st->cache, h->seq, buf, len);
     if (st->recv.n_missing > missing_before) send_nacks(st, c->now_us); /* a new gap: ask at once */
     return true;

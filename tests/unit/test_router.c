@@ -971,10 +971,14 @@ static void test_upstream_repair(void)
     feed(&pub, rtx, sfu_rtx_wrap(rtx, sizeof rtx, pkt, &h, 103, 0x2412, 97, 8), false);
     end_batch();
     CHECK(count_rtp(gs, received(&sub, gs, 512)) == 0);
+    /* and what nobody is shown is not asked for: 105–109 lost while gated, no NACK */
+    send_video(&pub, 0x2411, 110, 9000, false);
+    end_batch();
+    CHECK(count_rtcp(gs, received(&pub, gs, 512), SFU_RTCP_RTPFB, 1, 0x2411, NULL) == 0);
     set_forwarding(241, ROOM, true);
     forget_sent();
 
-    /* the receiver report: 5 expected, 5 received now (102, 103 repaired) */
+    /* the receiver report: 100–110 expected, 6 received (102, 103 repaired), 5 lost */
     core->next_report_us = 0;
     sfu_router_tick(core, 41 * SEC);
     sfu_rtcp_packet rr;
@@ -986,7 +990,8 @@ static void test_upstream_repair(void)
         while (gs[i].rtcp && sfu_rtcp_iter_next(&it, &rr)) {
             sfu_rtcp_report_block rb;
             if (rr.pt != SFU_RTCP_RR || !sfu_rtcp_report_block_at(&rr, 0, &rb)) continue;
-            found = rb.ssrc == 0x2411 && rb.highest_seq == 104 && rb.cumulative_lost == 0;
+            found = rb.ssrc == 0x2411 && rb.highest_seq == 110 && rb.cumulative_lost == 5 &&
+                    rb.fraction_lost == 5 * 256 / 11;
         }
     }
     CHECK(found);
