@@ -37,10 +37,11 @@ typedef struct {
     char mid[32];   /* the publisher's m-line mid */
     char label[48]; /* "<participant id>-<mid>" */
     uint8_t audio_level_ext_id;
+    bool screen;    /* the publish request named this m-line screen_mid */
+    bool gate_open; /* what the engine was told (sfu_stream_set_forwarding) */
+
     uint8_t rtx_pt;    /* RFC 4588 repair stream the answer accepted (video), 0 = none */
     uint32_t rtx_ssrc; /* from a=ssrc-group:FID; 0 = learnt by the engine */
-    bool screen;       /* the publish request named this m-line screen_mid */
-    bool gate_open;    /* what the engine was told (sfu_stream_set_forwarding) */
 } dc_track;
 
 /* What a subscriber's slot is for; the layout is fixed per subscriber (slots.h). */

@@ -42,12 +42,16 @@ export async function collectStats(publisher, subscriber) {
   if (ppc && ppc.connectionState !== 'closed') {
     for (const tr of ppc.getTransceivers()) {
       const s = await reportOf(tr.sender, 'outbound-rtp');
+      const r = await reportOf(tr.sender, 'remote-inbound-rtp'); // the server's receiver reports
       outbound.push({
         mid: tr.mid,
         kind: tr.sender.track?.kind || (tr === publisher.transceivers.audio ? 'audio' : 'video'),
         framesEncoded: s?.framesEncoded ?? 0,
         packetsSent: s?.packetsSent ?? 0,
         bytesSent: s?.bytesSent ?? 0,
+        retransmittedPacketsSent: s?.retransmittedPacketsSent ?? 0,
+        reportedPacketsLost: r?.packetsLost ?? 0,
+        reportedJitter: r?.jitter ?? 0,
       });
     }
   }

@@ -27,7 +27,13 @@ describe('loss: a publisher behind a lossy link', { timeout: 240000 }, () => {
     // server forwarded. Without repair it sees them all (5 % of ~1000 packets: 24–28 NACKs
     // measured); with repair the server fills them, mostly before the viewer asks (0–2
     // NACKs, for a gap whose retransmission was still on its way), and none stays lost.
+    // the server's receiver reports reach the publisher's getStats (remote-inbound-rtp) and,
+    // without repair, count what its link lost (as many as the viewer lost: 4 and 4
+    // measured) — also proof that the link did lose
+    assert.ok(off.pubReportedLost >= 1 && off.pubReportedJitter > 0, `receiver reports: ${JSON.stringify(off)}`);
     assert.ok(off.nacks >= 10, `without repair the viewer should see the publisher's losses: ${JSON.stringify(off)}`);
+    // with repair the publisher resent what the server asked for
+    assert.ok(on.pubResent >= 10, `the publisher resent nothing: ${JSON.stringify(on)}`);
     assert.ok(on.nacks * 5 <= off.nacks && on.lost <= 2, `the server left gaps for the viewer: ${JSON.stringify(on)}`);
     assert.ok(Math.min(...on.frames) > 0, `with repair, a second without a frame: ${JSON.stringify(on)}`);
   });

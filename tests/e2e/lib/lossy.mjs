@@ -19,9 +19,18 @@ async function inbound(p, id) {
   return { video: of('video'), audio: of('audio') };
 }
 
-/** SECONDS one-second probes of id's tile on p's page, with getStats before and after. */
-async function measure(p, id) {
+/** The publisher's video as its getStats sees it: what it resent, what the server's
+ * receiver reports said it lost. */
+async function published(pub) {
+  const s = await pub.stats();
+  return s.outbound.find((e) => e.kind === 'video') || {};
+}
+
+/** SECONDS one-second probes of id's tile on p's page, with getStats before and after
+ * (the viewer's, and the publisher's `pub`). */
+async function measure(p, id, pub) {
   const before = await inbound(p, id);
+  const pubBefore = await published(pub);
   const frames = [];
   const peaks = [];
   for (let i = 0; i < SECONDS; i++) {
@@ -30,7 +39,9 @@ async function measure(p, id) {
     peaks.push(Math.max(0, ...(r.audio || []).map((a) => a.peak)));
   }
   const after = await inbound(p, id);
+  const pubAfter = await published(pub);
   const d = (kind, k) => (after[kind]?.[k] ?? 0) - (before[kind]?.[k] ?? 0);
+  const dp = (k) => (pubAfter[k] ?? 0) - (pubBefore[k] ?? 0);
   const samples = d('audio', 'totalSamplesReceived');
   return {
     fps: frames.reduce((a, b) => a + b, 0) / SECONDS,
@@ -42,6 +53,10 @@ async function measure(p, id) {
     retransmitted: d('video', 'retransmittedPacketsReceived'),
     lost: d('video', 'packetsLost'),
     concealed: samples > 0 ? Math.round((d('audio', 'concealedSamples') / samples) * 1000) / 1000 : null,
+    // the publisher's side: packets it resent (RTX), the server's receiver reports
+    pubResent: dp('retransmittedPacketsSent'),
+    pubReportedLost: dp('reportedPacketsLost'),
+    pubReportedJitter: pubAfter.reportedJitter ?? 0,
   };
 }
 
@@ -74,7 +89,7 @@ export async function measureRepair(link, { nack, lossy, losses, label }) {
       if (loss && lossy === 'viewer') link.dropIncoming(loss);
       if (loss && lossy === 'publisher') link.dropOutgoing(loss);
       const key = `${nack ? 'on' : 'off'}@${Math.round(loss * 100)}%`;
-      out[key] = await measure(sub, tile.id);
+      out[key] = await measure(sub, tile.id, pub);
       console.log(`${label} ${key}: ${JSON.stringify(out[key])}`);
     }
   } finally {
