@@ -11,19 +11,20 @@ SFU_DIR=${1:-"$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/sfu"}
 floor_of() {
   case "$1" in
     include/sfu | rtp/rtp | ice/ice_lite | arena_thread) echo 0 ;; # leaves, public types
-    rtp/rtcp | rtp/vp8 | srtp/gcm_sender | net/tcp_frame) echo 1 ;; # net/tcp_frame: bytes only
-    srtp/srtp_session | rtp/twcc) echo 2 ;;
+    rtp/rtcp | rtp/vp8 | rtp/rtx | srtp/gcm_sender | net/tcp_frame | rtx_cache) echo 1 ;; # net/tcp_frame: bytes only
+    srtp/srtp_session | rtp/twcc | rtp/recv_stats) echo 2 ;; # recv_stats: receive statistics, missing list
     dtls/dtls | bwe/bwe) echo 3 ;;
     net/*) echo 4 ;;             # sockets, batches, addresses, ICE-TCP connections
     events) echo 5 ;;            # the event ring
     types) echo 6 ;;             # the engine's objects, types only
     output | simulcast) echo 7 ;; # what leaves a core; simulcast layer choice and switching
-    router) echo 8 ;;            # forwarding
-    transport) echo 9 ;;         # ICE, DTLS, SRTP of one PeerConnection
-    core) echo 10 ;;             # one worker's engine in memory
-    worker) echo 11 ;;           # the loop: thread, socket, commands
-    sfu_internal) echo 12 ;;     # white-box access for tests
-    sfu) echo 13 ;;              # the public API (include/sfu.h declares it)
+    repair) echo 8 ;;            # NACK/RTX both ways, receiver reports
+    router) echo 9 ;;            # forwarding
+    transport) echo 10 ;;        # ICE, DTLS, SRTP of one PeerConnection
+    core) echo 11 ;;             # one worker's engine in memory
+    worker) echo 12 ;;           # the loop: thread, socket, commands
+    sfu_internal) echo 13 ;;     # white-box access for tests
+    sfu) echo 14 ;;              # the public API (include/sfu.h declares it)
     *) echo "" ;;
   esac
 }

@@ -135,6 +135,12 @@ static const char *apply(sfu_core *c, const sfu_cmd *cmd, uint32_t *about)
         return NULL;
     }
     case SFU_CMD_TCP_ADOPT: return "tcp: not a core command"; /* the worker takes these */
+    case SFU_CMD_SLOT_SET_RTX: {
+        sfu_slot *slot = find(c->slots, cmd->id);
+        if (!slot || slot->room_id != cmd->room_id) return "slot: unknown slot";
+        slot->repair.rtx = cmd->rtx;
+        return NULL;
+    }
     case SFU_CMD_SLOT_REMOVE: {
         sfu_slot *slot = find(c->slots, cmd->id);
         if (slot && slot->room_id == cmd->room_id) sfu_slot_destroy(slot);

@@ -22,6 +22,7 @@ typedef enum {
     SFU_CMD_SLOT_REMOVE,
     SFU_CMD_SLOT_SET_QUALITY,
     SFU_CMD_TCP_ADOPT, /* for the worker, not the core: an ICE-TCP socket and its first frame */
+    SFU_CMD_SLOT_SET_RTX,
 } sfu_cmd_type;
 
 typedef struct {
@@ -42,6 +43,7 @@ typedef struct {
     socklen_t tcp_peer_len;
     uint8_t *tcp_frame;
     size_t tcp_frame_len;
+    sfu_slot_rtx rtx;
 } sfu_cmd;
 
 /* NULL if memory or a helper thread could not be had. */

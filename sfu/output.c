@@ -35,6 +35,16 @@ void sfu_out_copy(sfu_core *c, const struct sockaddr_storage *to, socklen_t to_l
     sfu_out_commit(c, to, to_len, len);
 }
 
+void sfu_out_rtcp(sfu_transport *t, unsigned srtp_group, uint8_t *buf, size_t len)
+{
+    if (!t->srtp || !t->has_addr || len == 0) return;
+    if (sfu_srtp_protect_rtcp_group(t->srtp, srtp_group, buf, &len, SFU_TX_BUF) != 0) {
+        sfu_count_drop(t->core, SFU_DROP_SRTP);
+        return;
+    }
+    sfu_out_commit(t->core, &t->addr, t->addr_len, len);
+}
+
 void sfu_out_event(sfu_core *c, sfu_event_type type, uint32_t id, const char *detail)
 {
     sfu_event_push(&c->events, type, id, detail);

@@ -36,6 +36,10 @@ static inline void sfu_out_commit(sfu_core *c, const struct sockaddr_storage *to
 }
 /* Queues a copy of data (control traffic: STUN replies, DTLS flights), in order with media. */
 void sfu_out_copy(sfu_core *c, const struct sockaddr_storage *to, socklen_t to_len, const uint8_t *data, size_t len);
+/* Protects and queues one RTCP packet (written in plain text into the buffer sfu_out_buf
+ * returned) to the transport's peer; `srtp_group` is its sender SSRC's (0 for the
+ * transport's own). Nothing if the peer is not connected. */
+void sfu_out_rtcp(sfu_transport *t, unsigned srtp_group, uint8_t *buf, size_t len);
 /* Reports an event to the signaling thread (never allocates). */
 void sfu_out_event(sfu_core *c, sfu_event_type type, uint32_t id, const char *detail);
 /* Reports measurements (audio levels), which give way to other events when the queue fills. */

@@ -18,12 +18,13 @@
 
 #include "bwe/bwe.h"
 #include "output.h"
+#include "repair.h"
 #include "rtp/rtcp.h"
 #include "rtp/rtp.h"
 #include "rtp/twcc.h"
 #include "simulcast.h"
 
-#define KEYFRAME_REQUEST_INTERVAL_US 300000
+#define KEYFRAME_REQUEST_INTERVAL_US 500000 /* per stream, whatever the subscribers */
 #define SLOTS_PER_SRTP_GROUP 8
 #define GSO_PAD_MAX 8
 #define REMB_INTERVAL_US 1000000
@@ -51,6 +52,12 @@ sfu_stream *sfu_stream_create(sfu_core *c, const sfu_stream_desc *desc, const ch
     st->desc.mid[sizeof st->desc.mid - 1] = 0;
     if (desc->kind != SFU_KIND_AUDIO) st->desc.audio_level_ext_id = 0; /* RFC 6464 is for audio */
     st->transport = t;
+    if (!sfu_repair_stream_init(st)) {
+        sfu_repair_stream_free(st);
+        free(st);
+        *why = "stream: out of memory";
+        return NULL;
+    }
     st->slots = g_ptr_array_new();
     t->streams[t->n_streams++] = st;
     g_hash_table_insert(c->streams, GUINT_TO_POINTER(desc->stream_id), st);
@@ -71,6 +78,7 @@ void sfu_stream_destroy(sfu_stream *st)
     }
     g_hash_table_remove(t->core->streams, GUINT_TO_POINTER(st->desc.stream_id));
     sfu_count(&t->core->counters.streams, (uint64_t)-1);
+    sfu_repair_stream_free(st);
     free(st);
 }
 
@@ -116,18 +124,6 @@ void sfu_slot_destroy(sfu_slot *slot)
 
 /* --- keyframe requests ------------------------------------------------------------- */
 
-/* Sends one RTCP packet (already written in plain text into the batch buffer) to the
- * transport's peer; `srtp_group` is its sender SSRC's (0 for the transport's own). */
-static void send_rtcp(sfu_transport *t, unsigned srtp_group, uint8_t *buf, size_t len)
-{
-    if (!t->srtp || !t->has_addr || len == 0) return;
-    if (sfu_srtp_protect_rtcp_group(t->srtp, srtp_group, buf, &len, SFU_TX_BUF) != 0) {
-        sfu_count_drop(t->core, SFU_DROP_SRTP);
-        return;
-    }
-    sfu_out_commit(t->core, &t->addr, t->addr_len, len);
-}
-
 /* A PLI to the publisher for the stream (a simulcast stream: for one layer), throttled
  * per stream (per layer). */
 static void request_keyframe(sfu_stream *st, int layer, int64_t now)
@@ -140,7 +136,7 @@ static void request_keyframe(sfu_stream *st, int layer, int64_t now)
     *last = now;
     sfu_transport *t = st->transport;
     uint8_t *buf = sfu_out_buf(t->core);
-    if (buf) send_rtcp(t, 0, buf, sfu_rtcp_write_pli(buf, SFU_TX_BUF, t->rtcp_ssrc, ssrc));
+    if (buf) sfu_out_rtcp(t, 0, buf, sfu_rtcp_write_pli(buf, SFU_TX_BUF, t->rtcp_ssrc, ssrc));
 }
 
 bool sfu_slot_set_source(sfu_slot *slot, sfu_stream *source, uint8_t out_pt)
@@ -153,6 +149,7 @@ bool sfu_slot_set_source(sfu_slot *slot, sfu_stream *source, uint8_t out_pt)
     slot->source = source;
     slot->resync = true;
     slot->layers.current = -1;
+    sfu_repair_repointed(slot);
     if (source) g_ptr_array_add(source->slots, slot);
     sfu_simulcast_retarget_slot(slot, slot->transport->core->now_us);
     /* the keyframe request goes out when the first packet from the new source is held
@@ -260,6 +257,7 @@ static void rebase(sfu_slot *slot, const sfu_rtp_header *h, int64_t now)
         slot->ts_offset = slot->last_ts + ts_step - h->ts;
     }
     slot->resync = false;
+    sfu_repair_rebased(slot, (uint16_t)(h->seq + slot->seq_offset));
 }
 
 static size_t copy_out(uint8_t *ob, sfu_transport *out, const uint8_t *buf, size_t len, const sfu_rtp_header *h,
@@ -333,10 +331,16 @@ void sfu_router_on_rtp(sfu_transport *t, uint8_t *buf, size_t len)
     }
     int layer;
     sfu_stream *st = find_stream(t, buf, &h, &layer);
+    bool repaired = false;
+    if (!st) { /* a publisher's RTX? unwrapped, it is found as the packet it repairs */
+        st = sfu_repair_unwrap(t, buf, &len, &h, &repaired);
+        if (st) st = find_stream(t, buf, &h, &layer);
+    }
     if (!st || h.pt != st->desc.pt) {
-        sfu_count_drop(c, SFU_DROP_UNKNOWN_SOURCE);
+        if (!repaired) sfu_count_drop(c, SFU_DROP_UNKNOWN_SOURCE); /* (empty RTX: probing) */
         return;
     }
+    if (!sfu_repair_on_rtp(st, buf, len, &h, repaired)) return; /* a duplicate */
     if (!st->active_reported) {
         st->active_reported = true;
         sfu_out_event(c, SFU_EV_STREAM_ACTIVE, st->desc.stream_id, st->desc.mid);
@@ -431,18 +435,9 @@ void sfu_router_fan_out(sfu_core *c)
 
 /* --- feedback from subscribers ------------------------------------------------------ */
 
-static sfu_slot *slot_by_out_ssrc(sfu_transport *t, uint32_t ssrc)
-{
-    for (guint i = 0; i < t->slots->len; i++) {
-        sfu_slot *slot = g_ptr_array_index(t->slots, i);
-        if (slot->out_ssrc == ssrc) return slot;
-    }
-    return NULL;
-}
-
 static void keyframe_wanted(sfu_transport *t, uint32_t out_ssrc, int64_t now)
 {
-    sfu_slot *slot = slot_by_out_ssrc(t, out_ssrc);
+    sfu_slot *slot = sfu_slot_by_out_ssrc(t, out_ssrc);
     if (slot && slot->source) request_keyframe(slot->source, slot->layers.current, now);
 }
 
@@ -455,14 +450,17 @@ static void relay_sender_report(sfu_transport *t, const sfu_rtcp_packet *p)
     int layer;
     sfu_stream *st = stream_by_ssrc(t, p->sender_ssrc, &layer);
     if (!st || !sfu_rtcp_sr_info(p, &ntp, &rtp_ts, &packets, &octets)) return;
+    sfu_repair_on_publisher_sr(st, ntp);
     for (guint i = 0; i < st->slots->len; i++) {
         sfu_slot *slot = g_ptr_array_index(st->slots, i);
         if (slot->resync || !slot->sent_any) continue;                    /* offsets not known yet */
         if (st->desc.n_layers && slot->layers.current != layer) continue; /* another layer's clock */
         uint8_t *buf = sfu_out_buf(t->core);
         if (!buf) return;
-        send_rtcp(slot->transport, slot->srtp_group, buf,
-                  sfu_rtcp_write_sr(buf, SFU_TX_BUF, slot->out_ssrc, ntp, rtp_ts + slot->ts_offset, packets, octets));
+        sfu_out_rtcp(
+            slot->transport, slot->srtp_group, buf,
+            sfu_rtcp_write_sr(buf, SFU_TX_BUF, slot->out_ssrc, ntp, rtp_ts + slot->ts_offset, packets, octets));
+        sfu_repair_sr_relayed(slot, ntp);
     }
 }
 
@@ -480,8 +478,12 @@ void sfu_router_on_rtcp(sfu_transport *t, uint8_t *buf, size_t len)
     sfu_rtcp_packet p;
     sfu_rtcp_iter_init(&it, buf, len);
     while (sfu_rtcp_iter_next(&it, &p)) {
-        if (p.pt == SFU_RTCP_SR) {
-            relay_sender_report(t, &p);
+        if (p.pt == SFU_RTCP_SR || p.pt == SFU_RTCP_RR) {
+            if (p.pt == SFU_RTCP_SR) relay_sender_report(t, &p);
+            sfu_repair_on_reports(t, &p);
+        } else if (p.pt == SFU_RTCP_RTPFB && p.fmt == 1) {
+            sfu_slot *slot = sfu_slot_by_out_ssrc(t, p.media_ssrc);
+            if (slot) sfu_repair_on_nack(slot, &p);
         } else if (p.pt == SFU_RTCP_PSFB && p.fmt == 1) {
             keyframe_wanted(t, p.media_ssrc, c->now_us);
         } else if (p.pt == SFU_RTCP_PSFB && p.fmt == 4) {
@@ -493,7 +495,7 @@ void sfu_router_on_rtcp(sfu_transport *t, uint8_t *buf, size_t len)
         } else if (p.pt == SFU_RTCP_RTPFB && p.fmt == SFU_TWCC_FMT) {
             on_transport_feedback(t, &p);
         }
-        /* RR/SDES/NACK/REMB from peers are read by later features (NACK) */
+        /* SDES and REMB from peers are not read */
     }
 }
 
@@ -513,7 +515,7 @@ static void send_remb(sfu_core *c, sfu_transport *t)
     }
     if (n == 0) return;
     uint8_t *buf = sfu_out_buf(c);
-    if (buf) send_rtcp(t, 0, buf, sfu_rtcp_write_remb(buf, SFU_TX_BUF, t->rtcp_ssrc, bitrate, ssrcs, n));
+    if (buf) sfu_out_rtcp(t, 0, buf, sfu_rtcp_write_remb(buf, SFU_TX_BUF, t->rtcp_ssrc, bitrate, ssrcs, n));
 }
 
 /* One SFU_EV_AUDIO_LEVEL per stream that carried levels since the last report: the mean
@@ -557,6 +559,7 @@ static void report_bandwidth(sfu_core *c, int64_t now_us);
 
 void sfu_router_tick(sfu_core *c, int64_t now_us)
 {
+    sfu_repair_tick(c, now_us);
     /* the worker ticks every 100 ms (at least), the interval of the audio level reports */
     if (now_us >= c->next_audio_level_us) {
         c->next_audio_level_us = now_us + SFU_AUDIO_LEVEL_INTERVAL_MS * 1000;

@@ -108,6 +108,7 @@ sfu *sfu_new(const sfu_config *cfg, sfu_wake_fn wake, void *wake_user)
                      .consent_timeout_ms = s->cfg.consent_timeout_ms,
                      .dtls_linger_ms = s->cfg.dtls_linger_ms,
                      .max_queue_delay_ms = s->cfg.max_queue_delay_ms,
+                     .nack_disabled = s->cfg.nack_disabled,
                      .cert = s->cert,
                      .wake = wake,
                      .wake_user = wake_user},
@@ -254,6 +255,12 @@ void sfu_slot_add(sfu *s, uint32_t slot_id, uint32_t transport_id, uint32_t room
 void sfu_slot_point(sfu *s, uint32_t slot_id, uint32_t room_id, uint32_t stream_id, uint8_t out_pt)
 {
     sfu_cmd c = {.type = SFU_CMD_SLOT_POINT, .id = slot_id, .room_id = room_id, .target_id = stream_id, .pt = out_pt};
+    post(s, &c, 0);
+}
+
+void sfu_slot_set_rtx(sfu *s, uint32_t slot_id, uint32_t room_id, const sfu_slot_rtx *rtx)
+{
+    sfu_cmd c = {.type = SFU_CMD_SLOT_SET_RTX, .id = slot_id, .room_id = room_id, .rtx = *rtx};
     post(s, &c, 0);
 }
 

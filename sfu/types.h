@@ -15,7 +15,9 @@
 #include "events.h"
 #include "ice/ice_lite.h"
 #include "net/udp.h"
+#include "rtp/recv_stats.h"
 #include "rtp/rtp.h"
+#include "rtx_cache.h"
 #include "sfu.h"
 #include "srtp/gcm_sender.h"
 #include "srtp/srtp_session.h"
@@ -28,6 +30,35 @@ typedef struct sfu_core sfu_core;
 typedef struct sfu_transport sfu_transport;
 typedef struct sfu_stream sfu_stream;
 typedef struct sfu_slot sfu_slot;
+
+/* Loss repair and RTCP reports of one transport (repair.c): what a monitoring call reads. */
+typedef struct {
+    uint64_t nacks_received, nack_seqs_received; /* from the peer as a subscriber */
+    uint64_t rtx_sent, rtx_missed;               /* answered; asked but no longer cached */
+    uint64_t nacks_sent, nack_seqs_sent;         /* to the peer as a publisher */
+    uint64_t rtx_received, lost;                 /* repaired; never came (upstream) */
+    uint8_t fraction_lost;                       /* last reported: by the peer (subscriber) or by us */
+    uint32_t jitter;                             /* last reported, RTP timestamp units */
+    int64_t rtt_us;                              /* 0: not measured yet */
+} sfu_link_stats;
+
+/* A slot's NACK answering state (repair.c). */
+#define SFU_SLOT_RESENT 64
+typedef struct {
+    sfu_slot_rtx rtx;
+    uint16_t rtx_seq;
+    sfu_srtp_tx_index rtx_srtp_index;
+    /* the source epoch: out sequence numbers from epoch_first on map to the source by the
+     * current offset; older ones belong to another source or offset and are refused */
+    bool epoch_valid;
+    uint16_t epoch_first;
+    struct {
+        uint16_t seq;
+        int64_t at_us;
+    } resent[SFU_SLOT_RESENT]; /* by out seq modulo: one resend per seq per RTT */
+    uint32_t sr_lsr;           /* middle NTP bits of the last SR relayed, and when (RTT) */
+    int64_t sr_sent_us;
+} sfu_slot_repair;
 
 struct sfu_transport {
     uint32_t id, room_id;
@@ -63,6 +94,7 @@ struct sfu_transport {
     uint8_t twcc_ext_id;
     int64_t bwe_reported_us;
     uint32_t bwe_reported_bps;
+    sfu_link_stats link;
 };
 
 /* One simulcast layer of a stream as it arrives (simulcast.c). */
@@ -88,6 +120,8 @@ struct sfu_stream {
     int64_t last_keyframe_request_us;
     sfu_stream_layer layers[SFU_MAX_LAYERS]; /* desc.n_layers of them */
     int64_t layers_rate_since_us;
+    sfu_rtx_cache *cache; /* video: what a subscriber's NACK is answered from */
+    sfu_recv_stats recv;  /* receiver report and NACKs to the publisher */
 };
 
 /* What a slot asks of a simulcast source and which layer it gets (simulcast.c). The
@@ -123,6 +157,7 @@ struct sfu_slot {
     uint32_t last_ts;
     int64_t last_sent_us;
     sfu_slot_layers layers;
+    sfu_slot_repair repair;
 };
 
 /* One worker's counters (see sfu_stats). Written by the worker thread only, read by
@@ -165,6 +200,7 @@ typedef struct {
     int consent_timeout_ms; /* > 0 */
     int dtls_linger_ms;     /* > 0 */
     int max_queue_delay_ms; /* ≤ 0: no limit */
+    bool nack_disabled;     /* sfu_config.nack_disabled */
     sfu_dtls_cert *cert;    /* borrowed; outlives the core */
     sfu_wake_fn wake;       /* called when events are waiting */
     void *wake_user;
@@ -199,7 +235,7 @@ struct sfu_core {
     sfu_event_queue events;
     sfu_counters counters;
     int64_t now_us; /* the clock, given by the owner (once per receive batch) */
-    int64_t next_remb_us, next_audio_level_us, next_bandwidth_us;
+    int64_t next_remb_us, next_audio_level_us, next_bandwidth_us, next_report_us;
     bool released_memory; /* DTLS states or transports were freed: give the pages back */
 };
 

@@ -98,6 +98,7 @@ static const config_key keys[] = {
     SECRET_KEY("turn_secret_file", "--turn-secret-file", KEY_SECRET_FILE, turn_secret,
                "file holding the TURN shared secret"),
     INT_KEY("turn_ttl_seconds", NULL, turn_ttl_seconds, 60, 7 * 86400, "lifetime of the TURN credentials a page gets"),
+    BOOL_KEY("nack", "--nack", nack, "repair lost video packets: NACK answered by retransmission, RTX (true|false)"),
 };
 #define N_KEYS (sizeof keys / sizeof keys[0])
 
@@ -168,6 +169,7 @@ void dc_config_defaults(dc_config *cfg)
     cfg->rate_limit_burst = 100;
     cfg->consent_timeout_ms = 30000;
     cfg->max_queue_delay_ms = 250;
+    cfg->nack = true;
     cfg->dev_mode = true;
     cfg->ice_tcp = true;
     cfg->media_tcp_port = -1; /* TCP on the first media port's number */

@@ -32,6 +32,7 @@ typedef struct {
     int rate_limit_burst;
     int consent_timeout_ms;
     int max_queue_delay_ms; /* 0 = never drop late media */
+    bool nack;              /* loss repair: NACK answered with RTX, RTX accepted from publishers */
 
     /* Join tokens (issue 11). Development mode: anyone at an address in dev_token_clients
      * may mint a token for any role at POST /api/dev-token. Never on in a deployment. */

@@ -277,6 +277,7 @@ static dc_sdp_local local_description(dc_meeting *m, const dc_participant *p, co
         .tcp_port = sfu_tcp_port(m->engine),
         .session_id = p->sdp_session_id,
         .session_version = version,
+        .rtx = m->cfg.nack,
     };
 }
 
@@ -291,6 +292,14 @@ static void add_subscribe_transport(dc_meeting *m, dc_participant *p)
     dc_registry_index_transport(m->reg, p->sub_transport, p);
     sfu_transport_add(m->engine, p->sub_transport, p->room->room_id, p->sub_ufrag, p->sub_pwd, NULL, false);
     p->sub_transport_added = true;
+}
+
+/* A video slot's retransmissions (RFC 4588) go with an SSRC derived from its own: fixed for
+ * the session like it, and as unlikely to meet another slot's random one. */
+static uint32_t rtx_ssrc_of(uint32_t out_ssrc)
+{
+    uint32_t rtx = out_ssrc ^ 0x52545800u; /* "RTX" */
+    return rtx ? rtx : 1;
 }
 
 /* Every slot is sendonly with its fixed SSRC for the whole session, whatever it shows:
@@ -311,6 +320,7 @@ static void send_subscribe_offer(dc_meeting *m, dc_participant *p)
         slots[i].kind = s->kind == SFU_KIND_VIDEO ? DC_MEDIA_VIDEO : DC_MEDIA_AUDIO;
         slots[i].active = true;
         slots[i].ssrc = s->out_ssrc;
+        slots[i].rtx_ssrc = s->kind == SFU_KIND_VIDEO && m->cfg.nack ? rtx_ssrc_of(s->out_ssrc) : 0;
         snprintf(slots[i].msid_stream, sizeof slots[i].msid_stream, "diemcau");
         snprintf(slots[i].msid_track, sizeof slots[i].msid_track, "slot-%s", s->mid);
         snprintf(slots[i].cname, sizeof slots[i].cname, "diemcau");
@@ -545,8 +555,8 @@ static bool same_layers(const dc_track *a, const dc_track *b)
 static bool same_track(const dc_track *a, const dc_track *b)
 {
     return a->kind == b->kind && a->codec == b->codec && a->pt == b->pt && a->ssrc == b->ssrc &&
-           a->mid_ext_id == b->mid_ext_id && a->audio_level_ext_id == b->audio_level_ext_id &&
-           !strcmp(a->mid, b->mid) && same_layers(a, b);
+           a->mid_ext_id == b->mid_ext_id && a->audio_level_ext_id == b->audio_level_ext_id && a->rtx_pt == b->rtx_pt &&
+           a->rtx_ssrc == b->rtx_ssrc && !strcmp(a->mid, b->mid) && same_layers(a, b);
 }
 
 /* A video m-line sent in simulcast layers (the answer accepted them): its rids, and
@@ -590,6 +600,9 @@ static size_t tracks_from_offer(dc_meeting *m, const dc_participant *p, const dc
         t->ssrc = primary_ssrc(md);
         t->mid_ext_id = dc_sdp_extmap_id(md, DC_EXT_MID);
         t->audio_level_ext_id = t->kind == SFU_KIND_AUDIO ? dc_sdp_extmap_id(md, DC_EXT_AUDIO_LEVEL) : 0;
+        int rtx_pt = t->kind == SFU_KIND_VIDEO && m->cfg.nack ? dc_sdp_rtx_pt(md, t->pt) : -1; /* as answered */
+        t->rtx_pt = rtx_pt > 0 ? (uint8_t)rtx_pt : 0;
+        t->rtx_ssrc = t->rtx_pt && md->fid_primary == t->ssrc ? md->fid_rtx : 0;
         t->screen = screen_mid && !strcmp(screen_mid, md->mid);
         track_layers(t, md);
         snprintf(t->mid, sizeof t->mid, "%s", md->mid);
@@ -631,6 +644,8 @@ static void add_published(dc_meeting *m, dc_participant *p, const dc_track *old,
             .n_layers = t->n_layers,
             .rid_ext_id = t->rid_ext_id,
             .repaired_rid_ext_id = t->repaired_rid_ext_id,
+            .rtx_ssrc = t->rtx_ssrc,
+            .rtx_pt = t->rtx_pt,
         };
         snprintf(desc.mid, sizeof desc.mid, "%s", t->mid);
         memcpy(desc.rids, t->rids, sizeof desc.rids);
@@ -789,6 +804,22 @@ static bool media_has_pt(const dc_sdp_media *md, uint8_t pt)
     return false;
 }
 
+/* The RTX payload types the answer kept on a video slot's m-line go to the engine with the
+ * slot's RTX SSRC; without them (or with repair off) the engine resends as is. */
+static void set_slot_rtx(dc_meeting *m, const dc_sdp *answer, const dc_slot *s, uint32_t room_id)
+{
+    const dc_sdp_media *md = media_by_mid(answer, s->mid);
+    if (!md || s->kind != SFU_KIND_VIDEO || !m->cfg.nack) return;
+    sfu_slot_rtx rtx = {.ssrc = rtx_ssrc_of(s->out_ssrc)};
+    static const uint8_t pairs[][2] = {{DC_PT_VP8, DC_PT_VP8_RTX}, {DC_PT_H264, DC_PT_H264_RTX}};
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        if (!media_has_pt(md, pairs[i][1])) continue;
+        rtx.apt[rtx.n_pts] = pairs[i][0];
+        rtx.pt[rtx.n_pts++] = pairs[i][1];
+    }
+    if (rtx.n_pts) sfu_slot_set_rtx(m->engine, s->slot_id, room_id, &rtx);
+}
+
 /* The codecs (bit per sfu_codec) the answer accepts on the slot's m-line. */
 static uint8_t accepted_codecs(const dc_sdp *answer, const dc_slot *s)
 {
@@ -866,6 +897,7 @@ static void handle_subscribe_answer(dc_meeting *m, dc_conn *conn, dc_participant
             if (s->quality != SFU_QUALITY_HIGH || s->max_tid != 0xff)
                 sfu_slot_set_quality(m->engine, s->slot_id, room_id, s->quality, s->max_tid);
             s->in_engine = true;
+            set_slot_rtx(m, answer, s, room_id);
         }
         point_slot(m, p, s);
     }

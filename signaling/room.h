@@ -45,6 +45,9 @@ typedef struct {
     char rids[SFU_MAX_LAYERS][SFU_RID_MAX];
     uint32_t layer_ssrcs[SFU_MAX_LAYERS];
     uint8_t rid_ext_id, repaired_rid_ext_id;
+
+    uint8_t rtx_pt;    /* RFC 4588 repair stream the answer accepted (video), 0 = none */
+    uint32_t rtx_ssrc; /* from a=ssrc-group:FID; 0 = learnt by the engine */
 } dc_track;
 
 /* What a subscriber's slot is for; the layout is fixed per subscriber (slots.h). */

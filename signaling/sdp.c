@@ -818,10 +818,25 @@ size_t dc_sdp_simulcast_layers(const dc_sdp_media *m)
     return dc_sdp_extmap_id(m, DC_EXT_RID) || m->n_sim_ssrcs == m->n_rids ? m->n_rids : 0;
 }
 
+int dc_sdp_rtx_pt(const dc_sdp_media *m, uint8_t apt)
+{
+    for (size_t i = 0; i < m->n_codecs && i < DC_SDP_MAX_CODECS; i++)
+        if (!g_ascii_strcasecmp(m->codecs[i].name, "rtx") && m->codecs[i].apt == apt) return m->codecs[i].pt;
+    return -1;
+}
+
+static void write_rtx(GString *s, int rtx_pt, int apt)
+{
+    g_string_append_printf(s, "a=rtpmap:%d rtx/90000\r\na=fmtp:%d apt=%d\r\n", rtx_pt, rtx_pt, apt);
+}
+
 static void write_accepted(GString *s, const dc_sdp_media *m, const dc_sdp_codec *codec, const dc_sdp_local *l)
 {
-    g_string_append_printf(s, "m=%s %u %s %u\r\n", m->kind_name, (unsigned)l->candidate_port, m->proto,
+    int rtx_pt = l->rtx && m->kind == DC_MEDIA_VIDEO ? dc_sdp_rtx_pt(m, codec->pt) : -1;
+    g_string_append_printf(s, "m=%s %u %s %u", m->kind_name, (unsigned)l->candidate_port, m->proto,
                            (unsigned)codec->pt);
+    if (rtx_pt >= 0) g_string_append_printf(s, " %d", rtx_pt);
+    g_string_append(s, "\r\n");
     write_transport(s, l, m->mid, "passive", m->rtcp_rsize);
     g_string_append(s, "a=recvonly\r\n");
     write_extmap(s, m, DC_EXT_MID);
@@ -841,6 +856,7 @@ static void write_accepted(GString *s, const dc_sdp_media *m, const dc_sdp_codec
     for (size_t i = 0; i < sizeof fbs / sizeof fbs[0]; i++)
         if (*(const bool *)((const char *)codec + fbs[i].flag_offset))
             g_string_append_printf(s, "a=rtcp-fb:%u %s\r\n", (unsigned)codec->pt, fbs[i].text);
+    if (rtx_pt >= 0) write_rtx(s, rtx_pt, codec->pt);
     write_candidate(s, l);
 }
 
@@ -912,6 +928,9 @@ static void write_slot(GString *s, const dc_sdp_slot *slot, const dc_sdp_local *
     bool audio = slot->kind == DC_MEDIA_AUDIO;
     if (audio)
         g_string_append_printf(s, "m=audio %u UDP/TLS/RTP/SAVPF %d\r\n", (unsigned)l->candidate_port, DC_PT_OPUS);
+    else if (slot->rtx_ssrc)
+        g_string_append_printf(s, "m=video %u UDP/TLS/RTP/SAVPF %d %d %d %d\r\n", (unsigned)l->candidate_port,
+                               DC_PT_VP8, DC_PT_VP8_RTX, DC_PT_H264, DC_PT_H264_RTX);
     else
         g_string_append_printf(s, "m=video %u UDP/TLS/RTP/SAVPF %d %d\r\n", (unsigned)l->candidate_port, DC_PT_VP8,
                                DC_PT_H264);
@@ -936,11 +955,18 @@ static void write_slot(GString *s, const dc_sdp_slot *slot, const dc_sdp_local *
             g_string_append_printf(s, "a=rtcp-fb:%d nack\r\na=rtcp-fb:%d nack pli\r\na=rtcp-fb:%d ccm fir\r\n", pts[i],
                                    pts[i], pts[i]);
             g_string_append_printf(s, "a=rtcp-fb:%d transport-cc\r\n", pts[i]);
+            if (slot->rtx_ssrc) write_rtx(s, pts[i] == DC_PT_VP8 ? DC_PT_VP8_RTX : DC_PT_H264_RTX, pts[i]);
         }
     }
+    bool rtx = !audio && slot->rtx_ssrc;
+    if (slot->active && rtx)
+        g_string_append_printf(s, "a=ssrc-group:FID %" PRIu32 " %" PRIu32 "\r\n", slot->ssrc, slot->rtx_ssrc);
     if (slot->active)
         g_string_append_printf(s, "a=ssrc:%" PRIu32 " cname:%s\r\na=ssrc:%" PRIu32 " msid:%s %s\r\n", slot->ssrc,
                                slot->cname, slot->ssrc, slot->msid_stream, slot->msid_track);
+    if (slot->active && rtx)
+        g_string_append_printf(s, "a=ssrc:%" PRIu32 " cname:%s\r\na=ssrc:%" PRIu32 " msid:%s %s\r\n", slot->rtx_ssrc,
+                               slot->cname, slot->rtx_ssrc, slot->msid_stream, slot->msid_track);
     write_candidate(s, l);
 }
 

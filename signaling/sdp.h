@@ -137,13 +137,18 @@ typedef struct {
     uint16_t tcp_port;        /* the engine's passive ICE-TCP port; 0 = none */
     uint64_t session_id;
     uint32_t session_version;
+    bool rtx; /* RFC 4588 retransmissions: accepted from publishers, offered to subscribers */
 } dc_sdp_local;
+
+/* The payload type of the offer's RTX codec that repairs `apt` (fmtp apt=), -1 if none. */
+int dc_sdp_rtx_pt(const dc_sdp_media *m, uint8_t apt);
 
 /* Writes the server's answer to a publish offer (server receives): each offered
  * audio/video m-line is accepted recvonly with the picked codec (plus nothing else),
  * the mid extension if offered, a video m-line's simulcast (n_rids > 0, with the rid
  * extension offered) as a=rid:… recv and a=simulcast:recv with the rid and repaired-rid
- * extensions, rtcp-fb nack pli / ccm fir / goog-remb as offered;
+ * extensions, rtcp-fb nack pli / ccm fir / goog-remb as offered,
+ * and (local->rtx) the RTX codec that repairs the picked one if offered;
  * other m-lines (data channels, unusable codecs) are rejected with port 0.
  * picked[i] receives the codec picked for media i (DC_CODEC_NONE if rejected) and
  * picked_pt[i] its payload type. Returns a malloc'd string (free()), NULL on error. */
@@ -162,10 +167,11 @@ typedef struct {
     char msid_stream[64]; /* a=msid stream id (we use the source participant id) */
     char msid_track[64];  /* a=msid track id */
     char cname[64];
+    uint32_t rtx_ssrc; /* video: its retransmissions' SSRC (RFC 4588), 0 = no RTX offered */
 } dc_sdp_slot;
 
 /* Fixed payload types the server uses on the subscription side. */
-enum { DC_PT_OPUS = 111, DC_PT_VP8 = 96, DC_PT_H264 = 102 };
+enum { DC_PT_OPUS = 111, DC_PT_VP8 = 96, DC_PT_VP8_RTX = 97, DC_PT_H264 = 102, DC_PT_H264_RTX = 103 };
 /* The id the subscription offers give transport-wide-cc (libwebrtc's own choice for it, so
  * a Chromium publisher's numbered packets are renumbered in place). */
 enum { DC_SUB_TWCC_EXT_ID = 3 };
@@ -173,9 +179,10 @@ enum { DC_SUB_TWCC_EXT_ID = 3 };
 /* Writes the server's subscription offer: a=ice-lite, setup:actpass, BUNDLE of all
  * slots, audio slots with opus/48000/2 (DC_PT_OPUS, fmtp minptime=10;useinbandfec=1),
  * video slots with VP8 (DC_PT_VP8) and H.264 (DC_PT_H264, 42e01f, packetization-mode=1)
- * and rtcp-fb nack pli, ccm fir; every slot offers the transport-wide-cc extension with
- * id DC_SUB_TWCC_EXT_ID and rtcp-fb transport-cc on each codec. Returns a
- * malloc'd string, NULL on error. */
+ * and rtcp-fb nack pli, ccm fir; a video slot with an rtx_ssrc adds rtx for both
+ * (DC_PT_VP8_RTX, DC_PT_H264_RTX) and the FID group; every slot offers the
+ * transport-wide-cc extension with id DC_SUB_TWCC_EXT_ID and rtcp-fb transport-cc on
+ * each codec. Returns a malloc'd string, NULL on error. */
 char *dc_sdp_write_subscribe_offer(const dc_sdp_slot *slots, size_t n_slots, const dc_sdp_local *local);
 
 #endif

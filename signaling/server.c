@@ -408,6 +408,7 @@ dc_server *dc_server_new(const dc_config *cfg, char *err, size_t err_len)
         .max_queue_delay_ms = s->cfg.max_queue_delay_ms > 0 ? s->cfg.max_queue_delay_ms : -1,
         .ice_tcp = s->cfg.ice_tcp,
         .tcp_port = (uint16_t)(s->cfg.media_tcp_port < 0 ? s->cfg.media_port : s->cfg.media_tcp_port),
+        .nack_disabled = !s->cfg.nack,
     };
     s->engine = sfu_new(&engine_cfg, wake_lws, s);
     if (!s->engine) {

@@ -35,6 +35,13 @@ export async function collectStats(publisher, subscriber) {
         packetsReceived: s?.packetsReceived ?? 0,
         bytesReceived: s?.bytesReceived ?? 0,
         packetsLost: s?.packetsLost ?? 0,
+        // what loss does to the picture and the sound, and how much repair asked for
+        nackCount: s?.nackCount ?? 0,
+        retransmittedPacketsReceived: s?.retransmittedPacketsReceived ?? 0,
+        freezeCount: s?.freezeCount ?? 0,
+        totalFreezesDuration: s?.totalFreezesDuration ?? 0,
+        concealedSamples: s?.concealedSamples ?? 0,
+        totalSamplesReceived: s?.totalSamplesReceived ?? 0,
       });
     }
   }
@@ -42,6 +49,7 @@ export async function collectStats(publisher, subscriber) {
   if (ppc && ppc.connectionState !== 'closed') {
     for (const tr of ppc.getTransceivers()) {
       const s = await reportOf(tr.sender, 'outbound-rtp');
+      const r = await reportOf(tr.sender, 'remote-inbound-rtp'); // the server's receiver reports
       outbound.push({
         mid: tr.mid,
         kind: tr.sender.track?.kind || (tr === publisher.transceivers.audio ? 'audio' : 'video'),
@@ -52,6 +60,9 @@ export async function collectStats(publisher, subscriber) {
         layers: (await reportsOf(tr.sender, 'outbound-rtp')).filter((r) => r.rid).map((r) => ({
           rid: r.rid, width: r.frameWidth ?? 0, fps: r.framesPerSecond ?? 0, limit: r.qualityLimitationReason ?? '',
         })),
+        retransmittedPacketsSent: s?.retransmittedPacketsSent ?? 0,
+        reportedPacketsLost: r?.packetsLost ?? 0,
+        reportedJitter: r?.jitter ?? 0,
       });
     }
   }

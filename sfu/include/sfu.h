@@ -28,6 +28,8 @@ typedef struct {
                                not forwarded late (250; < 0: never) */
     bool ice_tcp;           /* also listen for ICE-TCP (RFC 6544 passive) on one TCP port */
     uint16_t tcp_port;      /* that port (0: any free port), shared by all workers */
+    bool nack_disabled;     /* no loss repair: subscribers' NACKs go unanswered, publishers are
+                               sent none (a comparison switch; repair is on by default) */
 } sfu_config;
 
 typedef enum { SFU_KIND_AUDIO = 0, SFU_KIND_VIDEO = 1 } sfu_kind;
@@ -124,6 +126,10 @@ typedef struct {
     char rids[SFU_MAX_LAYERS][SFU_RID_MAX];
     uint32_t layer_ssrcs[SFU_MAX_LAYERS];
     uint8_t rid_ext_id, repaired_rid_ext_id; /* 0 = not negotiated */
+    /* RFC 4588: the publisher's retransmission stream (video), unwrapped into this one;
+     * rtx_ssrc 0 = learn it from the mid extension of packets with rtx_pt; rtx_pt 0 = none */
+    uint32_t rtx_ssrc;
+    uint8_t rtx_pt;
 } sfu_stream_desc;
 void sfu_stream_add(sfu *s, const sfu_stream_desc *desc);
 void sfu_stream_remove(sfu *s, uint32_t stream_id, uint32_t room_id);
@@ -149,6 +155,17 @@ void sfu_slot_remove(sfu *s, uint32_t slot_id, uint32_t room_id);
  * slots ask for HIGH. */
 typedef enum { SFU_QUALITY_OFF = 0, SFU_QUALITY_LOW, SFU_QUALITY_MEDIUM, SFU_QUALITY_HIGH } sfu_quality;
 void sfu_slot_set_quality(sfu *s, uint32_t slot_id, uint32_t room_id, sfu_quality quality, uint8_t max_temporal_layer);
+
+/* RFC 4588 retransmissions of a video slot: the SSRC they are sent with and the RTX payload
+ * type for each payload type the slot may send (apt). A slot without (ssrc 0, the default)
+ * answers a NACK by resending the packet as it was. */
+#define SFU_RTX_MAX_PTS 4
+typedef struct {
+    uint32_t ssrc;
+    uint8_t n_pts;
+    uint8_t apt[SFU_RTX_MAX_PTS], pt[SFU_RTX_MAX_PTS];
+} sfu_slot_rtx;
+void sfu_slot_set_rtx(sfu *s, uint32_t slot_id, uint32_t room_id, const sfu_slot_rtx *rtx);
 
 /* Drains up to max events; returns how many were written. Call from the signaling thread. */
 size_t sfu_poll_events(sfu *s, sfu_event *out, size_t max);

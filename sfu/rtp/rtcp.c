@@ -140,6 +140,31 @@ bool sfu_rtcp_sr_info(const sfu_rtcp_packet *p, uint64_t *ntp, uint32_t *rtp_ts,
     return true;
 }
 
+size_t sfu_rtcp_report_count(const sfu_rtcp_packet *p)
+{
+    if (!p || !p->data || (p->pt != SFU_RTCP_SR && p->pt != SFU_RTCP_RR)) return 0;
+    size_t first = p->pt == SFU_RTCP_SR ? RTCP_SR_SENDER_INFO_END : RTCP_SSRC_END;
+    size_t usable = content_len(p);
+    size_t fit = usable > first ? (usable - first) / RTCP_REPORT_BLOCK_LEN : 0;
+    return p->fmt < fit ? p->fmt : fit;
+}
+
+bool sfu_rtcp_report_block_at(const sfu_rtcp_packet *p, size_t i, sfu_rtcp_report_block *out)
+{
+    if (i >= sfu_rtcp_report_count(p)) return false;
+    size_t first = p->pt == SFU_RTCP_SR ? RTCP_SR_SENDER_INFO_END : RTCP_SSRC_END;
+    const uint8_t *b = p->data + first + i * RTCP_REPORT_BLOCK_LEN;
+    uint32_t lost = (uint32_t)b[5] << 16 | (uint32_t)b[6] << 8 | b[7];
+    *out = (sfu_rtcp_report_block){.ssrc = sfu_rd32(b),
+                                   .fraction_lost = b[4],
+                                   .cumulative_lost = lost & 0x800000u ? (int32_t)lost - 0x1000000 : (int32_t)lost,
+                                   .highest_seq = sfu_rd32(b + 8),
+                                   .jitter = sfu_rd32(b + 12),
+                                   .lsr = sfu_rd32(b + 16),
+                                   .dlsr = sfu_rd32(b + 20)};
+    return true;
+}
+
 #define REMB_FIXED_END 20 /* FCI offset + "REMB" + num SSRC + exp/mantissa */
 #define REMB_MANTISSA_BITS 18
 
@@ -207,6 +232,52 @@ size_t sfu_rtcp_write_empty_rr(uint8_t *buf, size_t cap, uint32_t sender_ssrc)
     if (!buf || cap < len) return 0;
     write_header(buf, 0, SFU_RTCP_RR, len);
     sfu_wr32(buf + 4, sender_ssrc);
+    return len;
+}
+
+size_t sfu_rtcp_write_rr(uint8_t *buf, size_t cap, uint32_t sender_ssrc, const sfu_rtcp_report_block *blocks, size_t n)
+{
+    if (n > 31) n = 31;
+    const size_t len = RTCP_SSRC_END + n * RTCP_REPORT_BLOCK_LEN;
+    if (!buf || cap < len) return 0;
+    write_header(buf, (uint8_t)n, SFU_RTCP_RR, len);
+    sfu_wr32(buf + 4, sender_ssrc);
+    for (size_t i = 0; i < n; i++) {
+        const sfu_rtcp_report_block *rb = &blocks[i];
+        uint8_t *b = buf + RTCP_SSRC_END + i * RTCP_REPORT_BLOCK_LEN;
+        int32_t lost = rb->cumulative_lost > 0x7fffff    ? 0x7fffff
+                       : rb->cumulative_lost < -0x800000 ? -0x800000
+                                                         : rb->cumulative_lost;
+        uint32_t lost24 = (uint32_t)lost & 0xffffffu;
+        sfu_wr32(b, rb->ssrc);
+        b[4] = rb->fraction_lost;
+        b[5] = (uint8_t)(lost24 >> 16);
+        b[6] = (uint8_t)(lost24 >> 8);
+        b[7] = (uint8_t)lost24;
+        sfu_wr32(b + 8, rb->highest_seq);
+        sfu_wr32(b + 12, rb->jitter);
+        sfu_wr32(b + 16, rb->lsr);
+        sfu_wr32(b + 20, rb->dlsr);
+    }
+    return len;
+}
+
+size_t sfu_rtcp_write_nack(uint8_t *buf, size_t cap, uint32_t sender_ssrc, uint32_t media_ssrc, const uint16_t *seqs,
+                           size_t n)
+{
+    if (!buf || cap < RTCP_FB_FCI_OFF + RTCP_NACK_ENTRY_LEN || n == 0) return 0;
+    size_t len = RTCP_FB_FCI_OFF;
+    for (size_t i = 0; i < n && len + RTCP_NACK_ENTRY_LEN <= cap;) {
+        uint16_t pid = seqs[i++], blp = 0;
+        for (; i < n && (uint16_t)(seqs[i] - pid) >= 1 && (uint16_t)(seqs[i] - pid) <= 16; i++)
+            blp |= (uint16_t)(1u << ((uint16_t)(seqs[i] - pid) - 1));
+        sfu_wr16(buf + len, pid);
+        sfu_wr16(buf + len + 2, blp);
+        len += RTCP_NACK_ENTRY_LEN;
+    }
+    write_header(buf, RTCP_FMT_NACK, SFU_RTCP_RTPFB, len);
+    sfu_wr32(buf + 4, sender_ssrc);
+    sfu_wr32(buf + 8, media_ssrc);
     return len;
 }
 

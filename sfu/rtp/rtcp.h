@@ -47,6 +47,20 @@ bool sfu_rtcp_fir_entry(const sfu_rtcp_packet *p, size_t i, uint32_t *ssrc, uint
 size_t sfu_rtcp_nack_count(const sfu_rtcp_packet *p);
 bool sfu_rtcp_nack_entry(const sfu_rtcp_packet *p, size_t i, uint16_t *pid, uint16_t *blp);
 
+/* A report block of an SR or RR (RFC 3550 §6.4.1). */
+typedef struct {
+    uint32_t ssrc;           /* the source reported on */
+    uint8_t fraction_lost;   /* since the previous report, out of 256 */
+    int32_t cumulative_lost; /* 24-bit signed */
+    uint32_t highest_seq;    /* extended highest sequence number received */
+    uint32_t jitter;         /* interarrival jitter, RTP timestamp units */
+    uint32_t lsr, dlsr;      /* middle 32 bits of the last SR's NTP time; delay since, 1/65536 s */
+} sfu_rtcp_report_block;
+
+/* Report blocks of an SR or RR (0 for other types). */
+size_t sfu_rtcp_report_count(const sfu_rtcp_packet *p);
+bool sfu_rtcp_report_block_at(const sfu_rtcp_packet *p, size_t i, sfu_rtcp_report_block *out);
+
 /* Sender report (PT 200) sender info. false if p is not an SR. */
 bool sfu_rtcp_sr_info(const sfu_rtcp_packet *p, uint64_t *ntp, uint32_t *rtp_ts, uint32_t *packets, uint32_t *octets);
 
@@ -63,6 +77,13 @@ size_t sfu_rtcp_write_pli(uint8_t *buf, size_t cap, uint32_t sender_ssrc, uint32
 size_t sfu_rtcp_write_fir(uint8_t *buf, size_t cap, uint32_t sender_ssrc, uint32_t media_ssrc, uint8_t seq_nr);
 /* Receiver report with no report blocks (keeps a compound valid; RFC 3550 §6.1). */
 size_t sfu_rtcp_write_empty_rr(uint8_t *buf, size_t cap, uint32_t sender_ssrc);
+/* Receiver report with n report blocks (at most 31). */
+size_t sfu_rtcp_write_rr(uint8_t *buf, size_t cap, uint32_t sender_ssrc, const sfu_rtcp_report_block *blocks, size_t n);
+/* Generic NACK (RTPFB fmt 1) for the n sequence numbers, ascending (modulo 2^16): each
+ * entry covers a pid and the 16 that follow it. At most `cap` bytes; the entries that do
+ * not fit are left out. */
+size_t sfu_rtcp_write_nack(uint8_t *buf, size_t cap, uint32_t sender_ssrc, uint32_t media_ssrc, const uint16_t *seqs,
+                           size_t n);
 /* Sender report: NTP time, RTP time, counts; no report blocks. */
 size_t sfu_rtcp_write_sr(uint8_t *buf, size_t cap, uint32_t ssrc, uint64_t ntp, uint32_t rtp_ts, uint32_t packets,
                          uint32_t octets);

@@ -28,6 +28,13 @@ static void fuzz_accessors(const sfu_rtcp_packet *p)
     size_t ssrcs = 0;
     if (sfu_rtcp_sr_info(p, &ntp, &ts, &packets, &octets)) sink += ntp + ts + packets + octets;
     if (sfu_rtcp_remb(p, &bps, &ssrcs)) sink += bps + ssrcs;
+    size_t blocks = sfu_rtcp_report_count(p);
+    if (blocks > 31 || (blocks && p->pt != SFU_RTCP_SR && p->pt != SFU_RTCP_RR)) abort();
+    for (size_t i = 0; i <= blocks; i++) {
+        sfu_rtcp_report_block rb;
+        if (sfu_rtcp_report_block_at(p, i, &rb) != (i < blocks)) abort();
+        if (i < blocks) sink += rb.ssrc + rb.highest_seq + rb.lsr + (uint64_t)rb.cumulative_lost;
+    }
 }
 
 static void fuzz_walk(const uint8_t *d, size_t n)
@@ -67,6 +74,15 @@ static void fuzz_writers(const uint8_t *d, size_t n)
     check_written(out, sfu_rtcp_write_fir(out, cap, a, b, d[9]), cap, a);
     check_written(out, sfu_rtcp_write_empty_rr(out, cap, a), cap, a);
     check_written(out, sfu_rtcp_write_sr(out, cap, a, (uint64_t)b << 32 | a, b, a, b), cap, a);
+    /* NACK for input-chosen sequence numbers, RR with one input-chosen block */
+    uint8_t big[96];
+    size_t big_cap = d[0] % (sizeof big + 1);
+    uint16_t seqs[8];
+    size_t n_seqs = (n - 10) / 2 < 8 ? (n - 10) / 2 : 8;
+    for (size_t i = 0; i < n_seqs; i++) seqs[i] = sfu_rd16(d + 10 + 2 * i);
+    check_written(big, sfu_rtcp_write_nack(big, big_cap, a, b, seqs, n_seqs), big_cap, a);
+    sfu_rtcp_report_block rb = {.ssrc = b, .fraction_lost = d[9], .cumulative_lost = (int32_t)a, .highest_seq = b};
+    check_written(big, sfu_rtcp_write_rr(big, big_cap, a, &rb, 1), big_cap, a);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "rtp/rtp.h"
+#include "rtp/rtx.h"
 
 static volatile uint8_t sink; /* keeps reads of returned spans from being optimised out */
 
@@ -52,6 +53,25 @@ static void fuzz_rewrite(const uint8_t *d, size_t n, const sfu_rtp_header *h)
     if (again.payload_off != h->payload_off || again.payload_len != h->payload_len) abort();
 }
 
+/* RFC 4588 both ways: wrapping gives a packet that parses with the same payload behind an
+ * OSN, and unwrapping it gives the original's payload back (padding dropped). */
+static void fuzz_rtx(const uint8_t *d, size_t n, const sfu_rtp_header *h)
+{
+    static uint8_t rtx[65536 + 2];
+    size_t len = sfu_rtx_wrap(rtx, sizeof rtx, d, h, h->seq, 0x55, 97, 9);
+    if (len != h->payload_off + 2 + h->payload_len) abort();
+    sfu_rtp_header r;
+    if (!sfu_rtp_parse(rtx, len, &r) || r.payload_len != h->payload_len + 2 || r.ssrc != 0x55) abort();
+    if (!sfu_rtx_unwrap(rtx, &len, &r, h->ssrc, h->pt)) abort();
+    if (len != h->payload_off + h->payload_len || memcmp(rtx + h->payload_off, d + h->payload_off, h->payload_len))
+        abort();
+    /* the input itself taken as RTX */
+    memcpy(rtx, d, n);
+    len = n;
+    if (sfu_rtx_unwrap(rtx, &len, h, 1, 96) != (h->payload_len >= 2)) abort();
+    if (len > n || (h->payload_len >= 2 && !sfu_rtp_parse(rtx, len, &r))) abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
     sfu_pkt_kind kind = sfu_pkt_classify(d, n);
@@ -66,5 +86,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
     fuzz_extensions(d, &h);
     fuzz_payload(d + h.payload_off, h.payload_len);
     fuzz_rewrite(d, n, &h);
+    fuzz_rtx(d, n, &h);
     return 0;
 }

@@ -273,7 +273,7 @@ int main(void)
     CHECK(recv_rtp(&sub, &h, 1000) && h.seq == 1004 && h.ts == switched_ts + 3000);
 
     /* the subscriber's PLI for its slot reaches the slot's current source */
-    usleep(350000); /* past the keyframe-request throttle */
+    usleep(550000); /* past the keyframe-request throttle (500 ms) */
     uint8_t pli[64];
     size_t pli_len = sfu_rtcp_write_pli(pli, sizeof pli, 0x9999, 0x5555);
     CHECK(dc_peer_send_rtcp(sub.peer, pli, pli_len, sizeof pli));

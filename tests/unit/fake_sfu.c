@@ -291,6 +291,13 @@ void sfu_slot_set_quality(sfu *s, uint32_t slot_id, uint32_t room_id, sfu_qualit
         problem(s, "slot %u of room %u set with room %u", slot_id, slot->room_id, room_id);
 }
 
+void sfu_slot_set_rtx(sfu *s, uint32_t slot_id, uint32_t room_id, const sfu_slot_rtx *rtx)
+{
+    (void)rtx;
+    if (!find(s, OBJ_SLOT, slot_id)) problem(s, "slot_set_rtx of unknown slot %u", slot_id);
+    (void)room_id;
+}
+
 void sfu_slot_remove(sfu *s, uint32_t slot_id, uint32_t room_id)
 {
     record(s, FAKE_SLOT_REMOVE, slot_id, room_id);

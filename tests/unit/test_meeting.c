@@ -144,14 +144,20 @@ static void test_fixed_slots(void)
     join_ok(&b, "r");
     size_t before = fake_sfu_call_count(engine);
     answer_offer(&b);
-    /* 5 program + 3 audio + 9 gallery m-lines, all sendonly, each with its own SSRC */
+    /* 5 program + 3 audio + 9 gallery m-lines, all sendonly, each with its own SSRC; video
+     * ones with their RTX SSRC too (FID group) */
     CHECK(b.offer->n_media == 17);
     static const char *const uses[] = {"chair_audio", "chair_video", "floor_audio", "floor_video", "screen",
                                        "audio",       "audio",       "audio",       "gallery"};
     for (size_t i = 0; i < 17; i++) {
         const json_t *slot = offer_slot_at(&b, i);
         CHECK(!strcmp(str(slot, "use"), uses[i < 8 ? i : 8]));
-        CHECK(b.offer->media[i].direction == DC_DIR_SENDONLY && b.offer->media[i].n_ssrcs == 1);
+        const dc_sdp_media *md = &b.offer->media[i];
+        bool video = md->kind == DC_MEDIA_VIDEO;
+        CHECK(md->direction == DC_DIR_SENDONLY && md->n_ssrcs == (video ? 2u : 1u));
+        CHECK(!video ||
+              (md->fid_primary == md->ssrcs[0].ssrc && md->fid_rtx == md->ssrcs[1].ssrc &&
+               dc_sdp_rtx_pt(md, DC_PT_VP8) == DC_PT_VP8_RTX && dc_sdp_rtx_pt(md, DC_PT_H264) == DC_PT_H264_RTX));
     }
     /* every answered slot is in the engine; the chair's two point at A */
     CHECK(fake_sfu_count_since(engine, before, FAKE_SLOT_ADD) == 17);

@@ -12,8 +12,12 @@
  * in a queue full of them; simulcast: layers learnt by rid, a slot's switch waiting for
  * the target layer's keyframe (requested, throttled per layer), sequence numbers,
  * timestamps, VP8 picture ids and TL0PICIDX continuous across it, temporal-layer
- * dropping without a gap, quiet layers not offered, quality off; transport-wide congestion control (numbered packets, feedback
- * read, SFU_EV_BANDWIDTH). */
+ * dropping without a gap, quiet layers not offered, quality off; transport-wide congestion
+ * control (numbered packets, feedback read, SFU_EV_BANDWIDTH); loss repair (a subscriber's
+ * NACK answered by RTX or a resend, once per round trip, never across a re-pointing; the
+ * publisher's gaps NACKed and its RTX unwrapped and forwarded; receiver reports; the switch
+ * that turns repair off) and twenty subscribers' keyframe requests reaching the publisher
+ * as a bounded few PLIs. */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +28,7 @@
 #include "router.h"
 #include "rtp/rtcp.h"
 #include "rtp/rtp.h"
+#include "rtp/rtx.h"
 #include "rtp/twcc.h"
 #include "simulcast.h"
 
@@ -265,7 +270,7 @@ static size_t count_rtcp(const got *gs, size_t n, uint8_t pt, uint8_t fmt, uint3
         sfu_rtcp_packet p;
         sfu_rtcp_iter_init(&it, gs[i].buf, gs[i].len);
         while (sfu_rtcp_iter_next(&it, &p)) {
-            bool feedback = pt == SFU_RTCP_PSFB;
+            bool feedback = pt == SFU_RTCP_PSFB || pt == SFU_RTCP_RTPFB;
             if (p.pt == pt && (!feedback || p.fmt == fmt) && (feedback ? p.media_ssrc : p.sender_ssrc) == ssrc) {
                 count++;
                 if (last) *last = p;
@@ -333,7 +338,7 @@ static void test_switching(void)
     forget_sent();
 
     /* re-pointed: pub2's delta frames are held and ask for a keyframe, throttled to one per
-     * 300 ms however many arrive */
+     * 500 ms however many arrive */
     point(21, 12, 100);
     for (int i = 0; i < 3; i++) {
         core->now_us = 1 * SEC + 100000 + i * 100000; /* 1.1, 1.2, 1.3 s */
@@ -343,22 +348,22 @@ static void test_switching(void)
     CHECK(count_rtp(gs, received(&sub, gs, 512)) == 0);
     CHECK(count_rtcp(gs, received(&pub2, gs, 512), SFU_RTCP_PSFB, 1, 0x2222, NULL) == 1);
     forget_sent();
-    core->now_us = 1 * SEC + 400001; /* past the throttle: asked again */
+    core->now_us = 1 * SEC + 600001; /* past the throttle: asked again */
     send_video(&pub2, 0x2222, 43, 7700, false);
     end_batch();
     CHECK(count_rtcp(gs, received(&pub2, gs, 512), SFU_RTCP_PSFB, 1, 0x2222, NULL) == 1);
     forget_sent();
 
     /* pub2's keyframe continues the slot: next sequence number, and the timestamp advanced
-     * by the wall time since the last packet sent (1.043 s → 1.5 s: 457 ms × 90 kHz) */
-    core->now_us = 1 * SEC + 500000;
+     * by the wall time since the last packet sent (1.043 s → 1.7 s: 657 ms × 90 kHz) */
+    core->now_us = 1 * SEC + 700000;
     send_video(&pub2, 0x2222, 50, 7777, true);
     end_batch();
     n = received(&sub, gs, 512);
-    uint32_t switched_ts = 93000 + 457000 * 90 / 1000;
+    uint32_t switched_ts = 93000 + 657000 * 90 / 1000;
     CHECK(n == 1 && gs[0].h.ssrc == 0x5555 && gs[0].h.seq == 1002 && gs[0].h.ts == switched_ts);
     forget_sent();
-    core->now_us = 1 * SEC + 533000;
+    core->now_us = 1 * SEC + 733000;
     send_video(&pub2, 0x2222, 51, 10777, false);
     end_batch();
     n = received(&sub, gs, 512);
@@ -367,7 +372,7 @@ static void test_switching(void)
 
     /* the subscriber's PLI for its slot reaches the slot's current source, throttled too */
     uint8_t rtcp[64];
-    core->now_us = 2 * SEC;
+    core->now_us = 2 * SEC + 200000;
     feed(&sub, rtcp, sfu_rtcp_write_pli(rtcp, sizeof rtcp, 0x9999, 0x5555), true);
     feed(&sub, rtcp, sfu_rtcp_write_pli(rtcp, sizeof rtcp, 0x9999, 0x5555), true);
     end_batch();
@@ -1148,6 +1153,281 @@ static void test_transport_cc(void)
     free_peers((peer *[]){&pub, &sub, &plain}, 3);
 }
 
+/* The RTP packet with sequence number seq on its way to p is lost (SRTP leaves the
+ * header in clear). */
+static void lose(const peer *p, uint16_t seq)
+{
+    keep_batch(NULL, core->tx);
+    sfu_addr_key want, to;
+    sfu_addr_key_from(&want, &p->addr);
+    for (size_t i = 0; i < n_sent; i++) {
+        sfu_addr_key_from(&to, &sent[i].to);
+        if (memcmp(&want, &to, sizeof want) != 0 || sfu_pkt_classify(sent[i].data, sent[i].len) != SFU_PKT_RTP ||
+            sfu_rd16(sent[i].data + 2) != seq)
+            continue;
+        memmove(&sent[i], &sent[i + 1], (n_sent - i - 1) * sizeof sent[0]);
+        n_sent--;
+        return;
+    }
+}
+
+static void set_rtx(uint32_t slot_id, uint32_t rtx_ssrc, uint8_t apt, uint8_t rtx_pt)
+{
+    sfu_cmd c = {.type = SFU_CMD_SLOT_SET_RTX,
+                 .id = slot_id,
+                 .room_id = ROOM,
+                 .rtx = {.ssrc = rtx_ssrc, .n_pts = 1, .apt = {apt}, .pt = {rtx_pt}}};
+    sfu_core_apply(core, &c);
+}
+
+static void send_nack(const peer *sub, uint32_t media_ssrc, const uint16_t *seqs, size_t n)
+{
+    uint8_t rtcp[128];
+    feed(sub, rtcp, sfu_rtcp_write_nack(rtcp, sizeof rtcp, 0x9999, media_ssrc, seqs, n), true);
+    end_batch();
+}
+
+static sfu_transport *transport_of(const peer *p)
+{
+    return g_hash_table_lookup(core->transports, GUINT_TO_POINTER(p->id));
+}
+
+/* A subscriber's NACK: the slot with RTX gets RFC 4588 packets (its RTX SSRC and payload
+ * type, own sequence numbers, the OSN it asked for, the original payload and timestamp);
+ * the one without gets the packet again as it was; not twice within 100 ms; nothing of
+ * an older source epoch, nothing not cached; nothing at all with repair off. */
+static void test_nack_answered(void)
+{
+    peer pub = connect_peer(201, 5201), pub2 = connect_peer(202, 5202);
+    peer sub = connect_peer(203, 5203), plain = connect_peer(204, 5204);
+    add_stream(211, &pub, SFU_KIND_VIDEO, 96, 0x2111);
+    add_stream(212, &pub2, SFU_KIND_VIDEO, 96, 0x2112);
+    add_slot(221, &sub, SFU_KIND_VIDEO, 0x5221);
+    add_slot(222, &plain, SFU_KIND_VIDEO, 0x5222);
+    set_rtx(221, 0x6221, 100, 101);
+    point(221, 211, 100);
+    point(222, 211, 100);
+    forget_sent();
+
+    core->now_us = 30 * SEC;
+    for (uint16_t i = 0; i < 10; i++) send_video(&pub, 0x2111, (uint16_t)(65530 + i), 90000, i == 0);
+    end_batch();
+    lose(&sub, 65533);
+    lose(&sub, 65535);
+    lose(&sub, 1);
+    lose(&plain, 2);
+    CHECK(count_rtp(gs, received(&sub, gs, 512)) == 7);
+    CHECK(count_rtp(gs, received(&plain, gs, 512)) == 9);
+    forget_sent();
+
+    /* 65533 and 65535 and 1 (across the wrap): three RTX packets, numbered 0, 1, 2 */
+    core->now_us = 30 * SEC + 50000;
+    send_nack(&sub, 0x5221, (uint16_t[]){65533, 65535, 1}, 3);
+    size_t n = received(&sub, gs, 512);
+    CHECK(n == 3);
+    uint16_t want_osn[] = {65533, 65535, 1};
+    uint8_t original[200];
+    size_t original_len = rtp_packet(original, 96, 0x2111, 0, 90000, false, 114);
+    for (size_t i = 0; i < n && i < 3; i++) {
+        const got *g = &gs[i];
+        CHECK(g->h.ssrc == 0x6221 && g->h.pt == 101 && g->h.seq == i && g->h.ts == 90000);
+        CHECK(g->h.payload_len == original_len - 12 + 2 && sfu_rd16(g->buf + g->h.payload_off) == want_osn[i]);
+        CHECK(!memcmp(g->buf + g->h.payload_off + 2, original + 12, original_len - 12));
+    }
+    forget_sent();
+    /* asked again at once: not resent; after 100 ms: resent */
+    send_nack(&sub, 0x5221, (uint16_t[]){65533}, 1);
+    CHECK(received(&sub, gs, 512) == 0);
+    core->now_us = 30 * SEC + 151000;
+    send_nack(&sub, 0x5221, (uint16_t[]){65533}, 1);
+    n = received(&sub, gs, 512);
+    CHECK(n == 1 && gs[0].h.ssrc == 0x6221 && gs[0].h.seq == 3);
+    forget_sent();
+
+    /* the slot without RTX: the packet as first sent */
+    send_nack(&plain, 0x5222, (uint16_t[]){2}, 1);
+    n = received(&plain, gs, 512);
+    CHECK(n == 1 && gs[0].h.ssrc == 0x5222 && gs[0].h.seq == 2 && gs[0].h.pt == 100 && gs[0].len == original_len);
+    forget_sent();
+
+    /* not sent yet, or from before the slot's epoch: nothing */
+    sfu_transport *st = transport_of(&sub);
+    send_nack(&sub, 0x5221, (uint16_t[]){4, 65000}, 2);
+    CHECK(received(&sub, gs, 512) == 0);
+    forget_sent();
+
+    /* re-pointed at pub2: until its keyframe, no epoch; after it, the old numbers are refused
+     * and the new ones served from pub2's cache */
+    point(221, 212, 100);
+    core->now_us = 31 * SEC;
+    send_nack(&sub, 0x5221, (uint16_t[]){65535}, 1);
+    CHECK(received(&sub, gs, 512) == 0);
+    send_video(&pub2, 0x2112, 500, 1000, true);
+    send_video(&pub2, 0x2112, 501, 1000, false);
+    end_batch();
+    lose(&sub, 5);
+    n = received(&sub, gs, 512);
+    CHECK(n == 1 && gs[0].h.seq == 4); /* continues after 65530 + 9 = 3 */
+    forget_sent();
+    core->now_us = 31 * SEC + 200000;
+    send_nack(&sub, 0x5221, (uint16_t[]){2, 3, 5}, 3);
+    n = received(&sub, gs, 512);
+    CHECK(n == 1 && gs[0].h.ssrc == 0x6221 && sfu_rd16(gs[0].buf + gs[0].h.payload_off) == 5);
+    forget_sent();
+    CHECK(st->link.nacks_received == 6 && st->link.rtx_sent == 5);
+
+    /* repair off: NACKs counted, not answered */
+    core->cfg.nack_disabled = true;
+    core->now_us = 32 * SEC;
+    send_nack(&sub, 0x5221, (uint16_t[]){5}, 1);
+    CHECK(received(&sub, gs, 512) == 0);
+    core->cfg.nack_disabled = false;
+    forget_sent();
+    free_peers((peer *[]){&pub, &pub2, &sub, &plain}, 4);
+}
+
+/* The publisher's side: a gap is NACKed at once and again after the retry interval (the
+ * tick), the publisher's RTX packet is unwrapped into the stream and reaches the
+ * subscriber as the packet it lost, a closed gate stops repaired packets too, and the
+ * receiver report says what was lost; the subscriber's round trip from its report on the
+ * sender report relayed to it. */
+static void test_upstream_repair(void)
+{
+    peer pub = connect_peer(231, 5231), sub = connect_peer(232, 5232);
+    sfu_cmd add = {.type = SFU_CMD_STREAM_ADD,
+                   .id = 241,
+                   .room_id = ROOM,
+                   .stream = {.stream_id = 241,
+                              .transport_id = pub.id,
+                              .room_id = ROOM,
+                              .kind = SFU_KIND_VIDEO,
+                              .codec = SFU_CODEC_VP8,
+                              .pt = 96,
+                              .ssrc = 0x2411,
+                              .rtx_ssrc = 0x2412,
+                              .rtx_pt = 97}};
+    sfu_core_apply(core, &add);
+    add_slot(251, &sub, SFU_KIND_VIDEO, 0x5251);
+    point(251, 241, 96);
+    forget_sent();
+    sfu_transport *t = transport_of(&pub);
+
+    core->now_us = 40 * SEC;
+    send_video(&pub, 0x2411, 100, 9000, true);
+    send_video(&pub, 0x2411, 101, 9000, false);
+    send_video(&pub, 0x2411, 104, 9000, false); /* 102, 103 lost */
+    end_batch();
+    sfu_rtcp_packet nack;
+    size_t n = received(&pub, gs, 512);
+    CHECK(count_rtcp(gs, n, SFU_RTCP_RTPFB, 1, 0x2411, &nack) == 1);
+    uint16_t pid = 0, blp = 0;
+    CHECK(sfu_rtcp_nack_count(&nack) == 1 && sfu_rtcp_nack_entry(&nack, 0, &pid, &blp) && pid == 102 && blp == 1);
+    forget_sent();
+    /* no answer: asked again from the tick once the retry interval passed */
+    sfu_router_tick(core, 40 * SEC + 50000);
+    CHECK(count_rtcp(gs, received(&pub, gs, 512), SFU_RTCP_RTPFB, 1, 0x2411, NULL) == 0);
+    sfu_router_tick(core, 40 * SEC + 120000);
+    CHECK(count_rtcp(gs, received(&pub, gs, 512), SFU_RTCP_RTPFB, 1, 0x2411, NULL) == 1);
+    forget_sent();
+
+    /* the RTX of 102 (OSN 102 in its own numbering) reaches the subscriber as 102 */
+    core->now_us = 40 * SEC + 130000;
+    uint8_t pkt[200], rtx[260];
+    size_t len = rtp_packet(pkt, 96, 0x2411, 102, 9000, false, 114);
+    sfu_rtp_header h;
+    CHECK(sfu_rtp_parse(pkt, len, &h));
+    feed(&pub, rtx, sfu_rtx_wrap(rtx, sizeof rtx, pkt, &h, 102, 0x2412, 97, 7), false);
+    end_batch();
+    n = received(&sub, gs, 512);
+    CHECK(n == 1 && gs[0].h.seq == 102 && gs[0].h.ssrc == 0x5251 && gs[0].h.pt == 96 && gs[0].len == len);
+    CHECK(t->link.rtx_received == 1 && t->link.nacks_sent == 2);
+    forget_sent();
+
+    /* the subscriber's round trip: its report on the SR relayed to it, held 50 ms (DLSR),
+     * arriving 80 ms after the SR left: 30 ms */
+    uint8_t rtcp[128];
+    uint64_t ntp = 0x0000123456789abcull;
+    core->now_us = 40 * SEC + 200000;
+    feed(&pub, rtcp, sfu_rtcp_write_sr(rtcp, sizeof rtcp, 0x2411, ntp, 9000, 5, 500), true);
+    end_batch();
+    CHECK(count_rtcp(gs, received(&sub, gs, 512), SFU_RTCP_SR, 0, 0x5251, NULL) == 1);
+    forget_sent();
+    core->now_us = 40 * SEC + 280000;
+    sfu_rtcp_report_block block = {
+        .ssrc = 0x5251, .fraction_lost = 12, .lsr = (uint32_t)(ntp >> 16), .dlsr = 65536 / 20};
+    feed(&sub, rtcp, sfu_rtcp_write_rr(rtcp, sizeof rtcp, 0x9999, &block, 1), true);
+    end_batch();
+    sfu_transport *ts = transport_of(&sub);
+    CHECK(ts->link.rtt_us > 29000 && ts->link.rtt_us < 31000 && ts->link.fraction_lost == 12);
+    forget_sent();
+
+    /* gated: the RTX of 103 is dropped like the original would be */
+    set_forwarding(241, ROOM, false);
+    len = rtp_packet(pkt, 96, 0x2411, 103, 9000, false, 114);
+    CHECK(sfu_rtp_parse(pkt, len, &h));
+    feed(&pub, rtx, sfu_rtx_wrap(rtx, sizeof rtx, pkt, &h, 103, 0x2412, 97, 8), false);
+    end_batch();
+    CHECK(count_rtp(gs, received(&sub, gs, 512)) == 0);
+    /* and what nobody is shown is not asked for: 105–109 lost while gated, no NACK */
+    send_video(&pub, 0x2411, 110, 9000, false);
+    end_batch();
+    CHECK(count_rtcp(gs, received(&pub, gs, 512), SFU_RTCP_RTPFB, 1, 0x2411, NULL) == 0);
+    set_forwarding(241, ROOM, true);
+    forget_sent();
+
+    /* the receiver report: 100–110 expected, 6 received (102, 103 repaired), 5 lost */
+    core->next_report_us = 0;
+    sfu_router_tick(core, 41 * SEC);
+    sfu_rtcp_packet rr;
+    n = received(&pub, gs, 512);
+    bool found = false;
+    for (size_t i = 0; i < n; i++) {
+        sfu_rtcp_iter it;
+        sfu_rtcp_iter_init(&it, gs[i].buf, gs[i].len);
+        while (gs[i].rtcp && sfu_rtcp_iter_next(&it, &rr)) {
+            sfu_rtcp_report_block rb;
+            if (rr.pt != SFU_RTCP_RR || !sfu_rtcp_report_block_at(&rr, 0, &rb)) continue;
+            found = rb.ssrc == 0x2411 && rb.highest_seq == 110 && rb.cumulative_lost == 5 &&
+                    rb.fraction_lost == 5 * 256 / 11;
+        }
+    }
+    CHECK(found);
+    forget_sent();
+    free_peers((peer *[]){&pub, &sub}, 2);
+}
+
+/* Twenty subscribers start at once on a stream that sends delta frames and each asks for a
+ * keyframe every 100 ms for two seconds: the publisher gets one PLI per 500 ms. */
+static void test_pli_storm(void)
+{
+    enum { SUBS = 20 };
+    peer pub = connect_peer(261, 5261);
+    static peer subs[SUBS];
+    add_stream(262, &pub, SFU_KIND_VIDEO, 96, 0x2621);
+    for (uint32_t i = 0; i < SUBS; i++) {
+        subs[i] = connect_peer(4000 + i, (uint16_t)(24000 + i));
+        add_slot(4100 + i, &subs[i], SFU_KIND_VIDEO, 0x4100 + i);
+        point(4100 + i, 262, 96);
+    }
+    forget_sent();
+    uint8_t rtcp[64];
+    uint16_t seq = 0;
+    size_t plis = 0;
+    for (int64_t t = 0; t < 2 * SEC; t += 33333) {
+        core->now_us = 50 * SEC + t;
+        send_video(&pub, 0x2621, seq++, (uint32_t)(t * 9 / 100), false);
+        if (t / 100000 != (t + 33333) / 100000)
+            for (uint32_t i = 0; i < SUBS; i++)
+                feed(&subs[i], rtcp, sfu_rtcp_write_pli(rtcp, sizeof rtcp, 0x9999, 0x4100 + i), true);
+        end_batch();
+        plis += count_rtcp(gs, received(&pub, gs, 512), SFU_RTCP_PSFB, 1, 0x2621, NULL);
+        forget_sent();
+    }
+    CHECK(plis >= 4 && plis <= 5); /* 0, 0.5, 1, 1.5 s (and 2 s at the edge) */
+    for (uint32_t i = 0; i < SUBS; i++) sfu_srtp_free(subs[i].srtp);
+    free_peers((peer *[]){&pub}, 1);
+}
+
 int main(void)
 {
     CHECK(sfu_srtp_global_init());
@@ -1169,6 +1449,9 @@ int main(void)
     test_readings_give_way();
     test_simulcast();
     test_simulcast_h264();
+    test_nack_answered();
+    test_upstream_repair();
+    test_pli_storm();
     test_transport_cc();
 
     sfu_core_free(core);

@@ -271,6 +271,19 @@ static void check_publish_answer_of(const char *fixture, int audio_pt, int video
         free(back);
     }
     free(answer);
+    /* with RTX on, the video line also takes the offer's RTX for the picked codec */
+    dc_sdp_local with_rtx = LOCAL;
+    with_rtx.rtx = true;
+    int offered_rtx = ok ? dc_sdp_rtx_pt(&offer->media[1], (uint8_t)video_pt) : -1;
+    answer = ok ? dc_sdp_write_publish_answer(offer, &with_rtx, picked, picked_pt) : NULL;
+    dc_sdp *back = answer ? parse_or_report(answer, strlen(answer), &ok) : NULL;
+    if (back && ok) {
+        CHECK(back->media[0].n_codecs == 1);
+        CHECK(back->media[1].n_codecs == (offered_rtx >= 0 ? 2u : 1u));
+        CHECK(dc_sdp_rtx_pt(&back->media[1], (uint8_t)video_pt) == offered_rtx);
+    }
+    free(back);
+    free(answer);
     free(offer);
     g_free(text);
 }
@@ -311,10 +324,10 @@ static void test_publish_answer_audio_level_only_when_offered(void)
 static void test_subscribe_offer_round_trip(void)
 {
     dc_sdp_slot slots[4] = {
-        {"0", DC_MEDIA_AUDIO, true, 11111111, "p3", "p3-audio", "p3cname"},
-        {"1", DC_MEDIA_VIDEO, true, 22222222, "p3", "p3-video", "p3cname"},
-        {"2", DC_MEDIA_AUDIO, true, 4000000000u, "p4", "p4-audio", "p4cname"},
-        {"3", DC_MEDIA_VIDEO, false, 0, "", "", ""},
+        {"0", DC_MEDIA_AUDIO, true, 11111111, "p3", "p3-audio", "p3cname", 0},
+        {"1", DC_MEDIA_VIDEO, true, 22222222, "p3", "p3-video", "p3cname", 33333333},
+        {"2", DC_MEDIA_AUDIO, true, 4000000000u, "p4", "p4-audio", "p4cname", 0},
+        {"3", DC_MEDIA_VIDEO, false, 0, "", "", "", 0},
     };
     char *offer = dc_sdp_write_subscribe_offer(slots, 4, &LOCAL);
     CHECK(offer != NULL);
@@ -331,10 +344,11 @@ static void test_subscribe_offer_round_trip(void)
             const dc_sdp_media *m = &s->media[i];
             CHECK(!strcmp(m->mid, slots[i].mid) && m->kind == slots[i].kind && !m->rejected);
             CHECK(m->direction == (slots[i].active ? DC_DIR_SENDONLY : DC_DIR_INACTIVE));
-            CHECK(m->n_ssrcs == (slots[i].active ? 1u : 0u));
+            CHECK(m->n_ssrcs == (slots[i].active ? 1u + (slots[i].rtx_ssrc != 0) : 0u));
             /* the server numbers what it sends: transport-wide cc on every slot and codec */
             CHECK(dc_sdp_extmap_id(m, DC_EXT_TWCC) == DC_SUB_TWCC_EXT_ID);
-            for (size_t k = 0; k < m->n_codecs; k++) CHECK(m->codecs[k].fb_transport_cc);
+            for (size_t k = 0; k < m->n_codecs; k++)
+                CHECK(m->codecs[k].fb_transport_cc || !strcmp(m->codecs[k].name, "rtx"));
             if (slots[i].active) {
                 char msid[160];
                 snprintf(msid, sizeof msid, "%s %s", slots[i].msid_stream, slots[i].msid_track);
@@ -344,7 +358,12 @@ static void test_subscribe_offer_round_trip(void)
         }
         CHECK(s->media[0].n_codecs == 1 && s->media[0].codecs[0].pt == DC_PT_OPUS);
         CHECK(!strcmp(s->media[0].codecs[0].fmtp, "minptime=10;useinbandfec=1"));
-        CHECK(s->media[1].n_codecs == 2 && s->media[1].codecs[0].pt == DC_PT_VP8);
+        /* slot 1 has an RTX SSRC: rtx for both codecs, the FID group; slot 3 none */
+        CHECK(s->media[1].n_codecs == 4 && s->media[1].codecs[0].pt == DC_PT_VP8);
+        CHECK(dc_sdp_rtx_pt(&s->media[1], DC_PT_VP8) == DC_PT_VP8_RTX);
+        CHECK(dc_sdp_rtx_pt(&s->media[1], DC_PT_H264) == DC_PT_H264_RTX);
+        CHECK(s->media[1].fid_primary == 22222222 && s->media[1].fid_rtx == 33333333);
+        CHECK(s->media[3].n_codecs == 2 && dc_sdp_rtx_pt(&s->media[3], DC_PT_VP8) == -1);
         const dc_sdp_codec *h = codec_by_pt(&s->media[1], DC_PT_H264);
         CHECK(h && !strcmp(h->name, "H264") && strstr(h->fmtp, "packetization-mode=1"));
         CHECK(h && strstr(h->fmtp, "profile-level-id=42e01f") && h->fb_nack && h->fb_nack_pli && h->fb_ccm_fir);
