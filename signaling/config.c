@@ -99,6 +99,8 @@ static const config_key keys[] = {
                "file holding the TURN shared secret"),
     INT_KEY("turn_ttl_seconds", NULL, turn_ttl_seconds, 60, 7 * 86400, "lifetime of the TURN credentials a page gets"),
     BOOL_KEY("nack", "--nack", nack, "repair lost video packets: NACK answered by retransmission, RTX (true|false)"),
+    BOOL_KEY("simulcast", "--simulcast", simulcast,
+             "pages send their camera in three layers, each viewer gets the one its tile needs (true|false)"),
 };
 #define N_KEYS (sizeof keys / sizeof keys[0])
 

@@ -33,6 +33,7 @@ typedef struct {
     int consent_timeout_ms;
     int max_queue_delay_ms; /* 0 = never drop late media */
     bool nack;              /* loss repair: NACK answered with RTX, RTX accepted from publishers */
+    bool simulcast;         /* pages publish their camera in three layers (join result) */
 
     /* Join tokens (issue 11). Development mode: anyone at an address in dev_token_clients
      * may mint a token for any role at POST /api/dev-token. Never on in a deployment. */

@@ -403,6 +403,7 @@ static json_t *join_result(const dc_meeting *m, const dc_request *req, const dc_
     json_object_set_new(ok, "room_state", dc_mt_room_state_json(p->room));
     json_object_set_new(ok, "participants", others);
     json_object_set_new(ok, "ice_servers", dc_turn_ice_servers(&m->cfg, p->id, dc_mt_wall_ms() / 1000));
+    json_object_set_new(ok, "simulcast", json_boolean(m->cfg.simulcast));
     return ok;
 }
 

@@ -9,7 +9,7 @@ import { Signaling, SignalingError } from './signaling.js';
 import { Publisher } from './publisher.js';
 import { Subscriber } from './subscriber.js';
 import { MeetingView, galleryFor } from './ui.js';
-import { QualityRequests } from './quality.js';
+import { QualityRequests, setSimulcast } from './quality.js';
 import { renderControls as drawControls } from './controls.js';
 import { ScreenShare } from './screen-share.js';
 import { MeetingPanels } from './panels.js';
@@ -328,6 +328,7 @@ async function onJoinSubmit(ev) {
 function onJoined(res) {
   app.participantId = res.participant_id;
   setIceServers(res.ice_servers); // TURN, for networks that block UDP
+  setSimulcast(res.simulcast);
   if (res.room) app.room = res.room;
   if (res.name) app.name = res.name;
   if (res.role) app.role = res.role;

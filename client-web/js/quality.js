@@ -1,14 +1,21 @@
-// quality.js — simulcast from the page's side. A camera at least 640 pixels wide is sent in
-// three layers (rid q/h/f: ¼, ½ and full size); each video tile asks the server for the
+// quality.js — simulcast from the page's side. When the server says so (join result
+// `simulcast`), a camera at least 640 pixels wide is sent in three layers (rid q/h/f: ¼, ½ and full size); each video tile asks the server for the
 // layer its size needs (PROTOCOL.md `set_quality`): the program tile high, the others by
 // their height on screen, so a small gallery tile costs the link a ¼-size stream.
 
 const SIMULCAST_MIN_WIDTH = 640;
 
 /** sendEncodings for a camera track, or undefined (one encoding) for a small camera. */
+let simulcastOn = false;
+
+/** The join (or resume) result's `simulcast`: whether the server wants layers at all. */
+export function setSimulcast(on) {
+  if (typeof on === 'boolean') simulcastOn = on;
+}
+
 export function cameraEncodings(track) {
   const width = track?.getSettings?.().width || 0;
-  if (width < SIMULCAST_MIN_WIDTH) return undefined;
+  if (!simulcastOn || width < SIMULCAST_MIN_WIDTH) return undefined;
   return [
     { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150000 },
     { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500000 },

@@ -98,7 +98,7 @@ describe('simulcast: one layer per tile, switched without a freeze', { timeout: 
     // UDP only: under an ASan server the Firefox publisher once connected over ICE-TCP and
     // lost it ("publish timeout: ICE-TCP connection closed"); that is ICE-TCP's test's
     // business, this one is about layers.
-    server = await startServer('simulcast', ['--ice-tcp', 'false']);
+    server = await startServer('simulcast', ['--ice-tcp', 'false', '--simulcast', 'true']);
     const labels = ['chair', 'official', 'viewer'];
     // The publishers' fake cameras at 15 fps: each encodes three layers, and a 2-core host
     // with three browsers starved them to 6–10 fps at 30 (the decoder then freezes for the
