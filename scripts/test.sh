@@ -115,7 +115,7 @@ stage_e2e() { # name binary
     note "$name: no tests/e2e/*.test.mjs — skipped"; return
   fi
   rm -f "$tap"
-  DIEMCAU_BIN="$bin" DIEMCAU_E2E_TAG="$name" run_logged "$name" 1200 \
+  DIEMCAU_BIN="$bin" DIEMCAU_E2E_TAG="$name" run_logged "$name" 1500 \
     bash tests/run-in-netns.sh node --test --test-concurrency=1 \
       --test-reporter=spec --test-reporter-destination=stdout \
       --test-reporter=tap --test-reporter-destination="$tap" \

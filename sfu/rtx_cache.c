@@ -21,7 +21,16 @@ struct sfu_rtx_cache {
     uint8_t ring[SFU_RTX_CACHE_BYTES];
 };
 
-sfu_rtx_cache *sfu_rtx_cache_new(void) { return calloc(1, sizeof(sfu_rtx_cache)); }
+sfu_rtx_cache *sfu_rtx_cache_new(void)
+{
+    sfu_rtx_cache *c = malloc(sizeof *c);
+    /* Every page written now, on the control path: the packet path never takes a page
+     * fault for the ring, and what a stream costs shows in the RSS from its start (calloc
+     * would map untouched zero pages that fill in later, as the ring turns).
+     * explicit_bzero: a plain memset after malloc may be turned back into calloc. */
+    if (c) explicit_bzero(c, sizeof *c);
+    return c;
+}
 
 void sfu_rtx_cache_free(sfu_rtx_cache *c) { free(c); }
 

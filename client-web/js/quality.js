@@ -53,12 +53,20 @@ export class QualityRequests {
     }
     if (!Object.keys(changed).length) return;
     this.pending = true;
+    let done = false;
     signaling.request('set_quality', { qualities: changed })
-      .then(() => { if (this.session === session) for (const [mid, q] of Object.entries(changed)) this.sent.set(mid, q); })
-      .catch(() => {}) // slots not offered yet, or the connection went: asked again at the next render
+      .then(() => {
+        done = true;
+        if (this.session === session) for (const [mid, q] of Object.entries(changed)) this.sent.set(mid, q);
+      })
+      // Slots not offered yet, or the connection went: asked again at the next render, not
+      // at once — a refusal answered by asking again is a request loop (it once flooded the
+      // server until it dropped the page's connection).
+      .catch(() => {})
       .finally(() => {
         this.pending = false;
-        if (this.session === session) this.update(session, signaling, tiles, program);
+        // what changed while this one was under way
+        if (done && this.session === session) this.update(session, signaling, tiles, program);
       });
   }
 }

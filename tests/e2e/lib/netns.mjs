@@ -61,13 +61,20 @@ export function makeSiteLink(label) {
     sh('ip', ['netns', 'add', ns]);
     sh('ip', ['link', 'add', hostIf, 'type', 'veth', 'peer', 'name', siteIf]);
     sh('ip', ['link', 'set', siteIf, 'netns', ns]);
+    const link = new SiteLink(label, ns, hostIf, siteIf, hostIp, siteIp);
+    // No IPv6 on the link: its addresses would appear a second or two after the link
+    // comes up (duplicate address detection), and Chromium answers any address change
+    // with ERR_NETWORK_CHANGED on every request in flight — a page load in a browser
+    // started just then fails.
+    sh('sysctl', ['-q', '-w', `net.ipv6.conf.${hostIf}.disable_ipv6=1`]);
+    link.exec('sysctl', '-q', '-w', `net.ipv6.conf.${siteIf}.disable_ipv6=1`);
     sh('ip', ['addr', 'add', `${hostIp}/24`, 'dev', hostIf]);
     sh('ip', ['link', 'set', hostIf, 'up']);
-    const link = new SiteLink(label, ns, hostIf, siteIf, hostIp, siteIp);
     link.exec('ip', 'link', 'set', 'lo', 'up');
     link.exec('ip', 'addr', 'add', `${siteIp}/24`, 'dev', siteIf);
     link.exec('ip', 'link', 'set', siteIf, 'up');
     link.exec('ip', 'route', 'add', 'default', 'via', hostIp);
+    link.waitUntilUp();
     return link;
   } catch (e) {
     deleteNamespace(ns);
@@ -84,6 +91,17 @@ class SiteLink {
     this.chromiumPath = join(this.dir, 'chromium-in-netns');
     writeFileSync(this.chromiumPath, `#!/bin/sh\nexec ip netns exec ${ns} /usr/bin/chromium "$@"\n`);
     chmodSync(this.chromiumPath, 0o755);
+  }
+
+  /** Returns once both ends report carrier (state UP): browsers started later see a
+   * settled network, not one that changes under their first requests. */
+  waitUntilUp() {
+    const up = (out) => /state UP/.test(out);
+    for (let i = 0; i < 100; i++) {
+      if (up(sh('ip', ['-o', 'link', 'show', 'dev', this.hostIf])) && up(this.exec('ip', '-o', 'link', 'show', 'dev', this.siteIf))) return;
+      sh('sleep', ['0.05']);
+    }
+    throw new Error(`veth ${this.hostIf} ↔ ${this.siteIf} did not come up within 5 s`);
   }
 
   /** Runs a command inside the site's namespace. */
