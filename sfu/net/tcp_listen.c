@@ -6,6 +6,7 @@
  * first frame is read exactly (its 2-byte length, then that many bytes), so nothing after
  * it is taken from the socket: the worker reads the rest. */
 #include "net/tcp_listen.h"
+#include "net/address.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -66,19 +67,9 @@ sfu_tcp_listen *sfu_tcp_listen_new(const char *bind_ip, uint16_t port, sfu_tcp_r
     l->user = user;
     l->next_id = 2;
     l->pending = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, pending_free);
-    struct sockaddr_storage ss = {0};
+    struct sockaddr_storage ss;
     socklen_t len;
-    struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-    if (inet_pton(AF_INET, bind_ip, &sin->sin_addr) == 1) {
-        sin->sin_family = AF_INET;
-        sin->sin_port = htons(port);
-        len = sizeof *sin;
-    } else if (inet_pton(AF_INET6, bind_ip, &sin6->sin6_addr) == 1) {
-        sin6->sin6_family = AF_INET6;
-        sin6->sin6_port = htons(port);
-        len = sizeof *sin6;
-    } else {
+    if (!sfu_net_bind_address(bind_ip, port, &ss, &len)) {
         fprintf(stderr, "sfu: bad ICE-TCP bind address %s\n", bind_ip);
         sfu_tcp_listen_free(l);
         return NULL;

@@ -1,5 +1,6 @@
 /* UDP socket set-up, recvmmsg/sendmmsg batches and GSO regrouping (udp.h). */
 #include "net/udp.h"
+#include "net/address.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -73,19 +74,9 @@ static bool gso_probe(int fd)
 bool sfu_udp_open(sfu_udp *u, const char *bind_ip, uint16_t port)
 {
     *u = (sfu_udp){.fd = -1};
-    struct sockaddr_storage ss = {0};
+    struct sockaddr_storage ss;
     socklen_t len;
-    struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-    if (inet_pton(AF_INET, bind_ip, &sin->sin_addr) == 1) {
-        sin->sin_family = AF_INET;
-        sin->sin_port = htons(port);
-        len = sizeof *sin;
-    } else if (inet_pton(AF_INET6, bind_ip, &sin6->sin6_addr) == 1) {
-        sin6->sin6_family = AF_INET6;
-        sin6->sin6_port = htons(port);
-        len = sizeof *sin6;
-    } else {
+    if (!sfu_net_bind_address(bind_ip, port, &ss, &len)) {
         fprintf(stderr, "sfu: bad media bind address '%s'\n", bind_ip);
         return false;
     }
@@ -123,7 +114,8 @@ bool sfu_udp_open(sfu_udp *u, const char *bind_ip, uint16_t port)
     }
     getsockname(fd, (struct sockaddr *)&ss, &len);
     u->fd = fd;
-    u->port = ntohs(ss.ss_family == AF_INET ? sin->sin_port : sin6->sin6_port);
+    u->port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+                                            : ((struct sockaddr_in6 *)&ss)->sin6_port);
     u->gso = gso_wanted() && gso_probe(fd);
     return true;
 }
