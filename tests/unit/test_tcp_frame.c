@@ -10,7 +10,7 @@
 static size_t put_frame(uint8_t *at, const uint8_t *data, size_t len)
 {
     at[0] = (uint8_t)(len >> 8), at[1] = (uint8_t)len;
-    memcpy(at + 2, data, len);
+    if (len) memcpy(at + 2, data, len); /* (data may be NULL for an empty frame) */
     return 2 + len;
 }
 

@@ -135,7 +135,7 @@ static size_t make_feedback(uint8_t *b, uint16_t base, uint16_t count, int32_t r
 {
     size_t len = 20;
     for (size_t i = 0; i < n_chunks; i++, len += 2) sfu_wr16(b + len, chunks[i]);
-    memcpy(b + len, deltas, n_deltas);
+    if (n_deltas) memcpy(b + len, deltas, n_deltas); /* (deltas may be NULL) */
     len += n_deltas;
     while (len % 4) b[len++] = 0;
     b[0] = 0x80 | SFU_TWCC_FMT;
