@@ -39,6 +39,19 @@ const selectedPairs = (p) => p.page.evaluate(async () => {
   return out;
 });
 
+/** A and B join; each page shows the other's video moving and plays its sound. Returns
+ * B's selected candidate pairs (publish and subscribe). */
+async function seeEachOther(server, link, a, b) {
+  const { aId, bId } = await joinBoth(server, link, a, b);
+  const seenByA = await waitForLiveTiles(a, [bId], { timeoutMs: 60000 });
+  const seenByB = await waitForLiveTiles(b, [aId], { timeoutMs: 60000 });
+  console.log(`A sees B: ${JSON.stringify(seenByA.seen[bId])}; B sees A: ${JSON.stringify(seenByB.seen[aId])}`);
+  const pairs = await selectedPairs(b);
+  console.log(`B's selected pairs: ${JSON.stringify(pairs)}`);
+  assert.ok(pairs.length >= 2, 'B has its publish and subscribe connections');
+  return pairs;
+}
+
 /** Joins A (test namespace) and B (the UDP-less site) and returns their tile ids of each other. */
 async function joinBoth(server, link, a, b) {
   await a.join(link.pageUrl(server.httpPort), 'Lê Văn Tám', ROOM);
@@ -73,13 +86,7 @@ describe('a participant whose network blocks UDP', { timeout: 600000 }, () => {
     });
 
     it('sees and is seen, and its media runs over TCP', STEP, async () => {
-      const { aId, bId } = await joinBoth(server, link, a, b);
-      const seenByA = await waitForLiveTiles(a, [bId], { timeoutMs: 60000 });
-      const seenByB = await waitForLiveTiles(b, [aId], { timeoutMs: 60000 });
-      console.log(`A sees B: ${JSON.stringify(seenByA.seen[bId])}; B sees A: ${JSON.stringify(seenByB.seen[aId])}`);
-      const pairs = await selectedPairs(b);
-      console.log(`B's selected pairs: ${JSON.stringify(pairs)}`);
-      assert.ok(pairs.length >= 2, 'B has its publish and subscribe connections');
+      const pairs = await seeEachOther(server, link, a, b);
       for (const p of pairs) {
         assert.equal(p.state, 'connected');
         assert.equal(p.local?.protocol, 'tcp', 'B sends over TCP');
@@ -105,13 +112,7 @@ describe('a participant whose network blocks UDP', { timeout: 600000 }, () => {
     });
 
     it('sees and is seen through the relay', STEP, async () => {
-      const { aId, bId } = await joinBoth(server, link, a, b);
-      const seenByA = await waitForLiveTiles(a, [bId], { timeoutMs: 60000 });
-      const seenByB = await waitForLiveTiles(b, [aId], { timeoutMs: 60000 });
-      console.log(`A sees B: ${JSON.stringify(seenByA.seen[bId])}; B sees A: ${JSON.stringify(seenByB.seen[aId])}`);
-      const pairs = await selectedPairs(b);
-      console.log(`B's selected pairs: ${JSON.stringify(pairs)}`);
-      assert.ok(pairs.length >= 2, 'B has its publish and subscribe connections');
+      const pairs = await seeEachOther(server, link, a, b);
       for (const p of pairs) {
         assert.equal(p.state, 'connected');
         assert.equal(p.local?.type, 'relay', 'B\'s side of the pair is the TURN relay');
