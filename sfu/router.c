@@ -518,13 +518,35 @@ static void send_remb(sfu_core *c, sfu_transport *t)
     if (buf) sfu_out_rtcp(t, 0, buf, sfu_rtcp_write_remb(buf, SFU_TX_BUF, t->rtcp_ssrc, bitrate, ssrcs, n));
 }
 
+/* Readings (audio levels, bandwidth) leave a tick in chunks: one sfu_out_readings call
+ * per CHUNK events, not one per event. */
+enum { READINGS_CHUNK = 64 };
+typedef struct {
+    sfu_core *c;
+    sfu_event evs[READINGS_CHUNK];
+    size_t n;
+} readings;
+
+static void readings_add(readings *r, sfu_event ev)
+{
+    r->evs[r->n++] = ev;
+    if (r->n == READINGS_CHUNK) {
+        sfu_out_readings(r->c, r->evs, r->n);
+        r->n = 0;
+    }
+}
+
+static void readings_flush(readings *r)
+{
+    if (r->n) sfu_out_readings(r->c, r->evs, r->n);
+    r->n = 0;
+}
+
 /* One SFU_EV_AUDIO_LEVEL per stream that carried levels since the last report: the mean
  * loudness and the share of voice packets, rounded; then the stream starts over. */
 static void report_audio_levels(sfu_core *c)
 {
-    enum { CHUNK = 64 };
-    sfu_event evs[CHUNK];
-    size_t n = 0;
+    readings r = {.c = c};
     GHashTableIter it;
     gpointer value;
     g_hash_table_iter_init(&it, c->streams);
@@ -532,17 +554,13 @@ static void report_audio_levels(sfu_core *c)
         sfu_stream *st = value;
         uint32_t packets = st->level_packets;
         if (!packets) continue;
-        evs[n++] = (sfu_event){.type = SFU_EV_AUDIO_LEVEL,
-                               .id = st->desc.stream_id,
-                               .audio_level = (uint8_t)((st->level_sum + packets / 2) / packets),
-                               .voice_percent = (uint8_t)((st->voice_packets * 100u + packets / 2) / packets)};
+        readings_add(&r, (sfu_event){.type = SFU_EV_AUDIO_LEVEL,
+                                     .id = st->desc.stream_id,
+                                     .audio_level = (uint8_t)((st->level_sum + packets / 2) / packets),
+                                     .voice_percent = (uint8_t)((st->voice_packets * 100u + packets / 2) / packets)});
         st->level_sum = st->level_packets = st->voice_packets = 0;
-        if (n == CHUNK) {
-            sfu_out_readings(c, evs, n);
-            n = 0;
-        }
     }
-    if (n) sfu_out_readings(c, evs, n);
+    readings_flush(&r);
 }
 
 /* Layers come and go (a publisher drops its top layer when its uplink is short): each
@@ -639,9 +657,7 @@ static void on_transport_feedback(sfu_transport *t, const sfu_rtcp_packet *p)
  * or whose last report is 5 s old. */
 static void report_bandwidth(sfu_core *c, int64_t now_us)
 {
-    enum { CHUNK = 64 };
-    sfu_event evs[CHUNK];
-    size_t n = 0;
+    readings r = {.c = c};
     GHashTableIter it;
     gpointer value;
     g_hash_table_iter_init(&it, c->transports);
@@ -656,15 +672,11 @@ static void report_bandwidth(sfu_core *c, int64_t now_us)
         if (!moved && now_us - t->bwe_reported_us < 5000000) continue;
         t->bwe_reported_bps = f.estimate_bps;
         t->bwe_reported_us = now_us;
-        evs[n++] = (sfu_event){.type = SFU_EV_BANDWIDTH,
-                               .id = t->id,
-                               .estimate_bps = f.estimate_bps,
-                               .acked_bps = f.acked_bps,
-                               .loss_percent = f.loss_percent};
-        if (n == CHUNK) {
-            sfu_out_readings(c, evs, n);
-            n = 0;
-        }
+        readings_add(&r, (sfu_event){.type = SFU_EV_BANDWIDTH,
+                                     .id = t->id,
+                                     .estimate_bps = f.estimate_bps,
+                                     .acked_bps = f.acked_bps,
+                                     .loss_percent = f.loss_percent});
     }
-    if (n) sfu_out_readings(c, evs, n);
+    readings_flush(&r);
 }
