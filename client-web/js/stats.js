@@ -50,6 +50,8 @@ export async function collectStats(publisher, subscriber) {
     for (const tr of ppc.getTransceivers()) {
       const s = await reportOf(tr.sender, 'outbound-rtp');
       const r = await reportOf(tr.sender, 'remote-inbound-rtp'); // the server's receiver reports
+      // a simulcast sender resends, and is reported on, per layer: the sums
+      const sum = (list, k) => list.reduce((a, x) => a + (x[k] ?? 0), 0);
       outbound.push({
         mid: tr.mid,
         kind: tr.sender.track?.kind || (tr === publisher.transceivers.audio ? 'audio' : 'video'),
@@ -60,8 +62,8 @@ export async function collectStats(publisher, subscriber) {
         layers: (await reportsOf(tr.sender, 'outbound-rtp')).filter((r) => r.rid).map((r) => ({
           rid: r.rid, width: r.frameWidth ?? 0, fps: r.framesPerSecond ?? 0, limit: r.qualityLimitationReason ?? '',
         })),
-        retransmittedPacketsSent: s?.retransmittedPacketsSent ?? 0,
-        reportedPacketsLost: r?.packetsLost ?? 0,
+        retransmittedPacketsSent: sum(await reportsOf(tr.sender, 'outbound-rtp'), 'retransmittedPacketsSent'),
+        reportedPacketsLost: sum(await reportsOf(tr.sender, 'remote-inbound-rtp'), 'packetsLost'),
         reportedJitter: r?.jitter ?? 0,
       });
     }
