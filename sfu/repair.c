@@ -175,7 +175,7 @@ static const uint8_t *sent_packet(const sfu_slot *slot, uint16_t out_seq, const 
 {
     const sfu_stream *src = slot->source;
     *e = &slot->repair.sent[out_seq % SFU_SLOT_SENT];
-    if ((*e)->out_seq != out_seq || (*e)->layer >= n_sources(src)) return NULL;
+    if ((*e)->out_seq != out_seq || (*e)->layer >= n_sources(src) || !src->repair[(*e)->layer].cache) return NULL;
     const uint8_t *pkt = sfu_rtx_cache_get(src->repair[(*e)->layer].cache, (*e)->in_seq, len);
     return pkt && sfu_rtp_parse(pkt, *len, h) ? pkt : NULL;
 }
