@@ -29,8 +29,8 @@ sfu_rtx_cache *sfu_rtx_cache_new(void)
      * malloc, glibc's growing mmap threshold would put the second cache on in the heap,
      * where a freed one is kept: the RSS then grows with every publisher that comes and
      * goes. Anonymous pages are zero: every entry starts empty. */
-    void *m = mmap(NULL, sizeof(sfu_rtx_cache), PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    void *m = mmap(NULL, sizeof(sfu_rtx_cache), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1,
+                   0);
     return m == MAP_FAILED ? NULL : m;
 }
 
