@@ -227,6 +227,8 @@ async function runOurs(link, losses, { nack, tag }) {
     await sub.join(link.pageUrl(server.httpPort), VIEWER, room, { role: 'observer' });
     const [tile] = await waitForTiles(sub, [PUBLISHER]);
     await waitForLiveTiles(sub, [tile.id], { timeoutMs: 60000 });
+    const own = (await sub.stats()).outbound.filter((o) => o.packetsSent > 0);
+    if (own.length) throw new Error(`the observer sends media, unlike the Janus subscriber: ${JSON.stringify(own)}`);
     return await measureLosses(link, losses, sub, pub, ourPage(tile.id), tag);
   } finally {
     link.clear();
