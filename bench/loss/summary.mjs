@@ -14,13 +14,15 @@ const median = (xs) => {
 const FIGURES = ['fps', 'longestGapMs', 'gapsOver1s', 'freezeCount', 'freezeSeconds', 'nackCount', 'retransmitted',
   'videoLost', 'concealed', 'sourceFps', 'sourceKbps', 'sourceWidth'];
 
-/** {target: {loss: {figure: {median, min, max, n}}}} */
-export function summarize(run) {
+/** {target: {loss: {figure: {median, min, max, n}}}} over the windows whose publisher
+ * encoded at least minSourceFps frames/s (0: every window). */
+export function summarize(run, minSourceFps = 0) {
   const out = {};
   for (const round of run.rounds) {
     for (const [target, byLoss] of Object.entries(round.results)) {
       for (const [loss, m] of Object.entries(byLoss)) {
         if (loss === 'warmUp') continue; // not a loss level: how long the publisher took to ramp up
+        if (m.sourceFps < minSourceFps) continue;
         const slot = ((out[target] ??= {})[loss] ??= {});
         for (const f of FIGURES) (slot[f] ??= []).push(m[f]);
       }
@@ -42,11 +44,23 @@ const cell = (s, digits) => (s.n > 1 ? `${fmt(s.median, digits)} [${fmt(s.min, d
 
 const LABEL = { ours: 'ours', janus: 'Janus 1.1.2', 'ours-nonack': 'ours, --nack false' };
 
+/** A busy host starves the publisher's encoder (and the subscriber's decoder): windows
+ * whose source stayed under this share of the camera's rate say little about a server. */
+export const VALID_SOURCE_SHARE = 0.8;
+
 export function markdownTable(run) {
-  const sum = run.summary || summarize(run);
+  const minFps = VALID_SOURCE_SHARE * run.options.fps;
+  return [
+    `All windows (medians [min–max] over ${run.rounds.length} rounds):`, '', table(summarize(run)), '',
+    `Only windows whose publisher encoded ≥ ${minFps} frames/s (${VALID_SOURCE_SHARE * 100} % of the camera's ${run.options.fps}):`,
+    '', table(summarize(run, minFps)), '', footnote(run), '',
+  ].join('\n');
+}
+
+function table(sum) {
   const rows = [
-    '| loss | target | frames/s presented | longest freeze ms | gaps > 1 s | getStats freezes | freeze s | NACKs sent | RTX received | video packets lost | audio concealed % | source fps | source kbit/s | source width |',
-    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| loss | target | windows | frames/s presented | longest freeze ms | gaps > 1 s | getStats freezes | freeze s | NACKs sent | RTX received | video packets lost | audio concealed % | source fps | source kbit/s | source width |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   const losses = [...new Set(Object.values(sum).flatMap((b) => Object.keys(b)))].map(Number).sort((a, b) => a - b);
   for (const loss of losses) {
@@ -54,19 +68,22 @@ export function markdownTable(run) {
       const s = sum[target]?.[loss];
       if (!s) continue;
       const pct = { ...s.concealed, median: s.concealed.median * 100, min: s.concealed.min * 100, max: s.concealed.max * 100 };
-      rows.push(`| ${loss} % | ${LABEL[target]} | ${cell(s.fps)} | ${cell(s.longestGapMs, 0)} | ${cell(s.gapsOver1s, 0)} | `
+      rows.push(`| ${loss} % | ${LABEL[target]} | ${s.fps.n} | ${cell(s.fps)} | ${cell(s.longestGapMs, 0)} | ${cell(s.gapsOver1s, 0)} | `
         + `${cell(s.freezeCount, 0)} | ${cell(s.freezeSeconds, 2)} | ${cell(s.nackCount, 0)} | ${cell(s.retransmitted, 0)} | `
         + `${cell(s.videoLost, 0)} | ${cell(pct, 2)} | ${cell(s.sourceFps)} | ${cell(s.sourceKbps, 0)} | ${cell(s.sourceWidth, 0)} |`);
     }
   }
+  return rows.join('\n');
+}
+
+function footnote(run) {
   const loads = run.rounds.flatMap((r) => Object.values(r.results).flatMap((b) => Object.values(b).flatMap((m) => m.load ?? [])));
-  rows.push('', `${run.rounds.length} rounds, ${run.options.seconds} s per window, medians [min–max]; `
+  return `${run.rounds.length} rounds, ${run.options.seconds} s per window; `
     + `1-minute load average during the windows ${fmt(Math.min(...loads), 2)}–${fmt(Math.max(...loads), 2)} `
-    + `(${run.host.cpus} CPUs, ${run.host.model}); ${run.chromium}; ${run.janus}; ${run.started} – ${run.finished ?? '?'}.`);
-  return `${rows.join('\n')}\n`;
+    + `(${run.host.cpus} CPUs, ${run.host.model}); ${run.chromium}; ${run.janus}; ${run.started} – ${run.finished ?? '?'}.`;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const run = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-  process.stdout.write(markdownTable({ ...run, summary: summarize(run) }));
+  process.stdout.write(markdownTable(run));
 }
