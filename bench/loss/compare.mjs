@@ -87,31 +87,36 @@ async function watchVideo([selector, ms]) {
   };
 }
 
-const INBOUND_FIELDS = ['packetsReceived', 'packetsLost', 'nackCount', 'retransmittedPacketsReceived', 'framesDecoded',
-  'freezeCount', 'totalFreezesDuration', 'concealedSamples', 'totalSamplesReceived'];
-const pick = (s) => Object.fromEntries(INBOUND_FIELDS.map((k) => [k, s?.[k] ?? 0]));
+const INBOUND_FIELDS = ['packetsReceived', 'packetsLost', 'nackCount', 'pliCount', 'retransmittedPacketsReceived',
+  'framesDecoded', 'keyFramesDecoded', 'freezeCount', 'totalFreezesDuration', 'concealedSamples', 'totalSamplesReceived'];
 
-/** Each target's subscriber page: where its remote video is, and its inbound stats
- * {video, audio}. */
-const ourPage = (tileId) => ({
-  selector: `.tile[data-participant-id="${tileId}"] video`,
-  async inbound(p) {
-    const s = await p.stats();
-    const of = (kind) => s.inbound.find((e) => e.participantId === tileId && e.kind === kind && e.active);
-    return { video: pick(of('video')), audio: pick(of('audio')) };
-  },
-});
+/** In the page (both targets alike, through window.__pcs): getStats of the inbound video
+ * stream that feeds the <video> at `selector` (by its track id), and of the audio stream
+ * that received the most packets (ours has an audio slot per use; one carries the sound). */
+async function inboundInPage([selector, fields]) {
+  const trackId = document.querySelector(selector)?.srcObject?.getVideoTracks?.()[0]?.id;
+  let video = null;
+  let audio = null;
+  for (const pc of window.__pcs || []) {
+    if (pc.connectionState === 'closed') continue;
+    for (const s of (await pc.getStats()).values()) {
+      if (s.type !== 'inbound-rtp') continue;
+      if (s.kind === 'video' && s.trackIdentifier === trackId) video = s;
+      if (s.kind === 'audio' && (s.packetsReceived ?? 0) > (audio?.packetsReceived ?? -1)) audio = s;
+    }
+  }
+  const pick = (s) => Object.fromEntries(fields.map((k) => [k, s?.[k] ?? 0]));
+  return { video: pick(video), audio: pick(audio), found: !!video };
+}
 
-const janusPage = {
-  selector: '#remote',
-  async inbound(p) {
-    const s = await p.page.evaluate(() => window.janusLoss.stats());
-    return { video: pick(s.video), audio: pick(s.audio) };
-  },
-};
+async function inbound(sub, selector) {
+  const r = await sub.page.evaluate(inboundInPage, [selector, INBOUND_FIELDS]);
+  if (!r.found) throw new Error(`${sub.label}: no inbound-rtp for the track of ${selector}`);
+  return r;
+}
 
-/** Before a publisher page loads: keeps every RTCPeerConnection it makes in
- * window.__pcs, so that the bench reads the sender's numbers the same way on both pages. */
+/** Before a page loads: keeps every RTCPeerConnection it makes in window.__pcs, so that
+ * the bench reads the numbers of both targets' pages the same way. */
 async function keepPeerConnections(p) {
   await p.page.addInitScript(() => {
     const Real = window.RTCPeerConnection;
@@ -164,11 +169,11 @@ async function warmUp(pub, label) {
 }
 
 /** One window: the subscriber's page watched for opt.seconds, stats before and after. */
-async function measure(sub, pub, view) {
+async function measure(sub, pub, selector) {
   const loadBefore = load();
-  const [inBefore, sentBefore] = await Promise.all([view.inbound(sub), sent(pub)]);
-  const seen = await sub.page.evaluate(watchVideo, [view.selector, opt.seconds * 1000]);
-  const [inAfter, sentAfter] = await Promise.all([view.inbound(sub), sent(pub)]);
+  const [inBefore, sentBefore] = await Promise.all([inbound(sub, selector), sent(pub)]);
+  const seen = await sub.page.evaluate(watchVideo, [selector, opt.seconds * 1000]);
+  const [inAfter, sentAfter] = await Promise.all([inbound(sub, selector), sent(pub)]);
   if (seen.error) throw new Error(seen.error);
   const d = (kind, k) => inAfter[kind][k] - inBefore[kind][k];
   const samples = d('audio', 'totalSamplesReceived');
@@ -182,6 +187,8 @@ async function measure(sub, pub, view) {
     freezeSeconds: Math.round(d('video', 'totalFreezesDuration') * 100) / 100,
     nackCount: d('video', 'nackCount'),
     retransmitted: d('video', 'retransmittedPacketsReceived'),
+    plis: d('video', 'pliCount'),
+    keyFrames: d('video', 'keyFramesDecoded'),
     videoPackets: d('video', 'packetsReceived'),
     videoLost: d('video', 'packetsLost'),
     decodedFps: Math.round((d('video', 'framesDecoded') / seen.seconds) * 10) / 10,
@@ -195,13 +202,13 @@ async function measure(sub, pub, view) {
 }
 
 /** Watches each loss level in turn on a connected publisher/subscriber pair. */
-async function measureLosses(link, losses, sub, pub, view, tag) {
+async function measureLosses(link, losses, sub, pub, selector, tag) {
   const out = { warmUp: await warmUp(pub, tag) };
   console.log(`${tag} warm-up: ${JSON.stringify(out.warmUp)}`);
   for (const loss of losses) {
     link.clear();
     if (loss) link.dropIncoming(loss / 100);
-    out[loss] = await measure(sub, pub, view);
+    out[loss] = await measure(sub, pub, selector);
     console.log(`${tag} ${loss}%: ${JSON.stringify(out[loss])}`);
   }
   link.clear();
@@ -220,6 +227,7 @@ async function runOurs(link, losses, { nack, tag }) {
     const sub = await launchChromium(`${tag}-sub`, [...link.chromiumArgs(server.httpPort), ...FAKE_CAMERA],
       { executablePath: link.chromiumPath });
     people.push(sub);
+    await keepPeerConnections(sub);
     const room = `loss-compare-${tag}`;
     await pub.join(server.url, PUBLISHER, room);
     await waitForSending(pub);
@@ -229,7 +237,7 @@ async function runOurs(link, losses, { nack, tag }) {
     await waitForLiveTiles(sub, [tile.id], { timeoutMs: 60000 });
     const own = (await sub.stats()).outbound.filter((o) => o.packetsSent > 0);
     if (own.length) throw new Error(`the observer sends media, unlike the Janus subscriber: ${JSON.stringify(own)}`);
-    return await measureLosses(link, losses, sub, pub, ourPage(tile.id), tag);
+    return await measureLosses(link, losses, sub, pub, `.tile[data-participant-id="${tile.id}"] video`, tag);
   } finally {
     link.clear();
     await endAll(server, people, null);
@@ -294,13 +302,14 @@ async function runJanus(link, losses, { tag }) {
     const feed = await pub.page.evaluate(() => window.janusLoss.feedId);
     const sub = await launchChromium(`${tag}-sub`, [...link.chromiumArgs(port), ...FAKE_CAMERA], { executablePath: link.chromiumPath });
     people.push(sub);
+    await keepPeerConnections(sub);
     await sub.page.goto(`${link.pageUrl(port)}janus-page.html?role=sub&room=${room}&feed=${encodeURIComponent(feed)}&ws=${encodeURIComponent(janus.url)}`);
     await janusConnected(sub);
     await waitUntil(`${sub.label} to show moving video`, async () => {
       const s = await sub.page.evaluate(watchVideo, ['#remote', 1000]);
       return { ok: s.frames >= 3 && s.width > 0, detail: JSON.stringify(s) };
     }, { timeoutMs: 60000, intervalMs: 200 });
-    return await measureLosses(link, losses, sub, pub, janusPage, tag);
+    return await measureLosses(link, losses, sub, pub, '#remote', tag);
   } finally {
     link.clear();
     await endAll(null, people, null);

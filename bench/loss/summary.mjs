@@ -12,7 +12,7 @@ const median = (xs) => {
 
 // the figures the table shows, as median [min–max] over the rounds
 const FIGURES = ['fps', 'longestGapMs', 'gapsOver1s', 'freezeCount', 'freezeSeconds', 'nackCount', 'retransmitted',
-  'videoLost', 'concealed', 'sourceFps', 'sourceKbps', 'sourceWidth'];
+  'plis', 'keyFrames', 'videoLost', 'concealed', 'sourceFps', 'sourceKbps', 'sourceWidth'];
 
 /** {target: {loss: {figure: {median, min, max, n}}}} over the windows whose publisher
  * encoded at least minSourceFps frames/s (0: every window). */
@@ -59,8 +59,8 @@ export function markdownTable(run) {
 
 function table(sum) {
   const rows = [
-    '| loss | target | windows | frames/s presented | longest freeze ms | gaps > 1 s | getStats freezes | freeze s | NACKs sent | RTX received | video packets lost | audio concealed % | source fps | source kbit/s | source width |',
-    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| loss | target | windows | frames/s presented | longest freeze ms | gaps > 1 s | getStats freezes | freeze s | NACKs sent | RTX received | PLIs sent | keyframes | video packets lost | audio concealed % | source fps | source kbit/s | source width |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   const losses = [...new Set(Object.values(sum).flatMap((b) => Object.keys(b)))].map(Number).sort((a, b) => a - b);
   for (const loss of losses) {
@@ -69,7 +69,7 @@ function table(sum) {
       if (!s) continue;
       const pct = { ...s.concealed, median: s.concealed.median * 100, min: s.concealed.min * 100, max: s.concealed.max * 100 };
       rows.push(`| ${loss} % | ${LABEL[target]} | ${s.fps.n} | ${cell(s.fps)} | ${cell(s.longestGapMs, 0)} | ${cell(s.gapsOver1s, 0)} | `
-        + `${cell(s.freezeCount, 0)} | ${cell(s.freezeSeconds, 2)} | ${cell(s.nackCount, 0)} | ${cell(s.retransmitted, 0)} | `
+        + `${cell(s.freezeCount, 0)} | ${cell(s.freezeSeconds, 2)} | ${cell(s.nackCount, 0)} | ${cell(s.retransmitted, 0)} | ${cell(s.plis, 0)} | ${cell(s.keyFrames, 0)} | `
         + `${cell(s.videoLost, 0)} | ${cell(pct, 2)} | ${cell(s.sourceFps)} | ${cell(s.sourceKbps, 0)} | ${cell(s.sourceWidth, 0)} |`);
     }
   }
