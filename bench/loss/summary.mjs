@@ -1,5 +1,6 @@
 // Medians over the rounds of bench/loss/compare.mjs, and its Markdown table.
-// Also usable alone on a finished run: node bench/loss/summary.mjs bench/out/loss-compare-…/rounds.json
+// Also usable alone on finished runs (their rounds pooled):
+//   node bench/loss/summary.mjs bench/out/loss-compare-A/rounds.json [bench/out/loss-compare-B/rounds.json …]
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -83,7 +84,9 @@ function footnote(run) {
     + `(${run.host.cpus} CPUs, ${run.host.model}); ${run.chromium}; ${run.janus}; ${run.started} – ${run.finished ?? '?'}.`;
 }
 
+// Several runs' rounds.json together: their rounds pooled (the first run's options).
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const run = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+  const runs = process.argv.slice(2).map((f) => JSON.parse(readFileSync(f, 'utf8')));
+  const run = { ...runs[0], rounds: runs.flatMap((r) => r.rounds), finished: runs.at(-1).finished };
   process.stdout.write(markdownTable(run));
 }
