@@ -23,15 +23,11 @@
 #include "rtp/rtp.h"
 #include "rtp/twcc.h"
 #include "simulcast.h"
+#include "uplink.h"
 
 #define KEYFRAME_REQUEST_INTERVAL_US 500000 /* per stream, whatever the subscribers */
 #define SLOTS_PER_SRTP_GROUP 8
 #define GSO_PAD_MAX 8
-#define REMB_INTERVAL_US 1000000
-/* Until bandwidth estimation lands, publishers are told this ceiling for video. */
-#define PUBLISH_VIDEO_BITRATE_BPS 1500000
-/* …and a simulcast publisher this, room for its three layers (150 k + 500 k + 1.5 M) */
-#define PUBLISH_SIMULCAST_BITRATE_BPS 2500000
 
 /* --- tables ----------------------------------------------------------------------- */
 
@@ -329,6 +325,7 @@ void sfu_router_on_rtp(sfu_transport *t, uint8_t *buf, size_t len)
         sfu_count_drop(c, SFU_DROP_MALFORMED);
         return;
     }
+    sfu_uplink_on_rtp(t, buf, &h, c->now_us); /* its arrival, for the publisher's estimate */
     int layer;
     sfu_stream *st = find_stream(t, buf, &h, &layer);
     bool repaired = false;
@@ -499,25 +496,6 @@ void sfu_router_on_rtcp(sfu_transport *t, uint8_t *buf, size_t len)
     }
 }
 
-/* Tells each video publisher the bitrate ceiling (REMB), so its encoder ramps up to it. */
-static void send_remb(sfu_core *c, sfu_transport *t)
-{
-    uint32_t ssrcs[SFU_MAX_STREAMS_PER_TRANSPORT * SFU_MAX_LAYERS];
-    size_t n = 0;
-    uint32_t bitrate = PUBLISH_VIDEO_BITRATE_BPS;
-    for (size_t i = 0; i < t->n_streams; i++) {
-        const sfu_stream_desc *d = &t->streams[i]->desc;
-        if (d->kind != SFU_KIND_VIDEO) continue;
-        if (d->ssrc && !d->n_layers) ssrcs[n++] = d->ssrc;
-        for (unsigned l = 0; l < d->n_layers; l++)
-            if (d->layer_ssrcs[l]) ssrcs[n++] = d->layer_ssrcs[l];
-        if (d->n_layers) bitrate = PUBLISH_SIMULCAST_BITRATE_BPS;
-    }
-    if (n == 0) return;
-    uint8_t *buf = sfu_out_buf(c);
-    if (buf) sfu_out_rtcp(t, 0, buf, sfu_rtcp_write_remb(buf, SFU_TX_BUF, t->rtcp_ssrc, bitrate, ssrcs, n));
-}
-
 /* Readings (audio levels, bandwidth) leave a tick in chunks: one sfu_out_readings call
  * per CHUNK events, not one per event. */
 enum { READINGS_CHUNK = 64 };
@@ -588,12 +566,7 @@ void sfu_router_tick(sfu_core *c, int64_t now_us)
         c->next_bandwidth_us = now_us + SFU_BANDWIDTH_INTERVAL_MS * 1000;
         report_bandwidth(c, now_us);
     }
-    if (now_us < c->next_remb_us) return;
-    c->next_remb_us = now_us + REMB_INTERVAL_US;
-    GHashTableIter it;
-    gpointer value;
-    g_hash_table_iter_init(&it, c->transports);
-    while (g_hash_table_iter_next(&it, NULL, &value)) send_remb(c, value);
+    sfu_uplink_tick(c, now_us);
 }
 
 /* --- transport-wide congestion control ------------------------------------------------ */

@@ -17,6 +17,7 @@
 #include "net/udp.h"
 #include "rtp/recv_stats.h"
 #include "rtp/rtp.h"
+#include "rtp/twcc_arrivals.h"
 #include "rtx_cache.h"
 #include "sfu.h"
 #include "srtp/gcm_sender.h"
@@ -94,6 +95,9 @@ struct sfu_transport {
     uint8_t twcc_ext_id;
     int64_t bwe_reported_us;
     uint32_t bwe_reported_bps;
+    /* …and on what the peer sends us (uplink.c): arrivals to feed back, NULL if off */
+    sfu_twcc_arrivals *arrivals;
+    uint8_t twcc_in_ext_id;
     sfu_link_stats link;
 };
 
@@ -235,7 +239,7 @@ struct sfu_core {
     sfu_event_queue events;
     sfu_counters counters;
     int64_t now_us; /* the clock, given by the owner (once per receive batch) */
-    int64_t next_remb_us, next_audio_level_us, next_bandwidth_us, next_report_us;
+    int64_t next_remb_us, next_uplink_feedback_us, next_audio_level_us, next_bandwidth_us, next_report_us;
     bool released_memory; /* DTLS states or transports were freed: give the pages back */
 };
 

@@ -624,9 +624,12 @@ static size_t tracks_from_offer(dc_meeting *m, const dc_participant *p, const dc
 static void add_published(dc_meeting *m, dc_participant *p, const dc_track *old, size_t n_old, bool new_transport)
 {
     uint32_t room_id = p->room->room_id;
-    if (new_transport) /* dtls_client false: an actpass offer leaves the server the DTLS server role. */
+    if (new_transport) { /* dtls_client false: an actpass offer leaves the server the DTLS server role. */
         sfu_transport_add(m->engine, p->pub_transport, room_id, p->pub_ufrag, p->pub_pwd, p->pub_peer_fingerprint,
                           false);
+        /* transport-cc feedback about what it sends, if the answer accepted the extension */
+        sfu_transport_set_twcc_feedback(m->engine, p->pub_transport, room_id, p->pub_twcc_ext_id);
+    }
     for (size_t i = 0; i < p->n_tracks; i++) {
         dc_track *t = &p->tracks[i];
         if (has_stream(old, n_old, t->stream_id)) continue;
@@ -774,6 +777,8 @@ static void handle_publish(dc_meeting *m, dc_conn *conn, dc_participant *p, cons
         memcpy(p->pub_pwd, pwd, sizeof pwd);
         snprintf(p->pub_peer_ufrag, sizeof p->pub_peer_ufrag, "%s", offer->ice_ufrag);
         snprintf(p->pub_peer_fingerprint, sizeof p->pub_peer_fingerprint, "%s", offer->fingerprint);
+        uint8_t twcc = dc_sdp_session_extmap_id(offer, DC_EXT_TWCC);
+        p->pub_twcc_ext_id = twcc <= 14 ? twcc : 0; /* as the answer accepted it */
     }
 
     json_t *ok = dc_reply_ok(req->id);

@@ -103,6 +103,12 @@ void sfu_transport_remove(sfu *s, uint32_t transport_id, uint32_t room_id);
  * sequence number, the peer's transport-cc feedback drives a bandwidth estimate, and
  * SFU_EV_BANDWIDTH reports it. Called again, the estimate starts over (a new peer). */
 void sfu_transport_set_twcc(sfu *s, uint32_t transport_id, uint32_t room_id, uint8_t ext_id);
+/* The other way, on what a transport's peer sends (a publisher): ext_id is the id (1–14)
+ * the server accepted for the transport-wide-cc extension in its answer (0: none). The
+ * server then records when each numbered packet arrives and sends transport-cc feedback
+ * about them every 100 ms, so the publisher's own send-side estimate fits its encoder to
+ * its uplink; a transport without it is sent a fixed REMB ceiling each second. */
+void sfu_transport_set_twcc_feedback(sfu *s, uint32_t transport_id, uint32_t room_id, uint8_t ext_id);
 
 /* A published stream arriving on a transport. ssrc may be 0 when the SDP did not say:
  * the stream is then bound by the RTP mid header extension (mid_ext_id, mid).

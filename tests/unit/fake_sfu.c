@@ -211,6 +211,11 @@ void sfu_transport_set_twcc(sfu *s, uint32_t transport_id, uint32_t room_id, uin
     record(s, FAKE_TRANSPORT_SET_TWCC, transport_id, room_id)->audio_level_ext_id = ext_id;
 }
 
+void sfu_transport_set_twcc_feedback(sfu *s, uint32_t transport_id, uint32_t room_id, uint8_t ext_id)
+{
+    record(s, FAKE_TRANSPORT_SET_TWCC_FEEDBACK, transport_id, room_id)->audio_level_ext_id = ext_id;
+}
+
 void sfu_transport_remove(sfu *s, uint32_t transport_id, uint32_t room_id)
 {
     record(s, FAKE_TRANSPORT_REMOVE, transport_id, room_id);

@@ -31,6 +31,7 @@ typedef enum {
     FAKE_STREAM_SET_FORWARDING,
     FAKE_SLOT_SET_QUALITY,
     FAKE_TRANSPORT_SET_TWCC,
+    FAKE_TRANSPORT_SET_TWCC_FEEDBACK,
 } fake_op;
 
 /* One engine call; fields the call does not have are 0. */
@@ -46,7 +47,7 @@ typedef struct {
     uint32_t ssrc;              /* stream_add: the publisher's (0 = from mid); slot_add: the slot's */
     bool dtls_client;           /* transport_add, transport_set_peer */
     bool forward;               /* stream_add: !desc.blocked; stream_set_forwarding: the gate opens */
-    uint8_t audio_level_ext_id; /* stream_add; transport_set_twcc: the extension id */
+    uint8_t audio_level_ext_id; /* stream_add; transport_set_twcc(_feedback): the extension id */
     uint8_t n_layers;           /* stream_add: simulcast layers */
     sfu_quality quality;        /* slot_set_quality */
     uint8_t max_tid;            /* slot_set_quality */

@@ -884,6 +884,10 @@ static void test_bandwidth_figures(void)
     client a, b;
     room_of_two(&a, &b);
     CHECK(fake_sfu_count_since(engine, before, FAKE_TRANSPORT_SET_TWCC) == 2);
+    /* …and whether each publisher numbers what it sends (transport-cc feedback to it) */
+    CHECK(fake_sfu_count_since(engine, before, FAKE_TRANSPORT_SET_TWCC_FEEDBACK) == 2);
+    const fake_call *fbk = fake_sfu_find(engine, before, FAKE_TRANSPORT_SET_TWCC_FEEDBACK, a.pub_transport);
+    CHECK(fbk && fbk->audio_level_ext_id == 3);
     fake_sfu_push_bandwidth(engine, b.sub_transport, 420000, 300000, 12);
     fake_sfu_push_bandwidth(engine, b.pub_transport, 1, 1, 1); /* not a subscription: ignored */
     fake_sfu_push_bandwidth(engine, 999999, 1, 1, 1);          /* unknown: ignored */

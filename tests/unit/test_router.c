@@ -1153,6 +1153,63 @@ static void test_transport_cc(void)
     free_peers((peer *[]){&pub, &sub, &plain}, 3);
 }
 
+/* Video RTP numbered with transport-wide sequence number twcc under one-byte id ext_id. */
+static void send_numbered(const peer *p, uint32_t ssrc, uint16_t seq, uint8_t ext_id, uint16_t twcc)
+{
+    uint8_t pkt[200];
+    size_t len = rtp_packet(pkt, 96, ssrc, seq, 9000, false, 114);
+    memmove(pkt + 20, pkt + 12, len - 12);
+    pkt[0] |= 0x10;
+    sfu_wr16(pkt + 12, 0xBEDE);
+    sfu_wr16(pkt + 14, 1);
+    pkt[16] = (uint8_t)(ext_id << 4 | 1);
+    sfu_wr16(pkt + 17, twcc);
+    pkt[19] = 0;
+    feed(p, pkt, len + 8, false);
+}
+
+/* A publisher that numbers its packets (transport-wide cc accepted in its answer) is sent
+ * transport-cc feedback about them at the tick, and no REMB; one that does not, REMB. */
+static void test_uplink_feedback(void)
+{
+    peer pub = connect_peer(191, 5191), old = connect_peer(192, 5192);
+    add_stream(193, &pub, SFU_KIND_VIDEO, 96, 0x193);
+    add_stream(194, &old, SFU_KIND_VIDEO, 96, 0x194);
+    sfu_cmd c = {.type = SFU_CMD_TRANSPORT_SET_TWCC_FEEDBACK, .id = pub.id, .room_id = ROOM, .ext_id = 5};
+    sfu_core_apply(core, &c);
+    core->now_us = 400 * SEC;
+    forget_sent();
+    for (uint16_t i = 0; i < 6; i++) {
+        if (i == 3) continue; /* lost on the way */
+        core->now_us = 400 * SEC + i * 2000;
+        send_numbered(&pub, 0x193, (uint16_t)(70 + i), 5, (uint16_t)(65533 + i));
+        end_batch();
+    }
+    sfu_router_tick(core, 401 * SEC);
+    size_t n = received(&pub, gs, 512);
+    sfu_rtcp_packet fbp;
+    CHECK(count_rtcp(gs, n, SFU_RTCP_RTPFB, SFU_TWCC_FMT, 0x193, &fbp) == 1);
+    CHECK(count_rtcp(gs, n, SFU_RTCP_PSFB, 15, 0, NULL) == 0); /* REMB: PSFB fmt 15, media ssrc 0 */
+    sfu_twcc_feedback fb;
+    sfu_twcc_status st[8];
+    size_t ns;
+    CHECK(sfu_twcc_parse(&fbp, &fb, st, 8, &ns) && ns == 6 && fb.base_seq == 65533);
+    for (size_t i = 0; i < ns; i++) {
+        CHECK(st[i].received == (i != 3));
+        if (i != 3) CHECK(st[i].arrival_us == 400 * SEC + (int64_t)i * 2000);
+    }
+    got others[16];
+    size_t m = received(&old, others, 16);
+    CHECK(count_rtcp(others, m, SFU_RTCP_PSFB, 15, 0, NULL) == 1);
+    forget_sent();
+    /* reported once: the next tick has nothing new */
+    sfu_router_tick(core, 401 * SEC + 200000);
+    n = received(&pub, gs, 512);
+    CHECK(count_rtcp(gs, n, SFU_RTCP_RTPFB, SFU_TWCC_FMT, 0x193, NULL) == 0);
+    forget_sent();
+    free_peers((peer *[]){&pub, &old}, 2);
+}
+
 /* The RTP packet with sequence number seq on its way to p is lost (SRTP leaves the
  * header in clear). */
 static void lose(const peer *p, uint16_t seq)
@@ -1453,6 +1510,7 @@ int main(void)
     test_upstream_repair();
     test_pli_storm();
     test_transport_cc();
+    test_uplink_feedback();
 
     sfu_core_free(core);
     sfu_dtls_cert_free(server_cert);
