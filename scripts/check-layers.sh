@@ -11,7 +11,7 @@ SFU_DIR=${1:-"$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/sfu"}
 floor_of() {
   case "$1" in
     include/sfu | rtp/rtp | ice/ice_lite | arena_thread) echo 0 ;; # leaves, public types
-    rtp/rtcp | rtp/vp8 | rtp/rtx | srtp/gcm_sender | net/tcp_frame | net/address | rtx_cache) echo 1 ;; # net/tcp_frame: bytes only
+    rtp/rtcp | rtp/vp8 | rtp/rtx | srtp/gcm_sender | net/tcp_frame | net/address | rtx_cache | layer_pause) echo 1 ;; # net/tcp_frame: bytes only
     srtp/srtp_session | rtp/twcc | rtp/recv_stats) echo 2 ;; # recv_stats: receive statistics, missing list
     dtls/dtls | bwe/bwe | rtp/twcc_arrivals) echo 3 ;; # twcc_arrivals: what a publisher is told arrived
     net/*) echo 4 ;;             # sockets, batches, addresses, ICE-TCP connections

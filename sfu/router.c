@@ -55,6 +55,7 @@ sfu_stream *sfu_stream_create(sfu_core *c, const sfu_stream_desc *desc, const ch
         return NULL;
     }
     st->slots = g_ptr_array_new();
+    sfu_layer_pause_init(&st->pause, st->desc.n_layers);
     t->streams[t->n_streams++] = st;
     g_hash_table_insert(c->streams, GUINT_TO_POINTER(desc->stream_id), st);
     sfu_count(&c->counters.streams, 1);
@@ -542,13 +543,22 @@ static void report_audio_levels(sfu_core *c)
 }
 
 /* Layers come and go (a publisher drops its top layer when its uplink is short): each
- * simulcast slot's target follows what arrives. */
+ * simulcast slot's target follows what arrives; a layer nobody wants is paused at the
+ * publisher (SFU_EV_LAYERS to signaling), one wanted again resumed. */
 static void retarget_layers(sfu_core *c, int64_t now_us)
 {
     GHashTableIter it;
     gpointer value;
     g_hash_table_iter_init(&it, c->streams);
-    while (g_hash_table_iter_next(&it, NULL, &value)) sfu_simulcast_retarget(value, now_us);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        sfu_stream *st = value;
+        sfu_simulcast_retarget(st, now_us);
+        if (sfu_simulcast_update_pause(st, now_us))
+            sfu_out_event_full(c, &(sfu_event){.type = SFU_EV_LAYERS,
+                                               .id = st->desc.stream_id,
+                                               .n_layers = st->desc.n_layers,
+                                               .layers_active = st->pause.active});
+    }
 }
 
 static void report_bandwidth(sfu_core *c, int64_t now_us);

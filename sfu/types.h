@@ -14,6 +14,7 @@
 #include "dtls/dtls.h"
 #include "events.h"
 #include "ice/ice_lite.h"
+#include "layer_pause.h"
 #include "net/udp.h"
 #include "rtp/recv_stats.h"
 #include "rtp/rtp.h"
@@ -124,8 +125,9 @@ struct sfu_stream {
     int64_t last_keyframe_request_us;
     sfu_stream_layer layers[SFU_MAX_LAYERS]; /* desc.n_layers of them */
     int64_t layers_rate_since_us;
-    sfu_rtx_cache *cache; /* video: what a subscriber's NACK is answered from */
-    sfu_recv_stats recv;  /* receiver report and NACKs to the publisher */
+    sfu_layer_pause pause; /* which layers the publisher is told to send */
+    sfu_rtx_cache *cache;  /* video: what a subscriber's NACK is answered from */
+    sfu_recv_stats recv;   /* receiver report and NACKs to the publisher */
 };
 
 /* What a slot asks of a simulcast source and which layer it gets (simulcast.c). The
@@ -137,6 +139,8 @@ typedef struct {
     uint8_t max_tid; /* VP8 temporal layers above are not forwarded */
     int8_t current;  /* layer forwarded now; -1: none yet */
     int8_t target;   /* layer wanted; forwarding moves to it at its next keyframe; -1: off */
+    int8_t wanted;   /* the layer it would take were every layer arriving (keeps a paused
+                        layer's slot from waiting on it forever: simulcast.c); -1: off */
     bool vp8_sent;   /* last_pid/last_tl0 are set */
     uint16_t pid_offset, last_pid, next_in_pid;
     uint8_t tl0_offset, last_tl0;

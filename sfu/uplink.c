@@ -50,8 +50,7 @@ static void send_feedback(sfu_core *c, sfu_transport *t)
     for (int i = 0; i < MAX_FEEDBACKS_PER_TICK; i++) {
         uint8_t *buf = sfu_out_buf(c);
         if (!buf) return;
-        size_t len = sfu_twcc_arrivals_feedback(t->arrivals, buf, SFU_PKT_MAX, t->rtcp_ssrc,
-                                                media_ssrc);
+        size_t len = sfu_twcc_arrivals_feedback(t->arrivals, buf, SFU_PKT_MAX, t->rtcp_ssrc, media_ssrc);
         if (!len) return;
         sfu_out_rtcp(t, 0, buf, len);
     }

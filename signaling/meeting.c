@@ -1118,8 +1118,27 @@ void dc_meeting_sweep(dc_meeting *m)
     dc_registry_foreach_room(m->reg, tick_room, &t);
 }
 
+/* The engine paused or resumed layers of a simulcast stream: the publishing page is told
+ * which of its encodings (by rid) to send (PROTOCOL.md "layers"). */
+static void tell_publisher_layers(dc_meeting *m, const sfu_event *ev)
+{
+    dc_participant *p = dc_registry_by_stream(m->reg, ev->id);
+    const dc_track *t = NULL;
+    for (size_t i = 0; p && i < p->n_tracks && !t; i++)
+        if (p->tracks[i].stream_id == ev->id) t = &p->tracks[i];
+    if (!t || !t->n_layers || !p->conn) return;
+    json_t *active = json_array();
+    for (unsigned l = 0; l < t->n_layers; l++)
+        if (ev->layers_active & 1u << l) json_array_append_new(active, json_string(t->rids[l]));
+    dc_mt_send(m, p->conn, json_pack("{s:s, s:s, s:o}", "type", "layers", "mid", t->mid, "active", active));
+}
+
 static void forward_engine_event(dc_meeting *m, const sfu_event *ev)
 {
+    if (ev->type == SFU_EV_LAYERS) {
+        tell_publisher_layers(m, ev);
+        return;
+    }
     if (ev->type == SFU_EV_BANDWIDTH) { /* kept for the admin figures (meeting_figures.c) */
         dc_pc pc;
         dc_participant *p = dc_registry_by_transport(m->reg, ev->id, &pc);

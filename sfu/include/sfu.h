@@ -52,6 +52,12 @@ typedef enum {
                                        its send-side bandwidth estimate, at most every
                                        SFU_BANDWIDTH_INTERVAL_MS, when it moved by 10 % or
                                        more, and at least every 5 s */
+    SFU_EV_LAYERS,                  /* a simulcast stream's layers to send changed: id is the
+                                       stream, layers_active which of its n_layers (bit i:
+                                       layer i, lowest first) the publisher should send;
+                                       a layer no slot wanted for 2 s is dropped, one wanted
+                                       again comes back at once, the lowest always stays.
+                                       Signaling tells the publisher (PROTOCOL.md "layers") */
 } sfu_event_type;
 
 #define SFU_AUDIO_LEVEL_INTERVAL_MS 100
@@ -69,6 +75,8 @@ typedef struct {
      * the peer acknowledged receiving over the last second, and the share lost (0–100) */
     uint32_t estimate_bps, acked_bps;
     uint8_t loss_percent;
+    /* SFU_EV_LAYERS */
+    uint8_t n_layers, layers_active;
 } sfu_event;
 
 typedef void (*sfu_wake_fn)(void *user);

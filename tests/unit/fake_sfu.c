@@ -401,6 +401,13 @@ void fake_sfu_push_bandwidth(sfu *s, uint32_t transport_id, uint32_t estimate_bp
     ev->loss_percent = loss_percent;
 }
 
+void fake_sfu_push_layers(sfu *s, uint32_t stream_id, uint8_t n_layers, uint8_t active)
+{
+    sfu_event *ev = queue_event(s, SFU_EV_LAYERS, stream_id);
+    ev->n_layers = n_layers;
+    ev->layers_active = active;
+}
+
 void fake_sfu_push_audio_level(sfu *s, uint32_t stream_id, uint8_t audio_level, uint8_t voice_percent)
 {
     sfu_event *ev = queue_event(s, SFU_EV_AUDIO_LEVEL, stream_id);

@@ -85,6 +85,8 @@ void fake_sfu_push_event(sfu *s, sfu_event_type type, uint32_t id);
 /* Queues an SFU_EV_AUDIO_LEVEL for a stream: loudness 0–127, voice share 0–100. */
 void fake_sfu_push_audio_level(sfu *s, uint32_t stream_id, uint8_t audio_level, uint8_t voice_percent);
 /* Queues an SFU_EV_BANDWIDTH for a transport. */
+/* SFU_EV_LAYERS: the layers (bit i: layer i) the publisher of stream_id should send. */
+void fake_sfu_push_layers(sfu *s, uint32_t stream_id, uint8_t n_layers, uint8_t active);
 void fake_sfu_push_bandwidth(sfu *s, uint32_t transport_id, uint32_t estimate_bps, uint32_t acked_bps,
                              uint8_t loss_percent);
 

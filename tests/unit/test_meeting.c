@@ -100,6 +100,20 @@ static void test_simulcast_quality(void)
         if (call->op == FAKE_STREAM_ADD && call->kind == SFU_KIND_VIDEO) video = call;
     }
     CHECK(video && video->n_layers == 3 && video->ssrc == 0);
+    /* the engine pauses the middle layer: the publisher is told which rids to keep */
+    if (video) {
+        client_drop_inbox(&a);
+        fake_sfu_push_layers(engine, video->id, 3, 0x5);
+        fake_sfu_push_layers(engine, 999999, 3, 0x1); /* unknown stream: nobody told */
+        dc_meeting_poll_engine(meeting);
+        json_t *layers = take(&a, "layers");
+        CHECK(layers && !strcmp(json_string_value(json_object_get(layers, "mid")), "1"));
+        json_t *active = json_object_get(layers, "active");
+        CHECK(json_array_size(active) == 2 && !strcmp(json_string_value(json_array_get(active, 0)), "q") &&
+              !strcmp(json_string_value(json_array_get(active, 1)), "f"));
+        json_decref(layers);
+        CHECK(count_unread(&b, "layers") == 0);
+    }
 
     const char *mid = mid_showing(&b, &a, "video");
     CHECK(mid != NULL);

@@ -1210,6 +1210,75 @@ static void test_uplink_feedback(void)
     free_peers((peer *[]){&pub, &old}, 2);
 }
 
+/* The SFU_EV_LAYERS events for stream_id since the last drain; *active the last one's. */
+static size_t layer_events(uint32_t stream_id, uint8_t *active)
+{
+    sfu_event evs[64];
+    size_t n = sfu_event_drain(&core->events, evs, 64), count = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (evs[i].type != SFU_EV_LAYERS || evs[i].id != stream_id) continue;
+        count++;
+        *active = evs[i].layers_active;
+        CHECK(evs[i].n_layers == 3);
+    }
+    return count;
+}
+
+/* A layer no slot wants for 2 s is paused at the publisher (SFU_EV_LAYERS); the lowest
+ * never; asked for again (even while it sends nothing), it is resumed at the next tick. */
+static void test_unwatched_layers_paused(void)
+{
+    peer pub = connect_peer(201, 5201), sub = connect_peer(202, 5202);
+    sfu_cmd add = {.type = SFU_CMD_STREAM_ADD,
+                   .id = 203,
+                   .room_id = ROOM,
+                   .stream = {.stream_id = 203,
+                              .transport_id = 201,
+                              .room_id = ROOM,
+                              .kind = SFU_KIND_VIDEO,
+                              .codec = SFU_CODEC_VP8,
+                              .pt = 96,
+                              .n_layers = 3,
+                              .rids = {"q", "h", "f"},
+                              .rid_ext_id = SC_RID_EXT}};
+    sfu_core_apply(core, &add);
+    add_slot(204, &sub, SFU_KIND_VIDEO, 0x204);
+    point(204, 203, 100);
+    set_quality(204, SFU_QUALITY_LOW, 0xff);
+    sc_publisher p = {.pub = &pub, .ssrc = {0xe0, 0xe1, 0xe2}};
+    int64_t now = 500 * SEC;
+    uint8_t active = 0;
+    layer_events(203, &active);
+    for (int i = 0; i < 20; i++, now += 100000) { /* 2 s of all three layers, low watched */
+        core->now_us = now;
+        for (unsigned l = 0; l < 3; l++) sc_frame(&p, l, i == 0, 0);
+        end_batch();
+        sfu_router_tick(core, now);
+        CHECK(layer_events(203, &active) == 0); /* not yet */
+    }
+    core->now_us = now += 200000;
+    sfu_router_tick(core, now);
+    CHECK(layer_events(203, &active) == 1 && active == 0x1); /* medium and high paused */
+    sfu_router_tick(core, now += 100000);
+    CHECK(layer_events(203, &active) == 0); /* told once */
+    /* high asked for while it sends nothing: resumed at once (the slot targets low until
+     * the high layer arrives) */
+    set_quality(204, SFU_QUALITY_HIGH, 0xff);
+    core->now_us = now += 1500000;
+    for (unsigned l = 0; l < 1; l++) sc_frame(&p, l, false, 0);
+    end_batch();
+    sfu_router_tick(core, now);
+    CHECK(layer_events(203, &active) == 1 && active == 0x5);
+    /* nobody at all: everything but the lowest goes after 2 s */
+    set_quality(204, SFU_QUALITY_OFF, 0xff);
+    sfu_router_tick(core, now += 100000);
+    CHECK(layer_events(203, &active) == 0);
+    sfu_router_tick(core, now += 2100000);
+    CHECK(layer_events(203, &active) == 1 && active == 0x1);
+    forget_sent();
+    free_peers((peer *[]){&pub, &sub}, 2);
+}
+
 /* The RTP packet with sequence number seq on its way to p is lost (SRTP leaves the
  * header in clear). */
 static void lose(const peer *p, uint16_t seq)
@@ -1511,6 +1580,7 @@ int main(void)
     test_pli_storm();
     test_transport_cc();
     test_uplink_feedback();
+    test_unwatched_layers_paused();
 
     sfu_core_free(core);
     sfu_dtls_cert_free(server_cert);
