@@ -13,7 +13,7 @@
 #define SFU_LAYER_UNWATCHED_US 2000000
 
 typedef struct {
-    uint8_t active; /* bit i: layer i is to be sent (all, to start with) */
+    uint8_t active;                            /* bit i: layer i is to be sent (all, to start with) */
     int64_t unwanted_since_us[SFU_MAX_LAYERS]; /* 0: wanted (or not looked at yet) */
 } sfu_layer_pause;
 

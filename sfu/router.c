@@ -326,7 +326,7 @@ void sfu_router_on_rtp(sfu_transport *t, uint8_t *buf, size_t len)
         sfu_count_drop(c, SFU_DROP_MALFORMED);
         return;
     }
-    sfu_uplink_on_rtp(t, buf, &h, c->now_us); /* its arrival, for the publisher's estimate */
+    sfu_uplink_on_rtp(t, buf, &h, c->rx_arrival_us ? c->rx_arrival_us : c->now_us); /* the publisher's estimate */
     int layer;
     sfu_stream *st = find_stream(t, buf, &h, &layer);
     bool repaired = false;

@@ -243,6 +243,9 @@ struct sfu_core {
     sfu_event_queue events;
     sfu_counters counters;
     int64_t now_us; /* the clock, given by the owner (once per receive batch) */
+    /* the datagram being handled: when the kernel received it on the same clock (0: now_us),
+     * set by the owner before each sfu_core_on_datagram (transport-cc feedback) */
+    int64_t rx_arrival_us;
     int64_t next_remb_us, next_uplink_feedback_us, next_audio_level_us, next_bandwidth_us, next_report_us;
     bool released_memory; /* DTLS states or transports were freed: give the pages back */
 };
