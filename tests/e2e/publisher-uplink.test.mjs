@@ -16,7 +16,9 @@ import { makeSiteLink, privateNamespace } from './lib/netns.mjs';
 
 const ROOM = 'e2e-publisher-uplink';
 const STEP = { timeout: 180000 };
-const LIMIT_KBIT = 400;
+// the site's uplink: 400 kbit/s, or less when the publisher's encoder, starved of CPU on a
+// busy host, sends less than twice that (the limit must bite for the test to mean anything)
+let LIMIT_KBIT = 400;
 // ASan builds are slower to start and to ramp; the conditions stay the same
 const SLOW = process.env.DIEMCAU_E2E_TAG?.includes('asan') ? 2 : 1;
 
@@ -100,14 +102,19 @@ describe('a publisher on a thin uplink', { timeout: 480000, skip: !privateNamesp
     await waitForLiveTiles(sub, [pubId]);
     // the subject needs a publisher that would overfill the link: its own estimate of its
     // uplink (what its encoder may use) well above the limit
-    const r = await waitUntil('the publisher to estimate over twice the coming limit', async () => {
+    const r = await waitUntil('the publisher to estimate over twice 400 kbit/s', async () => {
       const view = await sendSideView(pub);
       return { ok: view?.estimateKbit > 2 * LIMIT_KBIT, detail: JSON.stringify(view) };
     }, { timeoutMs: 40000 * SLOW, intervalMs: 500 });
-    console.log(`clean uplink: the publisher sends ${await outboundKbit(pub)} kbit/s; ${r.detail}`);
+    const clean = [];
+    for (let i = 0; i < 3; i++) clean.push(await outboundKbit(pub));
+    const sent = Math.max(...clean);
+    LIMIT_KBIT = Math.min(LIMIT_KBIT, Math.round(sent / 2));
+    console.log(`clean uplink: the publisher sends ${JSON.stringify(clean)} kbit/s; ${r.detail}; the limit: ${LIMIT_KBIT} kbit/s`);
+    assert.ok(LIMIT_KBIT >= 100, `the publisher sends enough to be limited (the host may be too busy): ${JSON.stringify(clean)}`);
   });
 
-  it(`limited to ${LIMIT_KBIT} kbit/s, it falls under the limit within seconds and stays seen`, STEP, async () => {
+  it('limited to 400 kbit/s (or half of what it sent), it falls under the limit within seconds and stays seen', STEP, async () => {
     await startPresentWatch(sub, pubId);
     const t0 = Date.now();
     link.limitUplink(LIMIT_KBIT);

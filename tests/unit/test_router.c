@@ -1228,12 +1228,12 @@ static size_t layer_events(uint32_t stream_id, uint8_t *active)
  * never; asked for again (even while it sends nothing), it is resumed at the next tick. */
 static void test_unwatched_layers_paused(void)
 {
-    peer pub = connect_peer(201, 5201), sub = connect_peer(202, 5202);
+    peer pub = connect_peer(301, 5301), sub = connect_peer(302, 5302);
     sfu_cmd add = {.type = SFU_CMD_STREAM_ADD,
-                   .id = 203,
+                   .id = 303,
                    .room_id = ROOM,
-                   .stream = {.stream_id = 203,
-                              .transport_id = 201,
+                   .stream = {.stream_id = 303,
+                              .transport_id = 301,
                               .room_id = ROOM,
                               .kind = SFU_KIND_VIDEO,
                               .codec = SFU_CODEC_VP8,
@@ -1242,39 +1242,39 @@ static void test_unwatched_layers_paused(void)
                               .rids = {"q", "h", "f"},
                               .rid_ext_id = SC_RID_EXT}};
     sfu_core_apply(core, &add);
-    add_slot(204, &sub, SFU_KIND_VIDEO, 0x204);
-    point(204, 203, 100);
-    set_quality(204, SFU_QUALITY_LOW, 0xff);
+    add_slot(304, &sub, SFU_KIND_VIDEO, 0x304);
+    point(304, 303, 100);
+    set_quality(304, SFU_QUALITY_LOW, 0xff);
     sc_publisher p = {.pub = &pub, .ssrc = {0xe0, 0xe1, 0xe2}};
     int64_t now = 500 * SEC;
     uint8_t active = 0;
-    layer_events(203, &active);
+    layer_events(303, &active);
     for (int i = 0; i < 20; i++, now += 100000) { /* 2 s of all three layers, low watched */
         core->now_us = now;
         for (unsigned l = 0; l < 3; l++) sc_frame(&p, l, i == 0, 0);
         end_batch();
         sfu_router_tick(core, now);
-        CHECK(layer_events(203, &active) == 0); /* not yet */
+        CHECK(layer_events(303, &active) == 0); /* not yet */
     }
     core->now_us = now += 200000;
     sfu_router_tick(core, now);
-    CHECK(layer_events(203, &active) == 1 && active == 0x1); /* medium and high paused */
+    CHECK(layer_events(303, &active) == 1 && active == 0x1); /* medium and high paused */
     sfu_router_tick(core, now += 100000);
-    CHECK(layer_events(203, &active) == 0); /* told once */
+    CHECK(layer_events(303, &active) == 0); /* told once */
     /* high asked for while it sends nothing: resumed at once (the slot targets low until
      * the high layer arrives) */
-    set_quality(204, SFU_QUALITY_HIGH, 0xff);
+    set_quality(304, SFU_QUALITY_HIGH, 0xff);
     core->now_us = now += 1500000;
     for (unsigned l = 0; l < 1; l++) sc_frame(&p, l, false, 0);
     end_batch();
     sfu_router_tick(core, now);
-    CHECK(layer_events(203, &active) == 1 && active == 0x5);
+    CHECK(layer_events(303, &active) == 1 && active == 0x5);
     /* nobody at all: everything but the lowest goes after 2 s */
-    set_quality(204, SFU_QUALITY_OFF, 0xff);
+    set_quality(304, SFU_QUALITY_OFF, 0xff);
     sfu_router_tick(core, now += 100000);
-    CHECK(layer_events(203, &active) == 0);
+    CHECK(layer_events(303, &active) == 0);
     sfu_router_tick(core, now += 2100000);
-    CHECK(layer_events(203, &active) == 1 && active == 0x1);
+    CHECK(layer_events(303, &active) == 1 && active == 0x1);
     forget_sent();
     free_peers((peer *[]){&pub, &sub}, 2);
 }

@@ -174,10 +174,12 @@ class SiteLink {
   }
 
   /** Limits what the site sends to `kbit` kbit/s (token bucket on the site's side of the
-   * veth, i.e. the site's uplink: a commune publishing through a thin line). */
+   * veth, i.e. the site's uplink: a commune publishing through a thin line). The queue holds
+   * 200 ms, as a modem's does: 50 ms at a few hundred kbit/s is one or two packets, and a
+   * sender's paced burst would lose packets however well it fits its rate. */
   limitUplink(kbit) {
     this.exec('tc', 'qdisc', 'replace', 'dev', this.siteIf, 'root', 'tbf', 'rate', `${kbit}kbit`,
-      'burst', '10kb', 'latency', '50ms');
+      'burst', '10kb', 'latency', '200ms');
   }
 
   /** Lifts every loss, block and rate limit. */
