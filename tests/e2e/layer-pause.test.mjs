@@ -12,7 +12,7 @@ import { launchChromium, waitForTiles, waitForSending, waitUntil, endAll, sleep 
 import { waitForLiveTiles, probeTiles } from './lib/live.mjs';
 
 const ROOM = 'e2e-layer-pause';
-const STEP = { timeout: 120000 };
+const STEP = { timeout: 180000 };
 const SLOW = process.env.DIEMCAU_E2E_TAG?.includes('asan') ? 2 : 1;
 
 /** Octets each simulcast layer of p's camera sent over ~1.5 s, by rid, and `active` as getStats says. */

@@ -101,16 +101,21 @@ describe('a publisher on a thin uplink', { timeout: 480000, skip: !privateNamesp
     [{ id: pubId }] = await waitForTiles(sub, [pub.name]);
     await waitForLiveTiles(sub, [pubId]);
     // the subject needs a publisher that would overfill the link: its own estimate of its
-    // uplink (what its encoder may use) well above the limit
+    // uplink well above the limit, and what it sends too once its encoder has ramped up
+    // (up to 40 s: a starved encoder may never get there, the limit is then half its rate)
     const r = await waitUntil('the publisher to estimate over twice 400 kbit/s', async () => {
       const view = await sendSideView(pub);
       return { ok: view?.estimateKbit > 2 * LIMIT_KBIT, detail: JSON.stringify(view) };
     }, { timeoutMs: 40000 * SLOW, intervalMs: 500 });
     const clean = [];
-    for (let i = 0; i < 3; i++) clean.push(await outboundKbit(pub));
+    const deadline = Date.now() + 40000 * SLOW;
+    while (Date.now() < deadline) {
+      clean.push(await outboundKbit(pub));
+      if (clean[clean.length - 1] > 2 * LIMIT_KBIT) break;
+    }
     const sent = Math.max(...clean);
     LIMIT_KBIT = Math.min(LIMIT_KBIT, Math.round(sent / 2));
-    console.log(`clean uplink: the publisher sends ${JSON.stringify(clean)} kbit/s; ${r.detail}; the limit: ${LIMIT_KBIT} kbit/s`);
+    console.log(`clean uplink: the publisher sends ${JSON.stringify(clean)} kbit/s; ${r.detail}; then ${JSON.stringify(await sendSideView(pub))}; the limit: ${LIMIT_KBIT} kbit/s`);
     assert.ok(LIMIT_KBIT >= 100, `the publisher sends enough to be limited (the host may be too busy): ${JSON.stringify(clean)}`);
   });
 
