@@ -23,6 +23,7 @@ typedef enum {
     SFU_CMD_SLOT_SET_QUALITY,
     SFU_CMD_TCP_ADOPT, /* for the worker, not the core: an ICE-TCP socket and its first frame */
     SFU_CMD_SLOT_SET_RTX,
+    SFU_CMD_TRANSPORT_SET_TWCC_FEEDBACK,
 } sfu_cmd_type;
 
 typedef struct {
@@ -31,7 +32,7 @@ typedef struct {
     sfu_kind kind;
     uint32_t ssrc;
     uint8_t pt;
-    uint8_t ext_id; /* transport_set_twcc */
+    uint8_t ext_id; /* transport_set_twcc, transport_set_twcc_feedback */
     bool dtls_client;
     bool forward;             /* stream_set_forwarding: the gate opens */
     uint8_t quality, max_tid; /* slot_set_quality */

@@ -209,6 +209,12 @@ void sfu_transport_set_twcc(sfu *s, uint32_t transport_id, uint32_t room_id, uin
     post(s, &c, transport_id);
 }
 
+void sfu_transport_set_twcc_feedback(sfu *s, uint32_t transport_id, uint32_t room_id, uint8_t ext_id)
+{
+    sfu_cmd c = {.type = SFU_CMD_TRANSPORT_SET_TWCC_FEEDBACK, .id = transport_id, .room_id = room_id, .ext_id = ext_id};
+    post(s, &c, transport_id);
+}
+
 void sfu_transport_remove(sfu *s, uint32_t transport_id, uint32_t room_id)
 {
     sfu_cmd c = {.type = SFU_CMD_TRANSPORT_REMOVE, .id = transport_id, .room_id = room_id};

@@ -41,7 +41,7 @@ int sfu_simulcast_choose_layer(sfu_quality requested, unsigned n_layers, unsigne
 
 void sfu_simulcast_slot_init(sfu_slot_layers *l)
 {
-    *l = (sfu_slot_layers){.quality = SFU_QUALITY_HIGH, .max_tid = 0xff, .current = -1, .target = -1};
+    *l = (sfu_slot_layers){.quality = SFU_QUALITY_HIGH, .max_tid = 0xff, .current = -1, .target = -1, .wanted = -1};
 }
 
 int sfu_simulcast_layer_of(const sfu_stream *st, uint32_t ssrc)
@@ -90,6 +90,23 @@ void sfu_simulcast_retarget_slot(sfu_slot *slot, int64_t now)
     /* no budget yet: bandwidth estimation will pass the subscriber's here */
     slot->layers.target = (int8_t)sfu_simulcast_choose_layer(slot->layers.quality, st->desc.n_layers, active,
                                                              UINT32_MAX, bps);
+    /* (a budget here must use a paused layer's rate from before its pause: paused, it
+     * measures 0 and would always seem to fit) */
+    slot->layers.wanted = (int8_t)sfu_simulcast_choose_layer(slot->layers.quality, st->desc.n_layers,
+                                                             (1u << st->desc.n_layers) - 1, UINT32_MAX, NULL);
+}
+
+bool sfu_simulcast_update_pause(sfu_stream *st, int64_t now)
+{
+    if (!st->desc.n_layers || st->desc.kind != SFU_KIND_VIDEO) return false;
+    unsigned wanted = 0;
+    for (guint i = 0; i < st->slots->len; i++) {
+        const sfu_slot_layers *l = &((const sfu_slot *)g_ptr_array_index(st->slots, i))->layers;
+        if (l->quality == SFU_QUALITY_OFF) continue;
+        if (l->target >= 0) wanted |= 1u << l->target;
+        if (l->wanted >= 0) wanted |= 1u << l->wanted;
+    }
+    return sfu_layer_pause_update(&st->pause, st->desc.n_layers, wanted, now);
 }
 
 void sfu_simulcast_retarget(sfu_stream *st, int64_t now)

@@ -43,6 +43,12 @@ static inline void sfu_simulcast_on_rx(sfu_stream *st, unsigned layer, size_t le
 void sfu_simulcast_retarget(sfu_stream *st, int64_t now);
 void sfu_simulcast_retarget_slot(sfu_slot *slot, int64_t now);
 
+/* After a retarget: the layers the stream's slots want (each slot's target, and the layer
+ * it would take were every layer arriving, so that asking for a paused layer resumes it)
+ * move the stream's pause timers (layer_pause.h). true: st->pause.active changed, the
+ * publisher is to be told. */
+bool sfu_simulcast_update_pause(sfu_stream *st, int64_t now);
+
 typedef enum {
     SFU_SC_DROP,          /* not for this slot */
     SFU_SC_WANT_KEYFRAME, /* the target layer's, not a keyframe: drop it, ask for one */

@@ -14,9 +14,11 @@
 #include "dtls/dtls.h"
 #include "events.h"
 #include "ice/ice_lite.h"
+#include "layer_pause.h"
 #include "net/udp.h"
 #include "rtp/recv_stats.h"
 #include "rtp/rtp.h"
+#include "rtp/twcc_arrivals.h"
 #include "rtx_cache.h"
 #include "sfu.h"
 #include "srtp/gcm_sender.h"
@@ -84,6 +86,9 @@ struct sfu_transport {
     uint8_t twcc_ext_id;
     int64_t bwe_reported_us;
     uint32_t bwe_reported_bps;
+    /* …and on what the peer sends us (uplink.c): arrivals to feed back, NULL if off */
+    sfu_twcc_arrivals *arrivals;
+    uint8_t twcc_in_ext_id;
     sfu_link_stats link;
 };
 
@@ -110,8 +115,9 @@ struct sfu_stream {
     int64_t last_keyframe_request_us;
     sfu_stream_layer layers[SFU_MAX_LAYERS]; /* desc.n_layers of them */
     int64_t layers_rate_since_us;
-    sfu_rtx_cache *cache; /* video: what a subscriber's NACK is answered from */
-    sfu_recv_stats recv;  /* receiver report and NACKs to the publisher */
+    sfu_layer_pause pause; /* which layers the publisher is told to send */
+    sfu_rtx_cache *cache;  /* video: what a subscriber's NACK is answered from */
+    sfu_recv_stats recv;   /* receiver report and NACKs to the publisher */
 };
 
 /* What a slot asks of a simulcast source and which layer it gets (simulcast.c). The
@@ -123,6 +129,8 @@ typedef struct {
     uint8_t max_tid; /* VP8 temporal layers above are not forwarded */
     int8_t current;  /* layer forwarded now; -1: none yet */
     int8_t target;   /* layer wanted; forwarding moves to it at its next keyframe; -1: off */
+    int8_t wanted;   /* the layer it would take were every layer arriving (keeps a paused
+                        layer's slot from waiting on it forever: simulcast.c); -1: off */
     bool vp8_sent;   /* last_pid/last_tl0 are set */
     uint16_t pid_offset, last_pid, next_in_pid;
     uint8_t tl0_offset, last_tl0;
@@ -225,7 +233,10 @@ struct sfu_core {
     sfu_event_queue events;
     sfu_counters counters;
     int64_t now_us; /* the clock, given by the owner (once per receive batch) */
-    int64_t next_remb_us, next_audio_level_us, next_bandwidth_us, next_report_us, next_link_us;
+    /* the datagram being handled: when the kernel received it on the same clock (0: now_us),
+     * set by the owner before each sfu_core_on_datagram (transport-cc feedback) */
+    int64_t rx_arrival_us;
+    int64_t next_remb_us, next_uplink_feedback_us, next_audio_level_us, next_bandwidth_us, next_report_us, next_link_us;
     bool released_memory; /* DTLS states or transports were freed: give the pages back */
 };
 

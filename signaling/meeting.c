@@ -625,9 +625,12 @@ static size_t tracks_from_offer(dc_meeting *m, const dc_participant *p, const dc
 static void add_published(dc_meeting *m, dc_participant *p, const dc_track *old, size_t n_old, bool new_transport)
 {
     uint32_t room_id = p->room->room_id;
-    if (new_transport) /* dtls_client false: an actpass offer leaves the server the DTLS server role. */
+    if (new_transport) { /* dtls_client false: an actpass offer leaves the server the DTLS server role. */
         sfu_transport_add(m->engine, p->pub_transport, room_id, p->pub_ufrag, p->pub_pwd, p->pub_peer_fingerprint,
                           false);
+        /* transport-cc feedback about what it sends, if the answer accepted the extension */
+        sfu_transport_set_twcc_feedback(m->engine, p->pub_transport, room_id, p->pub_twcc_ext_id);
+    }
     for (size_t i = 0; i < p->n_tracks; i++) {
         dc_track *t = &p->tracks[i];
         if (has_stream(old, n_old, t->stream_id)) continue;
@@ -776,6 +779,8 @@ static void handle_publish(dc_meeting *m, dc_conn *conn, dc_participant *p, cons
         memcpy(p->pub_pwd, pwd, sizeof pwd);
         snprintf(p->pub_peer_ufrag, sizeof p->pub_peer_ufrag, "%s", offer->ice_ufrag);
         snprintf(p->pub_peer_fingerprint, sizeof p->pub_peer_fingerprint, "%s", offer->fingerprint);
+        uint8_t twcc = dc_sdp_session_extmap_id(offer, DC_EXT_TWCC);
+        p->pub_twcc_ext_id = twcc <= 14 ? twcc : 0; /* as the answer accepted it */
     }
 
     json_t *ok = dc_reply_ok(req->id);
@@ -1115,6 +1120,21 @@ void dc_meeting_sweep(dc_meeting *m)
     dc_registry_foreach_room(m->reg, tick_room, &t);
 }
 
+/* The engine paused or resumed layers of a simulcast stream: the publishing page is told
+ * which of its encodings (by rid) to send (PROTOCOL.md "layers"). */
+static void tell_publisher_layers(dc_meeting *m, const sfu_event *ev)
+{
+    dc_participant *p = dc_registry_by_stream(m->reg, ev->id);
+    const dc_track *t = NULL;
+    for (size_t i = 0; p && i < p->n_tracks && !t; i++)
+        if (p->tracks[i].stream_id == ev->id) t = &p->tracks[i];
+    if (!t || !t->n_layers || !p->conn) return;
+    json_t *active = json_array();
+    for (unsigned l = 0; l < t->n_layers; l++)
+        if (ev->layers_active & 1u << l) json_array_append_new(active, json_string(t->rids[l]));
+    dc_mt_send(m, p->conn, json_pack("{s:s, s:s, s:o}", "type", "layers", "mid", t->mid, "active", active));
+}
+
 static void forward_engine_event(dc_meeting *m, const sfu_event *ev)
 {
     if (ev->type == SFU_EV_LINK) { /* kept for the admin figures (meeting_figures.c) */
@@ -1126,6 +1146,10 @@ static void forward_engine_event(dc_meeting *m, const sfu_event *ev)
         l->before_ms = l->at_ms;
         l->last = ev->link;
         l->at_ms = dc_mt_now_ms();
+        return;
+    }
+    if (ev->type == SFU_EV_LAYERS) {
+        tell_publisher_layers(m, ev);
         return;
     }
     if (ev->type == SFU_EV_BANDWIDTH) { /* kept for the admin figures (meeting_figures.c) */

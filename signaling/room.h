@@ -118,6 +118,7 @@ typedef struct dc_participant {
     uint32_t pub_transport; /* 0 until the first publish */
     char pub_ufrag[DC_UFRAG_LEN + 1], pub_pwd[DC_PWD_LEN + 1];
     char pub_peer_ufrag[64], pub_peer_fingerprint[160];
+    uint8_t pub_twcc_ext_id; /* transport-wide-cc as the publish answer accepted it, 0: not */
     uint32_t pub_answer_version;
     dc_track tracks[DC_MAX_TRACKS];
     size_t n_tracks;

@@ -438,6 +438,7 @@ function wireSignaling(sig) {
     app.subscriber.handleOffer(msg);
   });
   on('slot_update', ({ slots }) => app.subscriber?.applySlots(slots));
+  on('layers', (msg) => app.publisher?.setLayers(msg));
   on('room_state', ({ room_state: state }) => {
     if (!state) return;
     const hadFloor = app.roomState?.floor_holder === app.participantId;

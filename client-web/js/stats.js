@@ -59,6 +59,7 @@ export async function collectStats(publisher, subscriber) {
         // simulcast: each layer as the encoder makes it now
         layers: (await reportsOf(tr.sender, 'outbound-rtp')).filter((r) => r.rid).map((r) => ({
           rid: r.rid, width: r.frameWidth ?? 0, fps: r.framesPerSecond ?? 0, limit: r.qualityLimitationReason ?? '',
+          bytesSent: r.bytesSent ?? 0, active: r.active ?? null,
         })),
         retransmittedPacketsSent: s?.retransmittedPacketsSent ?? 0,
         reportedPacketsLost: r?.packetsLost ?? 0,

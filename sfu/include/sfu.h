@@ -54,6 +54,12 @@ typedef enum {
                                        its send-side bandwidth estimate, at most every
                                        SFU_BANDWIDTH_INTERVAL_MS, when it moved by 10 % or
                                        more, and at least every 5 s */
+    SFU_EV_LAYERS,                  /* a simulcast stream's layers to send changed: id is the
+                                       stream, layers_active which of its n_layers (bit i:
+                                       layer i, lowest first) the publisher should send;
+                                       a layer no slot wanted for 2 s is dropped, one wanted
+                                       again comes back at once, the lowest always stays.
+                                       Signaling tells the publisher (PROTOCOL.md "layers") */
 } sfu_event_type;
 
 #define SFU_AUDIO_LEVEL_INTERVAL_MS 100
@@ -91,6 +97,8 @@ typedef struct {
      * the peer acknowledged receiving over the last second, and the share lost (0–100) */
     uint32_t estimate_bps, acked_bps;
     uint8_t loss_percent;
+    /* SFU_EV_LAYERS */
+    uint8_t n_layers, layers_active;
 } sfu_event;
 
 typedef void (*sfu_wake_fn)(void *user);
@@ -125,6 +133,12 @@ void sfu_transport_remove(sfu *s, uint32_t transport_id, uint32_t room_id);
  * sequence number, the peer's transport-cc feedback drives a bandwidth estimate, and
  * SFU_EV_BANDWIDTH reports it. Called again, the estimate starts over (a new peer). */
 void sfu_transport_set_twcc(sfu *s, uint32_t transport_id, uint32_t room_id, uint8_t ext_id);
+/* The other way, on what a transport's peer sends (a publisher): ext_id is the id (1–14)
+ * the server accepted for the transport-wide-cc extension in its answer (0: none). The
+ * server then records when each numbered packet arrives and sends transport-cc feedback
+ * about them every 100 ms, so the publisher's own send-side estimate fits its encoder to
+ * its uplink; a transport without it is sent a fixed REMB ceiling each second. */
+void sfu_transport_set_twcc_feedback(sfu *s, uint32_t transport_id, uint32_t room_id, uint8_t ext_id);
 
 /* A published stream arriving on a transport. ssrc may be 0 when the SDP did not say:
  * the stream is then bound by the RTP mid header extension (mid_ext_id, mid).

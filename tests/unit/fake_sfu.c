@@ -211,6 +211,11 @@ void sfu_transport_set_twcc(sfu *s, uint32_t transport_id, uint32_t room_id, uin
     record(s, FAKE_TRANSPORT_SET_TWCC, transport_id, room_id)->audio_level_ext_id = ext_id;
 }
 
+void sfu_transport_set_twcc_feedback(sfu *s, uint32_t transport_id, uint32_t room_id, uint8_t ext_id)
+{
+    record(s, FAKE_TRANSPORT_SET_TWCC_FEEDBACK, transport_id, room_id)->audio_level_ext_id = ext_id;
+}
+
 void sfu_transport_remove(sfu *s, uint32_t transport_id, uint32_t room_id)
 {
     record(s, FAKE_TRANSPORT_REMOVE, transport_id, room_id);
@@ -394,6 +399,13 @@ void fake_sfu_push_bandwidth(sfu *s, uint32_t transport_id, uint32_t estimate_bp
     ev->estimate_bps = estimate_bps;
     ev->acked_bps = acked_bps;
     ev->loss_percent = loss_percent;
+}
+
+void fake_sfu_push_layers(sfu *s, uint32_t stream_id, uint8_t n_layers, uint8_t active)
+{
+    sfu_event *ev = queue_event(s, SFU_EV_LAYERS, stream_id);
+    ev->n_layers = n_layers;
+    ev->layers_active = active;
 }
 
 void fake_sfu_push_audio_level(sfu *s, uint32_t stream_id, uint8_t audio_level, uint8_t voice_percent)

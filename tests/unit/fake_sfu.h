@@ -31,6 +31,7 @@ typedef enum {
     FAKE_STREAM_SET_FORWARDING,
     FAKE_SLOT_SET_QUALITY,
     FAKE_TRANSPORT_SET_TWCC,
+    FAKE_TRANSPORT_SET_TWCC_FEEDBACK,
 } fake_op;
 
 /* One engine call; fields the call does not have are 0. */
@@ -46,7 +47,7 @@ typedef struct {
     uint32_t ssrc;              /* stream_add: the publisher's (0 = from mid); slot_add: the slot's */
     bool dtls_client;           /* transport_add, transport_set_peer */
     bool forward;               /* stream_add: !desc.blocked; stream_set_forwarding: the gate opens */
-    uint8_t audio_level_ext_id; /* stream_add; transport_set_twcc: the extension id */
+    uint8_t audio_level_ext_id; /* stream_add; transport_set_twcc(_feedback): the extension id */
     uint8_t n_layers;           /* stream_add: simulcast layers */
     sfu_quality quality;        /* slot_set_quality */
     uint8_t max_tid;            /* slot_set_quality */
@@ -84,6 +85,8 @@ void fake_sfu_push_event(sfu *s, sfu_event_type type, uint32_t id);
 /* Queues an SFU_EV_AUDIO_LEVEL for a stream: loudness 0–127, voice share 0–100. */
 void fake_sfu_push_audio_level(sfu *s, uint32_t stream_id, uint8_t audio_level, uint8_t voice_percent);
 /* Queues an SFU_EV_BANDWIDTH for a transport. */
+/* SFU_EV_LAYERS: the layers (bit i: layer i) the publisher of stream_id should send. */
+void fake_sfu_push_layers(sfu *s, uint32_t stream_id, uint8_t n_layers, uint8_t active);
 void fake_sfu_push_bandwidth(sfu *s, uint32_t transport_id, uint32_t estimate_bps, uint32_t acked_bps,
                              uint8_t loss_percent);
 

@@ -100,6 +100,20 @@ static void test_simulcast_quality(void)
         if (call->op == FAKE_STREAM_ADD && call->kind == SFU_KIND_VIDEO) video = call;
     }
     CHECK(video && video->n_layers == 3 && video->ssrc == 0);
+    /* the engine pauses the middle layer: the publisher is told which rids to keep */
+    if (video) {
+        client_drop_inbox(&a);
+        fake_sfu_push_layers(engine, video->id, 3, 0x5);
+        fake_sfu_push_layers(engine, 999999, 3, 0x1); /* unknown stream: nobody told */
+        dc_meeting_poll_engine(meeting);
+        json_t *layers = take(&a, "layers");
+        CHECK(layers && !strcmp(json_string_value(json_object_get(layers, "mid")), "1"));
+        json_t *active = json_object_get(layers, "active");
+        CHECK(json_array_size(active) == 2 && !strcmp(json_string_value(json_array_get(active, 0)), "q") &&
+              !strcmp(json_string_value(json_array_get(active, 1)), "f"));
+        json_decref(layers);
+        CHECK(count_unread(&b, "layers") == 0);
+    }
 
     const char *mid = mid_showing(&b, &a, "video");
     CHECK(mid != NULL);
@@ -884,6 +898,10 @@ static void test_bandwidth_figures(void)
     client a, b;
     room_of_two(&a, &b);
     CHECK(fake_sfu_count_since(engine, before, FAKE_TRANSPORT_SET_TWCC) == 2);
+    /* …and whether each publisher numbers what it sends (transport-cc feedback to it) */
+    CHECK(fake_sfu_count_since(engine, before, FAKE_TRANSPORT_SET_TWCC_FEEDBACK) == 2);
+    const fake_call *fbk = fake_sfu_find(engine, before, FAKE_TRANSPORT_SET_TWCC_FEEDBACK, a.pub_transport);
+    CHECK(fbk && fbk->audio_level_ext_id == 3);
     fake_sfu_push_bandwidth(engine, b.sub_transport, 420000, 300000, 12);
     fake_sfu_push_bandwidth(engine, b.pub_transport, 1, 1, 1); /* not a subscription: ignored */
     fake_sfu_push_bandwidth(engine, 999999, 1, 1, 1);          /* unknown: ignored */
