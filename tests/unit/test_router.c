@@ -1221,8 +1221,8 @@ static void test_uplink_feedback(void)
 /* The SFU_EV_LAYERS events for stream_id since the last drain; *active the last one's. */
 static size_t layer_events(uint32_t stream_id, uint8_t *active)
 {
-    sfu_event evs[64];
-    size_t n = sfu_event_drain(&core->events, evs, 64), count = 0;
+    const sfu_event *evs;
+    size_t n = drain_events(&evs), count = 0;
     for (size_t i = 0; i < n; i++) {
         if (evs[i].type != SFU_EV_LAYERS || evs[i].id != stream_id) continue;
         count++;

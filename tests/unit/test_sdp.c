@@ -727,7 +727,7 @@ static void test_simulcast_offers(void)
  * end-of-candidates; none when the engine has no TCP port. */
 static void test_tcp_candidate(void)
 {
-    dc_sdp_slot slot = {"0", DC_MEDIA_AUDIO, true, 11111111, "p3", "p3-audio", "p3cname"};
+    dc_sdp_slot slot = {"0", DC_MEDIA_AUDIO, true, 11111111, "p3", "p3-audio", "p3cname", 0};
     dc_sdp_local with_tcp = LOCAL;
     with_tcp.tcp_port = 40000;
     char *offer = dc_sdp_write_subscribe_offer(&slot, 1, &with_tcp);
