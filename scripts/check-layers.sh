@@ -10,7 +10,7 @@ SFU_DIR=${1:-"$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/sfu"}
 # Floor of a path relative to sfu/ (module = path without .c/.h), lowest first.
 floor_of() {
   case "$1" in
-    include/sfu | rtp/rtp | ice/ice_lite | arena_thread) echo 0 ;; # leaves, public types
+    include/sfu | rtp/rtp | ice/ice_lite | arena_thread | allocator) echo 0 ;; # leaves, public types; allocator: pure budget spending
     rtp/rtcp | rtp/vp8 | rtp/rtx | srtp/gcm_sender | net/tcp_frame | net/address | rtx_cache) echo 1 ;; # net/tcp_frame: bytes only
     srtp/srtp_session | rtp/twcc | rtp/recv_stats) echo 2 ;; # recv_stats: receive statistics, missing list
     dtls/dtls | bwe/bwe) echo 3 ;;
