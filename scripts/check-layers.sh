@@ -18,7 +18,7 @@ floor_of() {
     events) echo 5 ;;            # the event ring
     types) echo 6 ;;             # the engine's objects, types only
     output | simulcast) echo 7 ;; # what leaves a core; simulcast layer choice and switching
-    repair) echo 8 ;;            # NACK/RTX both ways, receiver reports
+    repair | transport_budget) echo 8 ;; # NACK/RTX both ways, receiver reports; the allocator on the slots
     router) echo 9 ;;            # forwarding
     transport) echo 10 ;;        # ICE, DTLS, SRTP of one PeerConnection
     core) echo 11 ;;             # one worker's engine in memory

@@ -169,7 +169,7 @@ static void trial_over(sfu_alloc_transport *tr, bool failed, int64_t now)
     if (failed) {
         tr->trials_failed++;
         tr->trial_wait_us = tr->trial_wait_us * 2 > SFU_ALLOC_TRIAL_WAIT_MAX_US ? SFU_ALLOC_TRIAL_WAIT_MAX_US
-                                                                                  : tr->trial_wait_us * 2;
+                                                                                : tr->trial_wait_us * 2;
         tr->next_trial_us = now + tr->trial_wait_us;
     } else {
         tr->trial_wait_us = SFU_ALLOC_TRIAL_WAIT_MIN_US;
@@ -177,8 +177,8 @@ static void trial_over(sfu_alloc_transport *tr, bool failed, int64_t now)
     }
 }
 
-bool sfu_allocate(const sfu_alloc_limits *lim, sfu_alloc_transport *tr, const sfu_alloc_slot_in *in,
-                  sfu_alloc_slot *st, size_t n, int64_t now_us)
+bool sfu_allocate(const sfu_alloc_limits *lim, sfu_alloc_transport *tr, const sfu_alloc_slot_in *in, sfu_alloc_slot *st,
+                  size_t n, int64_t now_us)
 {
     if (n > SFU_ALLOC_MAX_SLOTS) n = SFU_ALLOC_MAX_SLOTS;
     if (!tr->trial_wait_us) tr->trial_wait_us = SFU_ALLOC_TRIAL_WAIT_MIN_US;
@@ -186,7 +186,8 @@ bool sfu_allocate(const sfu_alloc_limits *lim, sfu_alloc_transport *tr, const sf
     for (size_t i = 0; i < n; i++) before[i] = st[i];
     int8_t fit[SFU_ALLOC_MAX_SLOTS];
 
-    bool cut = tr->trial_until_us && lim->estimate_bps && (uint64_t)lim->estimate_bps * 10 < (uint64_t)tr->trial_estimate * 9;
+    bool cut = tr->trial_until_us && lim->estimate_bps &&
+               (uint64_t)lim->estimate_bps * 10 < (uint64_t)tr->trial_estimate * 9;
     if (tr->trial_until_us && !cut && now_us < tr->trial_until_us) {
         trial_plan(lim, in, st, n, fit); /* the trial follows requests and layers as they change */
         apply_trial(in, st, n, fit);

@@ -39,7 +39,7 @@
 #define SFU_ALLOC_TRIAL_US 2500000
 #define SFU_ALLOC_TRIAL_WAIT_MIN_US 2000000
 #define SFU_ALLOC_TRIAL_WAIT_MAX_US 6000000
-#define SFU_ALLOC_UP_HEADROOM_PERCENT 118 /* a step up needs this share of its rate free */
+#define SFU_ALLOC_UP_HEADROOM_PERCENT 118    /* a step up needs this share of its rate free */
 #define SFU_ALLOC_KEEP_TOLERANCE_PERCENT 105 /* what is sent now stays while within this */
 
 /* Why a slot gets less than it asked for. */
@@ -51,11 +51,11 @@ typedef enum {
 
 /* A slot as the allocator sees it this round. */
 typedef struct {
-    bool audio;        /* reserved first, never paused by the allocator */
-    bool single_layer; /* video of one encoding: forwarded or paused (by the site budget) */
-    uint8_t priority; /* video: smaller first */
-    int8_t want;      /* the highest layer asked for and arriving; −1: nothing to send */
-    uint8_t usable;   /* bit per layer that may be chosen (arriving, ≤ want) */
+    bool audio;                         /* reserved first, never paused by the allocator */
+    bool single_layer;                  /* video of one encoding: forwarded or paused (by the site budget) */
+    uint8_t priority;                   /* video: smaller first */
+    int8_t want;                        /* the highest layer asked for and arriving; −1: nothing to send */
+    uint8_t usable;                     /* bit per layer that may be chosen (arriving, ≤ want) */
     uint32_t bps[SFU_ALLOC_MAX_LAYERS]; /* each layer's rate (audio, single layer: [0]) */
 } sfu_alloc_slot_in;
 
@@ -87,8 +87,8 @@ typedef struct {
  * Returns true when some slot's level or reason changed. n ≤ SFU_ALLOC_MAX_SLOTS; the
  * slots after that are left as they are. */
 #define SFU_ALLOC_MAX_SLOTS 64
-bool sfu_allocate(const sfu_alloc_limits *lim, sfu_alloc_transport *tr, const sfu_alloc_slot_in *in,
-                  sfu_alloc_slot *st, size_t n, int64_t now_us);
+bool sfu_allocate(const sfu_alloc_limits *lim, sfu_alloc_transport *tr, const sfu_alloc_slot_in *in, sfu_alloc_slot *st,
+                  size_t n, int64_t now_us);
 
 const char *sfu_alloc_why_name(sfu_alloc_why why); /* "", "bandwidth", "budget" */
 

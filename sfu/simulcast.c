@@ -87,22 +87,28 @@ void sfu_simulcast_retarget_slot(sfu_slot *slot, int64_t now)
         if (ly->last_rx_us && now - ly->last_rx_us < SFU_LAYER_QUIET_US) active |= 1u << i;
         bps[i] = ly->bps;
     }
-    /* no budget yet: bandwidth estimation will pass the subscriber's here */
-    slot->layers.target = (int8_t)sfu_simulcast_choose_layer(slot->layers.quality, st->desc.n_layers, active,
-                                                             UINT32_MAX, bps);
+    int layer = sfu_simulcast_choose_layer(slot->layers.quality, st->desc.n_layers, active, UINT32_MAX, bps);
+    /* the bandwidth allocator's cap (transport_budget.c): its level or the active layer below */
+    const sfu_alloc_slot *a = &slot->alloc;
+    if (a->started && layer > a->level) {
+        int capped = a->level;
+        while (capped >= 0 && active && !(active & 1u << capped)) capped--;
+        layer = capped;
+    }
+    slot->layers.target = (int8_t)layer;
 }
 
 void sfu_simulcast_retarget(sfu_stream *st, int64_t now)
 {
-    if (!st->desc.n_layers) return;
     int64_t elapsed = now - st->layers_rate_since_us;
-    if (elapsed >= RATE_INTERVAL_US) {
-        for (unsigned i = 0; i < st->desc.n_layers; i++) {
+    if (elapsed >= RATE_INTERVAL_US) { /* one encoding: its rate in layers[0] */
+        for (unsigned i = 0; i < (st->desc.n_layers ? st->desc.n_layers : 1u); i++) {
             st->layers[i].bps = (uint32_t)((uint64_t)st->layers[i].octets * 8 * 1000000 / (uint64_t)elapsed);
             st->layers[i].octets = 0;
         }
         st->layers_rate_since_us = now;
     }
+    if (!st->desc.n_layers) return;
     for (guint i = 0; i < st->slots->len; i++) sfu_simulcast_retarget_slot(g_ptr_array_index(st->slots, i), now);
 }
 
@@ -130,7 +136,7 @@ static void drop_temporal(sfu_slot *slot, const sfu_rx_pending *p)
 sfu_sc_verdict sfu_simulcast_admit(sfu_slot *slot, const sfu_rx_pending *p)
 {
     sfu_slot_layers *l = &slot->layers;
-    if (l->quality == SFU_QUALITY_OFF) return SFU_SC_DROP;
+    if (l->quality == SFU_QUALITY_OFF || l->paused) return SFU_SC_DROP;
     if (!slot->source->desc.n_layers) return SFU_SC_FORWARD;
     if (l->target < 0) return SFU_SC_DROP;
     if (p->layer == l->target && (l->current != l->target || slot->resync)) {

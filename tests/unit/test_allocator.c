@@ -179,7 +179,8 @@ static void test_trials(void)
     CHECK(now - failed_at >= 2 * SFU_ALLOC_TRIAL_WAIT_MIN_US); /* the wait doubled */
     CHECK(st[1].level == 2);
     /* the limit is gone: the estimate follows what gets through, the trial stands */
-    for (int64_t t = now; now - t < SFU_ALLOC_TRIAL_US + TICK_US;) round_at(1800000, 0, true, &tr, in, st, 2, now += TICK_US);
+    for (int64_t t = now; now - t < SFU_ALLOC_TRIAL_US + TICK_US;)
+        round_at(1800000, 0, true, &tr, in, st, 2, now += TICK_US);
     CHECK(st[1].level == 2 && tr.trials_failed == 1 && tr.trial_until_us == 0);
     /* no trials while the site budget is the limit */
     sfu_alloc_slot st2[2] = {0};
