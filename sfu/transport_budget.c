@@ -5,7 +5,8 @@
 #include "output.h"
 #include "simulcast.h"
 
-_Static_assert((int)SFU_LIMIT_BANDWIDTH == (int)SFU_ALLOC_WHY_BANDWIDTH && (int)SFU_LIMIT_BUDGET == (int)SFU_ALLOC_WHY_BUDGET,
+_Static_assert((int)SFU_LIMIT_BANDWIDTH == (int)SFU_ALLOC_WHY_BANDWIDTH &&
+                   (int)SFU_LIMIT_BUDGET == (int)SFU_ALLOC_WHY_BUDGET,
                "the public limit names the allocator's reasons");
 _Static_assert(SFU_MAX_LAYERS <= SFU_ALLOC_MAX_LAYERS, "the allocator takes every layer");
 
@@ -74,7 +75,8 @@ static void apply(sfu_slot *slot, int64_t now)
 static sfu_event slot_event(const sfu_slot *slot)
 {
     return (sfu_event){.type = SFU_EV_SLOT_QUALITY,
-                       .id = slot->id,
+                       .id = slot->transport->id,
+                       .slot_id = slot->id,
                        .slot_layer = slot->alloc.started ? slot->alloc.level : -1,
                        .slot_layers = slot->source ? slot->source->desc.n_layers : 0,
                        .slot_limit = slot->alloc.why};

@@ -56,4 +56,9 @@ void dc_meeting_poll_engine(dc_meeting *m);
  * such room. meeting_figures.c. */
 json_t *dc_meeting_room_figures(dc_meeting *m, const char *room);
 
+/* A technician's budget for a site (kbit/s; 0 clears), applied at once to the site's
+ * subscribers (meeting_budget.c). False for an empty or too long site name. */
+bool dc_meeting_set_site_budget(dc_meeting *m, const char *site, uint32_t kbps);
+uint32_t dc_meeting_site_budget(dc_meeting *m, const char *site);
+
 #endif

@@ -53,8 +53,9 @@ typedef enum {
                                        SFU_BANDWIDTH_INTERVAL_MS, when it moved by 10 % or
                                        more, and at least every 5 s */
     SFU_EV_SLOT_QUALITY,            /* the bandwidth allocator changed what a slot may send
-                                       (sfu_transport_set_budget): id is the slot id;
-                                       slot_layer and slot_limit say what and why */
+                                       (sfu_transport_set_budget): id is the subscriber
+                                       transport, slot_id the slot; slot_layer and
+                                       slot_limit say what and why */
 } sfu_event_type;
 
 /* Why a slot gets less than it asked for (SFU_EV_SLOT_QUALITY). */
@@ -82,6 +83,7 @@ typedef struct {
     /* SFU_EV_SLOT_QUALITY: the highest layer the slot may send now (0 lowest; a stream of
      * one encoding has only 0), −1 paused; slot_layers: the source's layers (0: one
      * encoding); slot_limit: sfu_limit, NONE when nothing holds it below its request */
+    uint32_t slot_id;
     int8_t slot_layer;
     uint8_t slot_layers, slot_limit;
 } sfu_event;

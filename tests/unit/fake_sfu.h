@@ -31,6 +31,8 @@ typedef enum {
     FAKE_STREAM_SET_FORWARDING,
     FAKE_SLOT_SET_QUALITY,
     FAKE_TRANSPORT_SET_TWCC,
+    FAKE_TRANSPORT_SET_BUDGET,
+    FAKE_SLOT_SET_PRIORITY,
 } fake_op;
 
 /* One engine call; fields the call does not have are 0. */
@@ -50,6 +52,8 @@ typedef struct {
     uint8_t n_layers;           /* stream_add: simulcast layers */
     sfu_quality quality;        /* slot_set_quality */
     uint8_t max_tid;            /* slot_set_quality */
+    uint32_t budget_bps;        /* transport_set_budget */
+    uint8_t priority;           /* slot_set_priority */
     char ice_ufrag[64];         /* transport_add: the server's ufrag */
     char text[160];             /* transport_add, transport_set_peer: the peer's fingerprint ("" = not yet);
                               stream_add: the mid */
