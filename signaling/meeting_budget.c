@@ -110,8 +110,8 @@ void dc_mt_on_slot_quality(dc_meeting *m, const sfu_event *ev)
     s->alloc_limit = ev->slot_limit;
     dc_mt_send(m, p->conn,
                json_pack("{s:s, s:s, s:s, s:s, s:o}", "type", "slot_quality", "mid", s->mid, "layer",
-                         layer_name(s->alloc_layer, s->alloc_layers), "requested", quality_name(s->quality),
-                         "reason", reason_json(s)));
+                         layer_name(s->alloc_layer, s->alloc_layers), "requested", quality_name(s->quality), "reason",
+                         reason_json(s)));
 }
 
 json_t *dc_mt_slots_figures(const dc_participant *p)
@@ -122,8 +122,8 @@ json_t *dc_mt_slots_figures(const dc_participant *p)
         if (!s->in_engine || s->kind != SFU_KIND_VIDEO) continue;
         json_array_append_new(
             list, json_pack("{s:s, s:s, s:o, s:s, s:o, s:o}", "mid", s->mid, "use", dc_slot_use_name(s->use),
-                            "participant_id", s->source_stream ? json_string(s->source_pid) : json_null(),
-                            "requested", quality_name(s->quality), "layer",
+                            "participant_id", s->source_stream ? json_string(s->source_pid) : json_null(), "requested",
+                            quality_name(s->quality), "layer",
                             s->alloc_known ? json_string(layer_name(s->alloc_layer, s->alloc_layers)) : json_null(),
                             "reason", reason_json(s)));
     }

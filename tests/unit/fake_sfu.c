@@ -410,6 +410,16 @@ void fake_sfu_push_bandwidth(sfu *s, uint32_t transport_id, uint32_t estimate_bp
     ev->loss_percent = loss_percent;
 }
 
+void fake_sfu_push_slot_quality(sfu *s, uint32_t transport_id, uint32_t slot_id, int8_t layer, uint8_t layers,
+                                sfu_limit limit)
+{
+    sfu_event *ev = queue_event(s, SFU_EV_SLOT_QUALITY, transport_id);
+    ev->slot_id = slot_id;
+    ev->slot_layer = layer;
+    ev->slot_layers = layers;
+    ev->slot_limit = (uint8_t)limit;
+}
+
 void fake_sfu_push_audio_level(sfu *s, uint32_t stream_id, uint8_t audio_level, uint8_t voice_percent)
 {
     sfu_event *ev = queue_event(s, SFU_EV_AUDIO_LEVEL, stream_id);

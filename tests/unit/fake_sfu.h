@@ -88,6 +88,8 @@ void fake_sfu_push_event(sfu *s, sfu_event_type type, uint32_t id);
 /* Queues an SFU_EV_AUDIO_LEVEL for a stream: loudness 0–127, voice share 0–100. */
 void fake_sfu_push_audio_level(sfu *s, uint32_t stream_id, uint8_t audio_level, uint8_t voice_percent);
 /* Queues an SFU_EV_BANDWIDTH for a transport. */
+void fake_sfu_push_slot_quality(sfu *s, uint32_t transport_id, uint32_t slot_id, int8_t layer, uint8_t layers,
+                                sfu_limit limit);
 void fake_sfu_push_bandwidth(sfu *s, uint32_t transport_id, uint32_t estimate_bps, uint32_t acked_bps,
                              uint8_t loss_percent);
 
