@@ -196,11 +196,14 @@ bool sfu_allocate(const sfu_alloc_limits *lim, sfu_alloc_transport *tr, const sf
         sfu_alloc_why why;
         size_t down = normal_round(lim, in, st, n, now_us, &why);
         if (ended) trial_over(tr, cut || down > 0, now_us);
-        else if (down && why == SFU_ALLOC_WHY_BANDWIDTH && tr->next_trial_us < now_us + tr->trial_wait_us)
-            tr->next_trial_us = now_us + tr->trial_wait_us; /* the link just showed its limit */
+        else if (down && why == SFU_ALLOC_WHY_BANDWIDTH) { /* the link just showed its limit */
+            int64_t wait = tr->trial_wait_us > SFU_ALLOC_TRIAL_AFTER_DOWN_US ? tr->trial_wait_us
+                                                                             : SFU_ALLOC_TRIAL_AFTER_DOWN_US;
+            if (tr->next_trial_us < now_us + wait) tr->next_trial_us = now_us + wait;
+        }
         /* held below by the estimate alone, with no sign of congestion: try more */
-        if (!ended && !down && why == SFU_ALLOC_WHY_BANDWIDTH && lim->may_trial && now_us >= tr->next_trial_us &&
-            trial_plan(lim, in, st, n, fit)) {
+        if (!ended && !down && why == SFU_ALLOC_WHY_BANDWIDTH && lim->may_trial && !lim->switching &&
+            now_us >= tr->next_trial_us && trial_plan(lim, in, st, n, fit)) {
             apply_trial(in, st, n, fit);
             tr->trial_until_us = now_us + SFU_ALLOC_TRIAL_US;
             tr->trial_estimate = lim->estimate_bps;

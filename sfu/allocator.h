@@ -26,7 +26,8 @@
  * link recovers. When the estimate is the limit and nothing signals congestion, the
  * allocator tries what the site budget alone would allow for SFU_ALLOC_TRIAL_US; an
  * estimate cut during the trial, or levels that do not fit once it ends, fail it, and the
- * next trial waits twice as long (SFU_ALLOC_TRIAL_WAIT_MIN_US up to _MAX_US). */
+ * next trial waits twice as long (SFU_ALLOC_TRIAL_WAIT_MIN_US up to _MAX_US). No trial
+ * starts while a slot still waits for the keyframe of the layer it was last moved to. */
 #ifndef SFU_ALLOCATOR_H
 #define SFU_ALLOCATOR_H
 
@@ -39,8 +40,9 @@
 #define SFU_ALLOC_TRIAL_US 2500000
 #define SFU_ALLOC_TRIAL_WAIT_MIN_US 2000000
 #define SFU_ALLOC_TRIAL_WAIT_MAX_US 6000000
-#define SFU_ALLOC_UP_HEADROOM_PERCENT 118    /* a step up needs this share of its rate free */
-#define SFU_ALLOC_KEEP_TOLERANCE_PERCENT 105 /* what is sent now stays while within this */
+#define SFU_ALLOC_TRIAL_AFTER_DOWN_US 3000000 /* at least, after the estimate lowered a slot */
+#define SFU_ALLOC_UP_HEADROOM_PERCENT 118     /* a step up needs this share of its rate free */
+#define SFU_ALLOC_KEEP_TOLERANCE_PERCENT 105  /* what is sent now stays while within this */
 
 /* Why a slot gets less than it asked for. */
 typedef enum {
@@ -72,6 +74,7 @@ typedef struct {
     uint32_t estimate_bps; /* the send-side estimate, once feedback came */
     uint32_t site_bps;     /* the site budget's share of this transport */
     bool may_trial;        /* the estimator sees no congestion now (no over-use, little loss) */
+    bool switching;        /* a slot still waits for the keyframe of a layer it was moved to */
 } sfu_alloc_limits;
 
 /* A transport's trial state, kept between rounds (zeroed at first). */

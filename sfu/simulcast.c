@@ -146,6 +146,9 @@ sfu_sc_verdict sfu_simulcast_admit(sfu_slot *slot, const sfu_rx_pending *p)
         return SFU_SC_SWITCH;
     }
     if (slot->resync || p->layer != l->current) return SFU_SC_DROP;
+    /* lowered by the bandwidth allocator: the path cannot carry this layer, and what it
+     * keeps sending would crowd out the lower layer's keyframe; the picture holds until it */
+    if (l->target < l->current && slot->alloc.started && slot->alloc.level < l->current) return SFU_SC_DROP;
     if (p->vp8.has_tid && p->vp8.tid > l->max_tid) {
         drop_temporal(slot, p);
         return SFU_SC_DROP;

@@ -51,7 +51,11 @@ static sfu_alloc_slot_in slot_input(const sfu_slot *slot, int64_t now)
     return in;
 }
 
-static sfu_alloc_limits limits_of(const sfu_transport *t)
+/* Less has got through than was sent for this long: the path carries what gets through. */
+#define SHORTFALL_US 500000
+#define SHORTFALL_SHARE_PERCENT 90
+
+static sfu_alloc_limits limits_of(const sfu_transport *t, int64_t now)
 {
     sfu_alloc_limits lim = {.site_bps = t->site_budget_bps};
     if (!t->bwe) return lim;
@@ -59,7 +63,13 @@ static sfu_alloc_limits limits_of(const sfu_transport *t)
     sfu_bwe_get_figures(t->bwe, &f);
     if (!f.feedbacks) return lim; /* no feedback yet: the estimate is a guess */
     lim.estimate_bps = f.estimate_bps;
-    lim.may_trial = f.usage != SFU_BWE_OVERUSE && f.loss_percent <= 2;
+    /* The estimator waits for a delay or loss verdict before it cuts (seconds behind a
+     * rate limit with a short queue); its shortfall watch (acknowledged well below sent)
+     * says sooner that the path is full, and what gets through is then what it carries. */
+    bool short_for_a_while = t->bwe->short_since_us && now - t->bwe->short_since_us >= SHORTFALL_US;
+    uint32_t carried = (uint32_t)((uint64_t)f.acked_bps * SHORTFALL_SHARE_PERCENT / 100);
+    if (short_for_a_while && carried && carried < lim.estimate_bps) lim.estimate_bps = carried;
+    lim.may_trial = !short_for_a_while && f.usage != SFU_BWE_OVERUSE && f.loss_percent <= 2;
     return lim;
 }
 
@@ -93,7 +103,12 @@ void sfu_budget_transport(sfu_transport *t, int64_t now)
         in[i] = slot_input(slot, now);
         st[i] = slot->alloc;
     }
-    sfu_alloc_limits lim = limits_of(t);
+    sfu_alloc_limits lim = limits_of(t, now);
+    for (size_t i = 0; i < n && !lim.switching; i++) {
+        const sfu_slot *slot = g_ptr_array_index(t->slots, i);
+        lim.switching = slot->source && slot->source->desc.n_layers && slot->layers.target >= 0 &&
+                        slot->layers.current != slot->layers.target;
+    }
     bool any = sfu_allocate(&lim, &t->alloc, in, st, n, now);
     sfu_event evs[SFU_ALLOC_MAX_SLOTS];
     size_t n_evs = 0;

@@ -7,12 +7,14 @@
 // throughout (sampled every 250 ms).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { startServer } from './lib/server.mjs';
 import { launchChromium, waitForTiles, waitForSending, waitUntil, endAll } from './lib/participants.mjs';
 import { waitForLiveTiles, probeTiles } from './lib/live.mjs';
 import { makeSiteLink, privateNamespace } from './lib/netns.mjs';
 
 const ROOM = 'e2e-bandwidth-layers';
+const ADMIN = 'admin-credential-layers-41d7';
 const STEP = { timeout: 120000 };
 // ASan builds are slower to start and to ramp; the conditions stay the same
 const SLOW = process.env.DIEMCAU_E2E_TAG?.includes('asan') ? 2 : 1;
@@ -34,13 +36,26 @@ describe('the estimate picks each subscriber\'s layer', { timeout: 360000, skip:
 
   before(async () => {
     link = makeSiteLink('layers');
-    server = await startServer('bandwidth-layers', [...link.serverArgs(), '--simulcast', 'true', '--ice-tcp', 'false']);
+    const args = link.serverArgs();
+    const config = args[args.indexOf('--config') + 1];
+    writeFileSync(config, JSON.stringify({ ...JSON.parse(readFileSync(config, 'utf8')), admin_token: ADMIN }));
+    server = await startServer('bandwidth-layers', [...args, '--simulcast', 'true', '--ice-tcp', 'false']);
     [chair, narrow, clean] = await Promise.all([
       launchChromium('layers-chair', ['--use-fake-device-for-media-stream=fps=15']),
       launchChromium('layers-narrow', link.chromiumArgs(server.httpPort), { executablePath: link.chromiumPath }),
       launchChromium('layers-clean'),
     ]);
   }, STEP);
+
+  /** What technicians see of the limited observer: estimate and the chair's slot. */
+  async function narrowFigures() {
+    const r = await fetch(`http://127.0.0.1:${server.httpPort}/admin/rooms/${ROOM}/transports.json`, {
+      headers: { Authorization: `Bearer ${ADMIN}` },
+    });
+    const p = (await r.json()).participants.find((x) => x.name === 'Xã Mường Lát');
+    const slot = p?.slots.find((x) => x.participant_id);
+    return `${Math.round((p?.subscribe?.estimate_bps || 0) / 1000)}k/${Math.round((p?.subscribe?.acked_bps || 0) / 1000)}k ${slot?.layer}/${slot?.reason}`;
+  }
 
   after(async () => {
     clearInterval(sampling);
@@ -78,12 +93,15 @@ describe('the estimate picks each subscriber\'s layer', { timeout: 360000, skip:
   it('limited to 300 kbit/s, the subscriber gets the low layer within 3 s and its frames keep coming', STEP, async () => {
     const t0 = Date.now();
     link.limitDownlink(300);
+    const widths = []; // [ms since the limit, width] at each change
     const r = await waitUntil('the limited observer to decode the low layer', async () => {
       const t = await tileOf(narrow, chairId);
+      const f = await narrowFigures();
+      if (t && (t.width !== widths[widths.length - 1]?.[1] || f !== widths[widths.length - 1]?.[2])) widths.push([Date.now() - t0, t.width, f]);
       return { ok: !!t && quarterSize(width)(t.width), detail: JSON.stringify(t), t };
     }, { timeoutMs: 10000 * SLOW, intervalMs: 100 });
     const ms = Date.now() - t0;
-    console.log(`limited: the low layer after ${ms} ms: ${JSON.stringify(r.t)}`);
+    console.log(`limited: the low layer after ${ms} ms: ${JSON.stringify(r.t)}; widths ${JSON.stringify(widths)}`);
     assert.ok(ms <= 3000 * SLOW, `the low layer came after ${ms} ms`);
     // the picture keeps moving on the low layer, and the tile says why it is smaller
     const seen = await waitUntil('the limited observer to present frames of the low layer', async () => {

@@ -171,7 +171,7 @@ static void test_trials(void)
     int64_t down_at = now;
     while (tr.trials == 0 && now - down_at < 10000000) round_at(300000, 0, true, &tr, in, st, 2, now += TICK_US);
     CHECK(tr.trials == 1 && st[1].level == 2);
-    CHECK(now - down_at >= SFU_ALLOC_TRIAL_WAIT_MIN_US);
+    CHECK(now - down_at >= SFU_ALLOC_TRIAL_AFTER_DOWN_US);
     round_at(250000, 0, true, &tr, in, st, 2, now += TICK_US); /* over-use: the estimate is cut */
     CHECK(st[1].level == 0 && tr.trials_failed == 1);
     int64_t failed_at = now;
@@ -182,6 +182,16 @@ static void test_trials(void)
     for (int64_t t = now; now - t < SFU_ALLOC_TRIAL_US + TICK_US;)
         round_at(1800000, 0, true, &tr, in, st, 2, now += TICK_US);
     CHECK(st[1].level == 2 && tr.trials_failed == 1 && tr.trial_until_us == 0);
+    /* none while a slot waits for the keyframe of its new layer */
+    sfu_alloc_slot st3[2] = {0};
+    sfu_alloc_transport tr3 = {0};
+    round_at(0, 0, true, &tr3, in, st3, 2, now += TICK_US);
+    round_at(300000, 0, true, &tr3, in, st3, 2, now += TICK_US);
+    sfu_alloc_limits switching = {.estimate_bps = 300000, .may_trial = true, .switching = true};
+    for (int i = 0; i < 100; i++) sfu_allocate(&switching, &tr3, in, st3, 2, now += TICK_US);
+    CHECK(tr3.trials == 0 && st3[1].level == 0);
+    round_at(300000, 0, true, &tr3, in, st3, 2, now += TICK_US);
+    CHECK(tr3.trials == 1);
     /* no trials while the site budget is the limit */
     sfu_alloc_slot st2[2] = {0};
     sfu_alloc_transport tr2 = {0};
