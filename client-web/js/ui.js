@@ -58,12 +58,15 @@ export class MeetingView {
       }
       const p = participants.get(s.participantId);
       // Someone who publishes nothing (yet) has no media to wait for.
-      const media = s.participantId && (s.use === 'screen' || p?.tracks?.length) ? mediaOf(s.participantId) : 'live';
+      let media = s.participantId && (s.use === 'screen' || p?.tracks?.length) ? mediaOf(s.participantId) : 'live';
+      // paused by the server to fit the bandwidth: nothing arrives on purpose, not lost
+      const quality = qualityOf(s.mid);
+      if (quality?.layer === 'off' && (media === 'stalled' || media === 'waiting')) media = 'live';
       const hand = hands.indexOf(s.participantId);
       tile.update(s, p, media, {
         speaking: s.participantId === dominant, handPosition: hand >= 0 ? hand + 1 : 0, floorLeftMs,
         link: s.participantId ? linkOf(s.participantId) : 'good',
-        quality: qualityOf(s.mid),
+        quality,
       });
     }
     const shown = video.filter((s) => s.participantId);
