@@ -106,7 +106,7 @@ static void test_step_down_and_pause_order(void)
  * slot (the step up needs 2 s of headroom); a steady one does, after the hold. */
 static void test_hysteresis(void)
 {
-    sfu_alloc_slot_in in[2];
+    sfu_alloc_slot_in in[N]; /* (the first two used) */
     meeting_slots(in);
     in[1] = video(0);
     sfu_alloc_slot st[2] = {0};
@@ -139,7 +139,7 @@ static void test_hysteresis(void)
 /* A single-layer video slot is forwarded or paused, and only the site budget pauses it. */
 static void test_single_layer(void)
 {
-    sfu_alloc_slot_in in[3];
+    sfu_alloc_slot_in in[N]; /* (the first three used) */
     meeting_slots(in);
     in[1] = (sfu_alloc_slot_in){.single_layer = true, .priority = 1, .want = 0, .usable = 1, .bps = {1000000}};
     in[2] = video(2);
@@ -158,7 +158,7 @@ static void test_single_layer(void)
  * levels the estimate then covers stays. */
 static void test_trials(void)
 {
-    sfu_alloc_slot_in in[2];
+    sfu_alloc_slot_in in[N]; /* (the first two used) */
     meeting_slots(in);
     in[1] = video(0);
     sfu_alloc_slot st[2] = {0};
@@ -203,7 +203,7 @@ static void test_trials(void)
  * shown at once, not after the hold. */
 static void test_new_source(void)
 {
-    sfu_alloc_slot_in in[2];
+    sfu_alloc_slot_in in[N]; /* (the first two used) */
     meeting_slots(in);
     in[1] = video(0);
     in[1].want = -1;
