@@ -308,6 +308,8 @@ static void forward_to_slot(sfu_slot *slot, sfu_stream *st, const sfu_rx_pending
     }
     sfu_out_commit(c, &out->addr, out->addr_len, out_len);
     sent_out(out, twcc_seq, out_len, true);
+    out->link.packets_out++;
+    out->link.octets_out += out_len;
     if (!slot->sent_any || (int16_t)(seq - slot->last_seq) > 0) {
         slot->last_seq = seq;
         slot->last_ts = ts;
@@ -325,6 +327,8 @@ void sfu_router_on_rtp(sfu_transport *t, uint8_t *buf, size_t len)
         return;
     }
     t->last_alive_us = c->now_us; /* it authenticated: the peer is there (consent) */
+    t->link.packets_in++;
+    t->link.octets_in += len;
     sfu_rtp_header h;
     if (!sfu_rtp_parse(buf, len, &h)) {
         sfu_count_drop(c, SFU_DROP_MALFORMED);
@@ -519,7 +523,7 @@ static void send_remb(sfu_core *c, sfu_transport *t)
     if (buf) sfu_out_rtcp(t, 0, buf, sfu_rtcp_write_remb(buf, SFU_TX_BUF, t->rtcp_ssrc, bitrate, ssrcs, n));
 }
 
-/* Readings (audio levels, bandwidth) leave a tick in chunks: one sfu_out_readings call
+/* Readings (audio levels, bandwidth, links) leave a tick in chunks: one sfu_out_readings call
  * per CHUNK events, not one per event. */
 enum { READINGS_CHUNK = 64 };
 typedef struct {
@@ -576,6 +580,20 @@ static void retarget_layers(sfu_core *c, int64_t now_us)
 
 static void report_bandwidth(sfu_core *c, int64_t now_us);
 
+/* SFU_EV_LINK for each transport whose peer is connected. */
+static void report_links(sfu_core *c)
+{
+    readings r = {.c = c};
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, c->transports);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        const sfu_transport *t = value;
+        if (t->srtp && t->has_addr) readings_add(&r, (sfu_event){.type = SFU_EV_LINK, .id = t->id, .link = t->link});
+    }
+    readings_flush(&r);
+}
+
 void sfu_router_tick(sfu_core *c, int64_t now_us)
 {
     sfu_repair_tick(c, now_us);
@@ -589,6 +607,10 @@ void sfu_router_tick(sfu_core *c, int64_t now_us)
     if (now_us >= c->next_bandwidth_us) {
         c->next_bandwidth_us = now_us + SFU_BANDWIDTH_INTERVAL_MS * 1000;
         report_bandwidth(c, now_us);
+    }
+    if (now_us >= c->next_link_us) {
+        c->next_link_us = now_us + SFU_LINK_INTERVAL_MS * 1000;
+        report_links(c);
     }
     if (now_us < c->next_remb_us) return;
     c->next_remb_us = now_us + REMB_INTERVAL_US;

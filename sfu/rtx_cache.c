@@ -6,8 +6,8 @@
 #include "rtx_cache.h"
 
 #include <stdbool.h>
-#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 typedef struct {
     uint64_t pos; /* absolute position of the first octet */
@@ -23,16 +23,21 @@ struct sfu_rtx_cache {
 
 sfu_rtx_cache *sfu_rtx_cache_new(void)
 {
-    sfu_rtx_cache *c = malloc(sizeof *c);
-    /* Every page written now, on the control path: the packet path never takes a page
-     * fault for the ring, and what a stream costs shows in the RSS from its start (calloc
-     * would map untouched zero pages that fill in later, as the ring turns).
-     * explicit_bzero: a plain memset after malloc may be turned back into calloc. */
-    if (c) explicit_bzero(c, sizeof *c);
-    return c;
+    /* A mapping of its own, every page faulted in now (MAP_POPULATE), on the control path:
+     * the packet path never takes a page fault for the ring, what a stream costs shows in
+     * the RSS from its start, and munmap gives it all back when the stream ends. From
+     * malloc, glibc's growing mmap threshold would put the second cache on in the heap,
+     * where a freed one is kept: the RSS then grows with every publisher that comes and
+     * goes. Anonymous pages are zero: every entry starts empty. */
+    void *m = mmap(NULL, sizeof(sfu_rtx_cache), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1,
+                   0);
+    return m == MAP_FAILED ? NULL : m;
 }
 
-void sfu_rtx_cache_free(sfu_rtx_cache *c) { free(c); }
+void sfu_rtx_cache_free(sfu_rtx_cache *c)
+{
+    if (c) munmap(c, sizeof *c);
+}
 
 size_t sfu_rtx_cache_memory(void) { return sizeof(sfu_rtx_cache); }
 

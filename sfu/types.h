@@ -32,16 +32,6 @@ typedef struct sfu_transport sfu_transport;
 typedef struct sfu_stream sfu_stream;
 typedef struct sfu_slot sfu_slot;
 
-/* Loss repair and RTCP reports of one transport (repair.c): what a monitoring call reads. */
-typedef struct {
-    uint64_t nacks_received, nack_seqs_received; /* from the peer as a subscriber */
-    uint64_t rtx_sent, rtx_missed;               /* answered; asked but no longer cached */
-    uint64_t nacks_sent, nack_seqs_sent;         /* to the peer as a publisher */
-    uint64_t rtx_received, lost;                 /* repaired; never came (upstream) */
-    uint8_t fraction_lost;                       /* last reported: by the peer (subscriber) or by us */
-    uint32_t jitter;                             /* last reported, RTP timestamp units */
-    int64_t rtt_us;                              /* 0: not measured yet */
-} sfu_link_stats;
 
 /* A slot's NACK answering state (repair.c). */
 #define SFU_SLOT_RESENT 64
@@ -243,7 +233,7 @@ struct sfu_core {
     sfu_event_queue events;
     sfu_counters counters;
     int64_t now_us; /* the clock, given by the owner (once per receive batch) */
-    int64_t next_remb_us, next_audio_level_us, next_bandwidth_us, next_report_us;
+    int64_t next_remb_us, next_audio_level_us, next_bandwidth_us, next_report_us, next_link_us;
     bool released_memory; /* DTLS states or transports were freed: give the pages back */
 };
 

@@ -289,6 +289,7 @@ static dc_sdp_local local_description(dc_meeting *m, const dc_participant *p, co
 static void add_subscribe_transport(dc_meeting *m, dc_participant *p)
 {
     p->sub_transport = dc_registry_next_id(m->reg);
+    p->sub_link = (dc_link){0}; /* a new transport's totals start at zero */
     dc_registry_index_transport(m->reg, p->sub_transport, p);
     sfu_transport_add(m->engine, p->sub_transport, p->room->room_id, p->sub_ufrag, p->sub_pwd, NULL, false);
     p->sub_transport_added = true;
@@ -773,6 +774,7 @@ static void handle_publish(dc_meeting *m, dc_conn *conn, dc_participant *p, cons
     if (new_transport) {
         if (old_transport) dc_registry_unindex_transport(m->reg, old_transport);
         p->pub_transport = dc_registry_next_id(m->reg);
+        p->pub_link = (dc_link){0}; /* a new transport's totals start at zero */
         dc_registry_index_transport(m->reg, p->pub_transport, p);
         memcpy(p->pub_ufrag, ufrag, sizeof ufrag);
         memcpy(p->pub_pwd, pwd, sizeof pwd);
@@ -1126,6 +1128,17 @@ void dc_meeting_sweep(dc_meeting *m)
 
 static void forward_engine_event(dc_meeting *m, const sfu_event *ev)
 {
+    if (ev->type == SFU_EV_LINK) { /* kept for the admin figures (meeting_figures.c) */
+        dc_pc pc;
+        dc_participant *p = dc_registry_by_transport(m->reg, ev->id, &pc);
+        if (!p) return;
+        dc_link *l = pc == DC_PC_SUBSCRIBE ? &p->sub_link : &p->pub_link;
+        l->before = l->last;
+        l->before_ms = l->at_ms;
+        l->last = ev->link;
+        l->at_ms = dc_mt_now_ms();
+        return;
+    }
     if (ev->type == SFU_EV_BANDWIDTH) { /* kept for the admin figures (meeting_figures.c) */
         dc_pc pc;
         dc_participant *p = dc_registry_by_transport(m->reg, ev->id, &pc);

@@ -92,6 +92,13 @@ typedef struct {
     int64_t at_ms; /* when it said so (monotonic); 0: never */
 } dc_bandwidth;
 
+/* The engine's last two link reports of a transport (SFU_EV_LINK): the figures, and the
+ * rates between the two. */
+typedef struct {
+    sfu_link_stats last, before;
+    int64_t at_ms, before_ms; /* monotonic; 0: no report */
+} dc_link;
+
 typedef struct dc_participant {
     char id[16];
     uint32_t key; /* floor and speaker key: non-zero, grows with joining order */
@@ -132,6 +139,7 @@ typedef struct dc_participant {
     size_t n_slots;
     size_t n_offered_slots; /* slots the last subscribe offer carried */
     dc_bandwidth sub_bandwidth;
+    dc_link pub_link, sub_link;
     uint32_t sub_budget_bps; /* the site budget's share the engine was told (0: none) */
 
     struct dc_participant *next; /* in room */

@@ -47,6 +47,8 @@ typedef enum {
     SFU_EV_AUDIO_LEVEL,             /* every SFU_AUDIO_LEVEL_INTERVAL_MS, for each audio stream
                                        whose packets carried the RFC 6464 audio level in that
                                        interval (gated streams too): id is the stream id */
+    SFU_EV_LINK,                    /* every SFU_LINK_INTERVAL_MS for each transport whose peer
+                                       is connected: its link figures (ev->link) */
     SFU_EV_BANDWIDTH,               /* a transport with transport-wide congestion control
                                        (sfu_transport_set_twcc) once its peer's feedback came:
                                        its send-side bandwidth estimate, at most every
@@ -67,11 +69,31 @@ typedef enum {
 
 #define SFU_AUDIO_LEVEL_INTERVAL_MS 100
 #define SFU_BANDWIDTH_INTERVAL_MS 1000
+#define SFU_LINK_INTERVAL_MS 2000
+
+/* One transport's link as the engine sees it: totals since it was created, and the last
+ * reports. On a publisher's transport the losses, jitter and NACKs are of what it sends us
+ * (our receiver reports), on a subscriber's of what we send it (its reports). What a
+ * technician's view reads (SFU_EV_LINK). */
+typedef struct {
+    uint64_t packets_in, octets_in;              /* RTP that authenticated */
+    uint64_t packets_out, octets_out;            /* RTP forwarded (retransmissions apart) */
+    uint64_t nacks_received, nack_seqs_received; /* from the peer as a subscriber */
+    uint64_t rtx_sent, rtx_missed;               /* answered; asked but no longer cached */
+    uint64_t nacks_sent, nack_seqs_sent;         /* to the peer as a publisher */
+    uint64_t rtx_received, lost;                 /* repaired; never came (upstream) */
+    uint8_t fraction_lost;                       /* last reported, of 256: by the peer or by us */
+    uint32_t jitter_us;                          /* last reported interarrival jitter */
+    int64_t rtt_us;                              /* 0: not measured yet */
+} sfu_link_stats;
 
 typedef struct {
     sfu_event_type type;
     uint32_t id; /* transport id, or stream id for STREAM_ACTIVE and AUDIO_LEVEL */
-    char detail[96];
+    union {
+        char detail[96];
+        sfu_link_stats link; /* SFU_EV_LINK */
+    };
     /* SFU_EV_AUDIO_LEVEL: mean loudness over the interval, 0 (−127 dBov, silence) … 127
      * (0 dBov), i.e. 127 minus the mean level field; and the share (0–100) of the
      * interval's packets whose V (voice activity) bit was set */

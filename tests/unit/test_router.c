@@ -287,10 +287,18 @@ static size_t count_rtp(const got *gs, size_t n)
     return count;
 }
 
+/* Every queued event (the tick's link reports of all the test's transports among them). */
+static size_t drain_events(const sfu_event **evs)
+{
+    static sfu_event all[SFU_EVENT_QUEUE_MAX];
+    *evs = all;
+    return sfu_event_drain(&core->events, all, SFU_EVENT_QUEUE_MAX);
+}
+
 static size_t count_events(sfu_event_type type, uint32_t id, char *detail, size_t cap)
 {
-    sfu_event evs[64];
-    size_t n = sfu_event_drain(&core->events, evs, 64), count = 0;
+    const sfu_event *evs;
+    size_t n = drain_events(&evs), count = 0;
     for (size_t i = 0; i < n; i++) {
         if (evs[i].type != type || evs[i].id != id) continue;
         count++;
@@ -664,8 +672,8 @@ typedef struct {
 
 static size_t audio_levels(level_report *out, size_t max)
 {
-    sfu_event evs[64];
-    size_t n = sfu_event_drain(&core->events, evs, 64), count = 0;
+    const sfu_event *evs;
+    size_t n = drain_events(&evs), count = 0;
     for (size_t i = 0; i < n && count < max; i++)
         if (evs[i].type == SFU_EV_AUDIO_LEVEL)
             out[count++] = (level_report){evs[i].id, evs[i].audio_level, evs[i].voice_percent};
@@ -1134,8 +1142,8 @@ static void test_transport_cc(void)
     CHECK(t && t->bwe && t->bwe->loss_window_total == 10);
     CHECK(drops(SFU_DROP_MALFORMED) == malformed);
     sfu_router_tick(core, core->now_us + SEC);
-    sfu_event evs[64];
-    size_t ne = sfu_event_drain(&core->events, evs, 64), bandwidth = 0;
+    const sfu_event *evs;
+    size_t ne = drain_events(&evs), bandwidth = 0;
     for (size_t i = 0; i < ne; i++)
         if (evs[i].type == SFU_EV_BANDWIDTH) {
             bandwidth++;
@@ -1275,6 +1283,22 @@ static void test_nack_answered(void)
     CHECK(n == 1 && gs[0].h.ssrc == 0x6221 && sfu_rd16(gs[0].buf + gs[0].h.payload_off) == 5);
     forget_sent();
     CHECK(st->link.nacks_received == 6 && st->link.rtx_sent == 5);
+    /* what a technician reads: the subscriber's link report carries the same, and what was
+     * forwarded to it and the publisher sent (a report per connected transport) */
+    const sfu_link_stats *sub_link = NULL, *pub_link = NULL;
+    uint32_t sub_id = st->id, pub_id = transport_of(&pub)->id;
+    const sfu_event *evs;
+    core->next_link_us = 0; /* the tests' clocks are not in order: this tick reports */
+    sfu_router_tick(core, core->now_us);
+    for (size_t i = 0, ne = drain_events(&evs); i < ne; i++) {
+        if (evs[i].type != SFU_EV_LINK) continue;
+        if (evs[i].id == sub_id) sub_link = &evs[i].link;
+        if (evs[i].id == pub_id) pub_link = &evs[i].link;
+    }
+    CHECK(sub_link && sub_link->nacks_received == 6 && sub_link->rtx_sent == 5);
+    CHECK(sub_link && sub_link->packets_out == st->link.packets_out && sub_link->packets_out >= 4);
+    CHECK(sub_link && sub_link->octets_out > sub_link->packets_out * 12);
+    CHECK(pub_link && pub_link->packets_in >= 4 && pub_link->packets_in == transport_of(&pub)->link.packets_in);
 
     /* repair off: NACKs counted, not answered */
     core->cfg.nack_disabled = true;
