@@ -143,6 +143,19 @@ static const char *apply(sfu_core *c, const sfu_cmd *cmd, uint32_t *about)
         return NULL;
     }
     case SFU_CMD_TCP_ADOPT: return "tcp: not a core command"; /* the worker takes these */
+    case SFU_CMD_SLOT_SET_PRIORITY: {
+        sfu_slot *slot = find(c->slots, cmd->id);
+        if (!slot || slot->room_id != cmd->room_id) return "slot: unknown slot";
+        slot->priority = cmd->priority; /* the allocator's next round (≤ 100 ms) follows */
+        return NULL;
+    }
+    case SFU_CMD_TRANSPORT_SET_BUDGET: {
+        sfu_transport *t = find(c->transports, cmd->id);
+        *about = cmd->id;
+        if (!t || t->room_id != cmd->room_id) return "transport: unknown transport";
+        t->site_budget_bps = cmd->budget_bps;
+        return NULL;
+    }
     case SFU_CMD_SLOT_SET_RTX: {
         sfu_slot *slot = find(c->slots, cmd->id);
         if (!slot || slot->room_id != cmd->room_id) return "slot: unknown slot";

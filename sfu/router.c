@@ -23,6 +23,7 @@
 #include "rtp/rtp.h"
 #include "rtp/twcc.h"
 #include "simulcast.h"
+#include "transport_budget.h"
 #include "uplink.h"
 
 #define KEYFRAME_REQUEST_INTERVAL_US 500000 /* per stream, whatever the subscribers */
@@ -269,7 +270,7 @@ static void forward_to_slot(sfu_slot *slot, sfu_stream *st, const sfu_rx_pending
     size_t len = p->len, pad = p->pad;
     const sfu_rtp_header *h = &p->h;
     if (!out->srtp || !out->has_addr) return; /* subscriber not connected (yet) */
-    if (st->desc.n_layers || slot->layers.quality == SFU_QUALITY_OFF) {
+    if (st->desc.n_layers || slot->layers.quality == SFU_QUALITY_OFF || slot->layers.paused) {
         sfu_sc_verdict v = sfu_simulcast_admit(slot, p);
         if (v == SFU_SC_WANT_KEYFRAME) request_keyframe(st, p->layer, now);
         if (v == SFU_SC_DROP || v == SFU_SC_WANT_KEYFRAME) return;
@@ -348,7 +349,7 @@ void sfu_router_on_rtp(sfu_transport *t, uint8_t *buf, size_t len)
         sfu_out_event(c, SFU_EV_STREAM_ACTIVE, st->desc.stream_id, st->desc.mid);
     }
     if (st->desc.audio_level_ext_id) measure_audio_level(st, buf, &h);
-    if (st->desc.n_layers) sfu_simulcast_on_rx(st, (unsigned)layer, len, c->now_us);
+    sfu_simulcast_on_rx(st, (unsigned)layer, len, c->now_us); /* (the allocator reads every stream's rate) */
     if (st->desc.blocked) {
         sfu_count_drop(c, SFU_DROP_NOT_ALLOWED);
         return;
@@ -589,6 +590,7 @@ void sfu_router_tick(sfu_core *c, int64_t now_us)
         c->next_audio_level_us = now_us + SFU_AUDIO_LEVEL_INTERVAL_MS * 1000;
         report_audio_levels(c);
         retarget_layers(c, now_us);
+        sfu_budget_tick(c, now_us);
     }
     if (now_us >= c->next_bandwidth_us) {
         c->next_bandwidth_us = now_us + SFU_BANDWIDTH_INTERVAL_MS * 1000;

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "allocator.h"
 #include "arena_thread.h"
 #include "dtls/dtls.h"
 #include "events.h"
@@ -90,9 +91,13 @@ struct sfu_transport {
     sfu_twcc_arrivals *arrivals;
     uint8_t twcc_in_ext_id;
     sfu_link_stats link;
+    /* what its slots may spend (transport_budget.c): the site budget's share (0: none) */
+    uint32_t site_budget_bps;
+    sfu_alloc_transport alloc;
 };
 
-/* One simulcast layer of a stream as it arrives (simulcast.c). */
+/* One simulcast layer of a stream as it arrives (simulcast.c); a stream of one encoding
+ * measures its rate in layers[0] too (the allocator reads it). */
 typedef struct {
     int64_t last_rx_us;               /* its last packet: a layer quiet for a while is not offered */
     int64_t last_keyframe_request_us; /* PLIs are throttled per layer */
@@ -135,6 +140,7 @@ typedef struct {
     uint16_t pid_offset, last_pid, next_in_pid;
     uint8_t tl0_offset, last_tl0;
     uint16_t next_in_seq; /* the current layer's next sequence number (temporal dropping) */
+    bool paused;          /* the allocator's pause: nothing forwarded, the request kept */
 } sfu_slot_layers;
 
 struct sfu_slot {
@@ -156,6 +162,8 @@ struct sfu_slot {
     int64_t last_sent_us;
     sfu_slot_layers layers;
     sfu_slot_repair repair;
+    uint8_t priority;     /* the allocator's order among the transport's video slots (smaller first) */
+    sfu_alloc_slot alloc; /* the allocator's level for it (transport_budget.c) */
 };
 
 /* One worker's counters (see sfu_stats). Written by the worker thread only, read by

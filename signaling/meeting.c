@@ -293,6 +293,8 @@ static void add_subscribe_transport(dc_meeting *m, dc_participant *p)
     dc_registry_index_transport(m->reg, p->sub_transport, p);
     sfu_transport_add(m->engine, p->sub_transport, p->room->room_id, p->sub_ufrag, p->sub_pwd, NULL, false);
     p->sub_transport_added = true;
+    p->sub_budget_bps = 0;
+    dc_mt_apply_budgets(m); /* its site's budget, shared with one more */
 }
 
 /* A video slot's retransmissions (RFC 4588) go with an SSRC derived from its own: fixed for
@@ -382,8 +384,10 @@ void dc_mt_remove_participant(dc_meeting *m, dc_participant *p, const char *reas
     if (p->pub_transport) sfu_transport_remove(m->engine, p->pub_transport, room->room_id);
     if (p->sub_transport_added) sfu_transport_remove(m->engine, p->sub_transport, room->room_id);
     if (p->conn) p->conn->participant = NULL;
+    bool shared_budget = p->sub_transport_added && dc_site_budgets_for(m->budgets, p->site);
     free(p);
     drop_room_if_empty(m, room);
+    if (shared_budget) dc_mt_apply_budgets(m); /* the others' shares grow */
 }
 
 /* ---- joining -------------------------------------------------------------------------- */
@@ -902,6 +906,8 @@ static void handle_subscribe_answer(dc_meeting *m, dc_conn *conn, dc_participant
         s->accepted_codecs = accepted_codecs(answer, s);
         if (!s->in_engine && s->accepted_codecs) {
             sfu_slot_add(m->engine, s->slot_id, p->sub_transport, room_id, s->kind, s->out_ssrc);
+            if (dc_mt_slot_priority(m, s->use))
+                sfu_slot_set_priority(m->engine, s->slot_id, room_id, dc_mt_slot_priority(m, s->use));
             if (s->quality != SFU_QUALITY_HIGH || s->max_tid != 0xff)
                 sfu_slot_set_quality(m->engine, s->slot_id, room_id, s->quality, s->max_tid);
             s->in_engine = true;
@@ -1026,6 +1032,10 @@ dc_meeting *dc_meeting_new(const dc_config *cfg, sfu *engine, dc_record *record,
     m->reg = dc_registry_new();
     m->scratch = malloc(sizeof *m->scratch);
     m->ended_rooms = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    m->budgets = dc_site_budgets_new(cfg);
+    char err[160];
+    if (!dc_priority_parse(cfg->slot_priority, m->priority_rank, err, sizeof err)) /* (validated) */
+        dc_priority_parse("screen,floor,chair,gallery", m->priority_rank, err, sizeof err);
     if (!m->reg || !m->scratch) {
         dc_meeting_free(m);
         return NULL;
@@ -1050,6 +1060,7 @@ void dc_meeting_free(dc_meeting *m)
     if (m->reg) dc_registry_foreach_room(m->reg, close_in_record, m);
     dc_registry_free(m->reg);
     g_hash_table_destroy(m->ended_rooms);
+    dc_site_budgets_free(m->budgets);
     free(m->scratch);
     free(m);
 }
@@ -1157,6 +1168,10 @@ static void forward_engine_event(dc_meeting *m, const sfu_event *ev)
         dc_participant *p = dc_registry_by_transport(m->reg, ev->id, &pc);
         if (p && pc == DC_PC_SUBSCRIBE)
             p->sub_bandwidth = (dc_bandwidth){ev->estimate_bps, ev->acked_bps, ev->loss_percent, dc_mt_now_ms()};
+        return;
+    }
+    if (ev->type == SFU_EV_SLOT_QUALITY) {
+        dc_mt_on_slot_quality(m, ev);
         return;
     }
     if (ev->type == SFU_EV_AUDIO_LEVEL) {

@@ -78,6 +78,11 @@ typedef struct {
     uint32_t pointed_stream; /* last sfu_slot_point target, 0 = none */
     sfu_quality quality;     /* what the client asked for it (set_quality); HIGH until asked */
     uint8_t max_tid;         /* and the VP8 temporal layers (0xff: all) */
+    /* what the engine's bandwidth allocator last said (SFU_EV_SLOT_QUALITY; meeting_budget.c) */
+    bool alloc_known;
+    int8_t alloc_layer;   /* −1 paused */
+    uint8_t alloc_layers; /* the source's layers, 0: one encoding */
+    uint8_t alloc_limit;  /* sfu_limit */
 } dc_slot;
 
 /* What the engine last said it can send to a transport's peer (SFU_EV_BANDWIDTH). */
@@ -136,6 +141,7 @@ typedef struct dc_participant {
     size_t n_offered_slots; /* slots the last subscribe offer carried */
     dc_bandwidth sub_bandwidth;
     dc_link pub_link, sub_link;
+    uint32_t sub_budget_bps; /* the site budget's share the engine was told (0: none) */
 
     struct dc_participant *next; /* in room */
 } dc_participant;

@@ -60,7 +60,18 @@ typedef enum {
                                        a layer no slot wanted for 2 s is dropped, one wanted
                                        again comes back at once, the lowest always stays.
                                        Signaling tells the publisher (PROTOCOL.md "layers") */
+    SFU_EV_SLOT_QUALITY,            /* the bandwidth allocator changed what a slot may send
+                                       (sfu_transport_set_budget): id is the subscriber
+                                       transport, slot_id the slot; slot_layer and
+                                       slot_limit say what and why */
 } sfu_event_type;
+
+/* Why a slot gets less than it asked for (SFU_EV_SLOT_QUALITY). */
+typedef enum {
+    SFU_LIMIT_NONE = 0,
+    SFU_LIMIT_BANDWIDTH, /* the bandwidth estimate toward the subscriber */
+    SFU_LIMIT_BUDGET,    /* the site budget (sfu_transport_set_budget) */
+} sfu_limit;
 
 #define SFU_AUDIO_LEVEL_INTERVAL_MS 100
 #define SFU_BANDWIDTH_INTERVAL_MS 1000
@@ -99,6 +110,12 @@ typedef struct {
     uint8_t loss_percent;
     /* SFU_EV_LAYERS */
     uint8_t n_layers, layers_active;
+    /* SFU_EV_SLOT_QUALITY: the highest layer the slot may send now (0 lowest; a stream of
+     * one encoding has only 0), −1 paused; slot_layers: the source's layers (0: one
+     * encoding); slot_limit: sfu_limit, NONE when nothing holds it below its request */
+    uint32_t slot_id;
+    int8_t slot_layer;
+    uint8_t slot_layers, slot_limit;
 } sfu_event;
 
 typedef void (*sfu_wake_fn)(void *user);
@@ -139,6 +156,13 @@ void sfu_transport_set_twcc(sfu *s, uint32_t transport_id, uint32_t room_id, uin
  * about them every 100 ms, so the publisher's own send-side estimate fits its encoder to
  * its uplink; a transport without it is sent a fixed REMB ceiling each second. */
 void sfu_transport_set_twcc_feedback(sfu *s, uint32_t transport_id, uint32_t room_id, uint8_t ext_id);
+
+/* The bandwidth allocator of a subscriber transport spends the lower of its bandwidth
+ * estimate (set_twcc) and budget_bps (its share of a site budget; 0: none) over its slots,
+ * every 100 ms: audio first, then video slots by priority (sfu_slot_set_priority), lowest
+ * layers first, then the layers above; video it cannot fit is paused (its last picture
+ * stays on the subscriber's screen). Each change is reported as SFU_EV_SLOT_QUALITY. */
+void sfu_transport_set_budget(sfu *s, uint32_t transport_id, uint32_t room_id, uint32_t budget_bps);
 
 /* A published stream arriving on a transport. ssrc may be 0 when the SDP did not say:
  * the stream is then bound by the RTP mid header extension (mid_ext_id, mid).
@@ -191,6 +215,10 @@ void sfu_slot_remove(sfu *s, uint32_t slot_id, uint32_t room_id);
  * slots ask for HIGH. */
 typedef enum { SFU_QUALITY_OFF = 0, SFU_QUALITY_LOW, SFU_QUALITY_MEDIUM, SFU_QUALITY_HIGH } sfu_quality;
 void sfu_slot_set_quality(sfu *s, uint32_t slot_id, uint32_t room_id, sfu_quality quality, uint8_t max_temporal_layer);
+/* A video slot's place in its transport's bandwidth allocation: smaller first (0 default,
+ * ties in slot order). Signaling ranks by what the slot shows (floor, screen, chair,
+ * gallery) in the room's order. */
+void sfu_slot_set_priority(sfu *s, uint32_t slot_id, uint32_t room_id, uint8_t priority);
 
 /* RFC 4588 retransmissions of a video slot: the SSRC they are sent with and the RTX payload
  * type for each payload type the slot may send (apt). A slot without (ssrc 0, the default)

@@ -320,6 +320,7 @@ char *token_for(const client *c, const char *room, int64_t ttl_seconds)
     snprintf(claims.sub, sizeof claims.sub, "%s", c->name);
     snprintf(claims.name, sizeof claims.name, "%s", c->name);
     snprintf(claims.room, sizeof claims.room, "%s", room);
+    if (c->site) snprintf(claims.site, sizeof claims.site, "%s", c->site);
     MH_EXPECT(dc_role_parse(c->role ? c->role : "official", &claims.role));
     claims.grants = dc_role_default_grants(claims.role);
     char *token = dc_token_sign(&claims, cfg.token_secret, cfg.token_secret_len);
