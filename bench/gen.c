@@ -61,8 +61,11 @@ static size_t put_header(bench_gen_stream *g, uint8_t *b, bool marker, const ben
     sfu_wr16(b + 14, 5); /* 20 bytes */
     b[16] = (uint8_t)(BENCH_EXT_ID << 4 | (BENCH_RECORD_LEN - 1));
     put_record(b + 17, r);
-    b[33] = b[34] = b[35] = 0;          /* padding */
-    if (!g->video && g->level_ext_id) { /* RFC 6464 in the padding: one byte of header, one of level */
+    b[33] = b[34] = b[35] = 0; /* padding */
+    if (g->video) {            /* transport-wide cc: one byte of header, two of number */
+        b[33] = (uint8_t)(BENCH_TWCC_EXT_ID << 4 | 1);
+        sfu_wr16(b + 34, g->twcc_seq++);
+    } else if (g->level_ext_id) { /* RFC 6464 in the padding: one byte of header, one of level */
         b[33] = (uint8_t)(g->level_ext_id << 4);
         b[34] = g->level;
     }

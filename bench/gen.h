@@ -17,6 +17,9 @@
 #include <stdint.h>
 
 #define BENCH_EXT_ID 14
+/* video packets are numbered for transport-wide congestion control as browsers number
+ * theirs (the server's receive path records each arrival), under this one-byte id */
+#define BENCH_TWCC_EXT_ID 3
 #define BENCH_RECORD_LEN 16
 #define BENCH_PKT_CAP 1280  /* buffer per packet: 1200 of RTP + SRTP trailer, rounded */
 #define BENCH_RTP_SIZE 1200 /* target RTP packet size (before SRTP) */
@@ -49,6 +52,7 @@ typedef struct {
     /* audio: RFC 6464 audio level extension id (one-byte header, 1–13; 0: not sent) and
      * the octet the next packets carry: V (voice) bit | level in −dBov (127: silence) */
     uint8_t level_ext_id, level;
+    uint16_t twcc_seq; /* video: the next transport-wide number (one video stream a peer) */
 } bench_gen_stream;
 
 /* bitrate_bps applies to video (fps frames per second, a keyframe every kf_seconds,

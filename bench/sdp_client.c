@@ -34,8 +34,11 @@ static void send_section(GString *s, const bench_sdp_local *l, bool video, const
     if (!video) /* browsers offer it: the server's speaker detection reads it */
         g_string_append_printf(s, "a=extmap:%d " BENCH_AUDIO_LEVEL_URI "\r\n", BENCH_AUDIO_LEVEL_EXT_ID);
     if (video)
-        g_string_append(s, "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 goog-remb\r\na=rtcp-fb:96 ccm fir\r\n"
-                           "a=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli\r\n");
+        g_string_append_printf(s,
+                               "a=extmap:%d " BENCH_TWCC_URI "\r\n"
+                               "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 goog-remb\r\na=rtcp-fb:96 ccm fir\r\n"
+                               "a=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli\r\na=rtcp-fb:96 transport-cc\r\n",
+                               BENCH_TWCC_EXT_ID);
     else g_string_append(s, "a=rtpmap:111 opus/48000/2\r\na=fmtp:111 minptime=10;useinbandfec=1\r\n");
     g_string_append_printf(s, "a=ssrc:%u cname:%s\r\na=ssrc:%u msid:bench-%s %s-%s\r\n", ssrc, l->cname, ssrc, l->cname,
                            l->cname, video ? "v" : "a");

@@ -23,6 +23,7 @@ typedef struct {
 /* RFC 6464 audio level on the audio m-line (the id the bench offers; the answer's counts) */
 #define BENCH_AUDIO_LEVEL_URI "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 #define BENCH_AUDIO_LEVEL_EXT_ID 2
+#define BENCH_TWCC_URI "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
 
 char *bench_sdp_publish_offer(const bench_sdp_local *l, bool audio, bool video, uint32_t audio_ssrc,
                               uint32_t video_ssrc);

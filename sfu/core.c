@@ -7,6 +7,7 @@
 #include "output.h"
 #include "router.h"
 #include "transport.h"
+#include "uplink.h"
 
 sfu_core *sfu_core_new(const sfu_core_settings *cfg, sfu_tx_full_fn tx_full, void *tx_full_user)
 {
@@ -92,6 +93,13 @@ static const char *apply(sfu_core *c, const sfu_cmd *cmd, uint32_t *about)
         if (cmd->ext_id > 14) return "transport: a transport-wide-cc extension id must be 1–14";
         return sfu_router_set_twcc(t, cmd->ext_id) ? NULL : "transport: out of memory";
     }
+    case SFU_CMD_TRANSPORT_SET_TWCC_FEEDBACK: {
+        sfu_transport *t = find(c->transports, cmd->id);
+        *about = cmd->id;
+        if (!t || t->room_id != cmd->room_id) return "transport: unknown transport";
+        if (cmd->ext_id > 14) return "transport: a transport-wide-cc extension id must be 1–14";
+        return sfu_uplink_set_twcc(t, cmd->ext_id) ? NULL : "transport: out of memory";
+    }
     case SFU_CMD_TRANSPORT_REMOVE: {
         sfu_transport *t = find(c->transports, cmd->id);
         if (t && t->room_id == cmd->room_id) sfu_transport_destroy(t);
@@ -135,6 +143,19 @@ static const char *apply(sfu_core *c, const sfu_cmd *cmd, uint32_t *about)
         return NULL;
     }
     case SFU_CMD_TCP_ADOPT: return "tcp: not a core command"; /* the worker takes these */
+    case SFU_CMD_SLOT_SET_PRIORITY: {
+        sfu_slot *slot = find(c->slots, cmd->id);
+        if (!slot || slot->room_id != cmd->room_id) return "slot: unknown slot";
+        slot->priority = cmd->priority; /* the allocator's next round (≤ 100 ms) follows */
+        return NULL;
+    }
+    case SFU_CMD_TRANSPORT_SET_BUDGET: {
+        sfu_transport *t = find(c->transports, cmd->id);
+        *about = cmd->id;
+        if (!t || t->room_id != cmd->room_id) return "transport: unknown transport";
+        t->site_budget_bps = cmd->budget_bps;
+        return NULL;
+    }
     case SFU_CMD_SLOT_SET_RTX: {
         sfu_slot *slot = find(c->slots, cmd->id);
         if (!slot || slot->room_id != cmd->room_id) return "slot: unknown slot";

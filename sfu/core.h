@@ -23,6 +23,9 @@ typedef enum {
     SFU_CMD_SLOT_SET_QUALITY,
     SFU_CMD_TCP_ADOPT, /* for the worker, not the core: an ICE-TCP socket and its first frame */
     SFU_CMD_SLOT_SET_RTX,
+    SFU_CMD_TRANSPORT_SET_TWCC_FEEDBACK,
+    SFU_CMD_SLOT_SET_PRIORITY,
+    SFU_CMD_TRANSPORT_SET_BUDGET,
 } sfu_cmd_type;
 
 typedef struct {
@@ -31,10 +34,12 @@ typedef struct {
     sfu_kind kind;
     uint32_t ssrc;
     uint8_t pt;
-    uint8_t ext_id; /* transport_set_twcc */
+    uint8_t ext_id; /* transport_set_twcc, transport_set_twcc_feedback */
     bool dtls_client;
     bool forward;             /* stream_set_forwarding: the gate opens */
     uint8_t quality, max_tid; /* slot_set_quality */
+    uint8_t priority;         /* slot_set_priority */
+    uint32_t budget_bps;      /* transport_set_budget */
     char ufrag[SFU_ICE_UFRAG_MAX + 1], pwd[128], fingerprint[160];
     sfu_stream_desc stream;
     /* tcp_adopt: the socket, its peer and its first frame (malloc'd; the worker owns both) */

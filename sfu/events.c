@@ -24,13 +24,17 @@ void sfu_event_queue_free(sfu_event_queue *q)
 
 void sfu_event_push(sfu_event_queue *q, sfu_event_type type, uint32_t id, const char *detail)
 {
+    sfu_event ev = {.type = type, .id = id};
+    snprintf(ev.detail, sizeof ev.detail, "%s", detail ? detail : "");
+    sfu_event_push_full(q, &ev);
+}
+
+void sfu_event_push_full(sfu_event_queue *q, const sfu_event *ev)
+{
     bool queued = false;
     pthread_mutex_lock(&q->lock);
     if (q->count < SFU_EVENT_QUEUE_MAX) {
-        sfu_event *ev = &q->ring[(q->head + q->count++) % SFU_EVENT_QUEUE_MAX];
-        ev->type = type;
-        ev->id = id;
-        snprintf(ev->detail, sizeof ev->detail, "%s", detail ? detail : "");
+        q->ring[(q->head + q->count++) % SFU_EVENT_QUEUE_MAX] = *ev;
         queued = true;
     }
     pthread_mutex_unlock(&q->lock);

@@ -28,6 +28,7 @@ typedef struct {
 bool sfu_event_queue_init(sfu_event_queue *q, sfu_wake_fn wake, void *wake_user);
 void sfu_event_queue_free(sfu_event_queue *q);
 void sfu_event_push(sfu_event_queue *q, sfu_event_type type, uint32_t id, const char *detail);
+void sfu_event_push_full(sfu_event_queue *q, const sfu_event *ev); /* (the same, with figures) */
 /* Queues readings under one lock with one wake; returns how many fitted (the rest count
  * as lost). */
 size_t sfu_event_push_readings(sfu_event_queue *q, const sfu_event *evs, size_t n);

@@ -50,4 +50,6 @@ void sfu_out_event(sfu_core *c, sfu_event_type type, uint32_t id, const char *de
     sfu_event_push(&c->events, type, id, detail);
 }
 
+void sfu_out_event_full(sfu_core *c, const sfu_event *ev) { sfu_event_push_full(&c->events, ev); }
+
 void sfu_out_readings(sfu_core *c, const sfu_event *evs, size_t n) { sfu_event_push_readings(&c->events, evs, n); }

@@ -42,6 +42,8 @@ void sfu_out_copy(sfu_core *c, const struct sockaddr_storage *to, socklen_t to_l
 void sfu_out_rtcp(sfu_transport *t, unsigned srtp_group, uint8_t *buf, size_t len);
 /* Reports an event to the signaling thread (never allocates). */
 void sfu_out_event(sfu_core *c, sfu_event_type type, uint32_t id, const char *detail);
+/* Reports an event with its figures (SFU_EV_LAYERS); never allocates. */
+void sfu_out_event_full(sfu_core *c, const sfu_event *ev);
 /* Reports measurements (audio levels), which give way to other events when the queue fills. */
 void sfu_out_readings(sfu_core *c, const sfu_event *evs, size_t n);
 

@@ -274,6 +274,13 @@ sfu_slot *sfu_slot_by_out_ssrc(sfu_transport *t, uint32_t ssrc)
     return NULL;
 }
 
+static uint32_t jitter_us(uint32_t jitter, sfu_kind kind)
+{
+    uint64_t clock = kind == SFU_KIND_AUDIO ? AUDIO_CLOCK : VIDEO_CLOCK;
+    uint64_t us = (uint64_t)jitter * 1000000 / clock;
+    return us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+}
+
 /* A subscriber's report blocks on our slots: its loss and jitter, and the round trip
  * from the last SR we relayed on that slot (now − sent − DLSR). */
 void sfu_repair_on_reports(sfu_transport *t, const sfu_rtcp_packet *p)
@@ -284,7 +291,7 @@ void sfu_repair_on_reports(sfu_transport *t, const sfu_rtcp_packet *p)
         sfu_slot *slot = sfu_slot_by_out_ssrc(t, rb.ssrc);
         if (!slot) continue;
         t->link.fraction_lost = rb.fraction_lost;
-        t->link.jitter = rb.jitter;
+        t->link.jitter_us = jitter_us(rb.jitter, slot->kind);
         if (!rb.lsr || rb.lsr != slot->repair.sr_lsr) continue;
         int64_t rtt = t->core->now_us - slot->repair.sr_sent_us - (int64_t)rb.dlsr * 1000000 / 65536;
         if (rtt >= 0 && rtt < 10000000) t->link.rtt_us = t->link.rtt_us ? (7 * t->link.rtt_us + rtt) / 8 : rtt;
@@ -307,7 +314,7 @@ static void send_receiver_report(sfu_transport *t, int64_t now)
             sfu_recv_report(recv, ssrc, now, &blocks[n]);
             if (st->desc.kind == SFU_KIND_VIDEO) {
                 t->link.fraction_lost = blocks[n].fraction_lost;
-                t->link.jitter = blocks[n].jitter;
+                t->link.jitter_us = jitter_us(blocks[n].jitter, SFU_KIND_VIDEO);
             }
             n++;
         }

@@ -23,15 +23,12 @@
 #include "rtp/rtp.h"
 #include "rtp/twcc.h"
 #include "simulcast.h"
+#include "transport_budget.h"
+#include "uplink.h"
 
 #define KEYFRAME_REQUEST_INTERVAL_US 500000 /* per stream, whatever the subscribers */
 #define SLOTS_PER_SRTP_GROUP 8
 #define GSO_PAD_MAX 8
-#define REMB_INTERVAL_US 1000000
-/* Until bandwidth estimation lands, publishers are told this ceiling for video. */
-#define PUBLISH_VIDEO_BITRATE_BPS 1500000
-/* …and a simulcast publisher this, room for its three layers (150 k + 500 k + 1.5 M) */
-#define PUBLISH_SIMULCAST_BITRATE_BPS 2500000
 
 /* --- tables ----------------------------------------------------------------------- */
 
@@ -59,6 +56,7 @@ sfu_stream *sfu_stream_create(sfu_core *c, const sfu_stream_desc *desc, const ch
         return NULL;
     }
     st->slots = g_ptr_array_new();
+    sfu_layer_pause_init(&st->pause, st->desc.n_layers);
     t->streams[t->n_streams++] = st;
     g_hash_table_insert(c->streams, GUINT_TO_POINTER(desc->stream_id), st);
     sfu_count(&c->counters.streams, 1);
@@ -277,7 +275,7 @@ static void forward_to_slot(sfu_slot *slot, sfu_stream *st, const sfu_rx_pending
     size_t len = p->len, pad = p->pad;
     const sfu_rtp_header *h = &p->h;
     if (!out->srtp || !out->has_addr) return; /* subscriber not connected (yet) */
-    if (st->desc.n_layers || slot->layers.quality == SFU_QUALITY_OFF) {
+    if (st->desc.n_layers || slot->layers.quality == SFU_QUALITY_OFF || slot->layers.paused) {
         sfu_sc_verdict v = sfu_simulcast_admit(slot, p);
         if (v == SFU_SC_WANT_KEYFRAME) request_keyframe(st, p->layer, now);
         if (v == SFU_SC_DROP || v == SFU_SC_WANT_KEYFRAME) return;
@@ -313,6 +311,8 @@ static void forward_to_slot(sfu_slot *slot, sfu_stream *st, const sfu_rx_pending
     }
     sfu_out_commit(c, &out->addr, out->addr_len, out_len);
     sent_out(out, twcc_seq, out_len, true);
+    out->link.packets_out++;
+    out->link.octets_out += out_len;
     if (!slot->sent_any || (int16_t)(seq - slot->last_seq) > 0) {
         slot->last_seq = seq;
         slot->last_ts = ts;
@@ -330,11 +330,14 @@ void sfu_router_on_rtp(sfu_transport *t, uint8_t *buf, size_t len)
         return;
     }
     t->last_alive_us = c->now_us; /* it authenticated: the peer is there (consent) */
+    t->link.packets_in++;
+    t->link.octets_in += len;
     sfu_rtp_header h;
     if (!sfu_rtp_parse(buf, len, &h)) {
         sfu_count_drop(c, SFU_DROP_MALFORMED);
         return;
     }
+    sfu_uplink_on_rtp(t, buf, &h, c->rx_arrival_us ? c->rx_arrival_us : c->now_us); /* the publisher's estimate */
     int layer;
     sfu_stream *st = find_stream(t, buf, &h, &layer);
     bool repaired = false;
@@ -352,7 +355,7 @@ void sfu_router_on_rtp(sfu_transport *t, uint8_t *buf, size_t len)
         sfu_out_event(c, SFU_EV_STREAM_ACTIVE, st->desc.stream_id, st->desc.mid);
     }
     if (st->desc.audio_level_ext_id) measure_audio_level(st, buf, &h);
-    if (st->desc.n_layers) sfu_simulcast_on_rx(st, (unsigned)layer, len, c->now_us);
+    sfu_simulcast_on_rx(st, (unsigned)layer, len, c->now_us); /* (the allocator reads every stream's rate) */
     if (st->desc.blocked) {
         sfu_count_drop(c, SFU_DROP_NOT_ALLOWED);
         return;
@@ -505,26 +508,7 @@ void sfu_router_on_rtcp(sfu_transport *t, uint8_t *buf, size_t len)
     }
 }
 
-/* Tells each video publisher the bitrate ceiling (REMB), so its encoder ramps up to it. */
-static void send_remb(sfu_core *c, sfu_transport *t)
-{
-    uint32_t ssrcs[SFU_MAX_STREAMS_PER_TRANSPORT * SFU_MAX_LAYERS];
-    size_t n = 0;
-    uint32_t bitrate = PUBLISH_VIDEO_BITRATE_BPS;
-    for (size_t i = 0; i < t->n_streams; i++) {
-        const sfu_stream_desc *d = &t->streams[i]->desc;
-        if (d->kind != SFU_KIND_VIDEO) continue;
-        if (d->ssrc && !d->n_layers) ssrcs[n++] = d->ssrc;
-        for (unsigned l = 0; l < d->n_layers; l++)
-            if (d->layer_ssrcs[l]) ssrcs[n++] = d->layer_ssrcs[l];
-        if (d->n_layers) bitrate = PUBLISH_SIMULCAST_BITRATE_BPS;
-    }
-    if (n == 0) return;
-    uint8_t *buf = sfu_out_buf(c);
-    if (buf) sfu_out_rtcp(t, 0, buf, sfu_rtcp_write_remb(buf, SFU_TX_BUF, t->rtcp_ssrc, bitrate, ssrcs, n));
-}
-
-/* Readings (audio levels, bandwidth) leave a tick in chunks: one sfu_out_readings call
+/* Readings (audio levels, bandwidth, links) leave a tick in chunks: one sfu_out_readings call
  * per CHUNK events, not one per event. */
 enum { READINGS_CHUNK = 64 };
 typedef struct {
@@ -570,16 +554,39 @@ static void report_audio_levels(sfu_core *c)
 }
 
 /* Layers come and go (a publisher drops its top layer when its uplink is short): each
- * simulcast slot's target follows what arrives. */
+ * simulcast slot's target follows what arrives; a layer nobody wants is paused at the
+ * publisher (SFU_EV_LAYERS to signaling), one wanted again resumed. */
 static void retarget_layers(sfu_core *c, int64_t now_us)
 {
     GHashTableIter it;
     gpointer value;
     g_hash_table_iter_init(&it, c->streams);
-    while (g_hash_table_iter_next(&it, NULL, &value)) sfu_simulcast_retarget(value, now_us);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        sfu_stream *st = value;
+        sfu_simulcast_retarget(st, now_us);
+        if (sfu_simulcast_update_pause(st, now_us))
+            sfu_out_event_full(c, &(sfu_event){.type = SFU_EV_LAYERS,
+                                               .id = st->desc.stream_id,
+                                               .n_layers = st->desc.n_layers,
+                                               .layers_active = st->pause.active});
+    }
 }
 
 static void report_bandwidth(sfu_core *c, int64_t now_us);
+
+/* SFU_EV_LINK for each transport whose peer is connected. */
+static void report_links(sfu_core *c)
+{
+    readings r = {.c = c};
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, c->transports);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        const sfu_transport *t = value;
+        if (t->srtp && t->has_addr) readings_add(&r, (sfu_event){.type = SFU_EV_LINK, .id = t->id, .link = t->link});
+    }
+    readings_flush(&r);
+}
 
 void sfu_router_tick(sfu_core *c, int64_t now_us)
 {
@@ -589,17 +596,17 @@ void sfu_router_tick(sfu_core *c, int64_t now_us)
         c->next_audio_level_us = now_us + SFU_AUDIO_LEVEL_INTERVAL_MS * 1000;
         report_audio_levels(c);
         retarget_layers(c, now_us);
+        sfu_budget_tick(c, now_us);
     }
     if (now_us >= c->next_bandwidth_us) {
         c->next_bandwidth_us = now_us + SFU_BANDWIDTH_INTERVAL_MS * 1000;
         report_bandwidth(c, now_us);
     }
-    if (now_us < c->next_remb_us) return;
-    c->next_remb_us = now_us + REMB_INTERVAL_US;
-    GHashTableIter it;
-    gpointer value;
-    g_hash_table_iter_init(&it, c->transports);
-    while (g_hash_table_iter_next(&it, NULL, &value)) send_remb(c, value);
+    if (now_us >= c->next_link_us) {
+        c->next_link_us = now_us + SFU_LINK_INTERVAL_MS * 1000;
+        report_links(c);
+    }
+    sfu_uplink_tick(c, now_us);
 }
 
 /* --- transport-wide congestion control ------------------------------------------------ */

@@ -7,8 +7,8 @@
 #include "rtx_cache.h"
 
 #include <stdbool.h>
-#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 typedef struct {
     uint64_t pos; /* absolute position of the first octet */
@@ -29,20 +29,25 @@ sfu_rtx_cache *sfu_rtx_cache_new(unsigned halvings)
     if (halvings > SFU_RTX_CACHE_HALVINGS_MAX) halvings = SFU_RTX_CACHE_HALVINGS_MAX;
     size_t entries = SFU_RTX_CACHE_ENTRIES >> halvings, ring = SFU_RTX_CACHE_BYTES >> halvings;
     size_t size = sizeof(sfu_rtx_cache) + entries * sizeof(entry) + ring;
-    sfu_rtx_cache *c = malloc(size);
-    /* Every page written now, on the control path: the packet path never takes a page
-     * fault for the ring, and what a stream costs shows in the RSS from its start (calloc
-     * would map untouched zero pages that fill in later, as the ring turns).
-     * explicit_bzero: a plain memset after malloc may be turned back into calloc. */
-    if (!c) return NULL;
-    explicit_bzero(c, size);
+    /* A mapping of its own, every page faulted in now (MAP_POPULATE), on the control path:
+     * the packet path never takes a page fault for the ring, what a stream costs shows in
+     * the RSS from its start, and munmap gives it all back when the stream ends. From
+     * malloc, glibc's growing mmap threshold would put the second cache on in the heap,
+     * where a freed one is kept: the RSS then grows with every publisher that comes and
+     * goes. Anonymous pages are zero: every entry starts empty. */
+    void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (m == MAP_FAILED) return NULL;
+    sfu_rtx_cache *c = m;
     c->ring_bytes = ring;
     c->index_mask = (uint32_t)entries - 1;
     c->ring = (uint8_t *)&c->index[entries];
     return c;
 }
 
-void sfu_rtx_cache_free(sfu_rtx_cache *c) { free(c); }
+void sfu_rtx_cache_free(sfu_rtx_cache *c)
+{
+    if (c) munmap(c, sfu_rtx_cache_memory(c));
+}
 
 size_t sfu_rtx_cache_memory(const sfu_rtx_cache *c)
 {

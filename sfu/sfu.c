@@ -209,6 +209,19 @@ void sfu_transport_set_twcc(sfu *s, uint32_t transport_id, uint32_t room_id, uin
     post(s, &c, transport_id);
 }
 
+void sfu_transport_set_twcc_feedback(sfu *s, uint32_t transport_id, uint32_t room_id, uint8_t ext_id)
+{
+    sfu_cmd c = {.type = SFU_CMD_TRANSPORT_SET_TWCC_FEEDBACK, .id = transport_id, .room_id = room_id, .ext_id = ext_id};
+    post(s, &c, transport_id);
+}
+
+void sfu_transport_set_budget(sfu *s, uint32_t transport_id, uint32_t room_id, uint32_t budget_bps)
+{
+    sfu_cmd c = {
+        .type = SFU_CMD_TRANSPORT_SET_BUDGET, .id = transport_id, .room_id = room_id, .budget_bps = budget_bps};
+    post(s, &c, transport_id);
+}
+
 void sfu_transport_remove(sfu *s, uint32_t transport_id, uint32_t room_id)
 {
     sfu_cmd c = {.type = SFU_CMD_TRANSPORT_REMOVE, .id = transport_id, .room_id = room_id};
@@ -277,6 +290,12 @@ void sfu_slot_set_quality(sfu *s, uint32_t slot_id, uint32_t room_id, sfu_qualit
                  .room_id = room_id,
                  .quality = (uint8_t)quality,
                  .max_tid = max_temporal_layer};
+    post(s, &c, 0);
+}
+
+void sfu_slot_set_priority(sfu *s, uint32_t slot_id, uint32_t room_id, uint8_t priority)
+{
+    sfu_cmd c = {.type = SFU_CMD_SLOT_SET_PRIORITY, .id = slot_id, .room_id = room_id, .priority = priority};
     post(s, &c, 0);
 }
 

@@ -41,7 +41,7 @@ int sfu_simulcast_choose_layer(sfu_quality requested, unsigned n_layers, unsigne
 
 void sfu_simulcast_slot_init(sfu_slot_layers *l)
 {
-    *l = (sfu_slot_layers){.quality = SFU_QUALITY_HIGH, .max_tid = 0xff, .current = -1, .target = -1};
+    *l = (sfu_slot_layers){.quality = SFU_QUALITY_HIGH, .max_tid = 0xff, .current = -1, .target = -1, .wanted = -1};
 }
 
 int sfu_simulcast_layer_of(const sfu_stream *st, uint32_t ssrc)
@@ -98,22 +98,52 @@ void sfu_simulcast_retarget_slot(sfu_slot *slot, int64_t now)
         if (ly->last_rx_us && now - ly->last_rx_us < SFU_LAYER_QUIET_US) active |= 1u << i;
         bps[i] = ly->bps;
     }
-    /* no budget yet: bandwidth estimation will pass the subscriber's here */
-    slot->layers.target = (int8_t)sfu_simulcast_choose_layer(slot->layers.quality, st->desc.n_layers, active,
-                                                             UINT32_MAX, bps);
+    int layer = sfu_simulcast_choose_layer(slot->layers.quality, st->desc.n_layers, active, UINT32_MAX, bps);
+    /* what the slot would take were every layer arriving: a paused layer it asks for is resumed */
+    int wanted = sfu_simulcast_choose_layer(slot->layers.quality, st->desc.n_layers, (1u << st->desc.n_layers) - 1,
+                                            UINT32_MAX, NULL);
+    /* the bandwidth allocator's cap (transport_budget.c): its level or the active layer below.
+     * It does not lower `wanted`: the allocator only chooses among arriving layers, so a
+     * layer paused for its cap could never be tried again (a paused layer keeps its rate
+     * from before its pause for the allocator: sfu_simulcast_retarget) */
+    const sfu_alloc_slot *a = &slot->alloc;
+    if (a->started && layer > a->level) {
+        int capped = a->level;
+        while (capped >= 0 && active && !(active & 1u << capped)) capped--;
+        layer = capped;
+    }
+    slot->layers.target = (int8_t)layer;
+    slot->layers.wanted = (int8_t)wanted;
+}
+
+bool sfu_simulcast_update_pause(sfu_stream *st, int64_t now)
+{
+    if (!st->desc.n_layers || st->desc.kind != SFU_KIND_VIDEO) return false;
+    unsigned wanted = 0;
+    for (guint i = 0; i < st->slots->len; i++) {
+        const sfu_slot_layers *l = &((const sfu_slot *)g_ptr_array_index(st->slots, i))->layers;
+        if (l->quality == SFU_QUALITY_OFF) continue;
+        if (l->target >= 0) wanted |= 1u << l->target;
+        if (l->wanted >= 0) wanted |= 1u << l->wanted;
+    }
+    return sfu_layer_pause_update(&st->pause, st->desc.n_layers, wanted, now);
 }
 
 void sfu_simulcast_retarget(sfu_stream *st, int64_t now)
 {
-    if (!st->desc.n_layers) return;
     int64_t elapsed = now - st->layers_rate_since_us;
-    if (elapsed >= RATE_INTERVAL_US) {
-        for (unsigned i = 0; i < st->desc.n_layers; i++) {
-            st->layers[i].bps = (uint32_t)((uint64_t)st->layers[i].octets * 8 * 1000000 / (uint64_t)elapsed);
+    if (elapsed >= RATE_INTERVAL_US) { /* one encoding: its rate in layers[0] */
+        for (unsigned i = 0; i < (st->desc.n_layers ? st->desc.n_layers : 1u); i++) {
+            /* a layer paused at the publisher keeps the rate it had: the allocator must not
+             * take a silent layer for a free one */
+            bool paused = st->desc.n_layers && !(st->pause.active & 1u << i);
+            if (!(paused && st->layers[i].octets == 0))
+                st->layers[i].bps = (uint32_t)((uint64_t)st->layers[i].octets * 8 * 1000000 / (uint64_t)elapsed);
             st->layers[i].octets = 0;
         }
         st->layers_rate_since_us = now;
     }
+    if (!st->desc.n_layers) return;
     for (guint i = 0; i < st->slots->len; i++) sfu_simulcast_retarget_slot(g_ptr_array_index(st->slots, i), now);
 }
 
@@ -141,7 +171,7 @@ static void drop_temporal(sfu_slot *slot, const sfu_rx_pending *p)
 sfu_sc_verdict sfu_simulcast_admit(sfu_slot *slot, const sfu_rx_pending *p)
 {
     sfu_slot_layers *l = &slot->layers;
-    if (l->quality == SFU_QUALITY_OFF) return SFU_SC_DROP;
+    if (l->quality == SFU_QUALITY_OFF || l->paused) return SFU_SC_DROP;
     if (!slot->source->desc.n_layers) return SFU_SC_FORWARD;
     if (l->target < 0) return SFU_SC_DROP;
     if (p->layer == l->target && (l->current != l->target || slot->resync)) {
@@ -151,6 +181,9 @@ sfu_sc_verdict sfu_simulcast_admit(sfu_slot *slot, const sfu_rx_pending *p)
         return SFU_SC_SWITCH;
     }
     if (slot->resync || p->layer != l->current) return SFU_SC_DROP;
+    /* lowered by the bandwidth allocator: the path cannot carry this layer, and what it
+     * keeps sending would crowd out the lower layer's keyframe; the picture holds until it */
+    if (l->target < l->current && slot->alloc.started && slot->alloc.level < l->current) return SFU_SC_DROP;
     if (p->vp8.has_tid && p->vp8.tid > l->max_tid) {
         drop_temporal(slot, p);
         return SFU_SC_DROP;

@@ -34,7 +34,7 @@ int sfu_simulcast_learn(sfu_stream *st, const uint8_t *buf, const sfu_rtp_header
 /* An RTX packet on an SSRC no layer's repair has yet: the layer its repaired-rid header
  * extension names (under the stream's mid, when negotiated), or −1. */
 int sfu_simulcast_rtx_layer(const sfu_stream *st, const uint8_t *buf, const sfu_rtp_header *h);
-/* Every received packet of a layer: activity and rate. */
+/* Every received packet of a layer (of a stream of one encoding: layer 0): activity and rate. */
 static inline void sfu_simulcast_on_rx(sfu_stream *st, unsigned layer, size_t len, int64_t now)
 {
     st->layers[layer].last_rx_us = now;
@@ -42,9 +42,16 @@ static inline void sfu_simulcast_on_rx(sfu_stream *st, unsigned layer, size_t le
 }
 
 /* Re-chooses the target of every slot of the stream (after a quality request, a
- * re-pointing, or as layers come and go: the router's tick); rates once a second. */
+ * re-pointing, or as layers come and go: the router's tick), capped by the bandwidth
+ * allocator's level for the slot (slot->alloc); rates once a second (any stream). */
 void sfu_simulcast_retarget(sfu_stream *st, int64_t now);
 void sfu_simulcast_retarget_slot(sfu_slot *slot, int64_t now);
+
+/* After a retarget: the layers the stream's slots want (each slot's target, and the layer
+ * it would take were every layer arriving, so that asking for a paused layer resumes it)
+ * move the stream's pause timers (layer_pause.h). true: st->pause.active changed, the
+ * publisher is to be told. */
+bool sfu_simulcast_update_pause(sfu_stream *st, int64_t now);
 
 typedef enum {
     SFU_SC_DROP,          /* not for this slot */
@@ -54,7 +61,7 @@ typedef enum {
 } sfu_sc_verdict;
 
 /* The per-packet decision for a slot pointed at a simulcast stream, or (any stream) at
- * quality OFF. A DROP of a packet the temporal cap leaves out shifts the slot's
+ * quality OFF or paused by the allocator. A DROP of a packet the temporal cap leaves out shifts the slot's
  * sequence offset (and picture id offset at a frame start) so the output has no gap. */
 sfu_sc_verdict sfu_simulcast_admit(sfu_slot *slot, const sfu_rx_pending *p);
 

@@ -16,6 +16,7 @@
 
 #include "output.h"
 #include "router.h"
+#include "uplink.h"
 
 sfu_transport *sfu_transport_by_addr(sfu_core *c, const struct sockaddr_storage *from)
 {
@@ -133,6 +134,7 @@ void sfu_transport_destroy(sfu_transport *t)
     if (t->dtls) dtls_run(t, DTLS_FREE, NULL, 0);
     if (t->srtp) sfu_srtp_free(t->srtp);
     free(t->bwe);
+    sfu_uplink_free(t);
     free(t);
     sfu_count(&c->counters.transports, (uint64_t)-1);
     c->released_memory = true;

@@ -10,13 +10,16 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "allocator.h"
 #include "arena_thread.h"
 #include "dtls/dtls.h"
 #include "events.h"
 #include "ice/ice_lite.h"
+#include "layer_pause.h"
 #include "net/udp.h"
 #include "rtp/recv_stats.h"
 #include "rtp/rtp.h"
+#include "rtp/twcc_arrivals.h"
 #include "rtx_cache.h"
 #include "sfu.h"
 #include "srtp/gcm_sender.h"
@@ -31,16 +34,6 @@ typedef struct sfu_transport sfu_transport;
 typedef struct sfu_stream sfu_stream;
 typedef struct sfu_slot sfu_slot;
 
-/* Loss repair and RTCP reports of one transport (repair.c): what a monitoring call reads. */
-typedef struct {
-    uint64_t nacks_received, nack_seqs_received; /* from the peer as a subscriber */
-    uint64_t rtx_sent, rtx_missed;               /* answered; asked but no longer cached */
-    uint64_t nacks_sent, nack_seqs_sent;         /* to the peer as a publisher */
-    uint64_t rtx_received, lost;                 /* repaired; never came (upstream) */
-    uint8_t fraction_lost;                       /* last reported: by the peer (subscriber) or by us */
-    uint32_t jitter;                             /* last reported, RTP timestamp units */
-    int64_t rtt_us;                              /* 0: not measured yet */
-} sfu_link_stats;
 
 /* What a video slot sent, by out sequence number modulo SFU_SLOT_SENT (repair.c): which
  * layer's packet it was and the offsets it went out with, so a subscriber's NACK is
@@ -106,7 +99,13 @@ struct sfu_transport {
     uint8_t twcc_ext_id;
     int64_t bwe_reported_us;
     uint32_t bwe_reported_bps;
+    /* …and on what the peer sends us (uplink.c): arrivals to feed back, NULL if off */
+    sfu_twcc_arrivals *arrivals;
+    uint8_t twcc_in_ext_id;
     sfu_link_stats link;
+    /* what its slots may spend (transport_budget.c): the site budget's share (0: none) */
+    uint32_t site_budget_bps;
+    sfu_alloc_transport alloc;
 };
 
 /* Loss repair of one RTP source of a stream, the stream itself or one of its simulcast
@@ -118,7 +117,8 @@ typedef struct {
     uint32_t rtx_ssrc; /* announced (a=ssrc-group:FID) or learnt (mid, repaired-rid); 0: not yet */
 } sfu_source_repair;
 
-/* One simulcast layer of a stream as it arrives (simulcast.c). */
+/* One simulcast layer of a stream as it arrives (simulcast.c); a stream of one encoding
+ * measures its rate in layers[0] too (the allocator reads it). */
 typedef struct {
     int64_t last_rx_us;               /* its last packet: a layer quiet for a while is not offered */
     int64_t last_keyframe_request_us; /* PLIs are throttled per layer */
@@ -141,6 +141,7 @@ struct sfu_stream {
     int64_t last_keyframe_request_us;
     sfu_stream_layer layers[SFU_MAX_LAYERS]; /* desc.n_layers of them */
     int64_t layers_rate_since_us;
+    sfu_layer_pause pause;                    /* which layers the publisher is told to send */
     sfu_source_repair repair[SFU_MAX_LAYERS]; /* [0] of a single stream, [layer] of a simulcast one */
 };
 
@@ -153,10 +154,13 @@ typedef struct {
     uint8_t max_tid; /* VP8 temporal layers above are not forwarded */
     int8_t current;  /* layer forwarded now; -1: none yet */
     int8_t target;   /* layer wanted; forwarding moves to it at its next keyframe; -1: off */
+    int8_t wanted;   /* the layer it would take were every layer arriving (keeps a paused
+                        layer's slot from waiting on it forever: simulcast.c); -1: off */
     bool vp8_sent;   /* last_pid/last_tl0 are set */
     uint16_t pid_offset, last_pid, next_in_pid;
     uint8_t tl0_offset, last_tl0;
     uint16_t next_in_seq; /* the current layer's next sequence number (temporal dropping) */
+    bool paused;          /* the allocator's pause: nothing forwarded, the request kept */
 } sfu_slot_layers;
 
 struct sfu_slot {
@@ -178,6 +182,8 @@ struct sfu_slot {
     int64_t last_sent_us;
     sfu_slot_layers layers;
     sfu_slot_repair repair;
+    uint8_t priority;     /* the allocator's order among the transport's video slots (smaller first) */
+    sfu_alloc_slot alloc; /* the allocator's level for it (transport_budget.c) */
 };
 
 /* One worker's counters (see sfu_stats). Written by the worker thread only, read by
@@ -255,7 +261,10 @@ struct sfu_core {
     sfu_event_queue events;
     sfu_counters counters;
     int64_t now_us; /* the clock, given by the owner (once per receive batch) */
-    int64_t next_remb_us, next_audio_level_us, next_bandwidth_us, next_report_us;
+    /* the datagram being handled: when the kernel received it on the same clock (0: now_us),
+     * set by the owner before each sfu_core_on_datagram (transport-cc feedback) */
+    int64_t rx_arrival_us;
+    int64_t next_remb_us, next_uplink_feedback_us, next_audio_level_us, next_bandwidth_us, next_report_us, next_link_us;
     bool released_memory; /* DTLS states or transports were freed: give the pages back */
 };
 

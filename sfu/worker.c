@@ -67,6 +67,7 @@ static void tcp_deliver(void *user)
     sfu_worker *w = user;
     if (!w->tcp_rx_count) return;
     w->core->now_us = sfu_now_us();
+    w->core->rx_arrival_us = 0; /* (no kernel time for a frame: now) */
     sfu_rx_datagrams *rx = w->rx;
     for (unsigned i = 0; i < w->tcp_rx_count; i++)
         sfu_core_on_datagram(w->core, rx->bufs[i], rx->len[i], &rx->from[i], rx->from_len[i], false);
@@ -205,18 +206,20 @@ static void receive_batch(sfu_worker *w)
         int n = sfu_udp_receive(&w->udp, rx);
         if (n <= 0) break;
         w->core->now_us = sfu_now_us();
-        int64_t late_before = 0; /* a clock stepped forward drops at most this batch's media */
-        if (w->max_queue_delay_ns) {
-            struct timespec now;
-            clock_gettime(CLOCK_REALTIME, &now);
-            late_before = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec - w->max_queue_delay_ns;
-        }
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        int64_t now_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+        /* a clock stepped forward drops at most this batch's media */
+        int64_t late_before = w->max_queue_delay_ns ? now_ns - w->max_queue_delay_ns : 0;
         for (int i = 0; i < n; i++) {
             if (rx->truncated[i]) { /* larger than any packet we accept */
                 sfu_count_drop(w->core, SFU_DROP_MALFORMED);
                 continue;
             }
             bool late = late_before && rx->stamp_ns[i] && rx->stamp_ns[i] < late_before;
+            /* when the kernel got it, on the core's clock (transport-cc feedback) */
+            int64_t queued_us = rx->stamp_ns[i] && rx->stamp_ns[i] < now_ns ? (now_ns - rx->stamp_ns[i]) / 1000 : 0;
+            w->core->rx_arrival_us = w->core->now_us - queued_us;
             sfu_core_on_datagram(w->core, rx->bufs[i], rx->len[i], &rx->from[i], rx->from_len[i], late);
         }
         sfu_core_end_batch(w->core); /* before the next receive reuses the buffers */

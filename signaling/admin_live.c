@@ -60,9 +60,75 @@ static bool live_handle(void *user, const dc_http_request *req, dc_http_response
     return true;
 }
 
+#define SITES_ROOT "/admin/sites/"
+#define BUDGET "/budget"
+
+/* "/admin/sites/<site>/budget" → site; false if not. */
+static bool site_of(const char *path, char *site, size_t cap)
+{
+    if (strncmp(path, SITES_ROOT, strlen(SITES_ROOT))) return false;
+    const char *name = path + strlen(SITES_ROOT), *slash = strrchr(name, '/');
+    size_t len = slash ? (size_t)(slash - name) : 0;
+    if (!len || len >= cap || strcmp(slash, BUDGET) || memchr(name, '/', len)) return false;
+    memcpy(site, name, len);
+    site[len] = 0;
+    return true;
+}
+
+static void budget_answer(dc_http_response *resp, const char *site, uint32_t kbps)
+{
+    json_t *body = json_pack("{s:s, s:o}", "site", site, "kbps", kbps ? json_integer(kbps) : json_null());
+    resp->status = 200;
+    resp->content_type = "application/json";
+    resp->body = json_dumps(body, JSON_COMPACT);
+    resp->body_len = resp->body ? strlen(resp->body) : 0;
+    json_decref(body);
+    if (!resp->body) dc_http_api_error(resp, 500, "internal", "out of memory");
+}
+
+/* PUT {"kbps": n} sets a site's downstream budget, DELETE clears it, GET reads it. */
+static bool sites_handle(void *user, const dc_http_request *req, dc_http_response *resp)
+{
+    const live_routes *r = user;
+    if (!r->cfg->admin_token_len || !dc_admin_authorized(r->cfg, req->authorization))
+        return dc_admin_handle((void *)r->cfg, req, resp); /* its 404 or 401 */
+    char site[DC_CONFIG_SITE_NAME_MAX];
+    if (!site_of(req->path, site, sizeof site)) {
+        dc_http_api_error(resp, 404, "not_found", "no such admin path: /admin/sites/<site>/budget");
+        return true;
+    }
+    dc_meeting *m = *r->meeting;
+    if (!m) {
+        dc_http_api_error(resp, 503, "starting", "the server is starting or stopping");
+        return true;
+    }
+    uint32_t kbps = 0;
+    if (!strcmp(req->method, "PUT")) {
+        json_t *body = req->body ? json_loadb(req->body, req->body_len, 0, NULL) : NULL;
+        json_t *v = json_object_get(body, "kbps");
+        bool ok = json_is_integer(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= 10000000;
+        if (ok) kbps = (uint32_t)json_integer_value(v);
+        json_decref(body);
+        if (!ok) {
+            dc_http_api_error(resp, 400, "bad_request", "send {\"kbps\": 1…10000000}; DELETE clears the budget");
+            return true;
+        }
+    } else if (strcmp(req->method, "DELETE") && strcmp(req->method, "GET")) {
+        dc_http_api_error(resp, 405, "method_not_allowed", "use GET, PUT or DELETE");
+        return true;
+    }
+    if (strcmp(req->method, "GET") && !dc_meeting_set_site_budget(m, site, kbps)) {
+        dc_http_api_error(resp, 400, "bad_request", "the site name is too long");
+        return true;
+    }
+    budget_answer(resp, site, dc_meeting_site_budget(m, site));
+    return true;
+}
+
 void dc_admin_live_routes(dc_http_api *api, const dc_config *cfg, dc_meeting *const *meeting)
 {
     static live_routes routes; /* one server per process */
     routes = (live_routes){cfg, meeting};
     dc_http_api_route(api, "/admin/rooms", live_handle, &routes);
+    dc_http_api_route(api, "/admin/sites", sites_handle, &routes);
 }

@@ -2,9 +2,14 @@
  * same bearer credential as the record export (admin_api.h). Routes, all GET:
  *   /admin/rooms/<room>/transports.json   each participant's connection figures: the
  *                                         server's bandwidth estimate toward it, what it
- *                                         acknowledged, the loss (meeting.h)
+ *                                         acknowledged, the loss, and per video slot what
+ *                                         it asks, gets and why (meeting.h)
+ *   /admin/sites/<site>/budget            GET the site's downstream budget, PUT
+ *                                         {"kbps": n} sets it, DELETE clears it; answers
+ *                                         {"site", "kbps" (null: none)}; applied at once
  * Answers: as admin_api.h for a missing credential or an unknown path; 404 for a room
- * nobody is in; 503 while the server starts or stops. */
+ * nobody is in; 400 for a budget that is not 1…10000000 kbit/s; 503 while the server
+ * starts or stops. */
 #ifndef DC_ADMIN_LIVE_H
 #define DC_ADMIN_LIVE_H
 

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bandwidth_policy.h"
 #include "token.h"
 
 #ifndef DC_SOURCE_ROOT
@@ -23,8 +24,9 @@
 /* KEY_PATH: text; a relative path in a config file is relative to the program's folder
  * (program_root), on the command line to the current directory. KEY_SECRET: bytes with a
  * length (len_offset), never echoed in a message; KEY_SECRET_FILE: a path (as KEY_PATH)
- * whose content, trimmed, becomes the KEY_SECRET at offset. KEY_CIDRS: a list of ranges. */
-typedef enum { KEY_INT, KEY_TEXT, KEY_PATH, KEY_BOOL, KEY_SECRET, KEY_SECRET_FILE, KEY_CIDRS } key_type;
+ * whose content, trimmed, becomes the KEY_SECRET at offset. KEY_CIDRS: a list of ranges.
+ * KEY_BUDGETS: an object of site name → kbit/s. */
+typedef enum { KEY_INT, KEY_TEXT, KEY_PATH, KEY_BOOL, KEY_SECRET, KEY_SECRET_FILE, KEY_CIDRS, KEY_BUDGETS } key_type;
 
 typedef struct {
     const char *json_name;
@@ -101,6 +103,9 @@ static const config_key keys[] = {
     BOOL_KEY("nack", "--nack", nack, "repair lost video packets: NACK answered by retransmission, RTX (true|false)"),
     BOOL_KEY("simulcast", "--simulcast", simulcast,
              "pages send their camera in three layers, each viewer gets the one its tile needs (true|false)"),
+    {"site_budgets", NULL, KEY_BUDGETS, 0, 0, 0, 0, "downstream budget per site, kbit/s", 0},
+    TEXT_KEY("slot_priority", "--slot-priority", slot_priority,
+             "the order video gets bandwidth in, most important first (screen,floor,chair,gallery)"),
 };
 #define N_KEYS (sizeof keys / sizeof keys[0])
 
@@ -177,6 +182,7 @@ void dc_config_defaults(dc_config *cfg)
     cfg->ice_tcp = true;
     cfg->media_tcp_port = -1; /* TCP on the first media port's number */
     cfg->turn_ttl_seconds = 6 * 3600;
+    copy_text(cfg->slot_priority, sizeof cfg->slot_priority, "screen,floor,chair,gallery");
     default_dev_token_clients(cfg);
     in_program_root("data/record.sqlite", cfg->record_path, sizeof cfg->record_path);
 }
@@ -281,6 +287,31 @@ static bool set_cidrs(dc_config *cfg, const config_key *k, json_t *list, char *e
     return true;
 }
 
+static bool set_budgets(dc_config *cfg, const config_key *k, json_t *obj, char *err, size_t err_len)
+{
+    if (!json_is_object(obj) || json_object_size(obj) > DC_CONFIG_SITE_BUDGETS_MAX) {
+        snprintf(err, err_len, "\"%s\" must be an object of at most %d sites, {\"<site>\": kbit/s}", k->json_name,
+                 DC_CONFIG_SITE_BUDGETS_MAX);
+        return false;
+    }
+    cfg->n_site_budgets = 0;
+    const char *site;
+    json_t *kbps;
+    json_object_foreach(obj, site, kbps)
+    {
+        if (!site[0] || strlen(site) >= DC_CONFIG_SITE_NAME_MAX || !json_is_integer(kbps) ||
+            json_integer_value(kbps) < 1 || json_integer_value(kbps) > 10000000) {
+            snprintf(err, err_len, "\"%s\": site \"%.64s\" needs a name and a budget of 1–10000000 kbit/s",
+                     k->json_name, site);
+            return false;
+        }
+        dc_site_budget_entry *e = &cfg->site_budgets[cfg->n_site_budgets++];
+        copy_text(e->site, sizeof e->site, site);
+        e->kbps = (int)json_integer_value(kbps);
+    }
+    return true;
+}
+
 static const config_key *key_by_json_name(const char *name)
 {
     for (size_t i = 0; i < N_KEYS; i++)
@@ -351,6 +382,8 @@ bool dc_config_load_file(dc_config *cfg, const char *path, char *err, size_t err
             }
         } else if (k->type == KEY_CIDRS) {
             ok = set_cidrs(cfg, k, value, err, err_len);
+        } else if (k->type == KEY_BUDGETS) {
+            ok = set_budgets(cfg, k, value, err, err_len);
         } else if (!json_is_string(value)) {
             snprintf(err, err_len, "%s: \"%s\" must be a string", path, name);
             ok = false;
@@ -464,6 +497,8 @@ int dc_config_workers(const dc_config *cfg)
 
 bool dc_config_validate(const dc_config *cfg, char *err, size_t err_len)
 {
+    uint8_t rank[DC_PRIO_CLASSES];
+    if (!dc_priority_parse(cfg->slot_priority, rank, err, err_len)) return false;
     if (!cfg->tls_cert[0] != !cfg->tls_key[0]) {
         snprintf(err, err_len, "tls_cert and tls_key must be given together");
         return false;

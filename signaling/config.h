@@ -15,6 +15,15 @@
 #define DC_CONFIG_SECRET_MAX 512
 #define DC_CONFIG_ADMIN_TOKEN_MAX 256
 #define DC_CONFIG_DEV_CLIENTS_MAX 16
+#define DC_CONFIG_SITE_BUDGETS_MAX 64 /* in the file; the admin API may set more */
+#define DC_CONFIG_SITE_NAME_MAX 257   /* a token's site (DC_SITE_MAX_BYTES) and its NUL */
+
+/* A technician's downstream budget for a site: what all its participants together may be
+ * sent (site_budget.h splits it). */
+typedef struct {
+    char site[DC_CONFIG_SITE_NAME_MAX];
+    int kbps;
+} dc_site_budget_entry;
 
 typedef struct {
     int http_port;                  /* 0 = any free port */
@@ -58,6 +67,13 @@ typedef struct {
     char turn_secret[DC_CONFIG_SECRET_MAX]; /* coturn static-auth-secret; never logged */
     size_t turn_secret_len;
     int turn_ttl_seconds; /* how long the credentials a page gets are valid */
+
+    /* Bandwidth allocation (issue 12 §5): site budgets at start (the admin API changes
+     * them at run time), and the order video slots get bandwidth in, most important first,
+     * as use names: "screen,floor,chair,gallery" (slides first: the meetings' default) */
+    dc_site_budget_entry site_budgets[DC_CONFIG_SITE_BUDGETS_MAX];
+    size_t n_site_budgets;
+    char slot_priority[64];
 } dc_config;
 
 void dc_config_defaults(dc_config *cfg);

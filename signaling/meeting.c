@@ -289,9 +289,12 @@ static dc_sdp_local local_description(dc_meeting *m, const dc_participant *p, co
 static void add_subscribe_transport(dc_meeting *m, dc_participant *p)
 {
     p->sub_transport = dc_registry_next_id(m->reg);
+    p->sub_link = (dc_link){0}; /* a new transport's totals start at zero */
     dc_registry_index_transport(m->reg, p->sub_transport, p);
     sfu_transport_add(m->engine, p->sub_transport, p->room->room_id, p->sub_ufrag, p->sub_pwd, NULL, false);
     p->sub_transport_added = true;
+    p->sub_budget_bps = 0;
+    dc_mt_apply_budgets(m); /* its site's budget, shared with one more */
 }
 
 /* A video slot's retransmissions (RFC 4588) go with an SSRC derived from its own: fixed for
@@ -381,8 +384,10 @@ void dc_mt_remove_participant(dc_meeting *m, dc_participant *p, const char *reas
     if (p->pub_transport) sfu_transport_remove(m->engine, p->pub_transport, room->room_id);
     if (p->sub_transport_added) sfu_transport_remove(m->engine, p->sub_transport, room->room_id);
     if (p->conn) p->conn->participant = NULL;
+    bool shared_budget = p->sub_transport_added && dc_site_budgets_for(m->budgets, p->site);
     free(p);
     drop_room_if_empty(m, room);
+    if (shared_budget) dc_mt_apply_budgets(m); /* the others' shares grow */
 }
 
 /* ---- joining -------------------------------------------------------------------------- */
@@ -624,9 +629,12 @@ static size_t tracks_from_offer(dc_meeting *m, const dc_participant *p, const dc
 static void add_published(dc_meeting *m, dc_participant *p, const dc_track *old, size_t n_old, bool new_transport)
 {
     uint32_t room_id = p->room->room_id;
-    if (new_transport) /* dtls_client false: an actpass offer leaves the server the DTLS server role. */
+    if (new_transport) { /* dtls_client false: an actpass offer leaves the server the DTLS server role. */
         sfu_transport_add(m->engine, p->pub_transport, room_id, p->pub_ufrag, p->pub_pwd, p->pub_peer_fingerprint,
                           false);
+        /* transport-cc feedback about what it sends, if the answer accepted the extension */
+        sfu_transport_set_twcc_feedback(m->engine, p->pub_transport, room_id, p->pub_twcc_ext_id);
+    }
     for (size_t i = 0; i < p->n_tracks; i++) {
         dc_track *t = &p->tracks[i];
         if (has_stream(old, n_old, t->stream_id)) continue;
@@ -769,11 +777,14 @@ static void handle_publish(dc_meeting *m, dc_conn *conn, dc_participant *p, cons
     if (new_transport) {
         if (old_transport) dc_registry_unindex_transport(m->reg, old_transport);
         p->pub_transport = dc_registry_next_id(m->reg);
+        p->pub_link = (dc_link){0}; /* a new transport's totals start at zero */
         dc_registry_index_transport(m->reg, p->pub_transport, p);
         memcpy(p->pub_ufrag, ufrag, sizeof ufrag);
         memcpy(p->pub_pwd, pwd, sizeof pwd);
         snprintf(p->pub_peer_ufrag, sizeof p->pub_peer_ufrag, "%s", offer->ice_ufrag);
         snprintf(p->pub_peer_fingerprint, sizeof p->pub_peer_fingerprint, "%s", offer->fingerprint);
+        uint8_t twcc = dc_sdp_session_extmap_id(offer, DC_EXT_TWCC);
+        p->pub_twcc_ext_id = twcc <= 14 ? twcc : 0; /* as the answer accepted it */
     }
 
     json_t *ok = dc_reply_ok(req->id);
@@ -895,6 +906,8 @@ static void handle_subscribe_answer(dc_meeting *m, dc_conn *conn, dc_participant
         s->accepted_codecs = accepted_codecs(answer, s);
         if (!s->in_engine && s->accepted_codecs) {
             sfu_slot_add(m->engine, s->slot_id, p->sub_transport, room_id, s->kind, s->out_ssrc);
+            if (dc_mt_slot_priority(m, s->use))
+                sfu_slot_set_priority(m->engine, s->slot_id, room_id, dc_mt_slot_priority(m, s->use));
             if (s->quality != SFU_QUALITY_HIGH || s->max_tid != 0xff)
                 sfu_slot_set_quality(m->engine, s->slot_id, room_id, s->quality, s->max_tid);
             s->in_engine = true;
@@ -1019,6 +1032,10 @@ dc_meeting *dc_meeting_new(const dc_config *cfg, sfu *engine, dc_record *record,
     m->reg = dc_registry_new();
     m->scratch = malloc(sizeof *m->scratch);
     m->ended_rooms = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    m->budgets = dc_site_budgets_new(cfg);
+    char err[160];
+    if (!dc_priority_parse(cfg->slot_priority, m->priority_rank, err, sizeof err)) /* (validated) */
+        dc_priority_parse("screen,floor,chair,gallery", m->priority_rank, err, sizeof err);
     if (!m->reg || !m->scratch) {
         dc_meeting_free(m);
         return NULL;
@@ -1043,6 +1060,7 @@ void dc_meeting_free(dc_meeting *m)
     if (m->reg) dc_registry_foreach_room(m->reg, close_in_record, m);
     dc_registry_free(m->reg);
     g_hash_table_destroy(m->ended_rooms);
+    dc_site_budgets_free(m->budgets);
     free(m->scratch);
     free(m);
 }
@@ -1113,13 +1131,47 @@ void dc_meeting_sweep(dc_meeting *m)
     dc_registry_foreach_room(m->reg, tick_room, &t);
 }
 
+/* The engine paused or resumed layers of a simulcast stream: the publishing page is told
+ * which of its encodings (by rid) to send (PROTOCOL.md "layers"). */
+static void tell_publisher_layers(dc_meeting *m, const sfu_event *ev)
+{
+    dc_participant *p = dc_registry_by_stream(m->reg, ev->id);
+    const dc_track *t = NULL;
+    for (size_t i = 0; p && i < p->n_tracks && !t; i++)
+        if (p->tracks[i].stream_id == ev->id) t = &p->tracks[i];
+    if (!t || !t->n_layers || !p->conn) return;
+    json_t *active = json_array();
+    for (unsigned l = 0; l < t->n_layers; l++)
+        if (ev->layers_active & 1u << l) json_array_append_new(active, json_string(t->rids[l]));
+    dc_mt_send(m, p->conn, json_pack("{s:s, s:s, s:o}", "type", "layers", "mid", t->mid, "active", active));
+}
+
 static void forward_engine_event(dc_meeting *m, const sfu_event *ev)
 {
+    if (ev->type == SFU_EV_LINK) { /* kept for the admin figures (meeting_figures.c) */
+        dc_pc pc;
+        dc_participant *p = dc_registry_by_transport(m->reg, ev->id, &pc);
+        if (!p) return;
+        dc_link *l = pc == DC_PC_SUBSCRIBE ? &p->sub_link : &p->pub_link;
+        l->before = l->last;
+        l->before_ms = l->at_ms;
+        l->last = ev->link;
+        l->at_ms = dc_mt_now_ms();
+        return;
+    }
+    if (ev->type == SFU_EV_LAYERS) {
+        tell_publisher_layers(m, ev);
+        return;
+    }
     if (ev->type == SFU_EV_BANDWIDTH) { /* kept for the admin figures (meeting_figures.c) */
         dc_pc pc;
         dc_participant *p = dc_registry_by_transport(m->reg, ev->id, &pc);
         if (p && pc == DC_PC_SUBSCRIBE)
             p->sub_bandwidth = (dc_bandwidth){ev->estimate_bps, ev->acked_bps, ev->loss_percent, dc_mt_now_ms()};
+        return;
+    }
+    if (ev->type == SFU_EV_SLOT_QUALITY) {
+        dc_mt_on_slot_quality(m, ev);
         return;
     }
     if (ev->type == SFU_EV_AUDIO_LEVEL) {

@@ -52,8 +52,14 @@ void dc_meeting_poll_engine(dc_meeting *m);
 
 /* The live transport figures of a room's participants, for technicians (admin_live.c):
  * {"room", "participants": [{"id", "name", "site", "role", "subscribe": {"transport",
- * "estimate_bps", "acked_bps", "loss_percent", "age_ms"} or null}]}; NULL if there is no
- * such room. meeting_figures.c. */
+ * "estimate_bps", "acked_bps", "loss_percent", "age_ms"} or null, "site_budget_kbps" (or
+ * null), "slots": [{"mid", "use", "participant_id", "requested", "layer", "reason"}]}]};
+ * NULL if there is no such room. meeting_figures.c. */
 json_t *dc_meeting_room_figures(dc_meeting *m, const char *room);
+
+/* A technician's budget for a site (kbit/s; 0 clears), applied at once to the site's
+ * subscribers (meeting_budget.c). False for an empty or too long site name. */
+bool dc_meeting_set_site_budget(dc_meeting *m, const char *site, uint32_t kbps);
+uint32_t dc_meeting_site_budget(dc_meeting *m, const char *site);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 
+#include "bandwidth_policy.h"
 #include "meeting.h"
 #include "record.h"
 #include "sdp.h"
@@ -18,6 +19,8 @@ struct dc_meeting {
     dc_registry *reg;
     dc_sdp *scratch;         /* parse target (~300 KiB), reused for every SDP */
     GHashTable *ended_rooms; /* room name → end time (ms): joins refused for a while */
+    dc_site_budgets *budgets;
+    uint8_t priority_rank[DC_PRIO_CLASSES]; /* cfg.slot_priority */
 };
 
 int64_t dc_mt_now_ms(void);  /* monotonic */
@@ -47,6 +50,17 @@ void dc_mt_refresh_slots(dc_meeting *m, dc_room *room);
 void dc_mt_remove_participant(dc_meeting *m, dc_participant *p, const char *reason);
 void dc_mt_record_event(dc_meeting *m, const dc_room *room, const char *kind, const dc_participant *actor,
                         const dc_participant *target, json_t *detail /* consumed, may be NULL */);
+
+/* meeting_budget.c: bandwidth allocation as signaling sees it. */
+/* Tells the engine each subscriber's share of its site's budget where it changed (after a
+ * join, a leave, a technician's change). */
+void dc_mt_apply_budgets(dc_meeting *m);
+/* The engine priority of a slot of this use (smaller first). */
+uint8_t dc_mt_slot_priority(const dc_meeting *m, dc_slot_use use);
+/* SFU_EV_SLOT_QUALITY: kept for the figures, and the subscriber's page is told. */
+void dc_mt_on_slot_quality(dc_meeting *m, const sfu_event *ev);
+/* Per video slot in the engine: what it shows, asks, gets and why (transports.json). */
+json_t *dc_mt_slots_figures(const dc_participant *p);
 
 /* moderation.c: the floor, moderation and chat requests. */
 void dc_moderation_handle(dc_meeting *m, dc_conn *conn, dc_participant *p, const dc_request *req);

@@ -78,6 +78,11 @@ typedef struct {
     uint32_t pointed_stream; /* last sfu_slot_point target, 0 = none */
     sfu_quality quality;     /* what the client asked for it (set_quality); HIGH until asked */
     uint8_t max_tid;         /* and the VP8 temporal layers (0xff: all) */
+    /* what the engine's bandwidth allocator last said (SFU_EV_SLOT_QUALITY; meeting_budget.c) */
+    bool alloc_known;
+    int8_t alloc_layer;   /* −1 paused */
+    uint8_t alloc_layers; /* the source's layers, 0: one encoding */
+    uint8_t alloc_limit;  /* sfu_limit */
 } dc_slot;
 
 /* What the engine last said it can send to a transport's peer (SFU_EV_BANDWIDTH). */
@@ -86,6 +91,13 @@ typedef struct {
     uint8_t loss_percent;
     int64_t at_ms; /* when it said so (monotonic); 0: never */
 } dc_bandwidth;
+
+/* The engine's last two link reports of a transport (SFU_EV_LINK): the figures, and the
+ * rates between the two. */
+typedef struct {
+    sfu_link_stats last, before;
+    int64_t at_ms, before_ms; /* monotonic; 0: no report */
+} dc_link;
 
 typedef struct dc_participant {
     char id[16];
@@ -111,6 +123,7 @@ typedef struct dc_participant {
     uint32_t pub_transport; /* 0 until the first publish */
     char pub_ufrag[DC_UFRAG_LEN + 1], pub_pwd[DC_PWD_LEN + 1];
     char pub_peer_ufrag[64], pub_peer_fingerprint[160];
+    uint8_t pub_twcc_ext_id; /* transport-wide-cc as the publish answer accepted it, 0: not */
     uint32_t pub_answer_version;
     dc_track tracks[DC_MAX_TRACKS];
     size_t n_tracks;
@@ -127,6 +140,8 @@ typedef struct dc_participant {
     size_t n_slots;
     size_t n_offered_slots; /* slots the last subscribe offer carried */
     dc_bandwidth sub_bandwidth;
+    dc_link pub_link, sub_link;
+    uint32_t sub_budget_bps; /* the site budget's share the engine was told (0: none) */
 
     struct dc_participant *next; /* in room */
 } dc_participant;

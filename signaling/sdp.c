@@ -841,6 +841,8 @@ static void write_accepted(GString *s, const dc_sdp_media *m, const dc_sdp_codec
     g_string_append(s, "a=recvonly\r\n");
     write_extmap(s, m, DC_EXT_MID);
     if (m->kind == DC_MEDIA_AUDIO) write_extmap(s, m, DC_EXT_AUDIO_LEVEL);
+    if (dc_sdp_extmap_id(m, DC_EXT_TWCC) <= 14) /* (one-byte ids: the engine's limit) */
+        write_extmap(s, m, DC_EXT_TWCC);        /* the server then sends transport-cc feedback */
     if (dc_sdp_simulcast_layers(m)) write_simulcast(s, m);
     write_rtpmap(s, codec->pt, codec->name, codec->clock, codec->channels);
     if (codec->fmtp[0]) g_string_append_printf(s, "a=fmtp:%u %s\r\n", (unsigned)codec->pt, codec->fmtp);
@@ -852,6 +854,7 @@ static void write_accepted(GString *s, const dc_sdp_media *m, const dc_sdp_codec
         {offsetof(dc_sdp_codec, fb_nack_pli), "nack pli"},
         {offsetof(dc_sdp_codec, fb_ccm_fir), "ccm fir"},
         {offsetof(dc_sdp_codec, fb_goog_remb), "goog-remb"},
+        {offsetof(dc_sdp_codec, fb_transport_cc), "transport-cc"},
     };
     for (size_t i = 0; i < sizeof fbs / sizeof fbs[0]; i++)
         if (*(const bool *)((const char *)codec + fbs[i].flag_offset))

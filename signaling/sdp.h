@@ -121,7 +121,8 @@ uint8_t dc_sdp_extmap_id(const dc_sdp_media *m, const char *uri);
 /* RFC 8852: the rid of a simulcast layer, and of the layer an RTX packet repairs */
 #define DC_EXT_RID "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"
 #define DC_EXT_REPAIRED_RID "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id"
-/* transport-wide congestion control (the server's offers, to estimate what it can send) */
+/* transport-wide congestion control: in the server's offers, to estimate what it can send;
+ * accepted in publish answers, to feed back what arrives */
 #define DC_EXT_TWCC "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
 
 /* The id an answer gives a header extension in its first audio/video m-line that has it
@@ -147,7 +148,8 @@ int dc_sdp_rtx_pt(const dc_sdp_media *m, uint8_t apt);
  * audio/video m-line is accepted recvonly with the picked codec (plus nothing else),
  * the mid extension if offered, a video m-line's simulcast (n_rids > 0, with the rid
  * extension offered) as a=rid:… recv and a=simulcast:recv with the rid and repaired-rid
- * extensions, rtcp-fb nack pli / ccm fir / goog-remb as offered,
+ * extensions, rtcp-fb nack pli / ccm fir / goog-remb / transport-cc as offered, the
+ * transport-wide-cc extension as offered (the server then feeds back what arrives),
  * and (local->rtx) the RTX codec that repairs the picked one if offered;
  * other m-lines (data channels, unusable codecs) are rejected with port 0.
  * picked[i] receives the codec picked for media i (DC_CODEC_NONE if rejected) and

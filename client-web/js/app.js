@@ -50,6 +50,7 @@ const app = {
   panels: null,
   credentials: new JoinCredentials(),
   participants: new Map(),
+  slotQuality: new Map(), // mid → the server's last slot_quality (bandwidth allocation)
   stream: new MediaStream(),
   choice: loadChoice(),
   muted: { audio: false, video: false },
@@ -110,6 +111,7 @@ function renderMeeting() {
     participants: app.participants,
     mediaOf: tileMedia,
     linkOf: (id) => links.levelOf(id),
+    qualityOf: (mid) => app.slotQuality.get(mid) || null,
     layout: app.layout,
     roomState: app.roomState,
   });
@@ -337,6 +339,7 @@ function onJoined(res) {
   tickFloorClock();
   app.gallery = app.gallery || wantedGallery();
   app.participants = new Map();
+  app.slotQuality = new Map();
   for (const p of res.participants || []) app.participants.set(p.id, p);
   if (!app.subscriber) {
     app.subscriber = new Subscriber(app.signaling);
@@ -438,6 +441,12 @@ function wireSignaling(sig) {
     app.subscriber.handleOffer(msg);
   });
   on('slot_update', ({ slots }) => app.subscriber?.applySlots(slots));
+  on('layers', (msg) => app.publisher?.setLayers(msg));
+  // What the server's bandwidth allocator lets each slot carry, and why (PROTOCOL.md).
+  on('slot_quality', (msg) => {
+    app.slotQuality.set(msg.mid, msg);
+    renderMeeting();
+  });
   on('room_state', ({ room_state: state }) => {
     if (!state) return;
     const hadFloor = app.roomState?.floor_holder === app.participantId;
@@ -520,6 +529,7 @@ async function rejoin() {
   screen.forget();
   app.publisher?.close();
   app.participants = new Map();
+  app.slotQuality = new Map();
   health.reset();
   flow.stop();
   try {
@@ -730,6 +740,7 @@ function teardown() {
   app.panels = null;
   app.panelOpen = false;
   app.participants = new Map();
+  app.slotQuality = new Map();
   app.participantId = null;
   app.roomState = null;
   tickFloorClock();

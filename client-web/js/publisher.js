@@ -98,6 +98,31 @@ export class Publisher extends EventTarget {
     }
   }
 
+  /**
+   * The server's `layers` message: send only the simulcast encodings (by rid) of the m-line
+   * `mid` that someone watches; the others go inactive, and come back (starting with a
+   * keyframe) when named again. Applied one after another, the latest last.
+   */
+  setLayers({ mid, active }) {
+    if (!Array.isArray(active)) return Promise.resolve();
+    this.layersChain = (this.layersChain || Promise.resolve()).then(async () => {
+      const tr = Object.values(this.transceivers).find((t) => t && t.mid === mid);
+      if (!tr || !this.pc) return;
+      const params = tr.sender.getParameters();
+      let changed = false;
+      for (const enc of params.encodings || []) {
+        if (!enc.rid) continue;
+        const want = active.includes(enc.rid);
+        if (enc.active !== want) {
+          enc.active = want;
+          changed = true;
+        }
+      }
+      if (changed) await tr.sender.setParameters(params);
+    }).catch((e) => console.warn('layers', e));
+    return this.layersChain;
+  }
+
   hasTrack(kind) { return !!this.tracks[kind]; }
 
   /** Mute or unmute locally and tell the others. */

@@ -61,6 +61,7 @@ export async function collectStats(publisher, subscriber) {
         // simulcast: each layer as the encoder makes it now
         layers: (await reportsOf(tr.sender, 'outbound-rtp')).filter((r) => r.rid).map((r) => ({
           rid: r.rid, width: r.frameWidth ?? 0, fps: r.framesPerSecond ?? 0, limit: r.qualityLimitationReason ?? '',
+          bytesSent: r.bytesSent ?? 0, active: r.active ?? null,
         })),
         retransmittedPacketsSent: sum(await reportsOf(tr.sender, 'outbound-rtp'), 'retransmittedPacketsSent'),
         reportedPacketsLost: sum(await reportsOf(tr.sender, 'remote-inbound-rtp'), 'packetsLost'),

@@ -47,6 +47,7 @@ export class SlotTile {
       <video autoplay playsinline muted></video>
       <div class="avatar" aria-hidden="true"><span></span><p class="tile-note" hidden></p></div>
       <p class="tile-state" role="status" hidden></p>
+      <p class="tile-limit" role="status" hidden></p>
       <figcaption class="tile-label">
         <span class="mic-off" hidden>${icons.micOff}</span>
         <span class="name"></span>
@@ -79,7 +80,8 @@ export class SlotTile {
    * slot: {participantId, track}; p: the participant it shows (or undefined);
    * media: 'live' | 'connecting' | 'retrying' | 'stalled' | 'waiting' | 'failed';
    * extra: {speaking, handPosition, floorLeftMs (a time-limited floor's time left),
-   * link ('good' | 'weak' | 'bad': how their media reaches us, link-quality.js)}.
+   * link ('good' | 'weak' | 'bad': how their media reaches us, link-quality.js),
+   * quality (the server's last `slot_quality` for this slot: {layer, requested, reason})}.
    */
   update(slot, p, media, extra = {}) {
     const el = this.el;
@@ -130,6 +132,15 @@ export class SlotTile {
     linkChip.hidden = link === 'good';
     linkChip.dataset.level = link;
     linkChip.querySelector('.link-text').textContent = link === 'good' ? '' : t(`tile.link.${link}`);
+    // The server lowered or paused this tile to fit the bandwidth: say so, and why (the
+    // paused tile keeps its last picture, so without this it would look frozen).
+    const q = extra.quality;
+    const limit = media === 'live' && q?.reason ? (q.layer === 'off' ? 'paused' : 'lowered') : '';
+    el.dataset.limit = limit;
+    el.dataset.limitReason = limit ? q.reason : '';
+    const limitLine = el.querySelector('.tile-limit');
+    limitLine.hidden = !limit;
+    limitLine.textContent = limit ? t(`tile.${limit}.${q.reason}`) : '';
     const micOff = el.querySelector('.mic-off');
     micOff.hidden = !audioMuted;
     micOff.title = t('meeting.micMuted');
@@ -140,6 +151,7 @@ export class SlotTile {
     if (videoMuted) states.push(t('meeting.camMuted'));
     if (extra.handPosition) states.push(hand.textContent);
     if (link !== 'good') states.push(t(`tile.link.${link}`));
+    if (limit) states.push(limitLine.textContent);
     el.setAttribute('aria-label', states.join(', '));
   }
 

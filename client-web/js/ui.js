@@ -40,11 +40,12 @@ export class MeetingView {
 
   /**
    * slots: subscriber.slotViews(); participants: Map id → participant; mediaOf(id) → tile
-   * media state; linkOf(id) → 'good' | 'weak' | 'bad'; layout: 'speaker' | 'grid';
+   * media state; linkOf(id) → 'good' | 'weak' | 'bad'; qualityOf(mid) → the server's last
+   * slot_quality for it (or null); layout: 'speaker' | 'grid';
    * roomState: the server's room_state (or null).
    */
-  render({ slots, participants, mediaOf = () => 'live', linkOf = () => 'good', layout = 'speaker', roomState = null }) {
-    this.last = { slots, participants, mediaOf, linkOf, layout, roomState };
+  render({ slots, participants, mediaOf = () => 'live', linkOf = () => 'good', qualityOf = () => null, layout = 'speaker', roomState = null }) {
+    this.last = { slots, participants, mediaOf, linkOf, qualityOf, layout, roomState };
     const hands = roomState?.hands || [];
     const dominant = roomState?.dominant_speaker ?? null;
     const floorLeftMs = roomState?.floor_until ? roomState.floor_until - Date.now() : 0;
@@ -57,11 +58,15 @@ export class MeetingView {
       }
       const p = participants.get(s.participantId);
       // Someone who publishes nothing (yet) has no media to wait for.
-      const media = s.participantId && (s.use === 'screen' || p?.tracks?.length) ? mediaOf(s.participantId) : 'live';
+      let media = s.participantId && (s.use === 'screen' || p?.tracks?.length) ? mediaOf(s.participantId) : 'live';
+      // paused by the server to fit the bandwidth: nothing arrives on purpose, not lost
+      const quality = qualityOf(s.mid);
+      if (quality?.layer === 'off' && (media === 'stalled' || media === 'waiting')) media = 'live';
       const hand = hands.indexOf(s.participantId);
       tile.update(s, p, media, {
         speaking: s.participantId === dominant, handPosition: hand >= 0 ? hand + 1 : 0, floorLeftMs,
         link: s.participantId ? linkOf(s.participantId) : 'good',
+        quality,
       });
     }
     const shown = video.filter((s) => s.participantId);

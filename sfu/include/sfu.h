@@ -47,20 +47,59 @@ typedef enum {
     SFU_EV_AUDIO_LEVEL,             /* every SFU_AUDIO_LEVEL_INTERVAL_MS, for each audio stream
                                        whose packets carried the RFC 6464 audio level in that
                                        interval (gated streams too): id is the stream id */
+    SFU_EV_LINK,                    /* every SFU_LINK_INTERVAL_MS for each transport whose peer
+                                       is connected: its link figures (ev->link) */
     SFU_EV_BANDWIDTH,               /* a transport with transport-wide congestion control
                                        (sfu_transport_set_twcc) once its peer's feedback came:
                                        its send-side bandwidth estimate, at most every
                                        SFU_BANDWIDTH_INTERVAL_MS, when it moved by 10 % or
                                        more, and at least every 5 s */
+    SFU_EV_LAYERS,                  /* a simulcast stream's layers to send changed: id is the
+                                       stream, layers_active which of its n_layers (bit i:
+                                       layer i, lowest first) the publisher should send;
+                                       a layer no slot wanted for 2 s is dropped, one wanted
+                                       again comes back at once, the lowest always stays.
+                                       Signaling tells the publisher (PROTOCOL.md "layers") */
+    SFU_EV_SLOT_QUALITY,            /* the bandwidth allocator changed what a slot may send
+                                       (sfu_transport_set_budget): id is the subscriber
+                                       transport, slot_id the slot; slot_layer and
+                                       slot_limit say what and why */
 } sfu_event_type;
+
+/* Why a slot gets less than it asked for (SFU_EV_SLOT_QUALITY). */
+typedef enum {
+    SFU_LIMIT_NONE = 0,
+    SFU_LIMIT_BANDWIDTH, /* the bandwidth estimate toward the subscriber */
+    SFU_LIMIT_BUDGET,    /* the site budget (sfu_transport_set_budget) */
+} sfu_limit;
 
 #define SFU_AUDIO_LEVEL_INTERVAL_MS 100
 #define SFU_BANDWIDTH_INTERVAL_MS 1000
+#define SFU_LINK_INTERVAL_MS 2000
+
+/* One transport's link as the engine sees it: totals since it was created, and the last
+ * reports. On a publisher's transport the losses, jitter and NACKs are of what it sends us
+ * (our receiver reports), on a subscriber's of what we send it (its reports). What a
+ * technician's view reads (SFU_EV_LINK). */
+typedef struct {
+    uint64_t packets_in, octets_in;              /* RTP that authenticated */
+    uint64_t packets_out, octets_out;            /* RTP forwarded (retransmissions apart) */
+    uint64_t nacks_received, nack_seqs_received; /* from the peer as a subscriber */
+    uint64_t rtx_sent, rtx_missed;               /* answered; asked but no longer cached */
+    uint64_t nacks_sent, nack_seqs_sent;         /* to the peer as a publisher */
+    uint64_t rtx_received, lost;                 /* repaired; never came (upstream) */
+    uint8_t fraction_lost;                       /* last reported, of 256: by the peer or by us */
+    uint32_t jitter_us;                          /* last reported interarrival jitter */
+    int64_t rtt_us;                              /* 0: not measured yet */
+} sfu_link_stats;
 
 typedef struct {
     sfu_event_type type;
     uint32_t id; /* transport id, or stream id for STREAM_ACTIVE and AUDIO_LEVEL */
-    char detail[96];
+    union {
+        char detail[96];
+        sfu_link_stats link; /* SFU_EV_LINK */
+    };
     /* SFU_EV_AUDIO_LEVEL: mean loudness over the interval, 0 (−127 dBov, silence) … 127
      * (0 dBov), i.e. 127 minus the mean level field; and the share (0–100) of the
      * interval's packets whose V (voice activity) bit was set */
@@ -69,6 +108,14 @@ typedef struct {
      * the peer acknowledged receiving over the last second, and the share lost (0–100) */
     uint32_t estimate_bps, acked_bps;
     uint8_t loss_percent;
+    /* SFU_EV_LAYERS */
+    uint8_t n_layers, layers_active;
+    /* SFU_EV_SLOT_QUALITY: the highest layer the slot may send now (0 lowest; a stream of
+     * one encoding has only 0), −1 paused; slot_layers: the source's layers (0: one
+     * encoding); slot_limit: sfu_limit, NONE when nothing holds it below its request */
+    uint32_t slot_id;
+    int8_t slot_layer;
+    uint8_t slot_layers, slot_limit;
 } sfu_event;
 
 typedef void (*sfu_wake_fn)(void *user);
@@ -103,6 +150,19 @@ void sfu_transport_remove(sfu *s, uint32_t transport_id, uint32_t room_id);
  * sequence number, the peer's transport-cc feedback drives a bandwidth estimate, and
  * SFU_EV_BANDWIDTH reports it. Called again, the estimate starts over (a new peer). */
 void sfu_transport_set_twcc(sfu *s, uint32_t transport_id, uint32_t room_id, uint8_t ext_id);
+/* The other way, on what a transport's peer sends (a publisher): ext_id is the id (1–14)
+ * the server accepted for the transport-wide-cc extension in its answer (0: none). The
+ * server then records when each numbered packet arrives and sends transport-cc feedback
+ * about them every 100 ms, so the publisher's own send-side estimate fits its encoder to
+ * its uplink; a transport without it is sent a fixed REMB ceiling each second. */
+void sfu_transport_set_twcc_feedback(sfu *s, uint32_t transport_id, uint32_t room_id, uint8_t ext_id);
+
+/* The bandwidth allocator of a subscriber transport spends the lower of its bandwidth
+ * estimate (set_twcc) and budget_bps (its share of a site budget; 0: none) over its slots,
+ * every 100 ms: audio first, then video slots by priority (sfu_slot_set_priority), lowest
+ * layers first, then the layers above; video it cannot fit is paused (its last picture
+ * stays on the subscriber's screen). Each change is reported as SFU_EV_SLOT_QUALITY. */
+void sfu_transport_set_budget(sfu *s, uint32_t transport_id, uint32_t room_id, uint32_t budget_bps);
 
 /* A published stream arriving on a transport. ssrc may be 0 when the SDP did not say:
  * the stream is then bound by the RTP mid header extension (mid_ext_id, mid).
@@ -157,6 +217,10 @@ void sfu_slot_remove(sfu *s, uint32_t slot_id, uint32_t room_id);
  * slots ask for HIGH. */
 typedef enum { SFU_QUALITY_OFF = 0, SFU_QUALITY_LOW, SFU_QUALITY_MEDIUM, SFU_QUALITY_HIGH } sfu_quality;
 void sfu_slot_set_quality(sfu *s, uint32_t slot_id, uint32_t room_id, sfu_quality quality, uint8_t max_temporal_layer);
+/* A video slot's place in its transport's bandwidth allocation: smaller first (0 default,
+ * ties in slot order). Signaling ranks by what the slot shows (floor, screen, chair,
+ * gallery) in the room's order. */
+void sfu_slot_set_priority(sfu *s, uint32_t slot_id, uint32_t room_id, uint8_t priority);
 
 /* RFC 4588 retransmissions of a video slot: the SSRC they are sent with and the RTX payload
  * type for each payload type the slot may send (apt). A slot without (ssrc 0, the default)

@@ -189,3 +189,116 @@ bool sfu_twcc_parse(const sfu_rtcp_packet *p, sfu_twcc_feedback *fb, sfu_twcc_st
     *n = count;
     return true;
 }
+
+/* --- writing feedback -------------------------------------------------------------- */
+
+#define TICKS_PER_REFERENCE (REFERENCE_UNIT_US / DELTA_UNIT_US)
+#define RUN_MAX 0x1fff
+
+static int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
+/* The chunk that starts at sym[i] (n symbols in all): run-length where a status repeats
+ * for a whole vector's worth, else the densest vector that holds the symbols. Returns the
+ * chunk and sets *taken to the symbols it covers. */
+static uint16_t next_chunk(const uint8_t *sym, size_t i, size_t n, size_t *taken)
+{
+    size_t run = 1;
+    while (i + run < n && run < RUN_MAX && sym[i + run] == sym[i]) run++;
+    size_t k14 = n - i < 14 ? n - i : 14, k7 = n - i < 7 ? n - i : 7;
+    bool one_bit = true;
+    for (size_t j = 0; j < k14; j++) one_bit = one_bit && sym[i + j] < 2;
+    if (run >= 14 || (run >= 7 && !one_bit) || run == n - i) {
+        *taken = run;
+        return (uint16_t)(sym[i] << 13 | run);
+    }
+    uint16_t chunk = 0x8000;
+    if (one_bit) {
+        for (size_t j = 0; j < k14; j++) chunk |= (uint16_t)(sym[i + j] << (13 - j));
+        *taken = k14;
+        return chunk;
+    }
+    chunk |= 0x4000;
+    for (size_t j = 0; j < k7; j++) chunk |= (uint16_t)(sym[i + j] << (12 - 2 * j));
+    *taken = k7;
+    return chunk;
+}
+
+size_t sfu_twcc_write_feedback(uint8_t *buf, size_t cap, uint32_t sender_ssrc, uint32_t media_ssrc, uint8_t fb_count,
+                               uint16_t base_seq, const int64_t *arrival_us, size_t count, size_t *covered)
+{
+    *covered = 0;
+    if (count > SFU_TWCC_MAX_STATUSES) count = SFU_TWCC_MAX_STATUSES;
+    if (!buf || count == 0 || cap < FEEDBACK_HEADER_LEN + 4) return 0;
+    /* the symbols and deltas, up to a delta that does not fit */
+    uint8_t sym[SFU_TWCC_MAX_STATUSES];
+    int16_t delta[SFU_TWCC_MAX_STATUSES];
+    int64_t reference = 0, ticks = 0;
+    bool any = false;
+    size_t n = 0;
+    for (; n < count; n++) {
+        if (arrival_us[n] == SFU_TWCC_NOT_RECEIVED || arrival_us[n] < 0) {
+            sym[n] = 0;
+            continue;
+        }
+        int64_t t = arrival_us[n] / DELTA_UNIT_US;
+        if (!any) {
+            reference = floor_div(t, TICKS_PER_REFERENCE);
+            ticks = reference * TICKS_PER_REFERENCE;
+            any = true;
+        }
+        int64_t d = t - ticks;
+        if (d < INT16_MIN || d > INT16_MAX) break;
+        sym[n] = d >= 0 && d <= 255 ? 1 : 2;
+        delta[n] = (int16_t)d;
+        ticks = t;
+    }
+    /* chunks while the packet still fits (deltas and 3 octets of padding at most) */
+    size_t off = FEEDBACK_HEADER_LEN, done = 0, delta_bytes = 0;
+    while (done < n) {
+        size_t taken, bytes = 0;
+        uint16_t chunk = next_chunk(sym, done, n, &taken);
+        for (size_t j = done; j < done + taken; j++) bytes += sym[j];
+        if (off + 2 + delta_bytes + bytes + 3 > cap) {
+            /* a shorter chunk, of as many symbols as fit at two octets each (a long run of
+             * large deltas would otherwise never fit) */
+            size_t room = cap - off, fixed = 2 + delta_bytes + 3;
+            size_t limit = room > fixed ? (room - fixed) / 2 : 0;
+            if (limit == 0) break;
+            chunk = next_chunk(sym, done, done + limit < n ? done + limit : n, &taken);
+            bytes = 0;
+            for (size_t j = done; j < done + taken; j++) bytes += sym[j];
+        }
+        sfu_wr16(buf + off, chunk);
+        off += 2;
+        delta_bytes += bytes;
+        done += taken;
+    }
+    if (done == 0) return 0;
+    for (size_t j = 0; j < done; j++) {
+        if (sym[j] == 1) buf[off++] = (uint8_t)delta[j];
+        else if (sym[j] == 2) {
+            sfu_wr16(buf + off, (uint16_t)delta[j]);
+            off += 2;
+        }
+    }
+    size_t pad = (4 - off % 4) % 4;
+    if (pad) {
+        memset(buf + off, 0, pad);
+        off += pad;
+        buf[off - 1] = (uint8_t)pad;
+    }
+    buf[0] = (uint8_t)(0x80 | (pad ? 0x20 : 0) | SFU_TWCC_FMT);
+    buf[1] = SFU_RTCP_RTPFB;
+    sfu_wr16(buf + 2, (uint16_t)(off / 4 - 1));
+    sfu_wr32(buf + 4, sender_ssrc);
+    sfu_wr32(buf + 8, media_ssrc);
+    sfu_wr16(buf + 12, base_seq);
+    sfu_wr16(buf + 14, (uint16_t)done);
+    uint32_t ref24 = (uint32_t)reference & 0xffffffu;
+    buf[16] = (uint8_t)(ref24 >> 16);
+    buf[17] = (uint8_t)(ref24 >> 8);
+    buf[18] = (uint8_t)ref24;
+    buf[19] = fb_count;
+    *covered = done;
+    return off;
+}

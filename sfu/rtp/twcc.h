@@ -53,4 +53,20 @@ typedef struct {
  * deltas running past the end). */
 bool sfu_twcc_parse(const sfu_rtcp_packet *p, sfu_twcc_feedback *fb, sfu_twcc_status *out, size_t max, size_t *n);
 
+/* The receiving side: feedback about packets base_seq, base_seq + 1 … (count of them,
+ * seq wrapping at 65536) with arrival_us[i] the arrival of each on the receiver's clock
+ * (≥ 0), or SFU_TWCC_NOT_RECEIVED. The reference time is the first received packet's
+ * arrival in 64 ms units (its low 24 bits); arrival times are written in 250 µs ticks
+ * (floor), so the parser reads back arrival_us / 250 * 250. Chunks are run-length where a
+ * status repeats, else status vectors (1-bit when no large delta is among them).
+ * Writes one RTPFB fmt 15 packet (padded to 32 bits) and returns its length; *covered
+ * gets how many of the statuses it carries: it stops before a packet whose delta to the
+ * previous received one does not fit 16 signed bits (−8.192 s … 8.19 s), before what
+ * does not fit in cap, and after SFU_TWCC_MAX_STATUSES. 0 (*covered 0) if count is 0 or
+ * not even the first chunk fits. */
+#define SFU_TWCC_NOT_RECEIVED INT64_MIN
+#define SFU_TWCC_MAX_STATUSES 1024
+size_t sfu_twcc_write_feedback(uint8_t *buf, size_t cap, uint32_t sender_ssrc, uint32_t media_ssrc, uint8_t fb_count,
+                               uint16_t base_seq, const int64_t *arrival_us, size_t count, size_t *covered);
+
 #endif

@@ -70,15 +70,18 @@ describe('bandwidth estimate per subscriber', { timeout: 300000, skip: !privateN
     }
   });
 
-  async function figures() {
+  async function participants() {
     const r = await fetch(`http://127.0.0.1:${server.httpPort}/admin/rooms/${ROOM}/transports.json`, {
       headers: { Authorization: `Bearer ${ADMIN}` },
     });
     assert.equal(r.status, 200, `admin figures: ${r.status}`);
     const body = await r.json();
-    const by = {};
-    for (const p of body.participants) by[p.name] = p.subscribe;
-    return by;
+    return Object.fromEntries(body.participants.map((p) => [p.name, p]));
+  }
+
+  async function figures() {
+    const by = await participants();
+    return Object.fromEntries(Object.entries(by).map(([name, p]) => [name, p.subscribe]));
   }
 
   const kbit = (s) => (s ? `${Math.round(s.estimate_bps / 1000)} kbit/s (acked ${Math.round(s.acked_bps / 1000)}, loss ${s.loss_percent} %)` : 'none');
@@ -142,5 +145,28 @@ describe('bandwidth estimate per subscriber', { timeout: 300000, skip: !privateN
     // machine's jitter may trim it by 15 % now and then; what matters is that it is not
     // dragged down with the limited one (below 450 kbit/s within seconds).
     assert.ok(low > CLEAN_FLOOR, `the clean subscriber's estimate fell to ${Math.round(low / 1000)} kbit/s`);
+  });
+
+  it('technicians read each participant\'s link: rates, repairs, round trip, loss', async () => {
+    // the link reports come every 2 s: wait for one that covers the whole limited period
+    const r = await waitUntil('link figures for the three participants', async () => {
+      const by = await participants();
+      const ok = ['Người phát', 'Xã xa', 'Huyện gần'].every((n) => by[n]?.publish_link || by[n]?.subscribe_link);
+      return { ok, detail: JSON.stringify(by), by };
+    }, { timeoutMs: 10000 * SLOW });
+    const pubLink = r.by['Người phát'].publish_link, narrowLink = r.by['Xã xa'].subscribe_link;
+    const cleanLink = r.by['Huyện gần'].subscribe_link;
+    console.log(`publisher in: ${JSON.stringify(pubLink)}`);
+    console.log(`narrow out: ${JSON.stringify(narrowLink)}`);
+    console.log(`clean out: ${JSON.stringify(cleanLink)}`);
+    assert.ok(pubLink.in_bps > 200000 && pubLink.packets_in > 500, 'the publisher\'s media arrives');
+    assert.equal(r.by['Người phát'].subscribe_link?.out_bps ?? 0, 0, 'nothing is forwarded to the publisher');
+    for (const l of [narrowLink, cleanLink]) {
+      assert.ok(l.out_bps > 200000 && l.packets_out > 500, 'media is forwarded to each subscriber');
+      assert.ok(l.rtt_ms !== null && l.rtt_ms >= 0 && l.rtt_ms < 1000, `a round trip is measured: ${l.rtt_ms}`);
+    }
+    // the 300 kbit/s limit dropped packets: the narrow one asked for them and got RTX
+    assert.ok(narrowLink.nacks_received > 0 && narrowLink.rtx_sent > 0, 'the limited subscriber\'s losses were repaired');
+    assert.ok(narrowLink.nacks_received > cleanLink.nacks_received, 'the limited subscriber NACKed more than the clean one');
   });
 });

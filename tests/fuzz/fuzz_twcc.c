@@ -62,9 +62,54 @@ static void fuzz_stamp(const uint8_t *d, size_t n)
     if (h2.ssrc != h.ssrc || h2.seq != h.seq || h2.padding != h.padding) abort();
 }
 
+/* Feedback written from arbitrary arrivals (3 octets each: lost, or a signed step in µs)
+ * parses back to what was written, packet after packet, whatever the cap. */
+static void fuzz_write(const uint8_t *d, size_t n)
+{
+    static int64_t arrival[SFU_TWCC_MAX_STATUSES + 1];
+    static sfu_twcc_status st[SFU_TWCC_MAX_STATUSES + 1];
+    static uint8_t buf[8192];
+    if (n < 3) return;
+    size_t count = 0, cap = 24 + (size_t)d[0] * 32 % 4000;
+    uint16_t base = sfu_rd16(d + 1);
+    int64_t t = 1000000000;
+    for (size_t i = 3; i + 3 <= n && count <= SFU_TWCC_MAX_STATUSES; i += 3) {
+        int32_t step = (int32_t)((uint32_t)d[i] << 16 | (uint32_t)d[i + 1] << 8 | d[i + 2]) - 0x800000;
+        t += (int64_t)step * 4;
+        arrival[count++] = d[i] == 0xff ? SFU_TWCC_NOT_RECEIVED : t;
+    }
+    size_t done = 0;
+    while (done < count) {
+        size_t covered;
+        size_t len = sfu_twcc_write_feedback(buf, cap, 1, 2, 3, (uint16_t)(base + done), arrival + done, count - done,
+                                             &covered);
+        if (!len) {
+            if (covered || cap >= 28) abort(); /* one status always fits in 28 */
+            return;
+        }
+        if (len > cap || len % 4 || covered == 0 || covered > count - done) abort();
+        sfu_rtcp_iter it;
+        sfu_rtcp_packet p;
+        sfu_rtcp_iter_init(&it, buf, len);
+        sfu_twcc_feedback fb;
+        size_t got;
+        if (!sfu_rtcp_iter_next(&it, &p) || !sfu_twcc_parse(&p, &fb, st, SFU_TWCC_MAX_STATUSES + 1, &got)) abort();
+        if (got != covered || fb.base_seq != (uint16_t)(base + done)) abort();
+        for (size_t i = 0; i < got; i++) {
+            int64_t a = arrival[done + i];
+            bool rx = a != SFU_TWCC_NOT_RECEIVED && a >= 0;
+            if (st[i].received != rx) abort();
+            /* the reference time wraps at 24 bits: compare within one wrap */
+            if (rx && (st[i].arrival_us - a / 250 * 250) % ((int64_t)64000 << 24) != 0) abort();
+        }
+        done += covered;
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
     fuzz_feedback(d, n);
     fuzz_stamp(d, n);
+    fuzz_write(d, n);
     return 0;
 }

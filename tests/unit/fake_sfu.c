@@ -211,6 +211,18 @@ void sfu_transport_set_twcc(sfu *s, uint32_t transport_id, uint32_t room_id, uin
     record(s, FAKE_TRANSPORT_SET_TWCC, transport_id, room_id)->audio_level_ext_id = ext_id;
 }
 
+void sfu_transport_set_twcc_feedback(sfu *s, uint32_t transport_id, uint32_t room_id, uint8_t ext_id)
+{
+    record(s, FAKE_TRANSPORT_SET_TWCC_FEEDBACK, transport_id, room_id)->audio_level_ext_id = ext_id;
+}
+
+void sfu_transport_set_budget(sfu *s, uint32_t transport_id, uint32_t room_id, uint32_t budget_bps)
+{
+    record(s, FAKE_TRANSPORT_SET_BUDGET, transport_id, room_id)->budget_bps = budget_bps;
+    if (!fake_sfu_transport_alive(s, transport_id))
+        problem(s, "transport_set_budget of unknown transport %u", transport_id);
+}
+
 void sfu_transport_remove(sfu *s, uint32_t transport_id, uint32_t room_id)
 {
     record(s, FAKE_TRANSPORT_REMOVE, transport_id, room_id);
@@ -289,6 +301,13 @@ void sfu_slot_set_quality(sfu *s, uint32_t slot_id, uint32_t room_id, sfu_qualit
     if (!slot) problem(s, "slot_set_quality of unknown slot %u", slot_id);
     else if (slot->room_id != room_id)
         problem(s, "slot %u of room %u set with room %u", slot_id, slot->room_id, room_id);
+}
+
+void sfu_slot_set_priority(sfu *s, uint32_t slot_id, uint32_t room_id, uint8_t priority)
+{
+    record(s, FAKE_SLOT_SET_PRIORITY, slot_id, room_id)->priority = priority;
+    const fake_object *slot = find(s, OBJ_SLOT, slot_id);
+    if (!slot) problem(s, "slot_set_priority of unknown slot %u", slot_id);
 }
 
 void sfu_slot_set_rtx(sfu *s, uint32_t slot_id, uint32_t room_id, const sfu_slot_rtx *rtx)
@@ -394,6 +413,23 @@ void fake_sfu_push_bandwidth(sfu *s, uint32_t transport_id, uint32_t estimate_bp
     ev->estimate_bps = estimate_bps;
     ev->acked_bps = acked_bps;
     ev->loss_percent = loss_percent;
+}
+
+void fake_sfu_push_layers(sfu *s, uint32_t stream_id, uint8_t n_layers, uint8_t active)
+{
+    sfu_event *ev = queue_event(s, SFU_EV_LAYERS, stream_id);
+    ev->n_layers = n_layers;
+    ev->layers_active = active;
+}
+
+void fake_sfu_push_slot_quality(sfu *s, uint32_t transport_id, uint32_t slot_id, int8_t layer, uint8_t layers,
+                                sfu_limit limit)
+{
+    sfu_event *ev = queue_event(s, SFU_EV_SLOT_QUALITY, transport_id);
+    ev->slot_id = slot_id;
+    ev->slot_layer = layer;
+    ev->slot_layers = layers;
+    ev->slot_limit = (uint8_t)limit;
 }
 
 void fake_sfu_push_audio_level(sfu *s, uint32_t stream_id, uint8_t audio_level, uint8_t voice_percent)

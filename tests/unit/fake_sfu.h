@@ -31,6 +31,9 @@ typedef enum {
     FAKE_STREAM_SET_FORWARDING,
     FAKE_SLOT_SET_QUALITY,
     FAKE_TRANSPORT_SET_TWCC,
+    FAKE_TRANSPORT_SET_TWCC_FEEDBACK,
+    FAKE_TRANSPORT_SET_BUDGET,
+    FAKE_SLOT_SET_PRIORITY,
 } fake_op;
 
 /* One engine call; fields the call does not have are 0. */
@@ -46,10 +49,12 @@ typedef struct {
     uint32_t ssrc;              /* stream_add: the publisher's (0 = from mid); slot_add: the slot's */
     bool dtls_client;           /* transport_add, transport_set_peer */
     bool forward;               /* stream_add: !desc.blocked; stream_set_forwarding: the gate opens */
-    uint8_t audio_level_ext_id; /* stream_add; transport_set_twcc: the extension id */
+    uint8_t audio_level_ext_id; /* stream_add; transport_set_twcc(_feedback): the extension id */
     uint8_t n_layers;           /* stream_add: simulcast layers */
     sfu_quality quality;        /* slot_set_quality */
     uint8_t max_tid;            /* slot_set_quality */
+    uint32_t budget_bps;        /* transport_set_budget */
+    uint8_t priority;           /* slot_set_priority */
     char ice_ufrag[64];         /* transport_add: the server's ufrag */
     char text[160];             /* transport_add, transport_set_peer: the peer's fingerprint ("" = not yet);
                               stream_add: the mid */
@@ -83,6 +88,11 @@ size_t fake_sfu_problem_count(const sfu *s);
 void fake_sfu_push_event(sfu *s, sfu_event_type type, uint32_t id);
 /* Queues an SFU_EV_AUDIO_LEVEL for a stream: loudness 0–127, voice share 0–100. */
 void fake_sfu_push_audio_level(sfu *s, uint32_t stream_id, uint8_t audio_level, uint8_t voice_percent);
+/* SFU_EV_LAYERS: the layers (bit i: layer i) the publisher of stream_id should send. */
+void fake_sfu_push_layers(sfu *s, uint32_t stream_id, uint8_t n_layers, uint8_t active);
+/* SFU_EV_SLOT_QUALITY: a slot's layer and why it is below what was asked. */
+void fake_sfu_push_slot_quality(sfu *s, uint32_t transport_id, uint32_t slot_id, int8_t layer, uint8_t layers,
+                                sfu_limit limit);
 /* Queues an SFU_EV_BANDWIDTH for a transport. */
 void fake_sfu_push_bandwidth(sfu *s, uint32_t transport_id, uint32_t estimate_bps, uint32_t acked_bps,
                              uint8_t loss_percent);

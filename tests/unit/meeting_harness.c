@@ -204,7 +204,8 @@ char *publish_offer(const char *ufrag, const char *setup, uint32_t audio_ssrc, u
 }
 
 /* The same, plus (screen_ssrc not 0) a second VP8 m-line, mid 2, for a screen share; the
- * audio m-line offers the RFC 6464 audio level extension (id 1). */
+ * audio m-line offers the RFC 6464 audio level extension (id 1), the video m-line
+ * transport-wide cc (id 3). */
 char *publish_offer_with_screen(const char *ufrag, const char *setup, uint32_t audio_ssrc, uint32_t video_ssrc,
                                 uint32_t screen_ssrc)
 {
@@ -219,9 +220,9 @@ char *publish_offer_with_screen(const char *ufrag, const char *setup, uint32_t a
         DC_EXT_AUDIO_LEVEL, DC_EXT_MID, audio_ssrc);
     g_string_append_printf(s, "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n%sa=mid:1\r\n", media_lines(ufrag, setup));
     g_string_append_printf(s,
-                           "a=extmap:4 %s\r\na=sendonly\r\na=msid:s v\r\na=rtpmap:96 VP8/90000\r\n"
-                           "a=rtcp-fb:96 nack pli\r\na=ssrc:%u cname:c\r\n",
-                           DC_EXT_MID, video_ssrc);
+                           "a=extmap:4 %s\r\na=extmap:3 %s\r\na=sendonly\r\na=msid:s v\r\n"
+                           "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack pli\r\na=ssrc:%u cname:c\r\n",
+                           DC_EXT_MID, DC_EXT_TWCC, video_ssrc);
     if (screen_ssrc) {
         g_string_append_printf(s, "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n%sa=mid:2\r\n", media_lines(ufrag, setup));
         g_string_append_printf(s,
@@ -319,6 +320,7 @@ char *token_for(const client *c, const char *room, int64_t ttl_seconds)
     snprintf(claims.sub, sizeof claims.sub, "%s", c->name);
     snprintf(claims.name, sizeof claims.name, "%s", c->name);
     snprintf(claims.room, sizeof claims.room, "%s", room);
+    if (c->site) snprintf(claims.site, sizeof claims.site, "%s", c->site);
     MH_EXPECT(dc_role_parse(c->role ? c->role : "official", &claims.role));
     claims.grants = dc_role_default_grants(claims.role);
     char *token = dc_token_sign(&claims, cfg.token_secret, cfg.token_secret_len);

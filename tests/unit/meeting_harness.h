@@ -31,6 +31,7 @@ typedef struct {
     dc_conn conn;
     const char *name;
     const char *role;         /* the role its join token names; NULL = "official" */
+    const char *site;         /* the site its join token names; NULL = none */
     json_t *slots;            /* mid → the slot as the offers and slot_updates received so far say */
     json_t *inbox[MAX_INBOX]; /* unread messages, oldest first */
     size_t n_inbox;

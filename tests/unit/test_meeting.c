@@ -100,6 +100,20 @@ static void test_simulcast_quality(void)
         if (call->op == FAKE_STREAM_ADD && call->kind == SFU_KIND_VIDEO) video = call;
     }
     CHECK(video && video->n_layers == 3 && video->ssrc == 0);
+    /* the engine pauses the middle layer: the publisher is told which rids to keep */
+    if (video) {
+        client_drop_inbox(&a);
+        fake_sfu_push_layers(engine, video->id, 3, 0x5);
+        fake_sfu_push_layers(engine, 999999, 3, 0x1); /* unknown stream: nobody told */
+        dc_meeting_poll_engine(meeting);
+        json_t *layers = take(&a, "layers");
+        CHECK(layers && !strcmp(json_string_value(json_object_get(layers, "mid")), "1"));
+        json_t *active = json_object_get(layers, "active");
+        CHECK(json_array_size(active) == 2 && !strcmp(json_string_value(json_array_get(active, 0)), "q") &&
+              !strcmp(json_string_value(json_array_get(active, 1)), "f"));
+        json_decref(layers);
+        CHECK(count_unread(&b, "layers") == 0);
+    }
 
     const char *mid = mid_showing(&b, &a, "video");
     CHECK(mid != NULL);
@@ -884,6 +898,10 @@ static void test_bandwidth_figures(void)
     client a, b;
     room_of_two(&a, &b);
     CHECK(fake_sfu_count_since(engine, before, FAKE_TRANSPORT_SET_TWCC) == 2);
+    /* …and whether each publisher numbers what it sends (transport-cc feedback to it) */
+    CHECK(fake_sfu_count_since(engine, before, FAKE_TRANSPORT_SET_TWCC_FEEDBACK) == 2);
+    const fake_call *fbk = fake_sfu_find(engine, before, FAKE_TRANSPORT_SET_TWCC_FEEDBACK, a.pub_transport);
+    CHECK(fbk && fbk->audio_level_ext_id == 3);
     fake_sfu_push_bandwidth(engine, b.sub_transport, 420000, 300000, 12);
     fake_sfu_push_bandwidth(engine, b.pub_transport, 1, 1, 1); /* not a subscription: ignored */
     fake_sfu_push_bandwidth(engine, 999999, 1, 1, 1);          /* unknown: ignored */
@@ -911,6 +929,105 @@ static void test_bandwidth_figures(void)
     json_decref(fig);
     CHECK(dc_meeting_room_figures(meeting, "nobody-here") == NULL);
     meeting_end((client *[]){&a, &b}, 2);
+}
+
+/* Bandwidth allocation as signaling sees it: video slots get their use's priority, a site
+ * budget is shared by the site's subscribers (and follows joins, leaves and technicians),
+ * and the allocator's verdicts reach the page (slot_quality) and the live figures. */
+static void test_bandwidth_allocation(void)
+{
+    meeting_start();
+    size_t before = fake_sfu_call_count(engine);
+    client a, b, c;
+    client_open_as(&a, "A", "chair");
+    client_open(&b, "B");
+    client_open(&c, "C");
+    b.site = c.site = "Xã Tân Lập";
+    CHECK(dc_meeting_set_site_budget(meeting, "Xã Tân Lập", 300));
+    enter_and_publish(&a, "r", NULL, 0);
+    enter_and_publish(&b, "r", (client *[]){&a}, 1);
+    enter_and_publish(&c, "r", (client *[]){&a, &b}, 2);
+    /* priorities: screen 0 (the default, not sent), floor 1, chair 2, gallery 3 */
+    const char *gallery_mid = NULL;
+    for (unsigned i = 0; i < 40; i++) {
+        char mid[12];
+        snprintf(mid, sizeof mid, "%u", i);
+        const json_t *slot = offered_slot(&b, mid);
+        if (!slot) continue;
+        const char *use = json_string_value(json_object_get(slot, "use"));
+        const fake_call *pr = fake_sfu_find(engine, before, FAKE_SLOT_SET_PRIORITY, slot_of(&b, mid));
+        if (!strcmp(use, "screen") || strcmp(json_string_value(json_object_get(slot, "kind")), "video")) CHECK(!pr);
+        else if (!strcmp(use, "floor_video")) CHECK(pr && pr->priority == 1);
+        else if (!strcmp(use, "chair_video")) CHECK(pr && pr->priority == 2);
+        else if (!strcmp(use, "gallery")) {
+            CHECK(pr && pr->priority == 3);
+            if (!gallery_mid && !strcmp(slot_shows(&b, mid), c.pid))
+                gallery_mid = json_string_value(json_object_get(slot, "mid"));
+        }
+    }
+    /* the site's two subscribers share 300 kbit/s; the chair (no site) has no budget */
+    uint32_t last_b = 0, last_c = 0;
+    for (size_t i = before; i < fake_sfu_call_count(engine); i++) {
+        const fake_call *call = fake_sfu_call(engine, i);
+        if (call->op != FAKE_TRANSPORT_SET_BUDGET) continue;
+        CHECK(call->id != a.sub_transport);
+        if (call->id == b.sub_transport) last_b = call->budget_bps;
+        if (call->id == c.sub_transport) last_c = call->budget_bps;
+    }
+    CHECK(last_b == 150000 && last_c == 150000);
+    before = fake_sfu_call_count(engine);
+    CHECK(dc_meeting_set_site_budget(meeting, "Xã Tân Lập", 0)); /* cleared */
+    CHECK(fake_sfu_count_since(engine, before, FAKE_TRANSPORT_SET_BUDGET) == 2);
+    CHECK(fake_sfu_find(engine, before, FAKE_TRANSPORT_SET_BUDGET, b.sub_transport)->budget_bps == 0);
+    CHECK(dc_meeting_site_budget(meeting, "Xã Tân Lập") == 0);
+
+    /* the allocator paused B's gallery tile of C for the budget */
+    CHECK(gallery_mid != NULL);
+    if (gallery_mid) {
+        client_drop_inbox(&b);
+        fake_sfu_push_slot_quality(engine, b.sub_transport, slot_of(&b, gallery_mid), -1, 3, SFU_LIMIT_BUDGET);
+        fake_sfu_push_slot_quality(engine, 999999, 1, -1, 3, SFU_LIMIT_BUDGET); /* unknown: ignored */
+        dc_meeting_poll_engine(meeting);
+        json_t *q = take(&b, "slot_quality");
+        CHECK(q && !strcmp(json_string_value(json_object_get(q, "mid")), gallery_mid));
+        CHECK(q && !strcmp(json_string_value(json_object_get(q, "layer")), "off"));
+        CHECK(q && !strcmp(json_string_value(json_object_get(q, "requested")), "high"));
+        CHECK(q && !strcmp(json_string_value(json_object_get(q, "reason")), "budget"));
+        json_decref(q);
+        fake_sfu_push_slot_quality(engine, b.sub_transport, slot_of(&b, gallery_mid), 0, 3, SFU_LIMIT_BANDWIDTH);
+        dc_meeting_poll_engine(meeting);
+        q = take(&b, "slot_quality");
+        CHECK(q && !strcmp(json_string_value(json_object_get(q, "layer")), "low"));
+        CHECK(q && !strcmp(json_string_value(json_object_get(q, "reason")), "bandwidth"));
+        json_decref(q);
+        json_t *fig = dc_meeting_room_figures(meeting, "r");
+        size_t i;
+        json_t *p;
+        bool found = false;
+        json_array_foreach(json_object_get(fig, "participants"), i, p)
+        {
+            if (strcmp(json_string_value(json_object_get(p, "name")), "B")) continue;
+            size_t j;
+            json_t *s;
+            json_array_foreach(json_object_get(p, "slots"), j, s)
+            {
+                if (strcmp(json_string_value(json_object_get(s, "mid")), gallery_mid)) continue;
+                found = true;
+                CHECK(!strcmp(json_string_value(json_object_get(s, "layer")), "low"));
+                CHECK(!strcmp(json_string_value(json_object_get(s, "reason")), "bandwidth"));
+                CHECK(!strcmp(json_string_value(json_object_get(s, "participant_id")), c.pid));
+            }
+        }
+        CHECK(found);
+        json_decref(fig);
+    }
+    /* a budget again, then C leaves: B's share grows to the whole */
+    CHECK(dc_meeting_set_site_budget(meeting, "Xã Tân Lập", 300));
+    before = fake_sfu_call_count(engine);
+    request_ok(&c, json_pack("{s:s}", "type", "leave"));
+    const fake_call *grown = fake_sfu_find(engine, before, FAKE_TRANSPORT_SET_BUDGET, b.sub_transport);
+    CHECK(grown && grown->budget_bps == 300000);
+    meeting_end((client *[]){&a, &b, &c}, 3);
 }
 
 static void test_subscribe_ice_restart(void)
@@ -962,5 +1079,6 @@ int main(void)
     test_engine_events();
     test_subscribe_ice_restart();
     test_bandwidth_figures();
+    test_bandwidth_allocation();
     return CHECK_RESULT();
 }

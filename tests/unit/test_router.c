@@ -287,10 +287,18 @@ static size_t count_rtp(const got *gs, size_t n)
     return count;
 }
 
+/* Every queued event (the tick's link reports of all the test's transports among them). */
+static size_t drain_events(const sfu_event **evs)
+{
+    static sfu_event all[SFU_EVENT_QUEUE_MAX];
+    *evs = all;
+    return sfu_event_drain(&core->events, all, SFU_EVENT_QUEUE_MAX);
+}
+
 static size_t count_events(sfu_event_type type, uint32_t id, char *detail, size_t cap)
 {
-    sfu_event evs[64];
-    size_t n = sfu_event_drain(&core->events, evs, 64), count = 0;
+    const sfu_event *evs;
+    size_t n = drain_events(&evs), count = 0;
     for (size_t i = 0; i < n; i++) {
         if (evs[i].type != type || evs[i].id != id) continue;
         count++;
@@ -664,8 +672,8 @@ typedef struct {
 
 static size_t audio_levels(level_report *out, size_t max)
 {
-    sfu_event evs[64];
-    size_t n = sfu_event_drain(&core->events, evs, 64), count = 0;
+    const sfu_event *evs;
+    size_t n = drain_events(&evs), count = 0;
     for (size_t i = 0; i < n && count < max; i++)
         if (evs[i].type == SFU_EV_AUDIO_LEVEL)
             out[count++] = (level_report){evs[i].id, evs[i].audio_level, evs[i].voice_percent};
@@ -1134,8 +1142,8 @@ static void test_transport_cc(void)
     CHECK(t && t->bwe && t->bwe->loss_window_total == 10);
     CHECK(drops(SFU_DROP_MALFORMED) == malformed);
     sfu_router_tick(core, core->now_us + SEC);
-    sfu_event evs[64];
-    size_t ne = sfu_event_drain(&core->events, evs, 64), bandwidth = 0;
+    const sfu_event *evs;
+    size_t ne = drain_events(&evs), bandwidth = 0;
     for (size_t i = 0; i < ne; i++)
         if (evs[i].type == SFU_EV_BANDWIDTH) {
             bandwidth++;
@@ -1151,6 +1159,132 @@ static void test_transport_cc(void)
     CHECK(n == 1 && gs[0].h.ext_profile == 0);
     forget_sent();
     free_peers((peer *[]){&pub, &sub, &plain}, 3);
+}
+
+/* Video RTP numbered with transport-wide sequence number twcc under one-byte id ext_id. */
+static void send_numbered(const peer *p, uint32_t ssrc, uint16_t seq, uint8_t ext_id, uint16_t twcc)
+{
+    uint8_t pkt[200];
+    size_t len = rtp_packet(pkt, 96, ssrc, seq, 9000, false, 114);
+    memmove(pkt + 20, pkt + 12, len - 12);
+    pkt[0] |= 0x10;
+    sfu_wr16(pkt + 12, 0xBEDE);
+    sfu_wr16(pkt + 14, 1);
+    pkt[16] = (uint8_t)(ext_id << 4 | 1);
+    sfu_wr16(pkt + 17, twcc);
+    pkt[19] = 0;
+    feed(p, pkt, len + 8, false);
+}
+
+/* A publisher that numbers its packets (transport-wide cc accepted in its answer) is sent
+ * transport-cc feedback about them at the tick, and no REMB; one that does not, REMB. */
+static void test_uplink_feedback(void)
+{
+    peer pub = connect_peer(191, 5191), old = connect_peer(192, 5192);
+    add_stream(193, &pub, SFU_KIND_VIDEO, 96, 0x193);
+    add_stream(194, &old, SFU_KIND_VIDEO, 96, 0x194);
+    sfu_cmd c = {.type = SFU_CMD_TRANSPORT_SET_TWCC_FEEDBACK, .id = pub.id, .room_id = ROOM, .ext_id = 5};
+    sfu_core_apply(core, &c);
+    core->now_us = 400 * SEC;
+    forget_sent();
+    for (uint16_t i = 0; i < 6; i++) {
+        if (i == 3) continue; /* lost on the way */
+        core->now_us = 400 * SEC + i * 2000;
+        send_numbered(&pub, 0x193, (uint16_t)(70 + i), 5, (uint16_t)(65533 + i));
+        end_batch();
+    }
+    sfu_router_tick(core, 401 * SEC);
+    size_t n = received(&pub, gs, 512);
+    sfu_rtcp_packet fbp;
+    CHECK(count_rtcp(gs, n, SFU_RTCP_RTPFB, SFU_TWCC_FMT, 0x193, &fbp) == 1);
+    CHECK(count_rtcp(gs, n, SFU_RTCP_PSFB, 15, 0, NULL) == 0); /* REMB: PSFB fmt 15, media ssrc 0 */
+    sfu_twcc_feedback fb;
+    sfu_twcc_status st[8];
+    size_t ns;
+    CHECK(sfu_twcc_parse(&fbp, &fb, st, 8, &ns) && ns == 6 && fb.base_seq == 65533);
+    for (size_t i = 0; i < ns; i++) {
+        CHECK(st[i].received == (i != 3));
+        if (i != 3) CHECK(st[i].arrival_us == 400 * SEC + (int64_t)i * 2000);
+    }
+    got others[16];
+    size_t m = received(&old, others, 16);
+    CHECK(count_rtcp(others, m, SFU_RTCP_PSFB, 15, 0, NULL) == 1);
+    forget_sent();
+    /* reported once: the next tick has nothing new */
+    sfu_router_tick(core, 401 * SEC + 200000);
+    n = received(&pub, gs, 512);
+    CHECK(count_rtcp(gs, n, SFU_RTCP_RTPFB, SFU_TWCC_FMT, 0x193, NULL) == 0);
+    forget_sent();
+    free_peers((peer *[]){&pub, &old}, 2);
+}
+
+/* The SFU_EV_LAYERS events for stream_id since the last drain; *active the last one's. */
+static size_t layer_events(uint32_t stream_id, uint8_t *active)
+{
+    const sfu_event *evs;
+    size_t n = drain_events(&evs), count = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (evs[i].type != SFU_EV_LAYERS || evs[i].id != stream_id) continue;
+        count++;
+        *active = evs[i].layers_active;
+        CHECK(evs[i].n_layers == 3);
+    }
+    return count;
+}
+
+/* A layer no slot wants for 2 s is paused at the publisher (SFU_EV_LAYERS); the lowest
+ * never; asked for again (even while it sends nothing), it is resumed at the next tick. */
+static void test_unwatched_layers_paused(void)
+{
+    peer pub = connect_peer(301, 5301), sub = connect_peer(302, 5302);
+    sfu_cmd add = {.type = SFU_CMD_STREAM_ADD,
+                   .id = 303,
+                   .room_id = ROOM,
+                   .stream = {.stream_id = 303,
+                              .transport_id = 301,
+                              .room_id = ROOM,
+                              .kind = SFU_KIND_VIDEO,
+                              .codec = SFU_CODEC_VP8,
+                              .pt = 96,
+                              .n_layers = 3,
+                              .rids = {"q", "h", "f"},
+                              .rid_ext_id = SC_RID_EXT}};
+    sfu_core_apply(core, &add);
+    add_slot(304, &sub, SFU_KIND_VIDEO, 0x304);
+    point(304, 303, 100);
+    set_quality(304, SFU_QUALITY_LOW, 0xff);
+    sc_publisher p = {.pub = &pub, .ssrc = {0xe0, 0xe1, 0xe2}};
+    int64_t now = 500 * SEC;
+    uint8_t active = 0;
+    layer_events(303, &active);
+    for (int i = 0; i < 20; i++, now += 100000) { /* 2 s of all three layers, low watched */
+        core->now_us = now;
+        for (unsigned l = 0; l < 3; l++) sc_frame(&p, l, i == 0, 0);
+        end_batch();
+        sfu_router_tick(core, now);
+        CHECK(layer_events(303, &active) == 0); /* not yet */
+    }
+    core->now_us = now += 200000;
+    sfu_router_tick(core, now);
+    CHECK(layer_events(303, &active) == 1 && active == 0x1); /* medium and high paused */
+    sfu_router_tick(core, now += 100000);
+    CHECK(layer_events(303, &active) == 0); /* told once */
+    /* high asked for while it sends nothing: resumed at once (the slot targets low until
+     * the high layer arrives) */
+    set_quality(304, SFU_QUALITY_HIGH, 0xff);
+    core->now_us = now += 1500000;
+    for (unsigned l = 0; l < 1; l++) sc_frame(&p, l, false, 0);
+    end_batch();
+    sfu_router_tick(core, now);
+    CHECK(layer_events(303, &active) == 1 && active == 0x5);
+    /* nobody at all: everything but the lowest goes after 2 s */
+    set_quality(304, SFU_QUALITY_OFF, 0xff);
+    sfu_router_tick(core, now += 100000);
+    CHECK(layer_events(303, &active) == 0);
+    sfu_router_tick(core, now += 2100000);
+    CHECK(layer_events(303, &active) == 1 && active == 0x1);
+    forget_sent();
+    free_peers((peer *[]){&pub, &sub}, 2);
 }
 
 /* The RTP packet with sequence number seq on its way to p is lost (SRTP leaves the
@@ -1275,6 +1409,22 @@ static void test_nack_answered(void)
     CHECK(n == 1 && gs[0].h.ssrc == 0x6221 && sfu_rd16(gs[0].buf + gs[0].h.payload_off) == 5);
     forget_sent();
     CHECK(st->link.nacks_received == 6 && st->link.rtx_sent == 5);
+    /* what a technician reads: the subscriber's link report carries the same, and what was
+     * forwarded to it and the publisher sent (a report per connected transport) */
+    const sfu_link_stats *sub_link = NULL, *pub_link = NULL;
+    uint32_t sub_id = st->id, pub_id = transport_of(&pub)->id;
+    const sfu_event *evs;
+    core->next_link_us = 0; /* the tests' clocks are not in order: this tick reports */
+    sfu_router_tick(core, core->now_us);
+    for (size_t i = 0, ne = drain_events(&evs); i < ne; i++) {
+        if (evs[i].type != SFU_EV_LINK) continue;
+        if (evs[i].id == sub_id) sub_link = &evs[i].link;
+        if (evs[i].id == pub_id) pub_link = &evs[i].link;
+    }
+    CHECK(sub_link && sub_link->nacks_received == 6 && sub_link->rtx_sent == 5);
+    CHECK(sub_link && sub_link->packets_out == st->link.packets_out && sub_link->packets_out >= 4);
+    CHECK(sub_link && sub_link->octets_out > sub_link->packets_out * 12);
+    CHECK(pub_link && pub_link->packets_in >= 4 && pub_link->packets_in == transport_of(&pub)->link.packets_in);
 
     /* repair off: NACKs counted, not answered */
     core->cfg.nack_disabled = true;
@@ -1703,6 +1853,8 @@ int main(void)
     test_simulcast_upstream();
     test_pli_storm();
     test_transport_cc();
+    test_uplink_feedback();
+    test_unwatched_layers_paused();
 
     sfu_core_free(core);
     sfu_dtls_cert_free(server_cert);

@@ -237,7 +237,7 @@ static void check_publish_answer_of(const char *fixture, int audio_pt, int video
         CHECK(strstr(answer, "a=group:BUNDLE 0 1\r\n") != NULL);
         CHECK(strstr(answer, "a=candidate:1 1 udp 2130706431 203.0.113.7 40000 typ host\r\n") != NULL);
         CHECK(!strstr(answer, "rtx") && !strstr(answer, "red/") && !strstr(answer, "ulpfec"));
-        CHECK(!strstr(answer, "transport-cc") && !strstr(answer, "abs-send-time"));
+        CHECK(!strstr(answer, "abs-send-time"));
         if (has_datachannel) CHECK(strstr(answer, "m=application 0 UDP/DTLS/SCTP webrtc-datachannel\r\n") != NULL);
         dc_sdp *back = parse_or_report(answer, strlen(answer), &ok);
         CHECK(ok);
@@ -251,8 +251,11 @@ static void check_publish_answer_of(const char *fixture, int audio_pt, int video
                 CHECK(!strcmp(m->mid, offer->media[i].mid) && !m->rejected);
                 CHECK(m->direction == DC_DIR_RECVONLY && m->rtcp_mux && m->n_codecs == 1);
                 CHECK(m->rtcp_rsize == offer->media[i].rtcp_rsize);
-                /* the mid on both; the audio level (RFC 6464) on audio, with the offer's id */
-                CHECK(m->n_extmaps == (i == 0 ? 2u : 1u) && dc_sdp_extmap_id(m, DC_EXT_MID) == mid_ext);
+                /* the mid on both; the audio level (RFC 6464) on audio; transport-wide cc on
+                 * both (the server feeds back what arrives); each with the offer's id */
+                uint8_t twcc = dc_sdp_extmap_id(&offer->media[i], DC_EXT_TWCC);
+                CHECK(twcc != 0 && dc_sdp_extmap_id(m, DC_EXT_TWCC) == twcc);
+                CHECK(m->n_extmaps == (i == 0 ? 3u : 2u) && dc_sdp_extmap_id(m, DC_EXT_MID) == mid_ext);
                 CHECK(dc_sdp_extmap_id(m, DC_EXT_AUDIO_LEVEL) ==
                       (i == 0 ? dc_sdp_extmap_id(&offer->media[0], DC_EXT_AUDIO_LEVEL) : 0));
                 CHECK(i != 0 || dc_sdp_extmap_id(m, DC_EXT_AUDIO_LEVEL) != 0);
@@ -261,7 +264,8 @@ static void check_publish_answer_of(const char *fixture, int audio_pt, int video
             CHECK(!strcmp(back->media[0].codecs[0].name, "opus") && back->media[0].codecs[0].pt == audio_pt);
             CHECK(!strcmp(back->media[0].codecs[0].fmtp, offer->media[0].codecs[0].fmtp));
             CHECK(!strcmp(back->media[1].codecs[0].name, "VP8") && back->media[1].codecs[0].fb_nack_pli);
-            CHECK(back->media[1].codecs[0].fb_ccm_fir && !back->media[1].codecs[0].fb_transport_cc);
+            CHECK(back->media[1].codecs[0].fb_ccm_fir && back->media[1].codecs[0].fb_transport_cc);
+            CHECK(back->media[0].codecs[0].fb_transport_cc == offer->media[0].codecs[0].fb_transport_cc);
             if (has_datachannel) {
                 CHECK(back->n_media == 3 && back->media[2].rejected);
                 CHECK(back->media[2].kind == DC_MEDIA_APPLICATION && !strcmp(back->media[2].mid, "2"));
@@ -723,7 +727,7 @@ static void test_simulcast_offers(void)
  * end-of-candidates; none when the engine has no TCP port. */
 static void test_tcp_candidate(void)
 {
-    dc_sdp_slot slot = {"0", DC_MEDIA_AUDIO, true, 11111111, "p3", "p3-audio", "p3cname"};
+    dc_sdp_slot slot = {"0", DC_MEDIA_AUDIO, true, 11111111, "p3", "p3-audio", "p3cname", 0};
     dc_sdp_local with_tcp = LOCAL;
     with_tcp.tcp_port = 40000;
     char *offer = dc_sdp_write_subscribe_offer(&slot, 1, &with_tcp);

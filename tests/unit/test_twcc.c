@@ -7,6 +7,7 @@
 #include "check.h"
 #include "rtp/rtcp.h"
 #include "rtp/twcc.h"
+#include "rtp/twcc_arrivals.h"
 
 /* --- the extension ------------------------------------------------------------------ */
 
@@ -240,6 +241,160 @@ static void test_malformed(void)
     CHECK(parse(b, len, &fb, st, 8, &n) && n == 1 && st[0].received && st[0].arrival_us == 1000);
 }
 
+/* --- writing feedback: round trips through the parser ------------------------------ */
+
+/* Writes feedback for arrival[0..n), parses it back and checks every status: received
+ * ones at their arrival in 250 µs ticks. Returns how many the packet covered. */
+static size_t round_trip(uint16_t base, const int64_t *arrival, size_t n, size_t cap)
+{
+    static uint8_t b[8192];
+    size_t covered;
+    size_t len = sfu_twcc_write_feedback(b, cap, 0x11111111, 0x22222222, 9, base, arrival, n, &covered);
+    CHECK(len > 0 && len <= cap && len % 4 == 0);
+    CHECK(covered > 0 && covered <= n);
+    sfu_twcc_feedback fb;
+    static sfu_twcc_status st[SFU_TWCC_MAX_STATUSES];
+    size_t got;
+    CHECK(parse(b, len, &fb, st, SFU_TWCC_MAX_STATUSES, &got));
+    CHECK(got == covered && fb.base_seq == base && fb.status_count == covered && fb.fb_count == 9);
+    CHECK(fb.sender_ssrc == 0x11111111 && fb.media_ssrc == 0x22222222);
+    for (size_t i = 0; i < got; i++) {
+        bool rx = arrival[i] != SFU_TWCC_NOT_RECEIVED;
+        CHECK(st[i].seq == (uint16_t)(base + i) && st[i].received == rx);
+        if (rx && st[i].arrival_us != arrival[i] / 250 * 250) {
+            CHECK(st[i].arrival_us == arrival[i] / 250 * 250);
+            fprintf(stderr, "  status %zu: %lld, wanted %lld\n", i, (long long)st[i].arrival_us,
+                    (long long)(arrival[i] / 250 * 250));
+            break;
+        }
+    }
+    return covered;
+}
+
+static void test_write_runs_and_vectors(void)
+{
+    int64_t a[100];
+    /* a run of received small deltas, a run of losses, then mixed (1-bit vectors) */
+    for (size_t i = 0; i < 100; i++) a[i] = 1000000 + (int64_t)i * 1000;
+    for (size_t i = 30; i < 50; i++) a[i] = SFU_TWCC_NOT_RECEIVED;
+    for (size_t i = 60; i < 100; i += 3) a[i] = SFU_TWCC_NOT_RECEIVED;
+    CHECK(round_trip(4000, a, 100, 1500) == 100);
+    CHECK(round_trip(0, a, 1, 1500) == 1); /* one packet */
+    /* all but the last lost */
+    int64_t lost[20];
+    for (size_t i = 0; i < 20; i++) lost[i] = SFU_TWCC_NOT_RECEIVED;
+    lost[19] = 5000;
+    CHECK(round_trip(7, lost, 20, 1500) == 20);
+}
+
+static void test_write_large_and_negative_deltas(void)
+{
+    /* gaps over 63.75 ms (two-octet deltas), reordering (negative), mixed with small ones
+     * so that 2-bit vectors and runs of large deltas both occur */
+    int64_t a[40];
+    int64_t t = 3 * 64000 + 123456;
+    for (size_t i = 0; i < 40; i++) {
+        t += i % 5 == 0 ? 70000 : 500;
+        a[i] = t;
+    }
+    a[7] = a[6] - 20000; /* arrived before the one numbered before it */
+    a[12] = SFU_TWCC_NOT_RECEIVED;
+    CHECK(round_trip(100, a, 40, 1500) == 40);
+    for (size_t i = 0; i < 20; i++) a[i] = 10000000 + (int64_t)i * 100000; /* a run of large */
+    CHECK(round_trip(100, a, 20, 1500) == 20);
+}
+
+static void test_write_seq_wrap_and_reference(void)
+{
+    int64_t a[30];
+    for (size_t i = 0; i < 30; i++) a[i] = 987654321 + (int64_t)i * 3000;
+    CHECK(round_trip(65520, a, 30, 1500) == 30); /* numbers 65520 … 13 */
+    /* the reference time: the first received packet's 64 ms unit, even after losses */
+    uint8_t b[256];
+    size_t covered;
+    int64_t b2[3] = {SFU_TWCC_NOT_RECEIVED, 64000 * 5 + 63999, 64000 * 6};
+    size_t len = sfu_twcc_write_feedback(b, sizeof b, 1, 2, 0, 0, b2, 3, &covered);
+    sfu_twcc_feedback fb;
+    sfu_twcc_status st[3];
+    size_t n;
+    CHECK(parse(b, len, &fb, st, 3, &n) && n == 3 && fb.reference_time == 5);
+    CHECK(!st[0].received && st[1].arrival_us == 64000 * 5 + 63750 && st[2].arrival_us == 64000 * 6);
+    CHECK(sfu_twcc_write_feedback(b, sizeof b, 1, 2, 0, 0, b2, 0, &covered) == 0 && covered == 0);
+    CHECK(sfu_twcc_write_feedback(b, 23, 1, 2, 0, 0, b2, 3, &covered) == 0 && covered == 0);
+}
+
+static void test_write_stops_where_it_must(void)
+{
+    /* a delta beyond 16 signed bits (8.19 s): the packet ends before it */
+    int64_t a[4] = {1000, 2000, 2000 + 9000000, 2000 + 9001000};
+    CHECK(round_trip(50, a, 4, 1500) == 2);
+    CHECK(round_trip(52, a + 2, 2, 1500) == 2); /* the next feedback takes the rest */
+    /* a small cap: fewer statuses, each packet valid */
+    static int64_t many[SFU_TWCC_MAX_STATUSES + 10];
+    for (size_t i = 0; i < SFU_TWCC_MAX_STATUSES + 10; i++)
+        many[i] = i % 7 == 3 ? SFU_TWCC_NOT_RECEIVED : 100000 + (int64_t)i * (i % 2 ? 70000 : 300);
+    size_t done = 0;
+    while (done < 300) done += round_trip((uint16_t)done, many + done, 300 - done, 120);
+    CHECK(done == 300);
+    CHECK(round_trip(0, many, SFU_TWCC_MAX_STATUSES + 10, 8192) <= SFU_TWCC_MAX_STATUSES);
+    /* a long run of large deltas, more than a packet holds: split, never stuck */
+    for (size_t i = 0; i < 1000; i++) many[i] = (int64_t)i * 100000;
+    done = 0;
+    while (done < 1000) done += round_trip((uint16_t)done, many + done, 1000 - done, 1200);
+    CHECK(done == 1000);
+}
+
+/* --- the arrival recorder ------------------------------------------------------------ */
+
+static size_t feedback_of(sfu_twcc_arrivals *a, sfu_twcc_feedback *fb, sfu_twcc_status *st, size_t max)
+{
+    uint8_t b[1500];
+    size_t len = sfu_twcc_arrivals_feedback(a, b, sizeof b, 1, 2), n = 0;
+    if (!len) return 0;
+    CHECK(parse(b, len, fb, st, max, &n));
+    return n;
+}
+
+static void test_arrivals(void)
+{
+    static sfu_twcc_arrivals a;
+    sfu_twcc_arrivals_init(&a);
+    sfu_twcc_feedback fb;
+    static sfu_twcc_status st[SFU_TWCC_ARRIVALS];
+    CHECK(feedback_of(&a, &fb, st, SFU_TWCC_ARRIVALS) == 0); /* nothing yet */
+    /* 65534, 65535, (0 lost), 2, 1 (reordered), a duplicate of 2 */
+    sfu_twcc_arrivals_record(&a, 65534, 1000000);
+    sfu_twcc_arrivals_record(&a, 65535, 1001000);
+    sfu_twcc_arrivals_record(&a, 2, 1003000);
+    sfu_twcc_arrivals_record(&a, 1, 1004000);
+    CHECK(feedback_of(&a, &fb, st, SFU_TWCC_ARRIVALS) == 5 && fb.base_seq == 65534 && fb.fb_count == 0);
+    CHECK(st[0].received && st[1].received && !st[2].received && st[3].received && st[4].received);
+    CHECK(st[3].arrival_us == 1004000 && st[4].arrival_us == 1003000);
+    CHECK(feedback_of(&a, &fb, st, SFU_TWCC_ARRIVALS) == 0); /* all reported */
+    /* 0 comes late: already reported lost, not again; the next feedback starts at 3 */
+    sfu_twcc_arrivals_record(&a, 0, 1005000);
+    CHECK(feedback_of(&a, &fb, st, SFU_TWCC_ARRIVALS) == 0);
+    sfu_twcc_arrivals_record(&a, 4, 1006000);
+    CHECK(feedback_of(&a, &fb, st, SFU_TWCC_ARRIVALS) == 2 && fb.base_seq == 3 && fb.fb_count == 1);
+    CHECK(!st[0].received && st[1].received && st[1].arrival_us == 1006000);
+    /* a jump beyond the ring: what falls out of it is not reported */
+    sfu_twcc_arrivals_record(&a, 5, 1007000);
+    sfu_twcc_arrivals_record(&a, 5 + SFU_TWCC_ARRIVALS + 100, 1008000);
+    size_t n = feedback_of(&a, &fb, st, SFU_TWCC_ARRIVALS), total = n;
+    CHECK(n > 0 && fb.base_seq == 5 + 101);
+    while ((n = feedback_of(&a, &fb, st, SFU_TWCC_ARRIVALS))) total += n;
+    CHECK(total == SFU_TWCC_ARRIVALS);
+    /* a place reused by a newer number does not report the older one's time */
+    sfu_twcc_arrivals_init(&a);
+    sfu_twcc_arrivals_record(&a, 10, 5000);
+    CHECK(feedback_of(&a, &fb, st, SFU_TWCC_ARRIVALS) == 1);
+    sfu_twcc_arrivals_record(&a, 10 + SFU_TWCC_ARRIVALS + 1, 6000); /* 11 … lost */
+    size_t got = 0, received = 0;
+    while ((n = feedback_of(&a, &fb, st, SFU_TWCC_ARRIVALS)))
+        for (size_t i = 0; i < n; i++, got++) received += st[i].received;
+    CHECK(got == SFU_TWCC_ARRIVALS && received == 1);
+}
+
 int main(void)
 {
     test_stamp_without_extension();
@@ -250,5 +405,10 @@ int main(void)
     test_run_length_and_vectors();
     test_two_bit_vector_large_and_negative();
     test_malformed();
+    test_write_runs_and_vectors();
+    test_write_large_and_negative_deltas();
+    test_write_seq_wrap_and_reference();
+    test_write_stops_where_it_must();
+    test_arrivals();
     return CHECK_RESULT();
 }

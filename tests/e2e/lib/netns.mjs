@@ -173,11 +173,21 @@ class SiteLink {
       'burst', '10kb', 'latency', '50ms']);
   }
 
+  /** Limits what the site sends to `kbit` kbit/s (token bucket on the site's side of the
+   * veth, i.e. the site's uplink: a commune publishing through a thin line). The queue holds
+   * 200 ms, as a modem's does: 50 ms at a few hundred kbit/s is one or two packets, and a
+   * sender's paced burst would lose packets however well it fits its rate. */
+  limitUplink(kbit) {
+    this.exec('tc', 'qdisc', 'replace', 'dev', this.siteIf, 'root', 'tbf', 'rate', `${kbit}kbit`,
+      'burst', '10kb', 'latency', '200ms');
+  }
+
   /** Lifts every loss, block and rate limit. */
   clear() {
     try { this.exec('nft', 'delete', 'table', 'inet', 'site'); } catch { /* none set */ }
     try { sh('nft', ['delete', 'table', 'netdev', this.#hostTable()]); } catch { /* none set */ }
     try { sh('tc', ['qdisc', 'del', 'dev', this.hostIf, 'root']); } catch { /* none set */ }
+    try { this.exec('tc', 'qdisc', 'del', 'dev', this.siteIf, 'root'); } catch { /* none set */ }
   }
 
   async remove() {

@@ -28,11 +28,11 @@ export function mintToken(secret, claims) {
 }
 
 /** A development token from the server (it must run in development mode, the default). */
-export async function devToken(server, { room, name, role = 'official' }) {
+export async function devToken(server, { room, name, role = 'official', site }) {
   const res = await fetch(new URL('/api/dev-token', server.url), {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ room, name, role }),
+    body: JSON.stringify(site ? { room, name, role, site } : { room, name, role }),
   });
   const body = await res.json();
   if (!res.ok) throw new Error(`dev-token ${res.status}: ${JSON.stringify(body)}`);

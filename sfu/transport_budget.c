@@ -1,0 +1,136 @@
+/* The allocator applied to subscriber transports (transport_budget.h). */
+#include "transport_budget.h"
+
+#include "bwe/bwe.h"
+#include "output.h"
+#include "simulcast.h"
+
+_Static_assert((int)SFU_LIMIT_BANDWIDTH == (int)SFU_ALLOC_WHY_BANDWIDTH &&
+                   (int)SFU_LIMIT_BUDGET == (int)SFU_ALLOC_WHY_BUDGET,
+               "the public limit names the allocator's reasons");
+_Static_assert(SFU_MAX_LAYERS <= SFU_ALLOC_MAX_LAYERS, "the allocator takes every layer");
+
+/* Until a layer has been measured (its first second), what such a layer usually takes:
+ * 150 k / 500 k / 1.5 Mbit/s for three layers (the top one for a single encoding), and an
+ * Opus voice's ~40 kbit/s. */
+static uint32_t guessed_bps(const sfu_stream *st, unsigned layer)
+{
+    static const uint32_t video[SFU_MAX_LAYERS] = {150000, 500000, 1500000};
+    if (st->desc.kind == SFU_KIND_AUDIO) return 40000;
+    unsigned n = st->desc.n_layers ? st->desc.n_layers : 1;
+    return video[SFU_MAX_LAYERS - n + layer];
+}
+
+static uint32_t layer_bps(const sfu_stream *st, unsigned layer)
+{
+    return st->layers[layer].bps ? st->layers[layer].bps : guessed_bps(st, layer);
+}
+
+/* The slot as the allocator sees it: what it asks for among what arrives. */
+static sfu_alloc_slot_in slot_input(const sfu_slot *slot, int64_t now)
+{
+    const sfu_stream *st = slot->source;
+    sfu_alloc_slot_in in = {.audio = slot->kind == SFU_KIND_AUDIO, .priority = slot->priority, .want = -1};
+    if (!st || st->desc.blocked || slot->layers.quality == SFU_QUALITY_OFF) return in;
+    if (!st->desc.n_layers) {
+        in.single_layer = !in.audio;
+        in.want = 0;
+        in.usable = 1;
+        in.bps[0] = layer_bps(st, 0);
+        return in;
+    }
+    unsigned active = 0;
+    for (unsigned i = 0; i < st->desc.n_layers; i++) {
+        const sfu_stream_layer *ly = &st->layers[i];
+        if (ly->last_rx_us && now - ly->last_rx_us < SFU_LAYER_QUIET_US) active |= 1u << i;
+        in.bps[i] = layer_bps(st, i);
+    }
+    in.want = (int8_t)sfu_simulcast_choose_layer(slot->layers.quality, st->desc.n_layers, active, UINT32_MAX, NULL);
+    if (in.want < 0) return in;
+    in.usable = (uint8_t)((active ? active : 1u << in.want) & ((2u << in.want) - 1));
+    return in;
+}
+
+/* Less has got through than was sent for this long: the path carries what gets through. */
+#define SHORTFALL_US 500000
+#define SHORTFALL_SHARE_PERCENT 90
+
+static sfu_alloc_limits limits_of(const sfu_transport *t, int64_t now)
+{
+    sfu_alloc_limits lim = {.site_bps = t->site_budget_bps};
+    if (!t->bwe) return lim;
+    sfu_bwe_figures f;
+    sfu_bwe_get_figures(t->bwe, &f);
+    if (!f.feedbacks) return lim; /* no feedback yet: the estimate is a guess */
+    lim.estimate_bps = f.estimate_bps;
+    /* The estimator waits for a delay or loss verdict before it cuts (seconds behind a
+     * rate limit with a short queue); its shortfall watch (acknowledged well below sent)
+     * says sooner that the path is full, and what gets through is then what it carries. */
+    bool short_for_a_while = t->bwe->short_since_us && now - t->bwe->short_since_us >= SHORTFALL_US;
+    uint32_t carried = (uint32_t)((uint64_t)f.acked_bps * SHORTFALL_SHARE_PERCENT / 100);
+    if (short_for_a_while && carried && carried < lim.estimate_bps) lim.estimate_bps = carried;
+    lim.may_trial = !short_for_a_while && f.usage != SFU_BWE_OVERUSE && f.loss_percent <= 2;
+    return lim;
+}
+
+/* What the allocation means for the slot's forwarding. */
+static void apply(sfu_slot *slot, int64_t now)
+{
+    bool paused = slot->kind == SFU_KIND_VIDEO && slot->alloc.started && slot->alloc.level < 0;
+    if (slot->layers.paused && !paused) slot->resync = true; /* resumes at a keyframe */
+    slot->layers.paused = paused;
+    sfu_simulcast_retarget_slot(slot, now);
+}
+
+static sfu_event slot_event(const sfu_slot *slot)
+{
+    return (sfu_event){.type = SFU_EV_SLOT_QUALITY,
+                       .id = slot->transport->id,
+                       .slot_id = slot->id,
+                       .slot_layer = slot->alloc.started ? slot->alloc.level : -1,
+                       .slot_layers = slot->source ? slot->source->desc.n_layers : 0,
+                       .slot_limit = slot->alloc.why};
+}
+
+void sfu_budget_transport(sfu_transport *t, int64_t now)
+{
+    size_t n = t->slots->len < SFU_ALLOC_MAX_SLOTS ? t->slots->len : SFU_ALLOC_MAX_SLOTS;
+    if (!n) return;
+    sfu_alloc_slot_in in[SFU_ALLOC_MAX_SLOTS];
+    sfu_alloc_slot st[SFU_ALLOC_MAX_SLOTS];
+    for (size_t i = 0; i < n; i++) {
+        sfu_slot *slot = g_ptr_array_index(t->slots, i);
+        in[i] = slot_input(slot, now);
+        st[i] = slot->alloc;
+    }
+    sfu_alloc_limits lim = limits_of(t, now);
+    for (size_t i = 0; i < n && !lim.switching; i++) {
+        const sfu_slot *slot = g_ptr_array_index(t->slots, i);
+        lim.switching = slot->source && slot->source->desc.n_layers && slot->layers.target >= 0 &&
+                        slot->layers.current != slot->layers.target;
+    }
+    bool any = sfu_allocate(&lim, &t->alloc, in, st, n, now);
+    sfu_event evs[SFU_ALLOC_MAX_SLOTS];
+    size_t n_evs = 0;
+    for (size_t i = 0; i < n; i++) {
+        sfu_slot *slot = g_ptr_array_index(t->slots, i);
+        bool changed = st[i].level != slot->alloc.level || st[i].why != slot->alloc.why ||
+                       st[i].started != slot->alloc.started;
+        slot->alloc = st[i]; /* (the hold's clock too, changed or not) */
+        if (!any || !changed) continue;
+        apply(slot, now);
+        if (slot->kind == SFU_KIND_VIDEO) evs[n_evs++] = slot_event(slot);
+    }
+    if (n_evs) sfu_out_readings(t->core, evs, n_evs);
+}
+
+void sfu_budget_tick(sfu_core *c, int64_t now)
+{
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, c->transports);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        sfu_transport *t = value;
+        if (t->slots->len) sfu_budget_transport(t, now);
+    }
+}
