@@ -48,22 +48,24 @@ export async function collectStats(publisher, subscriber) {
   const ppc = publisher?.pc;
   if (ppc && ppc.connectionState !== 'closed') {
     for (const tr of ppc.getTransceivers()) {
-      const s = await reportOf(tr.sender, 'outbound-rtp');
       const r = await reportOf(tr.sender, 'remote-inbound-rtp'); // the server's receiver reports
       // a simulcast sender resends, and is reported on, per layer: the sums
       const sum = (list, k) => list.reduce((a, x) => a + (x[k] ?? 0), 0);
+      const layerReports = await reportsOf(tr.sender, 'outbound-rtp');
       outbound.push({
         mid: tr.mid,
         kind: tr.sender.track?.kind || (tr === publisher.transceivers.audio ? 'audio' : 'video'),
-        framesEncoded: s?.framesEncoded ?? 0,
-        packetsSent: s?.packetsSent ?? 0,
-        bytesSent: s?.bytesSent ?? 0,
+        // a simulcast sender is reported per layer, and a layer may be paused: the busiest
+        // layer's frames, the sums of what was sent
+        framesEncoded: Math.max(0, ...layerReports.map((x) => x.framesEncoded ?? 0)),
+        packetsSent: sum(layerReports, 'packetsSent'),
+        bytesSent: sum(layerReports, 'bytesSent'),
         // simulcast: each layer as the encoder makes it now
-        layers: (await reportsOf(tr.sender, 'outbound-rtp')).filter((r) => r.rid).map((r) => ({
+        layers: layerReports.filter((r) => r.rid).map((r) => ({
           rid: r.rid, width: r.frameWidth ?? 0, fps: r.framesPerSecond ?? 0, limit: r.qualityLimitationReason ?? '',
           bytesSent: r.bytesSent ?? 0, active: r.active ?? null,
         })),
-        retransmittedPacketsSent: sum(await reportsOf(tr.sender, 'outbound-rtp'), 'retransmittedPacketsSent'),
+        retransmittedPacketsSent: sum(layerReports, 'retransmittedPacketsSent'),
         reportedPacketsLost: sum(await reportsOf(tr.sender, 'remote-inbound-rtp'), 'packetsLost'),
         reportedJitter: r?.jitter ?? 0,
       });

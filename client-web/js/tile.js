@@ -125,17 +125,18 @@ export class SlotTile {
     const hand = el.querySelector('.hand-chip');
     hand.hidden = !extra.handPosition;
     hand.textContent = extra.handPosition ? t('tile.hand', { n: extra.handPosition }) : '';
-    // Shown only when it is not good: a quiet tile means all is well.
-    const link = media === 'live' && extra.link ? extra.link : 'good';
+    // The server lowered or paused this tile to fit the bandwidth: say so, and why (the
+    // paused tile keeps its last picture, so without this it would look frozen).
+    const q = extra.quality;
+    const limit = media === 'live' && q?.reason ? (q.layer === 'off' ? 'paused' : 'lowered') : '';
+    // Shown only when it is not good: a quiet tile means all is well. Not beside the
+    // server's own reason: its layer switches and pauses read as freezes here.
+    const link = media === 'live' && extra.link && !limit ? extra.link : 'good';
     el.dataset.link = link;
     const linkChip = el.querySelector('.link-chip');
     linkChip.hidden = link === 'good';
     linkChip.dataset.level = link;
     linkChip.querySelector('.link-text').textContent = link === 'good' ? '' : t(`tile.link.${link}`);
-    // The server lowered or paused this tile to fit the bandwidth: say so, and why (the
-    // paused tile keeps its last picture, so without this it would look frozen).
-    const q = extra.quality;
-    const limit = media === 'live' && q?.reason ? (q.layer === 'off' ? 'paused' : 'lowered') : '';
     el.dataset.limit = limit;
     el.dataset.limitReason = limit ? q.reason : '';
     const limitLine = el.querySelector('.tile-limit');

@@ -119,6 +119,7 @@ describe('a site budget: audio and the floor first, the gallery paused and told 
     const note = r.t[id[r.paused[0]]].note;
     console.log(`paused: ${r.paused.join(', ')}; a paused gallery tile says: ${note}`);
     assert.match(note, /Tạm dừng hình để giữ tiếng/);
+    console.log(`screenshot: ${await chair.screenshot('site-budget-paused-chair.png')}`);
     // over the next 5 s: the floor's picture moves, the paused ones stand, the sound is clean
     const a0 = await audioCounts(chair);
     const seen = await probeTiles(chair, [id[FLOOR], ...GALLERY.map((n) => id[n])], 5000);
