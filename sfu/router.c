@@ -190,10 +190,14 @@ static sfu_stream *stream_by_ssrc(sfu_transport *t, uint32_t ssrc, int *layer)
     *layer = 0;
     for (size_t i = 0; i < t->n_streams; i++) {
         sfu_stream *st = t->streams[i];
-        if (st->desc.ssrc == ssrc && !st->desc.n_layers) return st;
-        if (st->desc.n_layers && (*layer = sfu_simulcast_layer_of(st, ssrc)) >= 0) return st;
+        if (st->desc.ssrc == ssrc && !st->desc.n_layers) return st; /* layer 0 */
+        if (!st->desc.n_layers) continue;
+        int l = sfu_simulcast_layer_of(st, ssrc);
+        if (l >= 0) {
+            *layer = l;
+            return st;
+        }
     }
-    *layer = 0;
     return NULL;
 }
 

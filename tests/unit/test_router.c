@@ -1287,6 +1287,41 @@ static void test_unwatched_layers_paused(void)
     free_peers((peer *[]){&pub, &sub}, 2);
 }
 
+/* A camera in simulcast and a screen of one encoding on one transport: a screen packet,
+ * looked up past the camera's layers (no match: layer −1), is layer 0 of the screen (the
+ * lookup once kept the −1: an index out of bounds on every screen packet). */
+static void test_screen_beside_simulcast_camera(void)
+{
+    peer pub = connect_peer(311, 5311), sub = connect_peer(312, 5312);
+    sfu_cmd add = {.type = SFU_CMD_STREAM_ADD,
+                   .id = 313,
+                   .room_id = ROOM,
+                   .stream = {.stream_id = 313,
+                              .transport_id = 311,
+                              .room_id = ROOM,
+                              .kind = SFU_KIND_VIDEO,
+                              .codec = SFU_CODEC_VP8,
+                              .pt = 96,
+                              .n_layers = 3,
+                              .rids = {"q", "h", "f"},
+                              .layer_ssrcs = {0x3130, 0x3131, 0x3132}}};
+    sfu_core_apply(core, &add);
+    add_stream(314, &pub, SFU_KIND_VIDEO, 96, 0x3140); /* the screen, after the camera */
+    add_slot(315, &sub, SFU_KIND_VIDEO, 0x315);
+    point(315, 314, 100);
+    core->now_us = 600 * SEC;
+    send_video(&pub, 0x3140, 1, 1000, true);
+    send_video(&pub, 0x3140, 2, 1000, false);
+    end_batch();
+    got gs[8];
+    size_t n = received(&sub, gs, 8);
+    CHECK(count_rtp(gs, n) == 2);
+    sfu_stream *screen = g_hash_table_lookup(core->streams, GUINT_TO_POINTER(314));
+    CHECK(screen && screen->layers[0].octets > 0);
+    forget_sent();
+    free_peers((peer *[]){&pub, &sub}, 2);
+}
+
 /* The RTP packet with sequence number seq on its way to p is lost (SRTP leaves the
  * header in clear). */
 static void lose(const peer *p, uint16_t seq)
@@ -1855,6 +1890,7 @@ int main(void)
     test_transport_cc();
     test_uplink_feedback();
     test_unwatched_layers_paused();
+    test_screen_beside_simulcast_camera();
 
     sfu_core_free(core);
     sfu_dtls_cert_free(server_cert);
