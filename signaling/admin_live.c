@@ -51,12 +51,7 @@ static bool live_handle(void *user, const dc_http_request *req, dc_http_response
         dc_http_api_error(resp, 404, "no_such_room", "nobody is in that room");
         return true;
     }
-    resp->status = 200;
-    resp->content_type = "application/json";
-    resp->body = json_dumps(figures, JSON_COMPACT);
-    resp->body_len = resp->body ? strlen(resp->body) : 0;
-    json_decref(figures);
-    if (!resp->body) dc_http_api_error(resp, 500, "internal", "out of memory");
+    dc_http_api_json(resp, figures);
     return true;
 }
 
@@ -77,13 +72,7 @@ static bool site_of(const char *path, char *site, size_t cap)
 
 static void budget_answer(dc_http_response *resp, const char *site, uint32_t kbps)
 {
-    json_t *body = json_pack("{s:s, s:o}", "site", site, "kbps", kbps ? json_integer(kbps) : json_null());
-    resp->status = 200;
-    resp->content_type = "application/json";
-    resp->body = json_dumps(body, JSON_COMPACT);
-    resp->body_len = resp->body ? strlen(resp->body) : 0;
-    json_decref(body);
-    if (!resp->body) dc_http_api_error(resp, 500, "internal", "out of memory");
+    dc_http_api_json(resp, json_pack("{s:s, s:o}", "site", site, "kbps", kbps ? json_integer(kbps) : json_null()));
 }
 
 /* PUT {"kbps": n} sets a site's downstream budget, DELETE clears it, GET reads it. */

@@ -16,16 +16,6 @@
 #define DC_VERSION "unknown"
 #endif
 
-static void json_response(dc_http_response *resp, json_t *body)
-{
-    resp->status = 200;
-    resp->content_type = "application/json";
-    resp->body = json_dumps(body, JSON_COMPACT);
-    resp->body_len = resp->body ? strlen(resp->body) : 0;
-    json_decref(body);
-    if (!resp->body) dc_http_api_error(resp, 500, "internal", "out of memory");
-}
-
 static bool client_allowed(const dc_config *cfg, const char *ip)
 {
     for (size_t i = 0; i < cfg->n_dev_token_clients; i++)
@@ -93,7 +83,7 @@ bool dc_dev_token_handle(void *user, const dc_http_request *req, dc_http_respons
         dc_http_api_error(resp, 500, "internal", "cannot sign the token");
         return true;
     }
-    json_response(resp, json_pack("{s:s, s:i}", "token", token, "expires_in", DC_DEV_TOKEN_TTL_SECONDS));
+    dc_http_api_json(resp, json_pack("{s:s, s:i}", "token", token, "expires_in", DC_DEV_TOKEN_TTL_SECONDS));
     free(token);
     return true;
 }
@@ -106,7 +96,7 @@ bool dc_api_info_handle(void *user, const dc_http_request *req, dc_http_response
         dc_http_api_error(resp, 405, "method_not_allowed", "use GET");
         return true;
     }
-    json_response(resp, json_pack("{s:b, s:s}", "dev_mode", cfg->dev_mode, "version", DC_VERSION));
+    dc_http_api_json(resp, json_pack("{s:b, s:s}", "dev_mode", cfg->dev_mode, "version", DC_VERSION));
     return true;
 }
 

@@ -74,3 +74,13 @@ void dc_http_api_error(dc_http_response *resp, int status, const char *code, con
     resp->body_len = resp->body ? strlen(resp->body) : 0;
     json_decref(body);
 }
+
+void dc_http_api_json(dc_http_response *resp, json_t *body)
+{
+    resp->status = 200;
+    resp->content_type = "application/json";
+    resp->body = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    resp->body_len = resp->body ? strlen(resp->body) : 0;
+    json_decref(body);
+    if (!resp->body) dc_http_api_error(resp, 500, "internal", "out of memory");
+}

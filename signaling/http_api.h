@@ -8,6 +8,7 @@
 #ifndef DC_HTTP_API_H
 #define DC_HTTP_API_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -43,5 +44,7 @@ void dc_http_api_route(dc_http_api *api, const char *prefix, dc_http_handler han
 bool dc_http_api_dispatch(dc_http_api *api, const dc_http_request *req, dc_http_response *resp);
 /* A JSON {"error":code,"message":…} response with the given status. */
 void dc_http_api_error(dc_http_response *resp, int status, const char *code, const char *message);
+/* A 200 response of body as compact JSON; takes the reference to body. */
+void dc_http_api_json(dc_http_response *resp, json_t *body);
 
 #endif
