@@ -137,9 +137,15 @@ void sfu_simulcast_retarget(sfu_stream *st, int64_t now)
             /* a layer paused at the publisher keeps the rate it had: the allocator must not
              * take a silent layer for a free one */
             bool paused = st->desc.n_layers && !(st->pause.active & 1u << i);
-            if (!(paused && st->layers[i].octets == 0))
-                st->layers[i].bps = (uint32_t)((uint64_t)st->layers[i].octets * 8 * 1000000 / (uint64_t)elapsed);
-            st->layers[i].octets = 0;
+            sfu_stream_layer *ly = &st->layers[i];
+            if (!(paused && ly->octets == 0)) {
+                /* smoothed over a few seconds: one second of a low-rate camera swings by a
+                 * half with each keyframe, and the allocator stepped a slot down and up
+                 * with it (a floor holder's picture stuttering under a site budget) */
+                uint64_t measured = (uint64_t)ly->octets * 8 * 1000000 / (uint64_t)elapsed;
+                ly->bps = (uint32_t)(ly->bps ? (2 * (uint64_t)ly->bps + measured) / 3 : measured);
+            }
+            ly->octets = 0;
         }
         st->layers_rate_since_us = now;
     }

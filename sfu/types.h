@@ -123,7 +123,7 @@ typedef struct {
     int64_t last_rx_us;               /* its last packet: a layer quiet for a while is not offered */
     int64_t last_keyframe_request_us; /* PLIs are throttled per layer */
     uint32_t octets;                  /* received this second */
-    uint32_t bps;                     /* over the last second */
+    uint32_t bps;                     /* smoothed over the last seconds (simulcast.c) */
 } sfu_stream_layer;
 
 struct sfu_stream {
