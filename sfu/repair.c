@@ -3,11 +3,9 @@
 
 #include <string.h>
 
-#include "bwe/bwe.h"
 #include "output.h"
 #include "rtp/rtcp.h"
 #include "rtp/rtx.h"
-#include "rtp/twcc.h"
 
 #define REPORT_INTERVAL_US 1000000
 #define RESEND_FLOOR_US 100000 /* no packet twice to one subscriber within this (or its RTT) */
@@ -140,21 +138,16 @@ static void resend(sfu_slot *slot, uint16_t out_seq, int64_t now)
     if (!ob) return;
     /* The cached packet still carries the publisher's header extensions, its
      * transport-wide sequence number among them: stamped with the subscriber's own, as
-     * the forwarded copy was (router.c copy_out). Sent raw, a Chromium subscriber whose
+     * the forwarded copy is (sfu_out_copy_numbered). Sent raw, a Chromium subscriber whose
      * transport-cc id was the publisher's took the publisher's numbers for ours, and its
      * pages stopped presenting the 200-site meeting's gallery. */
     static _Thread_local uint8_t stamped[SFU_PKT_MAX];
-    int twcc_seq = -1;
-    if (out->bwe) {
-        uint16_t seq = sfu_bwe_take_seq(out->bwe);
-        size_t n = sfu_twcc_copy_stamped(stamped, sizeof stamped, pkt, len, &h, out->twcc_ext_id, 0, seq);
-        if (n && sfu_rtp_parse(stamped, n, &h)) {
-            pkt = stamped;
-            len = n;
-            twcc_seq = seq;
-        } else {
-            sfu_bwe_unsent(out->bwe, seq);
-        }
+    int twcc_seq;
+    len = sfu_out_copy_numbered(stamped, out, pkt, len, &h, &twcc_seq);
+    pkt = stamped;
+    if (!sfu_rtp_parse(pkt, len, &h)) {
+        sfu_out_numbered_sent(out, twcc_seq, 0, false);
+        return;
     }
     int rtx_pt = rp->rtx.ssrc ? rtx_pt_for(&rp->rtx, slot->out_pt) : -1;
     sfu_srtp_tx_index *index = &slot->srtp_index;
@@ -174,12 +167,9 @@ static void resend(sfu_slot *slot, uint16_t out_seq, int64_t now)
         ok = sfu_srtp_protect_rtp_indexed(out->srtp, slot->srtp_group, index, ob, &out_len, SFU_TX_BUF) == 0;
         if (!ok) sfu_count_drop(c, SFU_DROP_SRTP);
     }
-    if (!ok) {
-        if (twcc_seq >= 0) sfu_bwe_unsent(out->bwe, (uint16_t)twcc_seq);
-        return;
-    }
+    sfu_out_numbered_sent(out, twcc_seq, out_len, ok);
+    if (!ok) return;
     sfu_out_commit(c, &out->addr, out->addr_len, out_len);
-    if (twcc_seq >= 0) sfu_bwe_sent_packet(out->bwe, (uint16_t)twcc_seq, out_len, now);
     out->link.rtx_sent++;
 }
 
