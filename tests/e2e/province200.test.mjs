@@ -17,7 +17,7 @@ import { startServer, serverBinary, LOGS } from './lib/server.mjs';
 import { launchChromium, waitUntil, waitForCount, endAll, sleep } from './lib/participants.mjs';
 import { probeTiles } from './lib/live.mjs';
 import { startGenerator, isSanitized } from './lib/generator.mjs';
-import { startStageLog, readStageLog, firstTimeWhen, watchPeerConnections, inboundStreams } from './lib/stage-log.mjs';
+import { startStageLog, readStageLog, firstTimeWhen, watchPeerConnections, inboundStreams, videoReceiveStats } from './lib/stage-log.mjs';
 
 const ROOM = 'Hội nghị trực tuyến tỉnh';
 const TOTAL = 200;
@@ -43,6 +43,19 @@ const GENERATOR_ARGS = [
   '--duration', String(T.end), '--settle-timeout', '150',
 ];
 const siteName = (pos) => `bench-pub-${pos}`;
+
+// A wait that failed says what the page's video receivers took in meanwhile.
+async function whyNot(p, wait) {
+  try {
+    return await wait();
+  } catch (e) {
+    const first = await videoReceiveStats(p).catch((x) => String(x));
+    await sleep(1000);
+    const second = await videoReceiveStats(p).catch((x) => String(x));
+    e.message += `\nvideo receivers, a second apart:\n${JSON.stringify(first)}\n${JSON.stringify(second)}`;
+    throw e;
+  }
+}
 
 const PAGES = {
   official: { name: 'Sở Tài chính', layout: 'speaker', gallery: 6 },
@@ -125,7 +138,7 @@ describe(`province meeting: ${SITES + 3} participants, ${SITES} from the load ge
       const want = PAGES[role].gallery;
       // the chair's camera in the program slot and every gallery tile, moving (the gallery is
       // read again on each try: the floor changes it)
-      const r = await waitUntil(`${role} to play the chair and a full gallery`, async () => {
+      const r = await whyNot(p, () => waitUntil(`${role} to play the chair and a full gallery`, async () => {
         const gallery = await p.page.evaluate(() => [...document.querySelectorAll('.tile[data-use="gallery"]')]
           .filter((t) => !t.hidden && t.dataset.participantId).map((t) => t.dataset.participantId));
         if (gallery.length !== want) return { ok: false, detail: `gallery ${gallery}` };
@@ -133,7 +146,7 @@ describe(`province meeting: ${SITES + 3} participants, ${SITES} from the load ge
         const bad = Object.entries(seen).filter(([, x]) => !(x.video && x.video.width > 0 && x.video.height > 0
           && x.video.readyState >= 2 && !x.video.paused && x.video.frames >= 3));
         return { ok: bad.length === 0, detail: JSON.stringify(bad), seen };
-      }, { timeoutMs: 30000, intervalMs: 200 });
+      }, { timeoutMs: 30000, intervalMs: 200 }));
       const chairAudio = await p.page.evaluate((id) => [...document.querySelectorAll(`#audio-sinks audio[data-participant-id="${id}"]`)]
         .map((a) => ({ paused: a.paused, track: a.srcObject?.getAudioTracks()[0]?.readyState })), ids.chair);
       assert.deepEqual(chairAudio, [{ paused: false, track: 'live' }], `${role} plays the chair's audio slot`);

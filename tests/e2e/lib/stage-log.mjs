@@ -98,3 +98,24 @@ export async function inboundStreams(p) {
     return out;
   });
 }
+
+/**
+ * What a page's video receivers took in, for a failure's message: per inbound video stream
+ * of every open connection, its packet, frame and repair counters (two readings a second
+ * apart tell a stream that stalls from one that never started).
+ */
+export async function videoReceiveStats(p) {
+  return p.page.evaluate(async () => {
+    const out = [];
+    for (const pc of window.__pcs || []) {
+      if (pc.connectionState === 'closed') continue;
+      for (const s of (await pc.getStats()).values()) {
+        if (s.type !== 'inbound-rtp' || s.kind !== 'video') continue;
+        out.push({ pc: pc.connectionState, ssrc: s.ssrc, mid: s.mid, packets: s.packetsReceived, lost: s.packetsLost,
+          framesReceived: s.framesReceived, decoded: s.framesDecoded, keyframes: s.keyFramesDecoded,
+          dropped: s.framesDropped, nacks: s.nackCount, plis: s.pliCount, freezes: s.freezeCount });
+      }
+    }
+    return out;
+  });
+}
