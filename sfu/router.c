@@ -103,6 +103,11 @@ sfu_slot *sfu_slot_create(sfu_core *c, uint32_t id, uint32_t room_id, uint32_t t
         *why = "slot: out of memory";
         return NULL;
     }
+    if (!sfu_repair_slot_init(slot)) {
+        free(slot);
+        *why = "slot: out of memory";
+        return NULL;
+    }
     slot->resync = true;
     sfu_simulcast_slot_init(&slot->layers);
     g_ptr_array_add(t->slots, slot);
@@ -117,6 +122,7 @@ void sfu_slot_destroy(sfu_slot *slot)
     g_ptr_array_remove_fast(slot->transport->slots, slot);
     g_hash_table_remove(slot->transport->core->slots, GUINT_TO_POINTER(slot->id));
     sfu_count(&slot->transport->core->counters.slots, (uint64_t)-1);
+    sfu_repair_slot_free(slot);
     free(slot);
 }
 
@@ -259,7 +265,6 @@ static void rebase(sfu_slot *slot, const sfu_rtp_header *h, int64_t now)
         slot->ts_offset = slot->last_ts + ts_step - h->ts;
     }
     slot->resync = false;
-    sfu_repair_rebased(slot, (uint16_t)(h->seq + slot->seq_offset));
 }
 
 
@@ -298,6 +303,7 @@ static void forward_to_slot(sfu_slot *slot, sfu_stream *st, const sfu_rx_pending
     /* the transport-wide number may have grown the header: the payload moved with it */
     if (p->vp8.has_picture_id)
         sfu_simulcast_rewrite_vp8(&slot->layers, ob + out_len - len + h->payload_off, p, rebased);
+    sfu_repair_sent(slot, seq, h->seq, p->layer);                    /* what a NACK for seq is answered with */
     if (pad) sfu_rtp_add_padding(ob, &out_len, SFU_PKT_MAX, h, pad); /* best effort */
     if (sfu_srtp_protect_rtp_indexed(out->srtp, slot->srtp_group, &slot->srtp_index, ob, &out_len, SFU_TX_BUF) != 0) {
         sfu_count_drop(c, SFU_DROP_SRTP);
@@ -344,7 +350,7 @@ void sfu_router_on_rtp(sfu_transport *t, uint8_t *buf, size_t len)
         if (!repaired) sfu_count_drop(c, SFU_DROP_UNKNOWN_SOURCE); /* (empty RTX: probing) */
         return;
     }
-    if (!sfu_repair_on_rtp(st, buf, len, &h, repaired)) return; /* a duplicate */
+    if (!sfu_repair_on_rtp(st, (unsigned)layer, buf, len, &h, repaired)) return; /* a duplicate */
     if (!st->active_reported) {
         st->active_reported = true;
         sfu_out_event(c, SFU_EV_STREAM_ACTIVE, st->desc.stream_id, st->desc.mid);
@@ -454,7 +460,7 @@ static void relay_sender_report(sfu_transport *t, const sfu_rtcp_packet *p)
     int layer;
     sfu_stream *st = stream_by_ssrc(t, p->sender_ssrc, &layer);
     if (!st || !sfu_rtcp_sr_info(p, &ntp, &rtp_ts, &packets, &octets)) return;
-    sfu_repair_on_publisher_sr(st, ntp);
+    sfu_repair_on_publisher_sr(st, (unsigned)layer, ntp);
     for (guint i = 0; i < st->slots->len; i++) {
         sfu_slot *slot = g_ptr_array_index(st->slots, i);
         if (slot->resync || !slot->sent_any) continue;                    /* offsets not known yet */

@@ -1567,6 +1567,232 @@ static void test_upstream_repair(void)
     free_peers((peer *[]){&pub, &sub}, 2);
 }
 
+/* A simulcast slot with RTX, as the subscriber saw each packet: by out sequence number. */
+typedef struct {
+    bool have;
+    uint32_t ts;
+    uint8_t payload[128];
+    size_t payload_len;
+} sc_seen;
+
+static void sc_keep(sc_seen *seen, const got *g)
+{
+    sc_seen *s = &seen[g->h.seq % 512];
+    s->have = g->h.payload_len <= sizeof s->payload;
+    s->ts = g->h.ts;
+    s->payload_len = g->h.payload_len;
+    if (s->have) memcpy(s->payload, g->buf + g->h.payload_off, g->h.payload_len);
+}
+
+/* One frame of layer i for each of `layers` (a bit mask), the batch ended; what the
+ * subscriber got is kept in seen. Returns the out sequence number forwarded, or -1. */
+static int sc_step(sc_publisher *p, const peer *sub, sc_seen *seen, unsigned layers, unsigned key_layer, uint8_t tid,
+                   int64_t *now)
+{
+    core->now_us = *now += 33000;
+    for (unsigned i = 0; i < 3; i++)
+        if (layers >> i & 1) sc_frame(p, i, i == key_layer, tid);
+    end_batch();
+    size_t n = received(sub, gs, 512);
+    int out = -1;
+    for (size_t i = 0; i < n; i++) {
+        if (gs[i].rtcp) continue;
+        sc_keep(seen, &gs[i]);
+        out = gs[i].h.seq;
+    }
+    forget_sent();
+    return out;
+}
+
+/* The subscriber's NACK for out: exactly one RTX packet back, carrying what it was sent as
+ * out (timestamp, payload with the renumbered picture id and TL0PICIDX), OSN out. */
+static bool sc_repaired_as_sent(const peer *sub, uint32_t slot_ssrc, const sc_seen *seen, uint16_t out)
+{
+    core->now_us += 200000; /* past the once-per-round-trip limit */
+    send_nack(sub, slot_ssrc, &out, 1);
+    size_t n = received(sub, gs, 512);
+    forget_sent();
+    const sc_seen *s = &seen[out % 512];
+    if (n != 1 || gs[0].rtcp || !s->have || gs[0].h.ssrc != 0x6931 || gs[0].h.pt != 101) return false;
+    const uint8_t *payload = gs[0].buf + gs[0].h.payload_off;
+    return gs[0].h.ts == s->ts && sfu_rd16(payload) == out && gs[0].h.payload_len == s->payload_len + 2 &&
+           !memcmp(payload + 2, s->payload, s->payload_len);
+}
+
+/* Loss repair of a simulcast stream toward a subscriber: a NACK is answered with the layer's
+ * packet the slot sent under that number, renumbered as it was, before and after a layer
+ * switch and across temporal-layer drops that moved the offsets in between; a number not
+ * sent, or whose record a later packet took, or sent before a re-pointing, is not
+ * answered. */
+static void test_simulcast_nack(void)
+{
+    peer pub = connect_peer(291, 5291), sub = connect_peer(292, 5292);
+    sfu_stream_desc cam = simulcast_camera(293, pub.id);
+    add_stream_desc(&cam);
+    add_slot(294, &sub, SFU_KIND_VIDEO, 0x5931);
+    set_rtx(294, 0x6931, 100, 101);
+    point(294, 293, 100);
+    forget_sent();
+    static sc_seen seen[512];
+    memset(seen, 0, sizeof seen);
+    sc_publisher p = {.pub = &pub,
+                      .ssrc = {0xe0, 0xe1, 0xe2},
+                      .seq = {7000, 65530, 300},
+                      .pid = {40, 900, 32765},
+                      .ts = {1000, 50000, 900000},
+                      .tl0 = {5, 77, 250}};
+    int64_t now = 120 * SEC;
+
+    /* the high layer: its keyframe, then frames of TID 0 and 1 (ids wrap) */
+    sc_step(&p, &sub, seen, 7, 9, 0, &now);
+    int high_first = sc_step(&p, &sub, seen, 7, 2, 0, &now);
+    CHECK(high_first >= 0);
+    int high_last = high_first;
+    for (int f = 0; f < 6; f++) high_last = sc_step(&p, &sub, seen, 7, 9, (uint8_t)(f % 2), &now);
+    CHECK(high_last == (uint16_t)(high_first + 6));
+
+    /* to the low layer with a temporal cap: the switch re-bases the offsets, then each TID 1
+     * frame left out moves them again */
+    set_quality(294, SFU_QUALITY_LOW, 0);
+    int low_first = -1;
+    for (int f = 0; f < 3 && low_first < 0; f++) {
+        low_first = sc_step(&p, &sub, seen, 1, 0, 0, &now);
+        if (low_first >= 0 && seen[low_first % 512].have) break;
+    }
+    CHECK(low_first == (uint16_t)(high_last + 1));
+    int low_outs[6], n_low = 0;
+    for (int f = 0; f < 12; f++) {
+        int out = sc_step(&p, &sub, seen, 1, 9, (uint8_t)(f % 2), &now);
+        CHECK((out >= 0) == (f % 2 == 0)); /* TID 1 left out */
+        if (out >= 0) low_outs[n_low++] = out;
+    }
+    CHECK(n_low == 6 && low_outs[5] == (uint16_t)(low_first + 6)); /* no gap */
+
+    /* NACKs for each: the high layer's from before the switch, the low keyframe, low
+     * packets between and after drops */
+    CHECK(sc_repaired_as_sent(&sub, 0x5931, seen, (uint16_t)high_first));
+    CHECK(sc_repaired_as_sent(&sub, 0x5931, seen, (uint16_t)(high_first + 3)));
+    CHECK(sc_repaired_as_sent(&sub, 0x5931, seen, (uint16_t)high_last));
+    CHECK(sc_repaired_as_sent(&sub, 0x5931, seen, (uint16_t)low_first));
+    for (int i = 0; i < n_low; i++) CHECK(sc_repaired_as_sent(&sub, 0x5931, seen, (uint16_t)low_outs[i]));
+    /* not sent (yet): nothing */
+    sfu_transport *ts = transport_of(&sub);
+    uint64_t missed = ts->link.rtx_missed;
+    core->now_us += 200000;
+    send_nack(&sub, 0x5931, (uint16_t[]){(uint16_t)(low_outs[5] + 1), (uint16_t)(high_first - 1)}, 2);
+    CHECK(count_rtp(gs, received(&sub, gs, 512)) == 0 && ts->link.rtx_missed == missed + 2);
+    forget_sent();
+
+    /* a record taken by a later packet: 256 packets on, the first high one is not answered
+     * (the cache of the high layer still holds it: the record decides) */
+    set_quality(294, SFU_QUALITY_LOW, 0xff);
+    for (int f = 0; f < SFU_SLOT_SENT; f++) sc_step(&p, &sub, seen, 1, 9, 0, &now);
+    core->now_us += 200000;
+    send_nack(&sub, 0x5931, (uint16_t[]){(uint16_t)high_first}, 1);
+    CHECK(count_rtp(gs, received(&sub, gs, 512)) == 0);
+    forget_sent();
+
+    /* re-pointed (even at the same stream after another): nothing sent before is answered */
+    uint16_t recent = (uint16_t)(low_first + 6 + SFU_SLOT_SENT);
+    CHECK(sc_repaired_as_sent(&sub, 0x5931, seen, recent));
+    point(294, 0, 100);
+    point(294, 293, 100);
+    core->now_us += 200000;
+    send_nack(&sub, 0x5931, &recent, 1);
+    CHECK(count_rtp(gs, received(&sub, gs, 512)) == 0);
+    forget_sent();
+    free_peers((peer *[]){&pub, &sub}, 2);
+}
+
+/* The publisher's side of a simulcast stream: a gap in one layer is NACKed on that layer's
+ * SSRC only; the layer's RTX, its SSRC never announced, is learnt from the repaired-rid
+ * extension, unwrapped into the layer and forwarded to the slot showing it; the receiver
+ * report has a block per layer. */
+#define SC_RRID_EXT 11
+static void test_simulcast_upstream(void)
+{
+    peer pub = connect_peer(295, 5295), sub = connect_peer(296, 5296);
+    sfu_stream_desc cam = simulcast_camera(297, pub.id);
+    cam.repaired_rid_ext_id = SC_RRID_EXT;
+    cam.rtx_pt = 97;
+    add_stream_desc(&cam);
+    add_slot(298, &sub, SFU_KIND_VIDEO, 0x5981);
+    point(298, 297, 96);
+    set_quality(298, SFU_QUALITY_MEDIUM, 0xff);
+    forget_sent();
+    static sc_seen seen[512];
+    sc_publisher p = {.pub = &pub,
+                      .ssrc = {0xf0, 0xf1, 0xf2},
+                      .seq = {100, 2000, 30000},
+                      .pid = {1, 2, 3},
+                      .ts = {1000, 2000, 3000},
+                      .tl0 = {1, 2, 3}};
+    int64_t now = 140 * SEC;
+    sc_step(&p, &sub, seen, 7, 1, 0, &now); /* the middle layer's keyframe starts the slot */
+    int first = sc_step(&p, &sub, seen, 7, 9, 0, &now);
+    CHECK(first >= 0);
+    sfu_stream *st = g_hash_table_lookup(core->streams, GUINT_TO_POINTER(297));
+    CHECK(st && st->repair[0].cache && st->repair[1].cache && st->repair[2].cache);
+    if (st && st->repair[0].cache) /* the lower layers' caches: a quarter and a half */
+        CHECK(sfu_rtx_cache_ring_bytes(st->repair[0].cache) == SFU_RTX_CACHE_BYTES / 4 &&
+              sfu_rtx_cache_ring_bytes(st->repair[1].cache) == SFU_RTX_CACHE_BYTES / 2 &&
+              sfu_rtx_cache_ring_bytes(st->repair[2].cache) == SFU_RTX_CACHE_BYTES);
+    forget_sent();
+
+    /* the middle layer's next packet is lost on the way in: NACKed on its SSRC only */
+    uint16_t lost_seq = p.seq[1]++, lost_pid = p.pid[1]++;
+    uint32_t lost_ts = p.ts[1];
+    uint8_t lost_tl0 = p.tl0[1];
+    p.ts[1] += 3000;
+    core->now_us = now += 33000;
+    for (unsigned i = 0; i < 3; i++) sc_frame(&p, i, false, 1);
+    end_batch();
+    size_t n = received(&pub, gs, 512);
+    sfu_rtcp_packet nack;
+    uint16_t pid = 0, blp = 0;
+    CHECK(count_rtcp(gs, n, SFU_RTCP_RTPFB, 1, 0xf1, &nack) == 1 && sfu_rtcp_nack_entry(&nack, 0, &pid, &blp) &&
+          pid == lost_seq && blp == 0);
+    CHECK(count_rtcp(gs, n, SFU_RTCP_RTPFB, 1, 0xf0, NULL) == 0 &&
+          count_rtcp(gs, n, SFU_RTCP_RTPFB, 1, 0xf2, NULL) == 0);
+    CHECK(count_rtp(gs, received(&sub, gs, 512)) == 1); /* the one after it */
+    forget_sent();
+
+    /* its RTX on an SSRC never announced, naming the layer by repaired-rid: unwrapped and
+     * forwarded in its place */
+    uint8_t pkt[256], rtx[300];
+    size_t len = simulcast_packet(pkt, 0xf1, "h", lost_seq, lost_ts, false, lost_pid, lost_tl0, 1);
+    pkt[16] = (uint8_t)(SC_RRID_EXT << 4 | (pkt[16] & 0x0f)); /* rid → repaired-rid */
+    sfu_rtp_header h;
+    CHECK(sfu_rtp_parse(pkt, len, &h));
+    core->now_us = now += 10000;
+    feed(&pub, rtx, sfu_rtx_wrap(rtx, sizeof rtx, pkt, &h, lost_seq, 0xf9, 97, 1), false);
+    end_batch();
+    n = received(&sub, gs, 512);
+    CHECK(n == 1 && !gs[0].rtcp && gs[0].h.seq == (uint16_t)(first + 1) && gs[0].h.ssrc == 0x5981);
+    CHECK(st && st->repair[1].rtx_ssrc == 0xf9 && !st->repair[0].rtx_ssrc && !st->repair[2].rtx_ssrc);
+    CHECK(transport_of(&pub)->link.rtx_received == 1);
+    forget_sent();
+
+    /* the receiver report: one block per layer */
+    core->next_report_us = 0;
+    sfu_router_tick(core, now + 1000);
+    n = received(&pub, gs, 512);
+    unsigned blocks = 0;
+    for (size_t i = 0; i < n; i++) {
+        sfu_rtcp_iter it;
+        sfu_rtcp_packet rr;
+        sfu_rtcp_iter_init(&it, gs[i].buf, gs[i].len);
+        while (gs[i].rtcp && sfu_rtcp_iter_next(&it, &rr)) {
+            sfu_rtcp_report_block rb;
+            for (size_t b = 0; rr.pt == SFU_RTCP_RR && sfu_rtcp_report_block_at(&rr, b, &rb); b++)
+                blocks |= rb.ssrc == 0xf0 ? 1u : rb.ssrc == 0xf1 ? 2u : rb.ssrc == 0xf2 ? 4u : 8u;
+        }
+    }
+    CHECK(blocks == 7);
+    forget_sent();
+    free_peers((peer *[]){&pub, &sub}, 2);
+}
+
 /* Twenty subscribers start at once on a stream that sends delta frames and each asks for a
  * keyframe every 100 ms for two seconds: the publisher gets one PLI per 500 ms. */
 static void test_pli_storm(void)
@@ -1622,6 +1848,8 @@ int main(void)
     test_simulcast_h264();
     test_nack_answered();
     test_upstream_repair();
+    test_simulcast_nack();
+    test_simulcast_upstream();
     test_pli_storm();
     test_transport_cc();
     test_uplink_feedback();
