@@ -17,7 +17,7 @@ floor_of() {
     net/*) echo 4 ;;             # sockets, batches, addresses, ICE-TCP connections
     events) echo 5 ;;            # the event ring
     types) echo 6 ;;             # the engine's objects, types only
-    output | simulcast) echo 7 ;; # what leaves a core; simulcast layer choice and switching
+    output | simulcast | temporal) echo 7 ;; # what leaves a core; simulcast layer choice and switching; temporal levels of one encoding
     repair | uplink | transport_budget) echo 8 ;; # NACK/RTX both ways, receiver reports; feedback to publishers; the allocator on the slots
     router) echo 9 ;;            # forwarding
     transport) echo 10 ;;        # ICE, DTLS, SRTP of one PeerConnection

@@ -180,13 +180,13 @@ static const uint8_t *sent_packet(const sfu_slot *slot, uint16_t out_seq, const 
     return pkt && sfu_rtp_parse(pkt, *len, h) ? pkt : NULL;
 }
 
-/* A simulcast VP8 packet's picture id and TL0PICIDX, renumbered as when it was forwarded. */
+/* A VP8 packet's picture id and TL0PICIDX, renumbered as when it was forwarded (a
+ * simulcast switch, a re-basing, frames a temporal cap left out moved them). */
 static void renumber_as_sent(const sfu_slot *slot, const sfu_slot_sent *e, uint8_t *payload, const sfu_rtp_header *h)
 {
     const sfu_stream_desc *d = &slot->source->desc;
     sfu_vp8_descriptor vp8;
-    if (!d->n_layers || d->codec != SFU_CODEC_VP8 || !sfu_vp8_parse_descriptor(payload, h->payload_len, &vp8) ||
-        !vp8.has_picture_id)
+    if (d->codec != SFU_CODEC_VP8 || !sfu_vp8_parse_descriptor(payload, h->payload_len, &vp8) || !vp8.has_picture_id)
         return;
     uint16_t pid;
     uint8_t tl0;

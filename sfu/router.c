@@ -23,6 +23,7 @@
 #include "rtp/rtp.h"
 #include "rtp/twcc.h"
 #include "simulcast.h"
+#include "temporal.h"
 #include "transport_budget.h"
 #include "uplink.h"
 
@@ -167,6 +168,7 @@ void sfu_slot_apply_quality(sfu_slot *slot, sfu_quality quality, uint8_t max_tem
     if (l->quality == SFU_QUALITY_OFF && quality != SFU_QUALITY_OFF) slot->resync = true; /* resumes at a keyframe */
     l->quality = (uint8_t)quality;
     l->max_tid = max_temporal_layer;
+    sfu_temporal_cap(slot, l->tid_alloc); /* (a single-layer source's frames) */
     sfu_simulcast_retarget_slot(slot, slot->transport->core->now_us);
 }
 
@@ -241,11 +243,10 @@ static void measure_audio_level(sfu_stream *st, const uint8_t *buf, const sfu_rt
 static bool is_keyframe(const sfu_stream *st, const uint8_t *buf, const sfu_rtp_header *h, sfu_vp8_descriptor *vp8)
 {
     if (st->desc.kind != SFU_KIND_VIDEO) return false;
-    if (st->desc.n_layers && st->desc.codec == SFU_CODEC_VP8) /* kept: a slot renumbers it */
-        return sfu_vp8_parse_descriptor(buf + h->payload_off, h->payload_len, vp8) && vp8->keyframe;
     const uint8_t *payload = buf + h->payload_off;
-    return st->desc.codec == SFU_CODEC_H264 ? sfu_h264_is_keyframe(payload, h->payload_len)
-                                            : sfu_vp8_is_keyframe(payload, h->payload_len);
+    if (st->desc.codec == SFU_CODEC_H264) return sfu_h264_is_keyframe(payload, h->payload_len);
+    /* kept: a slot renumbers it, drops temporal layers, and the allocator reads the TIDs */
+    return sfu_vp8_parse_descriptor(payload, h->payload_len, vp8) && vp8->keyframe;
 }
 
 /* Re-bases the slot's offsets so that the first packet of a (new) source continues the
@@ -276,7 +277,8 @@ static void forward_to_slot(sfu_slot *slot, sfu_stream *st, const sfu_rx_pending
     size_t len = p->len, pad = p->pad;
     const sfu_rtp_header *h = &p->h;
     if (!out->srtp || !out->has_addr) return; /* subscriber not connected (yet) */
-    if (st->desc.n_layers || slot->layers.quality == SFU_QUALITY_OFF || slot->layers.paused) {
+    if (st->desc.n_layers || slot->layers.quality == SFU_QUALITY_OFF || slot->layers.paused ||
+        sfu_temporal_capped(slot)) {
         sfu_sc_verdict v = sfu_simulcast_admit(slot, p);
         if (v == SFU_SC_WANT_KEYFRAME) request_keyframe(st, p->layer, now);
         if (v == SFU_SC_DROP || v == SFU_SC_WANT_KEYFRAME) return;
@@ -371,6 +373,7 @@ void sfu_router_on_rtp(sfu_transport *t, uint8_t *buf, size_t len)
     sfu_rx_pending *p = &rx->pkts[i];
     *p = (sfu_rx_pending){.buf = buf, .len = len, .h = h, .layer = (uint8_t)layer, .next = UINT16_MAX};
     p->keyframe = is_keyframe(st, buf, &h, &p->vp8);
+    if (!st->desc.n_layers) sfu_temporal_on_rx(st, &p->vp8, len, c->now_us);
     if (st->batch_no != rx->batch_no) {
         st->batch_no = rx->batch_no;
         st->batch_first = (uint16_t)i;
@@ -565,6 +568,7 @@ static void retarget_layers(sfu_core *c, int64_t now_us)
     while (g_hash_table_iter_next(&it, NULL, &value)) {
         sfu_stream *st = value;
         sfu_simulcast_retarget(st, now_us);
+        sfu_temporal_measure(st, now_us);
         if (sfu_simulcast_update_pause(st, now_us))
             sfu_out_event_full(c, &(sfu_event){.type = SFU_EV_LAYERS,
                                                .id = st->desc.stream_id,

@@ -41,7 +41,14 @@ int sfu_simulcast_choose_layer(sfu_quality requested, unsigned n_layers, unsigne
 
 void sfu_simulcast_slot_init(sfu_slot_layers *l)
 {
-    *l = (sfu_slot_layers){.quality = SFU_QUALITY_HIGH, .max_tid = 0xff, .current = -1, .target = -1, .wanted = -1};
+    *l = (sfu_slot_layers){.quality = SFU_QUALITY_HIGH,
+                           .max_tid = 0xff,
+                           .current = -1,
+                           .target = -1,
+                           .wanted = -1,
+                           .tid_cap = 0xff,
+                           .tid_now = 0xff,
+                           .tid_alloc = 0xff};
 }
 
 int sfu_simulcast_layer_of(const sfu_stream *st, uint32_t ssrc)
@@ -174,11 +181,26 @@ static void drop_temporal(sfu_slot *slot, const sfu_rx_pending *p)
     }
 }
 
+/* A single-layer VP8 source's slot under a temporal cap (temporal.h): the cap changes at
+ * frame starts only (a frame half forwarded would never complete at the decoder). */
+static sfu_sc_verdict admit_temporal(sfu_slot *slot, const sfu_rx_pending *p)
+{
+    sfu_slot_layers *l = &slot->layers;
+    if (starts_frame(&p->vp8)) l->tid_now = l->tid_cap;
+    if (p->vp8.has_tid && p->vp8.tid > l->tid_now) {
+        drop_temporal(slot, p);
+        return SFU_SC_DROP;
+    }
+    /* (a re-based slot: its offsets start again at this packet, a keyframe) */
+    if (slot->resync || (int16_t)(p->h.seq - l->next_in_seq) >= 0) l->next_in_seq = (uint16_t)(p->h.seq + 1);
+    return SFU_SC_FORWARD;
+}
+
 sfu_sc_verdict sfu_simulcast_admit(sfu_slot *slot, const sfu_rx_pending *p)
 {
     sfu_slot_layers *l = &slot->layers;
     if (l->quality == SFU_QUALITY_OFF || l->paused) return SFU_SC_DROP;
-    if (!slot->source->desc.n_layers) return SFU_SC_FORWARD;
+    if (!slot->source->desc.n_layers) return admit_temporal(slot, p);
     if (l->target < 0) return SFU_SC_DROP;
     if (p->layer == l->target && (l->current != l->target || slot->resync)) {
         if (!p->keyframe) return SFU_SC_WANT_KEYFRAME;

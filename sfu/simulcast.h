@@ -61,7 +61,8 @@ typedef enum {
 } sfu_sc_verdict;
 
 /* The per-packet decision for a slot pointed at a simulcast stream, or (any stream) at
- * quality OFF or paused by the allocator. A DROP of a packet the temporal cap leaves out shifts the slot's
+ * quality OFF or paused by the allocator, or a single-layer one under a temporal cap
+ * (temporal.h). A DROP of a packet the temporal cap leaves out shifts the slot's
  * sequence offset (and picture id offset at a frame start) so the output has no gap. */
 sfu_sc_verdict sfu_simulcast_admit(sfu_slot *slot, const sfu_rx_pending *p);
 

@@ -4,6 +4,7 @@
 #include "bwe/bwe.h"
 #include "output.h"
 #include "simulcast.h"
+#include "temporal.h"
 
 _Static_assert((int)SFU_LIMIT_BANDWIDTH == (int)SFU_ALLOC_WHY_BANDWIDTH &&
                    (int)SFU_LIMIT_BUDGET == (int)SFU_ALLOC_WHY_BUDGET,
@@ -26,17 +27,33 @@ static uint32_t layer_bps(const sfu_stream *st, unsigned layer)
     return st->layers[layer].bps ? st->layers[layer].bps : guessed_bps(st, layer);
 }
 
-/* The slot as the allocator sees it: what it asks for among what arrives. */
-static sfu_alloc_slot_in slot_input(const sfu_slot *slot, int64_t now)
+/* A single-layer VP8 source's temporal levels as the slot's layers: up to its max_tid. */
+static unsigned temporal_input(const sfu_slot *slot, int64_t now, sfu_alloc_slot_in *in)
+{
+    uint32_t bps[SFU_TEMPORAL_LEVELS];
+    unsigned levels = sfu_temporal_levels(slot->source, now, bps);
+    if (!levels) return 0;
+    unsigned want = levels - 1 < slot->layers.max_tid ? levels - 1 : slot->layers.max_tid;
+    in->want = (int8_t)want;
+    in->usable = (uint8_t)((2u << want) - 1);
+    for (unsigned i = 0; i < levels; i++) in->bps[i] = bps[i];
+    return levels;
+}
+
+/* The slot as the allocator sees it: what it asks for among what arrives (*levels: the
+ * temporal levels it is given as layers, 0: none). */
+static sfu_alloc_slot_in slot_input(const sfu_slot *slot, int64_t now, unsigned *levels)
 {
     const sfu_stream *st = slot->source;
     sfu_alloc_slot_in in = {.audio = slot->kind == SFU_KIND_AUDIO, .priority = slot->priority, .want = -1};
+    *levels = 0;
     if (!st || st->desc.blocked || slot->layers.quality == SFU_QUALITY_OFF) return in;
     if (!st->desc.n_layers) {
         in.single_layer = !in.audio;
         in.want = 0;
         in.usable = 1;
         in.bps[0] = layer_bps(st, 0);
+        if (!in.audio) *levels = temporal_input(slot, now, &in);
         return in;
     }
     unsigned active = 0;
@@ -82,14 +99,15 @@ static void apply(sfu_slot *slot, int64_t now)
     sfu_simulcast_retarget_slot(slot, now);
 }
 
-static sfu_event slot_event(const sfu_slot *slot)
+static sfu_event slot_event(const sfu_slot *slot, unsigned levels)
 {
     return (sfu_event){.type = SFU_EV_SLOT_QUALITY,
                        .id = slot->transport->id,
                        .slot_id = slot->id,
                        .slot_layer = slot->alloc.started ? slot->alloc.level : -1,
                        .slot_layers = slot->source ? slot->source->desc.n_layers : 0,
-                       .slot_limit = slot->alloc.why};
+                       .slot_limit = slot->alloc.why,
+                       .slot_frame_levels = (uint8_t)levels};
 }
 
 void sfu_budget_transport(sfu_transport *t, int64_t now)
@@ -98,9 +116,10 @@ void sfu_budget_transport(sfu_transport *t, int64_t now)
     if (!n) return;
     sfu_alloc_slot_in in[SFU_ALLOC_MAX_SLOTS];
     sfu_alloc_slot st[SFU_ALLOC_MAX_SLOTS];
+    unsigned levels[SFU_ALLOC_MAX_SLOTS];
     for (size_t i = 0; i < n; i++) {
         sfu_slot *slot = g_ptr_array_index(t->slots, i);
-        in[i] = slot_input(slot, now);
+        in[i] = slot_input(slot, now, &levels[i]);
         st[i] = slot->alloc;
     }
     sfu_alloc_limits lim = limits_of(t, now);
@@ -117,9 +136,12 @@ void sfu_budget_transport(sfu_transport *t, int64_t now)
         bool changed = st[i].level != slot->alloc.level || st[i].why != slot->alloc.why ||
                        st[i].started != slot->alloc.started;
         slot->alloc = st[i]; /* (the hold's clock too, changed or not) */
+        /* every round: the source's levels come and go without the level changing */
+        uint8_t cap = slot->alloc.started ? sfu_temporal_level_cap(slot->alloc.level, levels[i]) : SFU_TEMPORAL_NONE;
+        if (slot->layers.tid_alloc != cap) sfu_temporal_cap(slot, cap);
         if (!any || !changed) continue;
         apply(slot, now);
-        if (slot->kind == SFU_KIND_VIDEO) evs[n_evs++] = slot_event(slot);
+        if (slot->kind == SFU_KIND_VIDEO) evs[n_evs++] = slot_event(slot, levels[i]);
     }
     if (n_evs) sfu_out_readings(t->core, evs, n_evs);
 }

@@ -126,6 +126,16 @@ typedef struct {
     uint32_t bps;                     /* smoothed over the last seconds (simulcast.c) */
 } sfu_stream_layer;
 
+/* A single-layer VP8 stream's temporal layers as they arrive (temporal.c): octets by the
+ * descriptor's TID (higher TIDs counted in the last), each level's rate, its last packet. */
+#define SFU_TEMPORAL_LEVELS 3
+typedef struct {
+    uint32_t octets[SFU_TEMPORAL_LEVELS]; /* received this second */
+    uint32_t bps[SFU_TEMPORAL_LEVELS];    /* smoothed over the last seconds (TID i alone) */
+    int64_t last_rx_us[SFU_TEMPORAL_LEVELS];
+    int64_t since_us; /* the second being counted began */
+} sfu_stream_temporal;
+
 struct sfu_stream {
     sfu_stream_desc desc; /* desc.ssrc (desc.layer_ssrcs) is filled in when learnt from the
                              mid (rid) extension; desc.blocked is the gate as it is now */
@@ -141,6 +151,7 @@ struct sfu_stream {
     int64_t last_keyframe_request_us;
     sfu_stream_layer layers[SFU_MAX_LAYERS]; /* desc.n_layers of them */
     int64_t layers_rate_since_us;
+    sfu_stream_temporal temporal;             /* a single-layer VP8 stream's temporal layers */
     sfu_layer_pause pause;                    /* which layers the publisher is told to send */
     sfu_source_repair repair[SFU_MAX_LAYERS]; /* [0] of a single stream, [layer] of a simulcast one */
 };
@@ -161,6 +172,10 @@ typedef struct {
     uint8_t tl0_offset, last_tl0;
     uint16_t next_in_seq; /* the current layer's next sequence number (temporal dropping) */
     bool paused;          /* the allocator's pause: nothing forwarded, the request kept */
+    /* a single-layer VP8 source's temporal cap (temporal.c; 0xff: none): the allocator's
+     * choice, taken on at the next frame start (tid_now), so no frame goes half out */
+    uint8_t tid_cap, tid_now;
+    uint8_t tid_alloc; /* the allocator's part of tid_cap (max_tid the subscriber's) */
 } sfu_slot_layers;
 
 struct sfu_slot {
@@ -208,7 +223,7 @@ typedef struct {
     bool keyframe;
     uint8_t pad;            /* RTP padding to add so the run has one size (router.c) */
     uint8_t layer;          /* simulcast layer of the packet's SSRC (0 for other streams) */
-    sfu_vp8_descriptor vp8; /* parsed for simulcast VP8 streams only (vp8.has_* false otherwise) */
+    sfu_vp8_descriptor vp8; /* parsed for VP8 streams (vp8.has_* false otherwise) */
     uint16_t next;          /* next pending packet of the same stream, in arrival order */
 } sfu_rx_pending;
 

@@ -89,6 +89,14 @@ static const char *limit_name(uint8_t limit)
     return limit == SFU_LIMIT_BANDWIDTH ? "bandwidth" : limit == SFU_LIMIT_BUDGET ? "budget" : NULL;
 }
 
+/* "reduced" when the slot gets fewer of its source's temporal layers (frames per second)
+ * than it has, "full" otherwise. */
+static const char *frame_rate_name(const dc_slot *s)
+{
+    bool reduced = s->alloc_frame_levels >= 2 && s->alloc_layer >= 0 && s->alloc_layer < s->alloc_frame_levels - 1;
+    return reduced ? "reduced" : "full";
+}
+
 static json_t *reason_json(const dc_slot *s)
 {
     const char *why = limit_name(s->alloc_limit);
@@ -108,10 +116,11 @@ void dc_mt_on_slot_quality(dc_meeting *m, const sfu_event *ev)
     s->alloc_layer = ev->slot_layer;
     s->alloc_layers = ev->slot_layers;
     s->alloc_limit = ev->slot_limit;
+    s->alloc_frame_levels = ev->slot_frame_levels;
     dc_mt_send(m, p->conn,
-               json_pack("{s:s, s:s, s:s, s:s, s:o}", "type", "slot_quality", "mid", s->mid, "layer",
+               json_pack("{s:s, s:s, s:s, s:s, s:o, s:s}", "type", "slot_quality", "mid", s->mid, "layer",
                          layer_name(s->alloc_layer, s->alloc_layers), "requested", quality_name(s->quality), "reason",
-                         reason_json(s)));
+                         reason_json(s), "frame_rate", frame_rate_name(s)));
 }
 
 json_t *dc_mt_slots_figures(const dc_participant *p)
@@ -121,11 +130,12 @@ json_t *dc_mt_slots_figures(const dc_participant *p)
         const dc_slot *s = &p->slots[i];
         if (!s->in_engine || s->kind != SFU_KIND_VIDEO) continue;
         json_array_append_new(
-            list, json_pack("{s:s, s:s, s:o, s:s, s:o, s:o}", "mid", s->mid, "use", dc_slot_use_name(s->use),
-                            "participant_id", s->source_stream ? json_string(s->source_pid) : json_null(), "requested",
-                            quality_name(s->quality), "layer",
-                            s->alloc_known ? json_string(layer_name(s->alloc_layer, s->alloc_layers)) : json_null(),
-                            "reason", reason_json(s)));
+            list,
+            json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:o}", "mid", s->mid, "use", dc_slot_use_name(s->use),
+                      "participant_id", s->source_stream ? json_string(s->source_pid) : json_null(), "requested",
+                      quality_name(s->quality), "layer",
+                      s->alloc_known ? json_string(layer_name(s->alloc_layer, s->alloc_layers)) : json_null(), "reason",
+                      reason_json(s), "frame_rate", s->alloc_known ? json_string(frame_rate_name(s)) : json_null()));
     }
     return list;
 }

@@ -80,9 +80,10 @@ typedef struct {
     uint8_t max_tid;         /* and the VP8 temporal layers (0xff: all) */
     /* what the engine's bandwidth allocator last said (SFU_EV_SLOT_QUALITY; meeting_budget.c) */
     bool alloc_known;
-    int8_t alloc_layer;   /* −1 paused */
-    uint8_t alloc_layers; /* the source's layers, 0: one encoding */
-    uint8_t alloc_limit;  /* sfu_limit */
+    int8_t alloc_layer;         /* −1 paused */
+    uint8_t alloc_layers;       /* the source's layers, 0: one encoding */
+    uint8_t alloc_limit;        /* sfu_limit */
+    uint8_t alloc_frame_levels; /* a single-layer source's temporal levels (alloc_layer among them), 0: none */
 } dc_slot;
 
 /* What the engine last said it can send to a transport's peer (SFU_EV_BANDWIDTH). */

@@ -5,6 +5,7 @@
 
 import { rtcConfiguration } from './ice.js';
 import { cameraEncodings } from './quality.js';
+import { screenEncodings } from './screen-share.js';
 
 export class Publisher extends EventTarget {
   constructor(signaling) {
@@ -31,7 +32,7 @@ export class Publisher extends EventTarget {
       this.tracks[kind] = track;
       if (track) track.enabled = !this.muted[kind];
       const streams = track ? [stream] : [];
-      const sendEncodings = kind === 'video' ? cameraEncodings(track) : undefined; // screen shares: one layer
+      const sendEncodings = kind === 'video' ? cameraEncodings(track) : undefined; // (screen shares: addScreenTransceiver)
       this.transceivers[kind] = pc.addTransceiver(track || kind, { direction: 'sendonly', streams, ...(sendEncodings && { sendEncodings }) });
     }
     preferCodecs(this.transceivers.video);
@@ -72,7 +73,8 @@ export class Publisher extends EventTarget {
   }
 
   addScreenTransceiver() {
-    this.transceivers.screen = this.pc.addTransceiver(this.screenTrack, { direction: 'sendonly' });
+    const sendEncodings = screenEncodings();
+    this.transceivers.screen = this.pc.addTransceiver(this.screenTrack, { direction: 'sendonly', ...(sendEncodings && { sendEncodings }) });
     preferCodecs(this.transceivers.screen);
   }
 

@@ -3,6 +3,20 @@
 // the browser's own bar. Emits `change`; start() rejects with the server's SignalingError
 // (share_busy, forbidden) or the browser's error (the user cancelled the picker).
 
+// The screen goes out in three VP8 temporal layers where the browser can (Chromium:
+// scalabilityMode L1T3): a site whose budget cannot carry the whole share then gets its
+// base layer, the same sharp slides at a quarter of the frame rate, instead of nothing
+// (the server's allocator picks the layers, PROTOCOL.md `slot_quality` frame_rate).
+const SCREEN_SCALABILITY = 'L1T3';
+
+/** sendEncodings for the screen transceiver, or undefined (one plain layer). */
+export function screenEncodings() {
+  const codecs = globalThis.RTCRtpSender?.getCapabilities?.('video')?.codecs || [];
+  const vp8 = codecs.find((c) => c.mimeType?.toLowerCase() === 'video/vp8');
+  if (!vp8?.scalabilityModes?.includes(SCREEN_SCALABILITY)) return undefined;
+  return [{ scalabilityMode: SCREEN_SCALABILITY }];
+}
+
 export class ScreenShare extends EventTarget {
   constructor() {
     super();

@@ -28,6 +28,13 @@ export function clock(ms) {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }
 
+// What the server's allocation did to a tile (PROTOCOL.md `slot_quality`): paused it,
+// sent it at a lower frame rate (a screen share's base temporal layers), or lowered it.
+function limitKind(q) {
+  if (q.layer === 'off') return 'paused';
+  return q.frame_rate === 'reduced' ? 'slower' : 'lowered';
+}
+
 function trackMuted(participant, kind) {
   const tr = participant?.tracks?.find((x) => x.kind === kind && !x.screen);
   return !tr || !!tr.muted || !!participant?.muted_by_chair?.[kind];
@@ -128,7 +135,7 @@ export class SlotTile {
     // The server lowered or paused this tile to fit the bandwidth: say so, and why (the
     // paused tile keeps its last picture, so without this it would look frozen).
     const q = extra.quality;
-    const limit = media === 'live' && q?.reason ? (q.layer === 'off' ? 'paused' : 'lowered') : '';
+    const limit = media === 'live' && q?.reason ? limitKind(q) : '';
     // Shown only when it is not good: a quiet tile means all is well. Not beside the
     // server's own reason: its layer switches and pauses read as freezes here.
     const link = media === 'live' && extra.link && !limit ? extra.link : 'good';

@@ -112,10 +112,12 @@ typedef struct {
     uint8_t n_layers, layers_active;
     /* SFU_EV_SLOT_QUALITY: the highest layer the slot may send now (0 lowest; a stream of
      * one encoding has only 0), −1 paused; slot_layers: the source's layers (0: one
-     * encoding); slot_limit: sfu_limit, NONE when nothing holds it below its request */
+     * encoding); slot_limit: sfu_limit, NONE when nothing holds it below its request;
+     * slot_frame_levels: a single-layer VP8 source's temporal levels (0: none), slot_layer
+     * then the highest sent (below the top one: a reduced frame rate) */
     uint32_t slot_id;
     int8_t slot_layer;
-    uint8_t slot_layers, slot_limit;
+    uint8_t slot_layers, slot_limit, slot_frame_levels;
 } sfu_event;
 
 typedef void (*sfu_wake_fn)(void *user);
