@@ -121,6 +121,9 @@ void sfu_budget_transport(sfu_transport *t, int64_t now)
         sfu_slot *slot = g_ptr_array_index(t->slots, i);
         in[i] = slot_input(slot, now, &levels[i]);
         st[i] = slot->alloc;
+        /* levels appearing (or gone) are other layers: placed afresh, not held at the old one */
+        if (levels[i] != slot->layers.frame_levels) st[i] = (sfu_alloc_slot){0};
+        slot->layers.frame_levels = (uint8_t)levels[i];
     }
     sfu_alloc_limits lim = limits_of(t, now);
     for (size_t i = 0; i < n && !lim.switching; i++) {

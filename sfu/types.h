@@ -175,7 +175,8 @@ typedef struct {
     /* a single-layer VP8 source's temporal cap (temporal.c; 0xff: none): the allocator's
      * choice, taken on at the next frame start (tid_now), so no frame goes half out */
     uint8_t tid_cap, tid_now;
-    uint8_t tid_alloc; /* the allocator's part of tid_cap (max_tid the subscriber's) */
+    uint8_t tid_alloc;    /* the allocator's part of tid_cap (max_tid the subscriber's) */
+    uint8_t frame_levels; /* the source's temporal levels the allocator last chose among */
 } sfu_slot_layers;
 
 struct sfu_slot {

@@ -1,6 +1,6 @@
 /* The bandwidth allocator (sfu/allocator.c) with a fake clock: priority order, the order
  * in which slots step down and pause, collapse to audio only, hysteresis under an
- * oscillating estimate, single-layer slots, and trials above the estimate. Rates: layers
+ * oscillating estimate, single-layer slots (with temporal levels), and trials above the estimate. Rates: layers
  * of 150 k / 500 k / 1.5 Mbit/s, audio 40 kbit/s. */
 #include <string.h>
 
@@ -153,6 +153,47 @@ static void test_single_layer(void)
     CHECK(st[2].level == -1); /* the order is strict: nothing after a slot that does not fit */
 }
 
+/* A single-layer screen share in three temporal layers (transport_budget.c gives its levels
+ * T0 / T0+T1 / all, lowest first, with their rates added up): a site budget that carries
+ * audio and the base layer but not more holds it at T0 (a quarter of the frames) with the
+ * budget as the reason, not paused; the estimate lowers its frame rate but never pauses it;
+ * without limits it returns to all frames after the hold. */
+static void test_temporal_levels(void)
+{
+    sfu_alloc_slot_in in[N]; /* (the first three used) */
+    meeting_slots(in);
+    in[1] = (sfu_alloc_slot_in){
+        .single_layer = true, .priority = 0, .want = 2, .usable = 7, .bps = {120000, 200000, 320000}};
+    in[2] = video(1);
+    sfu_alloc_slot st[3] = {0};
+    sfu_alloc_transport tr = {0};
+    int64_t now = 1000;
+    round_at(0, 0, false, &tr, in, st, 3, now);
+    CHECK(st[1].level == 2 && st[1].why == SFU_ALLOC_WHY_NONE);
+    /* 220 k: audio 40 k + T0 120 k fit, T0+T1 (200 k, 190 k within the tolerance) does not */
+    CHECK(round_at(0, 220000, false, &tr, in, st, 3, now += TICK_US));
+    CHECK(st[1].level == 0 && st[1].why == SFU_ALLOC_WHY_BUDGET);
+    CHECK(st[2].level == -1 && st[2].why == SFU_ALLOC_WHY_BUDGET); /* the floor after it: paused */
+    /* 300 k: T0+T1 (236 k with headroom; 260 k free) after the hold, not at once */
+    round_at(0, 300000, false, &tr, in, st, 3, now += TICK_US);
+    CHECK(st[1].level == 0);
+    round_at(0, 300000, false, &tr, in, st, 3, now += SFU_ALLOC_UP_HOLD_US);
+    CHECK(st[1].level == 1 && st[1].why == SFU_ALLOC_WHY_BUDGET);
+    /* a budget below audio + T0 pauses it (the site budget, as any single-layer slot) */
+    round_at(0, 150000, false, &tr, in, st, 3, now += TICK_US);
+    CHECK(st[1].level == -1 && st[1].why == SFU_ALLOC_WHY_BUDGET);
+    /* the estimate alone, however low: the base frame rate (back after the hold), never a pause */
+    round_at(100000, 0, false, &tr, in, st, 3, now += TICK_US);
+    CHECK(st[1].level == -1);
+    round_at(100000, 0, false, &tr, in, st, 3, now += SFU_ALLOC_UP_HOLD_US);
+    CHECK(st[1].level == 0 && st[1].why == SFU_ALLOC_WHY_BANDWIDTH);
+    /* no limit: all the frames again, after the hold */
+    round_at(0, 0, false, &tr, in, st, 3, now += TICK_US);
+    CHECK(st[1].level == 0);
+    round_at(0, 0, false, &tr, in, st, 3, now += SFU_ALLOC_UP_HOLD_US);
+    CHECK(st[1].level == 2 && st[1].why == SFU_ALLOC_WHY_NONE);
+}
+
 /* Held low by the estimate with no congestion, the allocator tries what the site budget
  * allows: a trial that meets a cut fails at once and the next waits longer; one whose
  * levels the estimate then covers stays. */
@@ -223,6 +264,7 @@ int main(void)
     test_step_down_and_pause_order();
     test_hysteresis();
     test_single_layer();
+    test_temporal_levels();
     test_trials();
     test_new_source();
     return CHECK_RESULT();

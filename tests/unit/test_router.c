@@ -12,7 +12,7 @@
  * in a queue full of them; simulcast: layers learnt by rid, a slot's switch waiting for
  * the target layer's keyframe (requested, throttled per layer), sequence numbers,
  * timestamps, VP8 picture ids and TL0PICIDX continuous across it, temporal-layer
- * dropping without a gap, quiet layers not offered, quality off; transport-wide congestion
+ * dropping without a gap (a single-layer screen's temporal levels under a site budget too), quiet layers not offered, quality off; transport-wide congestion
  * control (numbered packets, feedback read, SFU_EV_BANDWIDTH); loss repair (a subscriber's
  * NACK answered by RTX or a resend, once per round trip, never across a re-pointing; the
  * publisher's gaps NACKed and its RTX unwrapped and forwarded; receiver reports; the switch
@@ -31,6 +31,7 @@
 #include "rtp/rtx.h"
 #include "rtp/twcc.h"
 #include "simulcast.h"
+#include "temporal.h"
 
 #define ROOM 7
 #define SEC 1000000
@@ -1704,6 +1705,136 @@ static void test_simulcast_nack(void)
     free_peers((peer *[]){&pub, &sub}, 2);
 }
 
+/* A single-layer VP8 screen share in three temporal layers (L1T3: TIDs 0 2 1 2 …, one
+ * packet a frame at 30 fps). What the subscriber saw, by out sequence number. */
+typedef struct {
+    const peer *pub;
+    uint32_t ssrc;
+    uint16_t seq, pid;
+    uint32_t ts;
+    uint8_t tl0;
+    unsigned frame;
+} l1t3_publisher;
+
+static const uint8_t l1t3_tids[4] = {0, 2, 1, 2};
+
+/* One frame (a keyframe every 64), the batch ended, the router's tick; what the subscriber
+ * got is kept in seen; its descriptor in *d. Returns the out sequence number, or -1. */
+static int l1t3_step(l1t3_publisher *p, const peer *sub, sc_seen *seen, sfu_vp8_descriptor *d, int64_t *now)
+{
+    uint8_t pkt[256], tid = l1t3_tids[p->frame % 4];
+    if (tid == 0) p->tl0++;
+    core->now_us = *now += 33333;
+    feed(p->pub, pkt, simulcast_packet(pkt, p->ssrc, "s", p->seq++, p->ts, p->frame % 64 == 0, p->pid++, p->tl0, tid),
+         false);
+    p->ts += 3000;
+    p->frame++;
+    end_batch();
+    sfu_router_tick(core, *now);
+    size_t n = received(sub, gs, 512);
+    int out = -1;
+    for (size_t i = 0; i < n; i++) {
+        if (gs[i].rtcp) continue;
+        sc_keep(seen, &gs[i]);
+        out = gs[i].h.seq;
+        sfu_vp8_parse_descriptor(gs[i].buf + gs[i].h.payload_off, gs[i].h.payload_len, d);
+    }
+    forget_sent();
+    return out;
+}
+
+/* The last SFU_EV_SLOT_QUALITY of the slot among the events waiting, or NULL. */
+static const sfu_event *slot_quality_event(uint32_t slot_id)
+{
+    const sfu_event *evs, *last = NULL;
+    for (size_t i = 0, n = drain_events(&evs); i < n; i++)
+        if (evs[i].type == SFU_EV_SLOT_QUALITY && evs[i].slot_id == slot_id) last = &evs[i];
+    return last;
+}
+
+/* The screen's temporal levels under a site budget: once the rate of each TID is measured,
+ * a budget that carries T0 but not T0+T1 caps the slot at TID 0 (reported: level 0 of 3,
+ * the budget); the frames above leave no gap in sequence numbers, picture ids or
+ * TL0PICIDX, and a NACK is answered with the packet as it was renumbered; without the
+ * budget every frame comes back (after the allocator's hold), still without a gap. */
+static void test_temporal_levels_of_one_encoding(void)
+{
+    peer pub = connect_peer(321, 5321), sub = connect_peer(322, 5322);
+    add_stream(323, &pub, SFU_KIND_VIDEO, 96, 0x3230);
+    add_slot(324, &sub, SFU_KIND_VIDEO, 0x5931);
+    set_rtx(324, 0x6931, 100, 101);
+    point(324, 323, 100);
+    forget_sent();
+    static sc_seen seen[512];
+    memset(seen, 0, sizeof seen);
+    l1t3_publisher p = {.pub = &pub, .ssrc = 0x3230, .seq = 65000, .pid = 32000, .ts = 5000, .tl0 = 200};
+    int64_t now = 700 * SEC;
+    sfu_vp8_descriptor d;
+
+    /* 3 s unlimited: every frame, numbers as they come; the levels measured */
+    int out = -1, last = -1;
+    uint16_t last_pid = 0;
+    for (int f = 0; f < 90; f++) {
+        out = l1t3_step(&p, &sub, seen, &d, &now);
+        CHECK(out >= 0);
+        CHECK(last < 0 || (out == (uint16_t)(last + 1) && d.picture_id == ((last_pid + 1) & 0x7fff)));
+        last = out, last_pid = d.picture_id;
+    }
+    sfu_stream *st = g_hash_table_lookup(core->streams, GUINT_TO_POINTER(323));
+    uint32_t bps[SFU_TEMPORAL_LEVELS];
+    CHECK(st && sfu_temporal_levels(st, now, bps) == 3 && bps[0] < bps[1] && bps[1] < bps[2]);
+    drain_events(&(const sfu_event *){0});
+
+    /* a budget between T0 and T0+T1: only TID 0 frames from the next frame start on */
+    sfu_transport *t = transport_of(&sub);
+    t->site_budget_bps = (uint32_t)((uint64_t)bps[0] * 3 / 2);
+    int outs[16], n_out = 0;
+    uint8_t last_tl0 = 0;
+    for (int f = 0; f < 48 && n_out < 16; f++) {
+        bool base = l1t3_tids[p.frame % 4] == 0;
+        out = l1t3_step(&p, &sub, seen, &d, &now);
+        if (f < 4) { /* (the cap is taken on at the first frame start after the tick) */
+            if (out >= 0) last = out, last_pid = d.picture_id, last_tl0 = d.tl0picidx;
+            continue;
+        }
+        CHECK((out >= 0) == base);
+        if (out < 0) continue;
+        CHECK(out == (uint16_t)(last + 1) && d.picture_id == ((last_pid + 1) & 0x7fff) && d.has_tid && d.tid == 0);
+        CHECK(n_out == 0 || d.tl0picidx == (uint8_t)(last_tl0 + 1));
+        last = out, last_pid = d.picture_id, last_tl0 = d.tl0picidx;
+        outs[n_out++] = out;
+    }
+    CHECK(n_out == 11); /* (the base frames of 44) */
+    const sfu_event *ev = slot_quality_event(324);
+    CHECK(ev && ev->slot_layer == 0 && ev->slot_frame_levels == 3 && ev->slot_limit == SFU_LIMIT_BUDGET);
+    sfu_slot *slot = g_hash_table_lookup(core->slots, GUINT_TO_POINTER(324));
+    CHECK(slot && slot->layers.tid_cap == 0 && !slot->layers.paused);
+    /* a NACK for each: the packet as it was renumbered */
+    for (int i = 0; i < n_out; i += 3) CHECK(sc_repaired_as_sent(&sub, 0x5931, seen, (uint16_t)outs[i]));
+
+    /* the budget lifted: every frame again after the hold, continuing the numbers */
+    t->site_budget_bps = 0;
+    int back = -1;
+    for (int f = 0; f < 120 && back < 0; f++) {
+        bool base = l1t3_tids[p.frame % 4] == 0;
+        out = l1t3_step(&p, &sub, seen, &d, &now);
+        if (out < 0) continue;
+        CHECK(out == (uint16_t)(last + 1) && d.picture_id == ((last_pid + 1) & 0x7fff));
+        last = out, last_pid = d.picture_id;
+        if (!base) back = f;
+    }
+    CHECK(back >= 0 && back * 33333 >= SFU_ALLOC_UP_HOLD_US);
+    for (int f = 0; f < 8; f++) {
+        out = l1t3_step(&p, &sub, seen, &d, &now);
+        CHECK(out == (uint16_t)(last + 1) && d.picture_id == ((last_pid + 1) & 0x7fff));
+        last = out, last_pid = d.picture_id;
+    }
+    ev = slot_quality_event(324);
+    CHECK(ev && ev->slot_layer == 2 && ev->slot_limit == SFU_LIMIT_NONE);
+    CHECK(sc_repaired_as_sent(&sub, 0x5931, seen, (uint16_t)last));
+    free_peers((peer *[]){&pub, &sub}, 2);
+}
+
 /* The publisher's side of a simulcast stream: a gap in one layer is NACKed on that layer's
  * SSRC only; the layer's RTX, its SSRC never announced, is learnt from the repaired-rid
  * extension, unwrapped into the layer and forwarded to the slot showing it; the receiver
@@ -1855,6 +1986,7 @@ int main(void)
     test_uplink_feedback();
     test_unwatched_layers_paused();
     test_screen_beside_simulcast_camera();
+    test_temporal_levels_of_one_encoding();
 
     sfu_core_free(core);
     sfu_dtls_cert_free(server_cert);
