@@ -1,6 +1,8 @@
 /* The allocator applied to subscriber transports (transport_budget.h). */
 #include "transport_budget.h"
 
+#include <string.h>
+
 #include "bwe/bwe.h"
 #include "output.h"
 #include "simulcast.h"
@@ -10,6 +12,7 @@ _Static_assert((int)SFU_LIMIT_BANDWIDTH == (int)SFU_ALLOC_WHY_BANDWIDTH &&
                    (int)SFU_LIMIT_BUDGET == (int)SFU_ALLOC_WHY_BUDGET,
                "the public limit names the allocator's reasons");
 _Static_assert(SFU_MAX_LAYERS <= SFU_ALLOC_MAX_LAYERS, "the allocator takes every layer");
+_Static_assert(sizeof((sfu_event){0}.slot_kbps) / sizeof(uint16_t) == SFU_ALLOC_MAX_LAYERS, "a rate per layer");
 
 /* Until a layer has been measured (its first second), what such a layer usually takes:
  * 150 k / 500 k / 1.5 Mbit/s for three layers (the top one for a single encoding), and an
@@ -99,6 +102,20 @@ static void apply(sfu_slot *slot, int64_t now)
     sfu_simulcast_retarget_slot(slot, now);
 }
 
+/* The rates the allocator counts the slot's layers at, kbit/s; whether one moved by a
+ * fifth (or came or went) since last reported. */
+static bool rates_moved(const sfu_alloc_slot_in *in, const sfu_slot *slot, uint16_t *kbps)
+{
+    bool moved = false;
+    for (int l = 0; l < SFU_ALLOC_MAX_LAYERS; l++) {
+        uint32_t k = l <= in->want && (in->usable & 1u << l) ? (in->bps[l] + 500) / 1000 : 0;
+        kbps[l] = (uint16_t)(k < UINT16_MAX ? k : UINT16_MAX);
+        uint32_t was = slot->reported_kbps[l];
+        moved |= (kbps[l] == 0) != (was == 0) || kbps[l] * 5u > was * 6u || kbps[l] * 5u < was * 4u;
+    }
+    return moved;
+}
+
 static sfu_event slot_event(const sfu_slot *slot, unsigned levels)
 {
     return (sfu_event){.type = SFU_EV_SLOT_QUALITY,
@@ -107,7 +124,8 @@ static sfu_event slot_event(const sfu_slot *slot, unsigned levels)
                        .slot_layer = slot->alloc.started ? slot->alloc.level : -1,
                        .slot_layers = slot->source ? slot->source->desc.n_layers : 0,
                        .slot_limit = slot->alloc.why,
-                       .slot_frame_levels = (uint8_t)levels};
+                       .slot_frame_levels = (uint8_t)levels,
+                       .slot_kbps = {slot->reported_kbps[0], slot->reported_kbps[1], slot->reported_kbps[2]}};
 }
 
 void sfu_budget_transport(sfu_transport *t, int64_t now)
@@ -142,9 +160,13 @@ void sfu_budget_transport(sfu_transport *t, int64_t now)
         /* every round: the source's levels come and go without the level changing */
         uint8_t cap = slot->alloc.started ? sfu_temporal_level_cap(slot->alloc.level, levels[i]) : SFU_TEMPORAL_NONE;
         if (slot->layers.tid_alloc != cap) sfu_temporal_cap(slot, cap);
-        if (!any || !changed) continue;
-        apply(slot, now);
-        if (slot->kind == SFU_KIND_VIDEO) evs[n_evs++] = slot_event(slot, levels[i]);
+        if (any && changed) apply(slot, now);
+        if (slot->kind != SFU_KIND_VIDEO || !slot->alloc.started) continue;
+        uint16_t kbps[SFU_ALLOC_MAX_LAYERS];
+        bool moved = rates_moved(&in[i], slot, kbps);
+        if (!(any && changed) && !moved) continue;
+        memcpy(slot->reported_kbps, kbps, sizeof kbps);
+        evs[n_evs++] = slot_event(slot, levels[i]);
     }
     if (n_evs) sfu_out_readings(t->core, evs, n_evs);
 }

@@ -200,6 +200,7 @@ struct sfu_slot {
     sfu_slot_repair repair;
     uint8_t priority;     /* the allocator's order among the transport's video slots (smaller first) */
     sfu_alloc_slot alloc; /* the allocator's level for it (transport_budget.c) */
+    uint16_t reported_kbps[SFU_ALLOC_MAX_LAYERS]; /* the layer rates last reported with it */
 };
 
 /* One worker's counters (see sfu_stats). Written by the worker thread only, read by

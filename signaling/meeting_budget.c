@@ -112,15 +112,29 @@ void dc_mt_on_slot_quality(dc_meeting *m, const sfu_event *ev)
     for (size_t i = 0; i < p->n_slots && !s; i++)
         if (p->slots[i].slot_id == ev->slot_id) s = &p->slots[i];
     if (!s) return;
+    /* the rates alone moved: only the technicians' figures change */
+    bool told = s->alloc_known && s->alloc_layer == ev->slot_layer && s->alloc_layers == ev->slot_layers &&
+                s->alloc_limit == ev->slot_limit && s->alloc_frame_levels == ev->slot_frame_levels;
     s->alloc_known = true;
     s->alloc_layer = ev->slot_layer;
     s->alloc_layers = ev->slot_layers;
     s->alloc_limit = ev->slot_limit;
     s->alloc_frame_levels = ev->slot_frame_levels;
+    memcpy(s->alloc_kbps, ev->slot_kbps, sizeof s->alloc_kbps);
+    if (told) return;
     dc_mt_send(m, p->conn,
                json_pack("{s:s, s:s, s:s, s:s, s:o, s:s}", "type", "slot_quality", "mid", s->mid, "layer",
                          layer_name(s->alloc_layer, s->alloc_layers), "requested", quality_name(s->quality), "reason",
                          reason_json(s), "frame_rate", frame_rate_name(s)));
+}
+
+/* The rates of the layers (temporal levels) the allocator chooses among, lowest first. */
+static json_t *rates_json(const dc_slot *s)
+{
+    json_t *list = json_array();
+    for (size_t l = 0; l < sizeof s->alloc_kbps / sizeof s->alloc_kbps[0]; l++)
+        if (s->alloc_kbps[l]) json_array_append_new(list, json_integer(s->alloc_kbps[l]));
+    return list;
 }
 
 json_t *dc_mt_slots_figures(const dc_participant *p)
@@ -131,11 +145,12 @@ json_t *dc_mt_slots_figures(const dc_participant *p)
         if (!s->in_engine || s->kind != SFU_KIND_VIDEO) continue;
         json_array_append_new(
             list,
-            json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:o}", "mid", s->mid, "use", dc_slot_use_name(s->use),
+            json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o}", "mid", s->mid, "use", dc_slot_use_name(s->use),
                       "participant_id", s->source_stream ? json_string(s->source_pid) : json_null(), "requested",
                       quality_name(s->quality), "layer",
                       s->alloc_known ? json_string(layer_name(s->alloc_layer, s->alloc_layers)) : json_null(), "reason",
-                      reason_json(s), "frame_rate", s->alloc_known ? json_string(frame_rate_name(s)) : json_null()));
+                      reason_json(s), "frame_rate", s->alloc_known ? json_string(frame_rate_name(s)) : json_null(),
+                      "rates_kbps", s->alloc_known ? rates_json(s) : json_null()));
     }
     return list;
 }

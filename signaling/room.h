@@ -84,6 +84,7 @@ typedef struct {
     uint8_t alloc_layers;       /* the source's layers, 0: one encoding */
     uint8_t alloc_limit;        /* sfu_limit */
     uint8_t alloc_frame_levels; /* a single-layer source's temporal levels (alloc_layer among them), 0: none */
+    uint16_t alloc_kbps[3];     /* each layer's (level's) rate as the allocator counts it, 0: none */
 } dc_slot;
 
 /* What the engine last said it can send to a transport's peer (SFU_EV_BANDWIDTH). */
