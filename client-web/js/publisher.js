@@ -74,7 +74,13 @@ export class Publisher extends EventTarget {
 
   addScreenTransceiver() {
     const sendEncodings = screenEncodings();
-    this.transceivers.screen = this.pc.addTransceiver(this.screenTrack, { direction: 'sendonly', ...(sendEncodings && { sendEncodings }) });
+    const init = { direction: 'sendonly' };
+    try {
+      this.transceivers.screen = this.pc.addTransceiver(this.screenTrack, { ...init, ...(sendEncodings && { sendEncodings }) });
+    } catch (e) {
+      if (!sendEncodings) throw e;
+      this.transceivers.screen = this.pc.addTransceiver(this.screenTrack, init); // the mode refused: one layer
+    }
     preferCodecs(this.transceivers.screen);
   }
 

@@ -9,11 +9,16 @@
 // (the server's allocator picks the layers, PROTOCOL.md `slot_quality` frame_rate).
 const SCREEN_SCALABILITY = 'L1T3';
 
-/** sendEncodings for the screen transceiver, or undefined (one plain layer). */
+/**
+ * sendEncodings for the screen transceiver, or undefined (one plain layer) when the
+ * browser's capabilities list VP8's scalability modes without L1T3. Chromium does not list
+ * them (without a flag) but takes the mode; a browser that refuses it makes
+ * addTransceiver throw, and the publisher then adds the screen without it.
+ */
 export function screenEncodings() {
   const codecs = globalThis.RTCRtpSender?.getCapabilities?.('video')?.codecs || [];
   const vp8 = codecs.find((c) => c.mimeType?.toLowerCase() === 'video/vp8');
-  if (!vp8?.scalabilityModes?.includes(SCREEN_SCALABILITY)) return undefined;
+  if (!vp8 || (vp8.scalabilityModes && !vp8.scalabilityModes.includes(SCREEN_SCALABILITY))) return undefined;
   return [{ scalabilityMode: SCREEN_SCALABILITY }];
 }
 
