@@ -11,9 +11,10 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from './lib/server.mjs';
-import { launchChromium, waitUntil, endAll, FAKE_SCREEN_CAPTURE } from './lib/participants.mjs';
+import { launchChromium, waitUntil, endAll, keepPeerConnections, FAKE_SCREEN_CAPTURE } from './lib/participants.mjs';
 import { probeScreen } from './lib/live.mjs';
 import { devToken } from './lib/tokens.mjs';
+import { adminConfig, admin } from './lib/admin.mjs';
 
 const ROOM = 'e2e-screen-fps';
 const SITE = 'UBND xã Bản Pho';
@@ -21,14 +22,6 @@ const ADMIN = 'admin-credential-screen-fps-5c21';
 const STEP = { timeout: 120000 };
 const SLOW = process.env.DIEMCAU_E2E_TAG?.includes('asan') ? 2 : 1;
 const SAMPLE_MS = 5000;
-
-/** Keeps every RTCPeerConnection the page makes (window.__pcs), for getStats. */
-const keepPcs = () => {
-  const Orig = window.RTCPeerConnection;
-  window.RTCPeerConnection = class extends Orig {
-    constructor(...a) { super(...a); window.__pcs = [...(window.__pcs || []), this]; }
-  };
-};
 
 /** The page's inbound video that feeds its screen tile: frames decoded, freezes, keyframes. */
 const screenInbound = (p) => p.page.evaluate(async () => {
@@ -94,17 +87,8 @@ describe('the screen at a low frame rate under a site budget', { timeout: 420000
   let server, chair, site, free;
   let freeFps;
 
-  const admin = (method, body) => fetch(`http://127.0.0.1:${server.httpPort}/admin/sites/${encodeURIComponent(SITE)}/budget`, {
-    method, headers: { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'application/json' },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const figures = async () => {
-    const r = await fetch(`http://127.0.0.1:${server.httpPort}/admin/rooms/${ROOM}/transports.json`, {
-      headers: { Authorization: `Bearer ${ADMIN}` },
-    });
-    assert.equal(r.status, 200);
-    return (await r.json()).participants.find((x) => x.site === SITE);
-  };
+  const budget = (kbps) => admin(server, ADMIN).siteBudget(SITE, kbps);
+  const figures = () => admin(server, ADMIN).participantAt(ROOM, SITE);
   const screenSlot = async () => (await figures())?.slots.find((s) => s.use === 'screen');
   /** Frames presented by both observers' screen tiles over the same SAMPLE_MS, per second. */
   const bothFps = async () => {
@@ -113,17 +97,12 @@ describe('the screen at a low frame rate under a site budget', { timeout: 420000
   };
 
   before(async () => {
-    const { mkdtempSync, writeFileSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const config = join(mkdtempSync(join(tmpdir(), 'diemcau-screen-fps-')), 'server.json');
-    writeFileSync(config, JSON.stringify({ admin_token: ADMIN }));
-    server = await startServer('screen-fps', ['--config', config, '--ice-tcp', 'false']);
+    server = await startServer('screen-fps', ['--config', adminConfig('screen-fps', ADMIN), '--ice-tcp', 'false']);
     [chair, site, free] = await Promise.all([
       launchChromium('fps-chair', [...FAKE_SCREEN_CAPTURE, '--use-fake-device-for-media-stream=fps=15']),
       launchChromium('fps-site'), launchChromium('fps-free'),
     ]);
-    for (const p of [chair, site, free]) await p.page.addInitScript(keepPcs);
+    for (const p of [chair, site, free]) await keepPeerConnections(p);
   }, STEP);
 
   after(() => endAll(server, [chair, site, free].filter(Boolean), 'screen-fps'));
@@ -169,7 +148,7 @@ describe('the screen at a low frame rate under a site budget', { timeout: 420000
     assert.ok(levels[1] * 1.05 > kbps - audioKbps, `the budget leaves out T0+T1: ${JSON.stringify(levels)}, ${kbps}`);
     const pli0 = (await screenOutbound(chair)).pliCount;
     const in0 = await screenInbound(site);
-    assert.equal((await admin('PUT', { kbps })).status, 200);
+    assert.equal((await budget(kbps)).status, 200);
     const r = await waitUntil('the site\'s screen tile to say its frame rate is lowered', async () => {
       const n = await screenNote(site);
       const s = n?.limit === 'slower' ? null : await screenSlot();
@@ -203,7 +182,7 @@ describe('the screen at a low frame rate under a site budget', { timeout: 420000
   });
 
   it('the budget is cleared: the site\'s frame rate comes back', STEP, async () => {
-    assert.equal((await admin('DELETE')).status, 200);
+    assert.equal((await budget(null)).status, 200);
     await waitUntil('the note to go', async () => {
       const n = await screenNote(site);
       return { ok: n && !n.limit, detail: JSON.stringify(n) };

@@ -10,7 +10,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from './lib/server.mjs';
-import { launchChromium, waitForTiles, waitForSending, waitUntil, endAll } from './lib/participants.mjs';
+import { launchChromium, waitForTiles, waitForSending, waitUntil, endAll, keepPeerConnections } from './lib/participants.mjs';
+import { adminConfig, admin as adminOf } from './lib/admin.mjs';
 import { waitForLiveTiles, probeTiles } from './lib/live.mjs';
 import { devToken } from './lib/tokens.mjs';
 
@@ -49,36 +50,17 @@ describe('a site budget: audio and the floor first, the gallery paused and told 
   const id = {};
   let width;
 
-  const admin = (method, body) => fetch(`http://127.0.0.1:${server.httpPort}/admin/sites/${encodeURIComponent(SITE)}/budget`, {
-    method, headers: { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'application/json' },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const figures = async () => {
-    const r = await fetch(`http://127.0.0.1:${server.httpPort}/admin/rooms/${ROOM}/transports.json`, {
-      headers: { Authorization: `Bearer ${ADMIN}` },
-    });
-    assert.equal(r.status, 200);
-    return (await r.json()).participants.find((x) => x.site === SITE);
-  };
+  const admin = (method, body) => adminOf(server, ADMIN).siteBudget(SITE, method === 'PUT' ? body.kbps : null);
+  const figures = () => adminOf(server, ADMIN).participantAt(ROOM, SITE);
 
   before(async () => {
-    const { mkdtempSync, writeFileSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const config = join(mkdtempSync(join(tmpdir(), 'diemcau-site-budget-')), 'server.json');
-    writeFileSync(config, JSON.stringify({ admin_token: ADMIN }));
-    server = await startServer('site-budget', ['--config', config, '--simulcast', 'true', '--ice-tcp', 'false']);
+    server = await startServer('site-budget', ['--config', adminConfig('site-budget', ADMIN), '--simulcast', 'true', '--ice-tcp', 'false']);
     // 15 fps cameras: five browsers encode three layers each on a small machine
     const camera = ['--use-fake-device-for-media-stream=fps=15'];
     const launched = await Promise.all(['chair', 'floor', 'g1', 'g2', 'g3'].map((l) => launchChromium(`budget-${l}`, camera)));
     [chair, holder] = launched;
     gallery.push(...launched.slice(2));
-    await chair.page.addInitScript(() => {
-      const Orig = window.RTCPeerConnection;
-      window.RTCPeerConnection = class extends Orig {
-        constructor(...a) { super(...a); window.__pcs = [...(window.__pcs || []), this]; }
-      };
-    });
+    await keepPeerConnections(chair);
   }, STEP);
 
   after(() => endAll(server, [chair, holder, ...gallery].filter(Boolean), 'site-budget'));

@@ -1585,6 +1585,22 @@ static void sc_keep(sc_seen *seen, const got *g)
     if (s->have) memcpy(s->payload, g->buf + g->h.payload_off, g->h.payload_len);
 }
 
+/* What the subscriber got since the last forget_sent, kept in seen (the last packet's VP8
+ * descriptor in *d, if d); the last out sequence number, or -1. */
+static int keep_received(const peer *sub, sc_seen *seen, sfu_vp8_descriptor *d)
+{
+    size_t n = received(sub, gs, 512);
+    int out = -1;
+    for (size_t i = 0; i < n; i++) {
+        if (gs[i].rtcp) continue;
+        sc_keep(seen, &gs[i]);
+        out = gs[i].h.seq;
+        if (d) sfu_vp8_parse_descriptor(gs[i].buf + gs[i].h.payload_off, gs[i].h.payload_len, d);
+    }
+    forget_sent();
+    return out;
+}
+
 /* One frame of layer i for each of `layers` (a bit mask), the batch ended; what the
  * subscriber got is kept in seen. Returns the out sequence number forwarded, or -1. */
 static int sc_step(sc_publisher *p, const peer *sub, sc_seen *seen, unsigned layers, unsigned key_layer, uint8_t tid,
@@ -1594,15 +1610,7 @@ static int sc_step(sc_publisher *p, const peer *sub, sc_seen *seen, unsigned lay
     for (unsigned i = 0; i < 3; i++)
         if (layers >> i & 1) sc_frame(p, i, i == key_layer, tid);
     end_batch();
-    size_t n = received(sub, gs, 512);
-    int out = -1;
-    for (size_t i = 0; i < n; i++) {
-        if (gs[i].rtcp) continue;
-        sc_keep(seen, &gs[i]);
-        out = gs[i].h.seq;
-    }
-    forget_sent();
-    return out;
+    return keep_received(sub, seen, NULL);
 }
 
 /* The subscriber's NACK for out: exactly one RTX packet back, carrying what it was sent as
@@ -1731,16 +1739,7 @@ static int l1t3_step(l1t3_publisher *p, const peer *sub, sc_seen *seen, sfu_vp8_
     p->frame++;
     end_batch();
     sfu_router_tick(core, *now);
-    size_t n = received(sub, gs, 512);
-    int out = -1;
-    for (size_t i = 0; i < n; i++) {
-        if (gs[i].rtcp) continue;
-        sc_keep(seen, &gs[i]);
-        out = gs[i].h.seq;
-        sfu_vp8_parse_descriptor(gs[i].buf + gs[i].h.payload_off, gs[i].h.payload_len, d);
-    }
-    forget_sent();
-    return out;
+    return keep_received(sub, seen, d);
 }
 
 /* The last SFU_EV_SLOT_QUALITY of the slot among the events waiting, or NULL. */

@@ -186,6 +186,16 @@ class Participant {
   }
 }
 
+/** From the next page load on, keeps every RTCPeerConnection the page makes in window.__pcs (for getStats). */
+export async function keepPeerConnections(p) {
+  await p.page.addInitScript(() => {
+    const Orig = window.RTCPeerConnection;
+    window.RTCPeerConnection = class extends Orig {
+      constructor(...a) { super(...a); window.__pcs = [...(window.__pcs || []), this]; }
+    };
+  });
+}
+
 /** extraArgs: more Chromium switches, e.g. to take UDP away from one participant;
  * executablePath: another way to start Chromium (lib/netns.mjs starts it in a site's
  * own network namespace). */
