@@ -103,7 +103,9 @@ static void apply(sfu_slot *slot, int64_t now)
 }
 
 /* The rates the allocator counts the slot's layers at, kbit/s; whether one moved by a
- * fifth (or came or went) since last reported. */
+ * fifth (or came or went) since last reported. (Reported on their own only for a source
+ * with temporal levels, whose rates the technicians cannot guess from a layer's name;
+ * simulcast layers' come with each change of level.) */
 static bool rates_moved(const sfu_alloc_slot_in *in, const sfu_slot *slot, uint16_t *kbps)
 {
     bool moved = false;
@@ -163,7 +165,7 @@ void sfu_budget_transport(sfu_transport *t, int64_t now)
         if (any && changed) apply(slot, now);
         if (slot->kind != SFU_KIND_VIDEO || !slot->alloc.started) continue;
         uint16_t kbps[SFU_ALLOC_MAX_LAYERS];
-        bool moved = rates_moved(&in[i], slot, kbps);
+        bool moved = rates_moved(&in[i], slot, kbps) && levels[i];
         if (!(any && changed) && !moved) continue;
         memcpy(slot->reported_kbps, kbps, sizeof kbps);
         evs[n_evs++] = slot_event(slot, levels[i]);

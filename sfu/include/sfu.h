@@ -115,8 +115,8 @@ typedef struct {
      * encoding); slot_limit: sfu_limit, NONE when nothing holds it below its request;
      * slot_frame_levels: a single-layer VP8 source's temporal levels (0: none), slot_layer
      * then the highest sent (below the top one: a reduced frame rate); slot_kbps: what
-     * the allocator counts each of its layers (temporal levels) at, kbit/s (0: none). Also
-     * sent when those rates move by a fifth, for the technicians' figures. */
+     * the allocator counts each of its layers (temporal levels) at, kbit/s (0: none). For
+     * temporal levels, also sent when those rates move by a fifth (technicians' figures). */
     uint32_t slot_id;
     int8_t slot_layer;
     uint8_t slot_layers, slot_limit, slot_frame_levels;
