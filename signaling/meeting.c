@@ -519,7 +519,10 @@ static void handle_resume(dc_meeting *m, dc_conn *conn, const dc_request *req)
     p->conn = conn;
     conn->participant = p;
     dc_mt_reply_ok(m, conn, req, join_result(m, req, p));
-    send_subscribe_offer(m, p); /* always a fresh one: the client may have missed some */
+    /* always a fresh offer: the client may have missed some; and each slot's last word on
+     * its quality (the page starts from none) */
+    send_subscribe_offer(m, p);
+    dc_mt_resend_slot_qualities(m, p);
 }
 
 /* ---- publishing ----------------------------------------------------------------------- */

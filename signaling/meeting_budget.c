@@ -95,6 +95,14 @@ static json_t *reason_json(const dc_slot *s)
     return why ? json_string(why) : json_null();
 }
 
+static void send_slot_quality(dc_meeting *m, const dc_participant *p, const dc_slot *s)
+{
+    dc_mt_send(m, p->conn,
+               json_pack("{s:s, s:s, s:s, s:s, s:o}", "type", "slot_quality", "mid", s->mid, "layer",
+                         layer_name(s->alloc_layer, s->alloc_layers), "requested", quality_name(s->quality), "reason",
+                         reason_json(s)));
+}
+
 void dc_mt_on_slot_quality(dc_meeting *m, const sfu_event *ev)
 {
     dc_pc pc;
@@ -108,10 +116,13 @@ void dc_mt_on_slot_quality(dc_meeting *m, const sfu_event *ev)
     s->alloc_layer = ev->slot_layer;
     s->alloc_layers = ev->slot_layers;
     s->alloc_limit = ev->slot_limit;
-    dc_mt_send(m, p->conn,
-               json_pack("{s:s, s:s, s:s, s:s, s:o}", "type", "slot_quality", "mid", s->mid, "layer",
-                         layer_name(s->alloc_layer, s->alloc_layers), "requested", quality_name(s->quality), "reason",
-                         reason_json(s)));
+    send_slot_quality(m, p, s);
+}
+
+void dc_mt_resend_slot_qualities(dc_meeting *m, const dc_participant *p)
+{
+    for (size_t i = 0; i < p->n_slots; i++)
+        if (p->slots[i].in_engine && p->slots[i].alloc_known) send_slot_quality(m, p, &p->slots[i]);
 }
 
 json_t *dc_mt_slots_figures(const dc_participant *p)

@@ -59,6 +59,8 @@ void dc_mt_apply_budgets(dc_meeting *m);
 uint8_t dc_mt_slot_priority(const dc_meeting *m, dc_slot_use use);
 /* SFU_EV_SLOT_QUALITY: kept for the figures, and the subscriber's page is told. */
 void dc_mt_on_slot_quality(dc_meeting *m, const sfu_event *ev);
+/* Every slot's last slot_quality again, to a page that resumed (it may have missed some). */
+void dc_mt_resend_slot_qualities(dc_meeting *m, const dc_participant *p);
 /* Per video slot in the engine: what it shows, asks, gets and why (transports.json). */
 json_t *dc_mt_slots_figures(const dc_participant *p);
 

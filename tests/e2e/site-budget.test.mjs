@@ -6,7 +6,8 @@
 // holder's picture on its low layer (frames keep coming), while the gallery tiles pause (all
 // but at most one whose lowest layer still fits: the order is strict) and
 // say why. The technicians' figures (transports.json) show each slot's layer and reason.
-// Once the budget is cleared (DELETE) the gallery moves again.
+// A page that resumes a dropped connection is told again why. Once the budget is cleared
+// (DELETE) the gallery moves again.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from './lib/server.mjs';
@@ -142,6 +143,22 @@ describe('a site budget: audio and the floor first, the gallery paused and told 
     // (the tile that still fitted may have paused since: rates are measured every second)
     assert.ok(pausedSlots.length >= r.paused.length, JSON.stringify(f.slots));
     assert.ok(pausedSlots.every((s) => s.reason === 'budget'));
+  });
+
+  it("the chair's page loses its connection and resumes: the paused tiles still say why", STEP, async () => {
+    const before = await chair.page.evaluate(() => window.diemcau.participantId);
+    await chair.page.evaluate(() => window.diemcau.dropConnection());
+    await waitUntil('the chair to resume', async () => {
+      const s = await chair.page.evaluate(() => ({ connection: window.diemcau.connection, id: window.diemcau.participantId,
+        banner: document.querySelector('#connection-banner').hidden ? null : document.querySelector('#connection-banner').textContent }));
+      return { ok: s.connection === 'open' && s.id === before && /Đã kết nối lại\./.test(s.banner || ''), detail: JSON.stringify(s) };
+    }, { timeoutMs: 15000 * SLOW, intervalMs: 100 });
+    // the page forgot what the server had said of each slot; the server says it again
+    await waitUntil('the paused tiles to say why again', async () => {
+      const t = await tiles(chair);
+      const paused = GALLERY.filter((n) => t[id[n]]?.limit === 'paused' && t[id[n]]?.reason === 'budget');
+      return { ok: paused.length >= GALLERY.length - 1, detail: JSON.stringify(t) };
+    }, { timeoutMs: 5000 * SLOW, intervalMs: 250 });
   });
 
   it('the budget is cleared: the gallery moves again', STEP, async () => {
