@@ -19,7 +19,10 @@ typedef struct {
     size_t offset; /* of a uint64_t in sfu_stats or dc_link_tally */
 } plain_metric;
 
-#define ENGINE(name, type, field, help) {"diemcau_" name, type, help, offsetof(sfu_stats, field)}
+#define ENGINE(name, type, field, help) \
+    { \
+        "diemcau_" name, type, help, offsetof(sfu_stats, field) \
+    }
 static const plain_metric engine_metrics[] = {
     ENGINE("datagrams_received_total", "counter", rx_packets, "Datagrams and ICE-TCP frames received (all kinds)."),
     ENGINE("received_bytes_total", "counter", rx_bytes, "Bytes of the datagrams received."),
@@ -39,7 +42,10 @@ static const plain_metric engine_metrics[] = {
     ENGINE("ice_tcp_closed_bad_total", "counter", tcp_closed_bad, "ICE-TCP connections closed for junk."),
 };
 
-#define TALLY(name, field, help) {"diemcau_" name, "counter", help, offsetof(dc_link_tally, field)}
+#define TALLY(name, field, help) \
+    { \
+        "diemcau_" name, "counter", help, offsetof(dc_link_tally, field) \
+    }
 static const plain_metric tally_metrics[] = {
     TALLY("rtp_received_total", packets_in, "RTP packets received from publishers (counted at each link report)."),
     TALLY("rtp_received_bytes_total", octets_in, "Bytes of the RTP packets received from publishers."),
@@ -171,8 +177,7 @@ static void meeting_section(GString *out, dc_meeting *m)
 
     const dc_link_tally *t = dc_meeting_link_tally(m);
     plain_metrics(out, tally_metrics, G_N_ELEMENTS(tally_metrics), t);
-    histogram_family(out, "diemcau_link_rtt_seconds", "Round-trip time of each link report that measured one.",
-                     t->rtt);
+    histogram_family(out, "diemcau_link_rtt_seconds", "Round-trip time of each link report that measured one.", t->rtt);
     histogram_family(out, "diemcau_link_jitter_seconds", "Interarrival jitter of each link report with media.",
                      t->jitter);
     histogram_family(out, "diemcau_link_loss_ratio", "Loss the last receiver report of each link report gave.",
@@ -207,7 +212,8 @@ bool dc_metrics_handle(void *user, const dc_http_request *req, dc_http_response 
     const dc_metrics_sources *src = user;
     if (strcmp(req->path, DC_METRICS_PATH)) return false;
     if (!src->cfg->admin_token_len) {
-        dc_http_api_error(resp, 404, "not_found", "metrics are off: set admin_token_file in the server's configuration");
+        dc_http_api_error(resp, 404, "not_found",
+                          "metrics are off: set admin_token_file in the server's configuration");
         return true;
     }
     if (!dc_admin_authorized(src->cfg, req->authorization)) {
