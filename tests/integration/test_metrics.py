@@ -18,15 +18,14 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-import uuid
 
 import pytest
 
 import webrtc_peer as wp
+from test_webrtcbin import publish_then_decode, room_name
 
 ADMIN = "metrics-admin-credential-5c1e9a07d2"
 TEST_TIMEOUT = 90
-MEDIA_TIMEOUT = 20
 SCRAPE_TIMEOUT = 15  # link reports come every 2 s; generous for the ASan build
 ALLOWED_LABELS = {"room", "worker", "reason", "direction", "le", "version"}
 
@@ -122,14 +121,11 @@ def rose(before, after, name):
 
 
 async def call_scraped(srv):
-    room = "metrics-" + uuid.uuid4().hex[:8]
+    room = room_name()
     pub = wp.WebRTCPeer(srv.ws_url, room, "Nguyễn Văn Phát")
     sub = wp.WebRTCPeer(srv.ws_url, room, "Trần Thị Xem")
     try:
-        await pub.connect()
-        await pub.publish()
-        await sub.connect()
-        await sub.wait_for(lambda: sub.video_frames() > 30, MEDIA_TIMEOUT, "the subscriber decoding video")
+        await publish_then_decode(pub, sub)
         ids = [pub.participant_id, sub.participant_id]
 
         # the first scrape once a link report has been summed: every family is there
