@@ -12,6 +12,7 @@ no counter may go down: what it counted stays in the totals. Without the admin c
 """
 
 import asyncio
+import logging
 import re
 import shutil
 import subprocess
@@ -147,6 +148,8 @@ async def call_scraped(srv):
         second = await wait_scrape(srv, lambda s: all(rose(first, s, n) for n in packet_counters),
                                    f"all of {packet_counters} to rise")
         promtool_check(second.text)
+        logging.info("second scrape: %s, rtt observations %s", {n: second.value(n) for n in packet_counters},
+                     second.value("diemcau_link_rtt_seconds_count", direction="subscribe"))
         assert_bounded(second, ids)
         assert_none_went_down(first, second)
         workers = [v for (n, _), v in second.samples.items() if n == "diemcau_worker_cpu_seconds_total"]
