@@ -148,8 +148,11 @@ async def call_scraped(srv):
         second = await wait_scrape(srv, lambda s: all(rose(first, s, n) for n in packet_counters),
                                    f"all of {packet_counters} to rise")
         promtool_check(second.text)
-        logging.info("second scrape: %s, rtt observations %s", {n: second.value(n) for n in packet_counters},
-                     second.value("diemcau_link_rtt_seconds_count", direction="subscribe"))
+        logging.info("second scrape: %s, rtt observations %s, keyframe requests in %s out %s",
+                     {n: second.value(n) for n in packet_counters},
+                     second.value("diemcau_link_rtt_seconds_count", direction="subscribe"),
+                     second.value("diemcau_keyframe_requests_received_total"),
+                     second.value("diemcau_keyframe_requests_sent_total"))
         assert_bounded(second, ids)
         assert_none_went_down(first, second)
         workers = [v for (n, _), v in second.samples.items() if n == "diemcau_worker_cpu_seconds_total"]

@@ -63,8 +63,8 @@ static void test_tally(void)
 static dc_http_response request(const dc_metrics_sources *src, const char *method, const char *path,
                                 const char *authorization)
 {
-    dc_http_request req = {.method = method, .path = path, .query = "", .authorization = authorization,
-                           .peer_ip = "10.0.0.9"};
+    dc_http_request req = {
+        .method = method, .path = path, .query = "", .authorization = authorization, .peer_ip = "10.0.0.9"};
     dc_http_response resp;
     memset(&resp, 0, sizeof resp);
     if (!dc_metrics_handle((void *)src, &req, &resp)) resp.status = -1;
