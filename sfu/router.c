@@ -140,7 +140,9 @@ static void request_keyframe(sfu_stream *st, int layer, int64_t now)
     *last = now;
     sfu_transport *t = st->transport;
     uint8_t *buf = sfu_out_buf(t->core);
-    if (buf) sfu_out_rtcp(t, 0, buf, sfu_rtcp_write_pli(buf, SFU_TX_BUF, t->rtcp_ssrc, ssrc));
+    if (!buf) return;
+    sfu_out_rtcp(t, 0, buf, sfu_rtcp_write_pli(buf, SFU_TX_BUF, t->rtcp_ssrc, ssrc));
+    sfu_count(&t->core->counters.keyframe_requests_out, 1);
 }
 
 bool sfu_slot_set_source(sfu_slot *slot, sfu_stream *source, uint8_t out_pt)
@@ -447,6 +449,7 @@ void sfu_router_fan_out(sfu_core *c)
 
 static void keyframe_wanted(sfu_transport *t, uint32_t out_ssrc, int64_t now)
 {
+    sfu_count(&t->core->counters.keyframe_requests_in, 1);
     sfu_slot *slot = sfu_slot_by_out_ssrc(t, out_ssrc);
     if (slot && slot->source) request_keyframe(slot->source, slot->layers.current, now);
 }

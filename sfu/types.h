@@ -194,6 +194,8 @@ typedef struct {
     _Atomic uint64_t tx_gso_sends, tx_gso_segments;
     _Atomic uint64_t transports, streams, slots;      /* in the tables now */
     _Atomic uint64_t tcp_connections, tcp_closed_bad; /* ICE-TCP: open now, closed as junk */
+    /* keyframe requests: PLI/FIR from subscribers, PLIs sent to publishers */
+    _Atomic uint64_t keyframe_requests_in, keyframe_requests_out;
 } sfu_counters;
 
 /* An RTP packet of the current receive batch, decrypted and parsed, waiting to be fanned

@@ -1036,6 +1036,7 @@ dc_meeting *dc_meeting_new(const dc_config *cfg, sfu *engine, dc_record *record,
     m->scratch = malloc(sizeof *m->scratch);
     m->ended_rooms = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     m->budgets = dc_site_budgets_new(cfg);
+    dc_link_tally_init(&m->links);
     char err[160];
     if (!dc_priority_parse(cfg->slot_priority, m->priority_rank, err, sizeof err)) /* (validated) */
         dc_priority_parse("screen,floor,chair,gallery", m->priority_rank, err, sizeof err);
@@ -1151,11 +1152,12 @@ static void tell_publisher_layers(dc_meeting *m, const sfu_event *ev)
 
 static void forward_engine_event(dc_meeting *m, const sfu_event *ev)
 {
-    if (ev->type == SFU_EV_LINK) { /* kept for the admin figures (meeting_figures.c) */
+    if (ev->type == SFU_EV_LINK) { /* kept for the admin figures (meeting_figures.c) and /metrics */
         dc_pc pc;
         dc_participant *p = dc_registry_by_transport(m->reg, ev->id, &pc);
         if (!p) return;
         dc_link *l = pc == DC_PC_SUBSCRIBE ? &p->sub_link : &p->pub_link;
+        dc_link_tally_add(&m->links, pc == DC_PC_PUBLISH ? DC_TALLY_PUBLISH : DC_TALLY_SUBSCRIBE, &l->last, &ev->link);
         l->before = l->last;
         l->before_ms = l->at_ms;
         l->last = ev->link;

@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "frame.h"
+#include "link_tally.h"
 #include "protocol.h"
 #include "room.h"
 #include "sfu.h"
@@ -56,6 +57,16 @@ void dc_meeting_poll_engine(dc_meeting *m);
  * null), "slots": [{"mid", "use", "participant_id", "requested", "layer", "reason"}]}]};
  * NULL if there is no such room. meeting_figures.c. */
 json_t *dc_meeting_room_figures(dc_meeting *m, const char *room);
+
+/* For /metrics (metrics.c), from meeting_metrics.c: each room's name, how many are in it
+ * and how many of them publish media (fn must not change the meeting); and every link
+ * report of the meeting's life, summed (link_tally.h). */
+typedef struct {
+    const char *room;
+    size_t participants, publishers;
+} dc_room_count;
+void dc_meeting_foreach_room_count(dc_meeting *m, void (*fn)(const dc_room_count *count, void *user), void *user);
+const dc_link_tally *dc_meeting_link_tally(const dc_meeting *m);
 
 /* A technician's budget for a site (kbit/s; 0 clears), applied at once to the site's
  * subscribers (meeting_budget.c). False for an empty or too long site name. */

@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "bandwidth_policy.h"
+#include "link_tally.h"
 #include "meeting.h"
 #include "record.h"
 #include "sdp.h"
@@ -21,6 +22,7 @@ struct dc_meeting {
     GHashTable *ended_rooms; /* room name → end time (ms): joins refused for a while */
     dc_site_budgets *budgets;
     uint8_t priority_rank[DC_PRIO_CLASSES]; /* cfg.slot_priority */
+    dc_link_tally links;                    /* every link report, summed (/metrics) */
 };
 
 int64_t dc_mt_now_ms(void);  /* monotonic */

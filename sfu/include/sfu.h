@@ -264,8 +264,17 @@ typedef struct {
      * before sending a byte is not refused); closed by a worker
      * for junk (a frame too long, or not STUN/DTLS/RTP/RTCP) */
     uint64_t tcp_connections, tcp_accepted, tcp_refused, tcp_closed_bad;
+    /* keyframe requests: PLI and FIR entries from subscribers; PLIs sent to publishers
+     * (after the per-stream throttle) */
+    uint64_t keyframe_requests_in, keyframe_requests_out;
 } sfu_stats;
 void sfu_get_stats(const sfu *s, sfu_stats *out);
+
+/* One worker's share of sfu_stats (tcp_accepted and tcp_refused stay 0: the listener is
+ * shared) and the CPU time its thread has used so far (ns; 0 if the system cannot say),
+ * for a per-worker load figure. false for an index ≥ sfu_worker_count. */
+int sfu_worker_count(const sfu *s);
+bool sfu_get_worker_stats(const sfu *s, int worker, sfu_stats *out, uint64_t *cpu_ns);
 
 /* Fills buf with `len` random characters from the ICE alphabet [A-Za-z0-9+/] and a NUL
  * (OpenSSL RAND_bytes): ICE credentials and other tokens. */

@@ -322,6 +322,7 @@ static void test_switching(void)
     add_slot(21, &sub, SFU_KIND_VIDEO, 0x5555);
     point(21, 11, 100);
     forget_sent();
+    uint64_t requests_in = core->counters.keyframe_requests_in, requests_out = core->counters.keyframe_requests_out;
 
     /* a delta frame cannot start a decoder: held back, and the publisher asked for a keyframe */
     core->now_us = 1 * SEC;
@@ -389,6 +390,9 @@ static void test_switching(void)
     CHECK(count_rtcp(gs, received(&pub2, gs, 512), SFU_RTCP_PSFB, 1, 0x2222, NULL) == 1);
     CHECK(count_rtcp(gs, received(&pub1, gs, 512), SFU_RTCP_PSFB, 1, 0x1111, NULL) == 0);
     forget_sent();
+    /* counted (/metrics): the subscriber's two PLIs; the four PLIs that went out */
+    CHECK(core->counters.keyframe_requests_in - requests_in == 2);
+    CHECK(core->counters.keyframe_requests_out - requests_out == 4);
 
     /* a sender report reaches the subscriber in the slot's SSRC and timestamp space */
     feed(&pub2, rtcp, sfu_rtcp_write_sr(rtcp, sizeof rtcp, 0x2222, 0x0123456789abcdefull, 10777, 3, 300), true);
