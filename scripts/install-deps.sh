@@ -79,6 +79,11 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   "${SUDO[@]}" "${APT[@]}" update -q
   "${SUDO[@]}" "${APT[@]}" install -y -q --no-install-recommends "${missing[@]}"
+  # prometheus is here for its promtool only: the monitoring server its package starts
+  # under systemd (port 9090) is not wanted on a developer's machine
+  if [[ " ${missing[*]} " == *" prometheus "* && -d /run/systemd/system ]]; then
+    "${SUDO[@]}" systemctl disable --now prometheus >/dev/null 2>&1 || true
+  fi
 else
   echo "install-deps: system packages present"
 fi
