@@ -106,6 +106,10 @@ static const config_key keys[] = {
     {"site_budgets", NULL, KEY_BUDGETS, 0, 0, 0, 0, "downstream budget per site, kbit/s", 0},
     TEXT_KEY("slot_priority", "--slot-priority", slot_priority,
              "the order video gets bandwidth in, most important first (screen,floor,chair,gallery)"),
+    PATH_KEY("room_tree", "--room-tree", room_tree,
+             "the province's room tree, JSON (configs/rooms.json; \"\" = the built-in one)"),
+    BOOL_KEY("tree_rooms_only", "--tree-rooms-only", tree_rooms_only,
+             "only the room tree's rooms may be joined, no ad-hoc rooms (true|false)"),
 };
 #define N_KEYS (sizeof keys / sizeof keys[0])
 

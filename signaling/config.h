@@ -74,6 +74,11 @@ typedef struct {
     dc_site_budget_entry site_budgets[DC_CONFIG_SITE_BUDGETS_MAX];
     size_t n_site_budgets;
     char slot_priority[64];
+
+    /* The room tree (issue 13, room_tree.h): a JSON file, "" = the built-in tree; with
+     * tree_rooms_only, joins to a room that is not a node are refused (no_such_room). */
+    char room_tree[DC_CONFIG_PATH_MAX];
+    bool tree_rooms_only;
 } dc_config;
 
 void dc_config_defaults(dc_config *cfg);

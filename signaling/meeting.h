@@ -62,4 +62,13 @@ json_t *dc_meeting_room_figures(dc_meeting *m, const char *room);
 bool dc_meeting_set_site_budget(dc_meeting *m, const char *site, uint32_t kbps);
 uint32_t dc_meeting_site_budget(dc_meeting *m, const char *site);
 
+/* The room tree (room_tree.h) joins consult: a tree room's display name in the join
+ * result, scoped tokens, tree_rooms_only. Borrowed: it must outlive m; NULL = none. */
+typedef struct dc_room_tree dc_room_tree;
+void dc_meeting_set_room_tree(dc_meeting *m, const dc_room_tree *tree);
+/* The tree with each room's live participant count, for technicians (/admin/rooms.json):
+ * {"root", "nodes": [{"id", "name", "kind", "parent", "chair", "depth", "participants"}]}
+ * in the tree file's order; an empty list without a tree. meeting_tree.c. */
+json_t *dc_meeting_tree_json(dc_meeting *m);
+
 #endif

@@ -21,6 +21,7 @@ struct dc_meeting {
     GHashTable *ended_rooms; /* room name → end time (ms): joins refused for a while */
     dc_site_budgets *budgets;
     uint8_t priority_rank[DC_PRIO_CLASSES]; /* cfg.slot_priority */
+    const dc_room_tree *tree;               /* borrowed; NULL: no room tree */
 };
 
 int64_t dc_mt_now_ms(void);  /* monotonic */
@@ -61,6 +62,13 @@ uint8_t dc_mt_slot_priority(const dc_meeting *m, dc_slot_use use);
 void dc_mt_on_slot_quality(dc_meeting *m, const sfu_event *ev);
 /* Per video slot in the engine: what it shows, asks, gets and why (transports.json). */
 json_t *dc_mt_slots_figures(const dc_participant *p);
+
+/* meeting_tree.c: the room tree as joins see it. */
+/* The join result's "node": {"id", "name", "kind", "parent"} of a tree room, null for an
+ * ad-hoc room. */
+json_t *dc_mt_node_json(const dc_meeting *m, const char *room);
+/* False when config tree_rooms_only refuses room (not a node of the tree). */
+bool dc_mt_room_allowed(const dc_meeting *m, const char *room);
 
 /* moderation.c: the floor, moderation and chat requests. */
 void dc_moderation_handle(dc_meeting *m, dc_conn *conn, dc_participant *p, const dc_request *req);

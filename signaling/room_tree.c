@@ -34,8 +34,8 @@ bool dc_room_tree_id_valid(const char *id, size_t len)
     if (!id || len < 1 || len > DC_ROOM_TREE_ID_MAX) return false;
     for (size_t i = 0; i < len; i++) {
         char c = id[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                  c == '_' || c == '-';
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                  c == '-';
         if (!ok) return false;
     }
     return true;
@@ -143,7 +143,8 @@ static void say(char *err, size_t err_len, const char *source, int line, const c
     __attribute__((format(printf, 5, 6)));
 static void say(char *err, size_t err_len, const char *source, int line, const char *fmt, ...)
 {
-    int used = line > 0 ? snprintf(err, err_len, "%s, line %d: ", source, line) : snprintf(err, err_len, "%s: ", source);
+    int used = line > 0 ? snprintf(err, err_len, "%s, line %d: ", source, line)
+                        : snprintf(err, err_len, "%s: ", source);
     if (used < 0 || (size_t)used >= err_len) return;
     va_list ap;
     va_start(ap, fmt);
@@ -463,7 +464,8 @@ bool dc_room_tree_within(const dc_room_tree *t, const char *id, const char *scop
 size_t dc_room_tree_ancestors(const dc_room_tree *t, const dc_room_node *node, const dc_room_node **out, size_t max)
 {
     size_t n = 0;
-    for (const dc_room_node *a = dc_room_tree_parent(t, node); a && n < max; a = dc_room_tree_parent(t, a)) out[n++] = a;
+    for (const dc_room_node *a = dc_room_tree_parent(t, node); a && n < max; a = dc_room_tree_parent(t, a))
+        out[n++] = a;
     return n;
 }
 

@@ -29,8 +29,8 @@ typedef enum {
 
 typedef struct {
     char id[DC_ROOM_TREE_ID_MAX + 1];
-    char name[DC_NAME_MAX_BYTES + 1];         /* display name, trimmed, 1–64 code points */
-    char chair[DC_ROOM_TREE_CHAIR_MAX + 1];   /* the chair's token sub, "" = none named */
+    char name[DC_NAME_MAX_BYTES + 1];       /* display name, trimmed, 1–64 code points */
+    char chair[DC_ROOM_TREE_CHAIR_MAX + 1]; /* the chair's token sub, "" = none named */
     dc_node_kind kind;
     int index;  /* in file order, 0-based */
     int parent; /* index of the parent, −1 for the root */
@@ -57,8 +57,7 @@ const dc_room_node *dc_room_tree_parent(const dc_room_tree *tree, const dc_room_
 /* True when the room id is the node scope_id or below it (false if either is unknown). */
 bool dc_room_tree_within(const dc_room_tree *tree, const char *id, const char *scope_id);
 /* node's ancestors, its parent first, into out (at most max); returns how many. */
-size_t dc_room_tree_ancestors(const dc_room_tree *tree, const dc_room_node *node, const dc_room_node **out,
-                              size_t max);
+size_t dc_room_tree_ancestors(const dc_room_tree *tree, const dc_room_node *node, const dc_room_node **out, size_t max);
 /* node and the nodes below it down to depth levels (0: node alone), breadth first, each
  * level in file order, into out (at most max); returns how many. */
 size_t dc_room_tree_subtree(const dc_room_tree *tree, const dc_room_node *node, int depth, const dc_room_node **out,

@@ -27,8 +27,7 @@ dc_room_tree *dc_room_tree_load(const char *path, char *err, size_t err_len)
     bool failed = !text || ferror(f);
     fclose(f);
     if (failed || n > TREE_FILE_MAX_BYTES) {
-        snprintf(err, err_len, "room_tree %s: %s", path,
-                 failed ? "cannot read it" : "the file is larger than 4 MiB");
+        snprintf(err, err_len, "room_tree %s: %s", path, failed ? "cannot read it" : "the file is larger than 4 MiB");
         free(text);
         return NULL;
     }

@@ -13,6 +13,7 @@
 
 #include "admin_api.h"
 #include "admin_live.h"
+#include "admin_tree.h"
 #include "dev_token.h"
 #include "heap_log.h"
 #include "http_lws.h"
@@ -319,7 +320,7 @@ static void wake_lws(void *user)
 }
 
 
-dc_server *dc_server_new(const dc_config *cfg, char *err, size_t err_len)
+dc_server *dc_server_new(const dc_config *cfg, const dc_room_tree *tree, char *err, size_t err_len)
 {
     if (!dc_startup_check_listen(cfg->bind_ip, cfg->http_port, err, err_len)) return NULL;
     if (cfg->tls_cert[0] && !dc_tls_files_check(cfg->tls_cert, cfg->tls_key, err, err_len)) return NULL;
@@ -358,6 +359,7 @@ dc_server *dc_server_new(const dc_config *cfg, char *err, size_t err_len)
     dc_dev_token_routes(s->api, &s->cfg);
     dc_admin_routes(s->api, &s->cfg);
     dc_admin_live_routes(s->api, &s->cfg, &s->meeting);
+    dc_admin_tree_routes(s->api, &s->cfg, &s->meeting);
     s->protocols[1] = dc_http_lws_protocol(s->api);
     s->admin_mount = dc_http_lws_mount("/admin", &s->mount);
     s->api_mount = dc_http_lws_mount("/api", &s->admin_mount);
@@ -427,6 +429,7 @@ dc_server *dc_server_new(const dc_config *cfg, char *err, size_t err_len)
         dc_server_free(s);
         return NULL;
     }
+    dc_meeting_set_room_tree(s->meeting, tree);
     dc_heap_log_init(&s->heap_log, g_get_monotonic_time());
     lws_sul_schedule(s->context, 0, &s->sweep_timer, sweep, SWEEP_INTERVAL_US);
     uint16_t ports[256];

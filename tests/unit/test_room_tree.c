@@ -9,7 +9,10 @@
 
 static char err[512];
 
-static dc_room_tree *parse(const char *text) { return dc_room_tree_parse(text, strlen(text), "t.json", err, sizeof err); }
+static dc_room_tree *parse(const char *text)
+{
+    return dc_room_tree_parse(text, strlen(text), "t.json", err, sizeof err);
+}
 
 /* The text is refused and the message has each of the expected parts. */
 static void refused(const char *text, const char *part1, const char *part2)
@@ -75,7 +78,8 @@ static void test_refusals(void)
             "line 3: node \"huyen-a\": \"name\" (its display name) is missing", NULL);
     refused(HEAD TINH ",\n{\"id\":\"huyen-a\",\"name\":\"A\",\"kind\":\"ward\",\"parent\":\"tinh\"}" TAIL,
             "line 3: node \"huyen-a\": \"kind\" must be", NULL);
-    refused(HEAD TINH ",\n{\"id\":\"huyen-a\",\"name\":\"A\",\"kind\":\"district\",\"parent\":\"tinh\",\"cheir\":\"x\"}" TAIL,
+    refused(HEAD TINH
+            ",\n{\"id\":\"huyen-a\",\"name\":\"A\",\"kind\":\"district\",\"parent\":\"tinh\",\"cheir\":\"x\"}" TAIL,
             "line 3: node \"huyen-a\": unknown key \"cheir\"", NULL);
     /* between nodes */
     refused(HEAD TINH HUYEN_A HUYEN_A TAIL, "t.json, line 4: node \"huyen-a\": duplicate id", "line 3");
@@ -94,13 +98,17 @@ static void test_refusals(void)
                               "\n{\"id\":\"xa-a2\",\"name\":\"Xã 2\",\"kind\":\"commune\",\"parent\":\"xa-a1\"}" TAIL,
             "t.json, line 5: node \"xa-a2\": a commune must be under a district, not under commune \"xa-a1\"", NULL);
     refused(HEAD TINH ",\n{\"id\":\"tiep-dan\",\"name\":\"Tiếp dân\",\"kind\":\"reception\",\"parent\":\"tinh\"}" TAIL,
-            "line 3: node \"tiep-dan\": a reception point must be under a district, not under province \"tinh\"",
-            NULL);
+            "line 3: node \"tiep-dan\": a reception point must be under a district, not under province \"tinh\"", NULL);
     refused(HEAD TINH ",\n{\"id\":\"t2\",\"name\":\"T\",\"kind\":\"province\",\"parent\":\"tinh\"}" TAIL,
             "line 3: node \"t2\": the province is the root and has no parent", NULL);
     /* lines are found past strings holding brackets, commas and escaped quotes */
     refused("{\"_c\": \"[{,\\\"}]\",\n \"nodes\": [\n" TINH ",\n\n{\"id\":\"a\",\"name\":\"A ]\",\"kind\":\"x\"}" TAIL,
             "t.json, line 5: node \"a\": \"kind\" must be", NULL);
+    /* a "nodes" key written with an escape: the walk cannot place the nodes, the id and
+     * index still name the culprit */
+    refused("{\"no\\u0064es\": [" TINH ",\n{\"id\":\"x\",\"name\":\"X\",\"kind\":\"bad\"}]}",
+            "t.json: node \"x\": \"kind\" must be", NULL);
+    refused("{\"no\\u0064es\": [" TINH ",\n{\"name\":\"X\"}]}", "t.json: nodes[1]: \"id\" must be", NULL);
 }
 
 static void test_queries(void)
