@@ -21,14 +21,14 @@ static json_t *join_scoped(client *c, const char *room_to_join, const char *scop
 {
     char msg[160];
     dc_token_claims claims;
-    CHECK(dc_token_claims_from_text(&claims, room_claim, NULL, scope, c->name, NULL, "chair", c->name, msg,
-                                    sizeof msg));
+    CHECK(
+        dc_token_claims_from_text(&claims, room_claim, NULL, scope, c->name, NULL, "chair", c->name, msg, sizeof msg));
     claims.exp = g_get_real_time() / G_USEC_PER_SEC + 3600;
     char *token = dc_token_sign(&claims, cfg.token_secret, cfg.token_secret_len);
-    json_t *reply =
-        request(c, json_pack("{s:s, s:s, s:s}", "type", "join", "room", room_to_join, "token", token));
+    json_t *reply = request(c, json_pack("{s:s, s:s, s:s}", "type", "join", "room", room_to_join, "token", token));
     free(token);
-    if (is_ok(reply)) snprintf(c->pid, sizeof c->pid, "%s", json_string_value(json_object_get(reply, "participant_id")));
+    if (is_ok(reply))
+        snprintf(c->pid, sizeof c->pid, "%s", json_string_value(json_object_get(reply, "participant_id")));
     return reply;
 }
 
@@ -42,8 +42,8 @@ static const json_t *tree_node(json_t *tree, const char *id)
 {
     size_t i;
     json_t *n;
-    json_array_foreach(json_object_get(tree, "nodes"), i, n) if (!strcmp(json_string_value(json_object_get(n, "id")), id))
-        return n;
+    json_array_foreach(json_object_get(tree, "nodes"), i,
+                       n) if (!strcmp(json_string_value(json_object_get(n, "id")), id)) return n;
     return NULL;
 }
 
