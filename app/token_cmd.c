@@ -10,6 +10,7 @@
 
 #include "cli_options.h"
 #include "config.h"
+#include "room_tree_file.h"
 #include "token.h"
 
 #define DEFAULT_TTL_SECONDS 43200
@@ -85,6 +86,20 @@ static bool claims_from_args(const token_args *a, dc_token_claims *c, char *why,
     return true;
 }
 
+/* A scope must name a node of the configuration's room tree: a token scoped to a typo
+ * would admit nowhere. False with the reason in why. */
+static bool scope_in_tree(const dc_config *cfg, const char *scope, char *why, size_t why_len)
+{
+    if (!scope[0]) return true;
+    dc_room_tree *tree = dc_room_tree_load(cfg->room_tree, why, why_len);
+    bool found = tree && dc_room_tree_find(tree, scope);
+    if (tree && !found)
+        snprintf(why, why_len, "--scope %s is not a node of the room tree (%.300s)", scope,
+                 cfg->room_tree[0] ? cfg->room_tree : "the built-in one");
+    dc_room_tree_free(tree);
+    return found;
+}
+
 int dc_token_command(int argc, char **argv)
 {
     token_args a;
@@ -106,6 +121,10 @@ int dc_token_command(int argc, char **argv)
                 "(at least %d bytes; see docs/DEPLOY.md)\n",
                 cfg.token_secret_len ? "the token secret is too short" : "no token secret is configured",
                 DC_TOKEN_SECRET_MIN_BYTES);
+        return 1;
+    }
+    if (!scope_in_tree(&cfg, claims.scope, why, sizeof why)) {
+        fprintf(stderr, "diemcau token: %s\n", why);
         return 1;
     }
     char *token = dc_token_sign(&claims, cfg.token_secret, cfg.token_secret_len);

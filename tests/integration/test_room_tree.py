@@ -253,3 +253,18 @@ def test_admin_rooms_json_lists_the_tree_with_live_counts(tmp_path):
 
     with server(tmp_path, admin_token=ADMIN) as srv:
         run(scenario(srv))
+
+
+# ---- diemcau token --scope ---------------------------------------------------------------------
+
+def test_token_command_scopes_to_a_node_of_the_configured_tree(tmp_path):
+    from test_tokens import run_token_cmd
+    config = str(write_config(tmp_path))
+    proc = run_token_cmd("--scope", "huyen-a", "--role", "chair", "--name", "Chủ tịch", "--sub", "chu-tich-huyen-a",
+                         "--config", config)
+    assert proc.returncode == 0, proc.stderr
+    claims = tokens.verify(proc.stdout.strip(), SECRET)
+    assert claims["scope"] == "huyen-a" and "room" not in claims and "room_prefix" not in claims, claims
+    proc = run_token_cmd("--scope", "huyen-z", "--role", "chair", "--name", "Chủ tịch", "--config", config)
+    assert proc.returncode == 1 and proc.stdout == "", proc
+    assert "--scope huyen-z is not a node of the room tree (the built-in one)" in proc.stderr, proc.stderr
