@@ -29,7 +29,7 @@ PROVINCE = {"id": "tinh", "name": "Tỉnh", "kind": "province"}
 
 
 def node(id_, kind, parent, name=None):
-    return {"id": id_, "name": name or id_.upper(), "kind": kind, "parent": parent}
+    return {"id": id_, "name": id_.upper() if name is None else name, "kind": kind, "parent": parent}
 
 
 # ---- malformed trees ------------------------------------------------------------------------
