@@ -3,6 +3,9 @@
 
 #include <string.h>
 
+#include "bwe/bwe.h"
+#include "rtp/twcc.h"
+
 /* (the slow half of sfu_out_buf: the batch is full) */
 uint8_t *sfu_out_buf_after_full(sfu_core *c)
 {
@@ -53,3 +56,27 @@ void sfu_out_event(sfu_core *c, sfu_event_type type, uint32_t id, const char *de
 void sfu_out_event_full(sfu_core *c, const sfu_event *ev) { sfu_event_push_full(&c->events, ev); }
 
 void sfu_out_readings(sfu_core *c, const sfu_event *evs, size_t n) { sfu_event_push_readings(&c->events, evs, n); }
+
+size_t sfu_out_copy_numbered(uint8_t *dst, sfu_transport *out, const uint8_t *src, size_t len, const sfu_rtp_header *h,
+                             int *twcc_seq)
+{
+    *twcc_seq = -1;
+    if (out->bwe) {
+        uint16_t seq = sfu_bwe_take_seq(out->bwe);
+        size_t n = sfu_twcc_copy_stamped(dst, SFU_PKT_MAX, src, len, h, out->twcc_ext_id, 0, seq);
+        if (n) {
+            *twcc_seq = seq;
+            return n;
+        }
+        sfu_bwe_unsent(out->bwe, seq); /* a malformed extension block: sent unnumbered */
+    }
+    memcpy(dst, src, len);
+    return len;
+}
+
+void sfu_out_numbered_sent(sfu_transport *out, int twcc_seq, size_t len, bool sent)
+{
+    if (twcc_seq < 0) return;
+    if (sent) sfu_bwe_sent_packet(out->bwe, (uint16_t)twcc_seq, len, out->core->now_us);
+    else sfu_bwe_unsent(out->bwe, (uint16_t)twcc_seq);
+}

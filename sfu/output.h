@@ -35,6 +35,13 @@ static inline void sfu_out_commit(sfu_core *c, const struct sockaddr_storage *to
     else sfu_tx_batch_commit(c->tx, to, to_len, len);
 }
 /* Queues a copy of data (control traffic: STUN replies, DTLS flights), in order with media. */
+/* The copy of an RTP packet into a send buffer (cap SFU_PKT_MAX) for transport out: with
+ * transport-wide congestion control on, numbered with out's next sequence number in the
+ * same copy (*twcc_seq, else -1; the publisher's number is not passed on). Returns the
+ * length. Then sfu_out_numbered_sent says whether it left (the estimator counts it) or not. */
+size_t sfu_out_copy_numbered(uint8_t *dst, sfu_transport *out, const uint8_t *src, size_t len, const sfu_rtp_header *h,
+                             int *twcc_seq);
+void sfu_out_numbered_sent(sfu_transport *out, int twcc_seq, size_t len, bool sent);
 void sfu_out_copy(sfu_core *c, const struct sockaddr_storage *to, socklen_t to_len, const uint8_t *data, size_t len);
 /* Protects and queues one RTCP packet (written in plain text into the buffer sfu_out_buf
  * returned) to the transport's peer; `srtp_group` is its sender SSRC's (0 for the

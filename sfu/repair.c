@@ -1,13 +1,11 @@
 /* Loss repair and reception reports (repair.h). */
 #include "repair.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "output.h"
 #include "rtp/rtcp.h"
 #include "rtp/rtx.h"
-#include "simulcast.h"
 
 #define REPORT_INTERVAL_US 1000000
 #define RESEND_FLOOR_US 100000 /* no packet twice to one subscriber within this (or its RTT) */
@@ -18,49 +16,21 @@
 
 static bool repair_on(const sfu_core *c) { return !c->cfg.nack_disabled; }
 
-/* A stream's RTP sources: its simulcast layers, or itself. */
-static unsigned n_sources(const sfu_stream *st) { return st->desc.n_layers ? st->desc.n_layers : 1; }
-
-static uint32_t source_ssrc(const sfu_stream *st, unsigned i)
-{
-    return st->desc.n_layers ? st->desc.layer_ssrcs[i] : st->desc.ssrc;
-}
-
 bool sfu_repair_stream_init(sfu_stream *st)
 {
-    unsigned n = n_sources(st);
-    for (unsigned i = 0; i < n; i++)
-        sfu_recv_init(&st->repair[i].recv, st->desc.kind == SFU_KIND_AUDIO ? AUDIO_CLOCK : VIDEO_CLOCK);
-    if (!st->desc.n_layers) st->repair[0].rtx_ssrc = st->desc.rtx_ssrc;
-    if (st->desc.kind != SFU_KIND_VIDEO) return true;
-    /* a layer below the top sends a fraction of its bitrate (browsers: a quarter or less
-     * per step down): half the cache per step keeps it as many seconds or more */
-    for (unsigned i = 0; i < n; i++)
-        if (!(st->repair[i].cache = sfu_rtx_cache_new(n - 1 - i))) return false;
-    return true;
+    sfu_recv_init(&st->recv, st->desc.kind == SFU_KIND_AUDIO ? AUDIO_CLOCK : VIDEO_CLOCK);
+    /* Not yet for simulcast: its layers are three sequence-number spaces, and one cache and
+     * one missing list per stream would mix them up (a subscriber's NACK then goes
+     * unanswered: better than answered with another layer's packet). */
+    if (st->desc.kind != SFU_KIND_VIDEO || st->desc.n_layers) return true;
+    st->cache = sfu_rtx_cache_new();
+    return st->cache != NULL;
 }
 
 void sfu_repair_stream_free(sfu_stream *st)
 {
-    for (unsigned i = 0; i < SFU_MAX_LAYERS; i++) {
-        sfu_rtx_cache_free(st->repair[i].cache);
-        st->repair[i].cache = NULL;
-    }
-}
-
-bool sfu_repair_slot_init(sfu_slot *slot)
-{
-    if (slot->kind != SFU_KIND_VIDEO) return true;
-    slot->repair.sent = malloc(SFU_SLOT_SENT * sizeof *slot->repair.sent);
-    if (!slot->repair.sent) return false;
-    sfu_repair_repointed(slot);
-    return true;
-}
-
-void sfu_repair_slot_free(sfu_slot *slot)
-{
-    free(slot->repair.sent);
-    slot->repair.sent = NULL;
+    sfu_rtx_cache_free(st->cache);
+    st->cache = NULL;
 }
 
 /* --- upstream: the publisher's losses ---------------------------------------------- */
@@ -70,45 +40,18 @@ static int64_t retry_interval(const sfu_transport *t)
     return t->link.rtt_us > NACK_RETRY_FLOOR_US ? t->link.rtt_us : NACK_RETRY_FLOOR_US;
 }
 
-/* NACKs what is due of a source's missing list (video only: audio has no RTX). */
-static void send_nacks(sfu_stream *st, unsigned source, int64_t now)
+/* NACKs what is due of the stream's missing list (video only: audio has no RTX). */
+static void send_nacks(sfu_stream *st, int64_t now)
 {
     sfu_transport *t = st->transport;
-    uint32_t ssrc = source_ssrc(st, source);
-    if (!ssrc) return;
     uint16_t seqs[NACKS_PER_PACKET];
-    size_t n = sfu_recv_due_nacks(&st->repair[source].recv, now, retry_interval(t), seqs, NACKS_PER_PACKET);
+    size_t n = sfu_recv_due_nacks(&st->recv, now, retry_interval(t), seqs, NACKS_PER_PACKET);
     if (n == 0) return;
     uint8_t *buf = sfu_out_buf(t->core);
     if (!buf) return;
-    sfu_out_rtcp(t, 0, buf, sfu_rtcp_write_nack(buf, SFU_TX_BUF, t->rtcp_ssrc, ssrc, seqs, n));
+    sfu_out_rtcp(t, 0, buf, sfu_rtcp_write_nack(buf, SFU_TX_BUF, t->rtcp_ssrc, st->desc.ssrc, seqs, n));
     t->link.nacks_sent++;
     t->link.nack_seqs_sent += n;
-}
-
-static bool mid_is(const sfu_stream *st, const uint8_t *buf, const sfu_rtp_header *h)
-{
-    const uint8_t *mid;
-    size_t mid_len;
-    return st->desc.mid_ext_id && sfu_rtp_find_ext(buf, h, st->desc.mid_ext_id, &mid, &mid_len) &&
-           mid_len == strlen(st->desc.mid) && memcmp(mid, st->desc.mid, mid_len) == 0;
-}
-
-/* The source of the stream that an RTX packet (its payload type checked) repairs, or −1;
- * an SSRC not announced is learnt: a single stream's from the mid extension, a layer's
- * from the repaired-rid extension. */
-static int rtx_source(sfu_stream *st, const uint8_t *buf, const sfu_rtp_header *h)
-{
-    for (unsigned i = 0; i < n_sources(st); i++)
-        if (st->repair[i].rtx_ssrc == h->ssrc) return (int)i;
-    if (st->desc.n_layers) {
-        int layer = sfu_simulcast_rtx_layer(st, buf, h);
-        if (layer >= 0) st->repair[layer].rtx_ssrc = h->ssrc; /* also a new one (a restart) */
-        return layer;
-    }
-    if (st->repair[0].rtx_ssrc || !mid_is(st, buf, h)) return -1;
-    st->repair[0].rtx_ssrc = h->ssrc;
-    return 0;
 }
 
 sfu_stream *sfu_repair_unwrap(sfu_transport *t, uint8_t *buf, size_t *len, sfu_rtp_header *h, bool *is_rtx)
@@ -116,40 +59,47 @@ sfu_stream *sfu_repair_unwrap(sfu_transport *t, uint8_t *buf, size_t *len, sfu_r
     *is_rtx = false;
     for (size_t i = 0; i < t->n_streams; i++) {
         sfu_stream *st = t->streams[i];
-        if (!st->desc.rtx_pt || h->pt != st->desc.rtx_pt) continue;
-        int source = rtx_source(st, buf, h);
-        if (source < 0 || !source_ssrc(st, (unsigned)source)) continue;
+        if (!st->desc.rtx_pt || h->pt != st->desc.rtx_pt || !st->desc.ssrc) continue;
+        if (st->desc.rtx_ssrc != h->ssrc) {
+            /* not announced: the mid extension says whose it is */
+            const uint8_t *mid;
+            size_t mid_len;
+            if (st->desc.rtx_ssrc || !st->desc.mid_ext_id ||
+                !sfu_rtp_find_ext(buf, h, st->desc.mid_ext_id, &mid, &mid_len) || mid_len != strlen(st->desc.mid) ||
+                memcmp(mid, st->desc.mid, mid_len) != 0)
+                continue;
+            st->desc.rtx_ssrc = h->ssrc;
+        }
         *is_rtx = true;
-        if (!sfu_rtx_unwrap(buf, len, h, source_ssrc(st, (unsigned)source), st->desc.pt) ||
-            !sfu_rtp_parse(buf, *len, h))
-            return NULL;
+        if (!sfu_rtx_unwrap(buf, len, h, st->desc.ssrc, st->desc.pt) || !sfu_rtp_parse(buf, *len, h)) return NULL;
         t->link.rtx_received++;
         return st;
     }
     return NULL;
 }
 
-bool sfu_repair_on_rtp(sfu_stream *st, unsigned layer, const uint8_t *buf, size_t len, const sfu_rtp_header *h,
-                       bool repaired)
+bool sfu_repair_on_rtp(sfu_stream *st, const uint8_t *buf, size_t len, const sfu_rtp_header *h, bool repaired)
 {
     sfu_core *c = st->transport->core;
-    sfu_source_repair *src = &st->repair[layer < SFU_MAX_LAYERS ? layer : 0];
+    if (st->desc.n_layers) return true; /* not yet repaired (sfu_repair_stream_init) */
     /* what nobody is shown (no slot, or a closed gate) is not worth asking for again */
     bool wanted = st->desc.kind == SFU_KIND_VIDEO && repair_on(c) && !st->desc.blocked && st->slots->len;
-    size_t missing_before = src->recv.n_missing;
-    if (!sfu_recv_on_packet(&src->recv, h->seq, h->ts, c->now_us, repaired, wanted)) return false;
-    if (src->cache) sfu_rtx_cache_put(src->cache, h->seq, buf, len);
-    if (src->recv.n_missing > missing_before) send_nacks(st, (unsigned)(src - st->repair), c->now_us); /* a new gap */
+    size_t missing_before = st->recv.n_missing;
+    if (!sfu_recv_on_packet(&st->recv, h->seq, h->ts, c->now_us, repaired, wanted)) return false;
+    if (st->cache) sfu_rtx_cache_put(st->cache, h->seq, buf, len);
+    if (st->recv.n_missing > missing_before) send_nacks(st, c->now_us); /* a new gap: ask at once */
     return true;
 }
 
 /* --- downstream: a subscriber's NACK ------------------------------------------------ */
 
-void sfu_repair_repointed(sfu_slot *slot)
+void sfu_repair_rebased(sfu_slot *slot, uint16_t first_out_seq)
 {
-    if (!slot->repair.sent) return;
-    for (size_t i = 0; i < SFU_SLOT_SENT; i++) slot->repair.sent[i] = (sfu_slot_sent){.layer = SFU_SLOT_SENT_NONE};
+    slot->repair.epoch_valid = true;
+    slot->repair.epoch_first = first_out_seq;
 }
+
+void sfu_repair_repointed(sfu_slot *slot) { slot->repair.epoch_valid = false; }
 
 static int rtx_pt_for(const sfu_slot_rtx *rtx, uint8_t apt)
 {
@@ -169,66 +119,56 @@ static bool resend_allowed(sfu_slot *slot, uint16_t out_seq, int64_t now)
     return true;
 }
 
-/* The packet the slot sent as out_seq, from its source's cache (h: parsed), or NULL. */
-static const uint8_t *sent_packet(const sfu_slot *slot, uint16_t out_seq, const sfu_slot_sent **e, size_t *len,
-                                  sfu_rtp_header *h)
-{
-    const sfu_stream *src = slot->source;
-    *e = &slot->repair.sent[out_seq % SFU_SLOT_SENT];
-    if ((*e)->out_seq != out_seq || (*e)->layer >= n_sources(src) || !src->repair[(*e)->layer].cache) return NULL;
-    const uint8_t *pkt = sfu_rtx_cache_get(src->repair[(*e)->layer].cache, (*e)->in_seq, len);
-    return pkt && sfu_rtp_parse(pkt, *len, h) ? pkt : NULL;
-}
-
-/* A simulcast VP8 packet's picture id and TL0PICIDX, renumbered as when it was forwarded. */
-static void renumber_as_sent(const sfu_slot *slot, const sfu_slot_sent *e, uint8_t *payload, const sfu_rtp_header *h)
-{
-    const sfu_stream_desc *d = &slot->source->desc;
-    sfu_vp8_descriptor vp8;
-    if (!d->n_layers || d->codec != SFU_CODEC_VP8 || !sfu_vp8_parse_descriptor(payload, h->payload_len, &vp8) ||
-        !vp8.has_picture_id)
-        return;
-    uint16_t pid;
-    uint8_t tl0;
-    sfu_simulcast_renumber_vp8(payload, h->payload_len, &vp8, e->pid_offset, e->tl0_offset, &pid, &tl0);
-}
-
 static void resend(sfu_slot *slot, uint16_t out_seq, int64_t now)
 {
     sfu_slot_repair *rp = &slot->repair;
     sfu_transport *out = slot->transport;
     sfu_core *c = out->core;
-    const sfu_slot_sent *e;
+    /* only this epoch's packets: before it the offsets (or the source) were others */
+    if (!rp->epoch_valid || (int16_t)(out_seq - rp->epoch_first) < 0 || (int16_t)(slot->last_seq - out_seq) < 0) return;
     size_t len;
+    const uint8_t *pkt = sfu_rtx_cache_get(slot->source->cache, (uint16_t)(out_seq - slot->seq_offset), &len);
     sfu_rtp_header h;
-    const uint8_t *pkt = sent_packet(slot, out_seq, &e, &len, &h);
-    if (!pkt) {
+    if (!pkt || !sfu_rtp_parse(pkt, len, &h)) {
         out->link.rtx_missed++;
         return;
     }
     if (!resend_allowed(slot, out_seq, now)) return;
     uint8_t *ob = sfu_out_buf(c);
     if (!ob) return;
+    /* The cached packet still carries the publisher's header extensions, its
+     * transport-wide sequence number among them: stamped with the subscriber's own, as
+     * the forwarded copy is (sfu_out_copy_numbered). Sent raw, a Chromium subscriber whose
+     * transport-cc id was the publisher's took the publisher's numbers for ours, and its
+     * pages stopped presenting the 200-site meeting's gallery. */
+    static _Thread_local uint8_t stamped[SFU_PKT_MAX];
+    int twcc_seq;
+    len = sfu_out_copy_numbered(stamped, out, pkt, len, &h, &twcc_seq);
+    pkt = stamped;
+    if (!sfu_rtp_parse(pkt, len, &h)) {
+        sfu_out_numbered_sent(out, twcc_seq, 0, false);
+        return;
+    }
     int rtx_pt = rp->rtx.ssrc ? rtx_pt_for(&rp->rtx, slot->out_pt) : -1;
     sfu_srtp_tx_index *index = &slot->srtp_index;
-    size_t out_len = len, payload_off = h.payload_off;
+    size_t out_len = len;
     if (rtx_pt >= 0) {
         out_len = sfu_rtx_wrap(ob, SFU_PKT_MAX, pkt, &h, out_seq, rp->rtx.ssrc, (uint8_t)rtx_pt, rp->rtx_seq++);
         index = &rp->rtx_srtp_index;
-        payload_off += SFU_RTX_OSN_LEN;
     } else {
         memcpy(ob, pkt, len);
         sfu_rtp_set_ssrc(ob, slot->out_ssrc);
         sfu_rtp_set_seq(ob, out_seq);
         sfu_rtp_set_pt(ob, slot->out_pt);
     }
-    if (out_len == 0) return;
-    sfu_rtp_set_ts(ob, h.ts + e->ts_offset);
-    renumber_as_sent(slot, e, ob + payload_off, &h);
-    if (sfu_srtp_protect_rtp_indexed(out->srtp, slot->srtp_group, index, ob, &out_len, SFU_TX_BUF) != 0) {
-        sfu_count_drop(c, SFU_DROP_SRTP);
-        return;
+    bool ok = out_len != 0;
+    if (ok) {
+        sfu_rtp_set_ts(ob, h.ts + slot->ts_offset);
+        ok = sfu_srtp_protect_rtp_indexed(out->srtp, slot->srtp_group, index, ob, &out_len, SFU_TX_BUF) == 0;
+        if (!ok) sfu_count_drop(c, SFU_DROP_SRTP);
     }
+    sfu_out_numbered_sent(out, twcc_seq, out_len, ok);
+    if (!ok) return;
     sfu_out_commit(c, &out->addr, out->addr_len, out_len);
     out->link.rtx_sent++;
 }
@@ -238,7 +178,7 @@ void sfu_repair_on_nack(sfu_slot *slot, const sfu_rtcp_packet *p)
     sfu_transport *t = slot->transport;
     sfu_core *c = t->core;
     t->link.nacks_received++;
-    if (!repair_on(c) || !slot->source || !slot->repair.sent || !t->srtp || !t->has_addr) return;
+    if (!repair_on(c) || !slot->source || !slot->source->cache || !t->srtp || !t->has_addr) return;
     for (size_t i = 0, n = sfu_rtcp_nack_count(p); i < n; i++) {
         uint16_t pid, blp;
         if (!sfu_rtcp_nack_entry(p, i, &pid, &blp)) break;
@@ -254,9 +194,9 @@ void sfu_repair_on_nack(sfu_slot *slot, const sfu_rtcp_packet *p)
 
 /* --- reports ------------------------------------------------------------------------ */
 
-void sfu_repair_on_publisher_sr(sfu_stream *st, unsigned layer, uint64_t ntp)
+void sfu_repair_on_publisher_sr(sfu_stream *st, uint64_t ntp)
 {
-    if (layer < n_sources(st)) sfu_recv_on_sr(&st->repair[layer].recv, ntp, st->transport->core->now_us);
+    sfu_recv_on_sr(&st->recv, ntp, st->transport->core->now_us);
 }
 
 void sfu_repair_sr_relayed(sfu_slot *slot, uint64_t ntp)
@@ -298,27 +238,23 @@ void sfu_repair_on_reports(sfu_transport *t, const sfu_rtcp_packet *p)
     }
 }
 
-/* One RR with a block per source of the publisher that has sent anything. */
+/* One RR with a block per stream of the publisher that has sent anything. */
 static void send_receiver_report(sfu_transport *t, int64_t now)
 {
-    sfu_rtcp_report_block blocks[SFU_MAX_STREAMS_PER_TRANSPORT * SFU_MAX_LAYERS];
+    sfu_rtcp_report_block blocks[SFU_MAX_STREAMS_PER_TRANSPORT];
     size_t n = 0;
-    uint64_t lost = 0;
     for (size_t i = 0; i < t->n_streams; i++) {
         sfu_stream *st = t->streams[i];
-        for (unsigned s = 0; s < n_sources(st); s++) {
-            sfu_recv_stats *recv = &st->repair[s].recv;
-            lost += recv->lost_total;
-            uint32_t ssrc = source_ssrc(st, s);
-            if (!ssrc || !recv->started) continue;
-            sfu_recv_report(recv, ssrc, now, &blocks[n]);
-            if (st->desc.kind == SFU_KIND_VIDEO) {
-                t->link.fraction_lost = blocks[n].fraction_lost;
-                t->link.jitter_us = jitter_us(blocks[n].jitter, SFU_KIND_VIDEO);
-            }
-            n++;
+        if (!st->desc.ssrc || !st->recv.started) continue;
+        sfu_recv_report(&st->recv, st->desc.ssrc, now, &blocks[n]);
+        if (st->desc.kind == SFU_KIND_VIDEO) {
+            t->link.fraction_lost = blocks[n].fraction_lost;
+            t->link.jitter_us = jitter_us(blocks[n].jitter, SFU_KIND_VIDEO);
         }
+        n++;
     }
+    uint64_t lost = 0;
+    for (size_t i = 0; i < t->n_streams; i++) lost += t->streams[i]->recv.lost_total;
     t->link.lost = lost;
     if (n == 0) return;
     uint8_t *buf = sfu_out_buf(t->core);
@@ -336,8 +272,7 @@ void sfu_repair_tick(sfu_core *c, int64_t now_us)
         sfu_transport *t = value;
         if (t->n_streams == 0) continue;
         if (repair_on(c))
-            for (size_t i = 0; i < t->n_streams; i++)
-                for (unsigned s = 0; s < n_sources(t->streams[i]); s++) send_nacks(t->streams[i], s, now_us);
+            for (size_t i = 0; i < t->n_streams; i++) send_nacks(t->streams[i], now_us);
         if (reports) send_receiver_report(t, now_us);
     }
 }

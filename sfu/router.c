@@ -103,11 +103,6 @@ sfu_slot *sfu_slot_create(sfu_core *c, uint32_t id, uint32_t room_id, uint32_t t
         *why = "slot: out of memory";
         return NULL;
     }
-    if (!sfu_repair_slot_init(slot)) {
-        free(slot);
-        *why = "slot: out of memory";
-        return NULL;
-    }
     slot->resync = true;
     sfu_simulcast_slot_init(&slot->layers);
     g_ptr_array_add(t->slots, slot);
@@ -122,7 +117,6 @@ void sfu_slot_destroy(sfu_slot *slot)
     g_ptr_array_remove_fast(slot->transport->slots, slot);
     g_hash_table_remove(slot->transport->core->slots, GUINT_TO_POINTER(slot->id));
     sfu_count(&slot->transport->core->counters.slots, (uint64_t)-1);
-    sfu_repair_slot_free(slot);
     free(slot);
 }
 
@@ -265,11 +259,9 @@ static void rebase(sfu_slot *slot, const sfu_rtp_header *h, int64_t now)
         slot->ts_offset = slot->last_ts + ts_step - h->ts;
     }
     slot->resync = false;
+    sfu_repair_rebased(slot, (uint16_t)(h->seq + slot->seq_offset));
 }
 
-static size_t copy_out(uint8_t *ob, sfu_transport *out, const uint8_t *buf, size_t len, const sfu_rtp_header *h,
-                       int *twcc_seq);
-static void sent_out(sfu_transport *out, int twcc_seq, size_t len, bool sent);
 
 static void forward_to_slot(sfu_slot *slot, sfu_stream *st, const sfu_rx_pending *p, int64_t now)
 {
@@ -296,7 +288,7 @@ static void forward_to_slot(sfu_slot *slot, sfu_stream *st, const sfu_rx_pending
     uint8_t *ob = sfu_out_buf(c);
     if (!ob) return;
     int twcc_seq;
-    size_t out_len = copy_out(ob, out, buf, len, h, &twcc_seq);
+    size_t out_len = sfu_out_copy_numbered(ob, out, buf, len, h, &twcc_seq);
     uint16_t seq = (uint16_t)(h->seq + slot->seq_offset);
     uint32_t ts = h->ts + slot->ts_offset;
     sfu_rtp_set_ssrc(ob, slot->out_ssrc);
@@ -306,15 +298,14 @@ static void forward_to_slot(sfu_slot *slot, sfu_stream *st, const sfu_rx_pending
     /* the transport-wide number may have grown the header: the payload moved with it */
     if (p->vp8.has_picture_id)
         sfu_simulcast_rewrite_vp8(&slot->layers, ob + out_len - len + h->payload_off, p, rebased);
-    sfu_repair_sent(slot, seq, h->seq, p->layer);                    /* what a NACK for seq is answered with */
     if (pad) sfu_rtp_add_padding(ob, &out_len, SFU_PKT_MAX, h, pad); /* best effort */
     if (sfu_srtp_protect_rtp_indexed(out->srtp, slot->srtp_group, &slot->srtp_index, ob, &out_len, SFU_TX_BUF) != 0) {
         sfu_count_drop(c, SFU_DROP_SRTP);
-        sent_out(out, twcc_seq, 0, false);
+        sfu_out_numbered_sent(out, twcc_seq, 0, false);
         return;
     }
     sfu_out_commit(c, &out->addr, out->addr_len, out_len);
-    sent_out(out, twcc_seq, out_len, true);
+    sfu_out_numbered_sent(out, twcc_seq, out_len, true);
     out->link.packets_out++;
     out->link.octets_out += out_len;
     if (!slot->sent_any || (int16_t)(seq - slot->last_seq) > 0) {
@@ -353,7 +344,7 @@ void sfu_router_on_rtp(sfu_transport *t, uint8_t *buf, size_t len)
         if (!repaired) sfu_count_drop(c, SFU_DROP_UNKNOWN_SOURCE); /* (empty RTX: probing) */
         return;
     }
-    if (!sfu_repair_on_rtp(st, (unsigned)layer, buf, len, &h, repaired)) return; /* a duplicate */
+    if (!sfu_repair_on_rtp(st, buf, len, &h, repaired)) return; /* a duplicate */
     if (!st->active_reported) {
         st->active_reported = true;
         sfu_out_event(c, SFU_EV_STREAM_ACTIVE, st->desc.stream_id, st->desc.mid);
@@ -463,7 +454,7 @@ static void relay_sender_report(sfu_transport *t, const sfu_rtcp_packet *p)
     int layer;
     sfu_stream *st = stream_by_ssrc(t, p->sender_ssrc, &layer);
     if (!st || !sfu_rtcp_sr_info(p, &ntp, &rtp_ts, &packets, &octets)) return;
-    sfu_repair_on_publisher_sr(st, (unsigned)layer, ntp);
+    sfu_repair_on_publisher_sr(st, ntp);
     for (guint i = 0; i < st->slots->len; i++) {
         sfu_slot *slot = g_ptr_array_index(st->slots, i);
         if (slot->resync || !slot->sent_any) continue;                    /* offsets not known yet */
@@ -614,32 +605,6 @@ void sfu_router_tick(sfu_core *c, int64_t now_us)
 }
 
 /* --- transport-wide congestion control ------------------------------------------------ */
-
-/* The copy into the send buffer: with congestion control on, numbered with the transport's
- * next sequence number (*twcc_seq, else -1) in the same copy. */
-static size_t copy_out(uint8_t *ob, sfu_transport *out, const uint8_t *buf, size_t len, const sfu_rtp_header *h,
-                       int *twcc_seq)
-{
-    *twcc_seq = -1;
-    if (out->bwe) {
-        uint16_t seq = sfu_bwe_take_seq(out->bwe);
-        size_t n = sfu_twcc_copy_stamped(ob, SFU_PKT_MAX, buf, len, h, out->twcc_ext_id, 0, seq);
-        if (n) {
-            *twcc_seq = seq;
-            return n;
-        }
-        sfu_bwe_unsent(out->bwe, seq); /* a malformed extension block: sent unnumbered */
-    }
-    memcpy(ob, buf, len);
-    return len;
-}
-
-static void sent_out(sfu_transport *out, int twcc_seq, size_t len, bool sent)
-{
-    if (twcc_seq < 0) return;
-    if (sent) sfu_bwe_sent_packet(out->bwe, (uint16_t)twcc_seq, len, out->core->now_us);
-    else sfu_bwe_unsent(out->bwe, (uint16_t)twcc_seq);
-}
 
 bool sfu_router_set_twcc(sfu_transport *t, uint8_t ext_id)
 {

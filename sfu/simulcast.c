@@ -58,33 +58,22 @@ static bool ext_equals(const uint8_t *buf, const sfu_rtp_header *h, uint8_t id, 
     return sfu_rtp_find_ext(buf, h, id, &val, &len) && len == strlen(want) && memcmp(val, want, len) == 0;
 }
 
-/* The layer whose rid the extension `ext_id` of the packet names (under this stream's
- * mid, when the mid extension is negotiated), or −1. */
-static int rid_layer(const sfu_stream *st, const uint8_t *buf, const sfu_rtp_header *h, uint8_t ext_id)
+int sfu_simulcast_learn(sfu_stream *st, const uint8_t *buf, const sfu_rtp_header *h)
 {
     const sfu_stream_desc *d = &st->desc;
-    if (!d->n_layers || !ext_id) return -1;
+    if (!d->n_layers || !d->rid_ext_id) return -1;
     const uint8_t *val;
     size_t len;
     /* with mid negotiated, a rid is only this stream's under this stream's mid */
     if (d->mid_ext_id && sfu_rtp_find_ext(buf, h, d->mid_ext_id, &val, &len) &&
         !ext_equals(buf, h, d->mid_ext_id, d->mid))
         return -1;
-    for (unsigned i = 0; i < d->n_layers; i++)
-        if (ext_equals(buf, h, ext_id, d->rids[i])) return (int)i;
+    for (unsigned i = 0; i < d->n_layers; i++) {
+        if (!ext_equals(buf, h, d->rid_ext_id, d->rids[i])) continue;
+        st->desc.layer_ssrcs[i] = h->ssrc; /* also a new SSRC for a known rid (a restart) */
+        return (int)i;
+    }
     return -1;
-}
-
-int sfu_simulcast_learn(sfu_stream *st, const uint8_t *buf, const sfu_rtp_header *h)
-{
-    int layer = rid_layer(st, buf, h, st->desc.rid_ext_id);
-    if (layer >= 0) st->desc.layer_ssrcs[layer] = h->ssrc; /* also a new SSRC for a known rid (a restart) */
-    return layer;
-}
-
-int sfu_simulcast_rtx_layer(const sfu_stream *st, const uint8_t *buf, const sfu_rtp_header *h)
-{
-    return rid_layer(st, buf, h, st->desc.repaired_rid_ext_id);
 }
 
 void sfu_simulcast_retarget_slot(sfu_slot *slot, int64_t now)
@@ -137,9 +126,15 @@ void sfu_simulcast_retarget(sfu_stream *st, int64_t now)
             /* a layer paused at the publisher keeps the rate it had: the allocator must not
              * take a silent layer for a free one */
             bool paused = st->desc.n_layers && !(st->pause.active & 1u << i);
-            if (!(paused && st->layers[i].octets == 0))
-                st->layers[i].bps = (uint32_t)((uint64_t)st->layers[i].octets * 8 * 1000000 / (uint64_t)elapsed);
-            st->layers[i].octets = 0;
+            sfu_stream_layer *ly = &st->layers[i];
+            if (!(paused && ly->octets == 0)) {
+                /* smoothed over a few seconds: one second of a low-rate camera swings by a
+                 * half with each keyframe, and the allocator stepped a slot down and up
+                 * with it (a floor holder's picture stuttering under a site budget) */
+                uint64_t measured = (uint64_t)ly->octets * 8 * 1000000 / (uint64_t)elapsed;
+                ly->bps = (uint32_t)(ly->bps ? (2 * (uint64_t)ly->bps + measured) / 3 : measured);
+            }
+            ly->octets = 0;
         }
         st->layers_rate_since_us = now;
     }
@@ -192,30 +187,23 @@ sfu_sc_verdict sfu_simulcast_admit(sfu_slot *slot, const sfu_rx_pending *p)
     return SFU_SC_FORWARD;
 }
 
-bool sfu_simulcast_renumber_vp8(uint8_t *payload, size_t len, const sfu_vp8_descriptor *d, uint16_t pid_offset,
-                                uint8_t tl0_offset, uint16_t *pid, uint8_t *tl0)
-{
-    *pid = (uint16_t)((d->picture_id + pid_offset) & pid_mask(d));
-    sfu_vp8_set_picture_id(payload, len, d, *pid);
-    *tl0 = (uint8_t)(d->tl0picidx + tl0_offset);
-    return sfu_vp8_set_tl0picidx(payload, len, d, *tl0);
-}
-
 void sfu_simulcast_rewrite_vp8(sfu_slot_layers *l, uint8_t *payload, const sfu_rx_pending *p, bool rebase)
 {
     const sfu_vp8_descriptor *d = &p->vp8;
     if (!d->has_picture_id) return;
+    uint16_t mask = pid_mask(d);
     if (rebase) {
         l->pid_offset = l->vp8_sent ? (uint16_t)(l->last_pid + 1 - d->picture_id) : 0;
         l->tl0_offset = l->vp8_sent && d->has_tl0picidx ? (uint8_t)(l->last_tl0 + 1 - d->tl0picidx) : 0;
     }
-    uint16_t pid;
-    uint8_t tl0;
-    bool has_tl0 = sfu_simulcast_renumber_vp8(payload, p->h.payload_len, d, l->pid_offset, l->tl0_offset, &pid, &tl0);
+    uint16_t pid = (uint16_t)((d->picture_id + l->pid_offset) & mask);
+    sfu_vp8_set_picture_id(payload, p->h.payload_len, d, pid);
+    uint8_t tl0 = (uint8_t)(d->tl0picidx + l->tl0_offset);
+    bool has_tl0 = sfu_vp8_set_tl0picidx(payload, p->h.payload_len, d, tl0);
     if (!l->vp8_sent || sfu_vp8_picture_id_diff(l->last_pid, pid, d->picture_id_15bit) > 0) {
         l->last_pid = pid;
         if (has_tl0) l->last_tl0 = tl0;
     }
     l->vp8_sent = true;
-    if (starts_frame(d)) l->next_in_pid = (uint16_t)((d->picture_id + 1) & pid_mask(d));
+    if (starts_frame(d)) l->next_in_pid = (uint16_t)((d->picture_id + 1) & mask);
 }

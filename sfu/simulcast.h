@@ -31,9 +31,6 @@ int sfu_simulcast_layer_of(const sfu_stream *st, uint32_t ssrc);
 /* An SSRC no layer has yet: binds it to the layer its rid header extension names (and the
  * stream's mid, when the mid extension is negotiated); the layer, or −1. */
 int sfu_simulcast_learn(sfu_stream *st, const uint8_t *buf, const sfu_rtp_header *h);
-/* An RTX packet on an SSRC no layer's repair has yet: the layer its repaired-rid header
- * extension names (under the stream's mid, when negotiated), or −1. */
-int sfu_simulcast_rtx_layer(const sfu_stream *st, const uint8_t *buf, const sfu_rtp_header *h);
 /* Every received packet of a layer (of a stream of one encoding: layer 0): activity and rate. */
 static inline void sfu_simulcast_on_rx(sfu_stream *st, unsigned layer, size_t len, int64_t now)
 {
@@ -69,11 +66,5 @@ sfu_sc_verdict sfu_simulcast_admit(sfu_slot *slot, const sfu_rx_pending *p);
  * the output copy, whose header may have grown): at a switch (rebase) the offsets are set
  * so the first picture continues the last one sent; then the descriptor is rewritten. */
 void sfu_simulcast_rewrite_vp8(sfu_slot_layers *l, uint8_t *payload, const sfu_rx_pending *p, bool rebase);
-
-/* Writes the picture id and TL0PICIDX of a VP8 payload (parsed as d) moved by the offsets
- * (*pid, *tl0: the values written): a forwarded packet's renumbering, and a resent one's
- * the same again. Whether the payload has a TL0PICIDX. */
-bool sfu_simulcast_renumber_vp8(uint8_t *payload, size_t len, const sfu_vp8_descriptor *d, uint16_t pid_offset,
-                                uint8_t tl0_offset, uint16_t *pid, uint8_t *tl0);
 
 #endif

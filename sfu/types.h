@@ -35,28 +35,16 @@ typedef struct sfu_stream sfu_stream;
 typedef struct sfu_slot sfu_slot;
 
 
-/* What a video slot sent, by out sequence number modulo SFU_SLOT_SENT (repair.c): which
- * layer's packet it was and the offsets it went out with, so a subscriber's NACK is
- * answered with exactly that packet, renumbered as it was, whatever switches and
- * temporal-layer drops moved the offsets since. 12 octets an entry; 256 cover 1.5 s of
- * a 1.5 Mbit/s layer, more than the caches keep. */
-#define SFU_SLOT_SENT 256
-#define SFU_SLOT_SENT_NONE 0xff /* layer of an empty entry */
-typedef struct {
-    uint16_t out_seq, in_seq;
-    uint32_t ts_offset;
-    uint16_t pid_offset; /* VP8 picture id and TL0PICIDX offsets (simulcast) */
-    uint8_t tl0_offset;
-    uint8_t layer; /* of the slot's source (0 for a single stream); SFU_SLOT_SENT_NONE: empty */
-} sfu_slot_sent;
-
 /* A slot's NACK answering state (repair.c). */
 #define SFU_SLOT_RESENT 64
 typedef struct {
     sfu_slot_rtx rtx;
     uint16_t rtx_seq;
     sfu_srtp_tx_index rtx_srtp_index;
-    sfu_slot_sent *sent; /* [SFU_SLOT_SENT], video slots; cleared when re-pointed */
+    /* the source epoch: out sequence numbers from epoch_first on map to the source by the
+     * current offset; older ones belong to another source or offset and are refused */
+    bool epoch_valid;
+    uint16_t epoch_first;
     struct {
         uint16_t seq;
         int64_t at_us;
@@ -108,22 +96,13 @@ struct sfu_transport {
     sfu_alloc_transport alloc;
 };
 
-/* Loss repair of one RTP source of a stream, the stream itself or one of its simulcast
- * layers (repair.c): what a subscriber's NACK is answered from, what is NACKed upstream
- * and reported, and the publisher's RTX SSRC that repairs it. */
-typedef struct {
-    sfu_rtx_cache *cache; /* video */
-    sfu_recv_stats recv;
-    uint32_t rtx_ssrc; /* announced (a=ssrc-group:FID) or learnt (mid, repaired-rid); 0: not yet */
-} sfu_source_repair;
-
 /* One simulcast layer of a stream as it arrives (simulcast.c); a stream of one encoding
  * measures its rate in layers[0] too (the allocator reads it). */
 typedef struct {
     int64_t last_rx_us;               /* its last packet: a layer quiet for a while is not offered */
     int64_t last_keyframe_request_us; /* PLIs are throttled per layer */
     uint32_t octets;                  /* received this second */
-    uint32_t bps;                     /* over the last second */
+    uint32_t bps;                     /* smoothed over the last seconds (simulcast.c) */
 } sfu_stream_layer;
 
 struct sfu_stream {
@@ -141,8 +120,9 @@ struct sfu_stream {
     int64_t last_keyframe_request_us;
     sfu_stream_layer layers[SFU_MAX_LAYERS]; /* desc.n_layers of them */
     int64_t layers_rate_since_us;
-    sfu_layer_pause pause;                    /* which layers the publisher is told to send */
-    sfu_source_repair repair[SFU_MAX_LAYERS]; /* [0] of a single stream, [layer] of a simulcast one */
+    sfu_layer_pause pause; /* which layers the publisher is told to send */
+    sfu_rtx_cache *cache;  /* video: what a subscriber's NACK is answered from */
+    sfu_recv_stats recv;   /* receiver report and NACKs to the publisher */
 };
 
 /* What a slot asks of a simulcast source and which layer it gets (simulcast.c). The

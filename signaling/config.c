@@ -181,7 +181,6 @@ void dc_config_defaults(dc_config *cfg)
     cfg->consent_timeout_ms = 30000;
     cfg->max_queue_delay_ms = 250;
     cfg->nack = true;
-    cfg->simulcast = true;
     cfg->dev_mode = true;
     cfg->ice_tcp = true;
     cfg->media_tcp_port = -1; /* TCP on the first media port's number */

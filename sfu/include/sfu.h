@@ -187,9 +187,7 @@ typedef struct {
     uint32_t layer_ssrcs[SFU_MAX_LAYERS];
     uint8_t rid_ext_id, repaired_rid_ext_id; /* 0 = not negotiated */
     /* RFC 4588: the publisher's retransmission stream (video), unwrapped into this one;
-     * rtx_ssrc 0 = learn it from the mid extension of packets with rtx_pt; rtx_pt 0 = none.
-     * A simulcast stream's layers each have their own RTX SSRC, learnt from the
-     * repaired-rid extension (repaired_rid_ext_id); rtx_ssrc is not used for them. */
+     * rtx_ssrc 0 = learn it from the mid extension of packets with rtx_pt; rtx_pt 0 = none */
     uint32_t rtx_ssrc;
     uint8_t rtx_pt;
 } sfu_stream_desc;

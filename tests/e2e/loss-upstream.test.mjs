@@ -2,8 +2,7 @@
 // whose outgoing UDP loses 5 %, the viewer on a clean link. With repair the server NACKs
 // the publisher's gaps and forwards its RFC 4588 retransmissions as the lost packets, so
 // the viewer sees none of the loss (its NACKs count the gaps that reach it); without repair
-// it sees them all (lib/lossy.mjs measures what the viewer's page shows). The camera is
-// sent single-layer (--simulcast false); loss-simulcast.test.mjs measures a layered one.
+// it sees them all (lib/lossy.mjs measures what the viewer's page shows).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeSiteLink } from './lib/netns.mjs';

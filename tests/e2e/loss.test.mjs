@@ -1,7 +1,6 @@
 // A viewer behind a lossy link (issue 12): one Chromium publisher in the test's namespace,
 // one Chromium viewer in a site namespace whose incoming UDP loses a random share
-// (lib/lossy.mjs measures what the viewer's page shows). The camera is sent single-layer
-// (--simulcast false); loss-simulcast.test.mjs measures a layered one.
+// (lib/lossy.mjs measures what the viewer's page shows).
 //
 // The same link at 5 % loss is measured against a server with repair off (--nack false)
 // and one with it on; the test fails unless repair clearly helps (fewer freezes, more

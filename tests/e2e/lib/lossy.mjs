@@ -33,11 +33,9 @@ async function measure(p, id, pub) {
   const pubBefore = await published(pub);
   const frames = [];
   const peaks = [];
-  let width = 0;
   for (let i = 0; i < SECONDS; i++) {
     const r = (await probeTiles(p, [id], 1000))[id];
     frames.push(r.video?.frames ?? 0);
-    width = r.video?.width ?? 0;
     peaks.push(Math.max(0, ...(r.audio || []).map((a) => a.peak)));
   }
   const after = await inbound(p, id);
@@ -59,21 +57,18 @@ async function measure(p, id, pub) {
     pubResent: dp('retransmittedPacketsSent'),
     pubReportedLost: dp('reportedPacketsLost'),
     pubReportedJitter: pubAfter.reportedJitter ?? 0,
-    width, // the viewer's decoded size at the end, and the publisher's layers (simulcast)
-    layers: (pubAfter.layers || []).map((l) => `${l.rid}:${l.width}`),
   };
 }
 
 /**
- * One server (repair on or off: `nack`; the camera in simulcast layers or not: `simulcast`),
- * the publisher and the viewer, `lossy` ('viewer' or 'publisher') behind `link`; for each
- * share in `losses` the lossy side's incoming (viewer) or outgoing (publisher) UDP loses
- * that share and the viewer is measured. Returns {"on@5%": measurement, …}.
+ * One server (repair on or off: `nack`), the publisher and the viewer, `lossy` ('viewer' or
+ * 'publisher') behind `link`; for each share in `losses` the lossy side's incoming
+ * (viewer) or outgoing (publisher) UDP loses that share and the viewer is measured.
+ * Returns {"on@5%": measurement, …}.
  */
-export async function measureRepair(link, { nack, lossy, losses, label, simulcast = false }) {
+export async function measureRepair(link, { nack, lossy, losses, label }) {
   const out = {};
-  const server = await startServer(`${label}-nack-${nack}`,
-    [...link.serverArgs(), '--nack', String(nack), '--simulcast', String(simulcast)]);
+  const server = await startServer(`${label}-nack-${nack}`, [...link.serverArgs(), '--nack', String(nack)]);
   const people = [];
   const site = (who) => lossy === who;
   const launch = (who) => (site(who)
