@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "admin_api.h"
+#include "room_tree.h"
 
 #define LIVE_ROOT "/admin/rooms/"
 #define TRANSPORTS "/transports.json"
@@ -56,23 +57,60 @@ static bool live_handle(void *user, const dc_http_request *req, dc_http_response
 }
 
 #define SITES_ROOT "/admin/sites/"
+#define TIERS_ROOT "/admin/tiers/"
 #define BUDGET "/budget"
 
-/* "/admin/sites/<site>/budget" → site; false if not. */
-static bool site_of(const char *path, char *site, size_t cap)
+/* "<root><name>/budget" → name (at most cap − 1 octets, no '/'); false if not. */
+static bool budget_name_of(const char *path, const char *root, char *out, size_t cap)
 {
-    if (strncmp(path, SITES_ROOT, strlen(SITES_ROOT))) return false;
-    const char *name = path + strlen(SITES_ROOT), *slash = strrchr(name, '/');
+    if (strncmp(path, root, strlen(root))) return false;
+    const char *name = path + strlen(root), *slash = strrchr(name, '/');
     size_t len = slash ? (size_t)(slash - name) : 0;
     if (!len || len >= cap || strcmp(slash, BUDGET) || memchr(name, '/', len)) return false;
-    memcpy(site, name, len);
-    site[len] = 0;
+    memcpy(out, name, len);
+    out[len] = 0;
     return true;
 }
 
-static void budget_answer(dc_http_response *resp, const char *site, uint32_t kbps)
+/* The body of a PUT, {"kbps": 1…10000000}; 0 when it is not that. */
+static uint32_t kbps_of(const dc_http_request *req)
 {
-    dc_http_api_json(resp, json_pack("{s:s, s:o}", "site", site, "kbps", kbps ? json_integer(kbps) : json_null()));
+    json_t *body = req->body ? json_loadb(req->body, req->body_len, 0, NULL) : NULL;
+    json_t *v = json_object_get(body, "kbps");
+    bool ok = json_is_integer(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= 10000000;
+    uint32_t kbps = ok ? (uint32_t)json_integer_value(v) : 0;
+    json_decref(body);
+    return kbps;
+}
+
+/* What sites and tiers share: the credential, the meeting, the method, the PUT body.
+ * True with *m and *kbps (0 for GET and DELETE) when the request may go on; false when
+ * resp already holds the answer. */
+static bool budget_request(const live_routes *r, const dc_http_request *req, dc_http_response *resp, dc_meeting **m,
+                           uint32_t *kbps)
+{
+    *m = *r->meeting;
+    *kbps = 0;
+    if (!*m) {
+        dc_http_api_error(resp, 503, "starting", "the server is starting or stopping");
+        return false;
+    }
+    if (!strcmp(req->method, "PUT")) {
+        *kbps = kbps_of(req);
+        if (*kbps) return true;
+        dc_http_api_error(resp, 400, "bad_request", "send {\"kbps\": 1…10000000}; DELETE clears the budget");
+        return false;
+    }
+    if (strcmp(req->method, "DELETE") && strcmp(req->method, "GET")) {
+        dc_http_api_error(resp, 405, "method_not_allowed", "use GET, PUT or DELETE");
+        return false;
+    }
+    return true;
+}
+
+static void budget_answer(dc_http_response *resp, const char *key, const char *name, uint32_t kbps)
+{
+    dc_http_api_json(resp, json_pack("{s:s, s:o}", key, name, "kbps", kbps ? json_integer(kbps) : json_null()));
 }
 
 /* PUT {"kbps": n} sets a site's downstream budget, DELETE clears it, GET reads it. */
@@ -82,35 +120,40 @@ static bool sites_handle(void *user, const dc_http_request *req, dc_http_respons
     if (!r->cfg->admin_token_len || !dc_admin_authorized(r->cfg, req->authorization))
         return dc_admin_handle((void *)r->cfg, req, resp); /* its 404 or 401 */
     char site[DC_CONFIG_SITE_NAME_MAX];
-    if (!site_of(req->path, site, sizeof site)) {
+    if (!budget_name_of(req->path, SITES_ROOT, site, sizeof site)) {
         dc_http_api_error(resp, 404, "not_found", "no such admin path: /admin/sites/<site>/budget");
         return true;
     }
-    dc_meeting *m = *r->meeting;
-    if (!m) {
-        dc_http_api_error(resp, 503, "starting", "the server is starting or stopping");
-        return true;
-    }
-    uint32_t kbps = 0;
-    if (!strcmp(req->method, "PUT")) {
-        json_t *body = req->body ? json_loadb(req->body, req->body_len, 0, NULL) : NULL;
-        json_t *v = json_object_get(body, "kbps");
-        bool ok = json_is_integer(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= 10000000;
-        if (ok) kbps = (uint32_t)json_integer_value(v);
-        json_decref(body);
-        if (!ok) {
-            dc_http_api_error(resp, 400, "bad_request", "send {\"kbps\": 1…10000000}; DELETE clears the budget");
-            return true;
-        }
-    } else if (strcmp(req->method, "DELETE") && strcmp(req->method, "GET")) {
-        dc_http_api_error(resp, 405, "method_not_allowed", "use GET, PUT or DELETE");
-        return true;
-    }
+    dc_meeting *m;
+    uint32_t kbps;
+    if (!budget_request(r, req, resp, &m, &kbps)) return true;
     if (strcmp(req->method, "GET") && !dc_meeting_set_site_budget(m, site, kbps)) {
         dc_http_api_error(resp, 400, "bad_request", "the site name is too long");
         return true;
     }
-    budget_answer(resp, site, dc_meeting_site_budget(m, site));
+    budget_answer(resp, "site", site, dc_meeting_site_budget(m, site));
+    return true;
+}
+
+/* The same for every site of a tier (a room tree node kind) without its own budget. */
+static bool tiers_handle(void *user, const dc_http_request *req, dc_http_response *resp)
+{
+    const live_routes *r = user;
+    if (!r->cfg->admin_token_len || !dc_admin_authorized(r->cfg, req->authorization))
+        return dc_admin_handle((void *)r->cfg, req, resp); /* its 404 or 401 */
+    char name[16];
+    dc_node_kind tier = DC_NODE_KIND_COUNT;
+    if (budget_name_of(req->path, TIERS_ROOT, name, sizeof name)) tier = dc_room_node_kind_parse(name);
+    if (tier == DC_NODE_KIND_COUNT) {
+        dc_http_api_error(resp, 404, "not_found",
+                          "no such admin path: /admin/tiers/<province|district|commune|reception>/budget");
+        return true;
+    }
+    dc_meeting *m;
+    uint32_t kbps;
+    if (!budget_request(r, req, resp, &m, &kbps)) return true;
+    if (strcmp(req->method, "GET")) dc_meeting_set_tier_budget(m, (int)tier, kbps);
+    budget_answer(resp, "tier", name, dc_meeting_tier_budget(m, (int)tier));
     return true;
 }
 
@@ -120,4 +163,5 @@ void dc_admin_live_routes(dc_http_api *api, const dc_config *cfg, dc_meeting *co
     routes = (live_routes){cfg, meeting};
     dc_http_api_route(api, "/admin/rooms", live_handle, &routes);
     dc_http_api_route(api, "/admin/sites", sites_handle, &routes);
+    dc_http_api_route(api, "/admin/tiers", tiers_handle, &routes);
 }

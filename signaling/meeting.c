@@ -384,7 +384,7 @@ void dc_mt_remove_participant(dc_meeting *m, dc_participant *p, const char *reas
     if (p->pub_transport) sfu_transport_remove(m->engine, p->pub_transport, room->room_id);
     if (p->sub_transport_added) sfu_transport_remove(m->engine, p->sub_transport, room->room_id);
     if (p->conn) p->conn->participant = NULL;
-    bool shared_budget = p->sub_transport_added && dc_site_budgets_for(m->budgets, p->site);
+    bool shared_budget = p->sub_transport_added && dc_mt_budget_kbps(m, p);
     free(p);
     drop_room_if_empty(m, room);
     if (shared_budget) dc_mt_apply_budgets(m); /* the others' shares grow */

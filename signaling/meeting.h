@@ -60,7 +60,12 @@ json_t *dc_meeting_room_figures(dc_meeting *m, const char *room);
 /* A technician's budget for a site (kbit/s; 0 clears), applied at once to the site's
  * subscribers (meeting_budget.c). False for an empty or too long site name. */
 bool dc_meeting_set_site_budget(dc_meeting *m, const char *site, uint32_t kbps);
-uint32_t dc_meeting_site_budget(dc_meeting *m, const char *site);
+uint32_t dc_meeting_site_budget(dc_meeting *m, const char *site); /* the site's own */
+/* A technician's budget for every site of a tier (a dc_node_kind of room_tree.h: the
+ * room joined is a node of that kind), kbit/s, 0 clears; a site's own budget wins. False
+ * for an unknown tier. */
+bool dc_meeting_set_tier_budget(dc_meeting *m, int tier, uint32_t kbps);
+uint32_t dc_meeting_tier_budget(dc_meeting *m, int tier);
 
 /* The room tree (room_tree.h) joins consult: a tree room's display name in the join
  * result, scoped tokens, tree_rooms_only. Borrowed: it must outlive m; NULL = none. */

@@ -53,9 +53,11 @@ void dc_mt_record_event(dc_meeting *m, const dc_room *room, const char *kind, co
                         const dc_participant *target, json_t *detail /* consumed, may be NULL */);
 
 /* meeting_budget.c: bandwidth allocation as signaling sees it. */
-/* Tells the engine each subscriber's share of its site's budget where it changed (after a
+/* Tells the engine each subscriber's share of its site's (or tier's) budget where it changed (after a
  * join, a leave, a technician's change). */
 void dc_mt_apply_budgets(dc_meeting *m);
+/* The budget (kbit/s) p's site shares: the site's own, else the tier's of p's room; 0: none. */
+uint32_t dc_mt_budget_kbps(const dc_meeting *m, const dc_participant *p);
 /* The engine priority of a slot of this use (smaller first). */
 uint8_t dc_mt_slot_priority(const dc_meeting *m, dc_slot_use use);
 /* SFU_EV_SLOT_QUALITY: kept for the figures, and the subscriber's page is told. */
@@ -67,6 +69,8 @@ json_t *dc_mt_slots_figures(const dc_participant *p);
 /* The join result's "node": {"id", "name", "kind", "parent"} of a tree room, null for an
  * ad-hoc room. */
 json_t *dc_mt_node_json(const dc_meeting *m, const char *room);
+/* The tier of a room: its node's kind (dc_node_kind), −1 for an ad-hoc room. */
+int dc_mt_room_tier(const dc_meeting *m, const char *room);
 /* False when config tree_rooms_only refuses room (not a node of the tree). */
 bool dc_mt_room_allowed(const dc_meeting *m, const char *room);
 

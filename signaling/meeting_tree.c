@@ -20,6 +20,12 @@ json_t *dc_mt_node_json(const dc_meeting *m, const char *room)
     return node ? node_json(m->tree, node) : json_null();
 }
 
+int dc_mt_room_tier(const dc_meeting *m, const char *room)
+{
+    const dc_room_node *node = dc_room_tree_find(m->tree, room);
+    return node ? (int)node->kind : -1;
+}
+
 bool dc_mt_room_allowed(const dc_meeting *m, const char *room)
 {
     return !m->cfg.tree_rooms_only || dc_room_tree_find(m->tree, room);

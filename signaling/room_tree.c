@@ -29,6 +29,13 @@ static const char *const kind_names[DC_NODE_KIND_COUNT] = {
 
 const char *dc_room_node_kind_name(dc_node_kind kind) { return kind < DC_NODE_KIND_COUNT ? kind_names[kind] : "?"; }
 
+dc_node_kind dc_room_node_kind_parse(const char *name)
+{
+    for (int k = 0; name && k < DC_NODE_KIND_COUNT; k++)
+        if (!strcmp(name, kind_names[k])) return (dc_node_kind)k;
+    return DC_NODE_KIND_COUNT;
+}
+
 bool dc_room_tree_id_valid(const char *id, size_t len)
 {
     if (!id || len < 1 || len > DC_ROOM_TREE_ID_MAX) return false;
@@ -208,9 +215,7 @@ static bool parse_node(json_t *obj, dc_room_node *node, char *parent_id, const c
         return false;
     }
     const char *kind = json_string_value(json_object_get(obj, "kind"));
-    node->kind = DC_NODE_KIND_COUNT;
-    for (int k = 0; kind && k < DC_NODE_KIND_COUNT; k++)
-        if (!strcmp(kind, kind_names[k])) node->kind = (dc_node_kind)k;
+    node->kind = dc_room_node_kind_parse(kind);
     if (node->kind == DC_NODE_KIND_COUNT) {
         NODE_ERROR(node, "\"kind\" must be \"province\", \"district\", \"commune\" or \"reception\"");
         return false;

@@ -64,6 +64,9 @@ size_t dc_room_tree_subtree(const dc_room_tree *tree, const dc_room_node *node, 
                             size_t max);
 
 const char *dc_room_node_kind_name(dc_node_kind kind);
+/* "province", "district", "commune", "reception" → the kind; DC_NODE_KIND_COUNT if none
+ * (name may be NULL). */
+dc_node_kind dc_room_node_kind_parse(const char *name);
 /* A node id: 1–DC_ROOM_TREE_ID_MAX bytes of ASCII letters, digits, '.', '_', '-'. */
 bool dc_room_tree_id_valid(const char *id, size_t len);
 

@@ -1,7 +1,8 @@
 /* The room tree in the meeting (issue 13 §1), through the protocol with the fake engine
  * (meeting_harness.h) and the built-in tree: a tree room's display name in the join
  * result, subtree-scoped chair tokens (moderating inside the scope works, outside it is
- * refused), and the tree with live counts for /admin/rooms.json. */
+ * refused), the tree with live counts for /admin/rooms.json, and tier budgets (a site's
+ * tier is its room's node kind; its own site budget wins). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +46,63 @@ static const json_t *tree_node(json_t *tree, const char *id)
     json_array_foreach(json_object_get(tree, "nodes"), i,
                        n) if (!strcmp(json_string_value(json_object_get(n, "id")), id)) return n;
     return NULL;
+}
+
+/* The budget (bit/s) the engine was last told for c's subscribe transport since from; 0 if
+ * it was not told. */
+static uint32_t last_budget(const client *c, size_t from)
+{
+    uint32_t bps = 0;
+    for (size_t i = from; i < fake_sfu_call_count(engine); i++) {
+        const fake_call *call = fake_sfu_call(engine, i);
+        if (call->op == FAKE_TRANSPORT_SET_BUDGET && call->id == c->sub_transport) bps = call->budget_bps;
+    }
+    return bps;
+}
+
+/* Two halls of one commune site, a district hall and an ad-hoc room's guest, all of a site. */
+static void test_tier_budgets(void)
+{
+    client hall1, hall2, district, guest;
+    client *all[] = {&hall1, &hall2, &district, &guest};
+    const char *rooms[] = {"xa-a2", "xa-a2", "huyen-b", "Phòng họp 2"};
+    const char *sites[] = {"UBND xã A2", "UBND xã A2", "UBND huyện B", "Khách"};
+    for (size_t i = 0; i < 4; i++) {
+        client_open(all[i], sites[i]);
+        all[i]->site = sites[i];
+        join_ok(all[i], rooms[i]);
+        answer_offer(all[i]);
+    }
+    size_t before = fake_sfu_call_count(engine);
+    CHECK(dc_meeting_set_tier_budget(meeting, DC_NODE_COMMUNE, 300));
+    CHECK(dc_meeting_tier_budget(meeting, DC_NODE_COMMUNE) == 300);
+    CHECK(last_budget(&hall1, before) == 150000 && last_budget(&hall2, before) == 150000); /* shared */
+    CHECK(fake_sfu_count_since(engine, before, FAKE_TRANSPORT_SET_BUDGET) == 2);           /* nobody else */
+    CHECK(dc_meeting_site_budget(meeting, "UBND xã A2") == 0); /* the tier's is not the site's own */
+
+    before = fake_sfu_call_count(engine);
+    CHECK(dc_meeting_set_site_budget(meeting, "UBND xã A2", 1000)); /* the site's own wins */
+    CHECK(last_budget(&hall1, before) == 500000 && last_budget(&hall2, before) == 500000);
+    before = fake_sfu_call_count(engine);
+    CHECK(dc_meeting_set_tier_budget(meeting, DC_NODE_COMMUNE, 200)); /* changes nothing for it */
+    CHECK(fake_sfu_count_since(engine, before, FAKE_TRANSPORT_SET_BUDGET) == 0);
+    CHECK(dc_meeting_set_site_budget(meeting, "UBND xã A2", 0)); /* back to the tier's */
+    CHECK(last_budget(&hall1, before) == 100000);
+
+    before = fake_sfu_call_count(engine);
+    CHECK(dc_meeting_set_tier_budget(meeting, DC_NODE_DISTRICT, 800));
+    CHECK(last_budget(&district, before) == 800000 && !last_budget(&guest, before));
+    request_ok(&hall2, json_pack("{s:s}", "type", "leave")); /* the other hall's share grows */
+    CHECK(last_budget(&hall1, before) == 200000);
+
+    before = fake_sfu_call_count(engine);
+    CHECK(dc_meeting_set_tier_budget(meeting, DC_NODE_COMMUNE, 0) &&
+          dc_meeting_set_tier_budget(meeting, DC_NODE_DISTRICT, 0));
+    CHECK(fake_sfu_find(engine, before, FAKE_TRANSPORT_SET_BUDGET, hall1.sub_transport)->budget_bps == 0);
+    CHECK(fake_sfu_find(engine, before, FAKE_TRANSPORT_SET_BUDGET, district.sub_transport)->budget_bps == 0);
+    CHECK(!dc_meeting_set_tier_budget(meeting, DC_NODE_KIND_COUNT, 100) &&
+          !dc_meeting_set_tier_budget(meeting, -1, 100));
+    meeting_end(all, 4);
 }
 
 int main(void)
@@ -115,6 +173,10 @@ int main(void)
 
     client *all[] = {&site, &chair_a, &chair_a_away, &chair_a_tinh, &adhoc};
     meeting_end(all, sizeof all / sizeof all[0]);
+
+    meeting_start();
+    dc_meeting_set_room_tree(meeting, tree);
+    test_tier_budgets();
     dc_room_tree_free(tree);
     return CHECK_RESULT();
 }
