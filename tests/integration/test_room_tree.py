@@ -12,6 +12,7 @@ import contextlib
 import json
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -203,9 +204,12 @@ def test_a_configured_tree_file_is_used(tmp_path):
 
 # ---- /admin/rooms.json -----------------------------------------------------------------------
 
-def admin_get(srv, path, credential=ADMIN):
+def admin_request(srv, path, credential=ADMIN, method="GET", body=None):
+    """(status, JSON answer) of an admin request; body: a JSON value, or bytes as they are."""
     headers = {"Authorization": f"Bearer {credential}"} if credential is not None else {}
-    req = urllib.request.Request(f"http://127.0.0.1:{srv.http_port}{path}", headers=headers)
+    data = body if body is None or isinstance(body, bytes) else json.dumps(body).encode()
+    req = urllib.request.Request(f"http://127.0.0.1:{srv.http_port}{urllib.parse.quote(path)}", data=data,
+                                 headers=headers, method=method)
     try:
         with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:
             return resp.status, json.loads(resp.read())
@@ -214,7 +218,7 @@ def admin_get(srv, path, credential=ADMIN):
 
 
 def counts(srv):
-    status, body = admin_get(srv, "/admin/rooms.json")
+    status, body = admin_request(srv, "/admin/rooms.json")
     assert status == 200, body
     return {n["id"]: n["participants"] for n in body["nodes"]}, body
 
@@ -248,7 +252,7 @@ def test_admin_rooms_json_lists_the_tree_with_live_counts(tmp_path):
             await c.close()
 
         for credential in (None, "wrong"):
-            status, body = admin_get(srv, "/admin/rooms.json", credential)
+            status, body = admin_request(srv, "/admin/rooms.json", credential)
             assert status == 401 and body["error"] == "unauthorized", body
 
     with server(tmp_path, admin_token=ADMIN) as srv:
