@@ -10,11 +10,25 @@
 
 #define LIVE_ROOT "/admin/rooms/"
 #define TRANSPORTS "/transports.json"
+#define TREE_PATH "/admin/rooms.json"
 
 typedef struct {
     const dc_config *cfg;
     dc_meeting *const *meeting;
 } live_routes;
+
+static bool authorized(const live_routes *r, const dc_http_request *req)
+{
+    return r->cfg->admin_token_len && dc_admin_authorized(r->cfg, req->authorization);
+}
+
+/* The meeting a request may go on with; NULL with a 503 in resp while the server starts
+ * or stops. */
+static dc_meeting *running_meeting(const live_routes *r, dc_http_response *resp)
+{
+    if (!*r->meeting) dc_http_api_error(resp, 503, "starting", "the server is starting or stopping");
+    return *r->meeting;
+}
 
 /* "/admin/rooms/<room>/transports.json" → room (at most cap − 1 octets, no '/'); false if not. */
 static bool room_of(const char *path, char *room, size_t cap)
@@ -31,8 +45,7 @@ static bool room_of(const char *path, char *room, size_t cap)
 static bool live_handle(void *user, const dc_http_request *req, dc_http_response *resp)
 {
     const live_routes *r = user;
-    if (!r->cfg->admin_token_len) return dc_admin_handle((void *)r->cfg, req, resp); /* off: its 404 */
-    if (!dc_admin_authorized(r->cfg, req->authorization)) return dc_admin_handle((void *)r->cfg, req, resp);
+    if (!authorized(r, req)) return dc_admin_handle((void *)r->cfg, req, resp); /* its 404 or 401 */
     char room[256];
     if (!room_of(req->path, room, sizeof room)) {
         dc_http_api_error(resp, 404, "not_found", "no such admin path: /admin/rooms/<room>/transports.json");
@@ -42,11 +55,8 @@ static bool live_handle(void *user, const dc_http_request *req, dc_http_response
         dc_http_api_error(resp, 405, "method_not_allowed", "use GET");
         return true;
     }
-    dc_meeting *m = *r->meeting;
-    if (!m) {
-        dc_http_api_error(resp, 503, "starting", "the server is starting or stopping");
-        return true;
-    }
+    dc_meeting *m = running_meeting(r, resp);
+    if (!m) return true;
     json_t *figures = dc_meeting_room_figures(m, room);
     if (!figures) {
         dc_http_api_error(resp, 404, "no_such_room", "nobody is in that room");
@@ -89,12 +99,8 @@ static uint32_t kbps_of(const dc_http_request *req)
 static bool budget_request(const live_routes *r, const dc_http_request *req, dc_http_response *resp, dc_meeting **m,
                            uint32_t *kbps)
 {
-    *m = *r->meeting;
     *kbps = 0;
-    if (!*m) {
-        dc_http_api_error(resp, 503, "starting", "the server is starting or stopping");
-        return false;
-    }
+    if (!(*m = running_meeting(r, resp))) return false;
     if (!strcmp(req->method, "PUT")) {
         *kbps = kbps_of(req);
         if (*kbps) return true;
@@ -117,8 +123,7 @@ static void budget_answer(dc_http_response *resp, const char *key, const char *n
 static bool sites_handle(void *user, const dc_http_request *req, dc_http_response *resp)
 {
     const live_routes *r = user;
-    if (!r->cfg->admin_token_len || !dc_admin_authorized(r->cfg, req->authorization))
-        return dc_admin_handle((void *)r->cfg, req, resp); /* its 404 or 401 */
+    if (!authorized(r, req)) return dc_admin_handle((void *)r->cfg, req, resp); /* its 404 or 401 */
     char site[DC_CONFIG_SITE_NAME_MAX];
     if (!budget_name_of(req->path, SITES_ROOT, site, sizeof site)) {
         dc_http_api_error(resp, 404, "not_found", "no such admin path: /admin/sites/<site>/budget");
@@ -139,8 +144,7 @@ static bool sites_handle(void *user, const dc_http_request *req, dc_http_respons
 static bool tiers_handle(void *user, const dc_http_request *req, dc_http_response *resp)
 {
     const live_routes *r = user;
-    if (!r->cfg->admin_token_len || !dc_admin_authorized(r->cfg, req->authorization))
-        return dc_admin_handle((void *)r->cfg, req, resp); /* its 404 or 401 */
+    if (!authorized(r, req)) return dc_admin_handle((void *)r->cfg, req, resp); /* its 404 or 401 */
     char name[16];
     dc_node_kind tier = DC_NODE_KIND_COUNT;
     if (budget_name_of(req->path, TIERS_ROOT, name, sizeof name)) tier = dc_room_node_kind_parse(name);
@@ -157,11 +161,28 @@ static bool tiers_handle(void *user, const dc_http_request *req, dc_http_respons
     return true;
 }
 
+/* The room tree with each room's live participant count. The credential is checked
+ * before the method, as in admin_api.c. */
+static bool tree_handle(void *user, const dc_http_request *req, dc_http_response *resp)
+{
+    const live_routes *r = user;
+    if (strcmp(req->path, TREE_PATH)) return false;
+    if (!authorized(r, req)) return dc_admin_handle((void *)r->cfg, req, resp); /* its 404 or 401 */
+    if (strcmp(req->method, "GET")) {
+        dc_http_api_error(resp, 405, "method_not_allowed", "use GET");
+        return true;
+    }
+    dc_meeting *m = running_meeting(r, resp);
+    if (m) dc_http_api_json(resp, dc_meeting_tree_json(m));
+    return true;
+}
+
 void dc_admin_live_routes(dc_http_api *api, const dc_config *cfg, dc_meeting *const *meeting)
 {
     static live_routes routes; /* one server per process */
     routes = (live_routes){cfg, meeting};
     dc_http_api_route(api, "/admin/rooms", live_handle, &routes);
+    dc_http_api_route(api, TREE_PATH, tree_handle, &routes);
     dc_http_api_route(api, "/admin/sites", sites_handle, &routes);
     dc_http_api_route(api, "/admin/tiers", tiers_handle, &routes);
 }

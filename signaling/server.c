@@ -13,7 +13,6 @@
 
 #include "admin_api.h"
 #include "admin_live.h"
-#include "admin_tree.h"
 #include "dev_token.h"
 #include "heap_log.h"
 #include "http_lws.h"
@@ -359,7 +358,6 @@ dc_server *dc_server_new(const dc_config *cfg, const dc_room_tree *tree, char *e
     dc_dev_token_routes(s->api, &s->cfg);
     dc_admin_routes(s->api, &s->cfg);
     dc_admin_live_routes(s->api, &s->cfg, &s->meeting);
-    dc_admin_tree_routes(s->api, &s->cfg, &s->meeting);
     s->protocols[1] = dc_http_lws_protocol(s->api);
     s->admin_mount = dc_http_lws_mount("/admin", &s->mount);
     s->api_mount = dc_http_lws_mount("/api", &s->admin_mount);

@@ -18,7 +18,7 @@ import urllib.request
 import pytest
 
 import tokens
-from server_process import DiemcauServer
+from server_process import DiemcauServer, running
 from test_signaling import Client, assert_error, run
 from test_startup import start_failing
 
@@ -93,15 +93,8 @@ def write_config(tmp_path, **keys):
 
 @contextlib.contextmanager
 def server(tmp_path, *args, **keys):
-    srv = DiemcauServer(extra_args=["--config", str(write_config(tmp_path, **keys)), *args])
-    srv.start()
-    try:
+    with running(DiemcauServer(extra_args=["--config", str(write_config(tmp_path, **keys)), *args])) as srv:
         yield srv
-    finally:
-        alive = srv.alive()
-        code = srv.stop()
-        assert alive, f"the server exited during the test:\n{srv.output()[-4000:]}"
-        assert code == 0 and not srv.sanitizer_reports(), srv.output()[-8000:]
 
 
 def token(name, role="delegate", **where):
