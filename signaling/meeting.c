@@ -384,7 +384,7 @@ void dc_mt_remove_participant(dc_meeting *m, dc_participant *p, const char *reas
     if (p->pub_transport) sfu_transport_remove(m->engine, p->pub_transport, room->room_id);
     if (p->sub_transport_added) sfu_transport_remove(m->engine, p->sub_transport, room->room_id);
     if (p->conn) p->conn->participant = NULL;
-    bool shared_budget = p->sub_transport_added && dc_site_budgets_for(m->budgets, p->site);
+    bool shared_budget = p->sub_transport_added && dc_mt_budget_kbps(m, p);
     free(p);
     drop_room_if_empty(m, room);
     if (shared_budget) dc_mt_apply_budgets(m); /* the others' shares grow */
@@ -400,6 +400,7 @@ static json_t *join_result(const dc_meeting *m, const dc_request *req, const dc_
     json_t *ok = dc_reply_ok(req->id);
     json_object_set_new(ok, "participant_id", json_string(p->id));
     json_object_set_new(ok, "room", json_string(p->room->name));
+    json_object_set_new(ok, "node", dc_mt_node_json(m, p->room->name));
     json_object_set_new(ok, "name", json_string(p->name));
     json_object_set_new(ok, "site", json_string(p->site));
     json_object_set_new(ok, "role", json_string(dc_role_name(p->role)));
@@ -455,10 +456,14 @@ static void handle_join(dc_meeting *m, dc_conn *conn, const dc_request *req)
     }
     dc_token_claims who;
     char why[200];
-    dc_error_code code = dc_join_authorize(m->cfg.token_secret, m->cfg.token_secret_len, req->token, req->room,
+    dc_error_code code = dc_join_authorize(m->cfg.token_secret, m->cfg.token_secret_len, req->token, req->room, m->tree,
                                            dc_mt_wall_ms() / 1000, &who, why, sizeof why);
     if (code != DC_OK) {
         dc_mt_send(m, conn, dc_reply_error(req->id, code, why));
+        return;
+    }
+    if (!dc_mt_room_allowed(m, req->room)) {
+        dc_mt_reply_error(m, conn, req->id, DC_ERR_NO_SUCH_ROOM, "%s is not a room of the room tree", req->room);
         return;
     }
     const char *name = who.name[0] ? who.name : req->name;

@@ -71,6 +71,20 @@ const dc_link_tally *dc_meeting_link_tally(const dc_meeting *m);
 /* A technician's budget for a site (kbit/s; 0 clears), applied at once to the site's
  * subscribers (meeting_budget.c). False for an empty or too long site name. */
 bool dc_meeting_set_site_budget(dc_meeting *m, const char *site, uint32_t kbps);
-uint32_t dc_meeting_site_budget(dc_meeting *m, const char *site);
+uint32_t dc_meeting_site_budget(dc_meeting *m, const char *site); /* the site's own */
+/* A technician's budget for every site of a tier (a dc_node_kind of room_tree.h: the
+ * room joined is a node of that kind), kbit/s, 0 clears; a site's own budget wins. False
+ * for an unknown tier. */
+bool dc_meeting_set_tier_budget(dc_meeting *m, int tier, uint32_t kbps);
+uint32_t dc_meeting_tier_budget(dc_meeting *m, int tier);
+
+/* The room tree (room_tree.h) joins consult: a tree room's display name in the join
+ * result, scoped tokens, tree_rooms_only. Borrowed: it must outlive m; NULL = none. */
+typedef struct dc_room_tree dc_room_tree;
+void dc_meeting_set_room_tree(dc_meeting *m, const dc_room_tree *tree);
+/* The tree with each room's live participant count, for technicians (/admin/rooms.json):
+ * {"root", "nodes": [{"id", "name", "kind", "parent", "chair", "depth", "participants"}]}
+ * in the tree file's order; an empty list without a tree. meeting_tree.c. */
+json_t *dc_meeting_tree_json(dc_meeting *m);
 
 #endif

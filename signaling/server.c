@@ -321,7 +321,7 @@ static void wake_lws(void *user)
 }
 
 
-dc_server *dc_server_new(const dc_config *cfg, char *err, size_t err_len)
+dc_server *dc_server_new(const dc_config *cfg, const dc_room_tree *tree, char *err, size_t err_len)
 {
     if (!dc_startup_check_listen(cfg->bind_ip, cfg->http_port, err, err_len)) return NULL;
     if (cfg->tls_cert[0] && !dc_tls_files_check(cfg->tls_cert, cfg->tls_key, err, err_len)) return NULL;
@@ -432,6 +432,7 @@ dc_server *dc_server_new(const dc_config *cfg, char *err, size_t err_len)
         dc_server_free(s);
         return NULL;
     }
+    dc_meeting_set_room_tree(s->meeting, tree);
     dc_heap_log_init(&s->heap_log, g_get_monotonic_time());
     lws_sul_schedule(s->context, 0, &s->sweep_timer, sweep, SWEEP_INTERVAL_US);
     uint16_t ports[256];
