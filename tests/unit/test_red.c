@@ -63,8 +63,8 @@ static void test_shapes(void)
             memcpy(q, p, cut);
             sfu_red_info t;
             bool ok = sfu_red_parse(q, cut, &t);
-            CHECK(!ok || (t.primary_off == r.primary_off && cut >= r.primary_off &&
-                          t.primary_len == cut - r.primary_off));
+            CHECK(!ok ||
+                  (t.primary_off == r.primary_off && cut >= r.primary_off && t.primary_len == cut - r.primary_off));
             free(q);
         }
         /* rewrite the block payload types: data untouched, parse sees the new pt */
