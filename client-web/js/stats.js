@@ -16,15 +16,6 @@ async function reportOf(getter, type) {
   return null;
 }
 
-/** The codec (mimeType, e.g. "audio/red") a report of `type` names, '' if none. */
-async function codecOf(getter, type) {
-  try {
-    const report = await getter.getStats();
-    for (const s of report.values()) if (s.type === type && s.codecId) return report.get(s.codecId)?.mimeType || '';
-  } catch { /* closed */ }
-  return '';
-}
-
 /** inbound: one entry per subscribe transceiver that has a slot. */
 export async function collectStats(publisher, subscriber) {
   const inbound = [];
@@ -51,7 +42,6 @@ export async function collectStats(publisher, subscriber) {
         totalFreezesDuration: s?.totalFreezesDuration ?? 0,
         concealedSamples: s?.concealedSamples ?? 0,
         totalSamplesReceived: s?.totalSamplesReceived ?? 0,
-        codec: await codecOf(tr.receiver, 'inbound-rtp'),
       });
     }
   }
@@ -78,7 +68,6 @@ export async function collectStats(publisher, subscriber) {
         retransmittedPacketsSent: sum(layerReports, 'retransmittedPacketsSent'),
         reportedPacketsLost: sum(await reportsOf(tr.sender, 'remote-inbound-rtp'), 'packetsLost'),
         reportedJitter: r?.jitter ?? 0,
-        codec: await codecOf(tr.sender, 'outbound-rtp'),
       });
     }
   }

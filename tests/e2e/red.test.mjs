@@ -13,19 +13,26 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeSiteLink } from './lib/netns.mjs';
 import { startServer } from './lib/server.mjs';
-import { launchChromium, waitForTiles, waitForSending, waitUntil, endAll } from './lib/participants.mjs';
-import { probeTiles } from './lib/live.mjs';
+import { launchChromium, waitForTiles, waitForSending, endAll } from './lib/participants.mjs';
+import { probeTiles, waitForLiveTiles } from './lib/live.mjs';
 
-const SECONDS = 10; // measured per condition
+const SECONDS = 20; // measured per condition: ~1000 audio packets, ~100 of them lost
 const LOSS = 0.1;
 const PUBLISHER = 'Trụ sở huyện';
 const VIEWER = 'Xã Tân Phú';
 
-/** From the next page load on, the page's subscribe answers leave RED out (as a receiver
- * without RED would answer). */
-async function refuseRed(p) {
-  const script = () => {
-    const real = RTCPeerConnection.prototype.createAnswer;
+/** From the next page load on, the page keeps its PeerConnections in window.__pcs (the
+ * negotiated SDP is read from them: getStats names Opus as the codec even of RED), and with
+ * `refuse` its subscribe answers leave RED out, as a receiver without RED would answer. */
+async function watchPcs(p, refuse) {
+  const script = (refuseRed) => {
+    const Real = window.RTCPeerConnection;
+    window.__pcs = [];
+    window.RTCPeerConnection = class extends Real {
+      constructor(...args) { super(...args); window.__pcs.push(this); }
+    };
+    if (!refuseRed) return;
+    const real = Real.prototype.createAnswer;
     RTCPeerConnection.prototype.createAnswer = function createAnswer(...args) {
       const caps = RTCRtpReceiver.getCapabilities('audio');
       const codecs = caps.codecs.filter((c) => c.mimeType.toLowerCase() !== 'audio/red');
@@ -34,18 +41,26 @@ async function refuseRed(p) {
       return real.apply(this, args);
     };
   };
-  if (p.page.addInitScript) await p.page.addInitScript(script);
-  else await p.page.evaluateOnNewDocument(script);
+  if (p.page.addInitScript) await p.page.addInitScript(script, refuse);
+  else await p.page.evaluateOnNewDocument(script, refuse);
 }
 
-/** The viewer's inbound audio from id and the publisher's outbound audio (lib/stats.js). */
-async function audioStats(sub, id, pub) {
+/** The codecs (rtpmap names, m-line order) of the first audio m-line of the page's open
+ * PeerConnections' `which` description where that is an answer (a viewer publishes too:
+ * its publishing connection's local description is an offer): [[name…]…]. */
+async function audioCodecs(p, which) {
+  return p.page.evaluate((w) => window.__pcs.filter((pc) => pc.connectionState !== 'closed' && pc[w]?.type === 'answer').map((pc) => {
+    const sdp = pc[w].sdp;
+    const m = sdp.match(/^m=audio \S+ \S+ ([\d ]+)\r?$/m);
+    if (!m) return null;
+    return m[1].split(' ').map((pt) => (sdp.match(new RegExp(`^a=rtpmap:${pt} ([^/]+)/`, 'm')) || [])[1] || pt);
+  }).filter(Boolean), which);
+}
+
+/** The viewer's inbound audio from id (lib/stats.js). */
+async function audioStats(sub, id) {
   const s = await sub.stats();
-  const p = await pub.stats();
-  return {
-    in: s.inbound.find((e) => e.participantId === id && e.kind === 'audio' && e.active) || {},
-    out: p.outbound.find((e) => e.kind === 'audio') || {},
-  };
+  return s.inbound.find((e) => e.participantId === id && e.kind === 'audio' && e.active) || {};
 }
 
 /** How far the viewer's <audio> elements for id have played (seconds, the largest). */
@@ -56,17 +71,17 @@ async function audioTime(sub, id) {
 
 /** SECONDS one-second loudness probes of id's sound, getStats and the audio element's
  * clock before and after. */
-async function measure(sub, id, pub) {
-  const before = await audioStats(sub, id, pub);
+async function measure(sub, id) {
+  const before = await audioStats(sub, id);
   const t0 = await audioTime(sub, id);
   const peaks = [];
   for (let i = 0; i < SECONDS; i++) {
     const r = (await probeTiles(sub, [id], 1000))[id];
     peaks.push(Math.max(0, ...(r.audio || []).map((a) => a.peak)));
   }
-  const after = await audioStats(sub, id, pub);
+  const after = await audioStats(sub, id);
   const played = Math.round(((await audioTime(sub, id)) - t0) * 10) / 10;
-  const d = (k) => (after.in[k] ?? 0) - (before.in[k] ?? 0);
+  const d = (k) => (after[k] ?? 0) - (before[k] ?? 0);
   const samples = d('totalSamplesReceived');
   return {
     concealed: samples > 0 ? Math.round((d('concealedSamples') / samples) * 1000) / 1000 : null,
@@ -75,14 +90,13 @@ async function measure(sub, id, pub) {
     lost: d('packetsLost'),
     peaks,
     played,
-    inCodec: after.in.codec,
-    outCodec: after.out.codec,
   };
 }
 
 /** A server (`red` on or off), the publisher outside and the viewer behind the lossy link;
- * the viewer measured at LOSS. */
-async function measureRed(link, { red, viewerRefusesRed = false, label }) {
+ * the viewer measured at LOSS (and first on the clean link when `clean`: what the busy
+ * machine itself conceals, with no loss). */
+async function measureRed(link, { red, viewerRefusesRed = false, clean = false, label }) {
   const server = await startServer(`red-${label}`, [...link.serverArgs(), '--red', String(red)]);
   const people = [];
   try {
@@ -91,19 +105,24 @@ async function measureRed(link, { red, viewerRefusesRed = false, label }) {
       launchChromium(`red-${label}-sub`, link.chromiumArgs(server.httpPort), { executablePath: link.chromiumPath }),
     ]);
     people.push(pub, sub);
-    if (viewerRefusesRed) await refuseRed(sub);
+    await watchPcs(pub, false);
+    await watchPcs(sub, viewerRefusesRed);
     link.clear();
     await pub.join(server.url, PUBLISHER, `e2e-red-${label}`);
     await waitForSending(pub);
     await sub.join(link.pageUrl(server.httpPort), VIEWER, `e2e-red-${label}`);
     const [tile] = await waitForTiles(sub, [PUBLISHER]);
-    // the sound arrives before the loss starts
-    await waitUntil(`${label}: sound from the publisher`, async () => {
-      const r = (await probeTiles(sub, [tile.id], 500))[tile.id];
-      return (r.audio || []).some((a) => a.peak > 0.01);
-    }, { timeoutMs: 60000 });
+    // the sound plays before the loss starts
+    await waitForLiveTiles(sub, [tile.id], { timeoutMs: 60000, video: false });
+    const base = clean ? await measure(sub, tile.id) : null;
+    if (base) console.log(`red ${label} clean: ${JSON.stringify(base)}`);
     link.dropIncoming(LOSS);
-    const m = await measure(sub, tile.id, pub);
+    const m = await measure(sub, tile.id);
+    m.cleanConcealed = base?.concealed ?? null;
+    // as negotiated: the server's answer to the publisher (RED first: it sends RED), the
+    // viewer's answer to the server's subscription offer
+    m.publishAnswer = (await audioCodecs(pub, 'currentRemoteDescription'))[0] || [];
+    m.subscribeAnswer = (await audioCodecs(sub, 'currentLocalDescription')).find((c) => c.includes('opus')) || [];
     console.log(`red ${label} @${LOSS * 100}%: ${JSON.stringify(m)}`);
     return m;
   } finally {
@@ -112,33 +131,40 @@ async function measureRed(link, { red, viewerRefusesRed = false, label }) {
   }
 }
 
-describe('red: audio through 10 % loss', { timeout: 400000 }, () => {
+describe('red: audio through 10 % loss', { timeout: 800000 }, () => {
   let link;
   const m = {};
 
   before(() => { link = makeSiteLink('red'); });
   after(async () => { await link?.remove(); });
 
-  it('without RED (--red false): Opus alone, measured', { timeout: 120000 }, async () => {
+  it('without RED (--red false): Opus alone, measured', { timeout: 240000 }, async () => {
     m.off = await measureRed(link, { red: false, label: 'off' });
-    assert.equal(m.off.inCodec, 'audio/opus', `without RED the viewer receives Opus: ${JSON.stringify(m.off)}`);
+    assert.deepEqual([m.off.publishAnswer, m.off.subscribeAnswer], [['opus'], ['opus']], JSON.stringify(m.off));
   });
 
-  it('with RED: audio/red on both sides, the sound without gaps', { timeout: 120000 }, async () => {
-    m.on = await measureRed(link, { red: true, label: 'on' });
+  it('with RED: audio/red on both sides, the sound without gaps', { timeout: 240000 }, async () => {
+    m.on = await measureRed(link, { red: true, clean: true, label: 'on' });
     console.log(`red: concealed at ${LOSS * 100}% loss: without RED ${m.off?.concealed}, with RED ${m.on.concealed}`);
-    assert.equal(m.on.outCodec, 'audio/red', `the publisher sends RED: ${JSON.stringify(m.on)}`);
-    assert.equal(m.on.inCodec, 'audio/red', `the viewer receives RED: ${JSON.stringify(m.on)}`);
+    assert.deepEqual(m.on.publishAnswer, ['red', 'opus'], `the publisher sends RED: ${JSON.stringify(m.on)}`);
+    assert.ok(m.on.subscribeAnswer.includes('red'), `the viewer takes RED: ${JSON.stringify(m.on)}`);
+    // RED carries each packet twice: about double the octets of plain Opus
+    assert.ok(m.on.bytesPerPacket > 1.6 * m.off.bytesPerPacket, `RED reaches the viewer: ${m.on.bytesPerPacket} octets a packet, Opus alone ${m.off.bytesPerPacket}`);
     assert.ok(m.on.lost > 0, `the link lost packets: ${JSON.stringify(m.on)}`);
-    assert.ok(m.on.concealed !== null && m.on.concealed < 0.02, `concealed audio with RED: ${m.on.concealed}`);
+    // the loss's share of the concealed audio: what the loss adds to the clean link's
+    const byLoss = m.on.concealed - (m.on.cleanConcealed ?? 0);
+    assert.ok(m.on.concealed !== null && byLoss < 0.02, `concealed audio with RED: ${m.on.concealed} (clean ${m.on.cleanConcealed})`);
+    assert.ok(m.on.concealed < 0.5 * m.off.concealed, `RED conceals less: ${m.on.concealed}, without ${m.off.concealed}`);
     assert.ok(m.on.peaks.filter((p) => p > 0.01).length >= SECONDS - 2, `seconds without sound: ${m.on.peaks}`);
     assert.ok(m.on.played >= SECONDS - 1.5, `the audio element played ${m.on.played} s of ${SECONDS}`);
   });
 
-  it('a viewer that refuses RED still plays a RED publisher (stripped to Opus)', { timeout: 120000 }, async () => {
+  it('a viewer that refuses RED still plays a RED publisher (stripped to Opus)', { timeout: 240000 }, async () => {
     const s = await measureRed(link, { red: true, viewerRefusesRed: true, label: 'stripped' });
-    assert.equal(s.outCodec, 'audio/red', `the publisher sends RED: ${JSON.stringify(s)}`);
-    assert.equal(s.inCodec, 'audio/opus', `the viewer receives plain Opus: ${JSON.stringify(s)}`);
+    assert.deepEqual(s.publishAnswer, ['red', 'opus'], `the publisher sends RED: ${JSON.stringify(s)}`);
+    assert.deepEqual(s.subscribeAnswer, ['opus'], `the viewer refused RED: ${JSON.stringify(s)}`);
+    // the server stripped RED to its primary block: the octets of plain Opus
+    assert.ok(s.bytesPerPacket < 0.7 * m.on.bytesPerPacket, `stripped: ${s.bytesPerPacket} octets a packet, RED ${m.on.bytesPerPacket}`);
     assert.ok(s.packets > 30 * SECONDS, `audio packets arrive: ${JSON.stringify(s)}`);
     assert.ok(s.peaks.filter((p) => p > 0.01).length >= SECONDS - 2, `seconds without sound: ${s.peaks}`);
     assert.ok(s.played >= SECONDS - 1.5, `the audio element played ${s.played} s of ${SECONDS}`);
