@@ -24,11 +24,18 @@ static inline bool sfu_red_forward_check(const sfu_stream *st, const uint8_t *bu
     return !*is_red || sfu_red_forward_parse(st, buf, h, red);
 }
 
+/* Whether the slot gets this packet stripped to its primary block (a RED packet, a slot
+ * without RED): its length is then its own (no GSO padding to the run's size). */
+static inline bool sfu_red_forward_strips(const sfu_slot *slot, const sfu_rx_pending *p)
+{
+    return p->is_red && !slot->out_red_pt;
+}
+
 /* Whether the slot gets nothing of this RED packet: an empty primary for a slot that strips
  * RED (the redundancy of the next packet cannot reach it either). */
 static inline bool sfu_red_forward_skip(const sfu_slot *slot, const sfu_rx_pending *p)
 {
-    return p->is_red && !slot->out_red_pt && p->red.primary_len == 0;
+    return sfu_red_forward_strips(slot, p) && p->red.primary_len == 0;
 }
 
 /* Adapts the copy of a RED packet for the slot, in place: `payload` is where its payload

@@ -302,7 +302,8 @@ static void forward_to_slot(sfu_slot *slot, sfu_stream *st, const sfu_rx_pending
     /* the transport-wide number may have grown the header: the payload moved with it */
     if (p->vp8.has_picture_id)
         sfu_simulcast_rewrite_vp8(&slot->layers, ob + out_len - len + h->payload_off, p, rebased);
-    if (pad) sfu_rtp_add_padding(ob, &out_len, SFU_PKT_MAX, h, pad); /* best effort */
+    if (pad && !sfu_red_forward_strips(slot, p))
+        sfu_rtp_add_padding(ob, &out_len, SFU_PKT_MAX, h, pad); /* best effort */
     if (sfu_srtp_protect_rtp_indexed(out->srtp, slot->srtp_group, &slot->srtp_index, ob, &out_len, SFU_TX_BUF) != 0) {
         sfu_count_drop(c, SFU_DROP_SRTP);
         sfu_out_numbered_sent(out, twcc_seq, 0, false);

@@ -1686,7 +1686,19 @@ static void test_red(void)
         CHECK(sfu_rtp_find_ext(g[0].buf, &g[0].h, 1, &val, &vlen) && val[0] == (0x80 | 20));
         CHECK(g[1].h.pt == 111 && g[1].h.payload_len == 9 && g[1].h.seq == g[0].h.seq + 1);
     }
-    uint16_t last_seq = n == 2 ? g[1].h.seq : 0;
+    forget_sent();
+
+    /* RED with RTP padding: stripped, the padding stays behind (P cleared); kept, it stays */
+    size_t padded = red_packet(pkt, true, 109, 5, 7);
+    memcpy(pkt + padded, (const uint8_t[]){0, 0, 0, 4}, 4);
+    pkt[0] |= 0x20;
+    feed(&pa, pkt, padded + 4, false);
+    end_batch();
+    n = received(&with, g, 512);
+    CHECK(n == 1 && g[0].h.pt == 63 && g[0].h.padding && g[0].len == padded + 4 && g[0].h.payload_len == 17);
+    n = received(&without, g, 512);
+    CHECK(n == 1 && g[0].h.pt == 111 && !g[0].h.padding && g[0].len == 20 + 7);
+    uint16_t last_seq = n == 1 ? g[0].h.seq : 0;
     forget_sent();
     sfu_router_tick(core, core->now_us + 100000);
     level_report r[8];
