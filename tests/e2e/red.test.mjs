@@ -143,7 +143,7 @@ async function measureRed(link, { red, viewerRefusesRed = false, label }) {
   }
 }
 
-describe('red: audio through 10 % loss', { timeout: 800000 }, () => {
+describe('red: audio through 10 % loss', { timeout: 1200000 }, () => {
   let link;
   const m = {};
 
@@ -159,13 +159,13 @@ describe('red: audio through 10 % loss', { timeout: 800000 }, () => {
     assert.ok(r.packets > 30 * SECONDS, `${what}: audio packets: ${r.packets}`);
   }
 
-  it('without RED (--red false): Opus alone, measured', { timeout: 240000 }, async () => {
+  it('without RED (--red false): Opus alone, measured', { timeout: 360000 }, async () => {
     m.off = await measureRed(link, { red: false, label: 'off' });
     assert.deepEqual([m.off.publishAnswer, m.off.subscribeAnswer], [['opus'], ['opus']], JSON.stringify(m.off));
     assertPlays(m.off.clean, 'without RED, clean');
   });
 
-  it('with RED: audio/red on both sides, the sound without gaps', { timeout: 240000 }, async () => {
+  it('with RED: audio/red on both sides, the sound without gaps', { timeout: 360000 }, async () => {
     m.on = await measureRed(link, { red: true, label: 'on' });
     console.log(`red: concealed at ${LOSS * 100} % loss beyond the clean link's: without RED ${m.off?.byLoss}, with RED ${m.on.byLoss}`);
     assert.deepEqual(m.on.publishAnswer, ['red', 'opus'], `the publisher sends RED: ${JSON.stringify(m.on)}`);
@@ -180,7 +180,7 @@ describe('red: audio through 10 % loss', { timeout: 800000 }, () => {
     assertPlays(m.on.lossy, 'RED at 10 %');
   });
 
-  it('a viewer that refuses RED still plays a RED publisher (stripped to Opus)', { timeout: 240000 }, async () => {
+  it('a viewer that refuses RED still plays a RED publisher (stripped to Opus)', { timeout: 360000 }, async () => {
     const s = await measureRed(link, { red: true, viewerRefusesRed: true, label: 'stripped' });
     assert.deepEqual(s.publishAnswer, ['red', 'opus'], `the publisher sends RED: ${JSON.stringify(s)}`);
     assert.deepEqual(s.subscribeAnswer, ['opus'], `the viewer refused RED: ${JSON.stringify(s)}`);
