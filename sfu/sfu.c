@@ -278,6 +278,12 @@ void sfu_slot_set_rtx(sfu *s, uint32_t slot_id, uint32_t room_id, const sfu_slot
     post(s, &c, 0);
 }
 
+void sfu_slot_set_red(sfu *s, uint32_t slot_id, uint32_t room_id, uint8_t red_pt)
+{
+    sfu_cmd c = {.type = SFU_CMD_SLOT_SET_RED, .id = slot_id, .room_id = room_id, .pt = red_pt};
+    post(s, &c, 0);
+}
+
 void sfu_slot_remove(sfu *s, uint32_t slot_id, uint32_t room_id)
 {
     sfu_cmd c = {.type = SFU_CMD_SLOT_REMOVE, .id = slot_id, .room_id = room_id};

@@ -115,6 +115,7 @@ static const config_key keys[] = {
                "file holding the TURN shared secret"),
     INT_KEY("turn_ttl_seconds", NULL, turn_ttl_seconds, 60, 7 * 86400, "lifetime of the TURN credentials a page gets"),
     BOOL_KEY("nack", "--nack", nack, "repair lost video packets: NACK answered by retransmission, RTX (true|false)"),
+    BOOL_KEY("red", "--red", red, "redundant audio (RFC 2198 RED) where the browsers negotiate it (true|false)"),
     BOOL_KEY("simulcast", "--simulcast", simulcast,
              "pages send their camera in three layers, each viewer gets the one its tile needs (true|false)"),
     {"site_budgets", NULL, KEY_BUDGETS, 0, 0, 0, 0, "downstream budget per site, kbit/s", 0},
@@ -197,6 +198,7 @@ void dc_config_defaults(dc_config *cfg)
     cfg->max_queue_delay_ms = 250;
     cfg->nack = true;
     cfg->simulcast = true;
+    cfg->red = true;
     cfg->dev_mode = true;
     cfg->ice_tcp = true;
     cfg->media_tcp_port = -1; /* TCP on the first media port's number */

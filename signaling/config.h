@@ -44,6 +44,7 @@ typedef struct {
     int max_queue_delay_ms; /* 0 = never drop late media */
     bool nack;              /* loss repair: NACK answered with RTX, RTX accepted from publishers */
     bool simulcast;         /* pages publish their camera in three layers (join result) */
+    bool red;               /* RFC 2198 RED for audio: accepted from publishers, offered to subscribers */
 
     /* Join tokens (issue 11). Development mode: anyone at an address in dev_token_clients
      * may mint a token for any role at POST /api/dev-token. Never on in a deployment. */

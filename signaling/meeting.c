@@ -278,6 +278,7 @@ static dc_sdp_local local_description(dc_meeting *m, const dc_participant *p, co
         .session_id = p->sdp_session_id,
         .session_version = version,
         .rtx = m->cfg.nack,
+        .red = m->cfg.red,
     };
 }
 
@@ -570,7 +571,7 @@ static bool same_track(const dc_track *a, const dc_track *b)
 {
     return a->kind == b->kind && a->codec == b->codec && a->pt == b->pt && a->ssrc == b->ssrc &&
            a->mid_ext_id == b->mid_ext_id && a->audio_level_ext_id == b->audio_level_ext_id && a->rtx_pt == b->rtx_pt &&
-           a->rtx_ssrc == b->rtx_ssrc && !strcmp(a->mid, b->mid) && same_layers(a, b);
+           a->rtx_ssrc == b->rtx_ssrc && a->red_pt == b->red_pt && !strcmp(a->mid, b->mid) && same_layers(a, b);
 }
 
 /* A video m-line sent in simulcast layers (the answer accepted them): its rids, and
@@ -617,6 +618,8 @@ static size_t tracks_from_offer(dc_meeting *m, const dc_participant *p, const dc
         int rtx_pt = t->kind == SFU_KIND_VIDEO && m->cfg.nack ? dc_sdp_rtx_pt(md, t->pt) : -1; /* as answered */
         t->rtx_pt = rtx_pt > 0 ? (uint8_t)rtx_pt : 0;
         t->rtx_ssrc = t->rtx_pt && md->fid_primary == t->ssrc ? md->fid_rtx : 0;
+        int red_pt = t->kind == SFU_KIND_AUDIO && m->cfg.red ? dc_sdp_red_pt(md, t->pt) : -1; /* as answered */
+        t->red_pt = red_pt > 0 ? (uint8_t)red_pt : 0;
         t->screen = screen_mid && !strcmp(screen_mid, md->mid);
         track_layers(t, md);
         snprintf(t->mid, sizeof t->mid, "%s", md->mid);
@@ -663,6 +666,7 @@ static void add_published(dc_meeting *m, dc_participant *p, const dc_track *old,
             .repaired_rid_ext_id = t->repaired_rid_ext_id,
             .rtx_ssrc = t->rtx_ssrc,
             .rtx_pt = t->rtx_pt,
+            .red_pt = t->red_pt,
         };
         snprintf(desc.mid, sizeof desc.mid, "%s", t->mid);
         memcpy(desc.rids, t->rids, sizeof desc.rids);
@@ -840,6 +844,14 @@ static void set_slot_rtx(dc_meeting *m, const dc_sdp *answer, const dc_slot *s, 
     if (rtx.n_pts) sfu_slot_set_rtx(m->engine, s->slot_id, room_id, &rtx);
 }
 
+/* RED on an audio slot whose answer kept it (the engine strips RED for the others). */
+static void set_slot_red(dc_meeting *m, const dc_sdp *answer, const dc_slot *s, uint32_t room_id)
+{
+    const dc_sdp_media *md = media_by_mid(answer, s->mid);
+    if (md && s->kind == SFU_KIND_AUDIO && m->cfg.red && media_has_pt(md, DC_PT_RED))
+        sfu_slot_set_red(m->engine, s->slot_id, room_id, DC_PT_RED);
+}
+
 /* The codecs (bit per sfu_codec) the answer accepts on the slot's m-line. */
 static uint8_t accepted_codecs(const dc_sdp *answer, const dc_slot *s)
 {
@@ -920,6 +932,7 @@ static void handle_subscribe_answer(dc_meeting *m, dc_conn *conn, dc_participant
                 sfu_slot_set_quality(m->engine, s->slot_id, room_id, s->quality, s->max_tid);
             s->in_engine = true;
             set_slot_rtx(m, answer, s, room_id);
+            set_slot_red(m, answer, s, room_id);
         }
         point_slot(m, p, s);
     }

@@ -192,6 +192,9 @@ typedef struct {
      * repaired-rid extension (repaired_rid_ext_id); rtx_ssrc is not used for them. */
     uint32_t rtx_ssrc;
     uint8_t rtx_pt;
+    /* RFC 2198 RED of an audio stream: the payload type the publisher sends Opus wrapped
+     * in RED with (its blocks carry pt), 0 = none; plain Opus (pt) is accepted beside it */
+    uint8_t red_pt;
 } sfu_stream_desc;
 void sfu_stream_add(sfu *s, const sfu_stream_desc *desc);
 void sfu_stream_remove(sfu *s, uint32_t stream_id, uint32_t room_id);
@@ -232,6 +235,12 @@ typedef struct {
     uint8_t apt[SFU_RTX_MAX_PTS], pt[SFU_RTX_MAX_PTS];
 } sfu_slot_rtx;
 void sfu_slot_set_rtx(sfu *s, uint32_t slot_id, uint32_t room_id, const sfu_slot_rtx *rtx);
+
+/* RFC 2198 RED on an audio slot: the payload type the subscriber's answer gave RED, 0 (the
+ * default) if it did not take it. A RED packet from the source goes to a RED slot as it is
+ * (its block payload types those of the slot's Opus) and to any other stripped to its
+ * primary block, plain Opus; plain Opus goes to both as it is. */
+void sfu_slot_set_red(sfu *s, uint32_t slot_id, uint32_t room_id, uint8_t red_pt);
 
 /* Drains up to max events; returns how many were written. Call from the signaling thread. */
 size_t sfu_poll_events(sfu *s, sfu_event *out, size_t max);
