@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "export_cmd.h"
+#include "room_tree_file.h"
 #include "server.h"
 #include "token_cmd.h"
 
@@ -49,10 +50,17 @@ int main(int argc, char **argv)
         fprintf(stderr, "diemcau: no randomness for the development token secret\n");
         return 1;
     }
+    /* A malformed room tree stops the start, naming its file and line. */
+    dc_room_tree *tree = dc_room_tree_load(cfg.room_tree, err, sizeof err);
+    if (!tree) {
+        fprintf(stderr, "diemcau: room tree refused: %s\n", err);
+        return 2;
+    }
     install_signal_handlers();
-    dc_server *server = dc_server_new(&cfg, err, sizeof err);
+    dc_server *server = dc_server_new(&cfg, tree, err, sizeof err);
     if (!server) {
         fprintf(stderr, "diemcau: %s\n", err);
+        dc_room_tree_free(tree);
         return 1;
     }
     /* The first line is for programs (tests parse it), the second for people: the address to
@@ -66,5 +74,6 @@ int main(int argc, char **argv)
     fflush(stdout);
     dc_server_run(server, &stop_requested);
     dc_server_free(server);
+    dc_room_tree_free(tree);
     return 0;
 }

@@ -10,6 +10,7 @@
 
 #include "cli_options.h"
 #include "config.h"
+#include "room_tree_file.h"
 #include "token.h"
 
 #define DEFAULT_TTL_SECONDS 43200
@@ -19,28 +20,30 @@ static int usage(const char *why)
 {
     if (why) fprintf(stderr, "diemcau token: %s\n", why);
     fprintf(stderr,
-            "Usage: diemcau token (--room ROOM | --room-prefix PREFIX) --role chair|official|delegate|observer\n"
+            "Usage: diemcau token (--room ROOM | --room-prefix PREFIX | --scope NODE) --role "
+            "chair|official|delegate|observer\n"
             "                     --name NAME [--site SITE] [--sub ID] [--grants a,b,...] [--ttl SECONDS]\n"
             "                     [--config FILE]\n"
             "Prints a join token signed with the configured token secret (token_secret_file).\n"
             "  --grants  publish, subscribe, speak, share_screen, moderate (default: the role's)\n"
+            "  --scope   a room tree node id: admits to its rooms, chair rights only there\n"
             "  --ttl     validity in seconds (default %d)\n",
             DEFAULT_TTL_SECONDS);
     return 2;
 }
 
 typedef struct {
-    const char *room, *room_prefix, *role, *name, *site, *sub, *grants, *ttl, *config;
+    const char *room, *room_prefix, *scope, *role, *name, *site, *sub, *grants, *ttl, *config;
 } token_args;
 
 static bool parse_args(int argc, char **argv, token_args *a, char *why, size_t why_len)
 {
     static const dc_cli_option options[] = {
-        {"--room", offsetof(token_args, room)},     {"--room-prefix", offsetof(token_args, room_prefix)},
-        {"--role", offsetof(token_args, role)},     {"--name", offsetof(token_args, name)},
-        {"--site", offsetof(token_args, site)},     {"--sub", offsetof(token_args, sub)},
-        {"--grants", offsetof(token_args, grants)}, {"--ttl", offsetof(token_args, ttl)},
-        {"--config", offsetof(token_args, config)},
+        {"--room", offsetof(token_args, room)},   {"--room-prefix", offsetof(token_args, room_prefix)},
+        {"--scope", offsetof(token_args, scope)}, {"--role", offsetof(token_args, role)},
+        {"--name", offsetof(token_args, name)},   {"--site", offsetof(token_args, site)},
+        {"--sub", offsetof(token_args, sub)},     {"--grants", offsetof(token_args, grants)},
+        {"--ttl", offsetof(token_args, ttl)},     {"--config", offsetof(token_args, config)},
     };
     memset(a, 0, sizeof *a);
     /* what is missing, the claims' checks say */
@@ -65,7 +68,8 @@ static bool parse_grants(const char *list, dc_grants *out, char *why, size_t why
 /* The claims from the arguments; false with the reason in why. */
 static bool claims_from_args(const token_args *a, dc_token_claims *c, char *why, size_t why_len)
 {
-    if (!dc_token_claims_from_text(c, a->room, a->room_prefix, a->name, a->site, a->role, a->sub, why, why_len))
+    if (!dc_token_claims_from_text(c, a->room, a->room_prefix, a->scope, a->name, a->site, a->role, a->sub, why,
+                                   why_len))
         return false;
     if (a->grants && !parse_grants(a->grants, &c->grants, why, why_len)) return false;
     long long ttl = DEFAULT_TTL_SECONDS;
@@ -80,6 +84,20 @@ static bool claims_from_args(const token_args *a, dc_token_claims *c, char *why,
     }
     c->exp = (int64_t)time(NULL) + ttl;
     return true;
+}
+
+/* A scope must name a node of the configuration's room tree: a token scoped to a typo
+ * would admit nowhere. False with the reason in why. */
+static bool scope_in_tree(const dc_config *cfg, const char *scope, char *why, size_t why_len)
+{
+    if (!scope[0]) return true;
+    dc_room_tree *tree = dc_room_tree_load(cfg->room_tree, why, why_len);
+    bool found = tree && dc_room_tree_find(tree, scope);
+    if (tree && !found)
+        snprintf(why, why_len, "--scope %s is not a node of the room tree (%.300s)", scope,
+                 cfg->room_tree[0] ? cfg->room_tree : "the built-in one");
+    dc_room_tree_free(tree);
+    return found;
 }
 
 int dc_token_command(int argc, char **argv)
@@ -103,6 +121,10 @@ int dc_token_command(int argc, char **argv)
                 "(at least %d bytes; see docs/DEPLOY.md)\n",
                 cfg.token_secret_len ? "the token secret is too short" : "no token secret is configured",
                 DC_TOKEN_SECRET_MIN_BYTES);
+        return 1;
+    }
+    if (!scope_in_tree(&cfg, claims.scope, why, sizeof why)) {
+        fprintf(stderr, "diemcau token: %s\n", why);
         return 1;
     }
     char *token = dc_token_sign(&claims, cfg.token_secret, cfg.token_secret_len);

@@ -11,14 +11,14 @@ SFU_DIR=${1:-"$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/sfu"}
 floor_of() {
   case "$1" in
     include/sfu | rtp/rtp | ice/ice_lite | arena_thread | allocator) echo 0 ;; # leaves, public types; allocator: pure budget spending
-    rtp/rtcp | rtp/vp8 | rtp/rtx | srtp/gcm_sender | net/tcp_frame | net/address | rtx_cache | layer_pause) echo 1 ;; # net/tcp_frame: bytes only
+    rtp/rtcp | rtp/vp8 | rtp/red | rtp/rtx | srtp/gcm_sender | net/tcp_frame | net/address | rtx_cache | layer_pause) echo 1 ;; # net/tcp_frame: bytes only
     srtp/srtp_session | rtp/twcc | rtp/recv_stats) echo 2 ;; # recv_stats: receive statistics, missing list
     dtls/dtls | bwe/bwe | rtp/twcc_arrivals) echo 3 ;; # twcc_arrivals: what a publisher is told arrived
     net/*) echo 4 ;;             # sockets, batches, addresses, ICE-TCP connections
     events) echo 5 ;;            # the event ring
     types) echo 6 ;;             # the engine's objects, types only
     output | simulcast | temporal) echo 7 ;; # what leaves a core; simulcast layer choice and switching; temporal levels of one encoding
-    repair | uplink | transport_budget) echo 8 ;; # NACK/RTX both ways, receiver reports; feedback to publishers; the allocator on the slots
+    repair | uplink | transport_budget | red_forward) echo 8 ;; # NACK/RTX both ways, receiver reports; feedback to publishers; the allocator on the slots; RED kept or stripped per slot
     router) echo 9 ;;            # forwarding
     transport) echo 10 ;;        # ICE, DTLS, SRTP of one PeerConnection
     core) echo 11 ;;             # one worker's engine in memory

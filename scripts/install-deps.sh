@@ -33,7 +33,8 @@ PKGS=(
 # to test it: GStreamer webrtcbin peers (pytest), browsers, network namespaces; the
 # split-network bench reads forwarded RTP from a packet ring that nft drops before IP
 # (bench/netsplit.sh; the CI test bench_split_rooms_short runs that path); coturn: the
-# TURN server tests/e2e/udp-blocked.test.mjs relays a UDP-less participant through
+# TURN server tests/e2e/udp-blocked.test.mjs relays a UDP-less participant through;
+# prometheus: its promtool checks the /metrics text (tests/integration/test_metrics.py)
 TEST_PKGS=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
@@ -44,6 +45,7 @@ TEST_PKGS=(
   chromium firefox-esr
   iproute2 util-linux nftables
   coturn
+  prometheus
   clang-format-14
 )
 if ((WITH_TEST || WITH_BENCH)); then
@@ -77,6 +79,11 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   "${SUDO[@]}" "${APT[@]}" update -q
   "${SUDO[@]}" "${APT[@]}" install -y -q --no-install-recommends "${missing[@]}"
+  # prometheus is here for its promtool only: the monitoring server its package starts
+  # under systemd (port 9090) is not wanted on a developer's machine
+  if [[ " ${missing[*]} " == *" prometheus "* && -d /run/systemd/system ]]; then
+    "${SUDO[@]}" systemctl disable --now prometheus >/dev/null 2>&1 || true
+  fi
 else
   echo "install-deps: system packages present"
 fi

@@ -162,6 +162,12 @@ static const char *apply(sfu_core *c, const sfu_cmd *cmd, uint32_t *about)
         slot->repair.rtx = cmd->rtx;
         return NULL;
     }
+    case SFU_CMD_SLOT_SET_RED: {
+        sfu_slot *slot = find(c->slots, cmd->id);
+        if (!slot || slot->room_id != cmd->room_id) return "slot: unknown slot";
+        slot->out_red_pt = cmd->pt;
+        return NULL;
+    }
     case SFU_CMD_SLOT_REMOVE: {
         sfu_slot *slot = find(c->slots, cmd->id);
         if (slot && slot->room_id == cmd->room_id) sfu_slot_destroy(slot);

@@ -26,6 +26,7 @@ typedef enum {
     SFU_CMD_TRANSPORT_SET_TWCC_FEEDBACK,
     SFU_CMD_SLOT_SET_PRIORITY,
     SFU_CMD_TRANSPORT_SET_BUDGET,
+    SFU_CMD_SLOT_SET_RED,
 } sfu_cmd_type;
 
 typedef struct {

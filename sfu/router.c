@@ -18,6 +18,7 @@
 
 #include "bwe/bwe.h"
 #include "output.h"
+#include "red_forward.h"
 #include "repair.h"
 #include "rtp/rtcp.h"
 #include "rtp/rtp.h"
@@ -141,7 +142,9 @@ static void request_keyframe(sfu_stream *st, int layer, int64_t now)
     *last = now;
     sfu_transport *t = st->transport;
     uint8_t *buf = sfu_out_buf(t->core);
-    if (buf) sfu_out_rtcp(t, 0, buf, sfu_rtcp_write_pli(buf, SFU_TX_BUF, t->rtcp_ssrc, ssrc));
+    if (!buf) return;
+    sfu_out_rtcp(t, 0, buf, sfu_rtcp_write_pli(buf, SFU_TX_BUF, t->rtcp_ssrc, ssrc));
+    sfu_count(&t->core->counters.keyframe_requests_out, 1);
 }
 
 bool sfu_slot_set_source(sfu_slot *slot, sfu_stream *source, uint8_t out_pt)
@@ -277,6 +280,7 @@ static void forward_to_slot(sfu_slot *slot, sfu_stream *st, const sfu_rx_pending
     size_t len = p->len, pad = p->pad;
     const sfu_rtp_header *h = &p->h;
     if (!out->srtp || !out->has_addr) return; /* subscriber not connected (yet) */
+    if (p->is_red && sfu_red_forward_skip(slot, p)) return;
     if (st->desc.n_layers || slot->layers.quality == SFU_QUALITY_OFF || slot->layers.paused ||
         sfu_temporal_capped(slot)) {
         sfu_sc_verdict v = sfu_simulcast_admit(slot, p);
@@ -298,15 +302,18 @@ static void forward_to_slot(sfu_slot *slot, sfu_stream *st, const sfu_rx_pending
     size_t out_len = sfu_out_copy_numbered(ob, out, buf, len, h, &twcc_seq);
     uint16_t seq = (uint16_t)(h->seq + slot->seq_offset);
     uint32_t ts = h->ts + slot->ts_offset;
+    uint8_t out_pt = slot->out_pt;
+    if (p->is_red) out_pt = sfu_red_forward_adapt(slot, p, ob, ob + out_len - len + h->payload_off, &out_len);
     sfu_rtp_set_ssrc(ob, slot->out_ssrc);
     sfu_rtp_set_seq(ob, seq);
     sfu_rtp_set_ts(ob, ts);
-    sfu_rtp_set_pt(ob, slot->out_pt);
+    sfu_rtp_set_pt(ob, out_pt);
     /* the transport-wide number may have grown the header: the payload moved with it */
     if (p->vp8.has_picture_id)
         sfu_simulcast_rewrite_vp8(&slot->layers, ob + out_len - len + h->payload_off, p, rebased);
-    sfu_repair_sent(slot, seq, h->seq, p->layer);                    /* what a NACK for seq is answered with */
-    if (pad) sfu_rtp_add_padding(ob, &out_len, SFU_PKT_MAX, h, pad); /* best effort */
+    sfu_repair_sent(slot, seq, h->seq, p->layer); /* what a NACK for seq is answered with */
+    if (pad && !sfu_red_forward_strips(slot, p))
+        sfu_rtp_add_padding(ob, &out_len, SFU_PKT_MAX, h, pad); /* best effort */
     if (sfu_srtp_protect_rtp_indexed(out->srtp, slot->srtp_group, &slot->srtp_index, ob, &out_len, SFU_TX_BUF) != 0) {
         sfu_count_drop(c, SFU_DROP_SRTP);
         sfu_out_numbered_sent(out, twcc_seq, 0, false);
@@ -348,7 +355,7 @@ void sfu_router_on_rtp(sfu_transport *t, uint8_t *buf, size_t len)
         st = sfu_repair_unwrap(t, buf, &len, &h, &repaired);
         if (st) st = find_stream(t, buf, &h, &layer);
     }
-    if (!st || h.pt != st->desc.pt) {
+    if (!st || (h.pt != st->desc.pt && (!st->desc.red_pt || h.pt != st->desc.red_pt))) {
         if (!repaired) sfu_count_drop(c, SFU_DROP_UNKNOWN_SOURCE); /* (empty RTX: probing) */
         return;
     }
@@ -364,6 +371,12 @@ void sfu_router_on_rtp(sfu_transport *t, uint8_t *buf, size_t len)
         return;
     }
     if (st->slots->len == 0) return;
+    bool is_red;
+    sfu_red_info red;
+    if (!sfu_red_forward_check(st, buf, &h, &is_red, &red)) {
+        sfu_count_drop(c, SFU_DROP_MALFORMED);
+        return;
+    }
 
     /* queue for the fan-out at the end of the batch, chained to the stream's other
      * packets of this batch */
@@ -371,7 +384,9 @@ void sfu_router_on_rtp(sfu_transport *t, uint8_t *buf, size_t len)
     if (rx->count == SFU_RX_BATCH) sfu_router_fan_out(c); /* only if a caller skipped it */
     unsigned i = rx->count++;
     sfu_rx_pending *p = &rx->pkts[i];
-    *p = (sfu_rx_pending){.buf = buf, .len = len, .h = h, .layer = (uint8_t)layer, .next = UINT16_MAX};
+    *p = (sfu_rx_pending){
+        .buf = buf, .len = len, .h = h, .layer = (uint8_t)layer, .next = UINT16_MAX, .is_red = is_red};
+    if (is_red) p->red = red;
     p->keyframe = is_keyframe(st, buf, &h, &p->vp8);
     if (!st->desc.n_layers) sfu_temporal_on_rx(st, &p->vp8, len, c->now_us);
     if (st->batch_no != rx->batch_no) {
@@ -450,6 +465,7 @@ void sfu_router_fan_out(sfu_core *c)
 
 static void keyframe_wanted(sfu_transport *t, uint32_t out_ssrc, int64_t now)
 {
+    sfu_count(&t->core->counters.keyframe_requests_in, 1);
     sfu_slot *slot = sfu_slot_by_out_ssrc(t, out_ssrc);
     if (slot && slot->source) request_keyframe(slot->source, slot->layers.current, now);
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dtls/dtls.h"
@@ -277,6 +278,12 @@ void sfu_slot_set_rtx(sfu *s, uint32_t slot_id, uint32_t room_id, const sfu_slot
     post(s, &c, 0);
 }
 
+void sfu_slot_set_red(sfu *s, uint32_t slot_id, uint32_t room_id, uint8_t red_pt)
+{
+    sfu_cmd c = {.type = SFU_CMD_SLOT_SET_RED, .id = slot_id, .room_id = room_id, .pt = red_pt};
+    post(s, &c, 0);
+}
+
 void sfu_slot_remove(sfu *s, uint32_t slot_id, uint32_t room_id)
 {
     sfu_cmd c = {.type = SFU_CMD_SLOT_REMOVE, .id = slot_id, .room_id = room_id};
@@ -313,24 +320,45 @@ size_t sfu_poll_events(sfu *s, sfu_event *out, size_t max)
 
 static uint64_t load(const _Atomic uint64_t *counter) { return atomic_load_explicit(counter, memory_order_relaxed); }
 
+static void add_counters(const sfu_counters *c, sfu_stats *out)
+{
+    out->rx_packets += load(&c->rx_packets);
+    out->rx_bytes += load(&c->rx_bytes);
+    out->tx_packets += load(&c->tx_packets);
+    out->tx_bytes += load(&c->tx_bytes);
+    out->rtp_forwarded += load(&c->rtp_forwarded);
+    for (int r = 0; r < SFU_DROP_REASONS; r++) out->drops[r] += load(&c->drops[r]);
+    out->tx_gso_sends += load(&c->tx_gso_sends);
+    out->tx_gso_segments += load(&c->tx_gso_segments);
+    out->transports += load(&c->transports);
+    out->streams += load(&c->streams);
+    out->slots += load(&c->slots);
+    out->tcp_connections += load(&c->tcp_connections);
+    out->tcp_closed_bad += load(&c->tcp_closed_bad);
+    out->keyframe_requests_in += load(&c->keyframe_requests_in);
+    out->keyframe_requests_out += load(&c->keyframe_requests_out);
+}
+
 void sfu_get_stats(const sfu *s, sfu_stats *out)
 {
     memset(out, 0, sizeof *out);
-    for (int i = 0; i < s->n_workers; i++) {
-        const sfu_counters *c = &s->workers[i]->core->counters;
-        out->rx_packets += load(&c->rx_packets);
-        out->rx_bytes += load(&c->rx_bytes);
-        out->tx_packets += load(&c->tx_packets);
-        out->tx_bytes += load(&c->tx_bytes);
-        out->rtp_forwarded += load(&c->rtp_forwarded);
-        for (int r = 0; r < SFU_DROP_REASONS; r++) out->drops[r] += load(&c->drops[r]);
-        out->tx_gso_sends += load(&c->tx_gso_sends);
-        out->tx_gso_segments += load(&c->tx_gso_segments);
-        out->transports += load(&c->transports);
-        out->streams += load(&c->streams);
-        out->slots += load(&c->slots);
-        out->tcp_connections += load(&c->tcp_connections);
-        out->tcp_closed_bad += load(&c->tcp_closed_bad);
-    }
+    for (int i = 0; i < s->n_workers; i++) add_counters(&s->workers[i]->core->counters, out);
     if (s->tcp) sfu_tcp_listen_counts(s->tcp, &out->tcp_accepted, &out->tcp_refused);
+}
+
+int sfu_worker_count(const sfu *s) { return s->n_workers; }
+
+bool sfu_get_worker_stats(const sfu *s, int worker, sfu_stats *out, uint64_t *cpu_ns)
+{
+    memset(out, 0, sizeof *out);
+    *cpu_ns = 0;
+    if (worker < 0 || worker >= s->n_workers) return false;
+    const sfu_worker *w = s->workers[worker];
+    add_counters(&w->core->counters, out);
+    /* the thread's own CPU clock: read from here without disturbing the worker */
+    clockid_t clock;
+    struct timespec used;
+    if (w->thread_started && !pthread_getcpuclockid(w->thread, &clock) && !clock_gettime(clock, &used))
+        *cpu_ns = (uint64_t)used.tv_sec * 1000000000u + (uint64_t)used.tv_nsec;
+    return true;
 }

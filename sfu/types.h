@@ -18,6 +18,7 @@
 #include "layer_pause.h"
 #include "net/udp.h"
 #include "rtp/recv_stats.h"
+#include "rtp/red.h"
 #include "rtp/rtp.h"
 #include "rtp/twcc_arrivals.h"
 #include "rtx_cache.h"
@@ -185,6 +186,7 @@ struct sfu_slot {
     sfu_kind kind;
     uint32_t out_ssrc;
     uint8_t out_pt;
+    uint8_t out_red_pt;           /* RFC 2198: the subscriber's RED payload type, 0: RED stripped (red_forward.h) */
     uint8_t srtp_group;           /* outbound SRTP group of out_ssrc, fixed (srtp_session.h) */
     sfu_srtp_tx_index srtp_index; /* out_ssrc's SRTP packet index state (gcm_sender.h) */
     sfu_stream *source;
@@ -211,6 +213,8 @@ typedef struct {
     _Atomic uint64_t tx_gso_sends, tx_gso_segments;
     _Atomic uint64_t transports, streams, slots;      /* in the tables now */
     _Atomic uint64_t tcp_connections, tcp_closed_bad; /* ICE-TCP: open now, closed as junk */
+    /* keyframe requests: PLI/FIR from subscribers, PLIs sent to publishers */
+    _Atomic uint64_t keyframe_requests_in, keyframe_requests_out;
 } sfu_counters;
 
 /* An RTP packet of the current receive batch, decrypted and parsed, waiting to be fanned
@@ -227,6 +231,8 @@ typedef struct {
     uint8_t layer;          /* simulcast layer of the packet's SSRC (0 for other streams) */
     sfu_vp8_descriptor vp8; /* parsed for VP8 streams (vp8.has_* false otherwise) */
     uint16_t next;          /* next pending packet of the same stream, in arrival order */
+    sfu_red_info red;       /* a RED packet's blocks, when is_red (red_forward.h) */
+    bool is_red;
 } sfu_rx_pending;
 
 typedef struct {

@@ -38,6 +38,7 @@ bool dc_priority_parse(const char *text, uint8_t rank[DC_PRIO_CLASSES], char *er
 
 struct dc_site_budgets {
     GHashTable *kbps; /* site (owned) → kbit/s */
+    uint32_t tier_kbps[DC_CONFIG_TIERS];
 };
 
 dc_site_budgets *dc_site_budgets_new(const dc_config *cfg)
@@ -46,6 +47,7 @@ dc_site_budgets *dc_site_budgets_new(const dc_config *cfg)
     b->kbps = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     for (size_t i = 0; cfg && i < cfg->n_site_budgets; i++)
         dc_site_budgets_set(b, cfg->site_budgets[i].site, (uint32_t)cfg->site_budgets[i].kbps);
+    for (int t = 0; cfg && t < DC_CONFIG_TIERS; t++) b->tier_kbps[t] = (uint32_t)cfg->tier_budgets[t];
     return b;
 }
 
@@ -64,9 +66,27 @@ bool dc_site_budgets_set(dc_site_budgets *b, const char *site, uint32_t kbps)
     return true;
 }
 
-uint32_t dc_site_budgets_for(const dc_site_budgets *b, const char *site)
+uint32_t dc_site_budgets_own(const dc_site_budgets *b, const char *site)
 {
     return site[0] ? GPOINTER_TO_UINT(g_hash_table_lookup(b->kbps, site)) : 0;
+}
+
+bool dc_site_budgets_set_tier(dc_site_budgets *b, int tier, uint32_t kbps)
+{
+    if (tier < 0 || tier >= DC_CONFIG_TIERS) return false;
+    b->tier_kbps[tier] = kbps;
+    return true;
+}
+
+uint32_t dc_site_budgets_tier(const dc_site_budgets *b, int tier)
+{
+    return tier >= 0 && tier < DC_CONFIG_TIERS ? b->tier_kbps[tier] : 0;
+}
+
+uint32_t dc_site_budgets_for(const dc_site_budgets *b, const char *site, int tier)
+{
+    uint32_t own = dc_site_budgets_own(b, site);
+    return own || !site[0] ? own : dc_site_budgets_tier(b, tier);
 }
 
 uint32_t dc_site_budget_share_bps(uint32_t kbps, size_t n)

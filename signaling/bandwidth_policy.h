@@ -7,9 +7,12 @@
  *    meetings' default). A room could carry its own (the room tree of issue 13).
  *  - Site budgets: kbit/s per site (the join token's `site`), from the config and from
  *    technicians at run time (PUT/DELETE /admin/sites/<site>/budget); a site's
- *    participants share it equally. A tier budget (issue 13) will name a set of sites:
+ *    participants share it equally.
+ *  - Tier budgets: kbit/s for every site of a tier (the room tree's node kind of the room
+ *    joined: province, district, commune, reception), from config tier_budgets and
+ *    PUT/DELETE /admin/tiers/<tier>/budget; a site's own budget wins over its tier's.
  *    dc_site_budgets_for is the one place that answers "what may this site's people
- *    receive", so a tier's share can be looked up there. */
+ *    receive". */
 #ifndef DC_BANDWIDTH_POLICY_H
 #define DC_BANDWIDTH_POLICY_H
 
@@ -29,8 +32,14 @@ dc_site_budgets *dc_site_budgets_new(const dc_config *cfg); /* the config's budg
 void dc_site_budgets_free(dc_site_budgets *b);
 /* kbps 0 clears. Returns false for an empty or too long site name. */
 bool dc_site_budgets_set(dc_site_budgets *b, const char *site, uint32_t kbps);
-/* The budget (kbit/s) the site's participants share; 0: none. */
-uint32_t dc_site_budgets_for(const dc_site_budgets *b, const char *site);
+/* The site's own budget (kbit/s); 0: none. */
+uint32_t dc_site_budgets_own(const dc_site_budgets *b, const char *site);
+/* tier: a dc_node_kind (room_tree.h); kbps 0 clears. False for an unknown tier. */
+bool dc_site_budgets_set_tier(dc_site_budgets *b, int tier, uint32_t kbps);
+uint32_t dc_site_budgets_tier(const dc_site_budgets *b, int tier); /* 0: none or unknown */
+/* The budget (kbit/s) the site's participants share, the site's own else its tier's (tier
+ * < 0: a room outside the tree, no tier); 0: none. An empty site has none. */
+uint32_t dc_site_budgets_for(const dc_site_budgets *b, const char *site, int tier);
 /* One participant's share in bit/s of a site budget of kbps shared by n (≥ 1). */
 uint32_t dc_site_budget_share_bps(uint32_t kbps, size_t n);
 

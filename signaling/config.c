@@ -15,7 +15,10 @@
 #include <unistd.h>
 
 #include "bandwidth_policy.h"
+#include "room_tree.h"
 #include "token.h"
+
+_Static_assert(DC_CONFIG_TIERS == DC_NODE_KIND_COUNT, "tier_budgets has a budget per room tree node kind");
 
 #ifndef DC_SOURCE_ROOT
 #define DC_SOURCE_ROOT "."
@@ -25,8 +28,19 @@
  * (program_root), on the command line to the current directory. KEY_SECRET: bytes with a
  * length (len_offset), never echoed in a message; KEY_SECRET_FILE: a path (as KEY_PATH)
  * whose content, trimmed, becomes the KEY_SECRET at offset. KEY_CIDRS: a list of ranges.
- * KEY_BUDGETS: an object of site name → kbit/s. */
-typedef enum { KEY_INT, KEY_TEXT, KEY_PATH, KEY_BOOL, KEY_SECRET, KEY_SECRET_FILE, KEY_CIDRS, KEY_BUDGETS } key_type;
+ * KEY_BUDGETS: an object of site name → kbit/s; KEY_TIER_BUDGETS: of tier (a room tree
+ * node kind) → kbit/s. */
+typedef enum {
+    KEY_INT,
+    KEY_TEXT,
+    KEY_PATH,
+    KEY_BOOL,
+    KEY_SECRET,
+    KEY_SECRET_FILE,
+    KEY_CIDRS,
+    KEY_BUDGETS,
+    KEY_TIER_BUDGETS
+} key_type;
 
 typedef struct {
     const char *json_name;
@@ -101,11 +115,17 @@ static const config_key keys[] = {
                "file holding the TURN shared secret"),
     INT_KEY("turn_ttl_seconds", NULL, turn_ttl_seconds, 60, 7 * 86400, "lifetime of the TURN credentials a page gets"),
     BOOL_KEY("nack", "--nack", nack, "repair lost video packets: NACK answered by retransmission, RTX (true|false)"),
+    BOOL_KEY("red", "--red", red, "redundant audio (RFC 2198 RED) where the browsers negotiate it (true|false)"),
     BOOL_KEY("simulcast", "--simulcast", simulcast,
              "pages send their camera in three layers, each viewer gets the one its tile needs (true|false)"),
     {"site_budgets", NULL, KEY_BUDGETS, 0, 0, 0, 0, "downstream budget per site, kbit/s", 0},
+    {"tier_budgets", NULL, KEY_TIER_BUDGETS, 0, 0, 0, 0, "downstream budget per site of a tier, kbit/s", 0},
     TEXT_KEY("slot_priority", "--slot-priority", slot_priority,
              "the order video gets bandwidth in, most important first (screen,floor,chair,gallery)"),
+    PATH_KEY("room_tree", "--room-tree", room_tree,
+             "the province's room tree, JSON (configs/rooms.json; \"\" = the built-in one)"),
+    BOOL_KEY("tree_rooms_only", "--tree-rooms-only", tree_rooms_only,
+             "only the room tree's rooms may be joined, no ad-hoc rooms (true|false)"),
 };
 #define N_KEYS (sizeof keys / sizeof keys[0])
 
@@ -178,6 +198,7 @@ void dc_config_defaults(dc_config *cfg)
     cfg->max_queue_delay_ms = 250;
     cfg->nack = true;
     cfg->simulcast = true;
+    cfg->red = true;
     cfg->dev_mode = true;
     cfg->ice_tcp = true;
     cfg->media_tcp_port = -1; /* TCP on the first media port's number */
@@ -287,26 +308,36 @@ static bool set_cidrs(dc_config *cfg, const config_key *k, json_t *list, char *e
     return true;
 }
 
+/* site_budgets or tier_budgets: an object of name → kbit/s, each checked, all replaced. */
 static bool set_budgets(dc_config *cfg, const config_key *k, json_t *obj, char *err, size_t err_len)
 {
-    if (!json_is_object(obj) || json_object_size(obj) > DC_CONFIG_SITE_BUDGETS_MAX) {
-        snprintf(err, err_len, "\"%s\" must be an object of at most %d sites, {\"<site>\": kbit/s}", k->json_name,
-                 DC_CONFIG_SITE_BUDGETS_MAX);
+    bool tiers = k->type == KEY_TIER_BUDGETS;
+    if (!json_is_object(obj) || json_object_size(obj) > (tiers ? DC_CONFIG_TIERS : DC_CONFIG_SITE_BUDGETS_MAX)) {
+        snprintf(err, err_len, "\"%s\" must be an object of at most %d %s, {\"<%s>\": kbit/s}", k->json_name,
+                 tiers ? DC_CONFIG_TIERS : DC_CONFIG_SITE_BUDGETS_MAX, tiers ? "tiers" : "sites",
+                 tiers ? "tier" : "site");
         return false;
     }
-    cfg->n_site_budgets = 0;
-    const char *site;
+    if (tiers) memset(cfg->tier_budgets, 0, sizeof cfg->tier_budgets);
+    else cfg->n_site_budgets = 0;
+    const char *name;
     json_t *kbps;
-    json_object_foreach(obj, site, kbps)
+    json_object_foreach(obj, name, kbps)
     {
-        if (!site[0] || strlen(site) >= DC_CONFIG_SITE_NAME_MAX || !json_is_integer(kbps) ||
-            json_integer_value(kbps) < 1 || json_integer_value(kbps) > 10000000) {
-            snprintf(err, err_len, "\"%s\": site \"%.64s\" needs a name and a budget of 1–10000000 kbit/s",
-                     k->json_name, site);
+        dc_node_kind tier = dc_room_node_kind_parse(name);
+        bool name_ok = tiers ? tier < DC_NODE_KIND_COUNT : name[0] && strlen(name) < DC_CONFIG_SITE_NAME_MAX;
+        if (!name_ok || !json_is_integer(kbps) || json_integer_value(kbps) < 1 || json_integer_value(kbps) > 10000000) {
+            snprintf(err, err_len, "\"%s\": %s \"%.64s\" needs %s and a budget of 1–10000000 kbit/s", k->json_name,
+                     tiers ? "tier" : "site", name,
+                     tiers ? "to be province, district, commune or reception" : "a name");
             return false;
         }
+        if (tiers) {
+            cfg->tier_budgets[tier] = (int)json_integer_value(kbps);
+            continue;
+        }
         dc_site_budget_entry *e = &cfg->site_budgets[cfg->n_site_budgets++];
-        copy_text(e->site, sizeof e->site, site);
+        copy_text(e->site, sizeof e->site, name);
         e->kbps = (int)json_integer_value(kbps);
     }
     return true;
@@ -382,7 +413,7 @@ bool dc_config_load_file(dc_config *cfg, const char *path, char *err, size_t err
             }
         } else if (k->type == KEY_CIDRS) {
             ok = set_cidrs(cfg, k, value, err, err_len);
-        } else if (k->type == KEY_BUDGETS) {
+        } else if (k->type == KEY_BUDGETS || k->type == KEY_TIER_BUDGETS) {
             ok = set_budgets(cfg, k, value, err, err_len);
         } else if (!json_is_string(value)) {
             snprintf(err, err_len, "%s: \"%s\" must be a string", path, name);

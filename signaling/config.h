@@ -17,6 +17,7 @@
 #define DC_CONFIG_DEV_CLIENTS_MAX 16
 #define DC_CONFIG_SITE_BUDGETS_MAX 64 /* in the file; the admin API may set more */
 #define DC_CONFIG_SITE_NAME_MAX 257   /* a token's site (DC_SITE_MAX_BYTES) and its NUL */
+#define DC_CONFIG_TIERS 4             /* the room tree's node kinds (room_tree.h dc_node_kind) */
 
 /* A technician's downstream budget for a site: what all its participants together may be
  * sent (site_budget.h splits it). */
@@ -43,6 +44,7 @@ typedef struct {
     int max_queue_delay_ms; /* 0 = never drop late media */
     bool nack;              /* loss repair: NACK answered with RTX, RTX accepted from publishers */
     bool simulcast;         /* pages publish their camera in three layers (join result) */
+    bool red;               /* RFC 2198 RED for audio: accepted from publishers, offered to subscribers */
 
     /* Join tokens (issue 11). Development mode: anyone at an address in dev_token_clients
      * may mint a token for any role at POST /api/dev-token. Never on in a deployment. */
@@ -69,11 +71,19 @@ typedef struct {
     int turn_ttl_seconds; /* how long the credentials a page gets are valid */
 
     /* Bandwidth allocation (issue 12 §5): site budgets at start (the admin API changes
-     * them at run time), and the order video slots get bandwidth in, most important first,
+     * them at run time), tier budgets, and the order video slots get bandwidth in, most important first,
      * as use names: "screen,floor,chair,gallery" (slides first: the meetings' default) */
     dc_site_budget_entry site_budgets[DC_CONFIG_SITE_BUDGETS_MAX];
     size_t n_site_budgets;
+    /* kbit/s per site of a tier (indexed by dc_node_kind; 0 = none): a site in a room of
+     * that tier gets it unless it has its own site budget */
+    int tier_budgets[DC_CONFIG_TIERS];
     char slot_priority[64];
+
+    /* The room tree (issue 13, room_tree.h): a JSON file, "" = the built-in tree; with
+     * tree_rooms_only, joins to a room that is not a node are refused (no_such_room). */
+    char room_tree[DC_CONFIG_PATH_MAX];
+    bool tree_rooms_only;
 } dc_config;
 
 void dc_config_defaults(dc_config *cfg);

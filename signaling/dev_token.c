@@ -26,8 +26,8 @@ static bool client_allowed(const dc_config *cfg, const char *ip)
 /* A string member, NULL when absent or not a string (the claims' checks then name it). */
 static const char *text_member(json_t *body, const char *key) { return json_string_value(json_object_get(body, key)); }
 
-/* The claims a development token carries: the request's room, name, role and site, a
- * random sub (each mint is another person) and DC_DEV_TOKEN_TTL_SECONDS of validity. */
+/* The claims a development token carries: the request's room and/or scope (a room tree
+ * node: its rooms and the chair's rights in them only), name, role and site, a random sub (each mint is another person) and DC_DEV_TOKEN_TTL_SECONDS of validity. */
 static bool claims_from_body(json_t *body, dc_token_claims *c, char *why, size_t why_len)
 {
     if (!json_is_object(body)) {
@@ -39,12 +39,12 @@ static bool claims_from_body(json_t *body, dc_token_claims *c, char *why, size_t
         snprintf(why, why_len, "\"site\" must be a string");
         return false;
     }
-    const char *room = text_member(body, "room");
-    if (!room) {
-        snprintf(why, why_len, "\"room\" must be a string");
+    const char *room = text_member(body, "room"), *scope = text_member(body, "scope");
+    if ((!room && !scope) || (json_object_get(body, "scope") && !scope)) {
+        snprintf(why, why_len, "\"room\" (or \"scope\", a room tree node id) must be a string");
         return false;
     }
-    if (!dc_token_claims_from_text(c, room, NULL, text_member(body, "name"), json_string_value(site),
+    if (!dc_token_claims_from_text(c, room, NULL, scope, text_member(body, "name"), json_string_value(site),
                                    text_member(body, "role"), NULL, why, why_len))
         return false;
     c->exp = (int64_t)time(NULL) + DC_DEV_TOKEN_TTL_SECONDS;

@@ -1,5 +1,5 @@
 /* The development-mode API (spec of issue 11): POST /api/dev-token mints a join token for
- * {"room","name","role","site"?} to clients in dev_token_clients; GET /api/info tells the
+ * {"room","name","role","site"?,"scope"?} to clients in dev_token_clients; GET /api/info tells the
  * join page whether it may ask. Outside development mode /api/dev-token answers 404. */
 #ifndef DC_DEV_TOKEN_H
 #define DC_DEV_TOKEN_H

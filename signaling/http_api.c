@@ -42,7 +42,7 @@ void dc_http_api_route(dc_http_api *api, const char *prefix, dc_http_handler han
 /* The paths the API owns even when no route takes them: they never fall through to files. */
 static bool is_api_path(const char *path)
 {
-    static const char *const roots[] = {"/api", "/admin"};
+    static const char *const roots[] = {"/api", "/admin", "/metrics"};
     for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++) {
         size_t n = strlen(roots[i]);
         if (!strncmp(path, roots[i], n) && (path[n] == '\0' || path[n] == '/')) return true;

@@ -4,7 +4,8 @@
  * dc_http_api_dispatch, and writes the response. Routes (see docs/ and PROTOCOL.md):
  *   POST /api/dev-token        development mode only: a join token for {room,name,role}
  *   GET  /api/info             {"dev_mode":bool,"version":…}: what the join page needs
- *   GET  /admin/…              the meeting record export, with the admin credential */
+ *   GET  /admin/…              the meeting record export, with the admin credential
+ *   GET  /metrics              Prometheus metrics, with the admin credential (metrics.h) */
 #ifndef DC_HTTP_API_H
 #define DC_HTTP_API_H
 

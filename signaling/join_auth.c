@@ -4,8 +4,19 @@
 #include <stdio.h>
 #include <string.h>
 
+void dc_join_apply_scope(const dc_room_tree *tree, const char *room, dc_token_claims *claims)
+{
+    if (!claims->scope[0] || dc_room_tree_within(tree, room, claims->scope)) return;
+    if (claims->role == DC_ROLE_CHAIR) {
+        claims->role = DC_ROLE_DELEGATE;
+        claims->grants &= dc_role_default_grants(DC_ROLE_DELEGATE);
+    }
+    claims->grants &= ~DC_GRANT_MODERATE;
+}
+
 dc_error_code dc_join_authorize(const uint8_t *secret, size_t secret_len, const char *token, const char *room,
-                                int64_t now_s, dc_token_claims *out, char *msg, size_t msg_len)
+                                const dc_room_tree *tree, int64_t now_s, dc_token_claims *out, char *msg,
+                                size_t msg_len)
 {
     if (!token) {
         memset(out, 0, sizeof *out);
@@ -18,9 +29,11 @@ dc_error_code dc_join_authorize(const uint8_t *secret, size_t secret_len, const 
     case DC_TOKEN_EXPIRED: return DC_ERR_TOKEN_EXPIRED;
     default: return DC_ERR_UNAUTHORIZED;
     }
-    if (!dc_token_admits(out, room)) {
+    bool in_scope = out->scope[0] && dc_room_tree_within(tree, room, out->scope);
+    if (!dc_token_admits(out, room) && !in_scope) {
         snprintf(msg, msg_len, "the token does not admit to this room");
         return DC_ERR_WRONG_ROOM;
     }
+    dc_join_apply_scope(tree, room, out);
     return DC_OK;
 }

@@ -278,6 +278,7 @@ static dc_sdp_local local_description(dc_meeting *m, const dc_participant *p, co
         .session_id = p->sdp_session_id,
         .session_version = version,
         .rtx = m->cfg.nack,
+        .red = m->cfg.red,
     };
 }
 
@@ -384,7 +385,7 @@ void dc_mt_remove_participant(dc_meeting *m, dc_participant *p, const char *reas
     if (p->pub_transport) sfu_transport_remove(m->engine, p->pub_transport, room->room_id);
     if (p->sub_transport_added) sfu_transport_remove(m->engine, p->sub_transport, room->room_id);
     if (p->conn) p->conn->participant = NULL;
-    bool shared_budget = p->sub_transport_added && dc_site_budgets_for(m->budgets, p->site);
+    bool shared_budget = p->sub_transport_added && dc_mt_budget_kbps(m, p);
     free(p);
     drop_room_if_empty(m, room);
     if (shared_budget) dc_mt_apply_budgets(m); /* the others' shares grow */
@@ -400,6 +401,7 @@ static json_t *join_result(const dc_meeting *m, const dc_request *req, const dc_
     json_t *ok = dc_reply_ok(req->id);
     json_object_set_new(ok, "participant_id", json_string(p->id));
     json_object_set_new(ok, "room", json_string(p->room->name));
+    json_object_set_new(ok, "node", dc_mt_node_json(m, p->room->name));
     json_object_set_new(ok, "name", json_string(p->name));
     json_object_set_new(ok, "site", json_string(p->site));
     json_object_set_new(ok, "role", json_string(dc_role_name(p->role)));
@@ -455,10 +457,14 @@ static void handle_join(dc_meeting *m, dc_conn *conn, const dc_request *req)
     }
     dc_token_claims who;
     char why[200];
-    dc_error_code code = dc_join_authorize(m->cfg.token_secret, m->cfg.token_secret_len, req->token, req->room,
+    dc_error_code code = dc_join_authorize(m->cfg.token_secret, m->cfg.token_secret_len, req->token, req->room, m->tree,
                                            dc_mt_wall_ms() / 1000, &who, why, sizeof why);
     if (code != DC_OK) {
         dc_mt_send(m, conn, dc_reply_error(req->id, code, why));
+        return;
+    }
+    if (!dc_mt_room_allowed(m, req->room)) {
+        dc_mt_reply_error(m, conn, req->id, DC_ERR_NO_SUCH_ROOM, "%s is not a room of the room tree", req->room);
         return;
     }
     const char *name = who.name[0] ? who.name : req->name;
@@ -519,7 +525,10 @@ static void handle_resume(dc_meeting *m, dc_conn *conn, const dc_request *req)
     p->conn = conn;
     conn->participant = p;
     dc_mt_reply_ok(m, conn, req, join_result(m, req, p));
-    send_subscribe_offer(m, p); /* always a fresh one: the client may have missed some */
+    /* always a fresh offer: the client may have missed some; and each slot's last word on
+     * its quality (the page starts from none) */
+    send_subscribe_offer(m, p);
+    dc_mt_resend_slot_qualities(m, p);
 }
 
 /* ---- publishing ----------------------------------------------------------------------- */
@@ -562,7 +571,7 @@ static bool same_track(const dc_track *a, const dc_track *b)
 {
     return a->kind == b->kind && a->codec == b->codec && a->pt == b->pt && a->ssrc == b->ssrc &&
            a->mid_ext_id == b->mid_ext_id && a->audio_level_ext_id == b->audio_level_ext_id && a->rtx_pt == b->rtx_pt &&
-           a->rtx_ssrc == b->rtx_ssrc && !strcmp(a->mid, b->mid) && same_layers(a, b);
+           a->rtx_ssrc == b->rtx_ssrc && a->red_pt == b->red_pt && !strcmp(a->mid, b->mid) && same_layers(a, b);
 }
 
 /* A video m-line sent in simulcast layers (the answer accepted them): its rids, and
@@ -609,6 +618,8 @@ static size_t tracks_from_offer(dc_meeting *m, const dc_participant *p, const dc
         int rtx_pt = t->kind == SFU_KIND_VIDEO && m->cfg.nack ? dc_sdp_rtx_pt(md, t->pt) : -1; /* as answered */
         t->rtx_pt = rtx_pt > 0 ? (uint8_t)rtx_pt : 0;
         t->rtx_ssrc = t->rtx_pt && md->fid_primary == t->ssrc ? md->fid_rtx : 0;
+        int red_pt = t->kind == SFU_KIND_AUDIO && m->cfg.red ? dc_sdp_red_pt(md, t->pt) : -1; /* as answered */
+        t->red_pt = red_pt > 0 ? (uint8_t)red_pt : 0;
         t->screen = screen_mid && !strcmp(screen_mid, md->mid);
         track_layers(t, md);
         snprintf(t->mid, sizeof t->mid, "%s", md->mid);
@@ -655,6 +666,7 @@ static void add_published(dc_meeting *m, dc_participant *p, const dc_track *old,
             .repaired_rid_ext_id = t->repaired_rid_ext_id,
             .rtx_ssrc = t->rtx_ssrc,
             .rtx_pt = t->rtx_pt,
+            .red_pt = t->red_pt,
         };
         snprintf(desc.mid, sizeof desc.mid, "%s", t->mid);
         memcpy(desc.rids, t->rids, sizeof desc.rids);
@@ -832,6 +844,14 @@ static void set_slot_rtx(dc_meeting *m, const dc_sdp *answer, const dc_slot *s, 
     if (rtx.n_pts) sfu_slot_set_rtx(m->engine, s->slot_id, room_id, &rtx);
 }
 
+/* RED on an audio slot whose answer kept it (the engine strips RED for the others). */
+static void set_slot_red(dc_meeting *m, const dc_sdp *answer, const dc_slot *s, uint32_t room_id)
+{
+    const dc_sdp_media *md = media_by_mid(answer, s->mid);
+    if (md && s->kind == SFU_KIND_AUDIO && m->cfg.red && media_has_pt(md, DC_PT_RED))
+        sfu_slot_set_red(m->engine, s->slot_id, room_id, DC_PT_RED);
+}
+
 /* The codecs (bit per sfu_codec) the answer accepts on the slot's m-line. */
 static uint8_t accepted_codecs(const dc_sdp *answer, const dc_slot *s)
 {
@@ -912,6 +932,7 @@ static void handle_subscribe_answer(dc_meeting *m, dc_conn *conn, dc_participant
                 sfu_slot_set_quality(m->engine, s->slot_id, room_id, s->quality, s->max_tid);
             s->in_engine = true;
             set_slot_rtx(m, answer, s, room_id);
+            set_slot_red(m, answer, s, room_id);
         }
         point_slot(m, p, s);
     }
@@ -1033,6 +1054,7 @@ dc_meeting *dc_meeting_new(const dc_config *cfg, sfu *engine, dc_record *record,
     m->scratch = malloc(sizeof *m->scratch);
     m->ended_rooms = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     m->budgets = dc_site_budgets_new(cfg);
+    dc_link_tally_init(&m->links);
     char err[160];
     if (!dc_priority_parse(cfg->slot_priority, m->priority_rank, err, sizeof err)) /* (validated) */
         dc_priority_parse("screen,floor,chair,gallery", m->priority_rank, err, sizeof err);
@@ -1148,11 +1170,12 @@ static void tell_publisher_layers(dc_meeting *m, const sfu_event *ev)
 
 static void forward_engine_event(dc_meeting *m, const sfu_event *ev)
 {
-    if (ev->type == SFU_EV_LINK) { /* kept for the admin figures (meeting_figures.c) */
+    if (ev->type == SFU_EV_LINK) { /* kept for the admin figures (meeting_figures.c) and /metrics */
         dc_pc pc;
         dc_participant *p = dc_registry_by_transport(m->reg, ev->id, &pc);
         if (!p) return;
         dc_link *l = pc == DC_PC_SUBSCRIBE ? &p->sub_link : &p->pub_link;
+        dc_link_tally_add(&m->links, pc == DC_PC_PUBLISH ? DC_TALLY_PUBLISH : DC_TALLY_SUBSCRIBE, &l->last, &ev->link);
         l->before = l->last;
         l->before_ms = l->at_ms;
         l->last = ev->link;

@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "frame.h"
+#include "link_tally.h"
 #include "protocol.h"
 #include "room.h"
 #include "sfu.h"
@@ -57,9 +58,33 @@ void dc_meeting_poll_engine(dc_meeting *m);
  * NULL if there is no such room. meeting_figures.c. */
 json_t *dc_meeting_room_figures(dc_meeting *m, const char *room);
 
+/* For /metrics (metrics.c), from meeting_metrics.c: each room's name, how many are in it
+ * and how many of them publish media (fn must not change the meeting); and every link
+ * report of the meeting's life, summed (link_tally.h). */
+typedef struct {
+    const char *room;
+    size_t participants, publishers;
+} dc_room_count;
+void dc_meeting_foreach_room_count(dc_meeting *m, void (*fn)(const dc_room_count *count, void *user), void *user);
+const dc_link_tally *dc_meeting_link_tally(const dc_meeting *m);
+
 /* A technician's budget for a site (kbit/s; 0 clears), applied at once to the site's
  * subscribers (meeting_budget.c). False for an empty or too long site name. */
 bool dc_meeting_set_site_budget(dc_meeting *m, const char *site, uint32_t kbps);
-uint32_t dc_meeting_site_budget(dc_meeting *m, const char *site);
+uint32_t dc_meeting_site_budget(dc_meeting *m, const char *site); /* the site's own */
+/* A technician's budget for every site of a tier (a dc_node_kind of room_tree.h: the
+ * room joined is a node of that kind), kbit/s, 0 clears; a site's own budget wins. False
+ * for an unknown tier. */
+bool dc_meeting_set_tier_budget(dc_meeting *m, int tier, uint32_t kbps);
+uint32_t dc_meeting_tier_budget(dc_meeting *m, int tier);
+
+/* The room tree (room_tree.h) joins consult: a tree room's display name in the join
+ * result, scoped tokens, tree_rooms_only. Borrowed: it must outlive m; NULL = none. */
+typedef struct dc_room_tree dc_room_tree;
+void dc_meeting_set_room_tree(dc_meeting *m, const dc_room_tree *tree);
+/* The tree with each room's live participant count, for technicians (/admin/rooms.json):
+ * {"root", "nodes": [{"id", "name", "kind", "parent", "chair", "depth", "participants"}]}
+ * in the tree file's order; an empty list without a tree. meeting_tree.c. */
+json_t *dc_meeting_tree_json(dc_meeting *m);
 
 #endif

@@ -1,4 +1,4 @@
-/* Bandwidth allocation as signaling sees it (meeting_internal.h): site budget shares to the
+/* Bandwidth allocation as signaling sees it (meeting_internal.h): site (or tier) budget shares to the
  * engine, slot priorities from what each slot shows, and the allocator's verdicts to the
  * subscriber's page (slot_quality, PROTOCOL.md) and to technicians (transports.json). */
 #include <string.h>
@@ -38,7 +38,7 @@ static void budget_room(dc_room *room, void *user)
             g_hash_table_replace(w->counts, p->site, GUINT_TO_POINTER(GPOINTER_TO_UINT(n) + 1));
             continue;
         }
-        uint32_t kbps = dc_site_budgets_for(w->m->budgets, p->site);
+        uint32_t kbps = dc_mt_budget_kbps(w->m, p);
         uint32_t bps = kbps ? dc_site_budget_share_bps(kbps, GPOINTER_TO_UINT(n)) : 0;
         if (bps == p->sub_budget_bps) continue;
         p->sub_budget_bps = bps;
@@ -55,6 +55,11 @@ void dc_mt_apply_budgets(dc_meeting *m)
     g_hash_table_destroy(w.counts);
 }
 
+uint32_t dc_mt_budget_kbps(const dc_meeting *m, const dc_participant *p)
+{
+    return dc_site_budgets_for(m->budgets, p->site, dc_mt_room_tier(m, p->room->name));
+}
+
 bool dc_meeting_set_site_budget(dc_meeting *m, const char *site, uint32_t kbps)
 {
     if (!dc_site_budgets_set(m->budgets, site, kbps)) return false;
@@ -62,7 +67,16 @@ bool dc_meeting_set_site_budget(dc_meeting *m, const char *site, uint32_t kbps)
     return true;
 }
 
-uint32_t dc_meeting_site_budget(dc_meeting *m, const char *site) { return dc_site_budgets_for(m->budgets, site); }
+uint32_t dc_meeting_site_budget(dc_meeting *m, const char *site) { return dc_site_budgets_own(m->budgets, site); }
+
+bool dc_meeting_set_tier_budget(dc_meeting *m, int tier, uint32_t kbps)
+{
+    if (!dc_site_budgets_set_tier(m->budgets, tier, kbps)) return false;
+    dc_mt_apply_budgets(m);
+    return true;
+}
+
+uint32_t dc_meeting_tier_budget(dc_meeting *m, int tier) { return dc_site_budgets_tier(m->budgets, tier); }
 
 static const char *quality_name(sfu_quality q)
 {
@@ -103,6 +117,14 @@ static json_t *reason_json(const dc_slot *s)
     return why ? json_string(why) : json_null();
 }
 
+static void send_slot_quality(dc_meeting *m, const dc_participant *p, const dc_slot *s)
+{
+    dc_mt_send(m, p->conn,
+               json_pack("{s:s, s:s, s:s, s:s, s:o, s:s}", "type", "slot_quality", "mid", s->mid, "layer",
+                         layer_name(s->alloc_layer, s->alloc_layers), "requested", quality_name(s->quality), "reason",
+                         reason_json(s), "frame_rate", frame_rate_name(s)));
+}
+
 void dc_mt_on_slot_quality(dc_meeting *m, const sfu_event *ev)
 {
     dc_pc pc;
@@ -122,10 +144,13 @@ void dc_mt_on_slot_quality(dc_meeting *m, const sfu_event *ev)
     s->alloc_frame_levels = ev->slot_frame_levels;
     memcpy(s->alloc_kbps, ev->slot_kbps, sizeof s->alloc_kbps);
     if (told) return;
-    dc_mt_send(m, p->conn,
-               json_pack("{s:s, s:s, s:s, s:s, s:o, s:s}", "type", "slot_quality", "mid", s->mid, "layer",
-                         layer_name(s->alloc_layer, s->alloc_layers), "requested", quality_name(s->quality), "reason",
-                         reason_json(s), "frame_rate", frame_rate_name(s)));
+    send_slot_quality(m, p, s);
+}
+
+void dc_mt_resend_slot_qualities(dc_meeting *m, const dc_participant *p)
+{
+    for (size_t i = 0; i < p->n_slots; i++)
+        if (p->slots[i].in_engine && p->slots[i].alloc_known) send_slot_quality(m, p, &p->slots[i]);
 }
 
 /* The rates of the layers (temporal levels) the allocator chooses among, lowest first. */

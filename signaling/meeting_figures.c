@@ -50,12 +50,12 @@ json_t *dc_meeting_room_figures(dc_meeting *m, const char *room_name)
     int64_t now = dc_mt_now_ms();
     json_t *people = json_array();
     for (const dc_participant *p = room->participants; p; p = p->next)
-        json_array_append_new(
-            people, json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "id", p->id, "name", p->name, "site",
-                              p->site, "role", dc_role_name(p->role), "subscribe", bandwidth_json(p, now),
-                              "publish_link", link_json(p->pub_transport, &p->pub_link, now), "subscribe_link",
-                              link_json(p->sub_transport, &p->sub_link, now), "site_budget_kbps",
-                              p->sub_budget_bps ? json_integer(dc_site_budgets_for(m->budgets, p->site)) : json_null(),
-                              "slots", dc_mt_slots_figures(p)));
+        json_array_append_new(people, json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "id", p->id, "name",
+                                                p->name, "site", p->site, "role", dc_role_name(p->role), "subscribe",
+                                                bandwidth_json(p, now), "publish_link",
+                                                link_json(p->pub_transport, &p->pub_link, now), "subscribe_link",
+                                                link_json(p->sub_transport, &p->sub_link, now), "site_budget_kbps",
+                                                p->sub_budget_bps ? json_integer(dc_mt_budget_kbps(m, p)) : json_null(),
+                                                "slots", dc_mt_slots_figures(p)));
     return json_pack("{s:s, s:o}", "room", room->name, "participants", people);
 }

@@ -32,6 +32,7 @@ static const char *const error_names[] = {
     [DC_ERR_SHARE_BUSY] = "share_busy",
     [DC_ERR_NOT_FOUND] = "not_found",
     [DC_ERR_MEETING_ENDED] = "meeting_ended",
+    [DC_ERR_NO_SUCH_ROOM] = "no_such_room",
 };
 
 const char *dc_error_code_name(dc_error_code code)

@@ -43,6 +43,7 @@ typedef enum {
     DC_ERR_SHARE_BUSY, /* someone else shares a screen */
     DC_ERR_NOT_FOUND,  /* unknown participant_id */
     DC_ERR_MEETING_ENDED,
+    DC_ERR_NO_SUCH_ROOM, /* not a room of the tree, and the config allows no other (tree_rooms_only) */
 } dc_error_code;
 
 /* The stable code string ("bad_json" …) sent in error replies. */

@@ -48,6 +48,7 @@ typedef struct {
 
     uint8_t rtx_pt;    /* RFC 4588 repair stream the answer accepted (video), 0 = none */
     uint32_t rtx_ssrc; /* from a=ssrc-group:FID; 0 = learnt by the engine */
+    uint8_t red_pt;    /* RFC 2198 RED around Opus the answer accepted (audio), 0 = none */
 } dc_track;
 
 /* What a subscriber's slot is for; the layout is fixed per subscriber (slots.h). */

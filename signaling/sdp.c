@@ -830,11 +830,19 @@ static void write_rtx(GString *s, int rtx_pt, int apt)
     g_string_append_printf(s, "a=rtpmap:%d rtx/90000\r\na=fmtp:%d apt=%d\r\n", rtx_pt, rtx_pt, apt);
 }
 
+/* RFC 2198 RED around Opus: one redundant block per packet, as libwebrtc sends. */
+static void write_red(GString *s, int red_pt, int opus_pt)
+{
+    g_string_append_printf(s, "a=rtpmap:%d red/48000/2\r\na=fmtp:%d %d/%d\r\n", red_pt, red_pt, opus_pt, opus_pt);
+}
+
 static void write_accepted(GString *s, const dc_sdp_media *m, const dc_sdp_codec *codec, const dc_sdp_local *l)
 {
     int rtx_pt = l->rtx && m->kind == DC_MEDIA_VIDEO ? dc_sdp_rtx_pt(m, codec->pt) : -1;
-    g_string_append_printf(s, "m=%s %u %s %u", m->kind_name, (unsigned)l->candidate_port, m->proto,
-                           (unsigned)codec->pt);
+    int red_pt = l->red && m->kind == DC_MEDIA_AUDIO ? dc_sdp_red_pt(m, codec->pt) : -1;
+    g_string_append_printf(s, "m=%s %u %s", m->kind_name, (unsigned)l->candidate_port, m->proto);
+    if (red_pt >= 0) g_string_append_printf(s, " %d", red_pt); /* first: libwebrtc sends RED only so */
+    g_string_append_printf(s, " %u", (unsigned)codec->pt);
     if (rtx_pt >= 0) g_string_append_printf(s, " %d", rtx_pt);
     g_string_append(s, "\r\n");
     write_transport(s, l, m->mid, "passive", m->rtcp_rsize);
@@ -860,6 +868,7 @@ static void write_accepted(GString *s, const dc_sdp_media *m, const dc_sdp_codec
         if (*(const bool *)((const char *)codec + fbs[i].flag_offset))
             g_string_append_printf(s, "a=rtcp-fb:%u %s\r\n", (unsigned)codec->pt, fbs[i].text);
     if (rtx_pt >= 0) write_rtx(s, rtx_pt, codec->pt);
+    if (red_pt >= 0) write_red(s, red_pt, codec->pt);
     write_candidate(s, l);
 }
 
@@ -929,7 +938,10 @@ static bool slot_ok(const dc_sdp_slot *slot)
 static void write_slot(GString *s, const dc_sdp_slot *slot, const dc_sdp_local *l)
 {
     bool audio = slot->kind == DC_MEDIA_AUDIO;
-    if (audio)
+    if (audio && l->red)
+        g_string_append_printf(s, "m=audio %u UDP/TLS/RTP/SAVPF %d %d\r\n", (unsigned)l->candidate_port, DC_PT_OPUS,
+                               DC_PT_RED);
+    else if (audio)
         g_string_append_printf(s, "m=audio %u UDP/TLS/RTP/SAVPF %d\r\n", (unsigned)l->candidate_port, DC_PT_OPUS);
     else if (slot->rtx_ssrc)
         g_string_append_printf(s, "m=video %u UDP/TLS/RTP/SAVPF %d %d %d %d\r\n", (unsigned)l->candidate_port,
@@ -946,6 +958,7 @@ static void write_slot(GString *s, const dc_sdp_slot *slot, const dc_sdp_local *
         write_rtpmap(s, DC_PT_OPUS, "opus", 48000, 2);
         g_string_append_printf(s, "a=fmtp:%d minptime=10;useinbandfec=1\r\n", DC_PT_OPUS);
         g_string_append_printf(s, "a=rtcp-fb:%d transport-cc\r\n", DC_PT_OPUS);
+        if (l->red) write_red(s, DC_PT_RED, DC_PT_OPUS);
     } else {
         static const int pts[] = {DC_PT_VP8, DC_PT_H264};
         for (size_t i = 0; i < 2; i++) {

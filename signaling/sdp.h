@@ -139,7 +139,12 @@ typedef struct {
     uint64_t session_id;
     uint32_t session_version;
     bool rtx; /* RFC 4588 retransmissions: accepted from publishers, offered to subscribers */
+    bool red; /* RFC 2198 RED around Opus: accepted from publishers, offered to subscribers */
 } dc_sdp_local;
+
+/* The payload type of the offer's RED codec (red/48000/2) that carries `primary` (fmtp
+ * "<primary>/<primary>…", every block of it), -1 if none. (sdp_red.c) */
+int dc_sdp_red_pt(const dc_sdp_media *m, uint8_t primary);
 
 /* The payload type of the offer's RTX codec that repairs `apt` (fmtp apt=), -1 if none. */
 int dc_sdp_rtx_pt(const dc_sdp_media *m, uint8_t apt);
@@ -150,7 +155,9 @@ int dc_sdp_rtx_pt(const dc_sdp_media *m, uint8_t apt);
  * extension offered) as a=rid:… recv and a=simulcast:recv with the rid and repaired-rid
  * extensions, rtcp-fb nack pli / ccm fir / goog-remb / transport-cc as offered, the
  * transport-wide-cc extension as offered (the server then feeds back what arrives),
- * and (local->rtx) the RTX codec that repairs the picked one if offered;
+ * and (local->rtx) the RTX codec that repairs the picked one if offered; an audio m-line
+ * (local->red) the RED codec around the picked Opus if offered, listed first so that the
+ * publisher sends RED (Opus fmtp, useinbandfec and usedtx, echoed as offered);
  * other m-lines (data channels, unusable codecs) are rejected with port 0.
  * picked[i] receives the codec picked for media i (DC_CODEC_NONE if rejected) and
  * picked_pt[i] its payload type. Returns a malloc'd string (free()), NULL on error. */
@@ -173,13 +180,14 @@ typedef struct {
 } dc_sdp_slot;
 
 /* Fixed payload types the server uses on the subscription side. */
-enum { DC_PT_OPUS = 111, DC_PT_VP8 = 96, DC_PT_VP8_RTX = 97, DC_PT_H264 = 102, DC_PT_H264_RTX = 103 };
+enum { DC_PT_OPUS = 111, DC_PT_RED = 63, DC_PT_VP8 = 96, DC_PT_VP8_RTX = 97, DC_PT_H264 = 102, DC_PT_H264_RTX = 103 };
 /* The id the subscription offers give transport-wide-cc (libwebrtc's own choice for it, so
  * a Chromium publisher's numbered packets are renumbered in place). */
 enum { DC_SUB_TWCC_EXT_ID = 3 };
 
 /* Writes the server's subscription offer: a=ice-lite, setup:actpass, BUNDLE of all
- * slots, audio slots with opus/48000/2 (DC_PT_OPUS, fmtp minptime=10;useinbandfec=1),
+ * slots, audio slots with opus/48000/2 (DC_PT_OPUS, fmtp minptime=10;useinbandfec=1) and
+ * (local->red) red/48000/2 around it (DC_PT_RED, fmtp 111/111),
  * video slots with VP8 (DC_PT_VP8) and H.264 (DC_PT_H264, 42e01f, packetization-mode=1)
  * and rtcp-fb nack pli, ccm fir; a video slot with an rtx_ssrc adds rtx for both
  * (DC_PT_VP8_RTX, DC_PT_H264_RTX) and the FID group; every slot offers the

@@ -17,6 +17,7 @@
 #include "heap_log.h"
 #include "http_lws.h"
 #include "meeting.h"
+#include "metrics.h"
 #include "protocol.h"
 #include "record.h"
 #include "sfu.h"
@@ -33,7 +34,7 @@ struct dc_server {
     dc_config cfg;
     struct lws_context *context;
     struct lws_vhost *vhost;
-    struct lws_http_mount mount, api_mount, admin_mount; /* /api → /admin → / (files) */
+    struct lws_http_mount mount, api_mount, admin_mount, metrics_mount; /* /api → /admin → /metrics → / */
     struct lws_protocols protocols[3];
     dc_http_api *api;
     dc_record *record; /* the meeting record (record.h), NULL when record_path is "" */
@@ -43,6 +44,7 @@ struct dc_server {
     dc_heap_log heap_log;
     uint16_t http_port;
     GQueue sessions; /* every open WebSocket (session.link) */
+    dc_metrics_sources metrics;
 };
 
 /* lws allocates this zeroed for each WebSocket (per_session_data_size). */
@@ -319,7 +321,7 @@ static void wake_lws(void *user)
 }
 
 
-dc_server *dc_server_new(const dc_config *cfg, char *err, size_t err_len)
+dc_server *dc_server_new(const dc_config *cfg, const dc_room_tree *tree, char *err, size_t err_len)
 {
     if (!dc_startup_check_listen(cfg->bind_ip, cfg->http_port, err, err_len)) return NULL;
     if (cfg->tls_cert[0] && !dc_tls_files_check(cfg->tls_cert, cfg->tls_key, err, err_len)) return NULL;
@@ -358,8 +360,11 @@ dc_server *dc_server_new(const dc_config *cfg, char *err, size_t err_len)
     dc_dev_token_routes(s->api, &s->cfg);
     dc_admin_routes(s->api, &s->cfg);
     dc_admin_live_routes(s->api, &s->cfg, &s->meeting);
+    s->metrics = (dc_metrics_sources){&s->cfg, &s->meeting, &s->engine, &s->sessions, g_get_real_time()};
+    dc_metrics_routes(s->api, &s->metrics);
     s->protocols[1] = dc_http_lws_protocol(s->api);
-    s->admin_mount = dc_http_lws_mount("/admin", &s->mount);
+    s->metrics_mount = dc_http_lws_mount(DC_METRICS_PATH, &s->mount);
+    s->admin_mount = dc_http_lws_mount("/admin", &s->metrics_mount);
     s->api_mount = dc_http_lws_mount("/api", &s->admin_mount);
 
     lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
@@ -427,6 +432,7 @@ dc_server *dc_server_new(const dc_config *cfg, char *err, size_t err_len)
         dc_server_free(s);
         return NULL;
     }
+    dc_meeting_set_room_tree(s->meeting, tree);
     dc_heap_log_init(&s->heap_log, g_get_monotonic_time());
     lws_sul_schedule(s->context, 0, &s->sweep_timer, sweep, SWEEP_INTERVAL_US);
     uint16_t ports[256];

@@ -10,11 +10,13 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "room_tree.h"
 
 typedef struct dc_server dc_server;
 
-/* Listens and starts the media engine; NULL with a message in err on failure. */
-dc_server *dc_server_new(const dc_config *cfg, char *err, size_t err_len);
+/* Listens and starts the media engine; NULL with a message in err on failure. tree: the
+ * room tree (room_tree_file.h), borrowed: free it after dc_server_free; NULL = none. */
+dc_server *dc_server_new(const dc_config *cfg, const dc_room_tree *tree, char *err, size_t err_len);
 uint16_t dc_server_http_port(const dc_server *s);
 /* The UDP port of each media worker, in worker order; returns how many were written. */
 size_t dc_server_media_ports(const dc_server *s, uint16_t *ports, size_t max);

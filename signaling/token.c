@@ -187,8 +187,16 @@ static dc_token_status parse_claims(json_t *claims, dc_token_claims *out, char *
         (s = text_claim(claims, "room", false, out->room, dc_room_normalize, msg, msg_len)) ||
         (s = text_claim(claims, "room_prefix", false, out->room_prefix, dc_room_normalize, msg, msg_len)))
         return s;
-    if (!out->room[0] == !out->room_prefix[0])
-        return fail(DC_TOKEN_MALFORMED, msg, msg_len, "token must name exactly one of \"room\" and \"room_prefix\"");
+    json_t *scope = json_object_get(claims, "scope");
+    if (scope) {
+        if (!json_is_string(scope) || !dc_room_tree_id_valid(json_string_value(scope), json_string_length(scope)))
+            return malformed_claim(msg, msg_len, "scope");
+        memcpy(out->scope, json_string_value(scope), json_string_length(scope) + 1);
+    }
+    if (out->room[0] && out->room_prefix[0])
+        return fail(DC_TOKEN_MALFORMED, msg, msg_len, "token must not name both \"room\" and \"room_prefix\"");
+    if (!out->room[0] && !out->room_prefix[0] && !out->scope[0])
+        return fail(DC_TOKEN_MALFORMED, msg, msg_len, "token must name one of \"room\", \"room_prefix\" and \"scope\"");
     const char *role = json_string_value(json_object_get(claims, "role"));
     if (!role || !dc_role_parse(role, &out->role)) return malformed_claim(msg, msg_len, "role");
     if ((s = parse_grants(claims, out, msg, msg_len))) return s;
@@ -250,11 +258,18 @@ static bool normalize_optional(dc_error_code (*check)(const char *, const char *
     return !text || check(field, text, strlen(text), out, msg, msg_len) == DC_OK;
 }
 
-bool dc_token_claims_from_text(dc_token_claims *c, const char *room, const char *room_prefix, const char *name,
-                               const char *site, const char *role, const char *sub, char *msg, size_t msg_len)
+bool dc_token_claims_from_text(dc_token_claims *c, const char *room, const char *room_prefix, const char *scope,
+                               const char *name, const char *site, const char *role, const char *sub, char *msg,
+                               size_t msg_len)
 {
     memset(c, 0, sizeof *c);
-    if (!room == !room_prefix) return snprintf(msg, msg_len, "give one of room and room_prefix"), false;
+    if ((room && room_prefix) || (!room && !room_prefix && !scope))
+        return snprintf(msg, msg_len, "give one of room and room_prefix, or a scope"), false;
+    if (scope) {
+        if (!dc_room_tree_id_valid(scope, strlen(scope)))
+            return snprintf(msg, msg_len, "\"scope\" must be a room tree node id (e.g. huyen-a)"), false;
+        memcpy(c->scope, scope, strlen(scope) + 1);
+    }
     if (!name) return snprintf(msg, msg_len, "\"name\" is required"), false;
     if (!normalize_optional(dc_room_normalize, "room", room, c->room, msg, msg_len) ||
         !normalize_optional(dc_room_normalize, "room_prefix", room_prefix, c->room_prefix, msg, msg_len) ||
@@ -286,7 +301,8 @@ static json_t *claims_json(const dc_token_claims *c)
     json_object_set_new(o, "name", json_string(c->name));
     if (c->site[0]) json_object_set_new(o, "site", json_string(c->site));
     if (c->room[0]) json_object_set_new(o, "room", json_string(c->room));
-    else json_object_set_new(o, "room_prefix", json_string(c->room_prefix));
+    if (c->room_prefix[0]) json_object_set_new(o, "room_prefix", json_string(c->room_prefix));
+    if (c->scope[0]) json_object_set_new(o, "scope", json_string(c->scope));
     json_object_set_new(o, "role", json_string(dc_role_name(c->role)));
     if (c->grants != dc_role_default_grants(c->role)) {
         json_t *list = json_array();

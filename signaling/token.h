@@ -5,6 +5,9 @@
  *   site  site label, e.g. "UBND xã Tân Lập" (optional, ≤ 64 code points)
  *   room  the room it admits to (NFC, same rules as join's room)   — exactly one of room,
  *   room_prefix  admits to every room whose name starts with it    — room / room_prefix
+ *   scope  a room tree node id (room_tree.h): admits to that node's room and every room
+ *          below it, and confines the token's chair rights to them (join_auth.h); at
+ *          least one of room, room_prefix and scope, never both room and room_prefix
  *   role  "chair" | "official" | "delegate" | "observer"
  *   grants  optional array of grant names; absent = the role's defaults
  *   nbf, exp  NumericDate (seconds); exp required; iat optional
@@ -19,6 +22,7 @@
 
 #include "protocol.h"
 #include "roles.h"
+#include "room_tree.h"
 
 #define DC_TOKEN_SECRET_MIN_BYTES 32 /* a shorter secret is weak: refused outside development mode */
 #define DC_TOKEN_SUB_MAX_BYTES 64
@@ -30,6 +34,7 @@ typedef struct {
     char site[DC_SITE_MAX_BYTES + 1]; /* "" when absent */
     char room[DC_ROOM_MAX_BYTES + 1]; /* "" when room_prefix is used */
     char room_prefix[DC_ROOM_MAX_BYTES + 1];
+    char scope[DC_ROOM_TREE_ID_MAX + 1]; /* "" = not scoped */
     dc_role role;
     dc_grants grants;
     int64_t nbf, exp; /* seconds since the epoch; nbf 0 = absent */
@@ -54,10 +59,12 @@ char *dc_token_sign(const dc_token_claims *claims, const uint8_t *secret, size_t
 /* True when the claims admit to room (exact match, or room_prefix is a prefix of it). */
 bool dc_token_admits(const dc_token_claims *claims, const char *room);
 /* Claims from what a person typed (the `token` command, /api/dev-token), by the rules the
- * verifier applies: room or room_prefix (the other NULL), name, site (NULL = none), role by
+ * verifier applies: room or room_prefix (at most one; both NULL needs a scope), scope (NULL =
+ * none), name, site (NULL = none), role by
  * name, the role's grants; sub NULL = a random one. exp and nbf are left 0 for the caller.
  * False with the reason in msg. */
-bool dc_token_claims_from_text(dc_token_claims *c, const char *room, const char *room_prefix, const char *name,
-                               const char *site, const char *role, const char *sub, char *msg, size_t msg_len);
+bool dc_token_claims_from_text(dc_token_claims *c, const char *room, const char *room_prefix, const char *scope,
+                               const char *name, const char *site, const char *role, const char *sub, char *msg,
+                               size_t msg_len);
 
 #endif

@@ -197,6 +197,9 @@ typedef struct {
      * repaired-rid extension (repaired_rid_ext_id); rtx_ssrc is not used for them. */
     uint32_t rtx_ssrc;
     uint8_t rtx_pt;
+    /* RFC 2198 RED of an audio stream: the payload type the publisher sends Opus wrapped
+     * in RED with (its blocks carry pt), 0 = none; plain Opus (pt) is accepted beside it */
+    uint8_t red_pt;
 } sfu_stream_desc;
 void sfu_stream_add(sfu *s, const sfu_stream_desc *desc);
 void sfu_stream_remove(sfu *s, uint32_t stream_id, uint32_t room_id);
@@ -238,6 +241,12 @@ typedef struct {
 } sfu_slot_rtx;
 void sfu_slot_set_rtx(sfu *s, uint32_t slot_id, uint32_t room_id, const sfu_slot_rtx *rtx);
 
+/* RFC 2198 RED on an audio slot: the payload type the subscriber's answer gave RED, 0 (the
+ * default) if it did not take it. A RED packet from the source goes to a RED slot as it is
+ * (its block payload types those of the slot's Opus) and to any other stripped to its
+ * primary block, plain Opus; plain Opus goes to both as it is. */
+void sfu_slot_set_red(sfu *s, uint32_t slot_id, uint32_t room_id, uint8_t red_pt);
+
 /* Drains up to max events; returns how many were written. Call from the signaling thread. */
 size_t sfu_poll_events(sfu *s, sfu_event *out, size_t max);
 
@@ -269,8 +278,17 @@ typedef struct {
      * before sending a byte is not refused); closed by a worker
      * for junk (a frame too long, or not STUN/DTLS/RTP/RTCP) */
     uint64_t tcp_connections, tcp_accepted, tcp_refused, tcp_closed_bad;
+    /* keyframe requests: PLI and FIR entries from subscribers; PLIs sent to publishers
+     * (after the per-stream throttle) */
+    uint64_t keyframe_requests_in, keyframe_requests_out;
 } sfu_stats;
 void sfu_get_stats(const sfu *s, sfu_stats *out);
+
+/* One worker's share of sfu_stats (tcp_accepted and tcp_refused stay 0: the listener is
+ * shared) and the CPU time its thread has used so far (ns; 0 if the system cannot say),
+ * for a per-worker load figure. false for an index ≥ sfu_worker_count. */
+int sfu_worker_count(const sfu *s);
+bool sfu_get_worker_stats(const sfu *s, int worker, sfu_stats *out, uint64_t *cpu_ns);
 
 /* Fills buf with `len` random characters from the ICE alphabet [A-Za-z0-9+/] and a NUL
  * (OpenSSL RAND_bytes): ICE credentials and other tokens. */

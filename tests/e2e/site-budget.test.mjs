@@ -6,16 +6,18 @@
 // holder's picture on its low layer (frames keep coming), while the gallery tiles pause (all
 // but at most one whose lowest layer still fits: the order is strict) and
 // say why. The technicians' figures (transports.json) show each slot's layer and reason.
-// Once the budget is cleared (DELETE) the gallery moves again.
+// A page that resumes a dropped connection is told again why. Once the budget is cleared
+// (DELETE) the gallery moves again. The room is a commune of the
+// room tree (xa-a1), so a budget for the whole commune tier (PUT /admin/tiers/commune/budget)
+// reaches the site too, and pauses the gallery the same way until it is cleared.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from './lib/server.mjs';
-import { launchChromium, waitForTiles, waitForSending, waitUntil, endAll, keepPeerConnections } from './lib/participants.mjs';
-import { adminConfig, admin as adminOf } from './lib/admin.mjs';
+import { launchChromium, waitForTiles, waitForSending, waitUntil, endAll } from './lib/participants.mjs';
 import { waitForLiveTiles, probeTiles } from './lib/live.mjs';
 import { devToken } from './lib/tokens.mjs';
 
-const ROOM = 'e2e-site-budget';
+const ROOM = 'xa-a1'; // a commune of the built-in room tree
 const SITE = 'UBND xã Tân Lập';
 const ADMIN = 'admin-credential-site-budget-8f13';
 const STEP = { timeout: 150000 };
@@ -44,23 +46,61 @@ const tiles = (p) => p.page.evaluate(() => Object.fromEntries([...document.query
   .map((t) => [t.dataset.participantId, { use: t.dataset.use, limit: t.dataset.limit, reason: t.dataset.limitReason,
     note: t.querySelector('.tile-limit')?.textContent || '', width: t.querySelector('video').videoWidth }])));
 
-describe('a site budget: audio and the floor first, the gallery paused and told why', { timeout: 480000 }, () => {
+describe('a site budget: audio and the floor first, the gallery paused and told why; a tier budget too', { timeout: 480000 }, () => {
   let server, chair, holder;
   const gallery = [];
   const id = {};
   let width;
 
-  const admin = (method, body) => adminOf(server, ADMIN).siteBudget(SITE, method === 'PUT' ? body.kbps : null);
-  const figures = () => adminOf(server, ADMIN).participantAt(ROOM, SITE);
+  const admin = (method, body, path = `sites/${encodeURIComponent(SITE)}`) => fetch(`http://127.0.0.1:${server.httpPort}/admin/${path}/budget`, {
+    method, headers: { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'application/json' },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  // Strict order: the floor's lowest layer first, then gallery tiles while their lowest
+  // layers fit; with Chromium's layer rates at most one of three does (a busy host's
+  // encoders send less), the others pause.
+  const waitGalleryPaused = () => waitUntil('the gallery to pause and the floor to be on its low layer', async () => {
+    const t = await tiles(chair);
+    const paused = GALLERY.filter((n) => t[id[n]]?.limit === 'paused' && t[id[n]]?.reason === 'budget');
+    const floorLow = t[id[FLOOR]]?.width > 0 && t[id[FLOOR]].width <= 0.3 * width;
+    const ok = paused.length >= GALLERY.length - 1 && floorLow;
+    const f = ok ? null : await figures();
+    return { ok, detail: `${JSON.stringify(t)}; figures ${JSON.stringify(f)}`, t, paused };
+  }, { timeoutMs: 15000 * SLOW, intervalMs: 250 });
+  const waitGalleryMoves = async () => {
+    await waitUntil('the gallery notes to go', async () => {
+      const t = await tiles(chair);
+      const ok = GALLERY.every((n) => !t[id[n]]?.limit);
+      return { ok, detail: `${JSON.stringify(t)}; figures ${ok ? '' : JSON.stringify(await figures())}` };
+    }, { timeoutMs: 15000 * SLOW, intervalMs: 250 });
+    await waitForLiveTiles(chair, GALLERY.map((n) => id[n]), { timeoutMs: 20000 * SLOW, audio: false });
+  };
+  const figures = async () => {
+    const r = await fetch(`http://127.0.0.1:${server.httpPort}/admin/rooms/${ROOM}/transports.json`, {
+      headers: { Authorization: `Bearer ${ADMIN}` },
+    });
+    assert.equal(r.status, 200);
+    return (await r.json()).participants.find((x) => x.site === SITE);
+  };
 
   before(async () => {
-    server = await startServer('site-budget', ['--config', adminConfig('site-budget', ADMIN), '--simulcast', 'true', '--ice-tcp', 'false']);
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const config = join(mkdtempSync(join(tmpdir(), 'diemcau-site-budget-')), 'server.json');
+    writeFileSync(config, JSON.stringify({ admin_token: ADMIN }));
+    server = await startServer('site-budget', ['--config', config, '--simulcast', 'true', '--ice-tcp', 'false']);
     // 15 fps cameras: five browsers encode three layers each on a small machine
     const camera = ['--use-fake-device-for-media-stream=fps=15'];
     const launched = await Promise.all(['chair', 'floor', 'g1', 'g2', 'g3'].map((l) => launchChromium(`budget-${l}`, camera)));
     [chair, holder] = launched;
     gallery.push(...launched.slice(2));
-    await keepPeerConnections(chair);
+    await chair.page.addInitScript(() => {
+      const Orig = window.RTCPeerConnection;
+      window.RTCPeerConnection = class extends Orig {
+        constructor(...a) { super(...a); window.__pcs = [...(window.__pcs || []), this]; }
+      };
+    });
   }, STEP);
 
   after(() => endAll(server, [chair, holder, ...gallery].filter(Boolean), 'site-budget'));
@@ -87,17 +127,7 @@ describe('a site budget: audio and the floor first, the gallery paused and told 
     const put = await admin('PUT', { kbps: 250 });
     assert.equal(put.status, 200);
     assert.deepEqual(await put.json(), { site: SITE, kbps: 250 });
-    // Strict order: the floor's lowest layer first, then gallery tiles while their lowest
-    // layers fit; with Chromium's layer rates at most one of three does (a busy host's
-    // encoders send less), the others pause.
-    const r = await waitUntil('the gallery to pause and the floor to be on its low layer', async () => {
-      const t = await tiles(chair);
-      const paused = GALLERY.filter((n) => t[id[n]]?.limit === 'paused' && t[id[n]]?.reason === 'budget');
-      const floorLow = t[id[FLOOR]]?.width > 0 && t[id[FLOOR]].width <= 0.3 * width;
-      const ok = paused.length >= GALLERY.length - 1 && floorLow;
-      const f = ok ? null : await figures();
-      return { ok, detail: `${JSON.stringify(t)}; figures ${JSON.stringify(f)}`, t, paused };
-    }, { timeoutMs: 15000 * SLOW, intervalMs: 250 });
+    const r = await waitGalleryPaused();
     const note = r.t[id[r.paused[0]]].note;
     console.log(`paused: ${r.paused.join(', ')}; a paused gallery tile says: ${note}`);
     assert.match(note, /Tạm dừng hình để giữ tiếng/);
@@ -126,15 +156,42 @@ describe('a site budget: audio and the floor first, the gallery paused and told 
     assert.ok(pausedSlots.every((s) => s.reason === 'budget'));
   });
 
+  it("the chair's page loses its connection and resumes: the paused tiles still say why", STEP, async () => {
+    const before = await chair.page.evaluate(() => window.diemcau.participantId);
+    await chair.page.evaluate(() => window.diemcau.dropConnection());
+    await waitUntil('the chair to resume', async () => {
+      const s = await chair.page.evaluate(() => ({ connection: window.diemcau.connection, id: window.diemcau.participantId,
+        banner: document.querySelector('#connection-banner').hidden ? null : document.querySelector('#connection-banner').textContent }));
+      return { ok: s.connection === 'open' && s.id === before && /Đã kết nối lại\./.test(s.banner || ''), detail: JSON.stringify(s) };
+    }, { timeoutMs: 15000 * SLOW, intervalMs: 100 });
+    // the page forgot what the server had said of each slot; the server says it again
+    await waitUntil('the paused tiles to say why again', async () => {
+      const t = await tiles(chair);
+      const paused = GALLERY.filter((n) => t[id[n]]?.limit === 'paused' && t[id[n]]?.reason === 'budget');
+      return { ok: paused.length >= GALLERY.length - 1, detail: JSON.stringify(t) };
+    }, { timeoutMs: 5000 * SLOW, intervalMs: 250 });
+  });
+
   it('the budget is cleared: the gallery moves again', STEP, async () => {
     const del = await admin('DELETE');
     assert.equal(del.status, 200);
     assert.deepEqual(await del.json(), { site: SITE, kbps: null });
-    await waitUntil('the gallery notes to go', async () => {
-      const t = await tiles(chair);
-      const ok = GALLERY.every((n) => !t[id[n]]?.limit);
-      return { ok, detail: `${JSON.stringify(t)}; figures ${ok ? '' : JSON.stringify(await figures())}` };
-    }, { timeoutMs: 15000 * SLOW, intervalMs: 250 });
-    await waitForLiveTiles(chair, GALLERY.map((n) => id[n]), { timeoutMs: 20000 * SLOW, audio: false });
+    await waitGalleryMoves();
+  });
+
+  it('a budget for the commune tier pauses the gallery the same way, until it is cleared', STEP, async () => {
+    const put = await admin('PUT', { kbps: 250 }, 'tiers/commune');
+    assert.equal(put.status, 200);
+    assert.deepEqual(await put.json(), { tier: 'commune', kbps: 250 });
+    const r = await waitGalleryPaused();
+    console.log(`paused by the tier budget: ${r.paused.join(', ')}`);
+    console.log(`screenshot: ${await chair.screenshot('tier-budget-paused-chair.png')}`);
+    const f = await figures();
+    assert.equal(f.site_budget_kbps, 250, JSON.stringify(f));
+    const pausedSlots = f.slots.filter((s) => s.use === 'gallery' && s.participant_id && s.layer === 'off');
+    assert.ok(pausedSlots.length >= r.paused.length && pausedSlots.every((s) => s.reason === 'budget'), JSON.stringify(f.slots));
+    const del = await admin('DELETE', undefined, 'tiers/commune');
+    assert.deepEqual(await del.json(), { tier: 'commune', kbps: null });
+    await waitGalleryMoves();
   });
 });

@@ -6,7 +6,7 @@
  * claims parser). Beyond "no crash, no leak":
  *   - a verdict is one of dc_token_status and a failure has a message;
  *   - accepted claims are what the meeting relies on: a non-empty name, exactly one of
- *     room and room_prefix, a known role, grants within DC_GRANTS_ALL, exp set;
+ *     room and room_prefix at most, and one of them or a scope, a known role, grants within DC_GRANTS_ALL, exp set;
  *   - signing accepted claims again gives a token that verifies to the same claims.
  * Seeds: tests/fuzz/corpus/token, valid tokens and JSON header.claims pairs. */
 #include <stdint.h>
@@ -38,7 +38,7 @@ static void check_token(const char *token, size_t len)
         REQUIRE(msg[0]);
         return;
     }
-    REQUIRE(c.name[0] && !c.room[0] != !c.room_prefix[0]);
+    REQUIRE(c.name[0] && !(c.room[0] && c.room_prefix[0]) && (c.room[0] || c.room_prefix[0] || c.scope[0]));
     REQUIRE(c.role < DC_ROLE_COUNT && (c.grants & ~DC_GRANTS_ALL) == 0 && c.exp > 0);
     char *resigned = dc_token_sign(&c, secret, sizeof secret - 1);
     REQUIRE(resigned);

@@ -10,6 +10,7 @@ sends SIGTERM, then SIGKILL after a grace period; `sanitizer_reports()` returns 
 AddressSanitizer / LeakSanitizer / UBSan report found in its output.
 """
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -165,3 +166,16 @@ class DiemcauServer:
         out = self.output()
         return [m for m in SANITIZER_MARKERS if m in out]
 
+
+@contextlib.contextmanager
+def running(srv):
+    """Starts srv and yields it; at the end it must still be running, stop with status 0
+    and have no sanitizer report."""
+    srv.start()
+    try:
+        yield srv
+    finally:
+        alive = srv.alive()
+        code = srv.stop()
+        assert alive, f"the server exited during the test:\n{srv.output()[-4000:]}"
+        assert code == 0 and not srv.sanitizer_reports(), srv.output()[-8000:]

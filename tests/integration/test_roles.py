@@ -16,7 +16,7 @@ import time
 
 
 import tokens
-from server_process import DiemcauServer
+from server_process import DiemcauServer, running
 from test_signaling import CHROMIUM_OFFER, Client, assert_error, read_fixture, room_name, run
 
 SECRET = b"roles-test-secret-0123456789-abcdefghijklmnop"
@@ -29,15 +29,9 @@ def server(tmp_path, counters=False):
     engine's packet counters are logged every second (DIEMCAU_HEAP_LOG)."""
     config = tmp_path / "config.json"
     config.write_text(json.dumps({"token_secret": SECRET.decode()}))
-    srv = DiemcauServer(extra_args=["--config", str(config)], env={"DIEMCAU_HEAP_LOG": "1"} if counters else None)
-    srv.start()
-    try:
+    env = {"DIEMCAU_HEAP_LOG": "1"} if counters else None
+    with running(DiemcauServer(extra_args=["--config", str(config)], env=env)) as srv:
         yield srv
-    finally:
-        alive = srv.alive()
-        code = srv.stop()
-        assert alive, f"the server exited during the test:\n{srv.output()[-4000:]}"
-        assert code == 0 and not srv.sanitizer_reports(), srv.output()[-8000:]
 
 
 def claims(room, name="A", role="delegate", **extra):

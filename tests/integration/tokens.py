@@ -82,12 +82,17 @@ def post_json(url, body, timeout=TIMEOUT):
         return e.code, json.loads(e.read() or b"null")
 
 
-def dev_token(base_url, room, name, role=DEFAULT_ROLE, site=None):
+def dev_token(base_url, room, name, role=DEFAULT_ROLE, site=None, scope=None):
     """A join token from the server's /api/dev-token (development mode). base_url: the
-    server's http:// base, a ws:// URL or its HTTP port."""
-    body = {"room": room, "name": name, "role": role}
+    server's http:// base, a ws:// URL or its HTTP port. scope: a room tree node id (room
+    may then be None)."""
+    body = {"name": name, "role": role}
+    if room is not None:
+        body["room"] = room
     if site is not None:
         body["site"] = site
+    if scope is not None:
+        body["scope"] = scope
     status, reply = post_json(http_base(base_url) + "/api/dev-token", body)
     if status != 200:
         raise RuntimeError(f"/api/dev-token answered {status}: {reply}")

@@ -317,6 +317,13 @@ void sfu_slot_set_rtx(sfu *s, uint32_t slot_id, uint32_t room_id, const sfu_slot
     (void)room_id;
 }
 
+void sfu_slot_set_red(sfu *s, uint32_t slot_id, uint32_t room_id, uint8_t red_pt)
+{
+    (void)red_pt;
+    if (!find(s, OBJ_SLOT, slot_id)) problem(s, "slot_set_red of unknown slot %u", slot_id);
+    (void)room_id;
+}
+
 void sfu_slot_remove(sfu *s, uint32_t slot_id, uint32_t room_id)
 {
     record(s, FAKE_SLOT_REMOVE, slot_id, room_id);

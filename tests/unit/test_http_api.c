@@ -147,10 +147,27 @@ static void test_dev_token(void)
         "{\"room\":\"r\",\"name\":\"A\",\"role\":\"chair\",\"site\":5}",
         "{\"room\":\"r\",\"name\":\"0123456789012345678901234567890123456789012345678901234567890123456789\","
         "\"role\":\"chair\"}",
+        "{\"name\":\"A\",\"role\":\"chair\"}",                            /* neither room nor scope */
+        "{\"scope\":\"huyện-a\",\"name\":\"A\",\"role\":\"chair\"}",      /* not a node id */
+        "{\"scope\":7,\"room\":\"r\",\"name\":\"A\",\"role\":\"chair\"}", /* not a string */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         body = call(api, request("POST", "/api/dev-token", "127.0.0.1", bad[i]), &status);
         CHECK(status == 400 && has_error(body, "bad_request"));
+        json_decref(body);
+    }
+    /* A token scoped to a room tree node (issue 13), with or without a room. */
+    static const char *const scoped[] = {"{\"scope\":\"huyen-a\",\"name\":\"A\",\"role\":\"chair\"}",
+                                         "{\"scope\":\"huyen-a\",\"room\":\"tinh\",\"name\":\"A\",\"role\":\"chair\"}"};
+    for (size_t i = 0; i < 2; i++) {
+        body = call(api, request("POST", "/api/dev-token", "127.0.0.1", scoped[i]), &status);
+        const char *token = json_string_value(json_object_get(body, "token"));
+        dc_token_claims c;
+        char msg[128];
+        CHECK(status == 200 && token &&
+              dc_token_verify(token, strlen(token), cfg.token_secret, cfg.token_secret_len, time(NULL), &c, msg,
+                              sizeof msg) == DC_TOKEN_OK &&
+              !strcmp(c.scope, "huyen-a") && !strcmp(c.room, i ? "tinh" : "") && c.role == DC_ROLE_CHAIR);
         json_decref(body);
     }
     body = call(api, request("GET", "/api/dev-token", "127.0.0.1", NULL), &status);

@@ -323,6 +323,7 @@ static void test_switching(void)
     add_slot(21, &sub, SFU_KIND_VIDEO, 0x5555);
     point(21, 11, 100);
     forget_sent();
+    uint64_t requests_in = core->counters.keyframe_requests_in, requests_out = core->counters.keyframe_requests_out;
 
     /* a delta frame cannot start a decoder: held back, and the publisher asked for a keyframe */
     core->now_us = 1 * SEC;
@@ -390,6 +391,9 @@ static void test_switching(void)
     CHECK(count_rtcp(gs, received(&pub2, gs, 512), SFU_RTCP_PSFB, 1, 0x2222, NULL) == 1);
     CHECK(count_rtcp(gs, received(&pub1, gs, 512), SFU_RTCP_PSFB, 1, 0x1111, NULL) == 0);
     forget_sent();
+    /* counted (/metrics): the subscriber's two PLIs; the four PLIs that went out */
+    CHECK(core->counters.keyframe_requests_in - requests_in == 2);
+    CHECK(core->counters.keyframe_requests_out - requests_out == 4);
 
     /* a sender report reaches the subscriber in the slot's SSRC and timestamp space */
     feed(&pub2, rtcp, sfu_rtcp_write_sr(rtcp, sizeof rtcp, 0x2222, 0x0123456789abcdefull, 10777, 3, 300), true);
@@ -1955,6 +1959,126 @@ static void test_pli_storm(void)
     free_peers((peer *[]){&pub}, 1);
 }
 
+/* Audio with its level extension whose payload is RED (pt 63): one redundant block of 5
+ * octets (0xA0) and a primary of primary_len octets (0xB0), both blocks named block_pt;
+ * or plain Opus of primary_len octets when red is false (pt block_pt). */
+static size_t red_packet(uint8_t *buf, bool red, uint8_t block_pt, uint16_t seq, size_t primary_len)
+{
+    size_t len = audio_packet(buf, 0x471, seq, (uint32_t)seq * 960, 1, true, 20);
+    size_t pos = 20; /* after the header and its extension */
+    buf[1] = red ? 63 : block_pt;
+    if (red) {
+        const uint8_t headers[] = {(uint8_t)(0x80 | block_pt), 0x0f, 0x00, 5, block_pt};
+        memcpy(buf + pos, headers, sizeof headers);
+        pos += sizeof headers;
+        memset(buf + pos, 0xA0, 5);
+        pos += 5;
+    }
+    memset(buf + pos, 0xB0, primary_len);
+    (void)len;
+    return pos + primary_len;
+}
+
+/* RED (RFC 2198): a slot that took it gets the publisher's RED as it is, its blocks named
+ * with the slot's Opus payload type; a slot that did not gets the primary block alone as
+ * plain Opus (nothing for an empty primary); plain Opus reaches both unchanged; malformed
+ * RED is dropped; levels are still measured; a RED-less slot re-pointed to a non-RED
+ * source goes on with continuous sequence numbers. */
+static void test_red(void)
+{
+    peer pa = connect_peer(461, 5461), pb = connect_peer(462, 5462);
+    peer with = connect_peer(463, 5463), without = connect_peer(464, 5464);
+    add_stream_desc(&(sfu_stream_desc){.stream_id = 471,
+                                       .transport_id = pa.id,
+                                       .room_id = ROOM,
+                                       .kind = SFU_KIND_AUDIO,
+                                       .codec = SFU_CODEC_OPUS,
+                                       .pt = 109, /* Firefox's number for Opus */
+                                       .red_pt = 63,
+                                       .ssrc = 0x471,
+                                       .audio_level_ext_id = 1});
+    add_stream(472, &pb, SFU_KIND_AUDIO, 111, 0x472);
+    add_slot(481, &with, SFU_KIND_AUDIO, 0x481);
+    add_slot(482, &without, SFU_KIND_AUDIO, 0x482);
+    sfu_core_apply(core, &(sfu_cmd){.type = SFU_CMD_SLOT_SET_RED, .id = 481, .room_id = ROOM, .pt = 63});
+    point(481, 471, 111);
+    point(482, 471, 111);
+    core->now_us = core->next_audio_level_us > 50 * SEC ? core->next_audio_level_us : 50 * SEC;
+    sfu_router_tick(core, core->now_us); /* starts a level interval */
+    count_events(0, 0, NULL, 0);
+    forget_sent();
+    uint64_t malformed = drops(SFU_DROP_MALFORMED);
+
+    uint8_t pkt[200];
+    size_t red_len = red_packet(pkt, true, 109, 1, 7);
+    feed(&pa, pkt, red_len, false);
+    feed(&pa, pkt, red_packet(pkt, false, 109, 2, 9), false); /* plain Opus beside it */
+    size_t lying = red_packet(pkt, true, 109, 3, 2);
+    pkt[23] = 200; /* the redundant block claims 200 octets */
+    feed(&pa, pkt, lying, false);
+    feed(&pa, pkt, red_packet(pkt, true, 109, 4, 0), false); /* an empty primary */
+    end_batch();
+    CHECK(drops(SFU_DROP_MALFORMED) == malformed + 1);
+
+    got *g = gs;
+    size_t n = received(&with, g, 512);
+    CHECK(n == 3);
+    if (n == 3) {
+        CHECK(g[0].h.pt == 63 && g[0].len == red_len);
+        const uint8_t *pl = g[0].buf + g[0].h.payload_off;
+        CHECK(pl[0] == (0x80 | 111) && pl[4] == 111 && pl[5] == 0xA0 && pl[10] == 0xB0);
+        CHECK(g[1].h.pt == 111 && g[1].h.payload_len == 9);
+        CHECK(g[2].h.pt == 63 && g[2].h.payload_len == 10);
+        CHECK(g[0].h.seq + 1 == g[1].h.seq && g[1].h.seq + 2 == g[2].h.seq);
+        const uint8_t *val;
+        size_t vlen;
+        CHECK(sfu_rtp_find_ext(g[0].buf, &g[0].h, 1, &val, &vlen) && val[0] == (0x80 | 20));
+    }
+    n = received(&without, g, 512);
+    CHECK(n == 2);
+    if (n == 2) {
+        CHECK(g[0].h.pt == 111 && g[0].h.payload_len == 7 && g[0].len == 20 + 7 && !g[0].h.padding);
+        bool primary = true;
+        for (size_t i = 0; i < 7; i++) primary &= g[0].buf[g[0].h.payload_off + i] == 0xB0;
+        CHECK(primary);
+        const uint8_t *val;
+        size_t vlen;
+        CHECK(sfu_rtp_find_ext(g[0].buf, &g[0].h, 1, &val, &vlen) && val[0] == (0x80 | 20));
+        CHECK(g[1].h.pt == 111 && g[1].h.payload_len == 9 && g[1].h.seq == g[0].h.seq + 1);
+    }
+    forget_sent();
+
+    /* RED with RTP padding: stripped, the padding stays behind (P cleared); kept, it stays */
+    size_t padded = red_packet(pkt, true, 109, 5, 7);
+    memcpy(pkt + padded, (const uint8_t[]){0, 0, 0, 4}, 4);
+    pkt[0] |= 0x20;
+    feed(&pa, pkt, padded + 4, false);
+    end_batch();
+    n = received(&with, g, 512);
+    CHECK(n == 1 && g[0].h.pt == 63 && g[0].h.padding && g[0].len == padded + 4 && g[0].h.payload_len == 17);
+    n = received(&without, g, 512);
+    CHECK(n == 1 && g[0].h.pt == 111 && !g[0].h.padding && g[0].len == 20 + 7);
+    uint16_t last_seq = n == 1 ? g[0].h.seq : 0;
+    forget_sent();
+    sfu_router_tick(core, core->now_us + 100000);
+    level_report r[8];
+    size_t nl = audio_levels(r, 8);
+    bool level_seen = false;
+    for (size_t i = 0; i < nl; i++) level_seen |= r[i].id == 471 && r[i].level == 107;
+    CHECK(level_seen); /* every packet with a level counted, the malformed one too */
+
+    /* the RED-less slot follows a plain Opus source: still Opus, numbers continuous */
+    point(482, 472, 111);
+    core->now_us += 200000;
+    uint8_t plain[200];
+    feed(&pb, plain, rtp_packet(plain, 111, 0x472, 500, 9000, false, 60), false);
+    end_batch();
+    n = received(&without, g, 512);
+    CHECK(n == 1 && g[0].h.pt == 111 && g[0].h.seq == (uint16_t)(last_seq + 1) && g[0].h.payload_len == 48);
+    forget_sent();
+    free_peers((peer *[]){&pa, &pb, &with, &without}, 4);
+}
+
 int main(void)
 {
     CHECK(sfu_srtp_global_init());
@@ -1986,6 +2110,7 @@ int main(void)
     test_unwatched_layers_paused();
     test_screen_beside_simulcast_camera();
     test_temporal_levels_of_one_encoding();
+    test_red();
 
     sfu_core_free(core);
     sfu_dtls_cert_free(server_cert);

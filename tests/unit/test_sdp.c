@@ -743,6 +743,75 @@ static void test_tcp_candidate(void)
     free(offer);
 }
 
+/* RFC 2198 RED (local.red): a publish answer takes the offered red/48000/2 around the picked
+ * Opus, listed first (libwebrtc then sends RED), the Opus fmtp (in-band FEC, DTX) as
+ * offered; not when its blocks name another codec, not from an offer without it (Firefox
+ * ESR); a subscription offer lists it after Opus on each audio slot. */
+static void test_red(void)
+{
+    dc_sdp_local red = LOCAL;
+    red.red = true;
+    size_t len = 0;
+    char *text = load_fixture("chromium-publish-offer.sdp", &len);
+    char *dtx = replace(text, "a=fmtp:111 minptime=10;useinbandfec=1",
+                        "a=fmtp:111 minptime=10;useinbandfec=1;usedtx=1");
+    bool ok;
+    dc_sdp *offer = parse_or_report(dtx, strlen(dtx), &ok);
+    CHECK(ok && dc_sdp_red_pt(&offer->media[0], 111) == 63 && dc_sdp_red_pt(&offer->media[0], 96) == -1);
+    dc_codec_id picked[DC_SDP_MAX_MEDIA];
+    uint8_t picked_pt[DC_SDP_MAX_MEDIA];
+    char *answer = ok ? dc_sdp_write_publish_answer(offer, &red, picked, picked_pt) : NULL;
+    CHECK(answer && strstr(answer, "m=audio 40000 UDP/TLS/RTP/SAVPF 63 111\r\n"));
+    CHECK(answer && strstr(answer, "a=rtpmap:63 red/48000/2\r\na=fmtp:63 111/111\r\n"));
+    CHECK(answer && picked[0] == DC_CODEC_OPUS && picked_pt[0] == 111);
+    dc_sdp *back = answer ? parse_or_report(answer, strlen(answer), &ok) : NULL;
+    if (back && ok) {
+        CHECK(back->media[0].n_codecs == 2 && dc_sdp_red_pt(&back->media[0], 111) == 63);
+        CHECK(!strcmp(back->media[0].codecs[1].fmtp, "minptime=10;useinbandfec=1;usedtx=1"));
+        CHECK(back->media[1].n_codecs == 1); /* video has no RED */
+    }
+    free(back);
+    free(answer);
+    free(offer);
+    /* blocks of another payload type, or red at another clock: not RED around this Opus */
+    static const char *const wrong[][2] = {{"a=fmtp:63 111/111", "a=fmtp:63 111/9"},
+                                           {"a=fmtp:63 111/111", "a=fmtp:63 111/1111"},
+                                           {"a=rtpmap:63 red/48000/2", "a=rtpmap:63 red/90000"}};
+    for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
+        char *bad = replace(text, wrong[i][0], wrong[i][1]);
+        offer = parse_or_report(bad, strlen(bad), &ok);
+        answer = ok ? dc_sdp_write_publish_answer(offer, &red, picked, picked_pt) : NULL;
+        CHECK(answer && strstr(answer, "m=audio 40000 UDP/TLS/RTP/SAVPF 111\r\n") && !strstr(answer, "red/"));
+        free(answer);
+        free(offer);
+        g_free(bad);
+    }
+    g_free(dtx);
+    g_free(text);
+    text = load_fixture("firefox-publish-offer.sdp", &len);
+    offer = parse_or_report(text, len, &ok);
+    answer = ok ? dc_sdp_write_publish_answer(offer, &red, picked, picked_pt) : NULL;
+    CHECK(answer && strstr(answer, "m=audio 40000 UDP/TLS/RTP/SAVPF 109\r\n") && !strstr(answer, "red/"));
+    free(answer);
+    free(offer);
+    g_free(text);
+
+    dc_sdp_slot slots[2] = {
+        {"0", DC_MEDIA_AUDIO, true, 11111111, "p3", "p3-audio", "p3cname", 0},
+        {"1", DC_MEDIA_VIDEO, true, 22222222, "p3", "p3-video", "p3cname", 0},
+    };
+    char *sub = dc_sdp_write_subscribe_offer(slots, 2, &red);
+    CHECK(sub && strstr(sub, "m=audio 40000 UDP/TLS/RTP/SAVPF 111 63\r\n"));
+    CHECK(sub && strstr(sub, "a=rtpmap:63 red/48000/2\r\na=fmtp:63 111/111\r\n"));
+    back = sub ? parse_or_report(sub, strlen(sub), &ok) : NULL;
+    CHECK(back && ok && dc_sdp_red_pt(&back->media[0], DC_PT_OPUS) == DC_PT_RED && back->media[1].n_codecs == 2);
+    free(back);
+    free(sub);
+    sub = dc_sdp_write_subscribe_offer(slots, 2, &LOCAL);
+    CHECK(sub && strstr(sub, "m=audio 40000 UDP/TLS/RTP/SAVPF 111\r\n") && !strstr(sub, "red/"));
+    free(sub);
+}
+
 int main(void)
 {
     test_tcp_candidate();
@@ -757,5 +826,6 @@ int main(void)
     test_answer_refuses_wrong_role();
     test_transport_precedence();
     test_malformed();
+    test_red();
     return CHECK_RESULT();
 }

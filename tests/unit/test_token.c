@@ -6,6 +6,7 @@
 
 #include "check.h"
 #include "join_auth.h"
+#include "room_tree_file.h"
 #include "token.h"
 #include "token_forge.h"
 
@@ -42,6 +43,71 @@ static dc_token_status verify_raw(const char *header_json, const char *claims_js
 
 #define GOOD_HEADER "{\"alg\":\"HS256\",\"typ\":\"JWT\"}"
 #define GOOD_CLAIMS "{\"name\":\"A\",\"room\":\"r\",\"role\":\"chair\",\"exp\":1900000000}"
+
+/* Subtree-scoped tokens (issue 13): the scope claim, and what it admits to and allows in
+ * the built-in tree (configs/rooms.json). */
+static void test_scope(void)
+{
+    char msg[200];
+    dc_token_claims c, out;
+    CHECK(dc_token_claims_from_text(&c, NULL, NULL, "huyen-a", "Chủ tịch huyện A", NULL, "chair", "ct-a", msg,
+                                    sizeof msg));
+    c.exp = NOW + 3600;
+    char *tok = dc_token_sign(&c, secret, sizeof secret - 1);
+    CHECK(verify(tok, &out) == DC_TOKEN_OK && !strcmp(out.scope, "huyen-a") && !out.room[0] && !out.room_prefix[0]);
+    CHECK(!dc_token_admits(&out, "huyen-a")); /* the scope admits through the tree only */
+    CHECK(!dc_token_claims_from_text(&c, NULL, NULL, "huyện-a", "A", NULL, "chair", NULL, msg, sizeof msg) &&
+          strstr(msg, "scope"));
+    CHECK(verify_raw(GOOD_HEADER, "{\"name\":\"A\",\"scope\":\"a b\",\"role\":\"chair\",\"exp\":1900000000}", &out) ==
+          DC_TOKEN_MALFORMED);
+    CHECK(verify_raw(GOOD_HEADER, "{\"name\":\"A\",\"scope\":7,\"role\":\"chair\",\"exp\":1900000000}", &out) ==
+          DC_TOKEN_MALFORMED);
+    CHECK(verify_raw(GOOD_HEADER,
+                     "{\"name\":\"A\",\"room\":\"tinh\",\"scope\":\"huyen-a\",\"role\":\"chair\",\"exp\":1900000000}",
+                     &out) == DC_TOKEN_OK &&
+          !strcmp(out.room, "tinh") && !strcmp(out.scope, "huyen-a"));
+
+    char err[256];
+    dc_room_tree *tree = dc_room_tree_load("", err, sizeof err);
+    CHECK(tree != NULL);
+    /* inside its scope: the district's room, its communes, its reception point, as chair */
+    static const char *const inside[] = {"huyen-a", "xa-a1", "xa-a4", "tiep-dan-huyen-a"};
+    for (size_t i = 0; i < sizeof inside / sizeof inside[0]; i++) {
+        CHECK(dc_join_authorize(secret, sizeof secret - 1, tok, inside[i], tree, NOW, &out, msg, sizeof msg) == DC_OK &&
+              out.role == DC_ROLE_CHAIR && (out.grants & DC_GRANT_MODERATE));
+    }
+    /* another district, its communes, the province, an ad-hoc room, no tree: not admitted */
+    static const char *const outside[] = {"huyen-b", "xa-b1", "tinh", "Phòng họp"};
+    for (size_t i = 0; i < sizeof outside / sizeof outside[0]; i++) {
+        CHECK(dc_join_authorize(secret, sizeof secret - 1, tok, outside[i], tree, NOW, &out, msg, sizeof msg) ==
+              DC_ERR_WRONG_ROOM);
+    }
+    CHECK(dc_join_authorize(secret, sizeof secret - 1, tok, "xa-a1", NULL, NOW, &out, msg, sizeof msg) ==
+          DC_ERR_WRONG_ROOM);
+    free(tok);
+    /* with a room outside its scope too (the district chair attending the province meeting):
+     * admitted there, as a delegate without moderate */
+    CHECK(dc_token_claims_from_text(&c, "tinh", NULL, "huyen-a", "Chủ tịch huyện A", NULL, "chair", "ct-a", msg,
+                                    sizeof msg));
+    c.exp = NOW + 3600;
+    tok = dc_token_sign(&c, secret, sizeof secret - 1);
+    CHECK(dc_join_authorize(secret, sizeof secret - 1, tok, "tinh", tree, NOW, &out, msg, sizeof msg) == DC_OK &&
+          out.role == DC_ROLE_DELEGATE && out.grants == dc_role_default_grants(DC_ROLE_DELEGATE));
+    CHECK(dc_join_authorize(secret, sizeof secret - 1, tok, "xa-a2", tree, NOW, &out, msg, sizeof msg) == DC_OK &&
+          out.role == DC_ROLE_CHAIR);
+    free(tok);
+    /* an official keeps its role outside the scope; nobody keeps moderate there */
+    c.role = DC_ROLE_OFFICIAL;
+    c.grants = DC_GRANTS_ALL;
+    dc_join_apply_scope(tree, "tinh", &c);
+    CHECK(c.role == DC_ROLE_OFFICIAL && c.grants == (DC_GRANTS_ALL & ~DC_GRANT_MODERATE));
+    c.role = DC_ROLE_CHAIR;
+    c.scope[0] = '\0'; /* unscoped tokens: unchanged anywhere */
+    c.grants = DC_GRANTS_ALL;
+    dc_join_apply_scope(tree, "tinh", &c);
+    CHECK(c.role == DC_ROLE_CHAIR && c.grants == DC_GRANTS_ALL);
+    dc_room_tree_free(tree);
+}
 
 int main(void)
 {
@@ -196,39 +262,41 @@ int main(void)
     CHECK(dc_role_default_grants(DC_ROLE_OBSERVER) == DC_GRANT_SUBSCRIBE);
 
     /* Claims from typed text (the token command, /api/dev-token). */
-    CHECK(dc_token_claims_from_text(&c, " Ho\xcc\xa3p ", NULL, " A ", NULL, "delegate", NULL, msg, sizeof msg));
+    CHECK(dc_token_claims_from_text(&c, " Ho\xcc\xa3p ", NULL, NULL, " A ", NULL, "delegate", NULL, msg, sizeof msg));
     CHECK(!strcmp(c.room, "Họp") && !strcmp(c.name, "A") && !c.site[0] && c.role == DC_ROLE_DELEGATE);
     CHECK(c.grants == dc_role_default_grants(DC_ROLE_DELEGATE) && !strncmp(c.sub, "id-", 3) && strlen(c.sub) == 19);
     dc_token_claims c2;
-    CHECK(dc_token_claims_from_text(&c2, NULL, "Huyện", "A", "Xã", "chair", "site-1", msg, sizeof msg));
+    CHECK(dc_token_claims_from_text(&c2, NULL, "Huyện", NULL, "A", "Xã", "chair", "site-1", msg, sizeof msg));
     CHECK(!c2.room[0] && !strcmp(c2.room_prefix, "Huyện") && !strcmp(c2.sub, "site-1") && !strcmp(c2.site, "Xã"));
-    CHECK(dc_token_claims_from_text(&c2, "r", NULL, "A", NULL, "official", NULL, msg, sizeof msg) &&
+    CHECK(dc_token_claims_from_text(&c2, "r", NULL, NULL, "A", NULL, "official", NULL, msg, sizeof msg) &&
           strcmp(c.sub, c2.sub)); /* a fresh random sub each time */
-    CHECK(!dc_token_claims_from_text(&c2, "r", "r", "A", NULL, "chair", NULL, msg, sizeof msg) && msg[0]);
-    CHECK(!dc_token_claims_from_text(&c2, NULL, NULL, "A", NULL, "chair", NULL, msg, sizeof msg));
-    CHECK(!dc_token_claims_from_text(&c2, "r", NULL, NULL, NULL, "chair", NULL, msg, sizeof msg));
-    CHECK(!dc_token_claims_from_text(&c2, "r", NULL, "A", NULL, "boss", NULL, msg, sizeof msg));
-    CHECK(!dc_token_claims_from_text(&c2, "r", NULL, "A\x01", NULL, "chair", NULL, msg, sizeof msg));
-    CHECK(!dc_token_claims_from_text(&c2, "r", NULL, "A", "", "chair", NULL, msg, sizeof msg));
-    CHECK(!dc_token_claims_from_text(&c2, "r", NULL, "A", NULL, "chair", "", msg, sizeof msg));
+    CHECK(!dc_token_claims_from_text(&c2, "r", "r", NULL, "A", NULL, "chair", NULL, msg, sizeof msg) && msg[0]);
+    CHECK(!dc_token_claims_from_text(&c2, NULL, NULL, NULL, "A", NULL, "chair", NULL, msg, sizeof msg));
+    CHECK(!dc_token_claims_from_text(&c2, "r", NULL, NULL, NULL, NULL, "chair", NULL, msg, sizeof msg));
+    CHECK(!dc_token_claims_from_text(&c2, "r", NULL, NULL, "A", NULL, "boss", NULL, msg, sizeof msg));
+    CHECK(!dc_token_claims_from_text(&c2, "r", NULL, NULL, "A\x01", NULL, "chair", NULL, msg, sizeof msg));
+    CHECK(!dc_token_claims_from_text(&c2, "r", NULL, NULL, "A", "", "chair", NULL, msg, sizeof msg));
+    CHECK(!dc_token_claims_from_text(&c2, "r", NULL, NULL, "A", NULL, "chair", "", msg, sizeof msg));
 
     /* The join's verdict as protocol error codes. */
     c = base_claims();
     tok = dc_token_sign(&c, secret, sizeof secret - 1);
-    CHECK(dc_join_authorize(secret, sizeof secret - 1, tok, "Họp tỉnh", NOW, &out, msg, sizeof msg) == DC_OK);
-    CHECK(dc_join_authorize(secret, sizeof secret - 1, tok, "Phòng khác", NOW, &out, msg, sizeof msg) ==
+    CHECK(dc_join_authorize(secret, sizeof secret - 1, tok, "Họp tỉnh", NULL, NOW, &out, msg, sizeof msg) == DC_OK);
+    CHECK(dc_join_authorize(secret, sizeof secret - 1, tok, "Phòng khác", NULL, NOW, &out, msg, sizeof msg) ==
           DC_ERR_WRONG_ROOM);
-    CHECK(dc_join_authorize(secret, sizeof secret - 1, tok, "Họp tỉnh", c.exp + 3600, &out, msg, sizeof msg) ==
+    CHECK(dc_join_authorize(secret, sizeof secret - 1, tok, "Họp tỉnh", NULL, c.exp + 3600, &out, msg, sizeof msg) ==
           DC_ERR_TOKEN_EXPIRED);
-    CHECK(dc_join_authorize(secret, sizeof secret - 2, tok, "Họp tỉnh", NOW, &out, msg, sizeof msg) ==
+    CHECK(dc_join_authorize(secret, sizeof secret - 2, tok, "Họp tỉnh", NULL, NOW, &out, msg, sizeof msg) ==
           DC_ERR_UNAUTHORIZED);
-    CHECK(dc_join_authorize(secret, sizeof secret - 1, NULL, "Họp tỉnh", NOW, &out, msg, sizeof msg) ==
+    CHECK(dc_join_authorize(secret, sizeof secret - 1, NULL, "Họp tỉnh", NULL, NOW, &out, msg, sizeof msg) ==
               DC_ERR_UNAUTHORIZED &&
           msg[0]);
-    CHECK(dc_join_authorize(secret, sizeof secret - 1, "garbage", "Họp tỉnh", NOW, &out, msg, sizeof msg) ==
+    CHECK(dc_join_authorize(secret, sizeof secret - 1, "garbage", "Họp tỉnh", NULL, NOW, &out, msg, sizeof msg) ==
           DC_ERR_UNAUTHORIZED);
     free(tok);
     CHECK(!strcmp(dc_error_code_name(DC_ERR_TOKEN_EXPIRED), "token_expired"));
     CHECK(!strcmp(dc_error_code_name(DC_ERR_MEETING_ENDED), "meeting_ended"));
+    CHECK(!strcmp(dc_error_code_name(DC_ERR_NO_SUCH_ROOM), "no_such_room"));
+    test_scope();
     return CHECK_RESULT();
 }
