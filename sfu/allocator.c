@@ -59,19 +59,27 @@ static void plan(const sfu_alloc_slot_in *in, const sfu_alloc_slot *st, size_t n
         fit[i] = in[i].audio && in[i].want >= 0 ? 0 : -1;
         if (fit[i] == 0) left -= in[i].bps[0], site_left -= in[i].bps[0];
     }
-    /* the lowest layers by priority: the first that does not fit pauses the rest */
-    size_t shown = 0;
-    for (; shown < k; shown++) {
-        size_t i = order[shown];
+    /* the lowest layers by priority: the first that does not fit pauses the rest, except
+     * that a single-layer slot answers to the site budget alone: one behind a layered slot
+     * the estimate could not carry is still forwarded, if the site budget has room */
+    bool estimate_full = false;
+    for (size_t o = 0; o < k; o++) {
+        size_t i = order[o];
         int low = lowest_usable(&in[i]);
-        if (cost(&in[i], &st[i], low, mode) > (in[i].single_layer ? site_left : left)) break;
+        int64_t c = cost(&in[i], &st[i], low, mode);
+        if (c > site_left) break;
+        if (!in[i].single_layer && (estimate_full || c > left)) {
+            estimate_full = true;
+            continue;
+        }
         fit[i] = (int8_t)low;
         left -= in[i].bps[low];
         site_left -= in[i].bps[low];
     }
     /* then the layers above, one slot at a time up to what it asked for */
-    for (size_t o = 0; o < shown; o++) {
+    for (size_t o = 0; o < k; o++) {
         size_t i = order[o];
+        if (fit[i] < 0) continue;
         for (int l = fit[i] + 1; l <= in[i].want && l < SFU_ALLOC_MAX_LAYERS; l++) {
             if (!(in[i].usable & 1u << l)) continue;
             int64_t have = in[i].bps[fit[i]];

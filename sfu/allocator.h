@@ -14,8 +14,9 @@
  *   3. the layers above, slot by slot in the same order, each up to what it asked for:
  *      so when the budget shrinks, lower priorities step down first.
  * A single-layer stream has one layer: it is forwarded or paused, and only the site
- * budget pauses it: the estimate also falls with random loss, which loss repair answers,
- * and a black tile would be worse than a lossy one. A single-layer VP8 stream sent with
+ * budget pauses it (also when it comes after a layered slot the estimate could not
+ * carry): the estimate also falls with random loss, which loss repair answers, and a
+ * black tile would be worse than a lossy one. A single-layer VP8 stream sent with
  * temporal layers (a screen share) has their levels as its layers — T0, T0+T1, all, each
  * level's rate the sum (sfu/temporal.h): its lowest level answers to the site budget as
  * above, the levels above to the whole budget, so the estimate lowers its frame rate

@@ -153,6 +153,25 @@ static void test_single_layer(void)
     CHECK(st[2].level == -1); /* the order is strict: nothing after a slot that does not fit */
 }
 
+/* A layered slot the estimate cannot carry pauses the layered slots after it, but not a
+ * single-layer one behind it: that one answers to the site budget alone. */
+static void test_single_layer_behind_a_paused_one(void)
+{
+    sfu_alloc_slot_in in[N]; /* (the first four used) */
+    meeting_slots(in);
+    in[1] = video(1);
+    in[2] = (sfu_alloc_slot_in){.single_layer = true, .priority = 2, .want = 0, .usable = 1, .bps = {150000}};
+    in[3] = video(3);
+    sfu_alloc_slot st[4] = {0};
+    sfu_alloc_transport tr = {0};
+    round_at(100000, 0, false, &tr, in, st, 4, 1000); /* audio fits, no lowest layer does */
+    CHECK(st[1].level == -1 && st[1].why == SFU_ALLOC_WHY_BANDWIDTH);
+    CHECK(st[2].level == 0);  /* still forwarded */
+    CHECK(st[3].level == -1); /* layered, after the one that did not fit */
+    round_at(0, 150000, false, &tr, in, st, 4, 1000 + TICK_US);
+    CHECK(st[2].level == -1 && st[2].why == SFU_ALLOC_WHY_BUDGET); /* the site budget does pause it */
+}
+
 /* A single-layer screen share in three temporal layers (transport_budget.c gives its levels
  * T0 / T0+T1 / all, lowest first, with their rates added up): a site budget that carries
  * audio and the base layer but not more holds it at T0 (a quarter of the frames) with the
@@ -264,6 +283,7 @@ int main(void)
     test_step_down_and_pause_order();
     test_hysteresis();
     test_single_layer();
+    test_single_layer_behind_a_paused_one();
     test_temporal_levels();
     test_trials();
     test_new_source();
