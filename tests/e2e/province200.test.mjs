@@ -17,6 +17,7 @@ import { startServer, serverBinary, LOGS } from './lib/server.mjs';
 import { launchChromium, waitUntil, waitForCount, endAll, sleep } from './lib/participants.mjs';
 import { probeTiles } from './lib/live.mjs';
 import { startGenerator, isSanitized } from './lib/generator.mjs';
+import { adminConfig } from './lib/admin.mjs';
 import { startStageLog, readStageLog, firstTimeWhen, watchPeerConnections, inboundStreams, videoReceiveStats } from './lib/stage-log.mjs';
 
 const ROOM = 'Hội nghị trực tuyến tỉnh';
@@ -25,6 +26,7 @@ const SANITIZED_SITES = 60;
 const SANITIZED = isSanitized(serverBinary());
 const SITES = Number(process.env.DIEMCAU_P200_SITES) || (SANITIZED ? SANITIZED_SITES : TOTAL - 3);
 const MAX_CHANGE_MS = 2000;
+const ADMIN = 'admin-credential-province200-5c1e'; // for transports.json when a page fails
 
 // The generator's window, in seconds after it begins (bench/README.md --speak, --floor):
 // long enough silences between the speakers that each change is a plain one (the server's
@@ -45,14 +47,21 @@ const GENERATOR_ARGS = [
 const siteName = (pos) => `bench-pub-${pos}`;
 
 // A wait that failed says what the page's video receivers took in meanwhile.
-async function whyNot(p, wait) {
+// And what the server sent it: its subscribe link, estimate and slots (transports.json).
+async function whyNot(p, server, wait) {
   try {
     return await wait();
   } catch (e) {
     const first = await videoReceiveStats(p).catch((x) => String(x));
     await sleep(1000);
     const second = await videoReceiveStats(p).catch((x) => String(x));
-    e.message += `\nvideo receivers, a second apart:\n${JSON.stringify(first)}\n${JSON.stringify(second)}`;
+    const id = await p.page.evaluate(() => window.diemcau.participantId).catch(() => null);
+    const url = `http://127.0.0.1:${server.httpPort}/admin/rooms/${encodeURIComponent(ROOM)}/transports.json`;
+    const seen = await fetch(url, { headers: { Authorization: `Bearer ${ADMIN}` } })
+      .then(async (r) => (await r.json()).participants.find((x) => x.id === id))
+      .then((x) => x && { subscribe: x.subscribe, link: x.subscribe_link, slots: x.slots }).catch((x) => String(x));
+    e.message += `\nvideo receivers, a second apart:\n${JSON.stringify(first)}\n${JSON.stringify(second)}`
+      + `\nthe server's view of ${id}: ${JSON.stringify(seen)}`;
     throw e;
   }
 }
@@ -76,7 +85,7 @@ describe(`province meeting: ${SITES + 3} participants, ${SITES} from the load ge
   const t0 = Date.now();
 
   before(async () => {
-    server = await startServer('province200');
+    server = await startServer('province200', ['--config', adminConfig('province200', ADMIN)]);
     const launched = await Promise.all(ROLES.map((r) => launchChromium(`p200-${r}`)));
     ROLES.forEach((r, i) => { page[r] = launched[i]; });
     await Promise.all(ROLES.map((r) => watchPeerConnections(page[r])));
@@ -138,7 +147,7 @@ describe(`province meeting: ${SITES + 3} participants, ${SITES} from the load ge
       const want = PAGES[role].gallery;
       // the chair's camera in the program slot and every gallery tile, moving (the gallery is
       // read again on each try: the floor changes it)
-      const r = await whyNot(p, () => waitUntil(`${role} to play the chair and a full gallery`, async () => {
+      const r = await whyNot(p, server, () => waitUntil(`${role} to play the chair and a full gallery`, async () => {
         const gallery = await p.page.evaluate(() => [...document.querySelectorAll('.tile[data-use="gallery"]')]
           .filter((t) => !t.hidden && t.dataset.participantId).map((t) => t.dataset.participantId));
         if (gallery.length !== want) return { ok: false, detail: `gallery ${gallery}` };
