@@ -197,7 +197,7 @@ void dc_config_defaults(dc_config *cfg)
     cfg->consent_timeout_ms = 30000;
     cfg->max_queue_delay_ms = 250;
     cfg->nack = true;
-    cfg->simulcast = true;
+    cfg->simulcast = false; /* off for now: with it on, a Firefox viewer under ASan got no media (stop 19) */
     cfg->red = true;
     cfg->dev_mode = true;
     cfg->ice_tcp = true;
