@@ -1632,6 +1632,16 @@ static bool sc_repaired_as_sent(const peer *sub, uint32_t slot_ssrc, const sc_se
            !memcmp(payload + 2, s->payload, s->payload_len);
 }
 
+/* A video slot of sub that answers NACKs with RTX (ssrc 0x6931, pt 101 for 100), pointed
+ * at stream_id; nothing sent yet. */
+static void rtx_video_slot(uint32_t slot_id, peer *sub, uint32_t stream_id)
+{
+    add_slot(slot_id, sub, SFU_KIND_VIDEO, 0x5931);
+    set_rtx(slot_id, 0x6931, 100, 101);
+    point(slot_id, stream_id, 100);
+    forget_sent();
+}
+
 /* Loss repair of a simulcast stream toward a subscriber: a NACK is answered with the layer's
  * packet the slot sent under that number, renumbered as it was, before and after a layer
  * switch and across temporal-layer drops that moved the offsets in between; a number not
@@ -1642,10 +1652,7 @@ static void test_simulcast_nack(void)
     peer pub = connect_peer(291, 5291), sub = connect_peer(292, 5292);
     sfu_stream_desc cam = simulcast_camera(293, pub.id);
     add_stream_desc(&cam);
-    add_slot(294, &sub, SFU_KIND_VIDEO, 0x5931);
-    set_rtx(294, 0x6931, 100, 101);
-    point(294, 293, 100);
-    forget_sent();
+    rtx_video_slot(294, &sub, 293);
     static sc_seen seen[512];
     memset(seen, 0, sizeof seen);
     sc_publisher p = {.pub = &pub,
@@ -1764,10 +1771,7 @@ static void test_temporal_levels_of_one_encoding(void)
 {
     peer pub = connect_peer(321, 5321), sub = connect_peer(322, 5322);
     add_stream(323, &pub, SFU_KIND_VIDEO, 96, 0x3230);
-    add_slot(324, &sub, SFU_KIND_VIDEO, 0x5931);
-    set_rtx(324, 0x6931, 100, 101);
-    point(324, 323, 100);
-    forget_sent();
+    rtx_video_slot(324, &sub, 323);
     static sc_seen seen[512];
     memset(seen, 0, sizeof seen);
     l1t3_publisher p = {.pub = &pub, .ssrc = 0x3230, .seq = 65000, .pid = 32000, .ts = 5000, .tl0 = 200};
